@@ -1,0 +1,57 @@
+// A loaded PKCS#11 module (SoftHSM, OpenSC, a vendor HSM) and the tokens in its slots.
+// One Module per module path per process: a second C_Initialize in a process fails, so
+// Load() hands out the same instance while it is alive.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "hsm/pkcs11.h"
+#include "platform/secret.h"
+
+namespace tessera::hsm {
+
+struct TokenInfo {
+  CK_SLOT_ID slot = 0;
+  std::string label;   // trailing blanks removed
+  std::string serial;  // trailing blanks removed
+  std::string manufacturer;
+  std::string model;
+  bool initialized = false;
+  bool user_pin_initialized = false;
+};
+
+class Module : public std::enable_shared_from_this<Module> {
+ public:
+  // dlopens `path` and calls C_Initialize with OS locking.
+  static absl::StatusOr<std::shared_ptr<Module>> Load(const std::string& path);
+  ~Module();  // C_Finalize, dlclose
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  CK_FUNCTION_LIST* fn() const { return fn_; }
+  const std::string& path() const { return path_; }
+
+  // Every slot that holds a token, initialized or not.
+  absl::StatusOr<std::vector<TokenInfo>> ListTokens() const;
+  // Slot ids change (SoftHSM renumbers after C_InitToken): look tokens up every time.
+  absl::StatusOr<TokenInfo> FindTokenByLabel(std::string_view label) const;
+  absl::StatusOr<TokenInfo> FindTokenBySerial(std::string_view serial) const;
+
+  // Initializes a fresh token in a free slot with `label` and SO PIN, then sets the user PIN.
+  // Refuses (ALREADY_EXISTS) when a token with that label exists: never overwrites a token.
+  absl::StatusOr<TokenInfo> InitToken(std::string_view label, const Secret& so_pin,
+                                      const Secret& user_pin);
+
+ private:
+  Module(std::string path, void* handle, CK_FUNCTION_LIST* fn)
+      : path_(std::move(path)), handle_(handle), fn_(fn) {}
+
+  std::string path_;
+  void* handle_;
+  CK_FUNCTION_LIST* fn_;
+};
+
+}  // namespace tessera::hsm

@@ -1,0 +1,34 @@
+// An injected clock, so certificate validity, daily password expiry and lot deadlines are
+// tested without sleeping.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+
+namespace tessera {
+
+class Clock {
+ public:
+  using TimePoint = std::chrono::system_clock::time_point;
+  virtual ~Clock() = default;
+  virtual TimePoint Now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  TimePoint Now() const override { return std::chrono::system_clock::now(); }
+};
+
+// A clock tests set and advance by hand.
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(TimePoint start) : now_(start.time_since_epoch().count()) {}
+  TimePoint Now() const override { return TimePoint(TimePoint::duration(now_.load())); }
+  void Set(TimePoint t) { now_ = t.time_since_epoch().count(); }
+  void Advance(std::chrono::system_clock::duration d) { now_ += d.count(); }
+
+ private:
+  std::atomic<TimePoint::rep> now_;
+};
+
+}  // namespace tessera

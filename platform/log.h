@@ -1,0 +1,28 @@
+// Structured logging on spdlog: one JSON object per line on stderr, so logs can be searched
+// by field. Events carry a name and key/value fields; secrets never go in (see secret.h).
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace tessera {
+
+// Sets the default logger for a process: `service` names it, `level` is "debug", "info",
+// "warn" or "error".
+void InitLogging(const std::string& service, const std::string& level = "info");
+
+using LogField = std::pair<std::string_view, std::string_view>;
+
+// {"event":"<event>","key":"value",...} as the message of one log line.
+std::string FormatEvent(std::string_view event, std::initializer_list<LogField> fields);
+
+inline void LogEvent(spdlog::level::level_enum level, std::string_view event,
+                     std::initializer_list<LogField> fields = {}) {
+  spdlog::log(level, "{}", FormatEvent(event, fields));
+}
+
+}  // namespace tessera

@@ -1,0 +1,106 @@
+// A thin RAII layer over libpq. Values only ever travel as parameters (PQexecParams): no SQL
+// is built from strings with values in them. Errors become statuses that carry the SQLSTATE.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace tessera::pg {
+
+// One query parameter, sent as text (or binary for bytea); nullopt is SQL NULL.
+class Param {
+ public:
+  Param(std::nullopt_t) {}
+  Param(std::string value) : value_(std::move(value)) {}
+  Param(const char* value) : value_(value) {}
+  Param(std::string_view value) : value_(std::string(value)) {}
+  Param(int64_t value) : value_(std::to_string(value)) {}
+  Param(int value) : value_(std::to_string(value)) {}
+  Param(bool value) : value_(value ? "true" : "false") {}
+  static Param Bytes(std::span<const uint8_t> bytes);
+
+  const std::optional<std::string>& value() const { return value_; }
+  bool binary() const { return binary_; }
+
+ private:
+  std::optional<std::string> value_;
+  bool binary_ = false;
+};
+
+class Result {
+ public:
+  explicit Result(PGresult* result) : result_(result, &PQclear) {}
+  int rows() const { return PQntuples(result_.get()); }
+  int columns() const { return PQnfields(result_.get()); }
+  bool IsNull(int row, int column) const { return PQgetisnull(result_.get(), row, column) != 0; }
+  std::string_view Text(int row, int column) const {
+    return {PQgetvalue(result_.get(), row, column),
+            static_cast<size_t>(PQgetlength(result_.get(), row, column))};
+  }
+  int64_t Int(int row, int column) const;
+  bool Bool(int row, int column) const { return Text(row, column) == "t"; }
+  std::vector<uint8_t> Bytes(int row, int column) const;  // a bytea column
+  // Number of rows an INSERT/UPDATE/DELETE touched.
+  int64_t AffectedRows() const;
+
+ private:
+  std::unique_ptr<PGresult, decltype(&PQclear)> result_;
+};
+
+class Connection {
+ public:
+  // conninfo as libpq takes it, e.g. "host=/tmp/pg port=5432 dbname=tessera user=tessera".
+  static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& conninfo);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  absl::StatusOr<Result> Exec(std::string_view sql, std::span<const Param> params = {});
+  absl::StatusOr<Result> Exec(std::string_view sql, std::initializer_list<Param> params) {
+    return Exec(sql, std::span<const Param>(params.begin(), params.size()));
+  }
+  // Runs a script of several statements with no parameters. Only for SQL that the program
+  // ships (migrations), never for anything holding a value from outside.
+  absl::Status ExecScript(std::string_view script);
+
+  PGconn* raw() const { return conn_; }
+
+ private:
+  explicit Connection(PGconn* conn) : conn_(conn) {}
+  absl::StatusOr<Result> Check(PGresult* result, std::string_view what);
+
+  PGconn* conn_;
+};
+
+enum class Isolation { kReadCommitted, kRepeatableRead, kSerializable };
+
+// BEGIN on construction; ROLLBACK on destruction unless Commit() succeeded.
+class Transaction {
+ public:
+  static absl::StatusOr<Transaction> Begin(Connection& conn,
+                                           Isolation isolation = Isolation::kReadCommitted);
+  Transaction(Transaction&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction();
+  absl::Status Commit();
+  Connection& conn() { return *conn_; }
+
+ private:
+  explicit Transaction(Connection* conn) : conn_(conn) {}
+  Connection* conn_;
+};
+
+// Quotes an identifier we chose (schema or table name), after checking it is one: lower-case
+// letters, digits and underscores, starting with a letter. Never for user input.
+absl::StatusOr<std::string> QuoteIdentifier(std::string_view name);
+
+}  // namespace tessera::pg

@@ -1,0 +1,49 @@
+#include "platform/rpc_policy.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace tessera {
+
+RpcPolicy::RpcPolicy(std::vector<RpcRule> rules) {
+  for (RpcRule& rule : rules) {
+    std::string method = rule.method;
+    rules_.insert_or_assign(std::move(method), std::move(rule));
+  }
+}
+
+absl::Status RpcPolicy::Authorize(const std::string& method, const Principal& caller) const {
+  auto it = rules_.find(method);
+  if (it == rules_.end()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(method, ": not in this service's policy table; refused by default"));
+  }
+  const RpcRule& rule = it->second;
+  const bool kind_ok =
+      std::find(rule.kinds.begin(), rule.kinds.end(), caller.kind) != rule.kinds.end();
+  const bool name_ok = rule.names.empty() || std::find(rule.names.begin(), rule.names.end(),
+                                                       caller.name) != rule.names.end();
+  if (!kind_ok || !name_ok) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(method, ": a ", std::string(PrincipalKindName(caller.kind)),
+                     " certificate may not call it (", rule.why, ")"));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<RpcRule> RpcPolicy::StandardRules() {
+  const std::vector<PrincipalKind> everyone = {PrincipalKind::kService, PrincipalKind::kWorkstation,
+                                               PrincipalKind::kOperator};
+  const std::vector<PrincipalKind> staff = {PrincipalKind::kService, PrincipalKind::kOperator};
+  return {
+      {"/grpc.health.v1.Health/Check", everyone, {}, "liveness for any tessera certificate"},
+      {"/grpc.health.v1.Health/Watch", everyone, {}, "liveness for any tessera certificate"},
+      {"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+       staff,
+       {},
+       "API discovery for services and Ministry tools, not for workstations"},
+  };
+}
+
+}  // namespace tessera

@@ -1,0 +1,151 @@
+#include "platform/rpc_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/auth_metadata_processor.h>
+
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <unordered_map>
+
+#include "absl/strings/str_cat.h"
+#include "platform/log.h"
+#include "platform/status_macros.h"
+
+namespace tessera {
+namespace {
+
+constexpr char kKindProperty[] = "tessera_principal_kind";
+constexpr char kNameProperty[] = "tessera_principal_name";
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(what, ": cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Runs for every call, after the TLS handshake verified the client certificate and before
+// the call reaches a handler: identifies the caller and applies the policy table.
+class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
+ public:
+  explicit PolicyEnforcer(RpcPolicy policy) : policy_(std::move(policy)) {}
+
+  bool IsBlocking() const override { return false; }
+
+  grpc::Status Process(const InputMetadata& metadata, grpc::AuthContext* context, OutputMetadata*,
+                       OutputMetadata*) override {
+    std::string method;
+    if (auto it = metadata.find(":path"); it != metadata.end()) {
+      method.assign(it->second.data(), it->second.size());
+    }
+    std::vector<grpc::string_ref> pems =
+        context->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+    if (pems.empty()) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no client certificate");
+    }
+    absl::StatusOr<Principal> caller =
+        Identify(std::string(pems.front().data(), pems.front().size()));
+    if (!caller.ok()) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                          std::string(caller.status().message()));
+    }
+    if (absl::Status allowed = policy_.Authorize(method, *caller); !allowed.ok()) {
+      LogEvent(spdlog::level::warn, "rpc_denied",
+               {{"method", method},
+                {"caller_kind", PrincipalKindName(caller->kind)},
+                {"caller", caller->name}});
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, std::string(allowed.message()));
+    }
+    context->AddProperty(kKindProperty, std::string(PrincipalKindName(caller->kind)));
+    context->AddProperty(kNameProperty, caller->name);
+    return grpc::Status::OK;
+  }
+
+ private:
+  // A connection's certificate is parsed once, not on every call.
+  absl::StatusOr<Principal> Identify(const std::string& pem) {
+    std::lock_guard lock(mutex_);
+    if (auto it = cache_.find(pem); it != cache_.end()) return it->second;
+    absl::StatusOr<Principal> caller = PrincipalFromCertificatePem(pem);
+    if (caller.ok()) {
+      if (cache_.size() > 10000) cache_.clear();
+      cache_.emplace(pem, *caller);
+    }
+    return caller;
+  }
+
+  RpcPolicy policy_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Principal> cache_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(RpcServerOptions options) {
+  TESSERA_ASSIGN_OR_RETURN(std::string chain,
+                           ReadFile(options.tls.certificate_chain, "TLS certificate chain"));
+  TESSERA_ASSIGN_OR_RETURN(std::string key, ReadFile(options.tls.private_key, "TLS private key"));
+  TESSERA_ASSIGN_OR_RETURN(std::string client_cas,
+                           ReadFile(options.tls.client_ca_bundle, "client CA bundle"));
+
+  // gRPC's TLS stack negotiates TLS 1.2 or 1.3 only.
+  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = client_cas;
+  ssl.pem_key_cert_pairs.push_back({key, chain});
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::SslServerCredentials(ssl);
+
+  std::vector<RpcRule> rules = RpcPolicy::StandardRules();
+  rules.insert(rules.end(), options.rules.begin(), options.rules.end());
+  credentials->SetAuthMetadataProcessor(
+      std::make_shared<PolicyEnforcer>(RpcPolicy(std::move(rules))));
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(options.listen_address, credentials, &port);
+  for (grpc::Service* service : options.services) builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return absl::UnavailableError(absl::StrCat("gRPC: cannot listen on ", options.listen_address));
+  }
+  return std::unique_ptr<RpcServer>(new RpcServer(std::move(server), port));
+}
+
+RpcServer::~RpcServer() { Shutdown(); }
+
+void RpcServer::SetServing(bool serving) {
+  if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(serving);
+}
+
+void RpcServer::Shutdown() {
+  if (server_ != nullptr)
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+}
+
+void RpcServer::Wait() { server_->Wait(); }
+
+absl::StatusOr<Principal> CallerOf(const grpc::ServerContext& context) {
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  std::vector<grpc::string_ref> kinds = auth->FindPropertyValues(kKindProperty);
+  std::vector<grpc::string_ref> names = auth->FindPropertyValues(kNameProperty);
+  if (kinds.empty() || names.empty()) {
+    return absl::UnauthenticatedError("caller unknown: the policy check did not run");
+  }
+  std::string kind(kinds.front().data(), kinds.front().size());
+  Principal caller;
+  caller.name.assign(names.front().data(), names.front().size());
+  for (PrincipalKind k :
+       {PrincipalKind::kService, PrincipalKind::kWorkstation, PrincipalKind::kOperator}) {
+    if (PrincipalKindName(k) == kind) {
+      caller.kind = k;
+      return caller;
+    }
+  }
+  return absl::UnauthenticatedError("caller unknown: unexpected principal kind");
+}
+
+}  // namespace tessera

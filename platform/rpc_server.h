@@ -1,0 +1,51 @@
+// The gRPC server every tessera service uses: TLS 1.2+ with a client certificate required
+// and verified against the tessera CA bundle, the health service, server reflection, and the
+// service's RpcPolicy enforced on every call before any handler runs.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "platform/principal.h"
+#include "platform/rpc_policy.h"
+
+namespace tessera {
+
+struct ServerTlsFiles {
+  std::string certificate_chain;  // PEM: the service certificate, then its issuing CA
+  std::string private_key;        // PEM (PKCS#8) of the service's TLS key
+  std::string client_ca_bundle;   // PEM: the CAs whose client certificates are accepted
+};
+
+struct RpcServerOptions {
+  std::string listen_address = "127.0.0.1:0";  // port 0: the OS picks, read it from port()
+  ServerTlsFiles tls;
+  std::vector<RpcRule> rules;            // StandardRules() are added automatically
+  std::vector<grpc::Service*> services;  // not owned; must outlive the server
+};
+
+class RpcServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<RpcServer>> Start(RpcServerOptions options);
+  ~RpcServer();
+
+  int port() const { return port_; }
+  void SetServing(bool serving);
+  void Shutdown();
+  void Wait();
+
+ private:
+  RpcServer(std::unique_ptr<grpc::Server> server, int port)
+      : server_(std::move(server)), port_(port) {}
+  std::unique_ptr<grpc::Server> server_;
+  int port_;
+};
+
+// The caller of the current RPC, as the policy check established it.
+absl::StatusOr<Principal> CallerOf(const grpc::ServerContext& context);
+
+}  // namespace tessera

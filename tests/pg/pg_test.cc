@@ -1,0 +1,77 @@
+// The libpq layer against a real PostgreSQL 15.
+#include "platform/pg.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_pg.h"
+
+namespace tessera::pg {
+namespace {
+
+class PgConnectionTest : public testing::PgTest {};
+
+TEST_F(PgConnectionTest, ParametersCarryValuesVerbatim) {
+  ASSERT_TRUE(conn_->ExecScript("CREATE TABLE people (name text, blob bytea, n bigint)").ok());
+  // SQL metacharacters in a value stay a value.
+  const std::string nasty = "Robert'); DROP TABLE people;--";
+  const std::vector<uint8_t> bytes = {0, 1, 2, 255, '\''};
+  auto inserted = conn_->Exec("INSERT INTO people VALUES ($1, $2, $3)",
+                              {Param(nasty), Param::Bytes(bytes), Param(int64_t{1} << 40)});
+  ASSERT_TRUE(inserted.ok()) << inserted.status();
+  EXPECT_EQ(inserted->AffectedRows(), 1);
+  auto rows = conn_->Exec("SELECT name, blob, n FROM people WHERE name = $1", {Param(nasty)});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->rows(), 1);
+  EXPECT_EQ(rows->Text(0, 0), nasty);
+  EXPECT_EQ(rows->Bytes(0, 1), bytes);
+  EXPECT_EQ(rows->Int(0, 2), int64_t{1} << 40);
+  auto null = conn_->Exec("SELECT $1::text", {Param(std::nullopt)});
+  ASSERT_TRUE(null.ok());
+  EXPECT_TRUE(null->IsNull(0, 0));
+}
+
+TEST_F(PgConnectionTest, ErrorsCarrySqlStateAsStatusCode) {
+  ASSERT_TRUE(conn_->ExecScript("CREATE TABLE serials (serial text PRIMARY KEY)").ok());
+  ASSERT_TRUE(conn_->Exec("INSERT INTO serials VALUES ($1)", {Param("01")}).ok());
+  auto duplicate = conn_->Exec("INSERT INTO serials VALUES ($1)", {Param("01")});
+  EXPECT_EQ(duplicate.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(std::string(duplicate.status().message()).find("SQLSTATE 23505"), std::string::npos);
+  auto bad = conn_->Exec("SELECT $1::int", {Param("not a number")});
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  auto broken = conn_->Exec("SELEKT 1");
+  EXPECT_EQ(broken.status().code(), absl::StatusCode::kInternal);
+}
+
+TEST_F(PgConnectionTest, TransactionRollsBackUnlessCommitted) {
+  ASSERT_TRUE(conn_->ExecScript("CREATE TABLE t (v int)").ok());
+  {
+    auto tx = Transaction::Begin(*conn_);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(conn_->Exec("INSERT INTO t VALUES (1)").ok());
+  }  // dropped without Commit
+  {
+    auto tx = Transaction::Begin(*conn_, Isolation::kSerializable);
+    ASSERT_TRUE(tx.ok());
+    ASSERT_TRUE(conn_->Exec("INSERT INTO t VALUES (2)").ok());
+    ASSERT_TRUE(tx->Commit().ok());
+  }
+  auto rows = conn_->Exec("SELECT array_agg(v) FROM t");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->Text(0, 0), "{2}");
+}
+
+TEST(PgConnection, UnreachableServerIsUnavailable) {
+  auto conn = Connection::Open("host=127.0.0.1 port=1 connect_timeout=2 dbname=x");
+  EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(PgIdentifier, OnlyPlainLowerCaseNamesAreQuoted) {
+  EXPECT_EQ(*QuoteIdentifier("ca"), "\"ca\"");
+  EXPECT_FALSE(QuoteIdentifier("Ca").ok());
+  EXPECT_FALSE(QuoteIdentifier("ca\"; DROP").ok());
+  EXPECT_FALSE(QuoteIdentifier("").ok());
+  EXPECT_FALSE(QuoteIdentifier("1ca").ok());
+}
+
+}  // namespace
+}  // namespace tessera::pg

@@ -1,0 +1,40 @@
+// SoftHSM for tests: a private token directory and SOFTHSM2_CONF per test process (never the
+// system's), and helpers to create tokens with a label, SO PIN and user PIN.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "hsm/module.h"
+#include "hsm/token.h"
+#include "tests/support/temp_dir.h"
+
+namespace tessera::testing {
+
+inline constexpr char kTestSoPin[] = "87654321";
+inline constexpr char kTestUserPin[] = "12345678";
+
+class TestSoftHsm {
+ public:
+  // The process-wide instance; sets SOFTHSM2_CONF before the module is first loaded.
+  static TestSoftHsm& Get();
+
+  const std::string& module_path() const { return module_path_; }
+  std::string conf_path() const { return dir_.File("softhsm2.conf"); }
+  std::shared_ptr<hsm::Module> module() const { return module_; }
+
+  // Initializes a token and returns it logged in with the user PIN.
+  std::shared_ptr<hsm::Token> CreateToken(const std::string& label,
+                                          const std::string& so_pin = kTestSoPin,
+                                          const std::string& user_pin = kTestUserPin);
+  // A label no other test in this process has used.
+  static std::string UniqueLabel(const std::string& prefix);
+
+ private:
+  TestSoftHsm();
+  TempDir dir_{"tessera-softhsm"};
+  std::string module_path_;
+  std::shared_ptr<hsm::Module> module_;
+};
+
+}  // namespace tessera::testing

@@ -1,0 +1,59 @@
+#include "platform/rpc_policy.h"
+
+#include <gtest/gtest.h>
+
+namespace tessera {
+namespace {
+
+RpcPolicy Policy() {
+  std::vector<RpcRule> rules = RpcPolicy::StandardRules();
+  rules.push_back({"/tessera.v1.Ca/IssueCertificate",
+                   {PrincipalKind::kService},
+                   {"tessera-perso"},
+                   "only personalization issues card certificates"});
+  return RpcPolicy(std::move(rules));
+}
+
+TEST(RpcPolicy, AnRpcMissingFromTheTableIsDenied) {
+  absl::Status status =
+      Policy().Authorize("/tessera.v1.Ca/Unlisted", {PrincipalKind::kService, "tessera-perso"});
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(std::string(status.message()).find("not in this service's policy table"),
+            std::string::npos);
+}
+
+TEST(RpcPolicy, KindAndNameMustBothMatch) {
+  RpcPolicy policy = Policy();
+  EXPECT_TRUE(
+      policy
+          .Authorize("/tessera.v1.Ca/IssueCertificate", {PrincipalKind::kService, "tessera-perso"})
+          .ok());
+  EXPECT_EQ(policy
+                .Authorize("/tessera.v1.Ca/IssueCertificate",
+                           {PrincipalKind::kService, "tessera-dispatch"})
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(policy
+                .Authorize("/tessera.v1.Ca/IssueCertificate",
+                           {PrincipalKind::kWorkstation, "tessera-perso"})
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
+TEST(RpcPolicy, HealthForEveryoneReflectionNotForWorkstations) {
+  RpcPolicy policy = Policy();
+  Principal workstation{PrincipalKind::kWorkstation, "0580010001"};
+  EXPECT_TRUE(policy.Authorize("/grpc.health.v1.Health/Check", workstation).ok());
+  EXPECT_EQ(
+      policy
+          .Authorize("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", workstation)
+          .code(),
+      absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(policy
+                  .Authorize("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                             {PrincipalKind::kService, "tessera-ca"})
+                  .ok());
+}
+
+}  // namespace
+}  // namespace tessera
