@@ -1,0 +1,47 @@
+#include "tests/support/grpc_call.h"
+
+#include <grpcpp/generic/generic_stub.h>
+
+#include <future>
+
+namespace tessera::testing {
+
+std::shared_ptr<grpc::Channel> MtlsChannel(int port, const std::string& root_pem,
+                                           const std::string& client_cert_pem,
+                                           const std::string& client_key_pem) {
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = root_pem;
+  options.pem_cert_chain = client_cert_pem;
+  options.pem_private_key = client_key_pem;
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  // Fresh connection per channel: each test's credentials are really used in a handshake.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel("localhost:" + std::to_string(port),
+                                   grpc::SslCredentials(options), args);
+}
+
+RawReply RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                      const std::string& request_body) {
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::Slice slice(request_body);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                 [&done](grpc::Status status) { done.set_value(std::move(status)); });
+  RawReply reply;
+  reply.status = done.get_future().get();
+  if (reply.status.ok()) {
+    std::vector<grpc::Slice> slices;
+    (void)response.Dump(&slices);
+    for (const grpc::Slice& s : slices) {
+      reply.body.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+  }
+  return reply;
+}
+
+}  // namespace tessera::testing

@@ -1,0 +1,29 @@
+// Starts a tessera service binary as a real process with a config file, waits until it has
+// written the port it bound, and stops it with SIGTERM (checking it exits cleanly).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace tessera::testing {
+
+class ServiceProcess {
+ public:
+  // `binary` is a name in build/bin (e.g. "tessera-ca"); the config must set grpc.port_file
+  // to `port_file`.
+  ServiceProcess(const std::string& binary, const std::string& config_path,
+                 const std::string& port_file, const std::string& log_path);
+  ~ServiceProcess();
+
+  int port() const { return port_; }
+  // SIGTERM, then the exit status (0 for a clean shutdown).
+  int Stop();
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace tessera::testing
