@@ -19,7 +19,7 @@ constexpr size_t kGcmTagBytes = 16;
 
 }  // namespace
 
-std::string_view KeyAlgorithmName(KeyAlgorithm algorithm) {
+const char* KeyAlgorithmName(KeyAlgorithm algorithm) {
   switch (algorithm) {
     case KeyAlgorithm::kEcP256:
       return "EC P-256";

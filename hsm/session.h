@@ -20,7 +20,7 @@
 namespace tessera::hsm {
 
 enum class KeyAlgorithm { kEcP256, kRsa2048, kRsa3072 };
-std::string_view KeyAlgorithmName(KeyAlgorithm algorithm);
+const char* KeyAlgorithmName(KeyAlgorithm algorithm);
 
 struct KeyPairSpec {
   KeyAlgorithm algorithm = KeyAlgorithm::kEcP256;

@@ -3,7 +3,7 @@
 
 #include <memory>
 
-#include "tests/support/grpc_call.h"
+#include "platform/rpc_client.h"
 #include "tests/support/run.h"
 #include "tests/support/service_process.h"
 #include "tests/support/temp_dir.h"
@@ -14,8 +14,6 @@ namespace tessera {
 namespace {
 
 using testing::IssuedCert;
-using testing::MtlsChannel;
-using testing::RawUnaryCall;
 using testing::RunCommand;
 using testing::TestSoftHsm;
 using testing::WriteFile;
@@ -65,9 +63,10 @@ class CaServerTest : public ::testing::Test {
   }
 
   static std::shared_ptr<grpc::Channel> ChannelAs(const IssuedCert* client) {
+    const std::string target = "localhost:" + std::to_string(server_->port());
     return client == nullptr
-               ? MtlsChannel(server_->port(), pki_->ca_pem())
-               : MtlsChannel(server_->port(), pki_->ca_pem(), client->cert_pem, client->key_pem);
+               ? MtlsChannel(target, pki_->ca_pem())
+               : MtlsChannel(target, pki_->ca_pem(), client->cert_pem, client->key_pem);
   }
 
   static testing::TempDir* dir_;
@@ -92,6 +91,9 @@ TEST_F(CaServerTest, HealthIsServingForAGoodClientCertificate) {
     auto reply = RawUnaryCall(ChannelAs(client), kHealthCheck, "");
     ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
     EXPECT_EQ(reply.body, kServing);
+    auto health = CheckHealth(ChannelAs(client));
+    ASSERT_TRUE(health.ok()) << health.status();
+    EXPECT_EQ(*health, "SERVING");
   }
 }
 

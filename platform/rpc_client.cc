@@ -1,12 +1,12 @@
-#include "tests/support/grpc_call.h"
+#include "platform/rpc_client.h"
 
 #include <grpcpp/generic/generic_stub.h>
 
 #include <future>
 
-namespace tessera::testing {
+namespace tessera {
 
-std::shared_ptr<grpc::Channel> MtlsChannel(int port, const std::string& root_pem,
+std::shared_ptr<grpc::Channel> MtlsChannel(const std::string& target, const std::string& root_pem,
                                            const std::string& client_cert_pem,
                                            const std::string& client_key_pem) {
   grpc::SslCredentialsOptions options;
@@ -17,15 +17,14 @@ std::shared_ptr<grpc::Channel> MtlsChannel(int port, const std::string& root_pem
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   // Fresh connection per channel: each test's credentials are really used in a handshake.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel("localhost:" + std::to_string(port),
-                                   grpc::SslCredentials(options), args);
+  return grpc::CreateCustomChannel(target, grpc::SslCredentials(options), args);
 }
 
 RawReply RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-                      const std::string& request_body) {
+                      const std::string& request_body, std::chrono::seconds timeout) {
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  context.set_deadline(std::chrono::system_clock::now() + timeout);
   grpc::Slice slice(request_body);
   grpc::ByteBuffer request(&slice, 1);
   grpc::ByteBuffer response;
@@ -44,4 +43,19 @@ RawReply RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel, const std::
   return reply;
 }
 
-}  // namespace tessera::testing
+absl::StatusOr<std::string> CheckHealth(const std::shared_ptr<grpc::Channel>& channel) {
+  // HealthCheckRequest{service: ""} is the empty message; the reply is one varint field.
+  RawReply reply = RawUnaryCall(channel, "/grpc.health.v1.Health/Check", "");
+  if (!reply.status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(reply.status.error_code()),
+                        reply.status.error_message());
+  }
+  static constexpr const char* kNames[] = {"UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"};
+  if (reply.body.empty()) return std::string("UNKNOWN");
+  if (reply.body.size() == 2 && reply.body[0] == 0x08 && reply.body[1] >= 0 && reply.body[1] <= 3) {
+    return std::string(kNames[static_cast<int>(reply.body[1])]);
+  }
+  return absl::InternalError("health: unexpected reply");
+}
+
+}  // namespace tessera
