@@ -126,6 +126,13 @@ TEST_F(CaServerTest, AnRpcMissingFromThePolicyTableIsDenied) {
             std::string::npos);
 }
 
+TEST_F(CaServerTest, ReflectionListsTheServicesToAServiceCertificate) {
+  // ServerReflectionRequest{list_services: ""}: field 7, empty string.
+  auto reply = RawUnaryCall(ChannelAs(service_), kReflection, std::string("\x3a\x00", 2));
+  ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
+  EXPECT_NE(reply.body.find("grpc.health.v1.Health"), std::string::npos);
+}
+
 // Independent check with openssl s_client: TLS 1.3 and 1.2 are accepted, 1.1 is refused.
 TEST_F(CaServerTest, OnlyTls12AndNewerAreNegotiated) {
   const std::string base =
