@@ -77,6 +77,8 @@ card=0580010000000001
 printf '  openssl req -verify: '
 openssl req -in "$work/card.csr.pem" -noout -verify 2>&1 | tail -1
 echo "  pkcs11-tool sees on the card:"
+# The private key object is CKA_PRIVATE: listing it needs a login. The demo PIN is random and
+# thrown away with the work dir; tessera itself never takes a PIN as an argument.
 pkcs11-tool --module "$TESSERA_PKCS11_MODULE" --token-label "$card" --login \
   --pin "$TESSERA_USER_PIN" -O 2>/dev/null | grep -E "Object;|label:|ID:|Usage:|Access:" | sed 's/^/    /'
 

@@ -53,7 +53,11 @@ std::string FormatEvent(std::string_view event, std::initializer_list<LogField> 
   return out;
 }
 
-void InitLogging(const std::string& service, const std::string& level) {
+absl::Status InitLogging(const std::string& service, const std::string& level) {
+  if (level != "debug" && level != "info" && level != "warn" && level != "error") {
+    return absl::InvalidArgumentError("log.level: must be debug, info, warn or error, not '" +
+                                      level + "'");
+  }
   auto logger = spdlog::stderr_logger_mt(service);
   // Lines come from LogEvent, whose message is already a list of JSON members.
   logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","service":"%n",%v})",
@@ -61,6 +65,7 @@ void InitLogging(const std::string& service, const std::string& level) {
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+  return absl::OkStatus();
 }
 
 }  // namespace tessera

@@ -9,11 +9,13 @@
 #include <string_view>
 #include <utility>
 
+#include "absl/status/status.h"
+
 namespace tessera {
 
 // Sets the default logger for a process: `service` names it, `level` is "debug", "info",
-// "warn" or "error".
-void InitLogging(const std::string& service, const std::string& level = "info");
+// "warn" or "error" (anything else is refused, so a typo cannot silence the log).
+absl::Status InitLogging(const std::string& service, const std::string& level = "info");
 
 using LogField = std::pair<std::string_view, std::string_view>;
 

@@ -43,7 +43,7 @@ absl::Status WritePortFile(const std::string& path, int port) {
 absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(Config config, Config::LoadFile(config_path));
   TESSERA_ASSIGN_OR_RETURN(std::string level, config.StringOr("log.level", "info"));
-  InitLogging("tessera-ca", level);
+  TESSERA_RETURN_IF_ERROR(InitLogging("tessera-ca", level));
 
   RpcServerOptions options;
   TESSERA_ASSIGN_OR_RETURN(options.listen_address, config.String("grpc.listen"));

@@ -18,6 +18,12 @@ TEST(Log, EventsAreJsonMembersWithEscaping) {
   EXPECT_EQ(parsed["why"], "say \"no\"\n");
 }
 
+TEST(Log, AnUnknownLevelIsRefused) {
+  absl::Status status = InitLogging("test", "verbose");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "log.level: must be debug, info, warn or error, not 'verbose'");
+}
+
 TEST(Secret, NeverPrintsItsValue) {
   Secret pin("4721");
   std::ostringstream out;
