@@ -13,14 +13,11 @@
 #include <botan/auto_rng.h>
 #include <botan/pkcs10.h>
 #include <botan/x509self.h>
-#include <sys/stat.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -29,6 +26,7 @@
 #include "hsm/module.h"
 #include "hsm/token.h"
 #include "hsm/token_key.h"
+#include "platform/files.h"
 #include "platform/rpc_client.h"
 #include "platform/status_macros.h"
 
@@ -100,23 +98,6 @@ absl::StatusOr<Secret> PinFromEnv(const char* name) {
 absl::StatusOr<std::shared_ptr<hsm::Module>> LoadModule(const Args& args) {
   const char* env = std::getenv("TESSERA_PKCS11_MODULE");
   return hsm::Module::Load(args.Or("module", env ? env : "/usr/lib/softhsm/libsofthsm2.so"));
-}
-
-absl::Status WriteFile(const std::string& path, const std::string& content, mode_t mode) {
-  std::ofstream out(path, std::ios::trunc);
-  out << content;
-  out.close();
-  if (!out) return absl::UnavailableError("cannot write " + path);
-  chmod(path.c_str(), mode);
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError("cannot read " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 void Print(const Args& args, const nlohmann::json& result, const std::string& text) {

@@ -4,11 +4,11 @@
 
 #include <cctype>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "platform/files.h"
 
 namespace tessera {
 namespace {
@@ -40,11 +40,10 @@ absl::StatusOr<Config> Config::Parse(const std::string& text, const std::string&
 }
 
 absl::StatusOr<Config> Config::LoadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("config file ", path, " cannot be read"));
-  std::stringstream text;
-  text << in.rdbuf();
-  return Parse(text.str(), path);
+  absl::StatusOr<std::string> text = ReadFile(path);
+  if (!text.ok())
+    return absl::NotFoundError(absl::StrCat("config file: ", text.status().message()));
+  return Parse(*text, path);
 }
 
 bool Config::Has(const std::string& key) const {

@@ -9,10 +9,16 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "platform/status_macros.h"
 
 namespace tessera::pg {
 namespace {
+
+// "V001__create_items", as the file is named.
+std::string FileName(const Migration& migration) {
+  return absl::StrFormat("V%03d__%s", migration.version, migration.name);
+}
 
 std::string Checksum(const std::string& sql) {
   auto sha256 = Botan::HashFunction::create_or_throw("SHA-256");
@@ -106,8 +112,8 @@ absl::StatusOr<MigrationReport> ApplyMigrations(Connection& conn, const std::str
           " which this program does not know: the database is newer than the program"));
     }
     if (Checksum(it->second->sql) != checksum) {
-      return absl::FailedPreconditionError(absl::StrCat("migrations: V", version, "__",
-                                                        it->second->name, " in schema ", schema,
+      return absl::FailedPreconditionError(absl::StrCat("migrations: ", FileName(*it->second),
+                                                        " in schema ", schema,
                                                         " was changed after it was applied"));
     }
   }
@@ -119,8 +125,8 @@ absl::StatusOr<MigrationReport> ApplyMigrations(Connection& conn, const std::str
     TESSERA_RETURN_IF_ERROR(conn.ExecScript(absl::StrCat("SET LOCAL search_path TO ", quoted)));
     absl::Status status = conn.ExecScript(migration.sql);
     if (!status.ok()) {
-      return absl::Status(status.code(), absl::StrCat("migrations: V", migration.version, "__",
-                                                      migration.name, ": ", status.message()));
+      return absl::Status(
+          status.code(), absl::StrCat("migrations: ", FileName(migration), ": ", status.message()));
     }
     TESSERA_RETURN_IF_ERROR(
         conn.Exec(absl::StrCat("INSERT INTO ", quoted,

@@ -46,6 +46,7 @@ class Result {
     return {PQgetvalue(result_.get(), row, column),
             static_cast<size_t>(PQgetlength(result_.get(), row, column))};
   }
+  // For columns the query returns as integers (0 if the text is not one).
   int64_t Int(int row, int column) const;
   bool Bool(int row, int column) const { return Text(row, column) == "t"; }
   std::vector<uint8_t> Bytes(int row, int column) const;  // a bytea column

@@ -4,12 +4,11 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/auth_metadata_processor.h>
 
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "platform/files.h"
 #include "platform/log.h"
 #include "platform/status_macros.h"
 
@@ -18,14 +17,6 @@ namespace {
 
 constexpr char kKindProperty[] = "tessera_principal_kind";
 constexpr char kNameProperty[] = "tessera_principal_name";
-
-absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(what, ": cannot read ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // Runs for every call, after the TLS handshake verified the client certificate and before
 // the call reaches a handler: identifies the caller and applies the policy table.
@@ -85,11 +76,9 @@ class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(RpcServerOptions options) {
-  TESSERA_ASSIGN_OR_RETURN(std::string chain,
-                           ReadFile(options.tls.certificate_chain, "TLS certificate chain"));
-  TESSERA_ASSIGN_OR_RETURN(std::string key, ReadFile(options.tls.private_key, "TLS private key"));
-  TESSERA_ASSIGN_OR_RETURN(std::string client_cas,
-                           ReadFile(options.tls.client_ca_bundle, "client CA bundle"));
+  TESSERA_ASSIGN_OR_RETURN(std::string chain, ReadFile(options.tls.certificate_chain));
+  TESSERA_ASSIGN_OR_RETURN(std::string key, ReadFile(options.tls.private_key));
+  TESSERA_ASSIGN_OR_RETURN(std::string client_cas, ReadFile(options.tls.client_ca_bundle));
 
   // gRPC's TLS stack negotiates TLS 1.2 or 1.3 only.
   grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);

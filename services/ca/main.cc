@@ -13,10 +13,10 @@
 #include <signal.h>
 
 #include <cstdio>
-#include <fstream>
 #include <string>
 
 #include "platform/config.h"
+#include "platform/files.h"
 #include "platform/log.h"
 #include "platform/rpc_server.h"
 #include "platform/status_macros.h"
@@ -25,20 +25,6 @@ namespace tessera {
 namespace {
 
 constexpr char kUsage[] = "usage: tessera-ca --config <file.toml>\n";
-
-absl::Status WritePortFile(const std::string& path, int port) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << port << "\n";
-    if (!out) return absl::UnavailableError("cannot write port file " + tmp);
-  }
-  // Rename, so a reader never sees a half-written file.
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError("cannot rename port file to " + path);
-  }
-  return absl::OkStatus();
-}
 
 absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(Config config, Config::LoadFile(config_path));
@@ -61,7 +47,8 @@ absl::Status Serve(const std::string& config_path) {
 
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<RpcServer> server, RpcServer::Start(std::move(options)));
   server->SetServing(true);
-  if (!port_file.empty()) TESSERA_RETURN_IF_ERROR(WritePortFile(port_file, server->port()));
+  if (!port_file.empty())
+    TESSERA_RETURN_IF_ERROR(WriteFile(port_file, std::to_string(server->port()) + "\n"));
   LogEvent(spdlog::level::info, "serving", {{"port", std::to_string(server->port())}});
 
   int signal = 0;

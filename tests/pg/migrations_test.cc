@@ -55,7 +55,7 @@ TEST_F(MigrationsTest, AFileChangedAfterItWasAppliedStopsStartUp) {
   WriteFile(dir_.File("V001__create_items.sql"), "CREATE TABLE items (id int);");
   auto changed = ApplyMigrations(*conn_, "shop", *LoadMigrations(dir_.path()));
   EXPECT_EQ(changed.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(std::string(changed.status().message()).find("V1__create_items"), std::string::npos);
+  EXPECT_NE(std::string(changed.status().message()).find("V001__create_items"), std::string::npos);
 }
 
 TEST_F(MigrationsTest, ADatabaseNewerThanTheProgramStopsStartUp) {
@@ -73,7 +73,7 @@ TEST_F(MigrationsTest, AFailingMigrationLeavesNothingBehind) {
             "CREATE TABLE half (id int); INSERT INTO nowhere VALUES (1);");
   auto result = ApplyMigrations(*conn_, "shop", *LoadMigrations(dir_.path()));
   ASSERT_FALSE(result.ok());
-  EXPECT_NE(std::string(result.status().message()).find("V3__broken"), std::string::npos);
+  EXPECT_NE(std::string(result.status().message()).find("V003__broken"), std::string::npos);
   auto half = conn_->Exec("SELECT to_regclass('shop.half') IS NULL");
   EXPECT_TRUE(half->Bool(0, 0));
   auto recorded = conn_->Exec("SELECT max(version) FROM shop.schema_migrations");

@@ -4,10 +4,9 @@
 #include <array>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
+#include "platform/files.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
 
@@ -25,17 +24,15 @@ TempDir::~TempDir() {
 }
 
 void WriteFile(const std::string& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << content;
-  if (!out) throw std::runtime_error("cannot write " + path);
+  if (absl::Status written = tessera::WriteFile(path, content, 0600); !written.ok()) {
+    throw std::runtime_error(std::string(written.message()));
+  }
 }
 
 std::string ReadFileOrDie(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  absl::StatusOr<std::string> text = tessera::ReadFile(path);
+  if (!text.ok()) throw std::runtime_error(std::string(text.status().message()));
+  return *text;
 }
 
 CommandResult RunCommand(const std::string& command) {
