@@ -148,5 +148,28 @@ TEST_F(CaServerTest, OnlyTls12AndNewerAreNegotiated) {
   EXPECT_EQ(tls11.output.find("New, TLSv1.1,"), std::string::npos) << tls11.output;
 }
 
+TEST(CaServerConfig, ABadConfigStopsStartUpWithAnErrorNamingTheKey) {
+  testing::TempDir dir("tessera-badconfig");
+  const std::string binary = std::string(TESSERA_BIN_DIR) + "/tessera-ca";
+  WriteFile(dir.File("missing.toml"), "[grpc]\nlisten = \"127.0.0.1:0\"\n");
+  auto missing = RunCommand(binary + " --config " + dir.File("missing.toml"));
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.output.find("tls.certificate_chain is required"), std::string::npos)
+      << missing.output;
+
+  WriteFile(dir.File("typo.toml"), "[grpc]\nlisten = 9443\n");
+  auto typed = RunCommand(binary + " --config " + dir.File("typo.toml"));
+  EXPECT_EQ(typed.exit_code, 1);
+  EXPECT_NE(typed.output.find("grpc.listen must be a string"), std::string::npos) << typed.output;
+
+  auto absent = RunCommand(binary + " --config " + dir.File("nope.toml"));
+  EXPECT_EQ(absent.exit_code, 1);
+  EXPECT_NE(absent.output.find("cannot read"), std::string::npos) << absent.output;
+
+  auto usage = RunCommand(binary + " --bogus");
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_NE(usage.output.find("usage: tessera-ca"), std::string::npos) << usage.output;
+}
+
 }  // namespace
 }  // namespace tessera
