@@ -1,0 +1,55 @@
+// Certificate profiles as data: what the CA puts in each kind of certificate. Loaded from a
+// TOML file (deploy/ca/profiles.toml is the default) and validated before the CA starts, so a
+// typo in a profile stops start-up instead of producing a bad certificate.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace tessera::ca {
+
+// Which subject data a profile's common name is made from.
+enum class SubjectKind { kOperator, kWorkstation, kService, kOcspResponder };
+
+struct Profile {
+  std::string name;    // "operator", "workstation", "comune_server", ...
+  std::string issuer;  // name of the issuing CA that signs it ("operators", "workstations")
+  SubjectKind subject_kind = SubjectKind::kOperator;
+  // Organizational units from the root of the tree down; the subject is
+  // C=IT, O=<organization>, OU=<units[0]>, OU=<units[1]>, ..., CN=<common name>.
+  std::string country = "IT";
+  std::string organization = "Ministero dell'Interno";
+  std::vector<std::string> units;
+  // Template with {codice_fiscale}, {istat}, {progressive} (4 digits) or {service}.
+  std::string common_name;
+  std::vector<std::string> key_usage;           // RFC 5280 names: "digitalSignature", ...
+  std::vector<std::string> rsa_key_usage;       // added when the subject key is RSA
+  std::vector<std::string> extended_key_usage;  // "clientAuth", "serverAuth", "OCSPSigning"
+  int validity_months = 0;     // notAfter = notBefore + months - 1 s (required, or days)
+  int validity_days = 0;       // used instead of months when > 0 (OCSP)
+  bool ocsp_no_check = false;  // id-pkix-ocsp-nocheck (responder certificates)
+};
+
+class ProfileSet {
+ public:
+  // Parses and validates every profile; errors name the profile and the field.
+  static absl::StatusOr<ProfileSet> Parse(const std::string& toml, const std::string& source);
+  static absl::StatusOr<ProfileSet> LoadFile(const std::string& path);
+
+  // NOT_FOUND naming the profile when there is none.
+  absl::StatusOr<const Profile*> Find(const std::string& name) const;
+  const std::map<std::string, Profile>& all() const { return profiles_; }
+
+ private:
+  std::map<std::string, Profile> profiles_;
+};
+
+// RFC 5280 key usage names tessera knows, in bit order.
+const std::vector<std::string>& KnownKeyUsages();
+// Extended key usage names tessera knows and their OIDs.
+const std::map<std::string, std::string>& KnownExtendedKeyUsages();
+
+}  // namespace tessera::ca
