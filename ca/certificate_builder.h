@@ -1,0 +1,68 @@
+// Turns a profile, checked subject data and a subject public key into the exact certificate
+// the CA will sign (a plan), and signs a plan. The CA signs every plan twice: first with a
+// throwaway key of the issuer's algorithm, so the linter sees the finished certificate, and
+// only if it passes, with the issuer's key on the token.
+#pragma once
+
+#include <botan/bigint.h>
+#include <botan/pk_keys.h>
+#include <botan/pkix_types.h>
+#include <botan/rng.h>
+#include <botan/x509cert.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ca/profile.h"
+#include "ca/subject.h"
+
+namespace tessera::ca {
+
+// The issuing CA as leaves point at it.
+struct IssuerContext {
+  std::string name;  // "operators", "workstations"
+  const Botan::X509_Certificate* certificate = nullptr;
+  std::string crl_url;         // CRL distribution point, http://…/crl/<name>.crl
+  std::string ocsp_url;        // http://…/ocsp
+  std::string ca_issuers_url;  // http://…/ca/<name>.crt
+};
+
+struct CertificatePlan {
+  const Profile* profile = nullptr;
+  Botan::BigInt serial;
+  Botan::X509_DN subject;
+  std::vector<uint8_t> subject_public_key;  // SubjectPublicKeyInfo, DER
+  std::string subject_key_algorithm;        // "ECDSA" or "RSA"
+  std::chrono::system_clock::time_point not_before;
+  std::chrono::system_clock::time_point not_after;
+  Botan::Extensions extensions;
+};
+
+// A fresh serial: 128 bits from the CSPRNG with the top bit clear (positive, at most 16
+// octets in DER) and never below 2^64 (so it always carries at least 64 random bits' width).
+Botan::BigInt RandomSerial(Botan::RandomNumberGenerator& rng);
+
+// notBefore + validity - 1 s (RFC 5280 validity is inclusive); months are calendar months,
+// a day that does not exist in the target month becomes that month's last day.
+std::chrono::system_clock::time_point NotAfter(const Profile& profile,
+                                               std::chrono::system_clock::time_point not_before);
+
+absl::StatusOr<CertificatePlan> PlanCertificate(const Profile& profile, const SubjectData& data,
+                                                const Botan::Public_Key& subject_key,
+                                                const IssuerContext& issuer,
+                                                const Botan::BigInt& serial,
+                                                std::chrono::system_clock::time_point now);
+
+absl::StatusOr<Botan::X509_Certificate> SignPlan(const CertificatePlan& plan,
+                                                 const IssuerContext& issuer,
+                                                 const Botan::Private_Key& signing_key,
+                                                 Botan::RandomNumberGenerator& rng);
+
+// OIDs of the extensions tessera writes, for the linter.
+inline constexpr char kOidOcspNoCheck[] = "1.3.6.1.5.5.7.48.1.5";
+inline constexpr char kOidCrlDistributionPoints[] = "2.5.29.31";
+inline constexpr char kOidAuthorityInfoAccess[] = "1.3.6.1.5.5.7.1.1";
+
+}  // namespace tessera::ca

@@ -1,0 +1,374 @@
+#include "ca/lint.h"
+
+#include <botan/ber_dec.h>
+#include <botan/ec_group.h>
+#include <botan/ecdsa.h>
+#include <botan/oids.h>
+#include <botan/rsa.h>
+#include <botan/x509_ext.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "ca/certificate_builder.h"
+#include "ca/codice_fiscale.h"
+#include "ca/subject.h"
+
+namespace tessera::ca {
+namespace {
+
+absl::Status Fail(const std::string& message) { return absl::FailedPreconditionError(message); }
+
+// What Botan's parsed view hides: the raw serial octets, the time encodings and every
+// extension in order (so duplicates show).
+struct RawTbs {
+  int version = 1;
+  std::vector<uint8_t> serial;  // INTEGER content octets
+  Botan::ASN1_Tag not_before_type = Botan::NO_OBJECT;
+  Botan::ASN1_Tag not_after_type = Botan::NO_OBJECT;
+  struct Extension {
+    std::string oid;
+    bool critical = false;
+    std::vector<uint8_t> value;
+  };
+  std::vector<Extension> extensions;
+};
+
+RawTbs ParseTbs(const Botan::X509_Certificate& cert) {
+  RawTbs raw;
+  // signed_body() is the content of the TBSCertificate SEQUENCE, without its header.
+  Botan::BER_Decoder tbs(cert.signed_body());
+  Botan::BER_Object object = tbs.get_next_object();
+  if (object.is_a(0, Botan::ASN1_Tag(Botan::CONTEXT_SPECIFIC | Botan::CONSTRUCTED))) {
+    size_t version = 0;
+    Botan::BER_Decoder(object).decode(version).verify_end();
+    raw.version = static_cast<int>(version) + 1;
+    object = tbs.get_next_object();
+  }
+  raw.serial.assign(object.bits(), object.bits() + object.length());
+  tbs.get_next_object();  // signature algorithm
+  tbs.get_next_object();  // issuer
+  Botan::BER_Decoder validity = tbs.start_cons(Botan::SEQUENCE);
+  raw.not_before_type = validity.get_next_object().type();
+  raw.not_after_type = validity.get_next_object().type();
+  validity.end_cons();
+  tbs.get_next_object();  // subject
+  tbs.get_next_object();  // subjectPublicKeyInfo
+  while (tbs.more_items()) {
+    object = tbs.get_next_object();
+    if (!object.is_a(3, Botan::ASN1_Tag(Botan::CONTEXT_SPECIFIC | Botan::CONSTRUCTED))) continue;
+    Botan::BER_Decoder list = Botan::BER_Decoder(object).start_cons(Botan::SEQUENCE);
+    while (list.more_items()) {
+      Botan::BER_Decoder extension = list.start_cons(Botan::SEQUENCE);
+      Botan::OID oid;
+      bool critical = false;
+      std::vector<uint8_t> value;
+      extension.decode(oid).decode_optional(critical, Botan::BOOLEAN, Botan::UNIVERSAL, false);
+      extension.decode(value, Botan::OCTET_STRING).end_cons();
+      raw.extensions.push_back({oid.to_string(), critical, std::move(value)});
+    }
+  }
+  return raw;
+}
+
+const char* const kOidBasicConstraints = "2.5.29.19";
+const char* const kOidKeyUsage = "2.5.29.15";
+const char* const kOidExtendedKeyUsage = "2.5.29.37";
+const char* const kOidSubjectKeyId = "2.5.29.14";
+const char* const kOidAuthorityKeyId = "2.5.29.35";
+
+absl::Status CheckVersion(const LintInput& in) {
+  RawTbs raw = ParseTbs(in.certificate);
+  if (raw.version != 3) return Fail(absl::StrCat("must be X.509 v3, is v", raw.version));
+  return absl::OkStatus();
+}
+
+absl::Status CheckSubject(const LintInput& in) {
+  if (in.certificate.raw_subject_dn() != EncodeDn(in.expected_subject)) {
+    return Fail(absl::StrCat("subject is '", in.certificate.subject_dn().to_string(),
+                             "', the profile requires '", in.expected_subject.to_string(),
+                             "' in the order C, O, OU..., CN"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSubjectValues(const LintInput& in) {
+  for (const auto& [oid, value] : in.certificate.subject_dn().dn_info()) {
+    if (absl::Status st = CheckDnValue(oid.to_formatted_string(), value.value()); !st.ok()) {
+      return Fail(std::string(st.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCommonName(const LintInput& in) {
+  const std::string cn = in.certificate.subject_dn().get_first_attribute("X520.CommonName");
+  switch (in.profile.subject_kind) {
+    case SubjectKind::kOperator:
+      if (absl::Status st = ValidateCodiceFiscale(cn); !st.ok()) {
+        return Fail(absl::StrCat("CN '", cn, "' is not a codice fiscale: ", st.message()));
+      }
+      return absl::OkStatus();
+    case SubjectKind::kWorkstation: {
+      // The template with {istat} as 6 digits and {progressive} as 4 digits, rest literal.
+      std::string pattern;
+      for (size_t i = 0; i < in.profile.common_name.size();) {
+        if (in.profile.common_name.compare(i, 7, "{istat}") == 0) {
+          pattern += "[0-9]{6}";
+          i += 7;
+        } else if (in.profile.common_name.compare(i, 13, "{progressive}") == 0) {
+          pattern += "[0-9]{4}";
+          i += 13;
+        } else {
+          const char c = in.profile.common_name[i++];
+          pattern += std::isalnum(static_cast<unsigned char>(c)) ? std::string(1, c)
+                                                                 : std::string("\\") + c;
+        }
+      }
+      if (!std::regex_match(cn, std::regex(pattern))) {
+        return Fail(absl::StrCat("CN '", cn, "' does not match ", in.profile.common_name,
+                                 " (ISTAT code: 6 digits, progressive: 4 digits)"));
+      }
+      return absl::OkStatus();
+    }
+    case SubjectKind::kService:
+    case SubjectKind::kOcspResponder:
+      if (!std::regex_match(cn, std::regex("[a-z0-9-]{1,64}"))) {
+        return Fail(absl::StrCat("CN '", cn, "' is not a service name"));
+      }
+      return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckValidityPeriod(const LintInput& in) {
+  const auto not_before = in.certificate.not_before().to_std_timepoint();
+  const auto not_after = in.certificate.not_after().to_std_timepoint();
+  const auto expected = NotAfter(in.profile, not_before);
+  if (not_after != expected) {
+    return Fail(absl::StrCat("notAfter is ", in.certificate.not_after().readable_string(),
+                             ", the profile requires ",
+                             Botan::X509_Time(expected).readable_string()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckValidityEncoding(const LintInput& in) {
+  RawTbs raw = ParseTbs(in.certificate);
+  auto expected = [](const Botan::X509_Time& t) {
+    const std::chrono::year_month_day day(
+        std::chrono::floor<std::chrono::days>(t.to_std_timepoint()));
+    return day.year() < std::chrono::year(2050) ? Botan::UTC_TIME : Botan::GENERALIZED_TIME;
+  };
+  if (raw.not_before_type != expected(in.certificate.not_before()) ||
+      raw.not_after_type != expected(in.certificate.not_after())) {
+    return Fail(
+        "dates before 2050 must be UTCTime and from 2050 GeneralizedTime (RFC 5280 4.1.2.5)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSerial(const LintInput& in) {
+  RawTbs raw = ParseTbs(in.certificate);
+  const std::vector<uint8_t>& s = raw.serial;
+  if (s.empty() || (s[0] & 0x80) != 0) return Fail("serial number must be positive");
+  if (s.size() > 20)
+    return Fail(absl::StrCat("serial number has ", s.size(), " octets, at most 20"));
+  if (in.certificate.serial_number().size() < 9 && Botan::BigInt(s).bits() <= 64) {
+    return Fail("serial number must carry at least 64 random bits (more than 2^64)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPublicKey(const LintInput& in) {
+  std::unique_ptr<Botan::Public_Key> key(in.certificate.subject_public_key());
+  if (auto* rsa = dynamic_cast<Botan::RSA_PublicKey*>(key.get())) {
+    const size_t bits = rsa->get_n().bits();
+    if (bits != 2048 && bits != 3072 && bits != 4096) {
+      return Fail(absl::StrCat("RSA key of ", bits, " bits: must be 2048, 3072 or 4096"));
+    }
+    if (rsa->get_e() != 65537) return Fail("RSA public exponent must be 65537");
+    return absl::OkStatus();
+  }
+  if (auto* ec = dynamic_cast<Botan::ECDSA_PublicKey*>(key.get())) {
+    const Botan::OID curve = ec->domain().get_curve_oid();
+    if (curve != Botan::OID("1.2.840.10045.3.1.7") && curve != Botan::OID("1.3.132.0.34")) {
+      return Fail(absl::StrCat("EC curve ", curve.to_string(), ": must be P-256 or P-384"));
+    }
+    return absl::OkStatus();
+  }
+  return Fail(absl::StrCat("key algorithm ", key->algo_name(), ": must be RSA or ECDSA"));
+}
+
+absl::Status CheckKeyUsage(const LintInput& in) {
+  std::set<std::string> expected(in.profile.key_usage.begin(), in.profile.key_usage.end());
+  std::unique_ptr<Botan::Public_Key> key(in.certificate.subject_public_key());
+  if (key->algo_name() == "RSA")
+    expected.insert(in.profile.rsa_key_usage.begin(), in.profile.rsa_key_usage.end());
+  static const std::vector<std::pair<std::string, Botan::Key_Constraints>> kBits = {
+      {"digitalSignature", Botan::DIGITAL_SIGNATURE},
+      {"nonRepudiation", Botan::NON_REPUDIATION},
+      {"keyEncipherment", Botan::KEY_ENCIPHERMENT},
+      {"dataEncipherment", Botan::DATA_ENCIPHERMENT},
+      {"keyAgreement", Botan::KEY_AGREEMENT},
+      {"keyCertSign", Botan::KEY_CERT_SIGN},
+      {"cRLSign", Botan::CRL_SIGN}};
+  std::set<std::string> actual;
+  for (const auto& [name, bit] : kBits) {
+    if ((in.certificate.constraints() & bit) != 0) actual.insert(name);
+  }
+  if (actual != expected) {
+    return Fail(absl::StrCat("key usage is {", absl::StrJoin(actual, ", "),
+                             "}, the profile requires {", absl::StrJoin(expected, ", "), "}"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckExtendedKeyUsage(const LintInput& in) {
+  std::set<std::string> expected;
+  for (const std::string& name : in.profile.extended_key_usage) {
+    expected.insert(KnownExtendedKeyUsages().at(name));
+  }
+  std::set<std::string> actual;
+  for (const Botan::OID& oid : in.certificate.extended_key_usage()) actual.insert(oid.to_string());
+  if (actual != expected) {
+    return Fail(absl::StrCat("extended key usage is {", absl::StrJoin(actual, ", "),
+                             "}, the profile requires {", absl::StrJoin(expected, ", "), "}"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckBasicConstraints(const LintInput& in) {
+  // Not is_CA_cert(): that also wants keyCertSign, and CA:TRUE alone is already wrong.
+  const auto* constraints =
+      in.certificate.v3_extensions()
+          .get_extension_object_as<Botan::Cert_Extension::Basic_Constraints>();
+  if (constraints == nullptr || constraints->get_is_ca()) {
+    return Fail("a leaf must have basicConstraints CA:FALSE");
+  }
+  return absl::OkStatus();
+}
+
+// Each extension tessera writes, exactly once, with RFC 5280's criticality; nothing else.
+absl::Status CheckExtensions(const LintInput& in) {
+  std::map<std::string, bool> required = {
+      {kOidBasicConstraints, true},     {kOidKeyUsage, true},
+      {kOidExtendedKeyUsage, false},    {kOidSubjectKeyId, false},
+      {kOidAuthorityKeyId, false},      {kOidCrlDistributionPoints, false},
+      {kOidAuthorityInfoAccess, false},
+  };
+  if (in.profile.ocsp_no_check) required[kOidOcspNoCheck] = false;
+  std::map<std::string, int> seen;
+  for (const auto& [oid, critical, value] : ParseTbs(in.certificate).extensions) {
+    auto it = required.find(oid);
+    if (it == required.end())
+      return Fail(absl::StrCat("extension ", oid, " is not in the profile"));
+    if (critical != it->second) {
+      return Fail(
+          absl::StrCat("extension ", oid, " must be ", it->second ? "critical" : "non-critical"));
+    }
+    if (++seen[oid] > 1) return Fail(absl::StrCat("extension ", oid, " appears more than once"));
+  }
+  for (const auto& [oid, critical] : required) {
+    if (!seen.contains(oid)) return Fail(absl::StrCat("extension ", oid, " is missing"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckKeyIdentifiers(const LintInput& in) {
+  if (in.certificate.subject_key_id().empty()) return Fail("subjectKeyIdentifier is empty");
+  if (in.certificate.authority_key_id() != in.issuer.subject_key_id()) {
+    return Fail("authorityKeyIdentifier does not match the issuer's subjectKeyIdentifier");
+  }
+  if (in.certificate.raw_issuer_dn() != in.issuer.raw_subject_dn()) {
+    return Fail("issuer name does not match the issuing CA's subject");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRevocationPointers(const LintInput& in) {
+  const std::string ocsp = in.certificate.ocsp_responder();
+  if (!ocsp.starts_with("http://")) return Fail("AIA must give an http:// OCSP responder URL");
+  const std::vector<std::string> issuers = in.certificate.ca_issuers();
+  if (issuers.size() != 1 || !issuers[0].starts_with("http://")) {
+    return Fail("AIA must give one http:// caIssuers URL");
+  }
+  // Botan's parsed form prefixes the URL with its type, so read the DER: SEQUENCE OF
+  // DistributionPoint { [0] { [0] { [6] URI } } }. "Exactly once" is the extensions rule's job.
+  std::vector<std::string> urls;
+  for (const auto& extension : ParseTbs(in.certificate).extensions) {
+    if (extension.oid != kOidCrlDistributionPoints) continue;
+    Botan::BER_Decoder points = Botan::BER_Decoder(extension.value).start_cons(Botan::SEQUENCE);
+    while (points.more_items()) {
+      Botan::BER_Object name = points.start_cons(Botan::SEQUENCE)
+                                   .start_cons(Botan::ASN1_Tag(0), Botan::PRIVATE)
+                                   .start_cons(Botan::ASN1_Tag(0), Botan::PRIVATE)
+                                   .get_next_object();
+      if (name.is_a(6, Botan::CONTEXT_SPECIFIC)) {
+        urls.emplace_back(reinterpret_cast<const char*>(name.bits()), name.length());
+      }
+    }
+  }
+  if (urls.size() != 1 || !urls[0].starts_with("http://")) {
+    return Fail("the CRL distribution point must be one http:// URL");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSignatureAlgorithm(const LintInput& in) {
+  const std::string algorithm =
+      in.certificate.signature_algorithm().get_oid().to_formatted_string();
+  std::unique_ptr<Botan::Public_Key> issuer_key(in.issuer.subject_public_key());
+  const std::string expected =
+      issuer_key->algo_name() == "RSA" ? "RSA/EMSA3(SHA-256)" : "ECDSA/EMSA1(SHA-256)";
+  if (algorithm != expected) {
+    return Fail(absl::StrCat("signature algorithm ", algorithm, ", expected ", expected,
+                             " for the issuer's key"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const std::vector<LintRule>& LintRules() {
+  static const std::vector<LintRule> kRules = {
+      {"version", CheckVersion},
+      {"subject_matches_profile", CheckSubject},
+      {"subject_values", CheckSubjectValues},
+      {"common_name_format", CheckCommonName},
+      {"validity_period", CheckValidityPeriod},
+      {"validity_encoding", CheckValidityEncoding},
+      {"serial_number", CheckSerial},
+      {"public_key", CheckPublicKey},
+      {"key_usage", CheckKeyUsage},
+      {"extended_key_usage", CheckExtendedKeyUsage},
+      {"basic_constraints", CheckBasicConstraints},
+      {"extensions", CheckExtensions},
+      {"key_identifiers", CheckKeyIdentifiers},
+      {"revocation_pointers", CheckRevocationPointers},
+      {"signature_algorithm", CheckSignatureAlgorithm},
+  };
+  return kRules;
+}
+
+absl::Status Lint(const LintInput& input) {
+  std::vector<std::string> failures;
+  for (const LintRule& rule : LintRules()) {
+    absl::Status status;
+    try {
+      status = rule.check(input);
+    } catch (const std::exception& e) {
+      status = Fail(absl::StrCat("certificate could not be read: ", e.what()));
+    }
+    if (!status.ok()) failures.push_back(absl::StrCat(rule.name, ": ", status.message()));
+  }
+  if (failures.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat("lint: ", absl::StrJoin(failures, "; ")));
+}
+
+}  // namespace tessera::ca

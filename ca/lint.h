@@ -1,0 +1,35 @@
+// Pre-issuance lint: every certificate is built, signed with a throwaway key, and checked
+// here against RFC 5280 and its profile before the issuer's key on the token signs it.
+// zlint is not in Debian, so the rules are ours: each rule is one function, named, unit-tested.
+#pragma once
+
+#include <botan/pkix_types.h>
+#include <botan/x509cert.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "ca/profile.h"
+
+namespace tessera::ca {
+
+struct LintInput {
+  const Botan::X509_Certificate& certificate;  // the finished (throwaway-signed) certificate
+  const Profile& profile;
+  const Botan::X509_DN& expected_subject;
+  const Botan::X509_Certificate& issuer;
+};
+
+struct LintRule {
+  const char* name;  // e.g. "subject_matches_profile"
+  absl::Status (*check)(const LintInput&);
+};
+
+// Every rule, in the order they run.
+const std::vector<LintRule>& LintRules();
+
+// OK, or FAILED_PRECONDITION listing every failed rule: "lint: key_usage: ...; serial_number: ...".
+absl::Status Lint(const LintInput& input);
+
+}  // namespace tessera::ca

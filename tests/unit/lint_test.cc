@@ -1,0 +1,208 @@
+// The certificate builder and every lint rule, with software keys (no token needed here; the
+// hsm suite signs the same plans on SoftHSM and checks them with openssl).
+#include "ca/lint.h"
+
+#include <botan/auto_rng.h>
+#include <botan/ecdsa.h>
+#include <botan/rsa.h>
+#include <botan/x509_ext.h>
+#include <botan/x509self.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+
+#include "ca/certificate_builder.h"
+
+namespace tessera::ca {
+namespace {
+
+using std::chrono::system_clock;
+
+Profile OperatorProfile() {
+  Profile p;
+  p.name = "operator";
+  p.issuer = "operators";
+  p.subject_kind = SubjectKind::kOperator;
+  p.units = {"Anagrafe Nazionale Popolazione Residente", "Operatori"};
+  p.common_name = "{codice_fiscale}";
+  p.key_usage = {"digitalSignature"};
+  p.rsa_key_usage = {"keyEncipherment"};
+  p.extended_key_usage = {"clientAuth"};
+  p.validity_months = 72;
+  return p;
+}
+
+class LintTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    issuer_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng_, Botan::EC_Group("secp256r1"));
+    Botan::X509_Cert_Options options("Tessera Operatori CA/IT/Ministero dell'Interno");
+    options.CA_key(0);
+    issuer_cert_ = std::make_unique<Botan::X509_Certificate>(
+        Botan::X509::create_self_signed_cert(options, *issuer_key_, "SHA-256", rng_));
+    issuer_ = IssuerContext{"operators", issuer_cert_.get(), "http://ca.test/crl/operators.crl",
+                            "http://ca.test/ocsp", "http://ca.test/ca/operators.crt"};
+    subject_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng_, Botan::EC_Group("secp256r1"));
+    profile_ = OperatorProfile();
+  }
+
+  CertificatePlan Plan(const Botan::Public_Key& key) {
+    auto plan = PlanCertificate(profile_, {.codice_fiscale = "RSSMRA85T10A562S"}, key, issuer_,
+                                RandomSerial(rng_), now_);
+    EXPECT_TRUE(plan.ok()) << plan.status();
+    return std::move(*plan);
+  }
+  CertificatePlan Plan() { return Plan(*subject_key_); }
+
+  // Lints `plan` signed by the issuer; returns the lint message ("" when clean).
+  std::string LintOf(const CertificatePlan& plan, const Profile* profile = nullptr) {
+    auto cert = SignPlan(plan, issuer_, *issuer_key_, rng_);
+    EXPECT_TRUE(cert.ok()) << cert.status();
+    absl::Status status = Lint({*cert, profile ? *profile : profile_, plan.subject, *issuer_cert_});
+    if (!status.ok()) {
+      EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+    }
+    return std::string(status.message());
+  }
+
+  Botan::AutoSeeded_RNG rng_;
+  std::unique_ptr<Botan::Private_Key> issuer_key_;
+  std::unique_ptr<Botan::X509_Certificate> issuer_cert_;
+  IssuerContext issuer_;
+  std::unique_ptr<Botan::Private_Key> subject_key_;
+  Profile profile_;
+  system_clock::time_point now_ = system_clock::now();
+};
+
+TEST_F(LintTest, AProperlyBuiltOperatorCertificatePassesEveryRule) {
+  EXPECT_EQ(LintOf(Plan()), "");
+  Botan::RSA_PrivateKey rsa(rng_, 2048);
+  EXPECT_EQ(LintOf(Plan(rsa)), "");  // RSA: digitalSignature + keyEncipherment
+}
+
+TEST_F(LintTest, SixYearsFromIssueInclusive) {
+  using namespace std::chrono;
+  const auto start = sys_days(year(2026) / November / 23) + hours(10);
+  EXPECT_EQ(NotAfter(profile_, start),
+            sys_days(year(2032) / November / 23) + hours(10) - seconds(1));
+  // 29 February + 6 years lands on a year without it: the last day of February.
+  const auto leap = sys_days(year(2028) / February / 29);
+  EXPECT_EQ(NotAfter(profile_, leap), sys_days(year(2034) / February / 28) - seconds(1));
+}
+
+TEST_F(LintTest, SerialsArePositiveWideAndFresh) {
+  Botan::BigInt a = RandomSerial(rng_), b = RandomSerial(rng_);
+  EXPECT_NE(a, b);
+  EXPECT_GT(a.bits(), 64u);
+  EXPECT_LE(a.bits(), 127u);
+}
+
+TEST_F(LintTest, SubjectInAnotherOrderIsRefused) {
+  CertificatePlan plan = Plan();
+  Botan::X509_DN expected = plan.subject;
+  Botan::X509_DN reordered;  // Botan's default order: CN first
+  reordered.add_attribute("X520.CommonName", "RSSMRA85T10A562S");
+  reordered.add_attribute("X520.Country", "IT");
+  reordered.add_attribute("X520.Organization", "Ministero dell'Interno");
+  reordered.add_attribute("X520.OrganizationalUnit", "Anagrafe Nazionale Popolazione Residente");
+  reordered.add_attribute("X520.OrganizationalUnit", "Operatori");
+  plan.subject = reordered;
+  auto cert = SignPlan(plan, issuer_, *issuer_key_, rng_);
+  ASSERT_TRUE(cert.ok());
+  std::string message(Lint({*cert, profile_, expected, *issuer_cert_}).message());
+  EXPECT_NE(message.find("subject_matches_profile:"), std::string::npos) << message;
+}
+
+TEST_F(LintTest, WrongValidityIsRefused) {
+  CertificatePlan plan = Plan();
+  plan.not_after += std::chrono::hours(24);
+  EXPECT_NE(LintOf(plan).find("validity_period: notAfter is"), std::string::npos);
+}
+
+TEST_F(LintTest, DatesFrom2050AreGeneralizedTimeAndPass) {
+  CertificatePlan plan = Plan();
+  plan.not_before = std::chrono::sys_days(std::chrono::year(2047) / 1 / 1);
+  plan.not_after = NotAfter(profile_, plan.not_before);  // 2052 -> GeneralizedTime
+  EXPECT_EQ(LintOf(plan), "");
+}
+
+TEST_F(LintTest, WeakOrUnknownKeysAreRefused) {
+  Botan::RSA_PrivateKey rsa1024(rng_, 1024);
+  EXPECT_NE(LintOf(Plan(rsa1024)).find("public_key: RSA key of 1024 bits"), std::string::npos);
+  Botan::ECDSA_PrivateKey p521(rng_, Botan::EC_Group("secp521r1"));
+  EXPECT_NE(LintOf(Plan(p521)).find("public_key: EC curve 1.3.132.0.35"), std::string::npos);
+}
+
+TEST_F(LintTest, KeyUsagesMustMatchTheProfile) {
+  Profile server = profile_;
+  server.key_usage = {"digitalSignature", "nonRepudiation"};
+  server.extended_key_usage = {"clientAuth", "serverAuth"};
+  std::string message = LintOf(Plan(), &server);
+  EXPECT_NE(message.find("key_usage: key usage is {digitalSignature}"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("extended_key_usage:"), std::string::npos) << message;
+}
+
+TEST_F(LintTest, ExtensionsExactlyOnceAndNothingElse) {
+  CertificatePlan extra = Plan();
+  Botan::AlternativeName san;
+  san.add_attribute("DNS", "example.test");
+  extra.extensions.add(new Botan::Cert_Extension::Subject_Alternative_Name(san));
+  EXPECT_NE(LintOf(extra).find("extensions: extension 2.5.29.17 is not in the profile"),
+            std::string::npos);
+
+  CertificatePlan ca = Plan();
+  ca.extensions.replace(new Botan::Cert_Extension::Basic_Constraints(true), true);
+  EXPECT_NE(LintOf(ca).find("basic_constraints: a leaf must have basicConstraints CA:FALSE"),
+            std::string::npos);
+}
+
+TEST_F(LintTest, SmallSerialsAreRefused) {
+  CertificatePlan plan = Plan();
+  plan.serial = Botan::BigInt(12345);
+  EXPECT_NE(LintOf(plan).find("serial_number: serial number must carry at least 64"),
+            std::string::npos);
+}
+
+TEST_F(LintTest, AnotherIssuersKeyIdentifierIsRefused) {
+  CertificatePlan plan = Plan();
+  auto cert = SignPlan(plan, issuer_, *issuer_key_, rng_);
+  ASSERT_TRUE(cert.ok());
+  Botan::ECDSA_PrivateKey other_key(rng_, Botan::EC_Group("secp256r1"));
+  Botan::X509_Cert_Options options("Other CA/IT/Ministero dell'Interno");
+  options.CA_key(0);
+  Botan::X509_Certificate other =
+      Botan::X509::create_self_signed_cert(options, other_key, "SHA-256", rng_);
+  std::string message(Lint({*cert, profile_, plan.subject, other}).message());
+  EXPECT_NE(message.find("key_identifiers: authorityKeyIdentifier does not match"),
+            std::string::npos)
+      << message;
+}
+
+TEST_F(LintTest, WorkstationCommonNameFollowsItsTemplate) {
+  Profile seed = profile_;
+  seed.subject_kind = SubjectKind::kWorkstation;
+  seed.units = {"Anagrafe Nazionale Popolazione Residente", "Postazioni"};
+  seed.common_name = "{istat}{progressive}";
+  Profile field = seed;
+  field.common_name = "{istat}-PC-{progressive}";
+  auto plan = PlanCertificate(field, {.istat = "058091", .progressive = 1}, *subject_key_, issuer_,
+                              RandomSerial(rng_), now_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(LintOf(*plan, &field), "");
+  std::string message = LintOf(*plan, &seed);
+  EXPECT_NE(message.find("common_name_format: CN '058091-PC-0001' does not match"),
+            std::string::npos)
+      << message;
+}
+
+TEST_F(LintTest, EveryRuleHasANameAndRuns) {
+  std::set<std::string> names;
+  for (const LintRule& rule : LintRules()) names.insert(rule.name);
+  EXPECT_EQ(names.size(), LintRules().size());
+  EXPECT_GE(names.size(), 15u);
+}
+
+}  // namespace
+}  // namespace tessera::ca
