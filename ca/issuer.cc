@@ -1,0 +1,52 @@
+#include "ca/issuer.h"
+
+#include <botan/auto_rng.h>
+#include <botan/ecdsa.h>
+#include <botan/rsa.h>
+
+#include "absl/strings/str_cat.h"
+#include "platform/status_macros.h"
+
+namespace tessera::ca {
+namespace {
+
+// A software key of the issuer's algorithm and size, so the lint copy has the same
+// signature algorithm and length as the real certificate.
+absl::StatusOr<std::unique_ptr<Botan::Private_Key>> LintKeyLike(const Botan::Private_Key& key,
+                                                                Botan::RandomNumberGenerator& rng) {
+  if (const auto* ec = dynamic_cast<const Botan::EC_PublicKey*>(&key)) {
+    return std::unique_ptr<Botan::Private_Key>(new Botan::ECDSA_PrivateKey(rng, ec->domain()));
+  }
+  if (const auto* rsa = dynamic_cast<const Botan::RSA_PublicKey*>(&key)) {
+    return std::unique_ptr<Botan::Private_Key>(new Botan::RSA_PrivateKey(rng, rsa->get_n().bits()));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("issuer key: algorithm ", key.algo_name(), " is not supported"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Issuer>> Issuer::Create(
+    IssuerContext context, std::unique_ptr<Botan::X509_Certificate> certificate,
+    std::unique_ptr<Botan::Private_Key> key) {
+  Botan::AutoSeeded_RNG rng;
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Botan::Private_Key> lint_key, LintKeyLike(*key, rng));
+  std::unique_ptr<Botan::Public_Key> certified(certificate->subject_public_key());
+  if (certified->public_key_bits() != key->public_key_bits()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("issuer ", context.name, ": the key does not match its certificate"));
+  }
+  return std::unique_ptr<Issuer>(
+      new Issuer(std::move(context), std::move(certificate), std::move(key), std::move(lint_key)));
+}
+
+absl::StatusOr<Botan::X509_Certificate> Issuer::Issue(const CertificatePlan& plan) const {
+  if (plan.profile == nullptr) return absl::InvalidArgumentError("plan: no profile");
+  Botan::AutoSeeded_RNG rng;
+  TESSERA_ASSIGN_OR_RETURN(Botan::X509_Certificate draft,
+                           SignPlan(plan, context_, *lint_key_, rng));
+  TESSERA_RETURN_IF_ERROR(Lint({draft, *plan.profile, plan.subject, *certificate_}));
+  return SignPlan(plan, context_, *key_, rng);
+}
+
+}  // namespace tessera::ca

@@ -1,0 +1,47 @@
+// One issuing CA at work: it signs a plan only after the linter passed the same certificate
+// signed with a throwaway key of the same algorithm. The throwaway key is made once, at
+// start-up; the real key stays on the token.
+#pragma once
+
+#include <botan/pk_keys.h>
+#include <botan/x509cert.h>
+
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "ca/certificate_builder.h"
+#include "ca/lint.h"
+
+namespace tessera::ca {
+
+class Issuer {
+ public:
+  // `key` is the issuing CA's key (a token key in production); `certificate` its certificate.
+  static absl::StatusOr<std::unique_ptr<Issuer>> Create(
+      IssuerContext context, std::unique_ptr<Botan::X509_Certificate> certificate,
+      std::unique_ptr<Botan::Private_Key> key);
+
+  const IssuerContext& context() const { return context_; }
+  const Botan::X509_Certificate& certificate() const { return *certificate_; }
+  const Botan::Private_Key& key() const { return *key_; }
+
+  // FAILED_PRECONDITION naming the lint rules when the plan is wrong; nothing is signed then.
+  absl::StatusOr<Botan::X509_Certificate> Issue(const CertificatePlan& plan) const;
+
+ private:
+  Issuer(IssuerContext context, std::unique_ptr<Botan::X509_Certificate> certificate,
+         std::unique_ptr<Botan::Private_Key> key, std::unique_ptr<Botan::Private_Key> lint_key)
+      : context_(std::move(context)),
+        certificate_(std::move(certificate)),
+        key_(std::move(key)),
+        lint_key_(std::move(lint_key)) {
+    context_.certificate = certificate_.get();
+  }
+
+  IssuerContext context_;
+  std::unique_ptr<Botan::X509_Certificate> certificate_;
+  std::unique_ptr<Botan::Private_Key> key_;
+  std::unique_ptr<Botan::Private_Key> lint_key_;
+};
+
+}  // namespace tessera::ca
