@@ -1,6 +1,5 @@
 #include "ca/certificate_builder.h"
 
-#include <botan/der_enc.h>
 #include <botan/pubkey.h>
 #include <botan/x509_ca.h>
 #include <botan/x509_ext.h>
@@ -8,67 +7,11 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "ca/extensions.h"
 #include "platform/status_macros.h"
 
 namespace tessera::ca {
 namespace {
-
-// An extension whose value tessera encodes itself: Botan 2 cannot encode CRL distribution
-// points, drops caIssuers from AIA, and has no id-pkix-ocsp-nocheck.
-class RawExtension final : public Botan::Certificate_Extension {
- public:
-  RawExtension(Botan::OID oid, std::string name, std::vector<uint8_t> value)
-      : oid_(std::move(oid)), name_(std::move(name)), value_(std::move(value)) {}
-  Botan::OID oid_of() const override { return oid_; }
-  std::string oid_name() const override { return name_; }
-  Certificate_Extension* copy() const override { return new RawExtension(oid_, name_, value_); }
-  void contents_to(Botan::Data_Store&, Botan::Data_Store&) const override {}
-
- private:
-  std::vector<uint8_t> encode_inner() const override { return value_; }
-  void decode_inner(const std::vector<uint8_t>&) override {}
-
-  Botan::OID oid_;
-  std::string name_;
-  std::vector<uint8_t> value_;
-};
-
-// CRLDistributionPoints ::= SEQUENCE OF DistributionPoint { [0] fullName [0] GeneralNames
-// { uniformResourceIdentifier [6] IA5String } }
-std::vector<uint8_t> EncodeCrlDistributionPoint(const std::string& url) {
-  std::vector<uint8_t> out;
-  const auto context = Botan::ASN1_Tag(Botan::CONTEXT_SPECIFIC | Botan::CONSTRUCTED);
-  Botan::DER_Encoder(out)
-      .start_cons(Botan::SEQUENCE)
-      .start_cons(Botan::SEQUENCE)
-      .start_cons(Botan::ASN1_Tag(0), context)
-      .start_cons(Botan::ASN1_Tag(0), context)
-      .add_object(Botan::ASN1_Tag(6), Botan::CONTEXT_SPECIFIC, url)
-      .end_cons()
-      .end_cons()
-      .end_cons()
-      .end_cons();
-  return out;
-}
-
-// AuthorityInfoAccessSyntax ::= SEQUENCE OF AccessDescription { accessMethod OID,
-// accessLocation uniformResourceIdentifier [6] IA5String }. Botan 2 drops caIssuers on encode.
-std::vector<uint8_t> EncodeAuthorityInfoAccess(const std::string& ocsp_url,
-                                               const std::string& ca_issuers_url) {
-  std::vector<uint8_t> out;
-  Botan::DER_Encoder(out)
-      .start_cons(Botan::SEQUENCE)
-      .start_cons(Botan::SEQUENCE)
-      .encode(Botan::OID("1.3.6.1.5.5.7.48.1"))
-      .add_object(Botan::ASN1_Tag(6), Botan::CONTEXT_SPECIFIC, ocsp_url)
-      .end_cons()
-      .start_cons(Botan::SEQUENCE)
-      .encode(Botan::OID("1.3.6.1.5.5.7.48.2"))
-      .add_object(Botan::ASN1_Tag(6), Botan::CONTEXT_SPECIFIC, ca_issuers_url)
-      .end_cons()
-      .end_cons();
-  return out;
-}
 
 Botan::Key_Constraints KeyUsageBits(const std::vector<std::string>& names) {
   static const std::map<std::string, Botan::Key_Constraints> kBits = {
@@ -139,17 +82,9 @@ absl::StatusOr<CertificatePlan> PlanCertificate(const Profile& profile, const Su
   ext.add(new Botan::Cert_Extension::Subject_Key_ID(subject_key.public_key_bits(), "SHA-160"),
           false);
   ext.add(new Botan::Cert_Extension::Authority_Key_ID(issuer.certificate->subject_key_id()), false);
-  ext.add(new RawExtension(Botan::OID(kOidCrlDistributionPoints), "X509v3.CRLDistributionPoints",
-                           EncodeCrlDistributionPoint(issuer.crl_url)),
-          false);
-  ext.add(new RawExtension(Botan::OID(kOidAuthorityInfoAccess), "PKIX.AuthorityInformationAccess",
-                           EncodeAuthorityInfoAccess(issuer.ocsp_url, issuer.ca_issuers_url)),
-          false);
-  if (profile.ocsp_no_check) {
-    std::vector<uint8_t> null_value;
-    Botan::DER_Encoder(null_value).encode_null();
-    ext.add(new RawExtension(Botan::OID(kOidOcspNoCheck), "PKIX.OCSP.NoCheck", null_value), false);
-  }
+  ext.add(CrlDistributionPoint(issuer.crl_url).release(), false);
+  ext.add(AuthorityInfoAccess(issuer.ocsp_url, issuer.ca_issuers_url).release(), false);
+  if (profile.ocsp_no_check) ext.add(OcspNoCheck().release(), false);
   return plan;
 }
 

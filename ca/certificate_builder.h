@@ -60,9 +60,4 @@ absl::StatusOr<Botan::X509_Certificate> SignPlan(const CertificatePlan& plan,
                                                  const Botan::Private_Key& signing_key,
                                                  Botan::RandomNumberGenerator& rng);
 
-// OIDs of the extensions tessera writes, for the linter.
-inline constexpr char kOidOcspNoCheck[] = "1.3.6.1.5.5.7.48.1.5";
-inline constexpr char kOidCrlDistributionPoints[] = "2.5.29.31";
-inline constexpr char kOidAuthorityInfoAccess[] = "1.3.6.1.5.5.7.1.1";
-
 }  // namespace tessera::ca

@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "ca/certificate_builder.h"
 #include "ca/codice_fiscale.h"
+#include "ca/extensions.h"
 #include "ca/subject.h"
 
 namespace tessera::ca {
