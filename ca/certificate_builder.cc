@@ -85,6 +85,10 @@ absl::StatusOr<CertificatePlan> PlanCertificate(const Profile& profile, const Su
   ext.add(CrlDistributionPoint(issuer.crl_url).release(), false);
   ext.add(AuthorityInfoAccess(issuer.ocsp_url, issuer.ca_issuers_url).release(), false);
   if (profile.ocsp_no_check) ext.add(OcspNoCheck().release(), false);
+  if (profile.subject_alt_names) {
+    TESSERA_ASSIGN_OR_RETURN(Botan::AlternativeName names, BuildAlternativeName(profile, data));
+    ext.add(new Botan::Cert_Extension::Subject_Alternative_Name(names), false);
+  }
   return plan;
 }
 

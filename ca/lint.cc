@@ -82,6 +82,7 @@ const char* const kOidKeyUsage = "2.5.29.15";
 const char* const kOidExtendedKeyUsage = "2.5.29.37";
 const char* const kOidSubjectKeyId = "2.5.29.14";
 const char* const kOidAuthorityKeyId = "2.5.29.35";
+const char* const kOidSubjectAltName = "2.5.29.17";
 
 absl::Status CheckVersion(const LintInput& in) {
   RawTbs raw = ParseTbs(in.certificate);
@@ -264,6 +265,7 @@ absl::Status CheckExtensions(const LintInput& in) {
       {kOidAuthorityInfoAccess, false},
   };
   if (in.profile.ocsp_no_check) required[kOidOcspNoCheck] = false;
+  if (in.profile.subject_alt_names) required[kOidSubjectAltName] = false;
   std::map<std::string, int> seen;
   for (const auto& [oid, critical, value] : ParseTbs(in.certificate).extensions) {
     auto it = required.find(oid);

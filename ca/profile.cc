@@ -140,7 +140,8 @@ absl::StatusOr<ProfileSet> ProfileSet::Parse(const std::string& text, const std:
                                               "extended_key_usage",
                                               "validity_months",
                                               "validity_days",
-                                              "ocsp_no_check"};
+                                              "ocsp_no_check",
+                                              "subject_alt_names"};
 
   ProfileSet set;
   int index = 0;
@@ -176,6 +177,7 @@ absl::StatusOr<ProfileSet> ProfileSet::Parse(const std::string& text, const std:
     p.validity_months = static_cast<int>((*t)["validity_months"].value_or(int64_t{0}));
     p.validity_days = static_cast<int>((*t)["validity_days"].value_or(int64_t{0}));
     p.ocsp_no_check = (*t)["ocsp_no_check"].value_or(false);
+    p.subject_alt_names = (*t)["subject_alt_names"].value_or(false);
     TESSERA_RETURN_IF_ERROR(Validate(p, source));
     std::string name = p.name;
     if (!set.profiles_.emplace(name, std::move(p)).second) {

@@ -28,9 +28,10 @@ struct Profile {
   std::vector<std::string> key_usage;           // RFC 5280 names: "digitalSignature", ...
   std::vector<std::string> rsa_key_usage;       // added when the subject key is RSA
   std::vector<std::string> extended_key_usage;  // "clientAuth", "serverAuth", "OCSPSigning"
-  int validity_months = 0;     // notAfter = notBefore + months - 1 s (required, or days)
-  int validity_days = 0;       // used instead of months when > 0 (OCSP)
-  bool ocsp_no_check = false;  // id-pkix-ocsp-nocheck (responder certificates)
+  int validity_months = 0;         // notAfter = notBefore + months - 1 s (required, or days)
+  int validity_days = 0;           // used instead of months when > 0 (OCSP)
+  bool ocsp_no_check = false;      // id-pkix-ocsp-nocheck (responder certificates)
+  bool subject_alt_names = false;  // DNS/IP SANs from the subject data (TLS services)
 };
 
 class ProfileSet {

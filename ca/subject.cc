@@ -3,6 +3,7 @@
 #include <botan/der_enc.h>
 
 #include <cstdio>
+#include <regex>
 
 #include "absl/strings/str_cat.h"
 #include "ca/codice_fiscale.h"
@@ -95,6 +96,34 @@ absl::StatusOr<Botan::X509_DN> BuildSubject(const Profile& profile, const Subjec
   for (const std::string& unit : profile.units) dn.add_attribute("X520.OrganizationalUnit", unit);
   dn.add_attribute("X520.CommonName", common_name);
   return dn;
+}
+
+absl::StatusOr<Botan::AlternativeName> BuildAlternativeName(const Profile& profile,
+                                                            const SubjectData& data) {
+  if (!profile.subject_alt_names) {
+    return absl::FailedPreconditionError("profile " + profile.name + " has no subjectAltName");
+  }
+  if (data.dns_names.empty() && data.ip_addresses.empty()) {
+    return FieldError("dns_names", "a TLS certificate needs at least one DNS name or IP address");
+  }
+  Botan::AlternativeName names;
+  static const std::regex kHost(
+      R"(([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*)");
+  for (size_t i = 0; i < data.dns_names.size(); ++i) {
+    if (data.dns_names[i].size() > 253 || !std::regex_match(data.dns_names[i], kHost)) {
+      return FieldError(absl::StrCat("dns_names[", i, "]"), "must be a lower-case host name");
+    }
+    names.add_attribute("DNS", data.dns_names[i]);
+  }
+  static const std::regex kIpv4(
+      R"(((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9]))");
+  for (size_t i = 0; i < data.ip_addresses.size(); ++i) {
+    if (!std::regex_match(data.ip_addresses[i], kIpv4)) {
+      return FieldError(absl::StrCat("ip_addresses[", i, "]"), "must be an IPv4 address");
+    }
+    names.add_attribute("IP", data.ip_addresses[i]);
+  }
+  return names;
 }
 
 std::vector<uint8_t> EncodeDn(const Botan::X509_DN& dn) {

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "ca/profile.h"
@@ -17,7 +18,13 @@ struct SubjectData {
   std::string istat;           // workstation: 6-digit ISTAT code of the comune
   int progressive = 0;         // workstation: 1..9999 (0099 is the comune's own certificate)
   std::string service;         // service, OCSP responder: [a-z0-9-], 1..64
+  std::vector<std::string> dns_names;     // profiles with subject_alt_names: host names
+  std::vector<std::string> ip_addresses;  // and/or IPv4 addresses
 };
+
+// The subjectAltName of a profile that has one: every name checked, at least one required.
+absl::StatusOr<Botan::AlternativeName> BuildAlternativeName(const Profile& profile,
+                                                            const SubjectData& data);
 
 // INVALID_ARGUMENT naming the field ("subject.codice_fiscale: check character ...") when a
 // value the profile needs is missing or malformed.

@@ -197,6 +197,37 @@ TEST_F(LintTest, WorkstationCommonNameFollowsItsTemplate) {
       << message;
 }
 
+TEST_F(LintTest, ServiceCertificatesCarryCheckedSubjectAltNames) {
+  Profile service = profile_;
+  service.subject_kind = SubjectKind::kService;
+  service.units = {"Anagrafe Nazionale Popolazione Residente", "Servizi"};
+  service.common_name = "{service}";
+  service.rsa_key_usage = {};
+  service.extended_key_usage = {"serverAuth", "clientAuth"};
+  service.subject_alt_names = true;
+  SubjectData data{.service = "tessera-ca",
+                   .dns_names = {"localhost", "ca.tessera.test"},
+                   .ip_addresses = {"127.0.0.1"}};
+  auto plan = PlanCertificate(service, data, *subject_key_, issuer_, RandomSerial(rng_), now_);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(LintOf(*plan, &service), "");
+  // The same certificate under a profile without SANs has an extension too many.
+  EXPECT_NE(LintOf(*plan, &profile_).find("extension 2.5.29.17 is not in the profile"),
+            std::string::npos);
+
+  auto message = [&](SubjectData d) {
+    return std::string(PlanCertificate(service, d, *subject_key_, issuer_, RandomSerial(rng_), now_)
+                           .status()
+                           .message());
+  };
+  EXPECT_EQ(message({.service = "tessera-ca"}),
+            "subject.dns_names: a TLS certificate needs at least one DNS name or IP address");
+  EXPECT_EQ(message({.service = "tessera-ca", .dns_names = {"Bad_Host"}}),
+            "subject.dns_names[0]: must be a lower-case host name");
+  EXPECT_EQ(message({.service = "tessera-ca", .ip_addresses = {"127.0.0.256"}}),
+            "subject.ip_addresses[0]: must be an IPv4 address");
+}
+
 TEST_F(LintTest, EveryRuleHasANameAndRuns) {
   std::set<std::string> names;
   for (const LintRule& rule : LintRules()) names.insert(rule.name);
