@@ -11,6 +11,9 @@
 
 namespace tessera::ca {
 
+// The organization at the top of every tessera subject, under C=IT.
+inline constexpr char kOrganization[] = "Ministero dell'Interno";
+
 // Which subject data a profile's common name is made from.
 enum class SubjectKind { kOperator, kWorkstation, kService, kOcspResponder };
 
@@ -21,7 +24,7 @@ struct Profile {
   // Organizational units from the root of the tree down; the subject is
   // C=IT, O=<organization>, OU=<units[0]>, OU=<units[1]>, ..., CN=<common name>.
   std::string country = "IT";
-  std::string organization = "Ministero dell'Interno";
+  std::string organization = kOrganization;
   std::vector<std::string> units;
   // Template with {codice_fiscale}, {istat}, {progressive} (4 digits) or {service}.
   std::string common_name;

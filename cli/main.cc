@@ -3,8 +3,7 @@
 //   tessera token init   --label L                      new token (PINs from the environment)
 //   tessera token csr    --label L --key-id ID --cn CN [--algorithm ec-p256|rsa-2048|rsa-3072]
 //                        --out req.pem                  key pair on the token + PKCS#10
-//   tessera pki bootstrap --label L --out DIR --identity NAME:UNIT ...
-//                                                       service CA on a token + TLS identities
+//   tessera ceremony --config FILE                      root, issuing CAs, responders, services
 //   tessera health --target HOST:PORT --ca CA.pem [--cert C.pem --key K.pem]
 //
 // Common: --module PATH (or TESSERA_PKCS11_MODULE), --json for machine-readable output.
@@ -22,11 +21,15 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "ca/service_pki.h"
+#include "absl/strings/str_format.h"
+#include "ca/ceremony.h"
+#include "ca/subject.h"
 #include "hsm/module.h"
 #include "hsm/token.h"
 #include "hsm/token_key.h"
+#include "platform/clock.h"
 #include "platform/files.h"
+#include "platform/log.h"
 #include "platform/rpc_client.h"
 #include "platform/status_macros.h"
 
@@ -41,9 +44,10 @@ commands:
                   user PIN from TESSERA_USER_PIN
   token csr       --label L --key-id ID --cn CN --out FILE [--algorithm ec-p256|rsa-2048|rsa-3072]
                   generate a key pair on the token and write a PKCS#10 request signed there
-  pki bootstrap   --label L --out DIR --identity NAME:UNIT [--identity ...]
-                  create the service CA on token L (key never leaves it) and write
-                  DIR/ca.pem plus DIR/NAME.pem (chain) and DIR/NAME.key for each identity
+  ceremony        --config FILE
+                  key ceremony: root on its own token, issuing CAs and OCSP responders on
+                  the online token, service certificates; PINs from TESSERA_ROOT_SO_PIN,
+                  TESSERA_ROOT_PIN, TESSERA_CA_SO_PIN, TESSERA_CA_PIN
   health          --target HOST:PORT --ca FILE [--cert FILE --key FILE]
                   ask a tessera service for its gRPC health over mTLS
 
@@ -159,36 +163,25 @@ absl::Status TokenCsr(const Args& args) {
   return absl::OkStatus();
 }
 
-absl::Status PkiBootstrap(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(std::string label, args.Required("label"));
-  TESSERA_ASSIGN_OR_RETURN(std::string out, args.Required("out"));
-  auto [first, last] = args.options.equal_range("identity");
-  if (first == last) return absl::InvalidArgumentError("--identity NAME:UNIT is required");
-  TESSERA_ASSIGN_OR_RETURN(Secret user_pin, PinFromEnv("TESSERA_USER_PIN"));
-  TESSERA_ASSIGN_OR_RETURN(auto module, LoadModule(args));
-  TESSERA_ASSIGN_OR_RETURN(auto token, hsm::Token::Login(module, label, user_pin));
-  TESSERA_ASSIGN_OR_RETURN(
-      ca::ServicePki pki,
-      ca::ServicePki::Create(token, "Tessera Service CA", hsm::KeyAlgorithm::kEcP256,
-                             std::chrono::hours(24 * 365)));
-  TESSERA_RETURN_IF_ERROR(WriteFile(out + "/ca.pem", pki.ca_pem(), 0644));
-  nlohmann::json written = nlohmann::json::array();
-  std::string text = "service CA created on token '" + label + "' -> " + out + "/ca.pem";
-  for (auto it = first; it != last; ++it) {
-    const size_t colon = it->second.find(':');
-    if (colon == std::string::npos) {
-      return absl::InvalidArgumentError("--identity: expected NAME:UNIT, got " + it->second);
-    }
-    const std::string name = it->second.substr(0, colon);
-    TESSERA_ASSIGN_OR_RETURN(ca::TlsIdentity identity, pki.Issue(name, it->second.substr(colon + 1),
-                                                                 std::chrono::hours(24 * 90)));
-    TESSERA_RETURN_IF_ERROR(
-        WriteFile(out + "/" + name + ".pem", identity.cert_pem + pki.ca_pem(), 0644));
-    TESSERA_RETURN_IF_ERROR(WriteFile(out + "/" + name + ".key", identity.key_pem, 0600));
-    written.push_back(name);
-    text += "\n  " + name + ": " + out + "/" + name + ".pem, " + name + ".key";
+absl::Status Ceremony(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::string config_path, args.Required("config"));
+  TESSERA_ASSIGN_OR_RETURN(ca::CeremonyConfig config, ca::CeremonyConfig::LoadFile(config_path));
+  ca::CeremonyPins pins;
+  TESSERA_ASSIGN_OR_RETURN(pins.root_so_pin, PinFromEnv("TESSERA_ROOT_SO_PIN"));
+  TESSERA_ASSIGN_OR_RETURN(pins.root_user_pin, PinFromEnv("TESSERA_ROOT_PIN"));
+  TESSERA_ASSIGN_OR_RETURN(pins.online_so_pin, PinFromEnv("TESSERA_CA_SO_PIN"));
+  TESSERA_ASSIGN_OR_RETURN(pins.online_user_pin, PinFromEnv("TESSERA_CA_PIN"));
+  TESSERA_RETURN_IF_ERROR(InitLogging("tessera-ceremony"));
+  SystemClock clock;
+  TESSERA_ASSIGN_OR_RETURN(ca::CeremonyRecord record, ca::RunCeremony(config, pins, clock));
+  nlohmann::json json = {{"files", record.files}, {"fingerprints", nlohmann::json::object()}};
+  std::string text = "ceremony complete; certificates (SHA-256 fingerprints):";
+  for (const auto& [name, fingerprint] : record.fingerprints) {
+    json["fingerprints"][name] = fingerprint;
+    text += absl::StrFormat("\n  %-18s %s", name, fingerprint);
   }
-  Print(args, {{"ca", out + "/ca.pem"}, {"identities", written}}, text);
+  text += "\nwritten to " + config.output_dir;
+  Print(args, json, text);
   return absl::OkStatus();
 }
 
@@ -214,8 +207,8 @@ absl::Status Dispatch(const Args& args) {
   const std::vector<std::string>& w = args.words;
   if (w.size() == 2 && w[0] == "token" && w[1] == "init") return TokenInit(args);
   if (w.size() == 2 && w[0] == "token" && w[1] == "csr") return TokenCsr(args);
-  if (w.size() == 2 && w[0] == "pki" && w[1] == "bootstrap") return PkiBootstrap(args);
   if (w.size() == 1 && w[0] == "health") return Health(args);
+  if (w.size() == 1 && w[0] == "ceremony") return Ceremony(args);
   return absl::InvalidArgumentError("unknown command; see tessera --help");
 }
 

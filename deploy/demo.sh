@@ -34,13 +34,20 @@ eval "$(tests/scripts/softhsm-env.sh "$work/softhsm")"
 echo "  SOFTHSM2_CONF=$SOFTHSM2_CONF"
 # Demo PINs: random, kept in the environment of this script only, never printed.
 export TESSERA_SO_PIN=$(openssl rand -hex 8) TESSERA_USER_PIN=$(openssl rand -hex 4)
+export TESSERA_HSM_MODULE=$TESSERA_PKCS11_MODULE
 
-step "Service CA on its own token; TLS identities for tessera-ca, a client and a workstation"
-"$bin/tessera" token init --label tessera-ca | sed 's/^/  /'
-"$bin/tessera" pki bootstrap --label tessera-ca --out "$work/pki" \
-  --identity tessera-ca:Servizi --identity tessera-cli:Servizi --identity 0580010001:Postazioni \
-  | sed 's/^/  /'
-openssl x509 -in "$work/pki/ca.pem" -noout -subject -fingerprint -sha256 | sed 's/^/  /'
+step "Key ceremony: offline root token, issuing CAs + OCSP responders on the online token"
+export TESSERA_ROOT_SO_PIN=$(openssl rand -hex 8) TESSERA_ROOT_PIN=$(openssl rand -hex 4)
+export TESSERA_CA_SO_PIN=$(openssl rand -hex 8) TESSERA_CA_PIN=$(openssl rand -hex 4)
+sed -e "s|^dir = .*|dir = \"$work/pki\"|" -e "s|^profiles = .*|profiles = \"$root/deploy/ca/profiles.toml\"|" \
+  deploy/ca/ceremony.toml >"$work/ceremony.toml"
+"$bin/tessera" ceremony --config "$work/ceremony.toml" 2>"$work/ceremony-audit.log" | sed 's/^/  /'
+echo "  audit log: $(wc -l <"$work/ceremony-audit.log") steps in $work/ceremony-audit.log"
+printf '  openssl verify: '
+openssl verify -x509_strict -CAfile "$work/pki/root.pem" -untrusted "$work/pki/operators.pem" \
+  "$work/pki/operators.pem" "$work/pki/workstations.pem" "$work/pki/ocsp-operators.pem" | tr '\n' ' '
+echo
+openssl x509 -in "$work/pki/operators.pem" -noout -subject -nameopt RFC2253 | sed 's/^/  operators CA /'
 
 step "tessera-ca: gRPC over mTLS (client certificate required), default-deny policy"
 cat >"$work/ca.toml" <<TOML
@@ -50,7 +57,7 @@ port_file = "$work/ca.port"
 [tls]
 certificate_chain = "$work/pki/tessera-ca.pem"
 private_key = "$work/pki/tessera-ca.key"
-client_ca_bundle = "$work/pki/ca.pem"
+client_ca_bundle = "$work/pki/bundle.pem"
 TOML
 "$bin/tessera-ca" --config "$work/ca.toml" 2>"$work/ca.log" &
 ca_pid=$!
@@ -58,13 +65,11 @@ for _ in $(seq 1 200); do [ -s "$work/ca.port" ] && break; sleep 0.05; done
 [ -s "$work/ca.port" ] || { cat "$work/ca.log"; exit 1; }
 port=$(cat "$work/ca.port")
 echo "  tessera-ca pid $ca_pid listening on 127.0.0.1:$port"
-for who in tessera-cli 0580010001; do
-  printf '  health as %-12s ' "$who:"
-  "$bin/tessera" health --target "localhost:$port" --ca "$work/pki/ca.pem" \
-    --cert "$work/pki/$who.pem" --key "$work/pki/$who.key"
-done
+printf '  health as tessera-cli:         '
+"$bin/tessera" health --target "localhost:$port" --ca "$work/pki/bundle.pem" \
+  --cert "$work/pki/tessera-cli.pem" --key "$work/pki/tessera-cli.key"
 printf '  health with no client certificate: '
-if "$bin/tessera" health --target "localhost:$port" --ca "$work/pki/ca.pem" 2>"$work/noclient.log"; then
+if "$bin/tessera" health --target "localhost:$port" --ca "$work/pki/bundle.pem" 2>"$work/noclient.log"; then
   echo "UNEXPECTEDLY ACCEPTED"; exit 1
 fi
 echo "refused ($(cut -c1-80 "$work/noclient.log"))"

@@ -41,7 +41,7 @@ void AppendJsonString(std::string& out, std::string_view text) {
 
 }  // namespace
 
-std::string FormatEvent(std::string_view event, std::initializer_list<LogField> fields) {
+std::string FormatEvent(std::string_view event, std::span<const LogField> fields) {
   std::string out = "\"event\":";
   AppendJsonString(out, event);
   for (const auto& [key, value] : fields) {

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,7 +21,10 @@ absl::Status InitLogging(const std::string& service, const std::string& level = 
 using LogField = std::pair<std::string_view, std::string_view>;
 
 // {"event":"<event>","key":"value",...} as the message of one log line.
-std::string FormatEvent(std::string_view event, std::initializer_list<LogField> fields);
+std::string FormatEvent(std::string_view event, std::span<const LogField> fields);
+inline std::string FormatEvent(std::string_view event, std::initializer_list<LogField> fields) {
+  return FormatEvent(event, std::span<const LogField>(fields.begin(), fields.size()));
+}
 
 inline void LogEvent(spdlog::level::level_enum level, std::string_view event,
                      std::initializer_list<LogField> fields = {}) {

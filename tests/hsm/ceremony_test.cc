@@ -1,0 +1,132 @@
+// The key ceremony on private SoftHSM tokens, checked with openssl and pkcs11-tool.
+#include "ca/ceremony.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/run.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_hsm.h"
+
+namespace tessera::ca {
+namespace {
+
+using testing::RunCommand;
+using testing::TestSoftHsm;
+
+class CeremonyTest : public ::testing::Test {
+ protected:
+  CeremonyConfig Config(hsm::KeyAlgorithm algorithm) {
+    CeremonyConfig config;
+    config.module_path = TestSoftHsm::Get().module_path();
+    config.root_token = TestSoftHsm::UniqueLabel("root");
+    config.online_token = TestSoftHsm::UniqueLabel("online");
+    config.root = {"root", "Tessera Root CA", algorithm, 20};
+    config.issuing = {{"operators", "Tessera CA Operatori", algorithm, 10},
+                      {"workstations", "Tessera CA Postazioni", algorithm, 10}};
+    config.base_url = "http://ca.tessera.test";
+    config.services = {{"tessera-ca", {"localhost"}, {"127.0.0.1"}}};
+    config.output_dir = dir_.File("out");
+    config.profiles_path = std::string(TESSERA_SOURCE_DIR) + "/deploy/ca/profiles.toml";
+    return config;
+  }
+  CeremonyPins Pins() {
+    return {Secret("11112222"), Secret("33334444"), Secret("55556666"), Secret("77778888")};
+  }
+  std::string Out(const std::string& file) { return dir_.File("out/" + file); }
+  std::string OpenSsl(const std::string& args) {
+    auto result = RunCommand("openssl " + args);
+    EXPECT_EQ(result.exit_code, 0) << args << "\n" << result.output;
+    return result.output;
+  }
+
+  testing::TempDir dir_;
+  SystemClock clock_;
+};
+
+TEST_F(CeremonyTest, BuildsTheHierarchyAndRefusesToRunTwice) {
+  CeremonyConfig config = Config(hsm::KeyAlgorithm::kEcP256);
+  auto record = RunCeremony(config, Pins(), clock_);
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(record->fingerprints.size(), 5u);  // root, 2 issuing, 2 OCSP responders
+
+  // Root self-signed; issuing CAs under it; responders and the service under an issuing CA.
+  OpenSsl("verify -x509_strict -check_ss_sig -CAfile " + Out("root.pem") + " " + Out("root.pem"));
+  OpenSsl("verify -x509_strict -CAfile " + Out("root.pem") + " " + Out("operators.pem") + " " +
+          Out("workstations.pem"));
+  OpenSsl("verify -x509_strict -purpose ocsphelper -CAfile " + Out("root.pem") + " -untrusted " +
+          Out("operators.pem") + " " + Out("ocsp-operators.pem"));
+  OpenSsl("verify -x509_strict -purpose sslserver -CAfile " + Out("bundle.pem") + " " +
+          Out("tessera-ca.pem"));
+
+  std::string root = OpenSsl("x509 -in " + Out("root.pem") + " -noout -text");
+  EXPECT_NE(root.find("CA:TRUE, pathlen:1"), std::string::npos) << root;
+  EXPECT_NE(root.find("Certificate Sign, CRL Sign"), std::string::npos) << root;
+  std::string issuing = OpenSsl("x509 -in " + Out("operators.pem") + " -noout -text");
+  EXPECT_NE(issuing.find("CA:TRUE, pathlen:0"), std::string::npos) << issuing;
+  EXPECT_NE(issuing.find("URI:http://ca.tessera.test/crl/root.crl"), std::string::npos);
+  EXPECT_NE(issuing.find("CA Issuers - URI:http://ca.tessera.test/ca/root.crt"), std::string::npos);
+  std::string responder = OpenSsl("x509 -in " + Out("ocsp-operators.pem") + " -noout -text");
+  EXPECT_NE(responder.find("OCSP Signing"), std::string::npos) << responder;
+  EXPECT_NE(responder.find("OCSP No Check"), std::string::npos) << responder;
+  EXPECT_EQ(OpenSsl("x509 -in " + Out("operators.pem") + " -noout -subject -nameopt RFC2253"),
+            "subject=CN=Tessera CA Operatori,OU=Anagrafe Nazionale Popolazione Residente,"
+            "O=Ministero dell'Interno,C=IT\n");
+
+  // Keys and certificates sit on the tokens under one CKA_ID each.
+  auto listed = RunCommand("pkcs11-tool --module " + config.module_path + " --token-label " +
+                           config.online_token + " --login --pin 77778888 -O");
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  for (const char* label : {"operators", "workstations", "ocsp-operators", "ocsp-workstations"}) {
+    EXPECT_NE(listed.output.find(std::string("label:      ") + label), std::string::npos) << label;
+  }
+  EXPECT_NE(listed.output.find("never extractable"), std::string::npos);
+  EXPECT_EQ(listed.output.find("label:      root"), std::string::npos)
+      << "the root key must not be on the online token";
+
+  // The service TLS key is readable by its owner only.
+  EXPECT_EQ(
+      std::filesystem::status(Out("tessera-ca.key")).permissions() & std::filesystem::perms::all,
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  // A second run changes nothing.
+  auto again = RunCeremony(config, Pins(), clock_);
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists);
+  CeremonyConfig new_tokens = Config(hsm::KeyAlgorithm::kEcP256);  // fresh labels, same output
+  auto over_output = RunCeremony(new_tokens, Pins(), clock_);
+  EXPECT_EQ(over_output.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_FALSE(TestSoftHsm::Get().module()->FindTokenByLabel(new_tokens.root_token).ok())
+      << "a refused ceremony must not leave a token behind";
+}
+
+TEST_F(CeremonyTest, Rsa3072Hierarchy) {
+  auto record = RunCeremony(Config(hsm::KeyAlgorithm::kRsa3072), Pins(), clock_);
+  ASSERT_TRUE(record.ok()) << record.status();
+  OpenSsl("verify -x509_strict -CAfile " + Out("root.pem") + " -untrusted " + Out("operators.pem") +
+          " " + Out("ocsp-operators.pem"));
+  std::string text = OpenSsl("x509 -in " + Out("root.pem") + " -noout -text");
+  EXPECT_NE(text.find("Public-Key: (3072 bit)"), std::string::npos) << text;
+}
+
+TEST(CeremonyConfig, TheShippedFileLoadsAndMistakesNameTheKey) {
+  auto config =
+      CeremonyConfig::LoadFile(std::string(TESSERA_SOURCE_DIR) + "/deploy/ca/ceremony.toml");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->issuing.size(), 2u);
+  EXPECT_EQ(config->root.validity_years, 20);
+
+  testing::TempDir dir;
+  testing::WriteFile(
+      dir.File("bad.toml"),
+      "[hsm]\nmodule='m'\nroot_token='r'\nonline_token='o'\n[urls]\n"
+      "base='http://x'\n[output]\ndir='out'\nprofiles='p.toml'\n[root]\nname='root'\n"
+      "common_name='R'\nvalidity_years=5\n");
+  auto bad = CeremonyConfig::LoadFile(dir.File("bad.toml"));
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(bad.status().message())
+                .find("root.validity_years: 7 to 30 (a CA must outlive six-year leaves)"),
+            std::string::npos)
+      << bad.status();
+}
+
+}  // namespace
+}  // namespace tessera::ca
