@@ -40,13 +40,22 @@ absl::StatusOr<std::unique_ptr<Issuer>> Issuer::Create(
       new Issuer(std::move(context), std::move(certificate), std::move(key), std::move(lint_key)));
 }
 
-absl::StatusOr<Botan::X509_Certificate> Issuer::Issue(const CertificatePlan& plan) const {
+absl::Status Issuer::Check(const CertificatePlan& plan) const {
   if (plan.profile == nullptr) return absl::InvalidArgumentError("plan: no profile");
   Botan::AutoSeeded_RNG rng;
   TESSERA_ASSIGN_OR_RETURN(Botan::X509_Certificate draft,
                            SignPlan(plan, context_, *lint_key_, rng));
-  TESSERA_RETURN_IF_ERROR(Lint({draft, *plan.profile, plan.subject, *certificate_}));
+  return Lint({draft, *plan.profile, plan.subject, *certificate_});
+}
+
+absl::StatusOr<Botan::X509_Certificate> Issuer::Sign(const CertificatePlan& plan) const {
+  Botan::AutoSeeded_RNG rng;
   return SignPlan(plan, context_, *key_, rng);
+}
+
+absl::StatusOr<Botan::X509_Certificate> Issuer::Issue(const CertificatePlan& plan) const {
+  TESSERA_RETURN_IF_ERROR(Check(plan));
+  return Sign(plan);
 }
 
 }  // namespace tessera::ca

@@ -25,7 +25,11 @@ class Issuer {
   const Botan::X509_Certificate& certificate() const { return *certificate_; }
   const Botan::Private_Key& key() const { return *key_; }
 
-  // FAILED_PRECONDITION naming the lint rules when the plan is wrong; nothing is signed then.
+  // Lints the plan signed with the throwaway key: FAILED_PRECONDITION naming the rules.
+  absl::Status Check(const CertificatePlan& plan) const;
+  // Signs with the issuer's key. Call Check first (Issue does both).
+  absl::StatusOr<Botan::X509_Certificate> Sign(const CertificatePlan& plan) const;
+  // Check, and only if it passes, Sign: a lint failure signs nothing on the token.
   absl::StatusOr<Botan::X509_Certificate> Issue(const CertificatePlan& plan) const;
 
  private:

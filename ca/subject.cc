@@ -3,6 +3,7 @@
 #include <botan/der_enc.h>
 
 #include <cstdio>
+#include <map>
 #include <regex>
 
 #include "absl/strings/str_cat.h"
@@ -124,6 +125,30 @@ absl::StatusOr<Botan::AlternativeName> BuildAlternativeName(const Profile& profi
     names.add_attribute("IP", data.ip_addresses[i]);
   }
   return names;
+}
+
+std::string Rfc2253(const Botan::X509_DN& dn) {
+  static const std::map<std::string, std::string> kShortNames = {
+      {"2.5.4.3", "CN"}, {"2.5.4.11", "OU"}, {"2.5.4.10", "O"},
+      {"2.5.4.6", "C"},  {"2.5.4.7", "L"},   {"2.5.4.8", "ST"}};
+  std::string out;
+  const auto& attributes = dn.dn_info();
+  for (auto it = attributes.rbegin(); it != attributes.rend(); ++it) {
+    if (!out.empty()) out.push_back(',');
+    auto name = kShortNames.find(it->first.to_string());
+    out += name != kShortNames.end() ? name->second : it->first.to_string();
+    out.push_back('=');
+    const std::string& value = it->second.value();
+    for (size_t i = 0; i < value.size(); ++i) {
+      const char c = value[i];
+      const bool special = std::string_view(",+\"\\<>;").find(c) != std::string_view::npos ||
+                           (i == 0 && (c == '#' || c == ' ')) ||
+                           (i + 1 == value.size() && c == ' ');
+      if (special) out.push_back('\\');
+      out.push_back(c);
+    }
+  }
+  return out;
 }
 
 std::vector<uint8_t> EncodeDn(const Botan::X509_DN& dn) {

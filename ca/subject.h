@@ -37,4 +37,8 @@ absl::Status CheckDnValue(std::string_view field, std::string_view value);
 
 std::vector<uint8_t> EncodeDn(const Botan::X509_DN& dn);
 
+// RFC 2253 text, most specific first: "CN=RSSMRA85T10A562S,OU=Operatori,...,C=IT" (what
+// `openssl x509 -subject -nameopt RFC2253` prints).
+std::string Rfc2253(const Botan::X509_DN& dn);
+
 }  // namespace tessera::ca

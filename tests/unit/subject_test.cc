@@ -53,6 +53,17 @@ TEST(Subject, OperatorSubjectIsBuiltRootFirstInProfileOrder) {
                          {"X520.CommonName", "RSSMRA85T10A562S"}}));
 }
 
+TEST(Subject, PrintsRfc2253MostSpecificFirst) {
+  auto dn = BuildSubject(OperatorProfile(), {.codice_fiscale = "RSSMRA85T10A562S"});
+  ASSERT_TRUE(dn.ok());
+  EXPECT_EQ(Rfc2253(*dn),
+            "CN=RSSMRA85T10A562S,OU=Operatori,OU=Anagrafe Nazionale Popolazione Residente,"
+            "O=Ministero dell'Interno,C=IT");
+  Botan::X509_DN odd;
+  odd.add_attribute("X520.CommonName", "a,b+c");
+  EXPECT_EQ(Rfc2253(odd), "CN=a\\,b\\+c");
+}
+
 TEST(Subject, WorkstationNamesInSeedAndFieldForms) {
   auto seed = RenderCommonName(WorkstationProfile("{istat}{progressive}"),
                                {.istat = "058091", .progressive = 99});

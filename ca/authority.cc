@@ -1,0 +1,186 @@
+#include "ca/authority.h"
+
+#include <botan/auto_rng.h>
+#include <botan/hash.h>
+#include <botan/hex.h>
+#include <botan/x509_key.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "ca/csr.h"
+#include "platform/log.h"
+#include "platform/status_macros.h"
+
+namespace tessera::ca {
+namespace {
+
+std::vector<uint8_t> Sha256(std::span<const uint8_t> data) {
+  auto hash = Botan::HashFunction::create_or_throw("SHA-256");
+  hash->update(data.data(), data.size());
+  return Botan::unlock(hash->final());
+}
+
+std::string SubjectJson(const SubjectData& s) {
+  nlohmann::json j = {{"codice_fiscale", s.codice_fiscale}, {"istat", s.istat},
+                      {"progressive", s.progressive},       {"service", s.service},
+                      {"dns_names", s.dns_names},           {"ip_addresses", s.ip_addresses}};
+  return j.dump();
+}
+
+absl::StatusOr<SubjectData> SubjectFromJson(const std::string& text) {
+  try {
+    nlohmann::json j = nlohmann::json::parse(text);
+    return SubjectData{j.at("codice_fiscale"), j.at("istat"),     j.at("progressive"),
+                       j.at("service"),        j.at("dns_names"), j.at("ip_addresses")};
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("stored subject data unreadable: ", e.what()));
+  }
+}
+
+absl::Status CheckRequestId(const std::string& id) {
+  static const std::regex kId("[A-Za-z0-9._:-]{1,128}");
+  if (!std::regex_match(id, kId)) {
+    return absl::InvalidArgumentError("request_id: 1 to 128 of A-Z a-z 0-9 . _ : -");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string SerialHex(const Botan::BigInt& serial) {
+  std::string hex = absl::AsciiStrToLower(serial.to_hex_string());
+  size_t first = hex.find_first_not_of('0');
+  return first == std::string::npos ? "0" : hex.substr(first);
+}
+
+absl::StatusOr<CertificateRecord> CertificateAuthority::Issue(const IssueRequest& request) {
+  TESSERA_RETURN_IF_ERROR(CheckRequestId(request.request_id));
+  absl::StatusOr<const Profile*> profile = profiles_.Find(request.profile);
+  if (!profile.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("profile: ", profile.status().message()));
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Botan::Public_Key> key, CheckCsr(request.csr_der));
+
+  // What this request_id stands for: a retry must ask for exactly the same thing.
+  const std::string subject_json = SubjectJson(request.subject);
+  std::vector<uint8_t> fingerprint_input(request.profile.begin(), request.profile.end());
+  fingerprint_input.push_back(0);
+  fingerprint_input.insert(fingerprint_input.end(), request.csr_der.begin(), request.csr_der.end());
+  fingerprint_input.push_back(0);
+  fingerprint_input.insert(fingerprint_input.end(), subject_json.begin(), subject_json.end());
+  const std::vector<uint8_t> request_sha256 = Sha256(fingerprint_input);
+
+  TESSERA_ASSIGN_OR_RETURN(std::optional<CertificateRecord> existing,
+                           store_.FindByRequestId(request.request_id));
+  if (existing.has_value()) {
+    if (existing->request_sha256 != request_sha256) {
+      return absl::AlreadyExistsError(absl::StrCat("request_id: '", request.request_id,
+                                                   "' was already used for a different request"));
+    }
+    if (existing->state == CertificateState::kIssued) return *existing;  // signs nothing
+    return Complete(*existing);  // an intent a crash left behind
+  }
+
+  auto issuer = issuers_.find((*profile)->issuer);
+  if (issuer == issuers_.end()) {
+    return absl::FailedPreconditionError(absl::StrCat("profile '", request.profile,
+                                                      "' needs issuing CA '", (*profile)->issuer,
+                                                      "', which this CA does not hold"));
+  }
+  Botan::AutoSeeded_RNG rng;
+  TESSERA_ASSIGN_OR_RETURN(CertificatePlan plan, PlanCertificate(**profile, request.subject, *key,
+                                                                 issuer->second->context(),
+                                                                 RandomSerial(rng), clock_.Now()));
+  TESSERA_RETURN_IF_ERROR(issuer->second->Check(plan));
+
+  CertificateRecord intent;
+  intent.serial = SerialHex(plan.serial);
+  intent.request_id = request.request_id;
+  intent.request_sha256 = request_sha256;
+  intent.issuer = issuer->first;
+  intent.profile = request.profile;
+  intent.subject = Rfc2253(plan.subject);
+  intent.subject_data = subject_json;
+  intent.subject_public_key = plan.subject_public_key;
+  intent.subject_key_sha256 = Sha256(plan.subject_public_key);
+  intent.not_before = plan.not_before;
+  intent.not_after = plan.not_after;
+  absl::Status recorded = store_.RecordIntent(intent);
+  if (absl::IsAlreadyExists(recorded)) {
+    // A concurrent call with the same request_id won the insert: answer as a retry would.
+    return Issue(request);
+  }
+  TESSERA_RETURN_IF_ERROR(recorded);
+  return Complete(intent);
+}
+
+absl::StatusOr<CertificatePlan> CertificateAuthority::RebuildPlan(const CertificateRecord& record,
+                                                                  const Issuer& issuer) {
+  TESSERA_ASSIGN_OR_RETURN(const Profile* profile, profiles_.Find(record.profile));
+  TESSERA_ASSIGN_OR_RETURN(SubjectData subject, SubjectFromJson(record.subject_data));
+  std::unique_ptr<Botan::Public_Key> key;
+  try {
+    key.reset(Botan::X509::load_key(record.subject_public_key));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("stored public key unreadable: ", e.what()));
+  }
+  // The intent fixed serial and validity; planning again from them yields the same content.
+  TESSERA_ASSIGN_OR_RETURN(CertificatePlan plan,
+                           PlanCertificate(*profile, subject, *key, issuer.context(),
+                                           Botan::BigInt("0x" + record.serial), record.not_before));
+  if (plan.not_after != record.not_after) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("intent ", record.serial, ": the profile's validity changed since"));
+  }
+  return plan;
+}
+
+absl::StatusOr<CertificateRecord> CertificateAuthority::Complete(const CertificateRecord& intent) {
+  auto issuer = issuers_.find(intent.issuer);
+  if (issuer == issuers_.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("intent ", intent.serial, ": issuing CA '", intent.issuer, "' is not held"));
+  }
+  return store_.CompleteIssuance(
+      intent.serial, [&](const CertificateRecord& record) -> absl::StatusOr<std::vector<uint8_t>> {
+        TESSERA_ASSIGN_OR_RETURN(CertificatePlan plan, RebuildPlan(record, *issuer->second));
+        LogEvent(spdlog::level::info, "sign_intent",
+                 {{"serial", record.serial},
+                  {"issuer", record.issuer},
+                  {"profile", record.profile},
+                  {"request_id", record.request_id},
+                  {"subject", record.subject}});
+        absl::StatusOr<Botan::X509_Certificate> cert = issuer->second->Sign(plan);
+        if (!cert.ok()) {
+          const std::string error(cert.status().message());
+          LogEvent(spdlog::level::err, "sign_failed",
+                   {{"serial", record.serial}, {"error", error}});
+          return cert.status();
+        }
+        std::vector<uint8_t> der = cert->BER_encode();
+        const std::string sha256 = Botan::hex_encode(Sha256(der));
+        LogEvent(spdlog::level::info, "signed", {{"serial", record.serial}, {"sha256", sha256}});
+        return der;
+      });
+}
+
+absl::StatusOr<CertificateRecord> CertificateAuthority::Get(const std::string& serial) {
+  static const std::regex kSerial("[0-9a-f]{1,40}");
+  if (!std::regex_match(serial, kSerial)) {
+    return absl::InvalidArgumentError("serial: lower-case hex, at most 40 digits");
+  }
+  return store_.Get(serial);
+}
+
+absl::StatusOr<std::vector<CertificateRecord>> CertificateAuthority::List(
+    const CertificateFilter& filter) {
+  if (filter.page_size < 1 || filter.page_size > 1000) {
+    return absl::InvalidArgumentError("page_size: 1 to 1000");
+  }
+  return store_.List(filter);
+}
+
+}  // namespace tessera::ca

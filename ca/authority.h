@@ -1,0 +1,57 @@
+// The certificate authority's issuance path: check the request, plan and lint the
+// certificate, commit the intent, sign on the token, store the certificate. Idempotent on
+// request_id: a retry returns the certificate already issued and signs nothing; a retry that
+// finds an intent left by a crash completes that same certificate (same serial, same content).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "ca/certificate_store.h"
+#include "ca/issuer.h"
+#include "ca/profile.h"
+#include "ca/subject.h"
+#include "platform/clock.h"
+
+namespace tessera::ca {
+
+struct IssueRequest {
+  std::string request_id;        // 1..128 of [A-Za-z0-9._:-]; the idempotency key
+  std::string profile;           // e.g. "operator"
+  std::vector<uint8_t> csr_der;  // PKCS#10, DER
+  SubjectData subject;
+};
+
+class CertificateAuthority {
+ public:
+  CertificateAuthority(CertificateStore& store, const ProfileSet& profiles,
+                       std::map<std::string, std::unique_ptr<Issuer>> issuers, const Clock& clock)
+      : store_(store), profiles_(profiles), issuers_(std::move(issuers)), clock_(clock) {}
+
+  // INVALID_ARGUMENT for a bad request (naming the field), FAILED_PRECONDITION for a lint
+  // failure or a key already in use, ALREADY_EXISTS for a request_id reused with another
+  // request, UNAVAILABLE when the database or the token is down.
+  absl::StatusOr<CertificateRecord> Issue(const IssueRequest& request);
+  absl::StatusOr<CertificateRecord> Get(const std::string& serial);
+  absl::StatusOr<std::vector<CertificateRecord>> List(const CertificateFilter& filter);
+
+  const std::map<std::string, std::unique_ptr<Issuer>>& issuers() const { return issuers_; }
+
+ private:
+  absl::StatusOr<CertificateRecord> Complete(const CertificateRecord& intent);
+  absl::StatusOr<CertificatePlan> RebuildPlan(const CertificateRecord& record,
+                                              const Issuer& issuer);
+
+  CertificateStore& store_;
+  const ProfileSet& profiles_;
+  std::map<std::string, std::unique_ptr<Issuer>> issuers_;
+  const Clock& clock_;
+};
+
+// "0a1b…" — the serial as tessera stores and prints it.
+std::string SerialHex(const Botan::BigInt& serial);
+
+}  // namespace tessera::ca

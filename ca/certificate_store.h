@@ -1,0 +1,83 @@
+// Where the CA keeps every certificate it signs: the interface the CA needs, and its
+// PostgreSQL implementation (schema "ca", migrations in ca/migrations/).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "platform/migrations.h"
+#include "platform/pg_pool.h"
+
+namespace tessera::ca {
+
+enum class CertificateState { kIntent, kIssued };
+
+struct CertificateRecord {
+  std::string serial;  // lower-case hex
+  std::string request_id;
+  std::vector<uint8_t> request_sha256;
+  std::string issuer;
+  std::string profile;
+  std::string subject;       // RFC 2253
+  std::string subject_data;  // JSON the subject was built from
+  std::vector<uint8_t> subject_public_key;
+  std::vector<uint8_t> subject_key_sha256;
+  std::chrono::system_clock::time_point not_before;
+  std::chrono::system_clock::time_point not_after;
+  CertificateState state = CertificateState::kIntent;
+  std::vector<uint8_t> der;  // when issued
+  std::optional<std::chrono::system_clock::time_point> revoked_at;
+  std::optional<int> revocation_reason;  // RFC 5280 CRLReason
+};
+
+struct CertificateFilter {
+  std::string issuer;            // empty: any
+  std::string profile;           // empty: any
+  std::string subject_contains;  // empty: any
+  std::optional<bool> revoked;
+  int page_size = 50;      // 1..1000
+  std::string page_token;  // the last serial of the previous page
+};
+
+// Signs the certificate of an INTENT record and returns its DER.
+using SignFunction = std::function<absl::StatusOr<std::vector<uint8_t>>(const CertificateRecord&)>;
+
+class CertificateStore {
+ public:
+  virtual ~CertificateStore() = default;
+  // Commits the INTENT row. ALREADY_EXISTS if the request_id is taken; FAILED_PRECONDITION if
+  // the public key is on a live (unrevoked) certificate.
+  virtual absl::Status RecordIntent(const CertificateRecord& record) = 0;
+  virtual absl::StatusOr<std::optional<CertificateRecord>> FindByRequestId(
+      const std::string& request_id) = 0;
+  virtual absl::StatusOr<CertificateRecord> Get(const std::string& serial) = 0;
+  // In one transaction holding the row lock: if the row is still INTENT, `sign` and store the
+  // certificate as ISSUED. Concurrent completions wait; only one signs.
+  virtual absl::StatusOr<CertificateRecord> CompleteIssuance(const std::string& serial,
+                                                             const SignFunction& sign) = 0;
+  virtual absl::StatusOr<std::vector<CertificateRecord>> List(const CertificateFilter& filter) = 0;
+};
+
+class PgCertificateStore final : public CertificateStore {
+ public:
+  explicit PgCertificateStore(pg::ConnectionPool& pool) : pool_(pool) {}
+  static std::vector<pg::Migration> Migrations();
+  static constexpr char kSchema[] = "ca";
+
+  absl::Status RecordIntent(const CertificateRecord& record) override;
+  absl::StatusOr<std::optional<CertificateRecord>> FindByRequestId(
+      const std::string& request_id) override;
+  absl::StatusOr<CertificateRecord> Get(const std::string& serial) override;
+  absl::StatusOr<CertificateRecord> CompleteIssuance(const std::string& serial,
+                                                     const SignFunction& sign) override;
+  absl::StatusOr<std::vector<CertificateRecord>> List(const CertificateFilter& filter) override;
+
+ private:
+  pg::ConnectionPool& pool_;
+};
+
+}  // namespace tessera::ca

@@ -1,0 +1,139 @@
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "ca/certificate_store.h"
+#include "platform/status_macros.h"
+
+std::vector<tessera::pg::Migration> CaMigrations();  // generated from ca/migrations/
+
+namespace tessera::ca {
+namespace {
+
+using std::chrono::system_clock;
+
+// Every query names its columns in this order; Read() maps them back.
+constexpr char kColumns[] =
+    "serial, request_id, request_sha256, issuer, profile, subject, subject_data::text, "
+    "subject_public_key, subject_key_sha256, extract(epoch from not_before)::bigint, "
+    "extract(epoch from not_after)::bigint, state, der, "
+    "extract(epoch from revoked_at)::bigint, revocation_reason";
+
+system_clock::time_point FromEpoch(int64_t seconds) {
+  return system_clock::time_point(std::chrono::seconds(seconds));
+}
+int64_t ToEpoch(system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+CertificateRecord Read(const pg::Result& r, int row) {
+  CertificateRecord c;
+  c.serial = r.Text(row, 0);
+  c.request_id = r.Text(row, 1);
+  c.request_sha256 = r.Bytes(row, 2);
+  c.issuer = r.Text(row, 3);
+  c.profile = r.Text(row, 4);
+  c.subject = r.Text(row, 5);
+  c.subject_data = r.Text(row, 6);
+  c.subject_public_key = r.Bytes(row, 7);
+  c.subject_key_sha256 = r.Bytes(row, 8);
+  c.not_before = FromEpoch(r.Int(row, 9));
+  c.not_after = FromEpoch(r.Int(row, 10));
+  c.state = r.Text(row, 11) == "ISSUED" ? CertificateState::kIssued : CertificateState::kIntent;
+  if (!r.IsNull(row, 12)) c.der = r.Bytes(row, 12);
+  if (!r.IsNull(row, 13)) c.revoked_at = FromEpoch(r.Int(row, 13));
+  if (!r.IsNull(row, 14)) c.revocation_reason = static_cast<int>(r.Int(row, 14));
+  return c;
+}
+
+std::string Select(const std::string& where) {
+  return absl::StrCat("SELECT ", kColumns, " FROM ca.certificates ", where);
+}
+
+}  // namespace
+
+std::vector<pg::Migration> PgCertificateStore::Migrations() { return CaMigrations(); }
+
+absl::Status PgCertificateStore::RecordIntent(const CertificateRecord& c) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  absl::StatusOr<pg::Result> inserted = conn->Exec(
+      "INSERT INTO ca.certificates (serial, request_id, request_sha256, issuer, profile, subject, "
+      "subject_data, subject_public_key, subject_key_sha256, not_before, not_after, state) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, to_timestamp($10), to_timestamp($11), "
+      "'INTENT') ON CONFLICT (request_id) DO NOTHING",
+      {pg::Param(c.serial), pg::Param(c.request_id), pg::Param::Bytes(c.request_sha256),
+       pg::Param(c.issuer), pg::Param(c.profile), pg::Param(c.subject), pg::Param(c.subject_data),
+       pg::Param::Bytes(c.subject_public_key), pg::Param::Bytes(c.subject_key_sha256),
+       pg::Param(ToEpoch(c.not_before)), pg::Param(ToEpoch(c.not_after))});
+  if (!inserted.ok()) {
+    if (absl::IsAlreadyExists(inserted.status()) &&
+        inserted.status().message().find("certificates_live_key") != absl::string_view::npos) {
+      return absl::FailedPreconditionError(
+          "csr: this public key is already in a live certificate; revoke that one first");
+    }
+    return inserted.status();
+  }
+  if (inserted->AffectedRows() == 0) {
+    return absl::AlreadyExistsError(absl::StrCat("request_id '", c.request_id, "' exists"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<CertificateRecord>> PgCertificateStore::FindByRequestId(
+    const std::string& request_id) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(pg::Result r,
+                           conn->Exec(Select("WHERE request_id = $1"), {pg::Param(request_id)}));
+  if (r.rows() == 0) return std::optional<CertificateRecord>();
+  return std::optional<CertificateRecord>(Read(r, 0));
+}
+
+absl::StatusOr<CertificateRecord> PgCertificateStore::Get(const std::string& serial) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(pg::Result r,
+                           conn->Exec(Select("WHERE serial = $1"), {pg::Param(serial)}));
+  if (r.rows() == 0) {
+    return absl::NotFoundError(absl::StrCat("certificate with serial ", serial, " not found"));
+  }
+  return Read(r, 0);
+}
+
+absl::StatusOr<CertificateRecord> PgCertificateStore::CompleteIssuance(const std::string& serial,
+                                                                       const SignFunction& sign) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
+  TESSERA_ASSIGN_OR_RETURN(pg::Result r,
+                           conn->Exec(Select("WHERE serial = $1 FOR UPDATE"), {pg::Param(serial)}));
+  if (r.rows() == 0) {
+    return absl::NotFoundError(absl::StrCat("certificate with serial ", serial, " not found"));
+  }
+  CertificateRecord record = Read(r, 0);
+  if (record.state == CertificateState::kIssued) return record;  // another caller finished it
+  TESSERA_ASSIGN_OR_RETURN(record.der, sign(record));
+  TESSERA_RETURN_IF_ERROR(conn->Exec("UPDATE ca.certificates SET state = 'ISSUED', der = $2, "
+                                     "issued_at = now() WHERE serial = $1",
+                                     {pg::Param(serial), pg::Param::Bytes(record.der)})
+                              .status());
+  TESSERA_RETURN_IF_ERROR(tx.Commit());
+  record.state = CertificateState::kIssued;
+  return record;
+}
+
+absl::StatusOr<std::vector<CertificateRecord>> PgCertificateStore::List(
+    const CertificateFilter& f) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  // Keyset paging on serial; every filter is a parameter, empty means "any".
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn->Exec(Select("WHERE ($1 = '' OR issuer = $1) AND ($2 = '' OR profile = $2) "
+                        "AND ($3 = '' OR strpos(subject, $3) > 0) "
+                        "AND ($4::boolean IS NULL OR (revoked_at IS NOT NULL) = $4::boolean) "
+                        "AND serial > $5 ORDER BY serial LIMIT $6"),
+                 {pg::Param(f.issuer), pg::Param(f.profile), pg::Param(f.subject_contains),
+                  f.revoked ? pg::Param(*f.revoked) : pg::Param(std::nullopt),
+                  pg::Param(f.page_token), pg::Param(f.page_size)}));
+  std::vector<CertificateRecord> out;
+  for (int row = 0; row < r.rows(); ++row) out.push_back(Read(r, row));
+  return out;
+}
+
+}  // namespace tessera::ca

@@ -1,0 +1,41 @@
+#include "platform/pg_pool.h"
+
+namespace tessera::pg {
+
+ConnectionPool::Lease::~Lease() {
+  if (conn_ != nullptr) pool_->Release(std::move(conn_));
+}
+
+absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire() {
+  {
+    std::unique_lock lock(mutex_);
+    available_.wait(lock, [this] { return !idle_.empty() || open_ < max_; });
+    if (!idle_.empty()) {
+      std::unique_ptr<Connection> conn = std::move(idle_.back());
+      idle_.pop_back();
+      return Lease(this, std::move(conn));
+    }
+    ++open_;  // reserve the slot, connect outside the lock
+  }
+  absl::StatusOr<std::unique_ptr<Connection>> conn = Connection::Open(conninfo_);
+  if (!conn.ok()) {
+    std::lock_guard lock(mutex_);
+    --open_;
+    available_.notify_one();
+    return conn.status();
+  }
+  return Lease(this, std::move(*conn));
+}
+
+void ConnectionPool::Release(std::unique_ptr<Connection> conn) {
+  std::lock_guard lock(mutex_);
+  if (PQstatus(conn->raw()) == CONNECTION_OK && PQtransactionStatus(conn->raw()) == PQTRANS_IDLE) {
+    idle_.push_back(std::move(conn));
+  } else {
+    conn.reset();  // broken, or left inside a transaction: never hand it out again
+    --open_;
+  }
+  available_.notify_one();
+}
+
+}  // namespace tessera::pg

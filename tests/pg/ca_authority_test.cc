@@ -1,0 +1,267 @@
+// The issuance path against real PostgreSQL and a SoftHSM token: intent before signature,
+// idempotency on request_id, crash recovery, bad input leaving no row, concurrency.
+#include <botan/auto_rng.h>
+#include <botan/ecdsa.h>
+#include <botan/rsa.h>
+#include <botan/x509self.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "ca/authority.h"
+#include "ca/csr.h"
+#include "hsm/token_key.h"
+#include "tests/support/run.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_hsm.h"
+#include "tests/support/test_pg.h"
+
+namespace tessera::ca {
+namespace {
+
+using testing::TestSoftHsm;
+
+std::vector<uint8_t> Id(std::string_view s) { return {s.begin(), s.end()}; }
+
+// A store that "crashes" (fails) once between the committed intent and the signature.
+class CrashingStore final : public CertificateStore {
+ public:
+  explicit CrashingStore(CertificateStore& inner) : inner_(inner) {}
+  bool crash_next = false;
+  absl::Status RecordIntent(const CertificateRecord& r) override { return inner_.RecordIntent(r); }
+  absl::StatusOr<std::optional<CertificateRecord>> FindByRequestId(const std::string& id) override {
+    return inner_.FindByRequestId(id);
+  }
+  absl::StatusOr<CertificateRecord> Get(const std::string& serial) override {
+    return inner_.Get(serial);
+  }
+  absl::StatusOr<CertificateRecord> CompleteIssuance(const std::string& serial,
+                                                     const SignFunction& sign) override {
+    if (crash_next) {
+      crash_next = false;
+      return absl::UnavailableError("simulated crash before the signature");
+    }
+    return inner_.CompleteIssuance(serial, sign);
+  }
+  absl::StatusOr<std::vector<CertificateRecord>> List(const CertificateFilter& f) override {
+    return inner_.List(f);
+  }
+
+ private:
+  CertificateStore& inner_;
+};
+
+class CaAuthorityTest : public testing::PgTest {
+ protected:
+  void SetUp() override {
+    PgTest::SetUp();
+    ASSERT_TRUE(
+        pg::ApplyMigrations(*conn_, PgCertificateStore::kSchema, PgCertificateStore::Migrations())
+            .ok());
+    pool_ = std::make_unique<pg::ConnectionPool>(conninfo_, 8);
+    pg_store_ = std::make_unique<PgCertificateStore>(*pool_);
+    store_ = std::make_unique<CrashingStore>(*pg_store_);
+    auto profiles =
+        ProfileSet::LoadFile(std::string(TESSERA_SOURCE_DIR) + "/deploy/ca/profiles.toml");
+    ASSERT_TRUE(profiles.ok());
+    profiles_ = std::move(*profiles);
+
+    auto token = TestSoftHsm::Get().CreateToken(TestSoftHsm::UniqueLabel("ca"));
+    std::map<std::string, std::unique_ptr<Issuer>> issuers;
+    for (const char* name : {"operators", "workstations"}) {
+      auto key = hsm::GenerateTokenKey(
+          token, {.algorithm = hsm::KeyAlgorithm::kEcP256, .id = Id(name), .label = name});
+      ASSERT_TRUE(key.ok());
+      Botan::X509_Cert_Options options(std::string("Tessera CA ") + name +
+                                       "/IT/Ministero dell'Interno");
+      options.CA_key(0);
+      auto cert = std::make_unique<Botan::X509_Certificate>(
+          Botan::X509::create_self_signed_cert(options, **key, "SHA-256", rng_));
+      testing::WriteFile(dir_.File(std::string(name) + ".pem"), cert->PEM_encode());
+      auto issuer = Issuer::Create({.name = name,
+                                    .crl_url = std::string("http://ca.test/crl/") + name + ".crl",
+                                    .ocsp_url = "http://ca.test/ocsp",
+                                    .ca_issuers_url = std::string("http://ca.test/ca/") + name},
+                                   std::move(cert), std::move(*key));
+      ASSERT_TRUE(issuer.ok()) << issuer.status();
+      issuers[name] = std::move(*issuer);
+    }
+    ca_ = std::make_unique<CertificateAuthority>(*store_, profiles_, std::move(issuers), clock_);
+  }
+
+  std::vector<uint8_t> NewCsr() {
+    Botan::ECDSA_PrivateKey key(rng_, Botan::EC_Group("secp256r1"));
+    Botan::X509_Cert_Options options("anything");
+    return Botan::X509::create_cert_req(options, key, "SHA-256", rng_).BER_encode();
+  }
+  IssueRequest OperatorRequest(const std::string& id) {
+    return {id, "operator", NewCsr(), {.codice_fiscale = "RSSMRA85T10A562S"}};
+  }
+  int64_t Rows() { return conn_->Exec("SELECT count(*) FROM ca.certificates")->Int(0, 0); }
+
+  Botan::AutoSeeded_RNG rng_;
+  testing::TempDir dir_;
+  FakeClock clock_{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())};
+  std::unique_ptr<pg::ConnectionPool> pool_;
+  std::unique_ptr<PgCertificateStore> pg_store_;
+  std::unique_ptr<CrashingStore> store_;
+  ProfileSet profiles_;
+  std::unique_ptr<CertificateAuthority> ca_;
+};
+
+TEST_F(CaAuthorityTest, IssuesRecordsAndOpensslVerifies) {
+  auto issued = ca_->Issue(OperatorRequest("req-1"));
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  EXPECT_EQ(issued->state, CertificateState::kIssued);
+  EXPECT_EQ(issued->issuer, "operators");
+  EXPECT_GE(issued->serial.size(), 17u);  // > 2^64
+  Botan::X509_Certificate cert(issued->der);
+  EXPECT_EQ(cert.not_before().to_std_timepoint(), clock_.Now());
+  testing::WriteFile(dir_.File("leaf.pem"), cert.PEM_encode());
+  // -attime: the fake clock's time, so the check does not depend on when it runs.
+  const int64_t at =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count() +
+      60;
+  auto verified =
+      testing::RunCommand("openssl verify -x509_strict -attime " + std::to_string(at) +
+                          " -CAfile " + dir_.File("operators.pem") + " " + dir_.File("leaf.pem"));
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+
+  auto stored = ca_->Get(issued->serial);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->der, issued->der);
+  EXPECT_EQ(Rows(), 1);
+}
+
+TEST_F(CaAuthorityTest, ARetryReturnsTheSameCertificateAndSignsNothing) {
+  IssueRequest request = OperatorRequest("req-retry");
+  auto first = ca_->Issue(request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = ca_->Issue(request);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->serial, first->serial);
+  EXPECT_EQ(second->der, first->der);  // ECDSA is randomized: a new signature would differ
+  EXPECT_EQ(Rows(), 1);
+
+  IssueRequest other = OperatorRequest("req-retry");  // same id, another CSR
+  EXPECT_EQ(ca_->Issue(other).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Rows(), 1);
+}
+
+TEST_F(CaAuthorityTest, APublicKeyIsInOneLiveCertificateOnly) {
+  IssueRequest request = OperatorRequest("req-a");
+  ASSERT_TRUE(ca_->Issue(request).ok());
+  request.request_id = "req-b";
+  auto again = ca_->Issue(request);
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(std::string(again.status().message()).find("already in a live certificate"),
+            std::string::npos);
+  EXPECT_EQ(Rows(), 1);
+}
+
+TEST_F(CaAuthorityTest, BadInputIsRefusedNamingTheFieldAndLeavesNoRow) {
+  struct Case {
+    std::function<void(IssueRequest&)> spoil;
+    std::string message;
+  };
+  Botan::RSA_PrivateKey rsa1024(rng_, 1024);
+  Botan::X509_Cert_Options any("x");
+  const std::vector<uint8_t> weak =
+      Botan::X509::create_cert_req(any, rsa1024, "SHA-256", rng_).BER_encode();
+  std::vector<Case> cases = {
+      {[](IssueRequest& r) {
+         r.csr_der = {0x30, 0x01, 0x00};
+       },
+       "csr: not a DER-encoded PKCS#10 request"},
+      {[&](IssueRequest& r) { r.csr_der = weak; }, "csr: RSA key of 1024 bits, at least 2048"},
+      {[](IssueRequest& r) { r.csr_der.back() ^= 0x01; },
+       "csr: the signature does not verify with the request's key"},
+      {[](IssueRequest& r) { r.subject.codice_fiscale = "RSSMRA85T10A562X"; },
+       "subject.codice_fiscale: check character is 'X', expected 'S'"},
+      {[](IssueRequest& r) { r.subject.codice_fiscale = "RSSMRA85T1,=562S"; },
+       "subject.codice_fiscale: character 11 must be a letter A-Z or a digit"},
+      {[](IssueRequest& r) { r.profile = "root"; }, "profile: profile 'root' does not exist"},
+      {[](IssueRequest& r) { r.request_id = "id with spaces"; },
+       "request_id: 1 to 128 of A-Z a-z 0-9 . _ : -"},
+      {[](IssueRequest& r) { r.csr_der.assign(kMaxCsrBytes + 1, 0x30); },
+       "csr: 16385 bytes, at most 16384"},
+  };
+  for (const Case& c : cases) {
+    IssueRequest request = OperatorRequest("req-bad");
+    c.spoil(request);
+    auto result = ca_->Issue(request);
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << c.message;
+    EXPECT_EQ(result.status().message(), c.message);
+  }
+  EXPECT_EQ(Rows(), 0);
+}
+
+TEST_F(CaAuthorityTest, ACrashAfterTheIntentLeavesItVisibleAndARetryCompletesIt) {
+  IssueRequest request = OperatorRequest("req-crash");
+  store_->crash_next = true;
+  auto crashed = ca_->Issue(request);
+  ASSERT_FALSE(crashed.ok());
+  auto intent = conn_->Exec("SELECT serial, state FROM ca.certificates WHERE request_id = $1",
+                            {pg::Param("req-crash")});
+  ASSERT_EQ(intent->rows(), 1);
+  EXPECT_EQ(intent->Text(0, 1), "INTENT");
+  const std::string serial(intent->Text(0, 0));
+
+  clock_.Advance(std::chrono::hours(5));  // the retry comes later: the content must not move
+  auto retried = ca_->Issue(request);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->serial, serial);
+  Botan::X509_Certificate cert(retried->der);
+  EXPECT_EQ(SerialHex(Botan::BigInt(cert.serial_number())), serial);
+  EXPECT_EQ(cert.not_before().to_std_timepoint(), clock_.Now() - std::chrono::hours(5));
+  EXPECT_EQ(Rows(), 1);
+}
+
+TEST_F(CaAuthorityTest, ConcurrentIssuanceGivesUniqueSerialsAndOneCertificatePerRequest) {
+  constexpr int kThreads = 4, kEach = 6;
+  std::vector<std::vector<std::string>> serials(kThreads);
+  std::vector<IssueRequest> shared(kThreads, OperatorRequest("req-shared"));
+  std::vector<std::string> shared_serials(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto same = ca_->Issue(shared[t]);  // the same request from four callers at once
+      if (same.ok()) shared_serials[t] = same->serial;
+      for (int i = 0; i < kEach; ++i) {
+        auto issued =
+            ca_->Issue(OperatorRequest("req-" + std::to_string(t) + "-" + std::to_string(i)));
+        if (issued.ok()) serials[t].push_back(issued->serial);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::set<std::string> unique;
+  for (const auto& list : serials) unique.insert(list.begin(), list.end());
+  EXPECT_EQ(unique.size(), static_cast<size_t>(kThreads * kEach));
+  for (const std::string& s : shared_serials) EXPECT_EQ(s, shared_serials[0]);
+  EXPECT_EQ(Rows(), kThreads * kEach + 1);
+}
+
+TEST_F(CaAuthorityTest, ListsWithFiltersAndPages) {
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(ca_->Issue(OperatorRequest("req-l" + std::to_string(i))).ok());
+  ASSERT_TRUE(
+      ca_->Issue({"req-ws", "workstation", NewCsr(), {.istat = "058091", .progressive = 1}}).ok());
+  auto workstations = ca_->List({.issuer = "workstations"});
+  ASSERT_TRUE(workstations.ok());
+  ASSERT_EQ(workstations->size(), 1u);
+  EXPECT_EQ((*workstations)[0].subject.find("CN=0580910001"), 0u) << (*workstations)[0].subject;
+
+  auto page1 = ca_->List({.profile = "operator", .page_size = 3});
+  ASSERT_TRUE(page1.ok());
+  ASSERT_EQ(page1->size(), 3u);
+  auto page2 =
+      ca_->List({.profile = "operator", .page_size = 3, .page_token = page1->back().serial});
+  ASSERT_TRUE(page2.ok());
+  EXPECT_EQ(page2->size(), 2u);
+  EXPECT_EQ(ca_->List({.page_size = 0}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace tessera::ca
