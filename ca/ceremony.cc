@@ -137,12 +137,8 @@ class CeremonyRun {
       bundle += cert.PEM_encode();
       TESSERA_ASSIGN_OR_RETURN(
           issuers[spec.name],
-          Issuer::Create(
-              IssuerContext{.name = spec.name,
-                            .crl_url = config_.base_url + "/crl/" + spec.name + ".crl",
-                            .ocsp_url = config_.base_url + "/ocsp",
-                            .ca_issuers_url = config_.base_url + "/ca/" + spec.name + ".crt"},
-              std::make_unique<Botan::X509_Certificate>(cert), std::move(key)));
+          Issuer::Create(IssuerContext::ForBaseUrl(spec.name, config_.base_url),
+                         std::make_unique<Botan::X509_Certificate>(cert), std::move(key)));
     }
     TESSERA_RETURN_IF_ERROR(Write("bundle.pem", bundle));
 

@@ -27,6 +27,14 @@ struct IssuerContext {
   std::string crl_url;         // CRL distribution point, http://…/crl/<name>.crl
   std::string ocsp_url;        // http://…/ocsp
   std::string ca_issuers_url;  // http://…/ca/<name>.crt
+
+  // The URLs tessera-ca serves at `base_url` for the CA called `name`.
+  static IssuerContext ForBaseUrl(const std::string& name, const std::string& base_url) {
+    return {.name = name,
+            .crl_url = base_url + "/crl/" + name + ".crl",
+            .ocsp_url = base_url + "/ocsp",
+            .ca_issuers_url = base_url + "/ca/" + name + ".crt"};
+  }
 };
 
 struct CertificatePlan {

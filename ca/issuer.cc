@@ -5,6 +5,7 @@
 #include <botan/rsa.h>
 
 #include "absl/strings/str_cat.h"
+#include "hsm/token_key.h"
 #include "platform/status_macros.h"
 
 namespace tessera::ca {
@@ -25,6 +26,32 @@ absl::StatusOr<std::unique_ptr<Botan::Private_Key>> LintKeyLike(const Botan::Pri
 }
 
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<Issuer>> LoadIssuerFromToken(std::shared_ptr<hsm::Token> token,
+                                                            const std::string& name,
+                                                            const std::string& base_url) {
+  const std::vector<uint8_t> id(name.begin(), name.end());
+  std::vector<uint8_t> der;
+  {
+    TESSERA_ASSIGN_OR_RETURN(hsm::Token::Lease lease, token->Acquire());
+    absl::StatusOr<std::vector<uint8_t>> stored = lease->ReadCertificate(id);
+    if (!stored.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("issuing CA '", name, "': no certificate on token '", token->info().label,
+                       "': ", stored.status().message()));
+    }
+    der = std::move(*stored);
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Botan::Private_Key> key, hsm::LoadTokenKey(token, id));
+  std::unique_ptr<Botan::X509_Certificate> cert;
+  try {
+    cert = std::make_unique<Botan::X509_Certificate>(der);
+  } catch (const std::exception& e) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("issuing CA '", name, "': certificate on the token unreadable: ", e.what()));
+  }
+  return Issuer::Create(IssuerContext::ForBaseUrl(name, base_url), std::move(cert), std::move(key));
+}
 
 absl::StatusOr<std::unique_ptr<Issuer>> Issuer::Create(
     IssuerContext context, std::unique_ptr<Botan::X509_Certificate> certificate,

@@ -11,8 +11,17 @@
 #include "absl/status/statusor.h"
 #include "ca/certificate_builder.h"
 #include "ca/lint.h"
+#include "hsm/token.h"
 
 namespace tessera::ca {
+
+class Issuer;
+
+// The issuing CA `name` as the ceremony left it on the online token: key and certificate
+// under CKA_ID = name.
+absl::StatusOr<std::unique_ptr<Issuer>> LoadIssuerFromToken(std::shared_ptr<hsm::Token> token,
+                                                            const std::string& name,
+                                                            const std::string& base_url);
 
 class Issuer {
  public:

@@ -26,6 +26,7 @@ struct RpcServerOptions {
   ServerTlsFiles tls;
   std::vector<RpcRule> rules;            // StandardRules() are added automatically
   std::vector<grpc::Service*> services;  // not owned; must outlive the server
+  int max_receive_bytes = 1 << 20;       // larger requests: RESOURCE_EXHAUSTED
 };
 
 class RpcServer {

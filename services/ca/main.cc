@@ -1,30 +1,62 @@
-// tessera-ca: the certificate authority service. For now it serves the gRPC health service
-// over mTLS with the default-deny policy; issuance, revocation, CRL and OCSP follow.
+// tessera-ca: the certificate authority service. Serves gRPC over mTLS with the default-deny
+// policy table: issuance, lookup and the CA chain.
 //
 //   tessera-ca --config <file.toml>
 //
-// Config keys (each overridable by TESSERA_<KEY> in the environment, e.g. TESSERA_GRPC_LISTEN):
+// Config keys (each overridable by TESSERA_<KEY> in the environment, e.g. TESSERA_DB_CONNINFO):
 //   grpc.listen            address:port to listen on; port 0 lets the OS pick
 //   grpc.port_file         optional: where to write the port actually bound
 //   tls.certificate_chain  PEM: this service's certificate, then its issuing CA
 //   tls.private_key        PEM: this service's TLS key
 //   tls.client_ca_bundle   PEM: the tessera CAs whose client certificates are accepted
+//   db.conninfo            libpq connection string; migrations of schema "ca" run at start
+//   db.max_connections     default 8
+//   hsm.module             PKCS#11 module path
+//   hsm.token              label of the online token the ceremony created
+//   ca.issuers             comma-separated issuing CA names on that token
+//   ca.root_certificate    PEM of the root (it lives on the offline token)
+//   ca.profiles            the profiles file
+//   ca.base_url            where tessera-ca's HTTP endpoint is reached (CRL/OCSP URLs)
 //   log.level              debug | info | warn | error (default info)
+// The token PIN comes from TESSERA_CA_PIN, never from the file.
 #include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
+#include "absl/strings/str_split.h"
+#include "ca/authority.h"
+#include "ca/certificate_store.h"
+#include "ca/issuer.h"
+#include "ca/profile.h"
+#include "hsm/module.h"
+#include "hsm/token.h"
 #include "platform/config.h"
 #include "platform/files.h"
 #include "platform/log.h"
+#include "platform/migrations.h"
+#include "platform/pg_pool.h"
 #include "platform/rpc_server.h"
 #include "platform/status_macros.h"
+#include "services/ca/handlers.h"
 
 namespace tessera {
 namespace {
 
 constexpr char kUsage[] = "usage: tessera-ca --config <file.toml>\n";
+
+absl::StatusOr<std::string> RootDer(const std::string& path) {
+  TESSERA_ASSIGN_OR_RETURN(std::string pem, ReadFile(path));
+  try {
+    Botan::X509_Certificate root(reinterpret_cast<const uint8_t*>(pem.data()), pem.size());
+    std::vector<uint8_t> der = root.BER_encode();
+    return std::string(der.begin(), der.end());
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError("ca.root_certificate: not a certificate: " +
+                                      std::string(e.what()));
+  }
+}
 
 absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(Config config, Config::LoadFile(config_path));
@@ -37,6 +69,48 @@ absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(options.tls.private_key, config.String("tls.private_key"));
   TESSERA_ASSIGN_OR_RETURN(options.tls.client_ca_bundle, config.String("tls.client_ca_bundle"));
   TESSERA_ASSIGN_OR_RETURN(std::string port_file, config.StringOr("grpc.port_file", ""));
+  TESSERA_ASSIGN_OR_RETURN(std::string conninfo, config.String("db.conninfo"));
+  TESSERA_ASSIGN_OR_RETURN(int64_t max_connections, config.IntOr("db.max_connections", 8));
+  TESSERA_ASSIGN_OR_RETURN(std::string module_path, config.String("hsm.module"));
+  TESSERA_ASSIGN_OR_RETURN(std::string token_label, config.String("hsm.token"));
+  TESSERA_ASSIGN_OR_RETURN(std::string issuer_names, config.String("ca.issuers"));
+  TESSERA_ASSIGN_OR_RETURN(std::string root_path, config.String("ca.root_certificate"));
+  TESSERA_ASSIGN_OR_RETURN(std::string profiles_path, config.String("ca.profiles"));
+  TESSERA_ASSIGN_OR_RETURN(std::string base_url, config.String("ca.base_url"));
+  const char* pin = std::getenv("TESSERA_CA_PIN");
+  if (pin == nullptr || *pin == '\0') {
+    return absl::InvalidArgumentError("TESSERA_CA_PIN must be set (the online token's PIN)");
+  }
+
+  // Database first: a schema the program does not know stops start-up.
+  pg::ConnectionPool pool(conninfo, static_cast<size_t>(max_connections));
+  {
+    TESSERA_ASSIGN_OR_RETURN(auto conn, pool.Acquire());
+    TESSERA_ASSIGN_OR_RETURN(pg::MigrationReport report,
+                             pg::ApplyMigrations(*conn, ca::PgCertificateStore::kSchema,
+                                                 ca::PgCertificateStore::Migrations()));
+    LogEvent(spdlog::level::info, "migrations",
+             {{"schema", "ca"}, {"version", std::to_string(report.current_version)}});
+  }
+  TESSERA_ASSIGN_OR_RETURN(ca::ProfileSet profiles, ca::ProfileSet::LoadFile(profiles_path));
+  TESSERA_ASSIGN_OR_RETURN(std::string root_der, RootDer(root_path));
+
+  TESSERA_ASSIGN_OR_RETURN(auto module, hsm::Module::Load(module_path));
+  TESSERA_ASSIGN_OR_RETURN(auto token, hsm::Token::Login(module, token_label, Secret(pin)));
+  std::map<std::string, std::unique_ptr<ca::Issuer>> issuers;
+  for (absl::string_view name : absl::StrSplit(issuer_names, ',', absl::SkipWhitespace())) {
+    const std::string issuer_name(name);
+    TESSERA_ASSIGN_OR_RETURN(issuers[issuer_name],
+                             ca::LoadIssuerFromToken(token, issuer_name, base_url));
+    LogEvent(spdlog::level::info, "issuer_loaded", {{"issuer", issuer_name}});
+  }
+
+  SystemClock clock;
+  ca::PgCertificateStore store(pool);
+  ca::CertificateAuthority authority(store, profiles, std::move(issuers), clock);
+  ca_service::CertificateAuthorityHandlers handlers(authority, root_der);
+  options.services = {&handlers};
+  options.rules = ca_service::CaPolicy();
 
   // Block the stop signals before gRPC starts its threads, then wait for them here.
   sigset_t stop_signals;
@@ -47,8 +121,9 @@ absl::Status Serve(const std::string& config_path) {
 
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<RpcServer> server, RpcServer::Start(std::move(options)));
   server->SetServing(true);
-  if (!port_file.empty())
+  if (!port_file.empty()) {
     TESSERA_RETURN_IF_ERROR(WriteFile(port_file, std::to_string(server->port()) + "\n"));
+  }
   LogEvent(spdlog::level::info, "serving", {{"port", std::to_string(server->port())}});
 
   int signal = 0;

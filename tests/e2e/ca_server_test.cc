@@ -1,52 +1,75 @@
-// tessera-ca as a real process, gRPC over mTLS on loopback: who gets in, who does not.
+// tessera-ca as a real process after a real key ceremony: PostgreSQL, SoftHSM tokens, gRPC
+// over mTLS on loopback. Who gets in, who may call what, and issuance end to end.
+#include <botan/auto_rng.h>
+#include <botan/ecdsa.h>
+#include <botan/pkcs8.h>
+#include <botan/x509self.h>
 #include <gtest/gtest.h>
 
 #include <memory>
 
+#include "ca/ceremony.h"
+#include "platform/files.h"
 #include "platform/rpc_client.h"
+#include "proto/ca.grpc.pb.h"
 #include "tests/support/run.h"
 #include "tests/support/service_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_hsm.h"
+#include "tests/support/test_pg.h"
 #include "tests/support/test_pki.h"
 
 namespace tessera {
 namespace {
 
-using testing::IssuedCert;
 using testing::RunCommand;
 using testing::TestSoftHsm;
-using testing::WriteFile;
 
 constexpr char kHealthCheck[] = "/grpc.health.v1.Health/Check";
 constexpr char kReflection[] = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
-// HealthCheckResponse{status: SERVING}: field 1, varint 1.
-const std::string kServing("\x08\x01", 2);
+const std::string kServing("\x08\x01", 2);  // HealthCheckResponse{status: SERVING}
+
+struct Identity {
+  std::string cert_pem;
+  std::string key_pem;
+};
 
 class CaServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir("tessera-e2e");
-    auto& softhsm = TestSoftHsm::Get();
-    pki_ = new testing::TestPki(softhsm.CreateToken(TestSoftHsm::UniqueLabel("e2e-ca")),
-                                "Tessera E2E CA");
-    other_pki_ = new testing::TestPki(softhsm.CreateToken(TestSoftHsm::UniqueLabel("stranger")),
-                                      "Stranger CA");
-    IssuedCert server = pki_->Issue("tessera-ca", "Servizi");
-    service_ = new IssuedCert(pki_->Issue("tessera-registry", "Servizi"));
-    workstation_ = new IssuedCert(pki_->Issue("0580010001", "Postazioni"));
-    stranger_ = new IssuedCert(other_pki_->Issue("tessera-registry", "Servizi"));
+    ca::CeremonyConfig ceremony;
+    ceremony.module_path = TestSoftHsm::Get().module_path();
+    ceremony.root_token = TestSoftHsm::UniqueLabel("root");
+    ceremony.online_token = TestSoftHsm::UniqueLabel("online");
+    ceremony.root = {"root", "Tessera Root CA", hsm::KeyAlgorithm::kEcP256, 20};
+    ceremony.issuing = {{"operators", "Tessera CA Operatori", hsm::KeyAlgorithm::kEcP256, 10},
+                        {"workstations", "Tessera CA Postazioni", hsm::KeyAlgorithm::kEcP256, 10}};
+    ceremony.base_url = "http://127.0.0.1:8080";
+    ceremony.services = {{"tessera-ca", {"localhost"}, {"127.0.0.1"}},
+                         {"tessera-cli", {"localhost"}, {}},
+                         {"tessera-registry", {"localhost"}, {}}};
+    ceremony.output_dir = dir_->File("pki");
+    ceremony.profiles_path = std::string(TESSERA_SOURCE_DIR) + "/deploy/ca/profiles.toml";
+    SystemClock clock;
+    auto record = ca::RunCeremony(
+        ceremony, {Secret("11112222"), Secret("33334444"), Secret("55556666"), Secret("77778888")},
+        clock);
+    if (!record.ok()) throw std::runtime_error(std::string(record.status().message()));
 
-    WriteFile(dir_->File("server.pem"), server.cert_pem + pki_->ca_pem());
-    WriteFile(dir_->File("server.key"), server.key_pem);
-    WriteFile(dir_->File("ca.pem"), pki_->ca_pem());
-    WriteFile(dir_->File("service.pem"), service_->cert_pem);
-    WriteFile(dir_->File("service.key"), service_->key_pem);
-    WriteFile(dir_->File("ca.toml"), "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" +
-                                         dir_->File("port") + "\"\n[tls]\ncertificate_chain = \"" +
-                                         dir_->File("server.pem") + "\"\nprivate_key = \"" +
-                                         dir_->File("server.key") + "\"\nclient_ca_bundle = \"" +
-                                         dir_->File("ca.pem") + "\"\n");
+    auto& pg = testing::TestPg::Get();
+    const std::string database = pg.CreateDatabase();
+    testing::WriteFile(
+        dir_->File("ca.toml"),
+        "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + dir_->File("port") +
+            "\"\n[tls]\ncertificate_chain = \"" + Pki("tessera-ca.pem") + "\"\nprivate_key = \"" +
+            Pki("tessera-ca.key") + "\"\nclient_ca_bundle = \"" + Pki("bundle.pem") +
+            "\"\n[db]\nconninfo = \"" + pg.ConnInfo(database) + "\"\n[hsm]\nmodule = \"" +
+            ceremony.module_path + "\"\ntoken = \"" + ceremony.online_token +
+            "\"\n[ca]\nissuers = \"operators,workstations\"\nroot_certificate = \"" +
+            Pki("root.pem") + "\"\nprofiles = \"" + ceremony.profiles_path +
+            "\"\nbase_url = \"http://127.0.0.1:8080\"\n");
+    setenv("TESSERA_CA_PIN", "77778888", 1);
     server_ = new testing::ServiceProcess("tessera-ca", dir_->File("ca.toml"), dir_->File("port"),
                                           dir_->File("ca.log"));
   }
@@ -54,47 +77,79 @@ class CaServerTest : public ::testing::Test {
   static void TearDownTestSuite() {
     EXPECT_EQ(server_->Stop(), 0) << "tessera-ca did not shut down cleanly";
     delete server_;
-    delete stranger_;
-    delete workstation_;
-    delete service_;
-    delete other_pki_;
-    delete pki_;
     delete dir_;
   }
 
-  static std::shared_ptr<grpc::Channel> ChannelAs(const IssuedCert* client) {
+  static std::string Pki(const std::string& file) { return dir_->File("pki/" + file); }
+  static Identity Service(const std::string& name) {
+    return {testing::ReadFileOrDie(Pki(name + ".pem")), testing::ReadFileOrDie(Pki(name + ".key"))};
+  }
+  static std::shared_ptr<grpc::Channel> ChannelAs(const Identity* who) {
     const std::string target = "localhost:" + std::to_string(server_->port());
-    return client == nullptr
-               ? MtlsChannel(target, pki_->ca_pem())
-               : MtlsChannel(target, pki_->ca_pem(), client->cert_pem, client->key_pem);
+    const std::string roots = testing::ReadFileOrDie(Pki("bundle.pem"));
+    return who == nullptr ? MtlsChannel(target, roots)
+                          : MtlsChannel(target, roots, who->cert_pem, who->key_pem);
+  }
+  static std::unique_ptr<v1::CertificateAuthority::Stub> Ca(const Identity& who) {
+    return v1::CertificateAuthority::NewStub(ChannelAs(&who));
+  }
+
+  // A fresh software key and its PKCS#10 request.
+  struct KeyAndCsr {
+    std::string key_pem;
+    std::string csr_der;
+  };
+  static KeyAndCsr NewCsr() {
+    Botan::AutoSeeded_RNG rng;
+    Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
+    Botan::X509_Cert_Options options("anything");
+    std::vector<uint8_t> der =
+        Botan::X509::create_cert_req(options, key, "SHA-256", rng).BER_encode();
+    return {Botan::PKCS8::PEM_encode(key), std::string(der.begin(), der.end())};
+  }
+
+  static grpc::Status Issue(const Identity& who, const v1::IssueCertificateRequest& request,
+                            v1::Certificate* out) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return Ca(who)->IssueCertificate(&context, request, out);
+  }
+
+  // A workstation certificate issued through tessera-ca itself, usable as a TLS client.
+  static Identity Workstation() {
+    KeyAndCsr fresh = NewCsr();
+    v1::IssueCertificateRequest request;
+    request.set_request_id("ws-" + std::to_string(counter_++));
+    request.set_profile("workstation");
+    request.set_csr_der(fresh.csr_der);
+    request.mutable_subject()->set_istat("058091");
+    request.mutable_subject()->set_progressive(counter_);
+    v1::Certificate cert;
+    grpc::Status status = Issue(Service("tessera-cli"), request, &cert);
+    if (!status.ok()) throw std::runtime_error(status.error_message());
+    Botan::X509_Certificate parsed(reinterpret_cast<const uint8_t*>(cert.der().data()),
+                                   cert.der().size());
+    return {parsed.PEM_encode() + testing::ReadFileOrDie(Pki("workstations.pem")), fresh.key_pem};
   }
 
   static testing::TempDir* dir_;
-  static testing::TestPki* pki_;
-  static testing::TestPki* other_pki_;
-  static IssuedCert* service_;
-  static IssuedCert* workstation_;
-  static IssuedCert* stranger_;
   static testing::ServiceProcess* server_;
+  static int counter_;
 };
 
 testing::TempDir* CaServerTest::dir_;
-testing::TestPki* CaServerTest::pki_;
-testing::TestPki* CaServerTest::other_pki_;
-IssuedCert* CaServerTest::service_;
-IssuedCert* CaServerTest::workstation_;
-IssuedCert* CaServerTest::stranger_;
 testing::ServiceProcess* CaServerTest::server_;
+int CaServerTest::counter_ = 1;
 
 TEST_F(CaServerTest, HealthIsServingForAGoodClientCertificate) {
-  for (const IssuedCert* client : {service_, workstation_}) {
-    auto reply = RawUnaryCall(ChannelAs(client), kHealthCheck, "");
-    ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
-    EXPECT_EQ(reply.body, kServing);
-    auto health = CheckHealth(ChannelAs(client));
-    ASSERT_TRUE(health.ok()) << health.status();
-    EXPECT_EQ(*health, "SERVING");
-  }
+  Identity cli = Service("tessera-cli");
+  auto reply = RawUnaryCall(ChannelAs(&cli), kHealthCheck, "");
+  ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
+  EXPECT_EQ(reply.body, kServing);
+  Identity workstation = Workstation();
+  auto health = CheckHealth(ChannelAs(&workstation));
+  ASSERT_TRUE(health.ok()) << health.status();
+  EXPECT_EQ(*health, "SERVING");
 }
 
 TEST_F(CaServerTest, NoClientCertificateFailsTheHandshake) {
@@ -104,22 +159,45 @@ TEST_F(CaServerTest, NoClientCertificateFailsTheHandshake) {
 }
 
 TEST_F(CaServerTest, ACertificateFromAnotherCaFailsTheHandshake) {
-  auto reply = RawUnaryCall(ChannelAs(stranger_), kHealthCheck, "");
+  testing::TestPki other(TestSoftHsm::Get().CreateToken(TestSoftHsm::UniqueLabel("stranger")),
+                         "Stranger CA");
+  testing::IssuedCert stranger = other.Issue("tessera-cli", "Servizi");
+  Identity identity{stranger.cert_pem, stranger.key_pem};
+  auto reply = RawUnaryCall(ChannelAs(&identity), kHealthCheck, "");
   EXPECT_EQ(reply.status.error_code(), grpc::StatusCode::UNAVAILABLE)
       << reply.status.error_message();
 }
 
 TEST_F(CaServerTest, AValidCertificateNotAllowedToCallIsDenied) {
-  auto reply = RawUnaryCall(ChannelAs(workstation_), kReflection, "");
-  EXPECT_EQ(reply.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
-      << reply.status.error_message();
-  EXPECT_NE(reply.status.error_message().find("workstation certificate may not call"),
-            std::string::npos)
-      << reply.status.error_message();
+  Identity workstation = Workstation();
+  auto reflection = RawUnaryCall(ChannelAs(&workstation), kReflection, "");
+  EXPECT_EQ(reflection.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+      << reflection.status.error_message();
+  EXPECT_NE(reflection.status.error_message().find("workstation certificate may not call"),
+            std::string::npos);
+
+  // A service that is not personalization or the CLI may not issue.
+  v1::IssueCertificateRequest request;
+  request.set_request_id("denied-1");
+  request.set_profile("operator");
+  request.set_csr_der(NewCsr().csr_der);
+  request.mutable_subject()->set_codice_fiscale("RSSMRA85T10A562S");
+  v1::Certificate cert;
+  grpc::Status denied = Issue(Service("tessera-registry"), request, &cert);
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED) << denied.error_message();
+  denied = Issue(workstation, request, &cert);
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED) << denied.error_message();
+
+  // The chain is public to every tessera certificate.
+  grpc::ClientContext context;
+  v1::GetCaChainResponse chain;
+  EXPECT_TRUE(Ca(workstation)->GetCaChain(&context, {}, &chain).ok());
+  EXPECT_EQ(chain.issuing_der().size(), 2u);
 }
 
 TEST_F(CaServerTest, AnRpcMissingFromThePolicyTableIsDenied) {
-  auto reply = RawUnaryCall(ChannelAs(service_), "/tessera.v1.CertificateAuthority/Unlisted", "");
+  Identity cli = Service("tessera-cli");
+  auto reply = RawUnaryCall(ChannelAs(&cli), "/tessera.v1.CertificateAuthority/Unlisted", "");
   EXPECT_EQ(reply.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
       << reply.status.error_message();
   EXPECT_NE(reply.status.error_message().find("not in this service's policy table"),
@@ -127,18 +205,73 @@ TEST_F(CaServerTest, AnRpcMissingFromThePolicyTableIsDenied) {
 }
 
 TEST_F(CaServerTest, ReflectionListsTheServicesToAServiceCertificate) {
+  Identity cli = Service("tessera-cli");
   // ServerReflectionRequest{list_services: ""}: field 7, empty string.
-  auto reply = RawUnaryCall(ChannelAs(service_), kReflection, std::string("\x3a\x00", 2));
+  auto reply = RawUnaryCall(ChannelAs(&cli), kReflection, std::string("\x3a\x00", 2));
   ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
-  EXPECT_NE(reply.body.find("grpc.health.v1.Health"), std::string::npos);
+  EXPECT_NE(reply.body.find("tessera.v1.CertificateAuthority"), std::string::npos);
+}
+
+TEST_F(CaServerTest, IssuesAnOperatorCertificateOverGrpcIdempotently) {
+  v1::IssueCertificateRequest request;
+  request.set_request_id("op-1");
+  request.set_profile("operator");
+  request.set_csr_der(NewCsr().csr_der);
+  request.mutable_subject()->set_codice_fiscale("RSSMRA85T10A562S");
+  v1::Certificate first, second;
+  grpc::Status status = Issue(Service("tessera-cli"), request, &first);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(first.state(), v1::Certificate::ISSUED);
+  EXPECT_EQ(first.issuer(), "operators");
+  EXPECT_EQ(first.subject(),
+            "CN=RSSMRA85T10A562S,OU=Operatori,OU=Anagrafe Nazionale Popolazione Residente,"
+            "O=Ministero dell'Interno,C=IT");
+  ASSERT_TRUE(Issue(Service("tessera-cli"), request, &second).ok());
+  EXPECT_EQ(second.serial(), first.serial());
+  EXPECT_EQ(second.der(), first.der());
+
+  Botan::X509_Certificate cert(reinterpret_cast<const uint8_t*>(first.der().data()),
+                               first.der().size());
+  testing::WriteFile(dir_->File("op.pem"), cert.PEM_encode());
+  auto verified = RunCommand("openssl verify -x509_strict -CAfile " + Pki("root.pem") +
+                             " -untrusted " + Pki("operators.pem") + " " + dir_->File("op.pem"));
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+
+  grpc::ClientContext context;
+  v1::GetCertificateRequest get;
+  get.set_serial(first.serial());
+  v1::Certificate fetched;
+  ASSERT_TRUE(Ca(Service("tessera-registry"))->GetCertificate(&context, get, &fetched).ok());
+  EXPECT_EQ(fetched.der(), first.der());
+}
+
+TEST_F(CaServerTest, BadRequestsGetInvalidArgumentNamingTheField) {
+  v1::IssueCertificateRequest request;
+  request.set_request_id("bad-1");
+  request.set_profile("operator");
+  request.set_csr_der(NewCsr().csr_der);
+  request.mutable_subject()->set_codice_fiscale("RSSMRA85T10A562X");
+  v1::Certificate cert;
+  grpc::Status status = Issue(Service("tessera-cli"), request, &cert);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "subject.codice_fiscale: check character is 'X', expected 'S'");
+
+  request.set_csr_der("not der");
+  status = Issue(Service("tessera-cli"), request, &cert);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "csr: not a DER-encoded PKCS#10 request");
+
+  request.set_csr_der(std::string(2 << 20, '0'));  // beyond the server's 1 MiB limit
+  status = Issue(Service("tessera-cli"), request, &cert);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
 }
 
 // Independent check with openssl s_client: TLS 1.3 and 1.2 are accepted, 1.1 is refused.
 TEST_F(CaServerTest, OnlyTls12AndNewerAreNegotiated) {
   const std::string base =
       "echo | openssl s_client -connect 127.0.0.1:" + std::to_string(server_->port()) +
-      " -CAfile " + dir_->File("ca.pem") + " -cert " + dir_->File("service.pem") + " -key " +
-      dir_->File("service.key") + " -verify_return_error -alpn h2 ";
+      " -CAfile " + Pki("bundle.pem") + " -cert " + Pki("tessera-cli.pem") + " -key " +
+      Pki("tessera-cli.key") + " -verify_return_error -alpn h2 ";
   auto tls13 = RunCommand(base + "-tls1_3");
   EXPECT_NE(tls13.output.find("New, TLSv1.3,"), std::string::npos) << tls13.output;
   auto tls12 = RunCommand(base + "-tls1_2");
@@ -151,13 +284,13 @@ TEST_F(CaServerTest, OnlyTls12AndNewerAreNegotiated) {
 TEST(CaServerConfig, ABadConfigStopsStartUpWithAnErrorNamingTheKey) {
   testing::TempDir dir("tessera-badconfig");
   const std::string binary = std::string(TESSERA_BIN_DIR) + "/tessera-ca";
-  WriteFile(dir.File("missing.toml"), "[grpc]\nlisten = \"127.0.0.1:0\"\n");
+  testing::WriteFile(dir.File("missing.toml"), "[grpc]\nlisten = \"127.0.0.1:0\"\n");
   auto missing = RunCommand(binary + " --config " + dir.File("missing.toml"));
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.output.find("tls.certificate_chain is required"), std::string::npos)
       << missing.output;
 
-  WriteFile(dir.File("typo.toml"), "[grpc]\nlisten = 9443\n");
+  testing::WriteFile(dir.File("typo.toml"), "[grpc]\nlisten = 9443\n");
   auto typed = RunCommand(binary + " --config " + dir.File("typo.toml"));
   EXPECT_EQ(typed.exit_code, 1);
   EXPECT_NE(typed.output.find("grpc.listen must be a string"), std::string::npos) << typed.output;

@@ -1,0 +1,111 @@
+#include "services/ca/handlers.h"
+
+#include <chrono>
+
+#include "platform/grpc_status.h"
+
+namespace tessera::ca_service {
+namespace {
+
+int64_t Unix(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+void ToProto(const ca::CertificateRecord& record, v1::Certificate* out) {
+  out->set_serial(record.serial);
+  out->set_issuer(record.issuer);
+  out->set_profile(record.profile);
+  out->set_subject(record.subject);
+  out->set_der(std::string(record.der.begin(), record.der.end()));
+  out->set_not_before_unix(Unix(record.not_before));
+  out->set_not_after_unix(Unix(record.not_after));
+  out->set_state(record.state == ca::CertificateState::kIssued ? v1::Certificate::ISSUED
+                                                               : v1::Certificate::INTENT);
+  out->set_revoked(record.revoked_at.has_value());
+  if (record.revoked_at) out->set_revoked_at_unix(Unix(*record.revoked_at));
+  if (record.revocation_reason) out->set_revocation_reason(*record.revocation_reason);
+}
+
+}  // namespace
+
+grpc::Status CertificateAuthorityHandlers::IssueCertificate(
+    grpc::ServerContext*, const v1::IssueCertificateRequest* request, v1::Certificate* response) {
+  const v1::SubjectData& s = request->subject();
+  ca::IssueRequest issue{
+      .request_id = request->request_id(),
+      .profile = request->profile(),
+      .csr_der = std::vector<uint8_t>(request->csr_der().begin(), request->csr_der().end()),
+      .subject = {.codice_fiscale = s.codice_fiscale(),
+                  .istat = s.istat(),
+                  .progressive = static_cast<int>(std::min<uint32_t>(s.progressive(), 1000000)),
+                  .service = s.service(),
+                  .dns_names = {s.dns_names().begin(), s.dns_names().end()},
+                  .ip_addresses = {s.ip_addresses().begin(), s.ip_addresses().end()}}};
+  absl::StatusOr<ca::CertificateRecord> issued = ca_.Issue(issue);
+  if (!issued.ok()) return ToGrpcStatus(issued.status());
+  ToProto(*issued, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status CertificateAuthorityHandlers::GetCertificate(grpc::ServerContext*,
+                                                          const v1::GetCertificateRequest* request,
+                                                          v1::Certificate* response) {
+  absl::StatusOr<ca::CertificateRecord> found = ca_.Get(request->serial());
+  if (!found.ok()) return ToGrpcStatus(found.status());
+  ToProto(*found, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status CertificateAuthorityHandlers::ListCertificates(
+    grpc::ServerContext*, const v1::ListCertificatesRequest* request,
+    v1::ListCertificatesResponse* response) {
+  ca::CertificateFilter filter{.issuer = request->issuer(),
+                               .profile = request->profile(),
+                               .subject_contains = request->subject_contains(),
+                               .page_size = request->page_size() == 0 ? 50 : request->page_size(),
+                               .page_token = request->page_token()};
+  if (request->only_revoked()) filter.revoked = true;
+  absl::StatusOr<std::vector<ca::CertificateRecord>> page = ca_.List(filter);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (const ca::CertificateRecord& record : *page) ToProto(record, response->add_certificates());
+  if (static_cast<int>(page->size()) == filter.page_size) {
+    response->set_next_page_token(page->back().serial);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status CertificateAuthorityHandlers::GetCaChain(grpc::ServerContext*,
+                                                      const v1::GetCaChainRequest*,
+                                                      v1::GetCaChainResponse* response) {
+  response->set_root_der(root_der_);
+  for (const auto& [name, issuer] : ca_.issuers()) {
+    std::vector<uint8_t> der = issuer->certificate().BER_encode();
+    (*response->mutable_issuing_der())[name] = std::string(der.begin(), der.end());
+  }
+  return grpc::Status::OK;
+}
+
+std::vector<RpcRule> CaPolicy() {
+  const std::vector<PrincipalKind> services = {PrincipalKind::kService};
+  const std::vector<PrincipalKind> readers = {PrincipalKind::kService, PrincipalKind::kOperator};
+  return {
+      {"/tessera.v1.CertificateAuthority/IssueCertificate",
+       services,
+       {"tessera-perso", "tessera-cli"},
+       "only personalization and the Ministry's CLI issue certificates"},
+      {"/tessera.v1.CertificateAuthority/GetCertificate",
+       readers,
+       {},
+       "tessera services and Ministry operators read certificates"},
+      {"/tessera.v1.CertificateAuthority/ListCertificates",
+       readers,
+       {},
+       "tessera services and Ministry operators read certificates"},
+      {"/tessera.v1.CertificateAuthority/GetCaChain",
+       {PrincipalKind::kService, PrincipalKind::kOperator, PrincipalKind::kWorkstation},
+       {},
+       "the chain is public"},
+  };
+}
+
+}  // namespace tessera::ca_service

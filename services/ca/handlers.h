@@ -1,0 +1,37 @@
+// gRPC handlers of tessera-ca: protos in, domain calls, protos out. No rule lives here.
+#pragma once
+
+#include <string>
+
+#include "ca/authority.h"
+#include "platform/rpc_policy.h"
+#include "proto/ca.grpc.pb.h"
+
+namespace tessera::ca_service {
+
+class CertificateAuthorityHandlers final : public v1::CertificateAuthority::Service {
+ public:
+  CertificateAuthorityHandlers(ca::CertificateAuthority& ca, std::string root_der)
+      : ca_(ca), root_der_(std::move(root_der)) {}
+
+  grpc::Status IssueCertificate(grpc::ServerContext* context,
+                                const v1::IssueCertificateRequest* request,
+                                v1::Certificate* response) override;
+  grpc::Status GetCertificate(grpc::ServerContext* context,
+                              const v1::GetCertificateRequest* request,
+                              v1::Certificate* response) override;
+  grpc::Status ListCertificates(grpc::ServerContext* context,
+                                const v1::ListCertificatesRequest* request,
+                                v1::ListCertificatesResponse* response) override;
+  grpc::Status GetCaChain(grpc::ServerContext* context, const v1::GetCaChainRequest* request,
+                          v1::GetCaChainResponse* response) override;
+
+ private:
+  ca::CertificateAuthority& ca_;
+  std::string root_der_;
+};
+
+// Who may call what on tessera-ca.
+std::vector<RpcRule> CaPolicy();
+
+}  // namespace tessera::ca_service
