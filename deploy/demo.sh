@@ -50,6 +50,7 @@ echo
 openssl x509 -in "$work/pki/operators.pem" -noout -subject -nameopt RFC2253 | sed 's/^/  operators CA /'
 
 step "tessera-ca: gRPC over mTLS (client certificate required), default-deny policy"
+psql -qAt -d postgres -c "CREATE DATABASE tessera"
 cat >"$work/ca.toml" <<TOML
 [grpc]
 listen = "127.0.0.1:0"
@@ -58,35 +59,65 @@ port_file = "$work/ca.port"
 certificate_chain = "$work/pki/tessera-ca.pem"
 private_key = "$work/pki/tessera-ca.key"
 client_ca_bundle = "$work/pki/bundle.pem"
+[db]
+conninfo = "host=$PGHOST port=$PGPORT user=$PGUSER dbname=tessera"
+[hsm]
+module = "$TESSERA_PKCS11_MODULE"
+token = "tessera-ca"
+[ca]
+issuers = "operators,workstations"
+root_certificate = "$work/pki/root.pem"
+profiles = "$root/deploy/ca/profiles.toml"
+base_url = "http://127.0.0.1:8080"
 TOML
 "$bin/tessera-ca" --config "$work/ca.toml" 2>"$work/ca.log" &
 ca_pid=$!
 for _ in $(seq 1 200); do [ -s "$work/ca.port" ] && break; sleep 0.05; done
 [ -s "$work/ca.port" ] || { cat "$work/ca.log"; exit 1; }
 port=$(cat "$work/ca.port")
-echo "  tessera-ca pid $ca_pid listening on 127.0.0.1:$port"
-printf '  health as tessera-cli:         '
-"$bin/tessera" health --target "localhost:$port" --ca "$work/pki/bundle.pem" \
-  --cert "$work/pki/tessera-cli.pem" --key "$work/pki/tessera-cli.key"
-printf '  health with no client certificate: '
-if "$bin/tessera" health --target "localhost:$port" --ca "$work/pki/bundle.pem" 2>"$work/noclient.log"; then
+echo "  tessera-ca pid $ca_pid listening on 127.0.0.1:$port (schema ca migrated, issuers loaded from the HSM)"
+export TESSERA_TARGET="localhost:$port" TESSERA_TLS_CA="$work/pki/bundle.pem"
+export TESSERA_TLS_CERT="$work/pki/tessera-cli.pem" TESSERA_TLS_KEY="$work/pki/tessera-cli.key"
+printf '  health as tessera-cli:               '
+"$bin/tessera" health
+printf '  health with no client certificate:   '
+if TESSERA_TLS_CERT= TESSERA_TLS_KEY= "$bin/tessera" health 2>"$work/noclient.log"; then
   echo "UNEXPECTEDLY ACCEPTED"; exit 1
 fi
-echo "refused ($(cut -c1-80 "$work/noclient.log"))"
+echo "refused ($(cut -c1-60 "$work/noclient.log"))"
 
-step "An operator card: token, key pair generated on it, CSR signed on it"
+step "An operator card: key pair generated on the card, certificate from tessera-ca, written back"
 card=0580010000000001
 "$bin/tessera" token init --label "$card" | sed 's/^/  /'
-"$bin/tessera" token csr --label "$card" --key-id card-key --cn RSSMRA80A01H501U \
+"$bin/tessera" token csr --label "$card" --key-id card-key --cn RSSMRA85T10A562S \
   --out "$work/card.csr.pem" | sed 's/^/  /'
 printf '  openssl req -verify: '
 openssl req -in "$work/card.csr.pem" -noout -verify 2>&1 | tail -1
+"$bin/tessera" ca issue --profile operator --csr "$work/card.csr.pem" --cf RSSMRA85T10A562S \
+  --request-id "card-$card" --out "$work/card.pem" | sed 's/^/  /'
+printf '  the same request again (a retry): '
+"$bin/tessera" ca issue --profile operator --csr "$work/card.csr.pem" --cf RSSMRA85T10A562S \
+  --request-id "card-$card" --json | python3 -c 'import json,sys; print("serial", json.load(sys.stdin)["serial"], "(same certificate, nothing signed)")'
+printf '  openssl verify: '
+openssl verify -x509_strict -CAfile "$work/pki/root.pem" -untrusted "$work/pki/operators.pem" "$work/card.pem"
+openssl x509 -in "$work/card.pem" -noout -subject -enddate -nameopt RFC2253 | sed 's/^/  /'
+"$bin/tessera" token write-cert --label "$card" --key-id card-key --cert "$work/card.pem" | sed 's/^/  /'
 echo "  pkcs11-tool sees on the card:"
 # The private key object is CKA_PRIVATE: listing it needs a login. The demo PIN is random and
 # thrown away with the work dir; tessera itself never takes a PIN as an argument.
 pkcs11-tool --module "$TESSERA_PKCS11_MODULE" --token-label "$card" --login \
-  --pin "$TESSERA_USER_PIN" -O 2>/dev/null | grep -E "Object;|label:|ID:|Usage:|Access:" | sed 's/^/    /'
+  --pin "$TESSERA_USER_PIN" -O 2>/dev/null | grep -E "Object;|label:|ID:|subject:|Access:" | sed 's/^/    /'
+
+step "A workstation certificate and a refused request"
+"$bin/tessera" token init --label ws-keys >/dev/null
+"$bin/tessera" token csr --label ws-keys --key-id ws --cn ws --out "$work/ws.csr.pem" >/dev/null
+"$bin/tessera" ca issue --profile workstation --csr "$work/ws.csr.pem" --istat 058091 \
+  --progressive 1 --out "$work/ws.pem" | sed 's/^/  /'
+printf '  a wrong check character: '
+"$bin/tessera" ca issue --profile operator --csr "$work/ws.csr.pem" --cf RSSMRA85T10A562X 2>&1 || true
+echo "  certificates recorded:"
+"$bin/tessera" ca list | sed 's/^/    /'
 
 step "Done"
-echo "  PostgreSQL, SoftHSM tokens and tessera-ca over mTLS worked end to end."
+echo "  PostgreSQL, SoftHSM tokens, the key ceremony and tessera-ca over mTLS worked end to end."
 echo "  Files are in $work (tessera-ca log: $work/ca.log). Stopping services."

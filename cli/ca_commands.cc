@@ -1,0 +1,199 @@
+// tessera ceremony and tessera ca …: the key ceremony and the CA's gRPC API.
+#include <botan/data_src.h>
+#include <botan/hash.h>
+#include <botan/hex.h>
+#include <botan/pkcs10.h>
+#include <botan/x509cert.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "ca/ceremony.h"
+#include "cli/common.h"
+#include "platform/clock.h"
+#include "platform/files.h"
+#include "platform/log.h"
+#include "platform/status_macros.h"
+#include "proto/ca.grpc.pb.h"
+
+namespace tessera::cli {
+namespace {
+
+// A CSR file in PEM or DER.
+absl::StatusOr<std::string> CsrDer(const std::string& path) {
+  TESSERA_ASSIGN_OR_RETURN(std::string content, ReadFile(path));
+  if (content.find("-----BEGIN") == std::string::npos) return content;
+  try {
+    Botan::DataSource_Memory source(content);
+    Botan::PKCS10_Request request(source);
+    std::vector<uint8_t> der = request.BER_encode();
+    return std::string(der.begin(), der.end());
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("--csr: not a PKCS#10 request: ", e.what()));
+  }
+}
+
+std::string Pem(const std::string& der) {
+  Botan::X509_Certificate cert(reinterpret_cast<const uint8_t*>(der.data()), der.size());
+  return cert.PEM_encode();
+}
+
+nlohmann::json ToJson(const v1::Certificate& c) {
+  return {{"serial", c.serial()},
+          {"issuer", c.issuer()},
+          {"profile", c.profile()},
+          {"subject", c.subject()},
+          {"state", v1::Certificate::State_Name(c.state())},
+          {"not_before_unix", c.not_before_unix()},
+          {"not_after_unix", c.not_after_unix()},
+          {"revoked", c.revoked()}};
+}
+
+std::string ToText(const v1::Certificate& c) {
+  return absl::StrFormat("%s  %-12s %-13s %s%s", c.serial(), c.issuer(), c.profile(), c.subject(),
+                         c.revoked() ? "  [REVOKED]" : "");
+}
+
+std::unique_ptr<v1::CertificateAuthority::Stub> Stub(std::shared_ptr<grpc::Channel> channel) {
+  return v1::CertificateAuthority::NewStub(std::move(channel));
+}
+
+void Deadline(grpc::ClientContext& context) {
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+}
+
+}  // namespace
+
+absl::Status Ceremony(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::string config_path, args.Required("config"));
+  TESSERA_ASSIGN_OR_RETURN(ca::CeremonyConfig config, ca::CeremonyConfig::LoadFile(config_path));
+  ca::CeremonyPins pins;
+  TESSERA_ASSIGN_OR_RETURN(pins.root_so_pin, PinFromEnv("TESSERA_ROOT_SO_PIN"));
+  TESSERA_ASSIGN_OR_RETURN(pins.root_user_pin, PinFromEnv("TESSERA_ROOT_PIN"));
+  TESSERA_ASSIGN_OR_RETURN(pins.online_so_pin, PinFromEnv("TESSERA_CA_SO_PIN"));
+  TESSERA_ASSIGN_OR_RETURN(pins.online_user_pin, PinFromEnv("TESSERA_CA_PIN"));
+  TESSERA_RETURN_IF_ERROR(InitLogging("tessera-ceremony"));
+  SystemClock clock;
+  TESSERA_ASSIGN_OR_RETURN(ca::CeremonyRecord record, ca::RunCeremony(config, pins, clock));
+  nlohmann::json json = {{"files", record.files}, {"fingerprints", nlohmann::json::object()}};
+  std::string text = "ceremony complete; certificates (SHA-256 fingerprints):";
+  for (const auto& [name, fingerprint] : record.fingerprints) {
+    json["fingerprints"][name] = fingerprint;
+    text += absl::StrFormat("\n  %-18s %s", name, fingerprint);
+  }
+  text += "\nwritten to " + config.output_dir;
+  Print(args, json, text);
+  return absl::OkStatus();
+}
+
+absl::Status CaIssue(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::string profile, args.Required("profile"));
+  TESSERA_ASSIGN_OR_RETURN(std::string csr_path, args.Required("csr"));
+  TESSERA_ASSIGN_OR_RETURN(std::string csr, CsrDer(csr_path));
+  v1::IssueCertificateRequest request;
+  request.set_profile(profile);
+  request.set_csr_der(csr);
+  v1::SubjectData* subject = request.mutable_subject();
+  subject->set_codice_fiscale(args.Or("cf", ""));
+  subject->set_istat(args.Or("istat", ""));
+  const std::string progressive = args.Or("progressive", "0");
+  if (progressive.empty() || progressive.size() > 6 ||
+      progressive.find_first_not_of("0123456789") != std::string::npos) {
+    return absl::InvalidArgumentError("--progressive: a number from 1 to 9999");
+  }
+  subject->set_progressive(static_cast<uint32_t>(std::stoul(progressive)));
+  subject->set_service(args.Or("service", ""));
+  auto [dns_first, dns_last] = args.options.equal_range("dns");
+  for (auto it = dns_first; it != dns_last; ++it) subject->add_dns_names(it->second);
+  auto [ip_first, ip_last] = args.options.equal_range("ip");
+  for (auto it = ip_first; it != ip_last; ++it) subject->add_ip_addresses(it->second);
+  // Without --request-id, the same command run twice is the same request (a safe retry).
+  std::string request_id = args.Or("request-id", "");
+  if (request_id.empty()) {
+    auto sha256 = Botan::HashFunction::create_or_throw("SHA-256");
+    sha256->update(profile + "\n" + csr + "\n" + subject->SerializeAsString());
+    request_id = "cli-" + Botan::hex_encode(sha256->final(), false).substr(0, 32);
+  }
+  request.set_request_id(request_id);
+
+  TESSERA_ASSIGN_OR_RETURN(auto channel, ServiceChannel(args));
+  grpc::ClientContext context;
+  Deadline(context);
+  v1::Certificate issued;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(Stub(channel)->IssueCertificate(&context, request, &issued)));
+  const std::string out = args.Or("out", "");
+  if (!out.empty()) TESSERA_RETURN_IF_ERROR(WriteFile(out, Pem(issued.der())));
+  nlohmann::json json = ToJson(issued);
+  json["request_id"] = request_id;
+  Print(args, json,
+        absl::StrCat("issued ", issued.serial(), " by ", issued.issuer(), ": ", issued.subject(),
+                     out.empty() ? "" : "\nwritten to " + out));
+  return absl::OkStatus();
+}
+
+absl::Status CaGet(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::string serial, args.Required("serial"));
+  TESSERA_ASSIGN_OR_RETURN(auto channel, ServiceChannel(args));
+  grpc::ClientContext context;
+  Deadline(context);
+  v1::GetCertificateRequest request;
+  request.set_serial(serial);
+  v1::Certificate found;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(Stub(channel)->GetCertificate(&context, request, &found)));
+  const std::string out = args.Or("out", "");
+  if (!out.empty() && !found.der().empty())
+    TESSERA_RETURN_IF_ERROR(WriteFile(out, Pem(found.der())));
+  Print(args, ToJson(found), ToText(found));
+  return absl::OkStatus();
+}
+
+absl::Status CaList(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(auto channel, ServiceChannel(args));
+  v1::ListCertificatesRequest request;
+  request.set_issuer(args.Or("issuer", ""));
+  request.set_profile(args.Or("profile", ""));
+  request.set_subject_contains(args.Or("subject", ""));
+  request.set_only_revoked(args.Or("revoked", "") == "true");
+  const std::string page_size = args.Or("page-size", "50");
+  if (page_size.empty() || page_size.size() > 4 ||
+      page_size.find_first_not_of("0123456789") != std::string::npos) {
+    return absl::InvalidArgumentError("--page-size: a number from 1 to 1000");
+  }
+  request.set_page_size(std::stoi(page_size));
+  request.set_page_token(args.Or("page-token", ""));
+  grpc::ClientContext context;
+  Deadline(context);
+  v1::ListCertificatesResponse page;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(Stub(channel)->ListCertificates(&context, request, &page)));
+  nlohmann::json json = {{"certificates", nlohmann::json::array()},
+                         {"next_page_token", page.next_page_token()}};
+  std::string text;
+  for (const v1::Certificate& c : page.certificates()) {
+    json["certificates"].push_back(ToJson(c));
+    text += ToText(c) + "\n";
+  }
+  text += page.next_page_token().empty() ? absl::StrCat(page.certificates_size(), " certificates")
+                                         : "more: --page-token " + page.next_page_token();
+  Print(args, json, text);
+  return absl::OkStatus();
+}
+
+absl::Status CaChain(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::string out_dir, args.Required("out-dir"));
+  TESSERA_ASSIGN_OR_RETURN(auto channel, ServiceChannel(args));
+  grpc::ClientContext context;
+  Deadline(context);
+  v1::GetCaChainResponse chain;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(Stub(channel)->GetCaChain(&context, {}, &chain)));
+  TESSERA_RETURN_IF_ERROR(WriteFile(out_dir + "/root.pem", Pem(chain.root_der())));
+  nlohmann::json json = {{"root", out_dir + "/root.pem"}};
+  std::string text = "root -> " + out_dir + "/root.pem";
+  for (const auto& [name, der] : chain.issuing_der()) {
+    TESSERA_RETURN_IF_ERROR(WriteFile(out_dir + "/" + name + ".pem", Pem(der)));
+    json[name] = out_dir + "/" + name + ".pem";
+    text += "\n" + name + " -> " + out_dir + "/" + name + ".pem";
+  }
+  Print(args, json, text);
+  return absl::OkStatus();
+}
+
+}  // namespace tessera::cli

@@ -1,0 +1,87 @@
+#include "cli/common.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "platform/files.h"
+#include "platform/rpc_client.h"
+#include "platform/status_macros.h"
+
+namespace tessera::cli {
+namespace {
+
+std::string OptionOrEnv(const Args& args, const std::string& name, const char* env) {
+  const char* value = std::getenv(env);
+  return args.Or(name, value != nullptr ? value : "");
+}
+
+}  // namespace
+
+absl::StatusOr<Args> Parse(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--json") {
+      args.json = true;
+    } else if (arg.starts_with("--")) {
+      if (i + 1 >= argc) return absl::InvalidArgumentError(arg + " needs a value");
+      args.options.emplace(arg.substr(2), argv[++i]);
+    } else {
+      args.words.push_back(arg);
+    }
+  }
+  return args;
+}
+
+absl::StatusOr<Secret> PinFromEnv(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, " must be set (PINs are never arguments)"));
+  }
+  return Secret(value);
+}
+
+absl::StatusOr<std::shared_ptr<hsm::Module>> LoadModule(const Args& args) {
+  const char* env = std::getenv("TESSERA_PKCS11_MODULE");
+  return hsm::Module::Load(args.Or("module", env ? env : "/usr/lib/softhsm/libsofthsm2.so"));
+}
+
+void Print(const Args& args, const nlohmann::json& result, const std::string& text) {
+  std::puts(args.json ? result.dump().c_str() : text.c_str());
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceChannel(const Args& args) {
+  const std::string target = OptionOrEnv(args, "target", "TESSERA_TARGET");
+  const std::string ca = OptionOrEnv(args, "ca", "TESSERA_TLS_CA");
+  if (target.empty()) return absl::InvalidArgumentError("--target (or TESSERA_TARGET) is required");
+  if (ca.empty()) return absl::InvalidArgumentError("--ca (or TESSERA_TLS_CA) is required");
+  TESSERA_ASSIGN_OR_RETURN(std::string ca_pem, ReadFile(ca));
+  const std::string cert = OptionOrEnv(args, "cert", "TESSERA_TLS_CERT");
+  const std::string key = OptionOrEnv(args, "key", "TESSERA_TLS_KEY");
+  std::string cert_pem, key_pem;
+  if (!cert.empty() || !key.empty()) {
+    if (cert.empty() || key.empty()) {
+      return absl::InvalidArgumentError("--cert and --key go together");
+    }
+    TESSERA_ASSIGN_OR_RETURN(cert_pem, ReadFile(cert));
+    TESSERA_ASSIGN_OR_RETURN(key_pem, ReadFile(key));
+  }
+  return MtlsChannel(target, ca_pem, cert_pem, key_pem);
+}
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+absl::Status Health(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ServiceChannel(args));
+  const std::string target = OptionOrEnv(args, "target", "TESSERA_TARGET");
+  TESSERA_ASSIGN_OR_RETURN(std::string status, CheckHealth(channel));
+  Print(args, {{"target", target}, {"status", status}}, target + ": " + status);
+  return status == "SERVING" ? absl::OkStatus() : absl::UnavailableError(target + " is " + status);
+}
+
+}  // namespace tessera::cli

@@ -1,0 +1,62 @@
+// What every tessera CLI command shares: parsed options, PINs from the environment, the
+// PKCS#11 module, output as text or JSON, and the mTLS channel to a tessera service.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "hsm/module.h"
+#include "platform/secret.h"
+
+namespace tessera::cli {
+
+// Parsed "--name value" options; repeated options keep every value.
+struct Args {
+  std::vector<std::string> words;
+  std::multimap<std::string, std::string> options;
+  bool json = false;
+
+  absl::StatusOr<std::string> Required(const std::string& name) const {
+    auto it = options.find(name);
+    if (it == options.end()) return absl::InvalidArgumentError("--" + name + " is required");
+    return it->second;
+  }
+  std::string Or(const std::string& name, const std::string& fallback) const {
+    auto it = options.find(name);
+    return it == options.end() ? fallback : it->second;
+  }
+};
+
+absl::StatusOr<Args> Parse(int argc, char** argv);
+
+// PINs are never arguments (other users can read them in ps): only environment variables.
+absl::StatusOr<Secret> PinFromEnv(const char* name);
+// --module, else $TESSERA_PKCS11_MODULE, else SoftHSM's.
+absl::StatusOr<std::shared_ptr<hsm::Module>> LoadModule(const Args& args);
+void Print(const Args& args, const nlohmann::json& result, const std::string& text);
+
+// An mTLS channel from --target/--ca/--cert/--key, defaulting to $TESSERA_TARGET,
+// $TESSERA_TLS_CA, $TESSERA_TLS_CERT and $TESSERA_TLS_KEY. Without a certificate the client
+// presents none (tessera services refuse that).
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceChannel(const Args& args);
+// A gRPC error as a status whose message says what the service answered.
+absl::Status FromGrpc(const grpc::Status& status);
+
+// The commands.
+absl::Status TokenInit(const Args& args);
+absl::Status TokenCsr(const Args& args);
+absl::Status TokenWriteCert(const Args& args);
+absl::Status Ceremony(const Args& args);
+absl::Status Health(const Args& args);
+absl::Status CaIssue(const Args& args);
+absl::Status CaGet(const Args& args);
+absl::Status CaList(const Args& args);
+absl::Status CaChain(const Args& args);
+
+}  // namespace tessera::cli
