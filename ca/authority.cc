@@ -81,7 +81,7 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::Issue(const IssueRequest
                                                    "' was already used for a different request"));
     }
     if (existing->state == CertificateState::kIssued) return *existing;  // signs nothing
-    return Complete(*existing);  // an intent a crash left behind
+    return Complete(*existing, nullptr);  // an intent a crash left behind
   }
 
   auto issuer = issuers_.find((*profile)->issuer);
@@ -114,7 +114,7 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::Issue(const IssueRequest
     return Issue(request);
   }
   TESSERA_RETURN_IF_ERROR(recorded);
-  return Complete(intent);
+  return Complete(intent, &plan);
 }
 
 absl::StatusOr<CertificatePlan> CertificateAuthority::RebuildPlan(const CertificateRecord& record,
@@ -138,7 +138,8 @@ absl::StatusOr<CertificatePlan> CertificateAuthority::RebuildPlan(const Certific
   return plan;
 }
 
-absl::StatusOr<CertificateRecord> CertificateAuthority::Complete(const CertificateRecord& intent) {
+absl::StatusOr<CertificateRecord> CertificateAuthority::Complete(const CertificateRecord& intent,
+                                                                 const CertificatePlan* linted) {
   auto issuer = issuers_.find(intent.issuer);
   if (issuer == issuers_.end()) {
     return absl::FailedPreconditionError(
@@ -146,7 +147,12 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::Complete(const Certifica
   }
   return store_.CompleteIssuance(
       intent.serial, [&](const CertificateRecord& record) -> absl::StatusOr<std::vector<uint8_t>> {
-        TESSERA_ASSIGN_OR_RETURN(CertificatePlan plan, RebuildPlan(record, *issuer->second));
+        std::optional<CertificatePlan> rebuilt;
+        if (linted == nullptr) {
+          TESSERA_ASSIGN_OR_RETURN(rebuilt, RebuildPlan(record, *issuer->second));
+          TESSERA_RETURN_IF_ERROR(issuer->second->Check(*rebuilt));
+        }
+        const CertificatePlan& plan = linted != nullptr ? *linted : *rebuilt;
         LogEvent(spdlog::level::info, "sign_intent",
                  {{"serial", record.serial},
                   {"issuer", record.issuer},

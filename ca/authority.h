@@ -41,7 +41,10 @@ class CertificateAuthority {
   const std::map<std::string, std::unique_ptr<Issuer>>& issuers() const { return issuers_; }
 
  private:
-  absl::StatusOr<CertificateRecord> Complete(const CertificateRecord& intent);
+  // Signs the intent's certificate. `linted` is the plan Issue just linted; without it (an
+  // intent a crash left) the plan is rebuilt from the record and linted again.
+  absl::StatusOr<CertificateRecord> Complete(const CertificateRecord& intent,
+                                             const CertificatePlan* linted);
   absl::StatusOr<CertificatePlan> RebuildPlan(const CertificateRecord& record,
                                               const Issuer& issuer);
 
