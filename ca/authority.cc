@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -44,6 +45,14 @@ absl::Status CheckRequestId(const std::string& id) {
   static const std::regex kId("[A-Za-z0-9._:-]{1,128}");
   if (!std::regex_match(id, kId)) {
     return absl::InvalidArgumentError("request_id: 1 to 128 of A-Z a-z 0-9 . _ : -");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSerial(const std::string& serial) {
+  static const std::regex kSerial("[0-9a-f]{1,40}");
+  if (!std::regex_match(serial, kSerial)) {
+    return absl::InvalidArgumentError("serial: lower-case hex, at most 40 digits");
   }
   return absl::OkStatus();
 }
@@ -174,11 +183,30 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::Complete(const Certifica
 }
 
 absl::StatusOr<CertificateRecord> CertificateAuthority::Get(const std::string& serial) {
-  static const std::regex kSerial("[0-9a-f]{1,40}");
-  if (!std::regex_match(serial, kSerial)) {
-    return absl::InvalidArgumentError("serial: lower-case hex, at most 40 digits");
-  }
+  TESSERA_RETURN_IF_ERROR(CheckSerial(serial));
   return store_.Get(serial);
+}
+
+absl::StatusOr<CertificateRecord> CertificateAuthority::Revoke(const std::string& request_id,
+                                                               const std::string& serial,
+                                                               int reason) {
+  TESSERA_RETURN_IF_ERROR(CheckRequestId(request_id));
+  TESSERA_RETURN_IF_ERROR(CheckSerial(serial));
+  static const std::set<int> kLeafReasons = {0, 1, 3, 4, 5, 9};
+  if (!kLeafReasons.contains(reason)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "reason: ", reason,
+        " is not a reason to revoke a leaf (0 unspecified, 1 keyCompromise, 3 "
+        "affiliationChanged, 4 superseded, 5 cessationOfOperation, 9 privilegeWithdrawn)"));
+  }
+  TESSERA_ASSIGN_OR_RETURN(CertificateRecord revoked,
+                           store_.Revoke(request_id, serial, reason, clock_.Now()));
+  LogEvent(spdlog::level::info, "revoked",
+           {{"serial", serial},
+            {"issuer", revoked.issuer},
+            {"reason", std::to_string(reason)},
+            {"request_id", request_id}});
+  return revoked;
 }
 
 absl::StatusOr<std::vector<CertificateRecord>> CertificateAuthority::List(

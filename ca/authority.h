@@ -37,6 +37,10 @@ class CertificateAuthority {
   absl::StatusOr<CertificateRecord> Issue(const IssueRequest& request);
   absl::StatusOr<CertificateRecord> Get(const std::string& serial);
   absl::StatusOr<std::vector<CertificateRecord>> List(const CertificateFilter& filter);
+  // RFC 5280 reasons a leaf may be revoked for: unspecified (0), keyCompromise (1),
+  // affiliationChanged (3), superseded (4), cessationOfOperation (5), privilegeWithdrawn (9).
+  absl::StatusOr<CertificateRecord> Revoke(const std::string& request_id, const std::string& serial,
+                                           int reason);
 
   const std::map<std::string, std::unique_ptr<Issuer>>& issuers() const { return issuers_; }
 

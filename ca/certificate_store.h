@@ -60,6 +60,13 @@ class CertificateStore {
   virtual absl::StatusOr<CertificateRecord> CompleteIssuance(const std::string& serial,
                                                              const SignFunction& sign) = 0;
   virtual absl::StatusOr<std::vector<CertificateRecord>> List(const CertificateFilter& filter) = 0;
+  // Records the revocation and marks the issuer's CRL stale, in one transaction. Idempotent:
+  // the same request_id again returns the record; revoking a revoked certificate again with
+  // the same reason too. NOT_FOUND for an unknown serial; FAILED_PRECONDITION for an
+  // unsigned (INTENT) certificate or a second revocation with another reason.
+  virtual absl::StatusOr<CertificateRecord> Revoke(const std::string& request_id,
+                                                   const std::string& serial, int reason,
+                                                   std::chrono::system_clock::time_point when) = 0;
 };
 
 class PgCertificateStore final : public CertificateStore {
@@ -75,6 +82,9 @@ class PgCertificateStore final : public CertificateStore {
   absl::StatusOr<CertificateRecord> CompleteIssuance(const std::string& serial,
                                                      const SignFunction& sign) override;
   absl::StatusOr<std::vector<CertificateRecord>> List(const CertificateFilter& filter) override;
+  absl::StatusOr<CertificateRecord> Revoke(const std::string& request_id, const std::string& serial,
+                                           int reason,
+                                           std::chrono::system_clock::time_point when) override;
 
  private:
   pg::ConnectionPool& pool_;

@@ -136,4 +136,56 @@ absl::StatusOr<std::vector<CertificateRecord>> PgCertificateStore::List(
   return out;
 }
 
+absl::StatusOr<CertificateRecord> PgCertificateStore::Revoke(const std::string& request_id,
+                                                             const std::string& serial, int reason,
+                                                             system_clock::time_point when) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result previous,
+      conn->Exec("SELECT serial, reason FROM ca.revocation_requests WHERE request_id = $1",
+                 {pg::Param(request_id)}));
+  if (previous.rows() > 0 && (previous.Text(0, 0) != serial || previous.Int(0, 1) != reason)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("request_id: '", request_id, "' was already used for a different revocation"));
+  }
+  TESSERA_ASSIGN_OR_RETURN(pg::Result r,
+                           conn->Exec(Select("WHERE serial = $1 FOR UPDATE"), {pg::Param(serial)}));
+  if (r.rows() == 0) {
+    return absl::NotFoundError(absl::StrCat("certificate with serial ", serial, " not found"));
+  }
+  CertificateRecord record = Read(r, 0);
+  if (record.state != CertificateState::kIssued) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("certificate ", serial, " was never signed; there is nothing to revoke"));
+  }
+  if (record.revoked_at.has_value()) {
+    if (record.revocation_reason != reason) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "certificate ", serial, " is already revoked with reason ", *record.revocation_reason));
+    }
+  } else {
+    TESSERA_RETURN_IF_ERROR(
+        conn->Exec("UPDATE ca.certificates SET revoked_at = to_timestamp($2), "
+                   "revocation_reason = $3 WHERE serial = $1",
+                   {pg::Param(serial), pg::Param(ToEpoch(when)), pg::Param(reason)})
+            .status());
+    TESSERA_RETURN_IF_ERROR(conn->Exec("INSERT INTO ca.crl_state (issuer, stale) VALUES ($1, true) "
+                                       "ON CONFLICT (issuer) DO UPDATE SET stale = true",
+                                       {pg::Param(record.issuer)})
+                                .status());
+    record.revoked_at = FromEpoch(ToEpoch(when));
+    record.revocation_reason = reason;
+  }
+  if (previous.rows() == 0) {
+    TESSERA_RETURN_IF_ERROR(
+        conn->Exec("INSERT INTO ca.revocation_requests (request_id, serial, "
+                   "reason) VALUES ($1, $2, $3)",
+                   {pg::Param(request_id), pg::Param(serial), pg::Param(reason)})
+            .status());
+  }
+  TESSERA_RETURN_IF_ERROR(tx.Commit());
+  return record;
+}
+
 }  // namespace tessera::ca

@@ -177,6 +177,27 @@ absl::Status CaList(const Args& args) {
   return absl::OkStatus();
 }
 
+absl::Status CaRevoke(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::string serial, args.Required("serial"));
+  TESSERA_ASSIGN_OR_RETURN(std::string reason, args.Required("reason"));
+  if (reason.empty() || reason.size() > 2 ||
+      reason.find_first_not_of("0123456789") != std::string::npos) {
+    return absl::InvalidArgumentError("--reason: an RFC 5280 reason code, e.g. 1 (keyCompromise)");
+  }
+  v1::RevokeCertificateRequest request;
+  request.set_serial(serial);
+  request.set_reason(std::stoi(reason));
+  // Without --request-id, the same command run twice is the same revocation.
+  request.set_request_id(args.Or("request-id", "cli-revoke-" + serial + "-" + reason));
+  TESSERA_ASSIGN_OR_RETURN(auto channel, ServiceChannel(args));
+  grpc::ClientContext context;
+  Deadline(context);
+  v1::Certificate revoked;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(Stub(channel)->RevokeCertificate(&context, request, &revoked)));
+  Print(args, ToJson(revoked), "revoked " + ToText(revoked));
+  return absl::OkStatus();
+}
+
 absl::Status CaChain(const Args& args) {
   TESSERA_ASSIGN_OR_RETURN(std::string out_dir, args.Required("out-dir"));
   TESSERA_ASSIGN_OR_RETURN(auto channel, ServiceChannel(args));

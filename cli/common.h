@@ -58,5 +58,6 @@ absl::Status CaIssue(const Args& args);
 absl::Status CaGet(const Args& args);
 absl::Status CaList(const Args& args);
 absl::Status CaChain(const Args& args);
+absl::Status CaRevoke(const Args& args);
 
 }  // namespace tessera::cli

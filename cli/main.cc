@@ -27,6 +27,9 @@ certificate authority:
   ca list           [--issuer I] [--profile P] [--subject TEXT] [--revoked true]
                     [--page-size N] [--page-token T]
   ca chain          --out-dir DIR
+  ca revoke         --serial S --reason N [--request-id ID]
+                    N: 0 unspecified, 1 keyCompromise, 3 affiliationChanged, 4 superseded,
+                    5 cessationOfOperation, 9 privilegeWithdrawn
 
 services:
   health            ask a tessera service for its gRPC health
@@ -46,7 +49,8 @@ absl::Status Dispatch(const Args& args) {
   static const std::map<std::string, absl::Status (*)(const Args&)> kCommands = {
       {"token init", TokenInit}, {"token csr", TokenCsr}, {"token write-cert", TokenWriteCert},
       {"ceremony", Ceremony},    {"health", Health},      {"ca issue", CaIssue},
-      {"ca get", CaGet},         {"ca list", CaList},     {"ca chain", CaChain}};
+      {"ca get", CaGet},         {"ca list", CaList},     {"ca chain", CaChain},
+      {"ca revoke", CaRevoke}};
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {
     return absl::InvalidArgumentError("unknown command '" + command + "'; see tessera --help");

@@ -115,6 +115,8 @@ step "A workstation certificate and a refused request"
   --progressive 1 --out "$work/ws.pem" | sed 's/^/  /'
 printf '  a wrong check character: '
 "$bin/tessera" ca issue --profile operator --csr "$work/ws.csr.pem" --cf RSSMRA85T10A562X 2>&1 || true
+ws_serial=$(openssl x509 -in "$work/ws.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//')
+"$bin/tessera" ca revoke --serial "$ws_serial" --reason 5 | sed "s/^/  /"
 echo "  certificates recorded:"
 "$bin/tessera" ca list | sed 's/^/    /'
 

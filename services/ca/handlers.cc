@@ -74,6 +74,15 @@ grpc::Status CertificateAuthorityHandlers::ListCertificates(
   return grpc::Status::OK;
 }
 
+grpc::Status CertificateAuthorityHandlers::RevokeCertificate(
+    grpc::ServerContext*, const v1::RevokeCertificateRequest* request, v1::Certificate* response) {
+  absl::StatusOr<ca::CertificateRecord> revoked =
+      ca_.Revoke(request->request_id(), request->serial(), request->reason());
+  if (!revoked.ok()) return ToGrpcStatus(revoked.status());
+  ToProto(*revoked, response);
+  return grpc::Status::OK;
+}
+
 grpc::Status CertificateAuthorityHandlers::GetCaChain(grpc::ServerContext*,
                                                       const v1::GetCaChainRequest*,
                                                       v1::GetCaChainResponse* response) {
@@ -93,6 +102,10 @@ std::vector<RpcRule> CaPolicy() {
        services,
        {"tessera-perso", "tessera-cli"},
        "only personalization and the Ministry's CLI issue certificates"},
+      {"/tessera.v1.CertificateAuthority/RevokeCertificate",
+       services,
+       {"tessera-registry", "tessera-cli"},
+       "the registry revokes for the security console; the Ministry's CLI by hand"},
       {"/tessera.v1.CertificateAuthority/GetCertificate",
        readers,
        {},

@@ -23,6 +23,9 @@ class CertificateAuthorityHandlers final : public v1::CertificateAuthority::Serv
   grpc::Status ListCertificates(grpc::ServerContext* context,
                                 const v1::ListCertificatesRequest* request,
                                 v1::ListCertificatesResponse* response) override;
+  grpc::Status RevokeCertificate(grpc::ServerContext* context,
+                                 const v1::RevokeCertificateRequest* request,
+                                 v1::Certificate* response) override;
   grpc::Status GetCaChain(grpc::ServerContext* context, const v1::GetCaChainRequest* request,
                           v1::GetCaChainResponse* response) override;
 

@@ -245,6 +245,43 @@ TEST_F(CaServerTest, IssuesAnOperatorCertificateOverGrpcIdempotently) {
   EXPECT_EQ(fetched.der(), first.der());
 }
 
+TEST_F(CaServerTest, RevokesOverGrpcForAllowedCallersOnly) {
+  v1::IssueCertificateRequest request;
+  request.set_request_id("to-revoke");
+  request.set_profile("operator");
+  request.set_csr_der(NewCsr().csr_der);
+  request.mutable_subject()->set_codice_fiscale("RSSMRA85T10A562S");
+  v1::Certificate issued;
+  ASSERT_TRUE(Issue(Service("tessera-cli"), request, &issued).ok());
+
+  v1::RevokeCertificateRequest revoke;
+  revoke.set_request_id("revoke-1");
+  revoke.set_serial(issued.serial());
+  revoke.set_reason(1);
+  v1::Certificate revoked;
+  {
+    grpc::ClientContext context;
+    Identity workstation = Workstation();
+    EXPECT_EQ(Ca(workstation)->RevokeCertificate(&context, revoke, &revoked).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    grpc::ClientContext context;
+    grpc::Status status =
+        Ca(Service("tessera-registry"))->RevokeCertificate(&context, revoke, &revoked);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_TRUE(revoked.revoked());
+  EXPECT_EQ(revoked.revocation_reason(), 1);
+  {
+    grpc::ClientContext context;
+    revoke.set_reason(7);  // removeFromCRL-style codes are not for leaves
+    revoke.set_request_id("revoke-2");
+    grpc::Status status = Ca(Service("tessera-cli"))->RevokeCertificate(&context, revoke, &revoked);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  }
+}
+
 TEST_F(CaServerTest, BadRequestsGetInvalidArgumentNamingTheField) {
   v1::IssueCertificateRequest request;
   request.set_request_id("bad-1");

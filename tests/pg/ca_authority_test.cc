@@ -47,6 +47,11 @@ class CrashingStore final : public CertificateStore {
   absl::StatusOr<std::vector<CertificateRecord>> List(const CertificateFilter& f) override {
     return inner_.List(f);
   }
+  absl::StatusOr<CertificateRecord> Revoke(const std::string& request_id, const std::string& serial,
+                                           int reason,
+                                           std::chrono::system_clock::time_point when) override {
+    return inner_.Revoke(request_id, serial, reason, when);
+  }
 
  private:
   CertificateStore& inner_;
@@ -241,6 +246,45 @@ TEST_F(CaAuthorityTest, ConcurrentIssuanceGivesUniqueSerialsAndOneCertificatePer
   EXPECT_EQ(unique.size(), static_cast<size_t>(kThreads * kEach));
   for (const std::string& s : shared_serials) EXPECT_EQ(s, shared_serials[0]);
   EXPECT_EQ(Rows(), kThreads * kEach + 1);
+}
+
+TEST_F(CaAuthorityTest, RevocationIsRecordedIdempotentAndMarksTheCrlStale) {
+  IssueRequest request = OperatorRequest("req-rev");
+  auto issued = ca_->Issue(request);
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  clock_.Advance(std::chrono::hours(1));
+  auto revoked = ca_->Revoke("rev-1", issued->serial, 1);
+  ASSERT_TRUE(revoked.ok()) << revoked.status();
+  EXPECT_EQ(revoked->revocation_reason, 1);
+  EXPECT_EQ(revoked->revoked_at, clock_.Now());
+  auto stale = conn_->Exec("SELECT stale FROM ca.crl_state WHERE issuer = 'operators'");
+  ASSERT_EQ(stale->rows(), 1);
+  EXPECT_TRUE(stale->Bool(0, 0));
+
+  clock_.Advance(std::chrono::hours(1));
+  auto again = ca_->Revoke("rev-1", issued->serial, 1);  // a retry: same answer, same time
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->revoked_at, revoked->revoked_at);
+  EXPECT_EQ(ca_->Revoke("rev-1", issued->serial, 4).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ca_->Revoke("rev-2", issued->serial, 4).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ca_->Revoke("rev-3", "abcdef", 1).status().code(), absl::StatusCode::kNotFound);
+  auto bad_reason = ca_->Revoke("rev-4", issued->serial, 6);
+  EXPECT_EQ(bad_reason.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(bad_reason.status().message()).find("reason: 6 is not a reason"),
+            std::string::npos);
+  EXPECT_EQ(ca_->Revoke("rev-5", "XYZ", 1).status().code(), absl::StatusCode::kInvalidArgument);
+
+  auto stored = ca_->Get(issued->serial);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_TRUE(stored->revoked_at.has_value());
+
+  // A revoked certificate frees its key for a new one (a replacement card keeps its key).
+  request.request_id = "req-rev-2";
+  auto replacement = ca_->Issue(request);
+  ASSERT_TRUE(replacement.ok()) << replacement.status();
+  EXPECT_NE(replacement->serial, issued->serial);
 }
 
 TEST_F(CaAuthorityTest, ListsWithFiltersAndPages) {
