@@ -118,9 +118,12 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::Issue(const IssueRequest
   intent.not_before = plan.not_before;
   intent.not_after = plan.not_after;
   absl::Status recorded = store_.RecordIntent(intent);
-  if (absl::IsAlreadyExists(recorded)) {
-    // A concurrent call with the same request_id won the insert: answer as a retry would.
-    return Issue(request);
+  if (absl::IsAlreadyExists(recorded) || absl::IsFailedPrecondition(recorded)) {
+    // A concurrent call with the same request_id may have won the insert (its row can trip
+    // the request_id or the live-key constraint first): then answer as a retry would.
+    TESSERA_ASSIGN_OR_RETURN(std::optional<CertificateRecord> winner,
+                             store_.FindByRequestId(request.request_id));
+    if (winner.has_value()) return Issue(request);
   }
   TESSERA_RETURN_IF_ERROR(recorded);
   return Complete(intent, &plan);

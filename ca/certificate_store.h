@@ -60,7 +60,7 @@ class CertificateStore {
   virtual absl::StatusOr<CertificateRecord> CompleteIssuance(const std::string& serial,
                                                              const SignFunction& sign) = 0;
   virtual absl::StatusOr<std::vector<CertificateRecord>> List(const CertificateFilter& filter) = 0;
-  // Records the revocation and marks the issuer's CRL stale, in one transaction. Idempotent:
+  // Records the revocation and bumps the issuer's CRL revision, in one transaction. Idempotent:
   // the same request_id again returns the record; revoking a revoked certificate again with
   // the same reason too. NOT_FOUND for an unknown serial; FAILED_PRECONDITION for an
   // unsigned (INTENT) certificate or a second revocation with another reason.

@@ -170,8 +170,9 @@ absl::StatusOr<CertificateRecord> PgCertificateStore::Revoke(const std::string& 
                    "revocation_reason = $3 WHERE serial = $1",
                    {pg::Param(serial), pg::Param(ToEpoch(when)), pg::Param(reason)})
             .status());
-    TESSERA_RETURN_IF_ERROR(conn->Exec("INSERT INTO ca.crl_state (issuer, stale) VALUES ($1, true) "
-                                       "ON CONFLICT (issuer) DO UPDATE SET stale = true",
+    TESSERA_RETURN_IF_ERROR(conn->Exec("INSERT INTO ca.crl_state (issuer, revision) VALUES ($1, 1) "
+                                       "ON CONFLICT (issuer) DO UPDATE SET revision = "
+                                       "ca.crl_state.revision + 1",
                                        {pg::Param(record.issuer)})
                                 .status());
     record.revoked_at = FromEpoch(ToEpoch(when));

@@ -3,6 +3,7 @@
 #include <botan/auto_rng.h>
 #include <botan/ecdsa.h>
 #include <botan/rsa.h>
+#include <botan/x509_crl.h>
 #include <botan/x509self.h>
 #include <gtest/gtest.h>
 
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include "ca/authority.h"
+#include "ca/crl_publisher.h"
 #include "ca/csr.h"
 #include "hsm/token_key.h"
 #include "tests/support/run.h"
@@ -248,7 +250,7 @@ TEST_F(CaAuthorityTest, ConcurrentIssuanceGivesUniqueSerialsAndOneCertificatePer
   EXPECT_EQ(Rows(), kThreads * kEach + 1);
 }
 
-TEST_F(CaAuthorityTest, RevocationIsRecordedIdempotentAndMarksTheCrlStale) {
+TEST_F(CaAuthorityTest, RevocationIsRecordedIdempotentAndBumpsTheCrlRevision) {
   IssueRequest request = OperatorRequest("req-rev");
   auto issued = ca_->Issue(request);
   ASSERT_TRUE(issued.ok()) << issued.status();
@@ -257,9 +259,9 @@ TEST_F(CaAuthorityTest, RevocationIsRecordedIdempotentAndMarksTheCrlStale) {
   ASSERT_TRUE(revoked.ok()) << revoked.status();
   EXPECT_EQ(revoked->revocation_reason, 1);
   EXPECT_EQ(revoked->revoked_at, clock_.Now());
-  auto stale = conn_->Exec("SELECT stale FROM ca.crl_state WHERE issuer = 'operators'");
-  ASSERT_EQ(stale->rows(), 1);
-  EXPECT_TRUE(stale->Bool(0, 0));
+  auto revision = conn_->Exec("SELECT revision FROM ca.crl_state WHERE issuer = 'operators'");
+  ASSERT_EQ(revision->rows(), 1);
+  EXPECT_EQ(revision->Int(0, 0), 1);
 
   clock_.Advance(std::chrono::hours(1));
   auto again = ca_->Revoke("rev-1", issued->serial, 1);  // a retry: same answer, same time
@@ -276,6 +278,9 @@ TEST_F(CaAuthorityTest, RevocationIsRecordedIdempotentAndMarksTheCrlStale) {
             std::string::npos);
   EXPECT_EQ(ca_->Revoke("rev-5", "XYZ", 1).status().code(), absl::StatusCode::kInvalidArgument);
 
+  EXPECT_EQ(conn_->Exec("SELECT revision FROM ca.crl_state WHERE issuer = 'operators'")->Int(0, 0),
+            1)
+      << "a retried revocation changes nothing";
   auto stored = ca_->Get(issued->serial);
   ASSERT_TRUE(stored.ok());
   EXPECT_TRUE(stored->revoked_at.has_value());
@@ -285,6 +290,39 @@ TEST_F(CaAuthorityTest, RevocationIsRecordedIdempotentAndMarksTheCrlStale) {
   auto replacement = ca_->Issue(request);
   ASSERT_TRUE(replacement.ok()) << replacement.status();
   EXPECT_NE(replacement->serial, issued->serial);
+}
+
+TEST_F(CaAuthorityTest, CrlPublisherSignsWhenRevocationsMoveTheRevisionAndBeforeNextUpdate) {
+  PgCrlStore crls(*pool_);
+  CrlPublisher publisher(
+      crls, ca_->issuers(), clock_,
+      {.validity = std::chrono::hours(24), .refresh_before = std::chrono::hours(12)});
+  auto first = publisher.RunOnce();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first, 2);                // one empty CRL per issuing CA
+  EXPECT_EQ(*publisher.RunOnce(), 0);  // nothing changed
+
+  auto issued = ca_->Issue(OperatorRequest("req-crl"));
+  ASSERT_TRUE(issued.ok());
+  ASSERT_TRUE(ca_->Revoke("rev-crl", issued->serial, 1).ok());
+  EXPECT_EQ(*publisher.RunOnce(), 1);  // only the operators CA
+  auto state = crls.State("operators");
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->crl_number, 2);
+  EXPECT_EQ(state->built_revision, state->revision);
+  Botan::X509_CRL crl(state->der);
+  EXPECT_EQ(crl.crl_number(), 2u);
+  EXPECT_TRUE(crl.is_revoked(Botan::X509_Certificate(issued->der)));
+  testing::WriteFile(dir_.File("operators.crl"), std::string(state->der.begin(), state->der.end()));
+  auto verified = testing::RunCommand("openssl crl -inform DER -in " + dir_.File("operators.crl") +
+                                      " -CAfile " + dir_.File("operators.pem") + " -noout -verify");
+  EXPECT_NE(verified.output.find("verify OK"), std::string::npos) << verified.output;
+
+  clock_.Advance(std::chrono::hours(11));
+  EXPECT_EQ(*publisher.RunOnce(), 0);  // 13 h before nextUpdate: still fresh
+  clock_.Advance(std::chrono::hours(2));
+  EXPECT_EQ(*publisher.RunOnce(), 2);  // within 12 h of nextUpdate: both re-signed
+  EXPECT_EQ(crls.State("operators")->crl_number, 3);
 }
 
 TEST_F(CaAuthorityTest, ListsWithFiltersAndPages) {
