@@ -69,6 +69,12 @@ issuers = "operators,workstations"
 root_certificate = "$work/pki/root.pem"
 profiles = "$root/deploy/ca/profiles.toml"
 base_url = "http://127.0.0.1:8080"
+[http]
+listen = "127.0.0.1:0"
+port_file = "$work/ca.http-port"
+[crl]
+validity_hours = 24
+refresh_hours = 12
 TOML
 "$bin/tessera-ca" --config "$work/ca.toml" 2>"$work/ca.log" &
 ca_pid=$!
@@ -117,6 +123,16 @@ printf '  a wrong check character: '
 "$bin/tessera" ca issue --profile operator --csr "$work/ws.csr.pem" --cf RSSMRA85T10A562X 2>&1 || true
 ws_serial=$(openssl x509 -in "$work/ws.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//')
 "$bin/tessera" ca revoke --serial "$ws_serial" --reason 5 | sed "s/^/  /"
+http="http://127.0.0.1:$(cat "$work/ca.http-port")"
+for _ in $(seq 1 50); do  # the CRL publisher re-signs within a second of a revocation
+  python3 -c 'import sys,urllib.request; open(sys.argv[2],"wb").write(urllib.request.urlopen(sys.argv[1]).read())' \
+    "$http/crl/workstations.crl" "$work/workstations.crl"
+  openssl crl -inform DER -in "$work/workstations.crl" -noout -text | grep -qi "$ws_serial" && break
+  sleep 0.1
+done
+echo "  $http/crl/workstations.crl:"
+openssl crl -inform DER -in "$work/workstations.crl" -CAfile "$work/pki/bundle.pem" -noout -verify -text 2>&1 \
+  | grep -E "verify|CRL Number|Serial Number|Cessation|Next Update" -A1 | grep -v "^--" | sed 's/^/    /' 
 echo "  certificates recorded:"
 "$bin/tessera" ca list | sed 's/^/    /'
 

@@ -17,6 +17,10 @@
 //   ca.root_certificate    PEM of the root (it lives on the offline token)
 //   ca.profiles            the profiles file
 //   ca.base_url            where tessera-ca's HTTP endpoint is reached (CRL/OCSP URLs)
+//   http.listen            host:port of the HTTP endpoint (CRLs, CA certificates); port 0: OS
+//   http.port_file         optional: where to write the HTTP port actually bound
+//   crl.validity_hours     nextUpdate - thisUpdate (default 24)
+//   crl.refresh_hours      re-sign this long before nextUpdate (default 12)
 //   log.level              debug | info | warn | error (default info)
 // The token PIN comes from TESSERA_CA_PIN, never from the file.
 #include <signal.h>
@@ -25,9 +29,12 @@
 #include <cstdlib>
 #include <string>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "ca/authority.h"
 #include "ca/certificate_store.h"
+#include "ca/crl_publisher.h"
+#include "ca/crl_store.h"
 #include "ca/issuer.h"
 #include "ca/profile.h"
 #include "hsm/module.h"
@@ -40,6 +47,7 @@
 #include "platform/rpc_server.h"
 #include "platform/status_macros.h"
 #include "services/ca/handlers.h"
+#include "services/ca/http_endpoint.h"
 
 namespace tessera {
 namespace {
@@ -77,6 +85,18 @@ absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(std::string root_path, config.String("ca.root_certificate"));
   TESSERA_ASSIGN_OR_RETURN(std::string profiles_path, config.String("ca.profiles"));
   TESSERA_ASSIGN_OR_RETURN(std::string base_url, config.String("ca.base_url"));
+  TESSERA_ASSIGN_OR_RETURN(std::string http_listen, config.String("http.listen"));
+  TESSERA_ASSIGN_OR_RETURN(std::string http_port_file, config.StringOr("http.port_file", ""));
+  TESSERA_ASSIGN_OR_RETURN(int64_t crl_validity_hours, config.IntOr("crl.validity_hours", 24));
+  TESSERA_ASSIGN_OR_RETURN(int64_t crl_refresh_hours, config.IntOr("crl.refresh_hours", 12));
+  if (crl_validity_hours < 1 || crl_refresh_hours < 0 || crl_refresh_hours >= crl_validity_hours) {
+    return absl::InvalidArgumentError(
+        "crl.refresh_hours must be below crl.validity_hours, and validity at least 1");
+  }
+  const size_t colon = http_listen.rfind(':');
+  if (colon == std::string::npos) {
+    return absl::InvalidArgumentError("http.listen: expected host:port");
+  }
   const char* pin = std::getenv("TESSERA_CA_PIN");
   if (pin == nullptr || *pin == '\0') {
     return absl::InvalidArgumentError("TESSERA_CA_PIN must be set (the online token's PIN)");
@@ -105,9 +125,33 @@ absl::Status Serve(const std::string& config_path) {
     LogEvent(spdlog::level::info, "issuer_loaded", {{"issuer", issuer_name}});
   }
 
+  std::map<std::string, std::string> ca_certificates = {{"root", root_der}};
+  for (const auto& [name, issuer] : issuers) {
+    std::vector<uint8_t> der = issuer->certificate().BER_encode();
+    ca_certificates[name] = std::string(der.begin(), der.end());
+  }
+
   SystemClock clock;
   ca::PgCertificateStore store(pool);
   ca::CertificateAuthority authority(store, profiles, std::move(issuers), clock);
+  ca::PgCrlStore crl_store(pool);
+  ca::CrlPublisher publisher(crl_store, authority.issuers(), clock,
+                             {.validity = std::chrono::hours(crl_validity_hours),
+                              .refresh_before = std::chrono::hours(crl_refresh_hours)});
+  // The first CRLs before anything is served, so /crl never answers 503 after start-up.
+  TESSERA_RETURN_IF_ERROR(publisher.RunOnce().status());
+  publisher.Start();
+  ca_service::CaHttpEndpoint http(crl_store, std::move(ca_certificates));
+  int http_port = 0;
+  if (!absl::SimpleAtoi(http_listen.substr(colon + 1), &http_port)) {
+    return absl::InvalidArgumentError("http.listen: the port must be a number");
+  }
+  TESSERA_ASSIGN_OR_RETURN(http_port, http.Start(http_listen.substr(0, colon), http_port));
+  if (!http_port_file.empty()) {
+    TESSERA_RETURN_IF_ERROR(WriteFile(http_port_file, std::to_string(http_port) + "\n"));
+  }
+  LogEvent(spdlog::level::info, "http_serving", {{"port", std::to_string(http_port)}});
+
   ca_service::CertificateAuthorityHandlers handlers(authority, root_der);
   options.services = {&handlers};
   options.rules = ca_service::CaPolicy();
@@ -131,6 +175,8 @@ absl::Status Serve(const std::string& config_path) {
   LogEvent(spdlog::level::info, "stopping", {{"signal", std::to_string(signal)}});
   server->SetServing(false);
   server->Shutdown();
+  http.Stop();
+  publisher.Stop();
   return absl::OkStatus();
 }
 

@@ -3,10 +3,12 @@
 #include <botan/auto_rng.h>
 #include <botan/ecdsa.h>
 #include <botan/pkcs8.h>
+#include <botan/x509_crl.h>
 #include <botan/x509self.h>
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <thread>
 
 #include "ca/ceremony.h"
 #include "platform/files.h"
@@ -68,7 +70,9 @@ class CaServerTest : public ::testing::Test {
             ceremony.module_path + "\"\ntoken = \"" + ceremony.online_token +
             "\"\n[ca]\nissuers = \"operators,workstations\"\nroot_certificate = \"" +
             Pki("root.pem") + "\"\nprofiles = \"" + ceremony.profiles_path +
-            "\"\nbase_url = \"http://127.0.0.1:8080\"\n");
+            "\"\nbase_url = \"http://127.0.0.1:8080\"\n[http]\nlisten = \"127.0.0.1:0\"\n"
+            "port_file = \"" +
+            dir_->File("http-port") + "\"\n[crl]\nvalidity_hours = 24\nrefresh_hours = 12\n");
     setenv("TESSERA_CA_PIN", "77778888", 1);
     server_ = new testing::ServiceProcess("tessera-ca", dir_->File("ca.toml"), dir_->File("port"),
                                           dir_->File("ca.log"));
@@ -280,6 +284,73 @@ TEST_F(CaServerTest, RevokesOverGrpcForAllowedCallersOnly) {
     grpc::Status status = Ca(Service("tessera-cli"))->RevokeCertificate(&context, revoke, &revoked);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
   }
+}
+
+// Downloads with Python's urllib (an HTTP client we did not write); "" on any failure.
+std::string HttpGet(const std::string& url, const std::string& file) {
+  auto result = RunCommand(
+      "python3 -c 'import sys, urllib.request; "
+      "open(sys.argv[2], \"wb\").write(urllib.request.urlopen(sys.argv[1]).read())' " +
+      url + " " + file);
+  return result.exit_code == 0 ? testing::ReadFileOrDie(file) : "";
+}
+
+TEST_F(CaServerTest, CrlsAndCaCertificatesAreServedOverHttpAndFollowRevocations) {
+  std::string http_port = testing::ReadFileOrDie(dir_->File("http-port"));
+  http_port.erase(http_port.find_last_not_of("\n") + 1);
+  const std::string url = "http://127.0.0.1:" + http_port;
+
+  // CA certificates, byte for byte what the ceremony wrote.
+  std::string operators = HttpGet(url + "/ca/operators.crt", dir_->File("operators.der"));
+  ASSERT_FALSE(operators.empty());
+  Botan::X509_Certificate served(reinterpret_cast<const uint8_t*>(operators.data()),
+                                 operators.size());
+  EXPECT_EQ(served.PEM_encode(), testing::ReadFileOrDie(Pki("operators.pem")));
+  EXPECT_EQ(HttpGet(url + "/ca/nope.crt", dir_->File("nope")), "");
+  EXPECT_EQ(HttpGet(url + "/crl/root.crl", dir_->File("nope")), "") << "the root CRL is offline";
+
+  // Issue, revoke, and wait for the publisher to sign a CRL that lists it.
+  KeyAndCsr fresh = NewCsr();
+  v1::IssueCertificateRequest request;
+  request.set_request_id("crl-1");
+  request.set_profile("operator");
+  request.set_csr_der(fresh.csr_der);
+  request.mutable_subject()->set_codice_fiscale("RSSMRA85T10A562S");
+  v1::Certificate issued;
+  ASSERT_TRUE(Issue(Service("tessera-cli"), request, &issued).ok());
+  Botan::X509_Certificate leaf(reinterpret_cast<const uint8_t*>(issued.der().data()),
+                               issued.der().size());
+  testing::WriteFile(dir_->File("leaf.pem"), leaf.PEM_encode());
+  v1::RevokeCertificateRequest revoke;
+  revoke.set_request_id("crl-revoke-1");
+  revoke.set_serial(issued.serial());
+  revoke.set_reason(1);
+  v1::Certificate revoked;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(Ca(Service("tessera-cli"))->RevokeCertificate(&context, revoke, &revoked).ok());
+  }
+  std::string crl;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    crl = HttpGet(url + "/crl/operators.crl", dir_->File("operators.crl"));
+    if (!crl.empty() &&
+        Botan::X509_CRL(std::vector<uint8_t>(crl.begin(), crl.end())).is_revoked(leaf)) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(crl.empty());
+  auto text = RunCommand("openssl crl -inform DER -in " + dir_->File("operators.crl") +
+                         " -CAfile " + Pki("bundle.pem") + " -noout -verify -text");
+  EXPECT_NE(text.output.find("verify OK"), std::string::npos) << text.output;
+  EXPECT_NE(text.output.find("Key Compromise"), std::string::npos) << text.output;
+  Botan::X509_CRL parsed(std::vector<uint8_t>(crl.begin(), crl.end()));
+  testing::WriteFile(dir_->File("operators-crl.pem"), parsed.PEM_encode());
+  auto check = RunCommand("openssl verify -crl_check -CAfile " + Pki("root.pem") + " -untrusted " +
+                          Pki("operators.pem") + " -CRLfile " + dir_->File("operators-crl.pem") +
+                          " " + dir_->File("leaf.pem"));
+  EXPECT_NE(check.exit_code, 0);
+  EXPECT_NE(check.output.find("certificate revoked"), std::string::npos) << check.output;
 }
 
 TEST_F(CaServerTest, BadRequestsGetInvalidArgumentNamingTheField) {
