@@ -67,6 +67,14 @@ absl::StatusOr<std::string> RootDer(const std::string& path) {
 }
 
 absl::Status Serve(const std::string& config_path) {
+  // Block the stop signals before any thread starts (CRL publisher, HTTP, gRPC): threads
+  // inherit the mask, so SIGTERM reaches only the sigwait below and shutdown is orderly.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
   TESSERA_ASSIGN_OR_RETURN(Config config, Config::LoadFile(config_path));
   TESSERA_ASSIGN_OR_RETURN(std::string level, config.StringOr("log.level", "info"));
   TESSERA_RETURN_IF_ERROR(InitLogging("tessera-ca", level));
@@ -155,13 +163,6 @@ absl::Status Serve(const std::string& config_path) {
   ca_service::CertificateAuthorityHandlers handlers(authority, root_der);
   options.services = {&handlers};
   options.rules = ca_service::CaPolicy();
-
-  // Block the stop signals before gRPC starts its threads, then wait for them here.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<RpcServer> server, RpcServer::Start(std::move(options)));
   server->SetServing(true);
