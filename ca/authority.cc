@@ -204,6 +204,7 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::Revoke(const std::string
   }
   TESSERA_ASSIGN_OR_RETURN(CertificateRecord revoked,
                            store_.Revoke(request_id, serial, reason, clock_.Now()));
+  if (on_revoked_) on_revoked_(serial);
   LogEvent(spdlog::level::info, "revoked",
            {{"serial", serial},
             {"issuer", revoked.issuer},

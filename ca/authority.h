@@ -4,6 +4,7 @@
 // finds an intent left by a crash completes that same certificate (same serial, same content).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -43,6 +44,10 @@ class CertificateAuthority {
                                            int reason);
 
   const std::map<std::string, std::unique_ptr<Issuer>>& issuers() const { return issuers_; }
+  // Called after every recorded revocation (e.g. to drop a cached OCSP status).
+  void OnRevoked(std::function<void(const std::string& serial)> observer) {
+    on_revoked_ = std::move(observer);
+  }
 
  private:
   // Signs the intent's certificate. `linted` is the plan Issue just linted; without it (an
@@ -56,6 +61,7 @@ class CertificateAuthority {
   const ProfileSet& profiles_;
   std::map<std::string, std::unique_ptr<Issuer>> issuers_;
   const Clock& clock_;
+  std::function<void(const std::string&)> on_revoked_;
 };
 
 // "0a1b…" — the serial as tessera stores and prints it.

@@ -1,13 +1,36 @@
 #include "services/ca/http_endpoint.h"
 
+#include <botan/base64.h>
+
 #include <chrono>
 
 #include "platform/log.h"
 
 namespace tessera::ca_service {
 
-CaHttpEndpoint::CaHttpEndpoint(ca::CrlStore& crls, std::map<std::string, std::string> certificates)
+CaHttpEndpoint::CaHttpEndpoint(ca::CrlStore& crls, std::map<std::string, std::string> certificates,
+                               ca::OcspResponder& ocsp)
     : crls_(crls), certificates_(std::move(certificates)) {
+  // OCSP requests are small: refuse large bodies before reading them.
+  server_.set_payload_max_length(kMaxOcspRequestBytes);
+  auto answer = [&ocsp](std::span<const uint8_t> request, httplib::Response& response) {
+    std::vector<uint8_t> der = ocsp.Respond(request);
+    response.set_content(std::string(der.begin(), der.end()), "application/ocsp-response");
+  };
+  server_.Post("/ocsp", [answer](const httplib::Request& request, httplib::Response& response) {
+    answer({reinterpret_cast<const uint8_t*>(request.body.data()), request.body.size()}, response);
+  });
+  server_.Get(
+      R"(/ocsp/(.+))", [answer](const httplib::Request& request, httplib::Response& response) {
+        std::vector<uint8_t> der;
+        try {
+          Botan::secure_vector<uint8_t> decoded = Botan::base64_decode(request.matches[1].str());
+          der.assign(decoded.begin(), decoded.end());
+        } catch (const std::exception&) {
+          der.clear();  // not base64: answered as malformedRequest
+        }
+        answer(der, response);
+      });
   server_.Get(R"(/crl/([a-z][a-z-]{0,62})\.crl)", [this](const httplib::Request& request,
                                                          httplib::Response& response) {
     const std::string issuer = request.matches[1];

@@ -21,6 +21,7 @@
 //   http.port_file         optional: where to write the HTTP port actually bound
 //   crl.validity_hours     nextUpdate - thisUpdate (default 24)
 //   crl.refresh_hours      re-sign this long before nextUpdate (default 12)
+//   ocsp.validity_hours    nextUpdate - thisUpdate of OCSP answers (default 1)
 //   log.level              debug | info | warn | error (default info)
 // The token PIN comes from TESSERA_CA_PIN, never from the file.
 #include <signal.h>
@@ -36,6 +37,7 @@
 #include "ca/crl_publisher.h"
 #include "ca/crl_store.h"
 #include "ca/issuer.h"
+#include "ca/ocsp_responder.h"
 #include "ca/profile.h"
 #include "hsm/module.h"
 #include "hsm/token.h"
@@ -97,6 +99,10 @@ absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(std::string http_port_file, config.StringOr("http.port_file", ""));
   TESSERA_ASSIGN_OR_RETURN(int64_t crl_validity_hours, config.IntOr("crl.validity_hours", 24));
   TESSERA_ASSIGN_OR_RETURN(int64_t crl_refresh_hours, config.IntOr("crl.refresh_hours", 12));
+  TESSERA_ASSIGN_OR_RETURN(int64_t ocsp_validity_hours, config.IntOr("ocsp.validity_hours", 1));
+  if (ocsp_validity_hours < 1 || ocsp_validity_hours > 24 * 7) {
+    return absl::InvalidArgumentError("ocsp.validity_hours: 1 to 168");
+  }
   if (crl_validity_hours < 1 || crl_refresh_hours < 0 || crl_refresh_hours >= crl_validity_hours) {
     return absl::InvalidArgumentError(
         "crl.refresh_hours must be below crl.validity_hours, and validity at least 1");
@@ -149,7 +155,12 @@ absl::Status Serve(const std::string& config_path) {
   // The first CRLs before anything is served, so /crl never answers 503 after start-up.
   TESSERA_RETURN_IF_ERROR(publisher.RunOnce().status());
   publisher.Start();
-  ca_service::CaHttpEndpoint http(crl_store, std::move(ca_certificates));
+  TESSERA_ASSIGN_OR_RETURN(
+      std::unique_ptr<ca::OcspResponder> ocsp,
+      ca::OcspResponder::Create(store, authority.issuers(), token, clock,
+                                {.validity = std::chrono::hours(ocsp_validity_hours)}));
+  authority.OnRevoked([&ocsp](const std::string& serial) { ocsp->Forget(serial); });
+  ca_service::CaHttpEndpoint http(crl_store, std::move(ca_certificates), *ocsp);
   int http_port = 0;
   if (!absl::SimpleAtoi(http_listen.substr(colon + 1), &http_port)) {
     return absl::InvalidArgumentError("http.listen: the port must be a number");

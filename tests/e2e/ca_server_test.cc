@@ -353,6 +353,78 @@ TEST_F(CaServerTest, CrlsAndCaCertificatesAreServedOverHttpAndFollowRevocations)
   EXPECT_NE(check.output.find("certificate revoked"), std::string::npos) << check.output;
 }
 
+TEST_F(CaServerTest, OcspAnswersGoodRevokedUnknownAndMalformed) {
+  std::string http_port = testing::ReadFileOrDie(dir_->File("http-port"));
+  http_port.erase(http_port.find_last_not_of("\n") + 1);
+  const std::string url = "http://127.0.0.1:" + http_port + "/ocsp";
+
+  v1::IssueCertificateRequest request;
+  request.set_request_id("ocsp-1");
+  request.set_profile("operator");
+  request.set_csr_der(NewCsr().csr_der);
+  request.mutable_subject()->set_codice_fiscale("RSSMRA85T10A562S");
+  v1::Certificate issued;
+  ASSERT_TRUE(Issue(Service("tessera-cli"), request, &issued).ok());
+  Botan::X509_Certificate leaf(reinterpret_cast<const uint8_t*>(issued.der().data()),
+                               issued.der().size());
+  testing::WriteFile(dir_->File("ocsp-leaf.pem"), leaf.PEM_encode());
+  const std::string ask = "openssl ocsp -issuer " + Pki("operators.pem") + " -CAfile " +
+                          Pki("bundle.pem") + " -url " + url + " ";
+
+  auto good = RunCommand(ask + "-cert " + dir_->File("ocsp-leaf.pem"));
+  EXPECT_NE(good.output.find("Response verify OK"), std::string::npos) << good.output;
+  EXPECT_NE(good.output.find("ocsp-leaf.pem: good"), std::string::npos) << good.output;
+
+  v1::RevokeCertificateRequest revoke;
+  revoke.set_request_id("ocsp-revoke-1");
+  revoke.set_serial(issued.serial());
+  revoke.set_reason(1);
+  v1::Certificate revoked;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(Ca(Service("tessera-cli"))->RevokeCertificate(&context, revoke, &revoked).ok());
+  }
+  // The cached "good" is dropped at the revocation: the very next answer says revoked.
+  auto now_revoked = RunCommand(ask + "-cert " + dir_->File("ocsp-leaf.pem"));
+  EXPECT_NE(now_revoked.output.find("Response verify OK"), std::string::npos) << now_revoked.output;
+  EXPECT_NE(now_revoked.output.find("ocsp-leaf.pem: revoked"), std::string::npos)
+      << now_revoked.output;
+  EXPECT_NE(now_revoked.output.find("Reason: keyCompromise"), std::string::npos)
+      << now_revoked.output;
+
+  auto unknown = RunCommand(ask + "-serial 0x1234567890abcdef1234");
+  EXPECT_NE(unknown.output.find("Response verify OK"), std::string::npos) << unknown.output;
+  EXPECT_NE(unknown.output.find(": unknown"), std::string::npos) << unknown.output;
+
+  // GET /ocsp/<base64>, as RFC 6960 appendix A allows.
+  auto made =
+      RunCommand("openssl ocsp -issuer " + Pki("operators.pem") + " -cert " +
+                 dir_->File("ocsp-leaf.pem") + " -no_nonce -reqout " + dir_->File("req.der"));
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  auto fetched = RunCommand(
+      "python3 -c 'import base64, sys, urllib.parse, urllib.request; "
+      "req = base64.b64encode(open(sys.argv[2], \"rb\").read()).decode(); "
+      "open(sys.argv[3], \"wb\").write(urllib.request.urlopen(sys.argv[1] + \"/\" + "
+      "urllib.parse.quote(req, safe=\"\")).read())' " +
+      url + " " + dir_->File("req.der") + " " + dir_->File("resp.der"));
+  ASSERT_EQ(fetched.exit_code, 0) << fetched.output;
+  auto via_get = RunCommand("openssl ocsp -respin " + dir_->File("resp.der") + " -issuer " +
+                            Pki("operators.pem") + " -CAfile " + Pki("bundle.pem") + " -cert " +
+                            dir_->File("ocsp-leaf.pem"));
+  EXPECT_NE(via_get.output.find("ocsp-leaf.pem: revoked"), std::string::npos) << via_get.output;
+
+  // Garbage gets malformedRequest (OCSPResponse { responseStatus 1 }), and the server lives on.
+  auto garbage = RunCommand(
+      "python3 -c 'import sys, urllib.request; "
+      "r = urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=b\"not ocsp\", "
+      "headers={\"Content-Type\": \"application/ocsp-request\"})); "
+      "sys.stdout.write(r.read().hex())' " +
+      url);
+  EXPECT_EQ(garbage.output, "30030a0101") << garbage.output;
+  auto still = RunCommand(ask + "-cert " + dir_->File("ocsp-leaf.pem"));
+  EXPECT_NE(still.output.find("Response verify OK"), std::string::npos) << still.output;
+}
+
 TEST_F(CaServerTest, BadRequestsGetInvalidArgumentNamingTheField) {
   v1::IssueCertificateRequest request;
   request.set_request_id("bad-1");
