@@ -132,7 +132,12 @@ for _ in $(seq 1 50); do  # the CRL publisher re-signs within a second of a revo
 done
 echo "  $http/crl/workstations.crl:"
 openssl crl -inform DER -in "$work/workstations.crl" -CAfile "$work/pki/bundle.pem" -noout -verify -text 2>&1 \
-  | grep -E "verify|CRL Number|Serial Number|Cessation|Next Update" -A1 | grep -v "^--" | sed 's/^/    /' 
+  | grep -E "verify|CRL Number|Serial Number|Cessation|Next Update" -A1 | grep -v "^--" | sed 's/^/    /'
+echo "  OCSP ($http/ocsp), asked with openssl ocsp:"
+openssl ocsp -issuer "$work/pki/workstations.pem" -cert "$work/ws.pem" -CAfile "$work/pki/bundle.pem" \
+  -url "$http/ocsp" 2>&1 | grep -E "verify|ws.pem|Reason" | sed 's/^/    /'
+openssl ocsp -issuer "$work/pki/operators.pem" -cert "$work/card.pem" -CAfile "$work/pki/bundle.pem" \
+  -url "$http/ocsp" 2>&1 | grep -E "verify|card.pem" | sed 's/^/    /' 
 echo "  certificates recorded:"
 "$bin/tessera" ca list | sed 's/^/    /'
 
