@@ -4,6 +4,7 @@
 #include <botan/x509_ca.h>
 #include <botan/x509_ext.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -14,16 +15,10 @@ namespace tessera::ca {
 namespace {
 
 Botan::Key_Constraints KeyUsageBits(const std::vector<std::string>& names) {
-  static const std::map<std::string, Botan::Key_Constraints> kBits = {
-      {"digitalSignature", Botan::DIGITAL_SIGNATURE},
-      {"nonRepudiation", Botan::NON_REPUDIATION},
-      {"keyEncipherment", Botan::KEY_ENCIPHERMENT},
-      {"dataEncipherment", Botan::DATA_ENCIPHERMENT},
-      {"keyAgreement", Botan::KEY_AGREEMENT},
-      {"keyCertSign", Botan::KEY_CERT_SIGN},
-      {"cRLSign", Botan::CRL_SIGN}};
   int bits = 0;
-  for (const std::string& name : names) bits |= kBits.at(name);
+  for (const auto& [name, bit] : KnownKeyUsages()) {
+    if (std::find(names.begin(), names.end(), name) != names.end()) bits |= bit;
+  }
   return static_cast<Botan::Key_Constraints>(bits);
 }
 

@@ -212,16 +212,8 @@ absl::Status CheckKeyUsage(const LintInput& in) {
   std::unique_ptr<Botan::Public_Key> key(in.certificate.subject_public_key());
   if (key->algo_name() == "RSA")
     expected.insert(in.profile.rsa_key_usage.begin(), in.profile.rsa_key_usage.end());
-  static const std::vector<std::pair<std::string, Botan::Key_Constraints>> kBits = {
-      {"digitalSignature", Botan::DIGITAL_SIGNATURE},
-      {"nonRepudiation", Botan::NON_REPUDIATION},
-      {"keyEncipherment", Botan::KEY_ENCIPHERMENT},
-      {"dataEncipherment", Botan::DATA_ENCIPHERMENT},
-      {"keyAgreement", Botan::KEY_AGREEMENT},
-      {"keyCertSign", Botan::KEY_CERT_SIGN},
-      {"cRLSign", Botan::CRL_SIGN}};
   std::set<std::string> actual;
-  for (const auto& [name, bit] : kBits) {
+  for (const auto& [name, bit] : KnownKeyUsages()) {
     if ((in.certificate.constraints() & bit) != 0) actual.insert(name);
   }
   if (actual != expected) {

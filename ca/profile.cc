@@ -65,12 +65,12 @@ absl::Status Validate(const Profile& p, const std::string& source) {
     return Error(source, n, "common_name", "must use every placeholder of its subject kind");
   }
   for (const std::string& ku : p.key_usage) {
-    if (std::find(KnownKeyUsages().begin(), KnownKeyUsages().end(), ku) == KnownKeyUsages().end()) {
+    if (!IsKnownKeyUsage(ku)) {
       return Error(source, n, "key_usage", absl::StrCat("unknown key usage '", ku, "'"));
     }
   }
   for (const std::string& ku : p.rsa_key_usage) {
-    if (std::find(KnownKeyUsages().begin(), KnownKeyUsages().end(), ku) == KnownKeyUsages().end()) {
+    if (!IsKnownKeyUsage(ku)) {
       return Error(source, n, "rsa_key_usage", absl::StrCat("unknown key usage '", ku, "'"));
     }
   }
@@ -92,11 +92,23 @@ absl::Status Validate(const Profile& p, const std::string& source) {
 
 }  // namespace
 
-const std::vector<std::string>& KnownKeyUsages() {
-  static const std::vector<std::string> kUsages = {
-      "digitalSignature", "nonRepudiation", "keyEncipherment", "dataEncipherment",
-      "keyAgreement",     "keyCertSign",    "cRLSign"};
+const std::vector<std::pair<std::string, Botan::Key_Constraints>>& KnownKeyUsages() {
+  static const std::vector<std::pair<std::string, Botan::Key_Constraints>> kUsages = {
+      {"digitalSignature", Botan::DIGITAL_SIGNATURE},
+      {"nonRepudiation", Botan::NON_REPUDIATION},
+      {"keyEncipherment", Botan::KEY_ENCIPHERMENT},
+      {"dataEncipherment", Botan::DATA_ENCIPHERMENT},
+      {"keyAgreement", Botan::KEY_AGREEMENT},
+      {"keyCertSign", Botan::KEY_CERT_SIGN},
+      {"cRLSign", Botan::CRL_SIGN}};
   return kUsages;
+}
+
+bool IsKnownKeyUsage(const std::string& name) {
+  for (const auto& [known, bit] : KnownKeyUsages()) {
+    if (known == name) return true;
+  }
+  return false;
 }
 
 const std::map<std::string, std::string>& KnownExtendedKeyUsages() {

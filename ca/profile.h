@@ -3,6 +3,8 @@
 // typo in a profile stops start-up instead of producing a bad certificate.
 #pragma once
 
+#include <botan/pkix_enums.h>
+
 #include <map>
 #include <string>
 #include <vector>
@@ -51,8 +53,10 @@ class ProfileSet {
   std::map<std::string, Profile> profiles_;
 };
 
-// RFC 5280 key usage names tessera knows, in bit order.
-const std::vector<std::string>& KnownKeyUsages();
+// RFC 5280 key usage names tessera knows and their bits, in bit order: the one table the
+// profile check, the certificate builder and the linter share.
+const std::vector<std::pair<std::string, Botan::Key_Constraints>>& KnownKeyUsages();
+bool IsKnownKeyUsage(const std::string& name);
 // Extended key usage names tessera knows and their OIDs.
 const std::map<std::string, std::string>& KnownExtendedKeyUsages();
 
