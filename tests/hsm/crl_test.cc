@@ -116,10 +116,7 @@ TEST_P(CrlTest, AnEmptyCrlIsValidToo) {
 
 INSTANTIATE_TEST_SUITE_P(IssuerKeys, CrlTest,
                          ::testing::Values(hsm::KeyAlgorithm::kEcP256, hsm::KeyAlgorithm::kRsa3072),
-                         [](const auto& info) {
-                           return info.param == hsm::KeyAlgorithm::kEcP256 ? std::string("EcP256")
-                                                                           : std::string("Rsa3072");
-                         });
+                         testing::KeyAlgorithmTestName);
 
 }  // namespace
 }  // namespace tessera::ca

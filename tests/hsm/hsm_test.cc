@@ -264,17 +264,7 @@ TEST_P(TokenKeyTest, Pkcs11ToolSeesKeyPairAndCertificateUnderOneId) {
 INSTANTIATE_TEST_SUITE_P(Algorithms, TokenKeyTest,
                          ::testing::Values(KeyAlgorithm::kEcP256, KeyAlgorithm::kRsa2048,
                                            KeyAlgorithm::kRsa3072),
-                         [](const auto& info) {
-                           switch (info.param) {
-                             case KeyAlgorithm::kEcP256:
-                               return std::string("EcP256");
-                             case KeyAlgorithm::kRsa2048:
-                               return std::string("Rsa2048");
-                             case KeyAlgorithm::kRsa3072:
-                               return std::string("Rsa3072");
-                           }
-                           return std::string("Unknown");
-                         });
+                         testing::KeyAlgorithmTestName);
 
 }  // namespace
 }  // namespace tessera::hsm

@@ -35,6 +35,18 @@ std::shared_ptr<hsm::Token> TestSoftHsm::CreateToken(const std::string& label,
   return *token;
 }
 
+std::string KeyAlgorithmTestName(const ::testing::TestParamInfo<hsm::KeyAlgorithm>& info) {
+  switch (info.param) {
+    case hsm::KeyAlgorithm::kEcP256:
+      return "EcP256";
+    case hsm::KeyAlgorithm::kRsa2048:
+      return "Rsa2048";
+    case hsm::KeyAlgorithm::kRsa3072:
+      return "Rsa3072";
+  }
+  return "Unknown";
+}
+
 std::string TestSoftHsm::UniqueLabel(const std::string& prefix) {
   static std::atomic<int> counter{0};
   return prefix + "-" + std::to_string(counter++);

@@ -2,6 +2,8 @@
 // system's), and helpers to create tokens with a label, SO PIN and user PIN.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 
@@ -13,6 +15,9 @@ namespace tessera::testing {
 
 inline constexpr char kTestSoPin[] = "87654321";
 inline constexpr char kTestUserPin[] = "12345678";
+
+// Test-name suffix for tests parameterized by key algorithm: "EcP256", "Rsa2048", "Rsa3072".
+std::string KeyAlgorithmTestName(const ::testing::TestParamInfo<hsm::KeyAlgorithm>& info);
 
 class TestSoftHsm {
  public:

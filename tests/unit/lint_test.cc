@@ -13,25 +13,12 @@
 #include <memory>
 
 #include "ca/certificate_builder.h"
+#include "tests/unit/test_profiles.h"
 
 namespace tessera::ca {
 namespace {
 
 using std::chrono::system_clock;
-
-Profile OperatorProfile() {
-  Profile p;
-  p.name = "operator";
-  p.issuer = "operators";
-  p.subject_kind = SubjectKind::kOperator;
-  p.units = {"Anagrafe Nazionale Popolazione Residente", "Operatori"};
-  p.common_name = "{codice_fiscale}";
-  p.key_usage = {"digitalSignature"};
-  p.rsa_key_usage = {"keyEncipherment"};
-  p.extended_key_usage = {"clientAuth"};
-  p.validity_months = 72;
-  return p;
-}
 
 class LintTest : public ::testing::Test {
  protected:
@@ -44,7 +31,7 @@ class LintTest : public ::testing::Test {
     issuer_ = IssuerContext{"operators", issuer_cert_.get(), "http://ca.test/crl/operators.crl",
                             "http://ca.test/ocsp", "http://ca.test/ca/operators.crt"};
     subject_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng_, Botan::EC_Group("secp256r1"));
-    profile_ = OperatorProfile();
+    profile_ = TestOperatorProfile();
   }
 
   CertificatePlan Plan(const Botan::Public_Key& key) {

@@ -4,21 +4,13 @@
 #include <botan/oids.h>
 #include <gtest/gtest.h>
 
+#include "tests/unit/test_profiles.h"
+
 namespace tessera::ca {
 namespace {
 
-Profile OperatorProfile() {
-  Profile p;
-  p.name = "operator";
-  p.issuer = "operators";
-  p.subject_kind = SubjectKind::kOperator;
-  p.units = {"Anagrafe Nazionale Popolazione Residente", "Operatori"};
-  p.common_name = "{codice_fiscale}";
-  return p;
-}
-
 Profile WorkstationProfile(const std::string& cn) {
-  Profile p = OperatorProfile();
+  Profile p = TestOperatorProfile();
   p.subject_kind = SubjectKind::kWorkstation;
   p.units = {"Anagrafe Nazionale Popolazione Residente", "Postazioni"};
   p.common_name = cn;
@@ -41,7 +33,7 @@ std::vector<std::pair<std::string, std::string>> Attributes(const std::vector<ui
 }
 
 TEST(Subject, OperatorSubjectIsBuiltRootFirstInProfileOrder) {
-  auto dn = BuildSubject(OperatorProfile(), {.codice_fiscale = "RSSMRA85T10A562S"});
+  auto dn = BuildSubject(TestOperatorProfile(), {.codice_fiscale = "RSSMRA85T10A562S"});
   ASSERT_TRUE(dn.ok()) << dn.status();
   using Pair = std::pair<std::string, std::string>;
   EXPECT_EQ(
@@ -54,7 +46,7 @@ TEST(Subject, OperatorSubjectIsBuiltRootFirstInProfileOrder) {
 }
 
 TEST(Subject, PrintsRfc2253MostSpecificFirst) {
-  auto dn = BuildSubject(OperatorProfile(), {.codice_fiscale = "RSSMRA85T10A562S"});
+  auto dn = BuildSubject(TestOperatorProfile(), {.codice_fiscale = "RSSMRA85T10A562S"});
   ASSERT_TRUE(dn.ok());
   EXPECT_EQ(Rfc2253(*dn),
             "CN=RSSMRA85T10A562S,OU=Operatori,OU=Anagrafe Nazionale Popolazione Residente,"
@@ -79,11 +71,11 @@ TEST(Subject, BadSubjectDataNamesTheField) {
   auto message = [](const Profile& p, const SubjectData& d) {
     return std::string(RenderCommonName(p, d).status().message());
   };
-  EXPECT_EQ(message(OperatorProfile(), {.codice_fiscale = "RSSMRA85T10A562X"}),
+  EXPECT_EQ(message(TestOperatorProfile(), {.codice_fiscale = "RSSMRA85T10A562X"}),
             "subject.codice_fiscale: check character is 'X', expected 'S'");
-  EXPECT_EQ(message(OperatorProfile(), {.codice_fiscale = "rssmra85t10a562s"}),
+  EXPECT_EQ(message(TestOperatorProfile(), {.codice_fiscale = "rssmra85t10a562s"}),
             "subject.codice_fiscale: must be upper case without spaces or dashes");
-  EXPECT_EQ(message(OperatorProfile(), {}), "subject.codice_fiscale: is required");
+  EXPECT_EQ(message(TestOperatorProfile(), {}), "subject.codice_fiscale: is required");
   const Profile ws = WorkstationProfile("{istat}{progressive}");
   EXPECT_EQ(message(ws, {.istat = "58091", .progressive = 1}),
             "subject.istat: must be the 6-digit ISTAT code of a comune");
