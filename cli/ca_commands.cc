@@ -95,12 +95,9 @@ absl::Status CaIssue(const Args& args) {
   v1::SubjectData* subject = request.mutable_subject();
   subject->set_codice_fiscale(args.Or("cf", ""));
   subject->set_istat(args.Or("istat", ""));
-  const std::string progressive = args.Or("progressive", "0");
-  if (progressive.empty() || progressive.size() > 6 ||
-      progressive.find_first_not_of("0123456789") != std::string::npos) {
-    return absl::InvalidArgumentError("--progressive: a number from 1 to 9999");
-  }
-  subject->set_progressive(static_cast<uint32_t>(std::stoul(progressive)));
+  TESSERA_ASSIGN_OR_RETURN(int progressive, ParseDigits(args.Or("progressive", "0"), 6,
+                                                        "--progressive: a number from 1 to 9999"));
+  subject->set_progressive(static_cast<uint32_t>(progressive));
   subject->set_service(args.Or("service", ""));
   auto [dns_first, dns_last] = args.options.equal_range("dns");
   for (auto it = dns_first; it != dns_last; ++it) subject->add_dns_names(it->second);
@@ -153,12 +150,9 @@ absl::Status CaList(const Args& args) {
   request.set_profile(args.Or("profile", ""));
   request.set_subject_contains(args.Or("subject", ""));
   request.set_only_revoked(args.Or("revoked", "") == "true");
-  const std::string page_size = args.Or("page-size", "50");
-  if (page_size.empty() || page_size.size() > 4 ||
-      page_size.find_first_not_of("0123456789") != std::string::npos) {
-    return absl::InvalidArgumentError("--page-size: a number from 1 to 1000");
-  }
-  request.set_page_size(std::stoi(page_size));
+  TESSERA_ASSIGN_OR_RETURN(int page_size, ParseDigits(args.Or("page-size", "50"), 4,
+                                                      "--page-size: a number from 1 to 1000"));
+  request.set_page_size(page_size);
   request.set_page_token(args.Or("page-token", ""));
   grpc::ClientContext context;
   Deadline(context);
@@ -179,16 +173,16 @@ absl::Status CaList(const Args& args) {
 
 absl::Status CaRevoke(const Args& args) {
   TESSERA_ASSIGN_OR_RETURN(std::string serial, args.Required("serial"));
-  TESSERA_ASSIGN_OR_RETURN(std::string reason, args.Required("reason"));
-  if (reason.empty() || reason.size() > 2 ||
-      reason.find_first_not_of("0123456789") != std::string::npos) {
-    return absl::InvalidArgumentError("--reason: an RFC 5280 reason code, e.g. 1 (keyCompromise)");
-  }
+  TESSERA_ASSIGN_OR_RETURN(std::string reason_text, args.Required("reason"));
+  TESSERA_ASSIGN_OR_RETURN(
+      int reason,
+      ParseDigits(reason_text, 2, "--reason: an RFC 5280 reason code, e.g. 1 (keyCompromise)"));
   v1::RevokeCertificateRequest request;
   request.set_serial(serial);
-  request.set_reason(std::stoi(reason));
+  request.set_reason(reason);
   // Without --request-id, the same command run twice is the same revocation.
-  request.set_request_id(args.Or("request-id", "cli-revoke-" + serial + "-" + reason));
+  request.set_request_id(
+      args.Or("request-id", "cli-revoke-" + serial + "-" + std::to_string(reason)));
   TESSERA_ASSIGN_OR_RETURN(auto channel, ServiceChannel(args));
   grpc::ClientContext context;
   Deadline(context);

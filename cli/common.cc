@@ -52,6 +52,15 @@ void Print(const Args& args, const nlohmann::json& result, const std::string& te
   std::puts(args.json ? result.dump().c_str() : text.c_str());
 }
 
+absl::StatusOr<int> ParseDigits(const std::string& text, size_t max_digits,
+                                const std::string& error) {
+  if (text.empty() || text.size() > max_digits ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    return absl::InvalidArgumentError(error);
+  }
+  return std::stoi(text);
+}
+
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceChannel(const Args& args) {
   const std::string target = OptionOrEnv(args, "target", "TESSERA_TARGET");
   const std::string ca = OptionOrEnv(args, "ca", "TESSERA_TLS_CA");

@@ -35,6 +35,10 @@ struct Args {
 
 absl::StatusOr<Args> Parse(int argc, char** argv);
 
+// A non-negative number of at most `max_digits` digits; otherwise INVALID_ARGUMENT `error`.
+absl::StatusOr<int> ParseDigits(const std::string& text, size_t max_digits,
+                                const std::string& error);
+
 // PINs are never arguments (other users can read them in ps): only environment variables.
 absl::StatusOr<Secret> PinFromEnv(const char* name);
 // --module, else $TESSERA_PKCS11_MODULE, else SoftHSM's.
