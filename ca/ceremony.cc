@@ -19,6 +19,7 @@
 #include "ca/certificate_builder.h"
 #include "ca/extensions.h"
 #include "ca/issuer.h"
+#include "ca/signing.h"
 #include "hsm/module.h"
 #include "hsm/token.h"
 #include "hsm/token_key.h"
@@ -83,9 +84,7 @@ absl::StatusOr<Botan::X509_Certificate> MakeCaCertificate(
     ext.add(AuthorityInfoAccess("", base_url + "/ca/root.crt").release());
   }
   try {
-    Botan::AlgorithmIdentifier algorithm;
-    std::unique_ptr<Botan::PK_Signer> pk_signer(
-        Botan::choose_sig_format(signer, rng, "SHA-256", algorithm));
+    auto [algorithm, pk_signer] = MakeSigner(signer, rng);
     return Botan::X509_CA::make_cert(
         pk_signer.get(), rng, RandomSerial(rng), algorithm, subject_key.subject_public_key(),
         Botan::X509_Time(not_before), Botan::X509_Time(NotAfter(validity, not_before)),

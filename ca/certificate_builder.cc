@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ca/extensions.h"
+#include "ca/signing.h"
 #include "platform/status_macros.h"
 
 namespace tessera::ca {
@@ -92,9 +93,7 @@ absl::StatusOr<Botan::X509_Certificate> SignPlan(const CertificatePlan& plan,
                                                  const Botan::Private_Key& signing_key,
                                                  Botan::RandomNumberGenerator& rng) {
   try {
-    Botan::AlgorithmIdentifier signature_algorithm;
-    std::unique_ptr<Botan::PK_Signer> signer(
-        Botan::choose_sig_format(signing_key, rng, "SHA-256", signature_algorithm));
+    auto [signature_algorithm, signer] = MakeSigner(signing_key, rng);
     return Botan::X509_CA::make_cert(
         signer.get(), rng, plan.serial, signature_algorithm, plan.subject_public_key,
         Botan::X509_Time(plan.not_before), Botan::X509_Time(plan.not_after),

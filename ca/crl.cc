@@ -4,10 +4,10 @@
 #include <botan/bigint.h>
 #include <botan/der_enc.h>
 #include <botan/pkix_types.h>
-#include <botan/pubkey.h>
-#include <botan/x509_ca.h>
+#include <botan/x509_obj.h>
 
 #include "absl/strings/str_cat.h"
+#include "ca/signing.h"
 
 namespace tessera::ca {
 namespace {
@@ -29,9 +29,7 @@ absl::StatusOr<std::vector<uint8_t>> SignCrl(const CrlContent& content,
                                              const Botan::Private_Key& issuer_key) {
   try {
     Botan::AutoSeeded_RNG rng;
-    Botan::AlgorithmIdentifier algorithm;
-    std::unique_ptr<Botan::PK_Signer> signer(
-        Botan::choose_sig_format(issuer_key, rng, "SHA-256", algorithm));
+    auto [algorithm, signer] = MakeSigner(issuer_key, rng);
 
     Botan::secure_vector<uint8_t> tbs;
     Botan::DER_Encoder der(tbs);

@@ -5,13 +5,12 @@
 #include <botan/bigint.h>
 #include <botan/der_enc.h>
 #include <botan/pkix_types.h>
-#include <botan/pubkey.h>
-#include <botan/x509_ca.h>
 
 #include <ctime>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "ca/signing.h"
 
 namespace tessera::ca {
 namespace {
@@ -118,9 +117,7 @@ absl::StatusOr<std::vector<uint8_t>> SignOcspResponse(
     const Botan::Private_Key& responder_key) {
   try {
     Botan::AutoSeeded_RNG rng;
-    Botan::AlgorithmIdentifier algorithm;
-    std::unique_ptr<Botan::PK_Signer> signer(
-        Botan::choose_sig_format(responder_key, rng, "SHA-256", algorithm));
+    auto [algorithm, signer] = MakeSigner(responder_key, rng);
 
     std::vector<uint8_t> data;
     Botan::DER_Encoder der(data);
