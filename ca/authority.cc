@@ -41,6 +41,8 @@ absl::StatusOr<SubjectData> SubjectFromJson(const std::string& text) {
   }
 }
 
+}  // namespace
+
 absl::Status CheckRequestId(const std::string& id) {
   static const std::regex kId("[A-Za-z0-9._:-]{1,128}");
   if (!std::regex_match(id, kId)) {
@@ -57,8 +59,6 @@ absl::Status CheckSerial(const std::string& serial) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
 std::string SerialHex(const Botan::BigInt& serial) {
   std::string hex = absl::AsciiStrToLower(serial.to_hex_string());
   size_t first = hex.find_first_not_of('0');
@@ -73,11 +73,13 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::Issue(const IssueRequest
   }
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Botan::Public_Key> key, CheckCsr(request.csr_der));
 
-  // What this request_id stands for: a retry must ask for exactly the same thing.
+  // What this request_id stands for: a retry must ask for exactly the same thing. The key
+  // counts, not the CSR's bytes: a CSR signed again with the same key is the same request.
   const std::string subject_json = SubjectJson(request.subject);
+  const std::vector<uint8_t> public_key = key->subject_public_key();
   std::vector<uint8_t> fingerprint_input(request.profile.begin(), request.profile.end());
   fingerprint_input.push_back(0);
-  fingerprint_input.insert(fingerprint_input.end(), request.csr_der.begin(), request.csr_der.end());
+  fingerprint_input.insert(fingerprint_input.end(), public_key.begin(), public_key.end());
   fingerprint_input.push_back(0);
   fingerprint_input.insert(fingerprint_input.end(), subject_json.begin(), subject_json.end());
   const std::vector<uint8_t> request_sha256 = Sha256(fingerprint_input);

@@ -64,6 +64,11 @@ class CertificateAuthority {
   std::function<void(const std::string&)> on_revoked_;
 };
 
+// INVALID_ARGUMENT unless 1..128 of [A-Za-z0-9._:-]: the form of every idempotency key.
+absl::Status CheckRequestId(const std::string& id);
+// INVALID_ARGUMENT unless lower-case hex of at most 40 digits: the form of a serial.
+absl::Status CheckSerial(const std::string& serial);
+
 // "0a1b…" — the serial as tessera stores and prints it.
 std::string SerialHex(const Botan::BigInt& serial);
 

@@ -20,7 +20,9 @@
 #include "ca/extensions.h"
 #include "ca/issuer.h"
 #include "ca/signing.h"
+#include "ca/workstation_bundle.h"
 #include "hsm/module.h"
+#include "hsm/secret_sealer.h"
 #include "hsm/token.h"
 #include "hsm/token_key.h"
 #include "platform/files.h"
@@ -140,6 +142,10 @@ class CeremonyRun {
                          std::make_unique<Botan::X509_Certificate>(cert), std::move(key)));
     }
     TESSERA_RETURN_IF_ERROR(Write("bundle.pem", bundle));
+
+    // The AES key that seals workstation bundles (their keys, passwords and PKCS#12 files).
+    TESSERA_RETURN_IF_ERROR(hsm::SecretSealer::Open(online, kBundleSealKeyLabel, true).status());
+    Audit("sealing_key", {{"label", kBundleSealKeyLabel}});
 
     // A delegated OCSP responder per issuing CA: key on the HSM, short validity.
     TESSERA_ASSIGN_OR_RETURN(const Profile* ocsp_profile, profiles.Find("ocsp_responder"));

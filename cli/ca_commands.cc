@@ -1,4 +1,5 @@
 // tessera ceremony and tessera ca …: the key ceremony and the CA's gRPC API.
+#include <botan/auto_rng.h>
 #include <botan/data_src.h>
 #include <botan/hash.h>
 #include <botan/hex.h>
@@ -59,6 +60,30 @@ std::unique_ptr<v1::CertificateAuthority::Stub> Stub(std::shared_ptr<grpc::Chann
 
 void Deadline(grpc::ClientContext& context) {
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+}
+
+// Writes a bundle's PKCS#12 file and password (both 0600) and reports where; without
+// --password-out the password is printed, for the operator to hand on.
+absl::Status SaveBundle(const Args& args, const v1::WorkstationBundle& bundle,
+                        nlohmann::json json) {
+  TESSERA_ASSIGN_OR_RETURN(std::string out, args.Required("out"));
+  TESSERA_RETURN_IF_ERROR(WriteFile(out, bundle.pkcs12(), 0600));
+  const v1::Certificate& c = bundle.certificate();
+  std::string text = absl::StrCat("workstation ", c.serial(), " by ", c.issuer(), ": ", c.subject(),
+                                  "\nPKCS#12 written to ", out);
+  json["certificate"] = ToJson(c);
+  json["pkcs12"] = out;
+  const std::string password_out = args.Or("password-out", "");
+  if (password_out.empty()) {
+    json["password"] = bundle.password();
+    text += "\npassword: " + bundle.password();
+  } else {
+    TESSERA_RETURN_IF_ERROR(WriteFile(password_out, bundle.password() + "\n", 0600));
+    json["password_file"] = password_out;
+    text += "\npassword written to " + password_out;
+  }
+  Print(args, json, text);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -209,6 +234,50 @@ absl::Status CaChain(const Args& args) {
   }
   Print(args, json, text);
   return absl::OkStatus();
+}
+
+absl::Status CaBundle(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::string istat, args.Required("istat"));
+  TESSERA_ASSIGN_OR_RETURN(std::string progressive_text, args.Required("progressive"));
+  TESSERA_ASSIGN_OR_RETURN(
+      int progressive,
+      ParseDigits(progressive_text, 4, "--progressive: a number from 1 to 9999 (99: the comune)"));
+  v1::IssueWorkstationBundleRequest request;
+  request.set_istat(istat);
+  request.set_progressive(static_cast<uint32_t>(progressive));
+  // The key is made by the CA, so nothing in the command tells two bundles apart: a new id
+  // each time. A rerun after a lost answer is told the bundle exists (ca bundle-get fetches
+  // it) or is pending (rerun with the printed --request-id).
+  std::string request_id = args.Or("request-id", "");
+  if (request_id.empty()) {
+    Botan::AutoSeeded_RNG rng;
+    request_id = absl::StrCat("cli-bundle-", istat, "-", progressive, "-",
+                              Botan::hex_encode(rng.random_vec(8), false));
+  }
+  request.set_request_id(request_id);
+  TESSERA_ASSIGN_OR_RETURN(auto channel, ServiceChannel(args));
+  grpc::ClientContext context;
+  Deadline(context);
+  v1::WorkstationBundle bundle;
+  absl::Status status = FromGrpc(Stub(channel)->IssueWorkstationBundle(&context, request, &bundle));
+  if (!status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat(status.message(), " (request_id ", request_id, ")"));
+  }
+  return SaveBundle(args, bundle, {{"request_id", request_id}});
+}
+
+absl::Status CaBundleGet(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::string serial, args.Required("serial"));
+  v1::GetWorkstationBundleRequest request;
+  request.set_serial(serial);
+  TESSERA_ASSIGN_OR_RETURN(auto channel, ServiceChannel(args));
+  grpc::ClientContext context;
+  Deadline(context);
+  v1::WorkstationBundle bundle;
+  TESSERA_RETURN_IF_ERROR(
+      FromGrpc(Stub(channel)->GetWorkstationBundle(&context, request, &bundle)));
+  return SaveBundle(args, bundle, nlohmann::json::object());
 }
 
 }  // namespace tessera::cli

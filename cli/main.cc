@@ -27,6 +27,13 @@ certificate authority:
   ca list           [--issuer I] [--profile P] [--subject TEXT] [--revoked true]
                     [--page-size N] [--page-token T]
   ca chain          --out-dir DIR
+  ca bundle         --istat N --progressive N --out FILE.p12 [--password-out FILE]
+                    [--request-id ID]
+                    a workstation's key, certificate and chain as a PKCS#12 file (progressive
+                    99: the comune's server certificate); prints the password unless
+                    --password-out names a file for it
+  ca bundle-get     --serial S --out FILE.p12 [--password-out FILE]
+                    a workstation bundle issued before, e.g. for the ALP's download
   ca revoke         --serial S --reason N [--request-id ID]
                     N: 0 unspecified, 1 keyCompromise, 3 affiliationChanged, 4 superseded,
                     5 cessationOfOperation, 9 privilegeWithdrawn
@@ -50,7 +57,7 @@ absl::Status Dispatch(const Args& args) {
       {"token init", TokenInit}, {"token csr", TokenCsr}, {"token write-cert", TokenWriteCert},
       {"ceremony", Ceremony},    {"health", Health},      {"ca issue", CaIssue},
       {"ca get", CaGet},         {"ca list", CaList},     {"ca chain", CaChain},
-      {"ca revoke", CaRevoke}};
+      {"ca revoke", CaRevoke},   {"ca bundle", CaBundle}, {"ca bundle-get", CaBundleGet}};
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {
     return absl::InvalidArgumentError("unknown command '" + command + "'; see tessera --help");

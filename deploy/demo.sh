@@ -114,13 +114,27 @@ echo "  pkcs11-tool sees on the card:"
 pkcs11-tool --module "$TESSERA_PKCS11_MODULE" --token-label "$card" --login \
   --pin "$TESSERA_USER_PIN" -O 2>/dev/null | grep -E "Object;|label:|ID:|subject:|Access:" | sed 's/^/    /'
 
-step "A workstation certificate and a refused request"
-"$bin/tessera" token init --label ws-keys >/dev/null
-"$bin/tessera" token csr --label ws-keys --key-id ws --cn ws --out "$work/ws.csr.pem" >/dev/null
-"$bin/tessera" ca issue --profile workstation --csr "$work/ws.csr.pem" --istat 058091 \
-  --progressive 1 --out "$work/ws.pem" | sed 's/^/  /'
+step "Workstation bundles: key made by the CA, PKCS#12 with a random password (sealed on the HSM)"
+"$bin/tessera" ca bundle --istat 058091 --progressive 1 --out "$work/0580910001.p12" \
+  --password-out "$work/0580910001.pass" | sed 's/^/  /'
+"$bin/tessera" ca bundle --istat 058091 --progressive 99 --out "$work/0580910099.p12" \
+  | sed 's/^/  /'
+echo "  openssl pkcs12 -info (algorithms inside the file):"
+openssl pkcs12 -in "$work/0580910001.p12" -passin "file:$work/0580910001.pass" -info -noout 2>&1 \
+  | sort -u | sed 's/^/    /'
+echo "  NSS pk12util -l:"
+pk12util -l "$work/0580910001.p12" -w "$work/0580910001.pass" 2>&1 \
+  | grep -E "Friendly Name|Subject:|Encryption algorithm" | sort -u | sed 's/^/    /'
+openssl pkcs12 -in "$work/0580910001.p12" -passin "file:$work/0580910001.pass" -nokeys -clcerts \
+  -out "$work/ws.pem" 2>/dev/null
+printf '  openssl verify: '
+openssl verify -x509_strict -CAfile "$work/pki/root.pem" -untrusted "$work/pki/workstations.pem" "$work/ws.pem"
+printf '  a second bundle for the same workstation: '
+"$bin/tessera" ca bundle --istat 058091 --progressive 1 --out "$work/again.p12" 2>&1 || true
 printf '  a wrong check character: '
-"$bin/tessera" ca issue --profile operator --csr "$work/ws.csr.pem" --cf RSSMRA85T10A562X 2>&1 || true
+"$bin/tessera" ca issue --profile operator --csr "$work/card.csr.pem" --cf RSSMRA85T10A562X 2>&1 || true
+
+step "Revoking the workstation: CRL and OCSP follow"
 ws_serial=$(openssl x509 -in "$work/ws.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//')
 "$bin/tessera" ca revoke --serial "$ws_serial" --reason 5 | sed "s/^/  /"
 http="http://127.0.0.1:$(cat "$work/ca.http-port")"

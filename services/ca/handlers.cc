@@ -26,6 +26,17 @@ void ToProto(const ca::CertificateRecord& record, v1::Certificate* out) {
   if (record.revocation_reason) out->set_revocation_reason(*record.revocation_reason);
 }
 
+void ToProto(const ca::WorkstationBundle& bundle, v1::WorkstationBundle* out) {
+  ToProto(bundle.certificate, out->mutable_certificate());
+  out->set_pkcs12(std::string(bundle.pkcs12.begin(), bundle.pkcs12.end()));
+  out->set_password(std::string(bundle.password.view()));
+}
+
+// Clamped so an absurd uint32 stays out of int range and is refused by the range check.
+int Progressive(uint32_t progressive) {
+  return static_cast<int>(std::min<uint32_t>(progressive, 1000000));
+}
+
 }  // namespace
 
 grpc::Status CertificateAuthorityHandlers::IssueCertificate(
@@ -37,7 +48,7 @@ grpc::Status CertificateAuthorityHandlers::IssueCertificate(
       .csr_der = std::vector<uint8_t>(request->csr_der().begin(), request->csr_der().end()),
       .subject = {.codice_fiscale = s.codice_fiscale(),
                   .istat = s.istat(),
-                  .progressive = static_cast<int>(std::min<uint32_t>(s.progressive(), 1000000)),
+                  .progressive = Progressive(s.progressive()),
                   .service = s.service(),
                   .dns_names = {s.dns_names().begin(), s.dns_names().end()},
                   .ip_addresses = {s.ip_addresses().begin(), s.ip_addresses().end()}}};
@@ -94,6 +105,27 @@ grpc::Status CertificateAuthorityHandlers::GetCaChain(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status CertificateAuthorityHandlers::IssueWorkstationBundle(
+    grpc::ServerContext*, const v1::IssueWorkstationBundleRequest* request,
+    v1::WorkstationBundle* response) {
+  absl::StatusOr<ca::WorkstationBundle> bundle =
+      bundles_.Issue({.request_id = request->request_id(),
+                      .istat = request->istat(),
+                      .progressive = Progressive(request->progressive())});
+  if (!bundle.ok()) return ToGrpcStatus(bundle.status());
+  ToProto(*bundle, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status CertificateAuthorityHandlers::GetWorkstationBundle(
+    grpc::ServerContext*, const v1::GetWorkstationBundleRequest* request,
+    v1::WorkstationBundle* response) {
+  absl::StatusOr<ca::WorkstationBundle> bundle = bundles_.Get(request->serial());
+  if (!bundle.ok()) return ToGrpcStatus(bundle.status());
+  ToProto(*bundle, response);
+  return grpc::Status::OK;
+}
+
 std::vector<RpcRule> CaPolicy() {
   const std::vector<PrincipalKind> services = {PrincipalKind::kService};
   const std::vector<PrincipalKind> readers = {PrincipalKind::kService, PrincipalKind::kOperator};
@@ -114,6 +146,14 @@ std::vector<RpcRule> CaPolicy() {
        readers,
        {},
        "tessera services and Ministry operators read certificates"},
+      {"/tessera.v1.CertificateAuthority/IssueWorkstationBundle",
+       services,
+       {"tessera-perso", "tessera-registry", "tessera-cli"},
+       "personalization at census, the registry for a new workstation, the CLI by hand"},
+      {"/tessera.v1.CertificateAuthority/GetWorkstationBundle",
+       services,
+       {"tessera-registry", "tessera-cli"},
+       "bundles hold keys and passwords: the registry hands them to the comune's ALP"},
       {"/tessera.v1.CertificateAuthority/GetCaChain",
        {PrincipalKind::kService, PrincipalKind::kOperator, PrincipalKind::kWorkstation},
        {},

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "ca/authority.h"
+#include "ca/workstation_bundle.h"
 #include "platform/rpc_policy.h"
 #include "proto/ca.grpc.pb.h"
 
@@ -11,8 +12,9 @@ namespace tessera::ca_service {
 
 class CertificateAuthorityHandlers final : public v1::CertificateAuthority::Service {
  public:
-  CertificateAuthorityHandlers(ca::CertificateAuthority& ca, std::string root_der)
-      : ca_(ca), root_der_(std::move(root_der)) {}
+  CertificateAuthorityHandlers(ca::CertificateAuthority& ca, ca::WorkstationBundles& bundles,
+                               std::string root_der)
+      : ca_(ca), bundles_(bundles), root_der_(std::move(root_der)) {}
 
   grpc::Status IssueCertificate(grpc::ServerContext* context,
                                 const v1::IssueCertificateRequest* request,
@@ -28,9 +30,16 @@ class CertificateAuthorityHandlers final : public v1::CertificateAuthority::Serv
                                  v1::Certificate* response) override;
   grpc::Status GetCaChain(grpc::ServerContext* context, const v1::GetCaChainRequest* request,
                           v1::GetCaChainResponse* response) override;
+  grpc::Status IssueWorkstationBundle(grpc::ServerContext* context,
+                                      const v1::IssueWorkstationBundleRequest* request,
+                                      v1::WorkstationBundle* response) override;
+  grpc::Status GetWorkstationBundle(grpc::ServerContext* context,
+                                    const v1::GetWorkstationBundleRequest* request,
+                                    v1::WorkstationBundle* response) override;
 
  private:
   ca::CertificateAuthority& ca_;
+  ca::WorkstationBundles& bundles_;
   std::string root_der_;
 };
 

@@ -17,6 +17,8 @@
 //   ca.root_certificate    PEM of the root (it lives on the offline token)
 //   ca.profiles            the profiles file
 //   ca.base_url            where tessera-ca's HTTP endpoint is reached (CRL/OCSP URLs)
+//   bundles.seal_key       label of the AES key sealing workstation bundles (default
+//                          "workstation-bundles", created by the ceremony)
 //   http.listen            host:port of the HTTP endpoint (CRLs, CA certificates); port 0: OS
 //   http.port_file         optional: where to write the HTTP port actually bound
 //   crl.validity_hours     nextUpdate - thisUpdate (default 24)
@@ -31,15 +33,19 @@
 #include <string>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "ca/authority.h"
+#include "ca/bundle_store.h"
 #include "ca/certificate_store.h"
 #include "ca/crl_publisher.h"
 #include "ca/crl_store.h"
 #include "ca/issuer.h"
 #include "ca/ocsp_responder.h"
 #include "ca/profile.h"
+#include "ca/workstation_bundle.h"
 #include "hsm/module.h"
+#include "hsm/secret_sealer.h"
 #include "hsm/token.h"
 #include "platform/config.h"
 #include "platform/files.h"
@@ -95,6 +101,8 @@ absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(std::string root_path, config.String("ca.root_certificate"));
   TESSERA_ASSIGN_OR_RETURN(std::string profiles_path, config.String("ca.profiles"));
   TESSERA_ASSIGN_OR_RETURN(std::string base_url, config.String("ca.base_url"));
+  TESSERA_ASSIGN_OR_RETURN(std::string bundle_seal_key,
+                           config.StringOr("bundles.seal_key", ca::kBundleSealKeyLabel));
   TESSERA_ASSIGN_OR_RETURN(std::string http_listen, config.String("http.listen"));
   TESSERA_ASSIGN_OR_RETURN(std::string http_port_file, config.StringOr("http.port_file", ""));
   TESSERA_ASSIGN_OR_RETURN(int64_t crl_validity_hours, config.IntOr("crl.validity_hours", 24));
@@ -171,7 +179,16 @@ absl::Status Serve(const std::string& config_path) {
   }
   LogEvent(spdlog::level::info, "http_serving", {{"port", std::to_string(http_port)}});
 
-  ca_service::CertificateAuthorityHandlers handlers(authority, root_der);
+  absl::StatusOr<hsm::SecretSealer> sealer = hsm::SecretSealer::Open(token, bundle_seal_key, false);
+  if (!sealer.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("bundles.seal_key: no AES key '", bundle_seal_key, "' on token '", token_label,
+                     "' (the key ceremony creates it): ", sealer.status().message()));
+  }
+  ca::BundleStore bundle_store(pool);
+  ca::WorkstationBundles bundles(authority, bundle_store, *std::move(sealer),
+                                 std::vector<uint8_t>(root_der.begin(), root_der.end()));
+  ca_service::CertificateAuthorityHandlers handlers(authority, bundles, root_der);
   options.services = {&handlers};
   options.rules = ca_service::CaPolicy();
 

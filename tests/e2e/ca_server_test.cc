@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "ca/ceremony.h"
@@ -423,6 +424,81 @@ TEST_F(CaServerTest, OcspAnswersGoodRevokedUnknownAndMalformed) {
   EXPECT_EQ(garbage.output, "30030a0101") << garbage.output;
   auto still = RunCommand(ask + "-cert " + dir_->File("ocsp-leaf.pem"));
   EXPECT_NE(still.output.find("Response verify OK"), std::string::npos) << still.output;
+}
+
+// The CLI asks for a workstation bundle; openssl and NSS open the file with the password it
+// printed; the registry may download it again, a workstation may do neither.
+TEST_F(CaServerTest, WorkstationBundlesThroughTheCliAndThePolicy) {
+  const std::string cli = std::string(TESSERA_BIN_DIR) +
+                          "/tessera --target localhost:" + std::to_string(server_->port()) +
+                          " --ca " + Pki("bundle.pem") + " --cert " + Pki("tessera-cli.pem") +
+                          " --key " + Pki("tessera-cli.key") + " ";
+  auto issued =
+      RunCommand(cli + "ca bundle --istat 058092 --progressive 1 --out " + dir_->File("ws.p12") +
+                 " --password-out " + dir_->File("ws.pass") + " --json");
+  ASSERT_EQ(issued.exit_code, 0) << issued.output;
+  const nlohmann::json reply = nlohmann::json::parse(issued.output);
+  const std::string serial = reply["certificate"]["serial"];
+  EXPECT_EQ(reply["certificate"]["profile"], "workstation");
+  EXPECT_FALSE(reply.contains("password")) << "the password went to --password-out";
+
+  auto nss = RunCommand("pk12util -l " + dir_->File("ws.p12") + " -w " + dir_->File("ws.pass"));
+  EXPECT_EQ(nss.exit_code, 0) << nss.output;
+  EXPECT_NE(nss.output.find("0580920001"), std::string::npos) << nss.output;
+  auto openssl = RunCommand("openssl pkcs12 -in " + dir_->File("ws.p12") +
+                            " -passin file:" + dir_->File("ws.pass") + " -nokeys -clcerts -out " +
+                            dir_->File("ws.pem") + " && openssl verify -x509_strict -CAfile " +
+                            Pki("root.pem") + " -untrusted " + Pki("workstations.pem") + " " +
+                            dir_->File("ws.pem"));
+  EXPECT_EQ(openssl.exit_code, 0) << openssl.output;
+
+  // A second bundle for the same workstation is refused while the first is live.
+  auto again =
+      RunCommand(cli + "ca bundle --istat 058092 --progressive 1 --out " + dir_->File("ws2.p12"));
+  EXPECT_EQ(again.exit_code, 1) << again.output;
+  EXPECT_NE(again.output.find("is live; revoke it"), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find(serial), std::string::npos) << again.output;
+
+  // The registry downloads it again for the ALP: same file, same password.
+  v1::GetWorkstationBundleRequest get;
+  get.set_serial(serial);
+  v1::WorkstationBundle fetched;
+  {
+    grpc::ClientContext context;
+    grpc::Status status =
+        Ca(Service("tessera-registry"))->GetWorkstationBundle(&context, get, &fetched);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_EQ(fetched.pkcs12(), testing::ReadFileOrDie(dir_->File("ws.p12")));
+  EXPECT_EQ(fetched.password() + "\n", testing::ReadFileOrDie(dir_->File("ws.pass")));
+
+  // Keys and passwords are not for workstations, nor issuance for the registry's reads.
+  Identity workstation = Workstation();
+  {
+    grpc::ClientContext context;
+    EXPECT_EQ(Ca(workstation)->GetWorkstationBundle(&context, get, &fetched).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    grpc::ClientContext context;
+    v1::IssueWorkstationBundleRequest request;
+    request.set_request_id("ws-denied");
+    request.set_istat("058092");
+    request.set_progressive(2);
+    EXPECT_EQ(Ca(workstation)->IssueWorkstationBundle(&context, request, &fetched).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    grpc::ClientContext context;
+    v1::IssueWorkstationBundleRequest request;
+    request.set_request_id("ws-bad");
+    request.set_istat("58092");
+    request.set_progressive(2);
+    grpc::Status status =
+        Ca(Service("tessera-registry"))->IssueWorkstationBundle(&context, request, &fetched);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_EQ(status.error_message().rfind("istat:", 0), 0u) << status.error_message();
+  }
 }
 
 TEST_F(CaServerTest, BadRequestsGetInvalidArgumentNamingTheField) {

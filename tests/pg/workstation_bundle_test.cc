@@ -1,0 +1,307 @@
+// Workstation bundles against real PostgreSQL, a SoftHSM hierarchy made by the key ceremony,
+// and independent checkers: openssl pkcs12 / verify and NSS pk12util open every file.
+#include "ca/workstation_bundle.h"
+
+#include <botan/auto_rng.h>
+#include <botan/ecdsa.h>
+#include <botan/x509self.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "ca/ceremony.h"
+#include "tests/support/run.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_hsm.h"
+#include "tests/support/test_pg.h"
+
+namespace tessera::ca {
+namespace {
+
+using testing::RunCommand;
+using testing::ShellQuote;
+using testing::TestSoftHsm;
+
+constexpr char kCaPin[] = "77778888";
+
+class WorkstationBundleTest : public testing::PgTest {
+ protected:
+  void SetUp() override {
+    PgTest::SetUp();
+    ASSERT_TRUE(
+        pg::ApplyMigrations(*conn_, PgCertificateStore::kSchema, PgCertificateStore::Migrations())
+            .ok());
+    const std::string profiles_path = std::string(TESSERA_SOURCE_DIR) + "/deploy/ca/profiles.toml";
+    CeremonyConfig config;
+    config.module_path = TestSoftHsm::Get().module_path();
+    config.root_token = TestSoftHsm::UniqueLabel("root");
+    config.online_token = TestSoftHsm::UniqueLabel("online");
+    config.root = {"root", "Tessera Root CA", hsm::KeyAlgorithm::kEcP256, 20};
+    config.issuing = {{"operators", "Tessera CA Operatori", hsm::KeyAlgorithm::kEcP256, 10},
+                      {"workstations", "Tessera CA Postazioni", hsm::KeyAlgorithm::kEcP256, 10}};
+    config.base_url = "http://ca.tessera.test";
+    config.output_dir = dir_.File("ceremony");
+    config.profiles_path = profiles_path;
+    SystemClock clock;
+    auto ceremony = RunCeremony(
+        config, {Secret("11112222"), Secret("33334444"), Secret("55556666"), Secret(kCaPin)},
+        clock);
+    ASSERT_TRUE(ceremony.ok()) << ceremony.status();
+
+    auto profiles = ProfileSet::LoadFile(profiles_path);
+    ASSERT_TRUE(profiles.ok());
+    profiles_ = std::move(*profiles);
+    auto token =
+        hsm::Token::Login(TestSoftHsm::Get().module(), config.online_token, Secret(kCaPin));
+    ASSERT_TRUE(token.ok()) << token.status();
+    std::map<std::string, std::unique_ptr<Issuer>> issuers;
+    for (const char* name : {"operators", "workstations"}) {
+      auto issuer = LoadIssuerFromToken(*token, name, config.base_url);
+      ASSERT_TRUE(issuer.ok()) << issuer.status();
+      issuers[name] = std::move(*issuer);
+    }
+    pool_ = std::make_unique<pg::ConnectionPool>(conninfo_, 8);
+    certificates_ = std::make_unique<PgCertificateStore>(*pool_);
+    ca_ = std::make_unique<CertificateAuthority>(*certificates_, profiles_, std::move(issuers),
+                                                 clock_);
+    // The ceremony created the sealing key: tessera-ca opens it without creating one.
+    auto sealer = hsm::SecretSealer::Open(*token, kBundleSealKeyLabel, false);
+    ASSERT_TRUE(sealer.ok()) << sealer.status();
+    bundle_store_ = std::make_unique<BundleStore>(*pool_);
+    const std::string root_pem = testing::ReadFileOrDie(dir_.File("ceremony/root.pem"));
+    std::vector<uint8_t> root_der =
+        Botan::X509_Certificate(reinterpret_cast<const uint8_t*>(root_pem.data()), root_pem.size())
+            .BER_encode();
+    bundles_ = std::make_unique<WorkstationBundles>(*ca_, *bundle_store_, std::move(*sealer),
+                                                    std::move(root_der));
+  }
+
+  // Writes the bundle out and returns `openssl pkcs12` run on it with its password.
+  testing::CommandResult OpenSslPkcs12(const WorkstationBundle& bundle, const std::string& args) {
+    const std::string path = dir_.File("bundle.p12");
+    testing::WriteFile(path, std::string(bundle.pkcs12.begin(), bundle.pkcs12.end()));
+    return RunCommand("openssl pkcs12 -in " + path + " -passin pass:" +
+                      ShellQuote(std::string(bundle.password.view())) + " " + args);
+  }
+  int64_t Count(const std::string& sql) { return conn_->Exec(sql)->Int(0, 0); }
+
+  testing::TempDir dir_;
+  FakeClock clock_{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())};
+  ProfileSet profiles_;
+  std::unique_ptr<pg::ConnectionPool> pool_;
+  std::unique_ptr<PgCertificateStore> certificates_;
+  std::unique_ptr<CertificateAuthority> ca_;
+  std::unique_ptr<BundleStore> bundle_store_;
+  std::unique_ptr<WorkstationBundles> bundles_;
+};
+
+TEST_F(WorkstationBundleTest, OpensslAndNssOpenTheBundleWithItsPassword) {
+  auto bundle = bundles_->Issue({"ws-1", "058091", 1});
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  EXPECT_EQ(bundle->certificate.profile, "workstation");
+  EXPECT_EQ(bundle->certificate.issuer, "workstations");
+  EXPECT_EQ(bundle->certificate.subject,
+            "CN=0580910001,OU=Postazioni,OU=Anagrafe Nazionale Popolazione Residente,"
+            "O=Ministero dell'Interno,C=IT");
+  EXPECT_EQ(bundle->password.size(), 16u);
+
+  // Every bag encrypted with PBES2 / PBKDF2-HMAC-SHA256 / AES-256-CBC, the MAC SHA-256.
+  auto info = OpenSslPkcs12(*bundle, "-info -noout");
+  ASSERT_EQ(info.exit_code, 0) << info.output;
+  EXPECT_NE(info.output.find("MAC: sha256"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("Shrouded Keybag: PBES2, PBKDF2, AES-256-CBC"), std::string::npos)
+      << info.output;
+  EXPECT_NE(info.output.find("PKCS7 Encrypted data: PBES2, PBKDF2, AES-256-CBC"), std::string::npos)
+      << info.output;
+  EXPECT_EQ(info.output.find("RC2"), std::string::npos) << info.output;
+  EXPECT_EQ(info.output.find("3DES"), std::string::npos) << info.output;
+  EXPECT_NE(RunCommand("openssl pkcs12 -info -noout -in " + dir_.File("bundle.p12") +
+                       " -passin pass:wrong-password")
+                .exit_code,
+            0);
+
+  // The leaf verifies up to the root carried in the file; the key matches the certificate.
+  auto leaf = OpenSslPkcs12(*bundle, "-nokeys -clcerts -out " + dir_.File("leaf.pem"));
+  ASSERT_EQ(leaf.exit_code, 0) << leaf.output;
+  auto chain = OpenSslPkcs12(*bundle, "-nokeys -cacerts -out " + dir_.File("chain.pem"));
+  ASSERT_EQ(chain.exit_code, 0) << chain.output;
+  auto verify = RunCommand("openssl verify -x509_strict -purpose sslclient -CAfile " +
+                           dir_.File("ceremony/root.pem") + " -untrusted " +
+                           dir_.File("chain.pem") + " " + dir_.File("leaf.pem"));
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  auto key = OpenSslPkcs12(*bundle, "-nocerts -nodes -out " + dir_.File("key.pem"));
+  ASSERT_EQ(key.exit_code, 0) << key.output;
+  auto key_pub = RunCommand("openssl pkey -in " + dir_.File("key.pem") + " -pubout");
+  auto cert_pub = RunCommand("openssl x509 -in " + dir_.File("leaf.pem") + " -noout -pubkey");
+  EXPECT_EQ(key_pub.output, cert_pub.output);
+  EXPECT_NE(key_pub.output.find("PUBLIC KEY"), std::string::npos) << key_pub.output;
+
+  // NSS (Firefox, Thunderbird) lists it too.
+  testing::WriteFile(dir_.File("password.txt"), std::string(bundle->password.view()));
+  auto nss =
+      RunCommand("pk12util -l " + dir_.File("bundle.p12") + " -w " + dir_.File("password.txt"));
+  EXPECT_EQ(nss.exit_code, 0) << nss.output;
+  EXPECT_NE(nss.output.find("0580910001"), std::string::npos) << nss.output;
+  EXPECT_NE(nss.output.find("AES-256-CBC"), std::string::npos) << nss.output;
+}
+
+TEST_F(WorkstationBundleTest, ComuneCertificateAlsoServes) {
+  auto bundle = bundles_->Issue({"comune", "058091", kComuneServerProgressive});
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  EXPECT_EQ(bundle->certificate.profile, "comune_server");
+  auto text = OpenSslPkcs12(*bundle, "-nokeys -clcerts | openssl x509 -noout -text");
+  EXPECT_NE(text.output.find("TLS Web Client Authentication, TLS Web Server Authentication"),
+            std::string::npos)
+      << text.output;
+  EXPECT_NE(text.output.find("CN = 0580910099"), std::string::npos) << text.output;
+}
+
+TEST_F(WorkstationBundleTest, RetryReturnsTheSameBundleAndSignsNothing) {
+  auto first = bundles_->Issue({"ws-retry", "058091", 2});
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto again = bundles_->Issue({"ws-retry", "058091", 2});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->certificate.serial, first->certificate.serial);
+  EXPECT_EQ(again->pkcs12, first->pkcs12);
+  EXPECT_EQ(again->password.view(), first->password.view());
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates"), 1);
+
+  // The ALP's download later gives the same file and password.
+  auto download = bundles_->Get(first->certificate.serial);
+  ASSERT_TRUE(download.ok()) << download.status();
+  EXPECT_EQ(download->pkcs12, first->pkcs12);
+  EXPECT_EQ(download->password.view(), first->password.view());
+
+  // The same request_id for another workstation is a different request.
+  auto other = bundles_->Issue({"ws-retry", "058091", 3});
+  EXPECT_TRUE(absl::IsAlreadyExists(other.status())) << other.status();
+}
+
+TEST_F(WorkstationBundleTest, OneLiveCertificatePerWorkstation) {
+  auto first = bundles_->Issue({"ws-a", "058091", 4});
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = bundles_->Issue({"ws-b", "058091", 4});
+  EXPECT_TRUE(absl::IsFailedPrecondition(second.status())) << second.status();
+  EXPECT_NE(second.status().message().find(first->certificate.serial), std::string::npos);
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.workstation_bundles"), 1);
+
+  // Once revoked, the workstation gets a new certificate, and the old bundle is not handed out.
+  ASSERT_TRUE(ca_->Revoke("revoke-ws-a", first->certificate.serial, 4).ok());
+  auto replacement = bundles_->Issue({"ws-b", "058091", 4});
+  ASSERT_TRUE(replacement.ok()) << replacement.status();
+  EXPECT_NE(replacement->certificate.serial, first->certificate.serial);
+  EXPECT_NE(replacement->certificate.subject_public_key, first->certificate.subject_public_key);
+  auto old = bundles_->Get(first->certificate.serial);
+  EXPECT_TRUE(absl::IsFailedPrecondition(old.status())) << old.status();
+}
+
+TEST_F(WorkstationBundleTest, BadInputNamesTheFieldAndLeavesNoRow) {
+  struct Case {
+    WorkstationBundleRequest request;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {{"bad-1", "58091", 1}, "istat"},        {{"bad-2", "05809A", 1}, "istat"},
+      {{"bad-3", "058091", 0}, "progressive"}, {{"bad-4", "058091", 10000}, "progressive"},
+      {{"bad id", "058091", 1}, "request_id"}, {{"", "058091", 1}, "request_id"},
+  };
+  for (const Case& c : cases) {
+    auto result = bundles_->Issue(c.request);
+    EXPECT_TRUE(absl::IsInvalidArgument(result.status())) << c.field << ": " << result.status();
+    EXPECT_EQ(result.status().message().rfind(c.field + ":", 0), 0u) << result.status();
+  }
+  EXPECT_TRUE(absl::IsNotFound(bundles_->Get("abcdef").status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(bundles_->Get("XYZ").status()));
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.workstation_bundles"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates"), 0);
+
+  // A request_id an operator card already used is refused, and leaves no bundle behind.
+  Botan::AutoSeeded_RNG rng;
+  Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
+  auto card =
+      ca_->Issue({"shared-id",
+                  "operator",
+                  Botan::X509::create_cert_req(Botan::X509_Cert_Options("x"), key, "SHA-256", rng)
+                      .BER_encode(),
+                  {.codice_fiscale = "RSSMRA85T10A562S"}});
+  ASSERT_TRUE(card.ok()) << card.status();
+  auto clash = bundles_->Issue({"shared-id", "058091", 5});
+  EXPECT_TRUE(absl::IsAlreadyExists(clash.status())) << clash.status();
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.workstation_bundles"), 0);
+  EXPECT_TRUE(absl::IsNotFound(bundles_->Get(card->serial).status()));
+}
+
+TEST_F(WorkstationBundleTest, NothingReadableAtRest) {
+  auto bundle = bundles_->Issue({"ws-sealed", "058091", 6});
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  auto row = conn_->Exec(
+      "SELECT sealed_key IS NULL, sealed_password, sealed_pkcs12 FROM ca.workstation_bundles");
+  ASSERT_TRUE(row.ok()) << row.status();
+  EXPECT_TRUE(row->Bool(0, 0)) << "the sealed key is dropped once the PKCS#12 holds it";
+  const std::vector<uint8_t> sealed_password = row->Bytes(0, 1);
+  const std::string password(bundle->password.view());
+  EXPECT_EQ(
+      std::search(sealed_password.begin(), sealed_password.end(), password.begin(), password.end()),
+      sealed_password.end());
+  EXPECT_NE(row->Bytes(0, 2), std::vector<uint8_t>(bundle->pkcs12.begin(), bundle->pkcs12.end()));
+
+  // A blob moved to another bundle's row does not open there.
+  auto other = bundles_->Issue({"ws-sealed-2", "058091", 7});
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_TRUE(conn_
+                  ->Exec("UPDATE ca.workstation_bundles SET sealed_password = $1 "
+                         "WHERE request_id = 'ws-sealed-2'",
+                         {pg::Param::Bytes(sealed_password)})
+                  .ok());
+  EXPECT_FALSE(bundles_->Get(other->certificate.serial).ok());
+}
+
+// A process that dies at any step leaves a state the same request resumes from, with the key
+// committed before the certificate and the certificate signed once. The "death" is a trigger
+// that makes the next write fail, the closest a test gets to a kill between two statements.
+TEST_F(WorkstationBundleTest, ResumesAfterAFailureAtEveryStep) {
+  // 1. Before the certificate's intent: the pending bundle (sealed key) is already committed.
+  ASSERT_TRUE(conn_
+                  ->ExecScript(R"(
+      CREATE FUNCTION ca.fail() RETURNS trigger LANGUAGE plpgsql AS
+        $$BEGIN RAISE EXCEPTION 'simulated crash'; END$$;
+      CREATE TRIGGER fail_intent BEFORE INSERT ON ca.certificates
+        FOR EACH ROW EXECUTE FUNCTION ca.fail();)")
+                  .ok());
+  auto failed = bundles_->Issue({"ws-crash", "058091", 8});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.workstation_bundles WHERE sealed_key IS NOT NULL"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates"), 0);
+  const std::vector<uint8_t> sealed_key =
+      conn_->Exec("SELECT sealed_key FROM ca.workstation_bundles")->Bytes(0, 0);
+  // Another request for the workstation is told to retry this one.
+  auto competing = bundles_->Issue({"ws-crash-other", "058091", 8});
+  EXPECT_TRUE(absl::IsFailedPrecondition(competing.status())) << competing.status();
+  EXPECT_NE(competing.status().message().find("ws-crash"), std::string::npos);
+
+  // 2. After the certificate, before the PKCS#12 is stored.
+  ASSERT_TRUE(conn_
+                  ->ExecScript(R"(
+      DROP TRIGGER fail_intent ON ca.certificates;
+      CREATE TRIGGER fail_complete BEFORE UPDATE ON ca.workstation_bundles
+        FOR EACH ROW EXECUTE FUNCTION ca.fail();)")
+                  .ok());
+  failed = bundles_->Issue({"ws-crash", "058091", 8});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates WHERE state = 'ISSUED'"), 1);
+  EXPECT_EQ(conn_->Exec("SELECT sealed_key FROM ca.workstation_bundles")->Bytes(0, 0), sealed_key)
+      << "the retry must go on with the key it committed";
+  const std::string serial(conn_->Exec("SELECT serial FROM ca.certificates")->Text(0, 0));
+
+  // 3. The retry completes it: same certificate, no second signature.
+  ASSERT_TRUE(conn_->ExecScript("DROP TRIGGER fail_complete ON ca.workstation_bundles;").ok());
+  auto done = bundles_->Issue({"ws-crash", "058091", 8});
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->certificate.serial, serial);
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates"), 1);
+  auto info = OpenSslPkcs12(*done, "-info -noout");
+  EXPECT_EQ(info.exit_code, 0) << info.output;
+}
+
+}  // namespace
+}  // namespace tessera::ca
