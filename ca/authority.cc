@@ -66,11 +66,32 @@ std::string SerialHex(const Botan::BigInt& serial) {
 }
 
 absl::StatusOr<CertificateRecord> CertificateAuthority::Issue(const IssueRequest& request) {
-  TESSERA_RETURN_IF_ERROR(CheckRequestId(request.request_id));
   absl::StatusOr<const Profile*> profile = profiles_.Find(request.profile);
   if (!profile.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("profile: ", profile.status().message()));
   }
+  if (!(*profile)->requestable) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("profile: '", request.profile,
+                     "' is issued only by the key ceremony and tessera-ca itself"));
+  }
+  return IssueUnder(request, **profile, (*profile)->issuer);
+}
+
+absl::StatusOr<CertificateRecord> CertificateAuthority::IssueOcspResponder(
+    const std::string& issuer, const std::string& request_id, std::vector<uint8_t> csr_der) {
+  TESSERA_ASSIGN_OR_RETURN(const Profile* profile, profiles_.Find(kOcspResponderProfile));
+  return IssueUnder({.request_id = request_id,
+                     .profile = kOcspResponderProfile,
+                     .csr_der = std::move(csr_der),
+                     .subject = {.service = OcspResponderName(issuer)}},
+                    *profile, issuer);
+}
+
+absl::StatusOr<CertificateRecord> CertificateAuthority::IssueUnder(const IssueRequest& request,
+                                                                   const Profile& profile,
+                                                                   const std::string& issuer_name) {
+  TESSERA_RETURN_IF_ERROR(CheckRequestId(request.request_id));
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Botan::Public_Key> key, CheckCsr(request.csr_der));
 
   // What this request_id stands for: a retry must ask for exactly the same thing. The key
@@ -95,14 +116,14 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::Issue(const IssueRequest
     return Complete(*existing, nullptr);  // an intent a crash left behind
   }
 
-  auto issuer = issuers_.find((*profile)->issuer);
+  auto issuer = issuers_.find(issuer_name);
   if (issuer == issuers_.end()) {
     return absl::FailedPreconditionError(absl::StrCat("profile '", request.profile,
-                                                      "' needs issuing CA '", (*profile)->issuer,
+                                                      "' needs issuing CA '", issuer_name,
                                                       "', which this CA does not hold"));
   }
   Botan::AutoSeeded_RNG rng;
-  TESSERA_ASSIGN_OR_RETURN(CertificatePlan plan, PlanCertificate(**profile, request.subject, *key,
+  TESSERA_ASSIGN_OR_RETURN(CertificatePlan plan, PlanCertificate(profile, request.subject, *key,
                                                                  issuer->second->context(),
                                                                  RandomSerial(rng), clock_.Now()));
   TESSERA_RETURN_IF_ERROR(issuer->second->Check(plan));
@@ -125,7 +146,7 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::Issue(const IssueRequest
     // the request_id or the live-key constraint first): then answer as a retry would.
     TESSERA_ASSIGN_OR_RETURN(std::optional<CertificateRecord> winner,
                              store_.FindByRequestId(request.request_id));
-    if (winner.has_value()) return Issue(request);
+    if (winner.has_value()) return IssueUnder(request, profile, issuer_name);
   }
   TESSERA_RETURN_IF_ERROR(recorded);
   return Complete(intent, &plan);

@@ -35,7 +35,13 @@ class CertificateAuthority {
   // INVALID_ARGUMENT for a bad request (naming the field), FAILED_PRECONDITION for a lint
   // failure or a key already in use, ALREADY_EXISTS for a request_id reused with another
   // request, UNAVAILABLE when the database or the token is down.
+  // Refuses (INVALID_ARGUMENT) a profile that is not requestable.
   absl::StatusOr<CertificateRecord> Issue(const IssueRequest& request);
+  // A new certificate for issuing CA `issuer`'s delegated OCSP responder key (tessera-ca
+  // renews its own responders; the same idempotency and intent rules as Issue).
+  absl::StatusOr<CertificateRecord> IssueOcspResponder(const std::string& issuer,
+                                                       const std::string& request_id,
+                                                       std::vector<uint8_t> csr_der);
   absl::StatusOr<CertificateRecord> Get(const std::string& serial);
   absl::StatusOr<std::vector<CertificateRecord>> List(const CertificateFilter& filter);
   // RFC 5280 reasons a leaf may be revoked for: unspecified (0), keyCompromise (1),
@@ -54,6 +60,8 @@ class CertificateAuthority {
   // intent a crash left) the plan is rebuilt from the record and linted again.
   absl::StatusOr<CertificateRecord> Complete(const CertificateRecord& intent,
                                              const CertificatePlan* linted);
+  absl::StatusOr<CertificateRecord> IssueUnder(const IssueRequest& request, const Profile& profile,
+                                               const std::string& issuer_name);
   absl::StatusOr<CertificatePlan> RebuildPlan(const CertificateRecord& record,
                                               const Issuer& issuer);
 

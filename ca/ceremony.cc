@@ -148,9 +148,9 @@ class CeremonyRun {
     Audit("sealing_key", {{"label", kBundleSealKeyLabel}});
 
     // A delegated OCSP responder per issuing CA: key on the HSM, short validity.
-    TESSERA_ASSIGN_OR_RETURN(const Profile* ocsp_profile, profiles.Find("ocsp_responder"));
+    TESSERA_ASSIGN_OR_RETURN(const Profile* ocsp_profile, profiles.Find(kOcspResponderProfile));
     for (const CaSpec& spec : config_.issuing) {
-      const std::string name = "ocsp-" + spec.name;
+      const std::string name = OcspResponderName(spec.name);
       TESSERA_ASSIGN_OR_RETURN(auto key,
                                GenerateKey(online, {.name = name, .algorithm = spec.algorithm}));
       TESSERA_ASSIGN_OR_RETURN(

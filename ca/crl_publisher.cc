@@ -43,29 +43,4 @@ absl::StatusOr<int> CrlPublisher::RunOnce() {
   return published;
 }
 
-void CrlPublisher::Start() {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      lock.unlock();
-      absl::StatusOr<int> result = RunOnce();
-      if (!result.ok()) {
-        const std::string error(result.status().message());
-        LogEvent(spdlog::level::err, "crl_publisher_failed", {{"error", error}});
-      }
-      lock.lock();
-      wake_.wait_for(lock, policy_.poll, [this] { return stopping_; });
-    }
-  });
-}
-
-void CrlPublisher::Stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
 }  // namespace tessera::ca

@@ -4,16 +4,14 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "absl/status/status.h"
 #include "ca/crl_store.h"
 #include "ca/issuer.h"
 #include "platform/clock.h"
+#include "platform/periodic.h"
 
 namespace tessera::ca {
 
@@ -28,13 +26,16 @@ class CrlPublisher {
  public:
   CrlPublisher(CrlStore& store, const std::map<std::string, std::unique_ptr<Issuer>>& issuers,
                const Clock& clock, CrlPolicy policy = {})
-      : store_(store), issuers_(issuers), clock_(clock), policy_(policy) {}
-  ~CrlPublisher() { Stop(); }
+      : store_(store),
+        issuers_(issuers),
+        clock_(clock),
+        policy_(policy),
+        task_("crl_publisher", policy.poll, [this] { return RunOnce().status(); }) {}
 
   // Publishes what is due for every issuer; returns how many CRLs it signed.
   absl::StatusOr<int> RunOnce();
-  void Start();  // RunOnce every policy.poll on a background thread
-  void Stop();
+  void Start() { task_.Start(); }  // RunOnce every policy.poll on a background thread
+  void Stop() { task_.Stop(); }
 
  private:
   absl::StatusOr<bool> PublishIfDue(const Issuer& issuer);
@@ -43,10 +44,7 @@ class CrlPublisher {
   const std::map<std::string, std::unique_ptr<Issuer>>& issuers_;
   const Clock& clock_;
   CrlPolicy policy_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicTask task_;  // last: its thread uses the members above
 };
 
 }  // namespace tessera::ca

@@ -17,6 +17,27 @@ std::vector<uint8_t> Hash(const char* algorithm, const std::vector<uint8_t>& dat
 
 constexpr size_t kMaxCached = 100000;
 
+// tessera-ca renews responder certificates and records them; the token keeps the ceremony's.
+// The newest unrevoked one recorded for this key wins.
+absl::StatusOr<std::shared_ptr<const Botan::X509_Certificate>> NewestRecorded(
+    CertificateStore& store, const std::string& issuer, const Botan::Public_Key& key,
+    std::shared_ptr<const Botan::X509_Certificate> newest) {
+  const std::vector<uint8_t> spki = key.subject_public_key();
+  CertificateFilter filter{.issuer = issuer, .profile = kOcspResponderProfile, .page_size = 1000};
+  filter.revoked = false;
+  for (;;) {
+    TESSERA_ASSIGN_OR_RETURN(std::vector<CertificateRecord> page, store.List(filter));
+    for (const CertificateRecord& record : page) {
+      if (record.state != CertificateState::kIssued || record.subject_public_key != spki) continue;
+      if (record.not_after > newest->not_after().to_std_timepoint()) {
+        newest = std::make_shared<const Botan::X509_Certificate>(record.der);
+      }
+    }
+    if (static_cast<int>(page.size()) < filter.page_size) return newest;
+    filter.page_token = page.back().serial;
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<OcspResponder>> OcspResponder::Create(
@@ -24,7 +45,7 @@ absl::StatusOr<std::unique_ptr<OcspResponder>> OcspResponder::Create(
     std::shared_ptr<hsm::Token> token, const Clock& clock, OcspPolicy policy) {
   std::unique_ptr<OcspResponder> responder(new OcspResponder(store, clock, policy));
   for (const auto& [name, issuer] : issuers) {
-    const std::string label = "ocsp-" + name;
+    const std::string label = OcspResponderName(name);
     const std::vector<uint8_t> id(label.begin(), label.end());
     Responder r;
     r.issuer = name;
@@ -41,9 +62,10 @@ absl::StatusOr<std::unique_ptr<OcspResponder>> OcspResponder::Create(
             absl::StrCat("OCSP responder '", label,
                          "' has no certificate on the token: ", der.status().message()));
       }
-      r.certificate = std::make_unique<Botan::X509_Certificate>(*der);
+      r.certificate = std::make_shared<const Botan::X509_Certificate>(*der);
     }
     TESSERA_ASSIGN_OR_RETURN(r.key, hsm::LoadTokenKey(token, id));
+    TESSERA_ASSIGN_OR_RETURN(r.certificate, NewestRecorded(store, name, *r.key, r.certificate));
     responder->responders_.push_back(std::move(r));
   }
   return responder;
@@ -111,11 +133,38 @@ std::vector<uint8_t> OcspResponder::Respond(std::span<const uint8_t> request) {
     answers.push_back(std::move(*single));
   }
   const auto now = std::chrono::floor<std::chrono::seconds>(clock_.Now());
-  absl::StatusOr<std::vector<uint8_t>> signed_response =
-      SignOcspResponse(answers, {now, now, now + policy_.validity}, parsed->nonce,
-                       *responder->certificate, *responder->key);
+  std::shared_ptr<const Botan::X509_Certificate> certificate;
+  {
+    std::lock_guard lock(mutex_);
+    certificate = responder->certificate;
+  }
+  absl::StatusOr<std::vector<uint8_t>> signed_response = SignOcspResponse(
+      answers, {now, now, now + policy_.validity}, parsed->nonce, *certificate, *responder->key);
   if (!signed_response.ok()) return OcspErrorResponse(OcspError::kInternalError);
   return *signed_response;
+}
+
+std::vector<OcspResponder::Signer> OcspResponder::Signers() const {
+  std::lock_guard lock(mutex_);
+  std::vector<Signer> signers;
+  for (const Responder& r : responders_) signers.push_back({r.issuer, r.certificate, r.key.get()});
+  return signers;
+}
+
+absl::Status OcspResponder::ReplaceCertificate(
+    const std::string& issuer, std::shared_ptr<const Botan::X509_Certificate> certificate) {
+  std::lock_guard lock(mutex_);
+  for (Responder& r : responders_) {
+    if (r.issuer != issuer) continue;
+    // Botan 2: subject_public_key_bits() is the whole SPKI; the bit string is the key itself.
+    if (certificate->subject_public_key_bitstring() != r.key->public_key_bits()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "certificate: does not certify the key of responder '", OcspResponderName(issuer), "'"));
+    }
+    r.certificate = std::move(certificate);
+    return absl::OkStatus();
+  }
+  return absl::NotFoundError(absl::StrCat("issuer '", issuer, "': no OCSP responder"));
 }
 
 }  // namespace tessera::ca

@@ -1,5 +1,6 @@
 // tessera-ca's OCSP responder: answers for every issuing CA with that CA's delegated responder
-// (key and certificate under CKA_ID "ocsp-<ca>" on the online token). Status comes from the
+// (key under CKA_ID "ocsp-<ca>" on the online token; its certificate is the newest one the CA
+// recorded for that key, or the ceremony's on the token). Status comes from the
 // certificate store and is cached per certificate for `cache_ttl`, dropped at once when this
 // CA revokes that certificate (another replica's revocation shows within cache_ttl). Every
 // answer is signed fresh: it carries the request's nonce and current times.
@@ -38,11 +39,24 @@ class OcspResponder {
   // The certificate's status changed: its cached answer must not be served again.
   void Forget(const std::string& serial);
 
+  // What OcspResponderRenewal keeps current: each issuing CA's responder certificate (the
+  // newest one recorded for the responder's key) and the key on the token.
+  struct Signer {
+    std::string issuer;
+    std::shared_ptr<const Botan::X509_Certificate> certificate;
+    const Botan::Private_Key* key;  // lives as long as this responder
+  };
+  std::vector<Signer> Signers() const;
+  // Answers are signed with `certificate` from now on. INVALID_ARGUMENT unless it certifies
+  // the responder's key.
+  absl::Status ReplaceCertificate(const std::string& issuer,
+                                  std::shared_ptr<const Botan::X509_Certificate> certificate);
+
  private:
   struct Responder {
     std::string issuer;
     std::vector<uint8_t> name_sha1, key_sha1, name_sha256, key_sha256;
-    std::unique_ptr<Botan::X509_Certificate> certificate;
+    std::shared_ptr<const Botan::X509_Certificate> certificate;  // guarded by mutex_
     std::unique_ptr<Botan::Private_Key> key;
   };
   struct Cached {
@@ -59,7 +73,7 @@ class OcspResponder {
   const Clock& clock_;
   OcspPolicy policy_;
   std::vector<Responder> responders_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::map<std::string, Cached> cache_;  // by serial
 };
 

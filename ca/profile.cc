@@ -39,6 +39,13 @@ absl::StatusOr<std::vector<std::string>> Strings(const toml::table& table, const
 absl::Status Validate(const Profile& p, const std::string& source) {
   const std::string& n = p.name;
   if (p.issuer.empty()) return Error(source, n, "issuer", "is required");
+  if (p.issuer == kEachIssuer && p.subject_kind != SubjectKind::kOcspResponder) {
+    return Error(source, n, "issuer",
+                 absl::StrCat("'", kEachIssuer, "' (each CA its own) is for OCSP responders only"));
+  }
+  if (p.issuer == kEachIssuer && p.requestable) {
+    return Error(source, n, "requestable", "must be false for a profile every CA signs");
+  }
   if (p.common_name.empty()) return Error(source, n, "common_name", "is required");
   if (p.units.empty()) return Error(source, n, "units", "at least one OU is required");
   if (p.country.size() != 2) return Error(source, n, "country", "must be a 2-letter code");
@@ -153,7 +160,8 @@ absl::StatusOr<ProfileSet> ProfileSet::Parse(const std::string& text, const std:
                                               "validity_months",
                                               "validity_days",
                                               "ocsp_no_check",
-                                              "subject_alt_names"};
+                                              "subject_alt_names",
+                                              "requestable"};
 
   ProfileSet set;
   int index = 0;
@@ -190,6 +198,7 @@ absl::StatusOr<ProfileSet> ProfileSet::Parse(const std::string& text, const std:
     p.validity_days = static_cast<int>((*t)["validity_days"].value_or(int64_t{0}));
     p.ocsp_no_check = (*t)["ocsp_no_check"].value_or(false);
     p.subject_alt_names = (*t)["subject_alt_names"].value_or(false);
+    p.requestable = (*t)["requestable"].value_or(true);
     TESSERA_RETURN_IF_ERROR(Validate(p, source));
     std::string name = p.name;
     if (!set.profiles_.emplace(name, std::move(p)).second) {

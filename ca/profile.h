@@ -20,8 +20,10 @@ inline constexpr char kOrganization[] = "Ministero dell'Interno";
 enum class SubjectKind { kOperator, kWorkstation, kService, kOcspResponder };
 
 struct Profile {
-  std::string name;    // "operator", "workstation", "comune_server", ...
-  std::string issuer;  // name of the issuing CA that signs it ("operators", "workstations")
+  std::string name;  // "operator", "workstation", "comune_server", ...
+  // Name of the issuing CA that signs it ("operators", "workstations"), or kEachIssuer: every
+  // issuing CA signs its own (OCSP responders).
+  std::string issuer;
   SubjectKind subject_kind = SubjectKind::kOperator;
   // Organizational units from the root of the tree down; the subject is
   // C=IT, O=<organization>, OU=<units[0]>, OU=<units[1]>, ..., CN=<common name>.
@@ -37,7 +39,17 @@ struct Profile {
   int validity_days = 0;           // used instead of months when > 0 (OCSP)
   bool ocsp_no_check = false;      // id-pkix-ocsp-nocheck (responder certificates)
   bool subject_alt_names = false;  // DNS/IP SANs from the subject data (TLS services)
+  // false: only the key ceremony and tessera-ca itself issue it; IssueCertificate refuses it
+  // (a service identity or an OCSP signing certificate is never handed out on request).
+  bool requestable = true;
 };
+
+inline constexpr char kEachIssuer[] = "*";
+
+// The profile of delegated OCSP responder certificates, and the name (CKA_ID on the online
+// token, CN) of issuing CA `issuer`'s responder: "ocsp-operators".
+inline constexpr char kOcspResponderProfile[] = "ocsp_responder";
+inline std::string OcspResponderName(const std::string& issuer) { return "ocsp-" + issuer; }
 
 class ProfileSet {
  public:

@@ -24,6 +24,8 @@
 //   crl.validity_hours     nextUpdate - thisUpdate (default 24)
 //   crl.refresh_hours      re-sign this long before nextUpdate (default 12)
 //   ocsp.validity_hours    nextUpdate - thisUpdate of OCSP answers (default 1)
+//   ocsp.renew_before_days certify a responder's key again this long before its certificate
+//                          expires (default 10; below the ocsp_responder profile's validity)
 //   log.level              debug | info | warn | error (default info)
 // The token PIN comes from TESSERA_CA_PIN, never from the file.
 #include <signal.h>
@@ -41,6 +43,7 @@
 #include "ca/crl_publisher.h"
 #include "ca/crl_store.h"
 #include "ca/issuer.h"
+#include "ca/ocsp_renewal.h"
 #include "ca/ocsp_responder.h"
 #include "ca/profile.h"
 #include "ca/workstation_bundle.h"
@@ -108,6 +111,8 @@ absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(int64_t crl_validity_hours, config.IntOr("crl.validity_hours", 24));
   TESSERA_ASSIGN_OR_RETURN(int64_t crl_refresh_hours, config.IntOr("crl.refresh_hours", 12));
   TESSERA_ASSIGN_OR_RETURN(int64_t ocsp_validity_hours, config.IntOr("ocsp.validity_hours", 1));
+  TESSERA_ASSIGN_OR_RETURN(int64_t ocsp_renew_before_days,
+                           config.IntOr("ocsp.renew_before_days", 10));
   if (ocsp_validity_hours < 1 || ocsp_validity_hours > 24 * 7) {
     return absl::InvalidArgumentError("ocsp.validity_hours: 1 to 168");
   }
@@ -135,6 +140,16 @@ absl::Status Serve(const std::string& config_path) {
              {{"schema", "ca"}, {"version", std::to_string(report.current_version)}});
   }
   TESSERA_ASSIGN_OR_RETURN(ca::ProfileSet profiles, ca::ProfileSet::LoadFile(profiles_path));
+  TESSERA_ASSIGN_OR_RETURN(const ca::Profile* responder_profile,
+                           profiles.Find(ca::kOcspResponderProfile));
+  const int64_t responder_days = responder_profile->validity_days > 0
+                                     ? responder_profile->validity_days
+                                     : 28 * int64_t{responder_profile->validity_months};
+  if (ocsp_renew_before_days < 1 || ocsp_renew_before_days >= responder_days) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ocsp.renew_before_days: 1 to ", responder_days - 1,
+                     " (below the ocsp_responder profile's validity)"));
+  }
   TESSERA_ASSIGN_OR_RETURN(std::string root_der, RootDer(root_path));
 
   TESSERA_ASSIGN_OR_RETURN(auto module, hsm::Module::Load(module_path));
@@ -168,6 +183,9 @@ absl::Status Serve(const std::string& config_path) {
       ca::OcspResponder::Create(store, authority.issuers(), token, clock,
                                 {.validity = std::chrono::hours(ocsp_validity_hours)}));
   authority.OnRevoked([&ocsp](const std::string& serial) { ocsp->Forget(serial); });
+  ca::OcspResponderRenewal renewal(
+      authority, *ocsp, clock, {.renew_before = std::chrono::hours(24 * ocsp_renew_before_days)});
+  renewal.Start();
   ca_service::CaHttpEndpoint http(crl_store, std::move(ca_certificates), *ocsp);
   int http_port = 0;
   if (!absl::SimpleAtoi(http_listen.substr(colon + 1), &http_port)) {
@@ -205,6 +223,7 @@ absl::Status Serve(const std::string& config_path) {
   server->SetServing(false);
   server->Shutdown();
   http.Stop();
+  renewal.Stop();
   publisher.Stop();
   return absl::OkStatus();
 }

@@ -11,13 +11,13 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "ca/ceremony.h"
 #include "platform/files.h"
 #include "platform/rpc_client.h"
 #include "proto/ca.grpc.pb.h"
 #include "tests/support/run.h"
 #include "tests/support/service_process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_ceremony.h"
 #include "tests/support/test_hsm.h"
 #include "tests/support/test_pg.h"
 #include "tests/support/test_pki.h"
@@ -41,24 +41,12 @@ class CaServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir("tessera-e2e");
-    ca::CeremonyConfig ceremony;
-    ceremony.module_path = TestSoftHsm::Get().module_path();
-    ceremony.root_token = TestSoftHsm::UniqueLabel("root");
-    ceremony.online_token = TestSoftHsm::UniqueLabel("online");
-    ceremony.root = {"root", "Tessera Root CA", hsm::KeyAlgorithm::kEcP256, 20};
-    ceremony.issuing = {{"operators", "Tessera CA Operatori", hsm::KeyAlgorithm::kEcP256, 10},
-                        {"workstations", "Tessera CA Postazioni", hsm::KeyAlgorithm::kEcP256, 10}};
-    ceremony.base_url = "http://127.0.0.1:8080";
-    ceremony.services = {{"tessera-ca", {"localhost"}, {"127.0.0.1"}},
-                         {"tessera-cli", {"localhost"}, {}},
-                         {"tessera-registry", {"localhost"}, {}}};
-    ceremony.output_dir = dir_->File("pki");
-    ceremony.profiles_path = std::string(TESSERA_SOURCE_DIR) + "/deploy/ca/profiles.toml";
-    SystemClock clock;
-    auto record = ca::RunCeremony(
-        ceremony, {Secret("11112222"), Secret("33334444"), Secret("55556666"), Secret("77778888")},
-        clock);
-    if (!record.ok()) throw std::runtime_error(std::string(record.status().message()));
+    hierarchy_ = new testing::TestHierarchy(dir_->path().string(),
+                                            {{"tessera-ca", {"localhost"}, {"127.0.0.1"}},
+                                             {"tessera-cli", {"localhost"}, {}},
+                                             {"tessera-registry", {"localhost"}, {}}},
+                                            "http://127.0.0.1:8080");
+    const ca::CeremonyConfig& ceremony = hierarchy_->config();
 
     auto& pg = testing::TestPg::Get();
     const std::string database = pg.CreateDatabase();
@@ -74,7 +62,7 @@ class CaServerTest : public ::testing::Test {
             "\"\nbase_url = \"http://127.0.0.1:8080\"\n[http]\nlisten = \"127.0.0.1:0\"\n"
             "port_file = \"" +
             dir_->File("http-port") + "\"\n[crl]\nvalidity_hours = 24\nrefresh_hours = 12\n");
-    setenv("TESSERA_CA_PIN", "77778888", 1);
+    setenv("TESSERA_CA_PIN", testing::kTestCaPin, 1);
     server_ = new testing::ServiceProcess("tessera-ca", dir_->File("ca.toml"), dir_->File("port"),
                                           dir_->File("ca.log"));
   }
@@ -82,6 +70,7 @@ class CaServerTest : public ::testing::Test {
   static void TearDownTestSuite() {
     EXPECT_EQ(server_->Stop(), 0) << "tessera-ca did not shut down cleanly";
     delete server_;
+    delete hierarchy_;
     delete dir_;
   }
 
@@ -138,11 +127,13 @@ class CaServerTest : public ::testing::Test {
   }
 
   static testing::TempDir* dir_;
+  static testing::TestHierarchy* hierarchy_;
   static testing::ServiceProcess* server_;
   static int counter_;
 };
 
 testing::TempDir* CaServerTest::dir_;
+testing::TestHierarchy* CaServerTest::hierarchy_;
 testing::ServiceProcess* CaServerTest::server_;
 int CaServerTest::counter_ = 1;
 

@@ -9,9 +9,9 @@
 
 #include <algorithm>
 
-#include "ca/ceremony.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_ceremony.h"
 #include "tests/support/test_hsm.h"
 #include "tests/support/test_pg.h"
 
@@ -20,9 +20,6 @@ namespace {
 
 using testing::RunCommand;
 using testing::ShellQuote;
-using testing::TestSoftHsm;
-
-constexpr char kCaPin[] = "77778888";
 
 class WorkstationBundleTest : public testing::PgTest {
  protected:
@@ -31,49 +28,20 @@ class WorkstationBundleTest : public testing::PgTest {
     ASSERT_TRUE(
         pg::ApplyMigrations(*conn_, PgCertificateStore::kSchema, PgCertificateStore::Migrations())
             .ok());
-    const std::string profiles_path = std::string(TESSERA_SOURCE_DIR) + "/deploy/ca/profiles.toml";
-    CeremonyConfig config;
-    config.module_path = TestSoftHsm::Get().module_path();
-    config.root_token = TestSoftHsm::UniqueLabel("root");
-    config.online_token = TestSoftHsm::UniqueLabel("online");
-    config.root = {"root", "Tessera Root CA", hsm::KeyAlgorithm::kEcP256, 20};
-    config.issuing = {{"operators", "Tessera CA Operatori", hsm::KeyAlgorithm::kEcP256, 10},
-                      {"workstations", "Tessera CA Postazioni", hsm::KeyAlgorithm::kEcP256, 10}};
-    config.base_url = "http://ca.tessera.test";
-    config.output_dir = dir_.File("ceremony");
-    config.profiles_path = profiles_path;
-    SystemClock clock;
-    auto ceremony = RunCeremony(
-        config, {Secret("11112222"), Secret("33334444"), Secret("55556666"), Secret(kCaPin)},
-        clock);
-    ASSERT_TRUE(ceremony.ok()) << ceremony.status();
-
-    auto profiles = ProfileSet::LoadFile(profiles_path);
+    hierarchy_ = std::make_unique<testing::TestHierarchy>(dir_.path().string());
+    auto profiles = ProfileSet::LoadFile(hierarchy_->config().profiles_path);
     ASSERT_TRUE(profiles.ok());
     profiles_ = std::move(*profiles);
-    auto token =
-        hsm::Token::Login(TestSoftHsm::Get().module(), config.online_token, Secret(kCaPin));
-    ASSERT_TRUE(token.ok()) << token.status();
-    std::map<std::string, std::unique_ptr<Issuer>> issuers;
-    for (const char* name : {"operators", "workstations"}) {
-      auto issuer = LoadIssuerFromToken(*token, name, config.base_url);
-      ASSERT_TRUE(issuer.ok()) << issuer.status();
-      issuers[name] = std::move(*issuer);
-    }
     pool_ = std::make_unique<pg::ConnectionPool>(conninfo_, 8);
     certificates_ = std::make_unique<PgCertificateStore>(*pool_);
-    ca_ = std::make_unique<CertificateAuthority>(*certificates_, profiles_, std::move(issuers),
-                                                 clock_);
+    ca_ = std::make_unique<CertificateAuthority>(*certificates_, profiles_,
+                                                 hierarchy_->LoadIssuers(), clock_);
     // The ceremony created the sealing key: tessera-ca opens it without creating one.
-    auto sealer = hsm::SecretSealer::Open(*token, kBundleSealKeyLabel, false);
+    auto sealer = hsm::SecretSealer::Open(hierarchy_->online(), kBundleSealKeyLabel, false);
     ASSERT_TRUE(sealer.ok()) << sealer.status();
     bundle_store_ = std::make_unique<BundleStore>(*pool_);
-    const std::string root_pem = testing::ReadFileOrDie(dir_.File("ceremony/root.pem"));
-    std::vector<uint8_t> root_der =
-        Botan::X509_Certificate(reinterpret_cast<const uint8_t*>(root_pem.data()), root_pem.size())
-            .BER_encode();
     bundles_ = std::make_unique<WorkstationBundles>(*ca_, *bundle_store_, std::move(*sealer),
-                                                    std::move(root_der));
+                                                    hierarchy_->RootDer());
   }
 
   // Writes the bundle out and returns `openssl pkcs12` run on it with its password.
@@ -86,6 +54,7 @@ class WorkstationBundleTest : public testing::PgTest {
   int64_t Count(const std::string& sql) { return conn_->Exec(sql)->Int(0, 0); }
 
   testing::TempDir dir_;
+  std::unique_ptr<testing::TestHierarchy> hierarchy_;
   FakeClock clock_{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())};
   ProfileSet profiles_;
   std::unique_ptr<pg::ConnectionPool> pool_;
@@ -126,8 +95,8 @@ TEST_F(WorkstationBundleTest, OpensslAndNssOpenTheBundleWithItsPassword) {
   auto chain = OpenSslPkcs12(*bundle, "-nokeys -cacerts -out " + dir_.File("chain.pem"));
   ASSERT_EQ(chain.exit_code, 0) << chain.output;
   auto verify = RunCommand("openssl verify -x509_strict -purpose sslclient -CAfile " +
-                           dir_.File("ceremony/root.pem") + " -untrusted " +
-                           dir_.File("chain.pem") + " " + dir_.File("leaf.pem"));
+                           hierarchy_->Pki("root.pem") + " -untrusted " + dir_.File("chain.pem") +
+                           " " + dir_.File("leaf.pem"));
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
   auto key = OpenSslPkcs12(*bundle, "-nocerts -nodes -out " + dir_.File("key.pem"));
   ASSERT_EQ(key.exit_code, 0) << key.output;

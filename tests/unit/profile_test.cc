@@ -43,6 +43,10 @@ TEST(Profiles, TheShippedFileLoadsWithEveryProfileTheCaNeeds) {
   EXPECT_EQ((*set->Find("operator"))->issuer, "operators");
   EXPECT_EQ((*set->Find("workstation"))->issuer, "workstations");
   EXPECT_TRUE((*set->Find("ocsp_responder"))->ocsp_no_check);
+  EXPECT_EQ((*set->Find("ocsp_responder"))->issuer, kEachIssuer);
+  EXPECT_FALSE((*set->Find("ocsp_responder"))->requestable);
+  EXPECT_FALSE((*set->Find("service"))->requestable);
+  EXPECT_TRUE((*set->Find("operator"))->requestable);
   EXPECT_EQ(set->Find("nope").status().code(), absl::StatusCode::kNotFound);
 }
 
@@ -75,6 +79,9 @@ TEST(Profiles, MistakesNameTheProfileFieldAndRule) {
   EXPECT_EQ(ErrorOf(Replace(kOperator, "validity_months = 72", "")),
             "p.toml: profile 'operator': validity: validity_months or validity_days must be "
             "positive");
+  EXPECT_EQ(ErrorOf(Replace(kOperator, "issuer = \"operators\"", "issuer = \"*\"")),
+            "p.toml: profile 'operator': issuer: '*' (each CA its own) is for OCSP responders "
+            "only");
   EXPECT_EQ(ErrorOf("x = 1"), "p.toml: no [[profile]] entries");
   EXPECT_NE(ErrorOf("[[profile]\n").find("p.toml:"), std::string::npos);
 }

@@ -1,0 +1,186 @@
+// tessera-ca renews its delegated OCSP responders' 30-day certificates itself, against real
+// PostgreSQL and the ceremony's SoftHSM hierarchy; openssl checks the renewed certificates and
+// the answers signed with them at the (fake) time of renewal.
+#include "ca/ocsp_renewal.h"
+
+#include <botan/auto_rng.h>
+#include <botan/ecdsa.h>
+#include <botan/x509self.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "tests/support/run.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_ceremony.h"
+#include "tests/support/test_pg.h"
+
+namespace tessera::ca {
+namespace {
+
+using std::chrono::hours;
+using testing::RunCommand;
+
+constexpr auto kDay = hours(24);
+
+class OcspRenewalTest : public testing::PgTest {
+ protected:
+  void SetUp() override {
+    PgTest::SetUp();
+    ASSERT_TRUE(
+        pg::ApplyMigrations(*conn_, PgCertificateStore::kSchema, PgCertificateStore::Migrations())
+            .ok());
+    hierarchy_ = std::make_unique<testing::TestHierarchy>(dir_.path().string());
+    auto profiles = ProfileSet::LoadFile(hierarchy_->config().profiles_path);
+    ASSERT_TRUE(profiles.ok());
+    profiles_ = std::move(*profiles);
+    pool_ = std::make_unique<pg::ConnectionPool>(conninfo_, 8);
+    store_ = std::make_unique<PgCertificateStore>(*pool_);
+    ca_ = std::make_unique<CertificateAuthority>(*store_, profiles_, hierarchy_->LoadIssuers(),
+                                                 clock_);
+    responder_ = NewReplica();
+  }
+
+  // What one tessera-ca process holds: a responder as it loads at start-up.
+  std::unique_ptr<OcspResponder> NewReplica() {
+    auto responder = OcspResponder::Create(*store_, ca_->issuers(), hierarchy_->online(), clock_);
+    EXPECT_TRUE(responder.ok()) << responder.status();
+    return responder.ok() ? *std::move(responder) : nullptr;
+  }
+  std::string SignerSerial(const OcspResponder& responder, const std::string& issuer) {
+    for (const auto& signer : responder.Signers()) {
+      if (signer.issuer == issuer) {
+        return SerialHex(Botan::BigInt(signer.certificate->serial_number()));
+      }
+    }
+    return "";
+  }
+  std::string AtTime() {
+    return std::to_string(
+        std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count());
+  }
+  int64_t Count(const std::string& sql) { return conn_->Exec(sql)->Int(0, 0); }
+
+  testing::TempDir dir_;
+  std::unique_ptr<testing::TestHierarchy> hierarchy_;
+  FakeClock clock_{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())};
+  ProfileSet profiles_;
+  std::unique_ptr<pg::ConnectionPool> pool_;
+  std::unique_ptr<PgCertificateStore> store_;
+  std::unique_ptr<CertificateAuthority> ca_;
+  std::unique_ptr<OcspResponder> responder_;
+};
+
+TEST_F(OcspRenewalTest, RenewsBeforeExpiryAndAnswersWithTheNewCertificate) {
+  OcspResponderRenewal renewal(*ca_, *responder_, clock_, {.renew_before = 10 * kDay});
+  const std::string ceremony_serial = SignerSerial(*responder_, "operators");
+  ASSERT_FALSE(ceremony_serial.empty());
+  EXPECT_EQ(renewal.RunOnce().value_or(-1), 0) << "30 days left: nothing is due";
+
+  clock_.Advance(21 * kDay);  // 9 days left
+  auto renewed = renewal.RunOnce();
+  ASSERT_TRUE(renewed.ok()) << renewed.status();
+  EXPECT_EQ(*renewed, 2) << "one responder per issuing CA";
+  const std::string renewed_serial = SignerSerial(*responder_, "operators");
+  EXPECT_NE(renewed_serial, ceremony_serial);
+  EXPECT_EQ(renewal.RunOnce().value_or(-1), 0) << "the new certificate is not due";
+
+  // Recorded like every certificate the CA signs, issued by the CA it answers for.
+  for (const char* issuer : {"operators", "workstations"}) {
+    auto record = ca_->Get(SignerSerial(*responder_, issuer));
+    ASSERT_TRUE(record.ok()) << record.status();
+    EXPECT_EQ(record->issuer, issuer);
+    EXPECT_EQ(record->profile, kOcspResponderProfile);
+    EXPECT_EQ(record->not_after, clock_.Now() + 30 * kDay - std::chrono::seconds(1));
+  }
+
+  // openssl accepts the renewed certificate as an OCSP signer, at the renewal's time.
+  auto record = ca_->Get(renewed_serial);
+  ASSERT_TRUE(record.ok());
+  testing::WriteFile(dir_.File("responder.pem"), Botan::X509_Certificate(record->der).PEM_encode());
+  auto verify = RunCommand("openssl verify -x509_strict -purpose ocsphelper -attime " + AtTime() +
+                           " -CAfile " + hierarchy_->Pki("root.pem") + " -untrusted " +
+                           hierarchy_->Pki("operators.pem") + " " + dir_.File("responder.pem"));
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+
+  // An answer now carries and is signed under the renewed certificate.
+  Botan::AutoSeeded_RNG rng;
+  Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
+  auto card =
+      ca_->Issue({"card-1",
+                  "operator",
+                  Botan::X509::create_cert_req(Botan::X509_Cert_Options("x"), key, "SHA-256", rng)
+                      .BER_encode(),
+                  {.codice_fiscale = "RSSMRA85T10A562S"}});
+  ASSERT_TRUE(card.ok()) << card.status();
+  testing::WriteFile(dir_.File("card.pem"), Botan::X509_Certificate(card->der).PEM_encode());
+  auto request = RunCommand("openssl ocsp -issuer " + hierarchy_->Pki("operators.pem") + " -cert " +
+                            dir_.File("card.pem") + " -reqout " + dir_.File("req.der"));
+  ASSERT_EQ(request.exit_code, 0) << request.output;
+  const std::string request_der = testing::ReadFileOrDie(dir_.File("req.der"));
+  const std::vector<uint8_t> answer = responder_->Respond(std::span<const uint8_t>(
+      reinterpret_cast<const uint8_t*>(request_der.data()), request_der.size()));
+  testing::WriteFile(dir_.File("resp.der"), std::string(answer.begin(), answer.end()));
+  auto checked = RunCommand("openssl ocsp -respin " + dir_.File("resp.der") + " -issuer " +
+                            hierarchy_->Pki("operators.pem") + " -cert " + dir_.File("card.pem") +
+                            " -CAfile " + hierarchy_->Pki("bundle.pem") + " -attime " + AtTime() +
+                            // the answer's times are the fake clock's, 21 days ahead
+                            " -no_nonce -validity_period 2000000");
+  EXPECT_EQ(checked.exit_code, 0) << checked.output;
+  EXPECT_NE(checked.output.find("Response verify OK"), std::string::npos) << checked.output;
+  EXPECT_NE(checked.output.find(": good"), std::string::npos) << checked.output;
+  EXPECT_NE(std::search(answer.begin(), answer.end(), record->der.begin(), record->der.end()),
+            answer.end())
+      << "the answer must carry the renewed responder certificate";
+}
+
+TEST_F(OcspRenewalTest, ReplicasAgreeOnOneRenewalAndLoadTheNewestAtStart) {
+  std::unique_ptr<OcspResponder> other = NewReplica();
+  ASSERT_NE(other, nullptr);
+  OcspResponderRenewal mine(*ca_, *responder_, clock_, {.renew_before = 10 * kDay});
+  OcspResponderRenewal theirs(*ca_, *other, clock_, {.renew_before = 10 * kDay});
+  clock_.Advance(25 * kDay);
+  std::thread a([&] { EXPECT_EQ(mine.RunOnce().value_or(-1), 2); });
+  std::thread b([&] { EXPECT_EQ(theirs.RunOnce().value_or(-1), 2); });
+  a.join();
+  b.join();
+  // Both asked for the same renewal: one certificate per CA was signed, and both use it.
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates WHERE profile = 'ocsp_responder'"), 2);
+  EXPECT_EQ(SignerSerial(*responder_, "operators"), SignerSerial(*other, "operators"));
+  EXPECT_EQ(SignerSerial(*responder_, "workstations"), SignerSerial(*other, "workstations"));
+
+  // A replica starting now picks up the renewed certificates instead of the token's.
+  std::unique_ptr<OcspResponder> late = NewReplica();
+  ASSERT_NE(late, nullptr);
+  EXPECT_EQ(SignerSerial(*late, "operators"), SignerSerial(*responder_, "operators"));
+  OcspResponderRenewal latecomer(*ca_, *late, clock_, {.renew_before = 10 * kDay});
+  EXPECT_EQ(latecomer.RunOnce().value_or(-1), 0);
+
+  // Renewed again when that one runs low, from the same key.
+  clock_.Advance(25 * kDay);
+  EXPECT_EQ(mine.RunOnce().value_or(-1), 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates WHERE profile = 'ocsp_responder'"), 4);
+  EXPECT_EQ(Count("SELECT count(DISTINCT subject_key_sha256) FROM ca.certificates "
+                  "WHERE profile = 'ocsp_responder'"),
+            2);
+}
+
+TEST_F(OcspRenewalTest, InternalProfilesAreNotIssuedOnRequest) {
+  Botan::AutoSeeded_RNG rng;
+  Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
+  const std::vector<uint8_t> csr =
+      Botan::X509::create_cert_req(Botan::X509_Cert_Options("x"), key, "SHA-256", rng).BER_encode();
+  for (const char* profile : {"ocsp_responder", "service"}) {
+    auto refused = ca_->Issue({std::string("internal-") + profile,
+                               profile,
+                               csr,
+                               {.service = "tessera-registry", .dns_names = {"localhost"}}});
+    EXPECT_TRUE(absl::IsInvalidArgument(refused.status())) << profile << ": " << refused.status();
+    EXPECT_EQ(refused.status().message().rfind("profile:", 0), 0u) << refused.status();
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates"), 0);
+}
+
+}  // namespace
+}  // namespace tessera::ca

@@ -1,0 +1,50 @@
+#include "tests/support/test_ceremony.h"
+
+#include <stdexcept>
+
+#include "platform/clock.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_hsm.h"
+
+namespace tessera::testing {
+
+TestHierarchy::TestHierarchy(const std::string& dir, std::vector<ca::ServiceSpec> services,
+                             const std::string& base_url) {
+  config_.module_path = TestSoftHsm::Get().module_path();
+  config_.root_token = TestSoftHsm::UniqueLabel("root");
+  config_.online_token = TestSoftHsm::UniqueLabel("online");
+  config_.root = {"root", "Tessera Root CA", hsm::KeyAlgorithm::kEcP256, 20};
+  config_.issuing = {{"operators", "Tessera CA Operatori", hsm::KeyAlgorithm::kEcP256, 10},
+                     {"workstations", "Tessera CA Postazioni", hsm::KeyAlgorithm::kEcP256, 10}};
+  config_.base_url = base_url;
+  config_.services = std::move(services);
+  config_.output_dir = dir + "/pki";
+  config_.profiles_path = std::string(TESSERA_SOURCE_DIR) + "/deploy/ca/profiles.toml";
+  SystemClock clock;
+  auto record = ca::RunCeremony(
+      config_, {Secret("11112222"), Secret("33334444"), Secret("55556666"), Secret(kTestCaPin)},
+      clock);
+  if (!record.ok()) throw std::runtime_error("ceremony: " + std::string(record.status().message()));
+  auto online =
+      hsm::Token::Login(TestSoftHsm::Get().module(), config_.online_token, Secret(kTestCaPin));
+  if (!online.ok()) throw std::runtime_error("login: " + std::string(online.status().message()));
+  online_ = *std::move(online);
+}
+
+std::map<std::string, std::unique_ptr<ca::Issuer>> TestHierarchy::LoadIssuers() const {
+  std::map<std::string, std::unique_ptr<ca::Issuer>> issuers;
+  for (const ca::CaSpec& spec : config_.issuing) {
+    auto issuer = ca::LoadIssuerFromToken(online_, spec.name, config_.base_url);
+    if (!issuer.ok()) throw std::runtime_error(std::string(issuer.status().message()));
+    issuers[spec.name] = *std::move(issuer);
+  }
+  return issuers;
+}
+
+std::vector<uint8_t> TestHierarchy::RootDer() const {
+  const std::string pem = ReadFileOrDie(Pki("root.pem"));
+  return Botan::X509_Certificate(reinterpret_cast<const uint8_t*>(pem.data()), pem.size())
+      .BER_encode();
+}
+
+}  // namespace tessera::testing

@@ -1,0 +1,39 @@
+// tessera's real hierarchy for tests, made by the key ceremony on private SoftHSM tokens: the
+// root on its own token; the operators and workstations CAs, their OCSP responders and the
+// bundle sealing key on the online token; PEM files (and service TLS identities, if asked)
+// under <dir>/pki.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ca/ceremony.h"
+#include "ca/issuer.h"
+#include "hsm/token.h"
+
+namespace tessera::testing {
+
+inline constexpr char kTestCaPin[] = "77778888";
+
+class TestHierarchy {
+ public:
+  // Throws std::runtime_error if the ceremony fails (usable from SetUpTestSuite).
+  explicit TestHierarchy(const std::string& dir, std::vector<ca::ServiceSpec> services = {},
+                         const std::string& base_url = "http://ca.tessera.test");
+
+  const ca::CeremonyConfig& config() const { return config_; }
+  std::string Pki(const std::string& file) const { return config_.output_dir + "/" + file; }
+  // The online token, logged in with kTestCaPin (as tessera-ca logs in).
+  std::shared_ptr<hsm::Token> online() const { return online_; }
+  // The issuing CAs as tessera-ca loads them from the online token.
+  std::map<std::string, std::unique_ptr<ca::Issuer>> LoadIssuers() const;
+  std::vector<uint8_t> RootDer() const;
+
+ private:
+  ca::CeremonyConfig config_;
+  std::shared_ptr<hsm::Token> online_;
+};
+
+}  // namespace tessera::testing
