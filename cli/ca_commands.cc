@@ -4,7 +4,10 @@
 #include <botan/hash.h>
 #include <botan/hex.h>
 #include <botan/pkcs10.h>
+#include <botan/x509_crl.h>
 #include <botan/x509cert.h>
+
+#include <ctime>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -52,6 +55,16 @@ nlohmann::json ToJson(const v1::Certificate& c) {
 std::string ToText(const v1::Certificate& c) {
   return absl::StrFormat("%s  %-12s %-13s %s%s", c.serial(), c.issuer(), c.profile(), c.subject(),
                          c.revoked() ? "  [REVOKED]" : "");
+}
+
+// "2026-11-23T12:00:00Z"
+std::string UtcText(int64_t unix_seconds) {
+  const time_t t = static_cast<time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
 }
 
 std::unique_ptr<v1::CertificateAuthority::Stub> Stub(std::shared_ptr<grpc::Channel> channel) {
@@ -233,6 +246,44 @@ absl::Status CaChain(const Args& args) {
     text += "\n" + name + " -> " + out_dir + "/" + name + ".pem";
   }
   Print(args, json, text);
+  return absl::OkStatus();
+}
+
+absl::Status CaCrl(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::string issuer, args.Required("issuer"));
+  const std::string format = args.Or("format", "der");
+  if (format != "der" && format != "pem") {
+    return absl::InvalidArgumentError("--format: der or pem");
+  }
+  v1::GetCrlRequest request;
+  request.set_issuer(issuer);
+  TESSERA_ASSIGN_OR_RETURN(auto channel, ServiceChannel(args));
+  grpc::ClientContext context;
+  Deadline(context);
+  v1::Crl crl;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(Stub(channel)->GetCrl(&context, request, &crl)));
+  size_t revoked = 0;
+  std::string pem;
+  try {
+    Botan::X509_CRL parsed(std::vector<uint8_t>(crl.der().begin(), crl.der().end()));
+    revoked = parsed.get_revoked().size();
+    pem = parsed.PEM_encode();
+  } catch (const std::exception& e) {
+    return absl::DataLossError(absl::StrCat("the CA sent a CRL that does not parse: ", e.what()));
+  }
+  const std::string out = args.Or("out", "");
+  if (!out.empty()) TESSERA_RETURN_IF_ERROR(WriteFile(out, format == "pem" ? pem : crl.der()));
+  nlohmann::json json = {{"issuer", crl.issuer()},
+                         {"crl_number", crl.crl_number()},
+                         {"this_update", UtcText(crl.this_update_unix())},
+                         {"next_update", UtcText(crl.next_update_unix())},
+                         {"revoked", revoked}};
+  if (!out.empty()) json["file"] = out;
+  Print(args, json,
+        absl::StrCat("CRL of ", crl.issuer(), ": number ", crl.crl_number(), ", ", revoked,
+                     " revoked, thisUpdate ", UtcText(crl.this_update_unix()), ", nextUpdate ",
+                     UtcText(crl.next_update_unix()),
+                     out.empty() ? "" : absl::StrCat("\nwritten to ", out, " (", format, ")")));
   return absl::OkStatus();
 }
 

@@ -63,6 +63,7 @@ absl::Status CaGet(const Args& args);
 absl::Status CaList(const Args& args);
 absl::Status CaChain(const Args& args);
 absl::Status CaRevoke(const Args& args);
+absl::Status CaCrl(const Args& args);
 absl::Status CaBundle(const Args& args);
 absl::Status CaBundleGet(const Args& args);
 

@@ -27,6 +27,8 @@ certificate authority:
   ca list           [--issuer I] [--profile P] [--subject TEXT] [--revoked true]
                     [--page-size N] [--page-token T]
   ca chain          --out-dir DIR
+  ca crl            --issuer CA [--out FILE] [--format der|pem]
+                    the issuing CA's current CRL: number, dates, entries
   ca bundle         --istat N --progressive N --out FILE.p12 [--password-out FILE]
                     [--request-id ID]
                     a workstation's key, certificate and chain as a PKCS#12 file (progressive
@@ -54,10 +56,19 @@ absl::Status Dispatch(const Args& args) {
   const std::vector<std::string>& w = args.words;
   const std::string command = w.empty() ? "" : w.size() == 1 ? w[0] : w[0] + " " + w[1];
   static const std::map<std::string, absl::Status (*)(const Args&)> kCommands = {
-      {"token init", TokenInit}, {"token csr", TokenCsr}, {"token write-cert", TokenWriteCert},
-      {"ceremony", Ceremony},    {"health", Health},      {"ca issue", CaIssue},
-      {"ca get", CaGet},         {"ca list", CaList},     {"ca chain", CaChain},
-      {"ca revoke", CaRevoke},   {"ca bundle", CaBundle}, {"ca bundle-get", CaBundleGet}};
+      {"token init", TokenInit},
+      {"token csr", TokenCsr},
+      {"token write-cert", TokenWriteCert},
+      {"ceremony", Ceremony},
+      {"health", Health},
+      {"ca issue", CaIssue},
+      {"ca get", CaGet},
+      {"ca list", CaList},
+      {"ca chain", CaChain},
+      {"ca revoke", CaRevoke},
+      {"ca crl", CaCrl},
+      {"ca bundle", CaBundle},
+      {"ca bundle-get", CaBundleGet}};
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {
     return absl::InvalidArgumentError("unknown command '" + command + "'; see tessera --help");

@@ -105,6 +105,29 @@ grpc::Status CertificateAuthorityHandlers::GetCaChain(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status CertificateAuthorityHandlers::GetCrl(grpc::ServerContext*,
+                                                  const v1::GetCrlRequest* request,
+                                                  v1::Crl* response) {
+  if (!ca_.issuers().contains(request->issuer())) {
+    std::string held;
+    for (const auto& [name, issuer] : ca_.issuers()) held += (held.empty() ? "" : ", ") + name;
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        "issuer: no issuing CA '" + request->issuer() + "' (held: " + held + ")");
+  }
+  absl::StatusOr<ca::CrlState> state = crls_.State(request->issuer());
+  if (!state.ok()) return ToGrpcStatus(state.status());
+  if (state->der.empty() || !state->this_update || !state->next_update) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "issuer '" + request->issuer() + "': no CRL signed yet");
+  }
+  response->set_issuer(request->issuer());
+  response->set_der(std::string(state->der.begin(), state->der.end()));
+  response->set_crl_number(state->crl_number);
+  response->set_this_update_unix(Unix(*state->this_update));
+  response->set_next_update_unix(Unix(*state->next_update));
+  return grpc::Status::OK;
+}
+
 grpc::Status CertificateAuthorityHandlers::IssueWorkstationBundle(
     grpc::ServerContext*, const v1::IssueWorkstationBundleRequest* request,
     v1::WorkstationBundle* response) {
@@ -154,6 +177,10 @@ std::vector<RpcRule> CaPolicy() {
        services,
        {"tessera-registry", "tessera-cli"},
        "bundles hold keys and passwords: the registry hands them to the comune's ALP"},
+      {"/tessera.v1.CertificateAuthority/GetCrl",
+       {PrincipalKind::kService, PrincipalKind::kOperator, PrincipalKind::kWorkstation},
+       {},
+       "CRLs are public"},
       {"/tessera.v1.CertificateAuthority/GetCaChain",
        {PrincipalKind::kService, PrincipalKind::kOperator, PrincipalKind::kWorkstation},
        {},

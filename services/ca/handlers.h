@@ -4,6 +4,7 @@
 #include <string>
 
 #include "ca/authority.h"
+#include "ca/crl_store.h"
 #include "ca/workstation_bundle.h"
 #include "platform/rpc_policy.h"
 #include "proto/ca.grpc.pb.h"
@@ -13,8 +14,8 @@ namespace tessera::ca_service {
 class CertificateAuthorityHandlers final : public v1::CertificateAuthority::Service {
  public:
   CertificateAuthorityHandlers(ca::CertificateAuthority& ca, ca::WorkstationBundles& bundles,
-                               std::string root_der)
-      : ca_(ca), bundles_(bundles), root_der_(std::move(root_der)) {}
+                               ca::CrlStore& crls, std::string root_der)
+      : ca_(ca), bundles_(bundles), crls_(crls), root_der_(std::move(root_der)) {}
 
   grpc::Status IssueCertificate(grpc::ServerContext* context,
                                 const v1::IssueCertificateRequest* request,
@@ -30,6 +31,8 @@ class CertificateAuthorityHandlers final : public v1::CertificateAuthority::Serv
                                  v1::Certificate* response) override;
   grpc::Status GetCaChain(grpc::ServerContext* context, const v1::GetCaChainRequest* request,
                           v1::GetCaChainResponse* response) override;
+  grpc::Status GetCrl(grpc::ServerContext* context, const v1::GetCrlRequest* request,
+                      v1::Crl* response) override;
   grpc::Status IssueWorkstationBundle(grpc::ServerContext* context,
                                       const v1::IssueWorkstationBundleRequest* request,
                                       v1::WorkstationBundle* response) override;
@@ -40,6 +43,7 @@ class CertificateAuthorityHandlers final : public v1::CertificateAuthority::Serv
  private:
   ca::CertificateAuthority& ca_;
   ca::WorkstationBundles& bundles_;
+  ca::CrlStore& crls_;
   std::string root_der_;
 };
 

@@ -206,7 +206,7 @@ absl::Status Serve(const std::string& config_path) {
   ca::BundleStore bundle_store(pool);
   ca::WorkstationBundles bundles(authority, bundle_store, *std::move(sealer),
                                  std::vector<uint8_t>(root_der.begin(), root_der.end()));
-  ca_service::CertificateAuthorityHandlers handlers(authority, bundles, root_der);
+  ca_service::CertificateAuthorityHandlers handlers(authority, bundles, crl_store, root_der);
   options.services = {&handlers};
   options.rules = ca_service::CaPolicy();
 

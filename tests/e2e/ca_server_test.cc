@@ -88,6 +88,14 @@ class CaServerTest : public ::testing::Test {
     return v1::CertificateAuthority::NewStub(ChannelAs(&who));
   }
 
+  // The tessera CLI, connecting as the tessera-cli service certificate.
+  static std::string Cli() {
+    return std::string(TESSERA_BIN_DIR) +
+           "/tessera --target localhost:" + std::to_string(server_->port()) + " --ca " +
+           Pki("bundle.pem") + " --cert " + Pki("tessera-cli.pem") + " --key " +
+           Pki("tessera-cli.key") + " ";
+  }
+
   // A fresh software key and its PKCS#10 request.
   struct KeyAndCsr {
     std::string key_pem;
@@ -417,13 +425,38 @@ TEST_F(CaServerTest, OcspAnswersGoodRevokedUnknownAndMalformed) {
   EXPECT_NE(still.output.find("Response verify OK"), std::string::npos) << still.output;
 }
 
+TEST_F(CaServerTest, TheCliFetchesTheCurrentCrl) {
+  auto fetched = RunCommand(Cli() + "ca crl --issuer operators --format pem --out " +
+                            dir_->File("cli.crl.pem") + " --json");
+  ASSERT_EQ(fetched.exit_code, 0) << fetched.output;
+  const nlohmann::json reply = nlohmann::json::parse(fetched.output);
+  EXPECT_GE(reply["crl_number"].get<int>(), 1);
+  auto verified = RunCommand("openssl crl -in " + dir_->File("cli.crl.pem") + " -CAfile " +
+                             Pki("bundle.pem") + " -noout -verify -crlnumber");
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  EXPECT_NE(verified.output.find("verify OK"), std::string::npos) << verified.output;
+
+  auto unknown = RunCommand(Cli() + "ca crl --issuer nope");
+  EXPECT_EQ(unknown.exit_code, 1) << unknown.output;
+  EXPECT_NE(unknown.output.find("issuer: no issuing CA 'nope' (held: operators, workstations)"),
+            std::string::npos)
+      << unknown.output;
+
+  // CRLs are public: a workstation may ask too.
+  Identity workstation = Workstation();
+  grpc::ClientContext context;
+  v1::GetCrlRequest request;
+  request.set_issuer("workstations");
+  v1::Crl crl;
+  grpc::Status status = Ca(workstation)->GetCrl(&context, request, &crl);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_LT(crl.this_update_unix(), crl.next_update_unix());
+}
+
 // The CLI asks for a workstation bundle; openssl and NSS open the file with the password it
 // printed; the registry may download it again, a workstation may do neither.
 TEST_F(CaServerTest, WorkstationBundlesThroughTheCliAndThePolicy) {
-  const std::string cli = std::string(TESSERA_BIN_DIR) +
-                          "/tessera --target localhost:" + std::to_string(server_->port()) +
-                          " --ca " + Pki("bundle.pem") + " --cert " + Pki("tessera-cli.pem") +
-                          " --key " + Pki("tessera-cli.key") + " ";
+  const std::string cli = Cli();
   auto issued =
       RunCommand(cli + "ca bundle --istat 058092 --progressive 1 --out " + dir_->File("ws.p12") +
                  " --password-out " + dir_->File("ws.pass") + " --json");
