@@ -46,22 +46,9 @@ class CaServerTest : public ::testing::Test {
                                              {"tessera-cli", {"localhost"}, {}},
                                              {"tessera-registry", {"localhost"}, {}}},
                                             "http://127.0.0.1:8080");
-    const ca::CeremonyConfig& ceremony = hierarchy_->config();
-
     auto& pg = testing::TestPg::Get();
-    const std::string database = pg.CreateDatabase();
-    testing::WriteFile(
-        dir_->File("ca.toml"),
-        "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + dir_->File("port") +
-            "\"\n[tls]\ncertificate_chain = \"" + Pki("tessera-ca.pem") + "\"\nprivate_key = \"" +
-            Pki("tessera-ca.key") + "\"\nclient_ca_bundle = \"" + Pki("bundle.pem") +
-            "\"\n[db]\nconninfo = \"" + pg.ConnInfo(database) + "\"\n[hsm]\nmodule = \"" +
-            ceremony.module_path + "\"\ntoken = \"" + ceremony.online_token +
-            "\"\n[ca]\nissuers = \"operators,workstations\"\nroot_certificate = \"" +
-            Pki("root.pem") + "\"\nprofiles = \"" + ceremony.profiles_path +
-            "\"\nbase_url = \"http://127.0.0.1:8080\"\n[http]\nlisten = \"127.0.0.1:0\"\n"
-            "port_file = \"" +
-            dir_->File("http-port") + "\"\n[crl]\nvalidity_hours = 24\nrefresh_hours = 12\n");
+    hierarchy_->WriteCaConfig(dir_->File("ca.toml"), pg.ConnInfo(pg.CreateDatabase()),
+                              dir_->path().string());
     setenv("TESSERA_CA_PIN", testing::kTestCaPin, 1);
     server_ = new testing::ServiceProcess("tessera-ca", dir_->File("ca.toml"), dir_->File("port"),
                                           dir_->File("ca.log"));

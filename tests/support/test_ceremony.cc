@@ -9,13 +9,13 @@
 namespace tessera::testing {
 
 TestHierarchy::TestHierarchy(const std::string& dir, std::vector<ca::ServiceSpec> services,
-                             const std::string& base_url) {
+                             const std::string& base_url, hsm::KeyAlgorithm algorithm) {
   config_.module_path = TestSoftHsm::Get().module_path();
   config_.root_token = TestSoftHsm::UniqueLabel("root");
   config_.online_token = TestSoftHsm::UniqueLabel("online");
-  config_.root = {"root", "Tessera Root CA", hsm::KeyAlgorithm::kEcP256, 20};
-  config_.issuing = {{"operators", "Tessera CA Operatori", hsm::KeyAlgorithm::kEcP256, 10},
-                     {"workstations", "Tessera CA Postazioni", hsm::KeyAlgorithm::kEcP256, 10}};
+  config_.root = {"root", "Tessera Root CA", algorithm, 20};
+  config_.issuing = {{"operators", "Tessera CA Operatori", algorithm, 10},
+                     {"workstations", "Tessera CA Postazioni", algorithm, 10}};
   config_.base_url = base_url;
   config_.services = std::move(services);
   config_.output_dir = dir + "/pki";
@@ -45,6 +45,23 @@ std::vector<uint8_t> TestHierarchy::RootDer() const {
   const std::string pem = ReadFileOrDie(Pki("root.pem"));
   return Botan::X509_Certificate(reinterpret_cast<const uint8_t*>(pem.data()), pem.size())
       .BER_encode();
+}
+
+void TestHierarchy::WriteCaConfig(const std::string& path, const std::string& conninfo,
+                                  const std::string& run_dir) const {
+  std::string issuers;
+  for (const ca::CaSpec& spec : config_.issuing)
+    issuers += (issuers.empty() ? "" : ",") + spec.name;
+  WriteFile(path, "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + run_dir +
+                      "/port\"\n[tls]\ncertificate_chain = \"" + Pki("tessera-ca.pem") +
+                      "\"\nprivate_key = \"" + Pki("tessera-ca.key") + "\"\nclient_ca_bundle = \"" +
+                      Pki("bundle.pem") + "\"\n[db]\nconninfo = \"" + conninfo +
+                      "\"\n[hsm]\nmodule = \"" + config_.module_path + "\"\ntoken = \"" +
+                      config_.online_token + "\"\n[ca]\nissuers = \"" + issuers +
+                      "\"\nroot_certificate = \"" + Pki("root.pem") + "\"\nprofiles = \"" +
+                      config_.profiles_path + "\"\nbase_url = \"" + config_.base_url +
+                      "\"\n[http]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + run_dir +
+                      "/http-port\"\n[crl]\nvalidity_hours = 24\nrefresh_hours = 12\n");
 }
 
 }  // namespace tessera::testing

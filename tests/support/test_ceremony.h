@@ -21,7 +21,8 @@ class TestHierarchy {
  public:
   // Throws std::runtime_error if the ceremony fails (usable from SetUpTestSuite).
   explicit TestHierarchy(const std::string& dir, std::vector<ca::ServiceSpec> services = {},
-                         const std::string& base_url = "http://ca.tessera.test");
+                         const std::string& base_url = "http://ca.tessera.test",
+                         hsm::KeyAlgorithm algorithm = hsm::KeyAlgorithm::kEcP256);
 
   const ca::CeremonyConfig& config() const { return config_; }
   std::string Pki(const std::string& file) const { return config_.output_dir + "/" + file; }
@@ -30,6 +31,11 @@ class TestHierarchy {
   // The issuing CAs as tessera-ca loads them from the online token.
   std::map<std::string, std::unique_ptr<ca::Issuer>> LoadIssuers() const;
   std::vector<uint8_t> RootDer() const;
+  // Writes a tessera-ca config for this hierarchy to `path`: gRPC and HTTP on loopback with
+  // OS-picked ports written to <run_dir>/port and <run_dir>/http-port; the service needs
+  // TESSERA_CA_PIN=kTestCaPin and the "tessera-ca" service identity.
+  void WriteCaConfig(const std::string& path, const std::string& conninfo,
+                     const std::string& run_dir) const;
 
  private:
   ca::CeremonyConfig config_;
