@@ -1,0 +1,206 @@
+// bench/ca_phases: where the time of one issuance goes, in-process (no gRPC): the phases of
+// CertificateAuthority::Issue against real PostgreSQL and a SoftHSM CA made by the ceremony,
+// one at a time (mean microseconds per certificate), then Issue's throughput with 1, 2 and 4
+// threads. The store's calls are timed through a decorator; the crypto steps are timed
+// directly on the same CSRs.
+//
+//   ca_phases [--count N]
+#include <botan/auto_rng.h>
+#include <botan/ecdsa.h>
+#include <botan/x509self.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ca/authority.h"
+#include "ca/csr.h"
+#include "platform/migrations.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_ceremony.h"
+#include "tests/support/test_pg.h"
+
+namespace tessera::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Mean microseconds per named phase.
+class Phases {
+ public:
+  void Add(const std::string& name, Clock::duration spent) {
+    std::lock_guard lock(mutex_);
+    auto& [total, count] = phases_[name];
+    total += std::chrono::duration<double, std::micro>(spent).count();
+    ++count;
+  }
+  void Print() const {
+    for (const auto& [name, phase] : phases_) {
+      std::printf("  %-34s %9.1f us\n", name.c_str(), phase.first / phase.second);
+    }
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::pair<double, int>> phases_;
+};
+
+// Times `work` into `phases` under `name`; returns what work returned.
+template <typename F>
+auto Timed(Phases& phases, const std::string& name, F&& work) {
+  const auto start = Clock::now();
+  auto result = work();
+  phases.Add(name, Clock::now() - start);
+  return result;
+}
+
+// The PostgreSQL store, each call timed.
+class TimedStore final : public ca::CertificateStore {
+ public:
+  TimedStore(ca::CertificateStore& inner, Phases& phases) : inner_(inner), phases_(phases) {}
+  absl::Status RecordIntent(const ca::CertificateRecord& r) override {
+    return Timed(phases_, "store: record intent (commit)", [&] { return inner_.RecordIntent(r); });
+  }
+  absl::StatusOr<std::optional<ca::CertificateRecord>> FindByRequestId(
+      const std::string& id) override {
+    return Timed(phases_, "store: find by request_id", [&] { return inner_.FindByRequestId(id); });
+  }
+  absl::StatusOr<ca::CertificateRecord> Get(const std::string& serial) override {
+    return inner_.Get(serial);
+  }
+  absl::StatusOr<ca::CertificateRecord> CompleteIssuance(const std::string& serial,
+                                                         const ca::SignFunction& sign) override {
+    return Timed(phases_, "store: complete (lock, sign, commit)", [&] {
+      return inner_.CompleteIssuance(serial, [&](const ca::CertificateRecord& record) {
+        return Timed(phases_, "  of which: sign on the token", [&] { return sign(record); });
+      });
+    });
+  }
+  absl::StatusOr<std::vector<ca::CertificateRecord>> List(const ca::CertificateFilter& f) override {
+    return inner_.List(f);
+  }
+  absl::StatusOr<ca::CertificateRecord> Revoke(
+      const std::string& request_id, const std::string& serial, int reason,
+      std::chrono::system_clock::time_point when) override {
+    return inner_.Revoke(request_id, serial, reason, when);
+  }
+
+ private:
+  ca::CertificateStore& inner_;
+  Phases& phases_;
+};
+
+std::vector<std::vector<uint8_t>> MakeCsrs(int count) {
+  Botan::AutoSeeded_RNG rng;
+  std::vector<std::vector<uint8_t>> csrs;
+  for (int i = 0; i < count; ++i) {
+    Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
+    csrs.push_back(Botan::X509::create_cert_req(Botan::X509_Cert_Options("RSSMRA85T10A562S"), key,
+                                                "SHA-256", rng)
+                       .BER_encode());
+  }
+  return csrs;
+}
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "ca_phases: %s\n", std::string(status.message()).c_str());
+  return 1;
+}
+
+ca::IssueRequest OperatorRequest(const std::string& id, const std::vector<uint8_t>& csr) {
+  return {id, "operator", csr, {.codice_fiscale = "RSSMRA85T10A562S"}};
+}
+
+}  // namespace
+}  // namespace tessera::bench
+
+int main(int argc, char** argv) {
+  using namespace tessera::bench;
+  namespace ca = tessera::ca;
+  int count = 400;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--count" && i + 1 < argc) {
+      count = std::stoi(argv[++i]);
+    } else {
+      std::fprintf(stderr, "usage: ca_phases [--count N]\n");
+      return 2;
+    }
+  }
+  tessera::testing::TempDir dir("tessera-bench-phases");
+  tessera::testing::TestHierarchy pki(dir.path().string());
+  auto profiles = ca::ProfileSet::LoadFile(pki.config().profiles_path);
+  auto& pg = tessera::testing::TestPg::Get();
+  tessera::pg::ConnectionPool pool(pg.ConnInfo(pg.CreateDatabase()), 8);
+  {
+    auto conn = pool.Acquire();
+    if (!profiles.ok() || !conn.ok() ||
+        !tessera::pg::ApplyMigrations(**conn, ca::PgCertificateStore::kSchema,
+                                      ca::PgCertificateStore::Migrations())
+             .ok()) {
+      std::fprintf(stderr, "ca_phases: setup failed\n");
+      return 1;
+    }
+  }
+  ca::PgCertificateStore store(pool);
+  Phases phases;
+  TimedStore timed_store(store, phases);
+  tessera::SystemClock clock;
+  ca::CertificateAuthority authority(timed_store, *profiles, pki.LoadIssuers(), clock);
+  const ca::Issuer& issuer = *authority.issuers().at("operators");
+  const ca::Profile& profile = **profiles->Find("operator");
+
+  // One issuance at a time: the crypto steps on their own, then Issue with its store calls.
+  const auto csrs = MakeCsrs(count);
+  Botan::AutoSeeded_RNG rng;
+  for (int i = 0; i < count; ++i) {
+    auto key = Timed(phases, "csr check (parse, verify)", [&] { return ca::CheckCsr(csrs[i]); });
+    if (!key.ok()) return Fail(key.status());
+    auto plan = Timed(phases, "plan", [&] {
+      return ca::PlanCertificate(profile, {.codice_fiscale = "RSSMRA85T10A562S"}, **key,
+                                 issuer.context(), ca::RandomSerial(rng),
+                                 std::chrono::system_clock::now());
+    });
+    if (!plan.ok()) return Fail(plan.status());
+    absl::Status linted =
+        Timed(phases, "lint (software-signed copy)", [&] { return issuer.Check(*plan); });
+    if (!linted.ok()) return Fail(linted);
+    auto signed_cert = Timed(phases, "sign on the token", [&] { return issuer.Sign(*plan); });
+    if (!signed_cert.ok()) return Fail(signed_cert.status());
+  }
+  for (int i = 0; i < count; ++i) {
+    auto issued = Timed(phases, "Issue: whole", [&] {
+      return authority.Issue(OperatorRequest("one-" + std::to_string(i), csrs[i]));
+    });
+    if (!issued.ok()) return Fail(issued.status());
+  }
+  std::printf("one issuance at a time, mean per certificate (%d certificates):\n", count);
+  phases.Print();
+
+  std::printf("Issue throughput, in-process:\n");
+  for (int threads : {1, 2, 4}) {
+    const auto batch = MakeCsrs(count);
+    std::atomic<int> next{0};
+    std::atomic<int> failures{0};
+    const auto start = Clock::now();
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&] {
+        for (int i; (i = next++) < count;) {
+          const std::string id = "t" + std::to_string(threads) + "-" + std::to_string(i);
+          if (!authority.Issue(OperatorRequest(id, batch[i])).ok()) ++failures;
+        }
+      });
+    }
+    for (std::thread& w : workers) w.join();
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    std::printf("  %d threads: %8.1f certificates/s%s\n", threads, count / seconds,
+                failures > 0 ? " (with failures!)" : "");
+  }
+  return 0;
+}
