@@ -93,8 +93,22 @@ absl::StatusOr<Result> Connection::Exec(std::string_view sql, std::span<const Pa
     formats.push_back(p.binary() ? 1 : 0);
   }
   std::string query(sql);
-  return Check(PQexecParams(conn_, query.c_str(), static_cast<int>(params.size()), nullptr,
-                            values.data(), lengths.data(), formats.data(), 0),
+  const int count = static_cast<int>(params.size());
+  constexpr size_t kMaxPrepared = 256;
+  auto prepared = prepared_.find(query);
+  if (prepared == prepared_.end() && count > 0 && prepared_.size() < kMaxPrepared) {
+    std::string name = "tessera_" + std::to_string(prepared_.size() + 1);
+    TESSERA_RETURN_IF_ERROR(
+        Check(PQprepare(conn_, name.c_str(), query.c_str(), count, nullptr), "query").status());
+    prepared = prepared_.emplace(query, std::move(name)).first;
+  }
+  if (prepared == prepared_.end()) {
+    return Check(PQexecParams(conn_, query.c_str(), count, nullptr, values.data(), lengths.data(),
+                              formats.data(), 0),
+                 "query");
+  }
+  return Check(PQexecPrepared(conn_, prepared->second.c_str(), count, values.data(), lengths.data(),
+                              formats.data(), 0),
                "query");
 }
 

@@ -1,5 +1,5 @@
-// A thin RAII layer over libpq. Values only ever travel as parameters (PQexecParams): no SQL
-// is built from strings with values in them. Errors become statuses that carry the SQLSTATE.
+// A thin RAII layer over libpq. Values only ever travel as parameters (prepared or PQexecParams):
+// no SQL is built from strings with values in them. Errors become statuses that carry the SQLSTATE.
 #pragma once
 
 #include <libpq-fe.h>
@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -80,6 +81,9 @@ class Connection {
   absl::StatusOr<Result> Check(PGresult* result, std::string_view what);
 
   PGconn* conn_;
+  // Statements with parameters are prepared once per connection (planning is a large share
+  // of a short query's time); by SQL text, bounded so generated SQL cannot grow it forever.
+  std::unordered_map<std::string, std::string> prepared_;
 };
 
 enum class Isolation { kReadCommitted, kRepeatableRead, kSerializable };

@@ -30,6 +30,33 @@ TEST_F(PgConnectionTest, ParametersCarryValuesVerbatim) {
   EXPECT_TRUE(null->IsNull(0, 0));
 }
 
+// Statements with parameters are prepared once per connection: the same text runs again with
+// other values, a bad statement still reports its error, and more distinct texts than the
+// cache holds still run (unprepared).
+TEST_F(PgConnectionTest, PreparedStatementsAreReusedAndBounded) {
+  ASSERT_TRUE(conn_->ExecScript("CREATE TABLE numbers (n bigint)").ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(conn_->Exec("INSERT INTO numbers VALUES ($1)", {Param(i)}).ok());
+  }
+  auto sum = conn_->Exec("SELECT sum(n) FROM numbers WHERE n < $1", {Param(3)});
+  ASSERT_TRUE(sum.ok()) << sum.status();
+  EXPECT_EQ(sum->Int(0, 0), 0 + 1 + 2);
+  sum = conn_->Exec("SELECT sum(n) FROM numbers WHERE n < $1", {Param(5)});
+  ASSERT_TRUE(sum.ok()) << sum.status();
+  EXPECT_EQ(sum->Int(0, 0), 10);
+
+  auto broken = conn_->Exec("SELECT nope FROM numbers WHERE n = $1", {Param(1)});
+  EXPECT_FALSE(broken.ok());
+  EXPECT_NE(broken.status().message().find("SQLSTATE 42703"), absl::string_view::npos)
+      << broken.status();
+
+  for (int i = 0; i < 300; ++i) {
+    auto row = conn_->Exec("SELECT $1::int + " + std::to_string(i), {Param(1)});
+    ASSERT_TRUE(row.ok()) << i << ": " << row.status();
+    EXPECT_EQ(row->Int(0, 0), 1 + i);
+  }
+}
+
 TEST_F(PgConnectionTest, ErrorsCarrySqlStateAsStatusCode) {
   ASSERT_TRUE(conn_->ExecScript("CREATE TABLE serials (serial text PRIMARY KEY)").ok());
   ASSERT_TRUE(conn_->Exec("INSERT INTO serials VALUES ($1)", {Param("01")}).ok());
