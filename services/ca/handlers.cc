@@ -1,8 +1,11 @@
 #include "services/ca/handlers.h"
 
 #include <chrono>
+#include <map>
+#include <set>
 
 #include "platform/grpc_status.h"
+#include "platform/rpc_server.h"
 
 namespace tessera::ca_service {
 namespace {
@@ -37,10 +40,33 @@ int Progressive(uint32_t progressive) {
   return static_cast<int>(std::min<uint32_t>(progressive, 1000000));
 }
 
+// Which profiles each caller the policy lets call IssueCertificate may ask for: personalization
+// produces cards (workstations come as bundles); the Ministry's CLI any profile the CA deems
+// requestable ("*"; the CA refuses the others and unknown names itself).
+grpc::Status CheckProfileAllowed(const grpc::ServerContext& context, const std::string& profile) {
+  static const std::map<std::string, std::set<std::string>> kProfilesByCaller = {
+      {"tessera-perso", {"operator"}},
+      {"tessera-cli", {"*"}},
+  };
+  absl::StatusOr<Principal> caller = CallerOf(context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  auto allowed = kProfilesByCaller.find(caller->name);
+  if (caller->kind != PrincipalKind::kService || allowed == kProfilesByCaller.end() ||
+      !(allowed->second.contains("*") || allowed->second.contains(profile))) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        "profile: '" + caller->name + "' may not request '" + profile + "'");
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace
 
 grpc::Status CertificateAuthorityHandlers::IssueCertificate(
-    grpc::ServerContext*, const v1::IssueCertificateRequest* request, v1::Certificate* response) {
+    grpc::ServerContext* context, const v1::IssueCertificateRequest* request,
+    v1::Certificate* response) {
+  if (grpc::Status allowed = CheckProfileAllowed(*context, request->profile()); !allowed.ok()) {
+    return allowed;
+  }
   const v1::SubjectData& s = request->subject();
   ca::IssueRequest issue{
       .request_id = request->request_id(),

@@ -44,7 +44,8 @@ class CaServerTest : public ::testing::Test {
     hierarchy_ = new testing::TestHierarchy(dir_->path().string(),
                                             {{"tessera-ca", {"localhost"}, {"127.0.0.1"}},
                                              {"tessera-cli", {"localhost"}, {}},
-                                             {"tessera-registry", {"localhost"}, {}}},
+                                             {"tessera-registry", {"localhost"}, {}},
+                                             {"tessera-perso", {"localhost"}, {}}},
                                             "http://127.0.0.1:8080");
     auto& pg = testing::TestPg::Get();
     hierarchy_->WriteCaConfig(dir_->File("ca.toml"), pg.ConnInfo(pg.CreateDatabase()),
@@ -184,6 +185,28 @@ TEST_F(CaServerTest, AValidCertificateNotAllowedToCallIsDenied) {
   v1::GetCaChainResponse chain;
   EXPECT_TRUE(Ca(workstation)->GetCaChain(&context, {}, &chain).ok());
   EXPECT_EQ(chain.issuing_der().size(), 2u);
+}
+
+// Personalization may ask for card certificates only; workstations come as bundles.
+TEST_F(CaServerTest, PersonalizationRequestsOperatorCertificatesOnly) {
+  v1::IssueCertificateRequest request;
+  request.set_request_id("perso-1");
+  request.set_profile("operator");
+  request.set_csr_der(NewCsr().csr_der);
+  request.mutable_subject()->set_codice_fiscale("RSSMRA85T10A562S");
+  v1::Certificate cert;
+  grpc::Status status = Issue(Service("tessera-perso"), request, &cert);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  request.set_request_id("perso-2");
+  request.set_profile("workstation");
+  request.set_csr_der(NewCsr().csr_der);
+  request.clear_subject();
+  request.mutable_subject()->set_istat("058093");
+  request.mutable_subject()->set_progressive(1);
+  status = Issue(Service("tessera-perso"), request, &cert);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  EXPECT_EQ(status.error_message(), "profile: 'tessera-perso' may not request 'workstation'");
 }
 
 TEST_F(CaServerTest, AnRpcMissingFromThePolicyTableIsDenied) {
