@@ -92,6 +92,7 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::IssueUnder(const IssueRe
                                                                    const Profile& profile,
                                                                    const std::string& issuer_name) {
   TESSERA_RETURN_IF_ERROR(CheckRequestId(request.request_id));
+  TESSERA_RETURN_IF_ERROR(profiles_.CheckProgressive(profile, request.subject.progressive));
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Botan::Public_Key> key, CheckCsr(request.csr_der));
 
   // What this request_id stands for: a retry must ask for exactly the same thing. The key

@@ -43,6 +43,10 @@ absl::Status Validate(const Profile& p, const std::string& source) {
     return Error(source, n, "issuer",
                  absl::StrCat("'", kEachIssuer, "' (each CA its own) is for OCSP responders only"));
   }
+  if (p.progressive != 0 &&
+      (p.subject_kind != SubjectKind::kWorkstation || p.progressive < 1 || p.progressive > 9999)) {
+    return Error(source, n, "progressive", "1 to 9999, and only for workstation subjects");
+  }
   if (p.issuer == kEachIssuer && p.requestable) {
     return Error(source, n, "requestable", "must be false for a profile every CA signs");
   }
@@ -161,7 +165,8 @@ absl::StatusOr<ProfileSet> ProfileSet::Parse(const std::string& text, const std:
                                               "validity_days",
                                               "ocsp_no_check",
                                               "subject_alt_names",
-                                              "requestable"};
+                                              "requestable",
+                                              "progressive"};
 
   ProfileSet set;
   int index = 0;
@@ -199,6 +204,7 @@ absl::StatusOr<ProfileSet> ProfileSet::Parse(const std::string& text, const std:
     p.ocsp_no_check = (*t)["ocsp_no_check"].value_or(false);
     p.subject_alt_names = (*t)["subject_alt_names"].value_or(false);
     p.requestable = (*t)["requestable"].value_or(true);
+    p.progressive = static_cast<int>((*t)["progressive"].value_or(int64_t{0}));
     TESSERA_RETURN_IF_ERROR(Validate(p, source));
     std::string name = p.name;
     if (!set.profiles_.emplace(name, std::move(p)).second) {
@@ -219,6 +225,22 @@ absl::StatusOr<const Profile*> ProfileSet::Find(const std::string& name) const {
     return absl::NotFoundError(absl::StrCat("profile '", name, "' does not exist"));
   }
   return &it->second;
+}
+
+absl::Status ProfileSet::CheckProgressive(const Profile& profile, int progressive) const {
+  if (profile.subject_kind != SubjectKind::kWorkstation) return absl::OkStatus();
+  if (profile.progressive != 0 && profile.progressive != progressive) {
+    return absl::InvalidArgumentError(absl::StrCat("subject.progressive: profile '", profile.name,
+                                                   "' is for progressive ", profile.progressive));
+  }
+  for (const auto& [name, other] : profiles_) {
+    if (name != profile.name && other.subject_kind == SubjectKind::kWorkstation &&
+        other.progressive == progressive) {
+      return absl::InvalidArgumentError(absl::StrCat("subject.progressive: ", progressive,
+                                                     " is reserved for profile '", name, "'"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace tessera::ca

@@ -39,6 +39,9 @@ struct Profile {
   int validity_days = 0;           // used instead of months when > 0 (OCSP)
   bool ocsp_no_check = false;      // id-pkix-ocsp-nocheck (responder certificates)
   bool subject_alt_names = false;  // DNS/IP SANs from the subject data (TLS services)
+  // Workstation profiles: the one progressive this profile is for (comune_server: 99), which
+  // no other workstation profile may then use; 0: any progressive not reserved so.
+  int progressive = 0;
   // false: only the key ceremony and tessera-ca itself issue it; IssueCertificate refuses it
   // (a service identity or an OCSP signing certificate is never handed out on request).
   bool requestable = true;
@@ -59,6 +62,9 @@ class ProfileSet {
 
   // NOT_FOUND naming the profile when there is none.
   absl::StatusOr<const Profile*> Find(const std::string& name) const;
+  // INVALID_ARGUMENT ("subject.progressive: …") when `progressive` is reserved for another
+  // workstation profile, or `profile` is reserved for another progressive.
+  absl::Status CheckProgressive(const Profile& profile, int progressive) const;
   const std::map<std::string, Profile>& all() const { return profiles_; }
 
  private:

@@ -189,6 +189,16 @@ TEST_F(CaAuthorityTest, BadInputIsRefusedNamingTheFieldAndLeavesNoRow) {
       {[](IssueRequest& r) { r.subject.codice_fiscale = "RSSMRA85T1,=562S"; },
        "subject.codice_fiscale: character 11 must be a letter A-Z or a digit"},
       {[](IssueRequest& r) { r.profile = "root"; }, "profile: profile 'root' does not exist"},
+      {[](IssueRequest& r) {
+         r.profile = "workstation";
+         r.subject = {.istat = "058091", .progressive = 99};
+       },
+       "subject.progressive: 99 is reserved for profile 'comune_server'"},
+      {[](IssueRequest& r) {
+         r.profile = "comune_server";
+         r.subject = {.istat = "058091", .progressive = 5};
+       },
+       "subject.progressive: profile 'comune_server' is for progressive 99"},
       {[](IssueRequest& r) { r.request_id = "id with spaces"; },
        "request_id: 1 to 128 of A-Z a-z 0-9 . _ : -"},
       {[](IssueRequest& r) { r.csr_der.assign(kMaxCsrBytes + 1, 0x30); },

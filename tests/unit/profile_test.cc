@@ -47,6 +47,10 @@ TEST(Profiles, TheShippedFileLoadsWithEveryProfileTheCaNeeds) {
   EXPECT_FALSE((*set->Find("ocsp_responder"))->requestable);
   EXPECT_FALSE((*set->Find("service"))->requestable);
   EXPECT_TRUE((*set->Find("operator"))->requestable);
+  EXPECT_EQ((*set->Find("comune_server"))->progressive, 99);
+  EXPECT_TRUE(set->CheckProgressive(**set->Find("workstation"), 1).ok());
+  EXPECT_FALSE(set->CheckProgressive(**set->Find("workstation"), 99).ok());
+  EXPECT_TRUE(set->CheckProgressive(**set->Find("comune_server"), 99).ok());
   EXPECT_EQ(set->Find("nope").status().code(), absl::StatusCode::kNotFound);
 }
 
@@ -82,6 +86,9 @@ TEST(Profiles, MistakesNameTheProfileFieldAndRule) {
   EXPECT_EQ(ErrorOf(Replace(kOperator, "issuer = \"operators\"", "issuer = \"*\"")),
             "p.toml: profile 'operator': issuer: '*' (each CA its own) is for OCSP responders "
             "only");
+  EXPECT_EQ(
+      ErrorOf(Replace(kOperator, "validity_months = 72", "validity_months = 72\nprogressive = 99")),
+      "p.toml: profile 'operator': progressive: 1 to 9999, and only for workstation subjects");
   EXPECT_EQ(ErrorOf("x = 1"), "p.toml: no [[profile]] entries");
   EXPECT_NE(ErrorOf("[[profile]\n").find("p.toml:"), std::string::npos);
 }
