@@ -1,4 +1,5 @@
-// gRPC handlers of tessera-ca: protos in, domain calls, protos out. No rule lives here.
+// gRPC handlers of tessera-ca: protos in, domain calls, protos out. The only rules here are who
+// may call what: the policy table (CaPolicy) and the profiles each caller may request.
 #pragma once
 
 #include <string>
