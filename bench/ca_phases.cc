@@ -2,7 +2,7 @@
 // CertificateAuthority::Issue against real PostgreSQL and a SoftHSM CA made by the ceremony,
 // one at a time (mean microseconds per certificate), then Issue's throughput with 1, 2 and 4
 // threads. The store's calls are timed through a decorator; the crypto steps are timed
-// directly on the same CSRs.
+// directly on the same CSRs; PostgreSQL's pg_stat_wal gives the WAL written per certificate.
 //
 //   ca_phases [--count N]
 #include <botan/auto_rng.h>
@@ -107,6 +107,20 @@ std::vector<std::vector<uint8_t>> MakeCsrs(int count) {
   return csrs;
 }
 
+// The cluster's WAL counters (pg_stat_wal; the benchmark's database is the only busy one).
+struct WalCounters {
+  double bytes = 0, records = 0, full_page_images = 0, syncs = 0;
+};
+
+WalCounters ReadWal(tessera::pg::ConnectionPool& pool) {
+  auto conn = pool.Acquire();
+  if (!conn.ok()) return {};
+  auto row = (*conn)->Exec("SELECT wal_bytes, wal_records, wal_fpi, wal_sync FROM pg_stat_wal");
+  if (!row.ok() || row->rows() != 1) return {};
+  return {std::stod(std::string(row->Text(0, 0))), std::stod(std::string(row->Text(0, 1))),
+          std::stod(std::string(row->Text(0, 2))), std::stod(std::string(row->Text(0, 3)))};
+}
+
 int Fail(const absl::Status& status) {
   std::fprintf(stderr, "ca_phases: %s\n", std::string(status.message()).c_str());
   return 1;
@@ -173,14 +187,22 @@ int main(int argc, char** argv) {
     auto signed_cert = Timed(phases, "sign on the token", [&] { return issuer.Sign(*plan); });
     if (!signed_cert.ok()) return Fail(signed_cert.status());
   }
+  const WalCounters wal_before = ReadWal(pool);
   for (int i = 0; i < count; ++i) {
     auto issued = Timed(phases, "Issue: whole", [&] {
       return authority.Issue(OperatorRequest("one-" + std::to_string(i), csrs[i]));
     });
     if (!issued.ok()) return Fail(issued.status());
   }
+  const WalCounters wal_after = ReadWal(pool);
   std::printf("one issuance at a time, mean per certificate (%d certificates):\n", count);
   phases.Print();
+  std::printf(
+      "  WAL per certificate: %.0f bytes, %.1f records, %.1f full-page images, %.2f syncs\n",
+      (wal_after.bytes - wal_before.bytes) / count,
+      (wal_after.records - wal_before.records) / count,
+      (wal_after.full_page_images - wal_before.full_page_images) / count,
+      (wal_after.syncs - wal_before.syncs) / count);
 
   std::printf("Issue throughput, in-process:\n");
   for (int threads : {1, 2, 4}) {
