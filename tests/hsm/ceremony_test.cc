@@ -5,6 +5,7 @@
 
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_ceremony.h"
 #include "tests/support/test_hsm.h"
 
 namespace tessera::ca {
@@ -16,23 +17,12 @@ using testing::TestSoftHsm;
 class CeremonyTest : public ::testing::Test {
  protected:
   CeremonyConfig Config(hsm::KeyAlgorithm algorithm) {
-    CeremonyConfig config;
-    config.module_path = TestSoftHsm::Get().module_path();
-    config.root_token = TestSoftHsm::UniqueLabel("root");
-    config.online_token = TestSoftHsm::UniqueLabel("online");
-    config.root = {"root", "Tessera Root CA", algorithm, 20};
-    config.issuing = {{"operators", "Tessera CA Operatori", algorithm, 10},
-                      {"workstations", "Tessera CA Postazioni", algorithm, 10}};
-    config.base_url = "http://ca.tessera.test";
-    config.services = {{"tessera-ca", {"localhost"}, {"127.0.0.1"}}};
-    config.output_dir = dir_.File("out");
-    config.profiles_path = std::string(TESSERA_SOURCE_DIR) + "/deploy/ca/profiles.toml";
-    return config;
+    return testing::TestHierarchy::Config(dir_.path().string(),
+                                          {{"tessera-ca", {"localhost"}, {"127.0.0.1"}}},
+                                          "http://ca.tessera.test", algorithm);
   }
-  CeremonyPins Pins() {
-    return {Secret("11112222"), Secret("33334444"), Secret("55556666"), Secret("77778888")};
-  }
-  std::string Out(const std::string& file) { return dir_.File("out/" + file); }
+  CeremonyPins Pins() { return testing::TestHierarchy::Pins(); }
+  std::string Out(const std::string& file) { return dir_.File("pki/" + file); }
   std::string OpenSsl(const std::string& args) {
     auto result = RunCommand("openssl " + args);
     EXPECT_EQ(result.exit_code, 0) << args << "\n" << result.output;
@@ -74,7 +64,8 @@ TEST_F(CeremonyTest, BuildsTheHierarchyAndRefusesToRunTwice) {
 
   // Keys and certificates sit on the tokens under one CKA_ID each.
   auto listed = RunCommand("pkcs11-tool --module " + config.module_path + " --token-label " +
-                           config.online_token + " --login --pin 77778888 -O");
+                           config.online_token + " --login --pin " +
+                           std::string(testing::kTestCaPin) + " -O");
   ASSERT_EQ(listed.exit_code, 0) << listed.output;
   for (const char* label : {"operators", "workstations", "ocsp-operators", "ocsp-workstations"}) {
     EXPECT_NE(listed.output.find(std::string("label:      ") + label), std::string::npos) << label;

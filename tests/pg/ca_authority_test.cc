@@ -14,6 +14,7 @@
 #include "ca/crl_publisher.h"
 #include "ca/csr.h"
 #include "hsm/token_key.h"
+#include "tests/support/ca_fixture.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_hsm.h"
@@ -59,15 +60,11 @@ class CrashingStore final : public CertificateStore {
   CertificateStore& inner_;
 };
 
-class CaAuthorityTest : public testing::PgTest {
+class CaAuthorityTest : public testing::CaStoreTest {
  protected:
   void SetUp() override {
-    PgTest::SetUp();
-    ASSERT_TRUE(
-        pg::ApplyMigrations(*conn_, PgCertificateStore::kSchema, PgCertificateStore::Migrations())
-            .ok());
-    pool_ = std::make_unique<pg::ConnectionPool>(conninfo_, 8);
-    pg_store_ = std::make_unique<PgCertificateStore>(*pool_);
+    CaStoreTest::SetUp();
+    if (HasFatalFailure()) return;
     store_ = std::make_unique<CrashingStore>(*pg_store_);
     auto profiles =
         ProfileSet::LoadFile(std::string(TESSERA_SOURCE_DIR) + "/deploy/ca/profiles.toml");
@@ -97,21 +94,11 @@ class CaAuthorityTest : public testing::PgTest {
     ca_ = std::make_unique<CertificateAuthority>(*store_, profiles_, std::move(issuers), clock_);
   }
 
-  std::vector<uint8_t> NewCsr() {
-    Botan::ECDSA_PrivateKey key(rng_, Botan::EC_Group("secp256r1"));
-    Botan::X509_Cert_Options options("anything");
-    return Botan::X509::create_cert_req(options, key, "SHA-256", rng_).BER_encode();
-  }
-  IssueRequest OperatorRequest(const std::string& id) {
-    return {id, "operator", NewCsr(), {.codice_fiscale = "RSSMRA85T10A562S"}};
-  }
   int64_t Rows() { return conn_->Exec("SELECT count(*) FROM ca.certificates")->Int(0, 0); }
 
   Botan::AutoSeeded_RNG rng_;
   testing::TempDir dir_;
   FakeClock clock_{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())};
-  std::unique_ptr<pg::ConnectionPool> pool_;
-  std::unique_ptr<PgCertificateStore> pg_store_;
   std::unique_ptr<CrashingStore> store_;
   ProfileSet profiles_;
   std::unique_ptr<CertificateAuthority> ca_;

@@ -3,14 +3,12 @@
 // the answers signed with them at the (fake) time of renewal.
 #include "ca/ocsp_renewal.h"
 
-#include <botan/auto_rng.h>
-#include <botan/ecdsa.h>
-#include <botan/x509self.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <thread>
 
+#include "tests/support/ca_fixture.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_ceremony.h"
@@ -24,27 +22,18 @@ using testing::RunCommand;
 
 constexpr auto kDay = hours(24);
 
-class OcspRenewalTest : public testing::PgTest {
+class OcspRenewalTest : public testing::CaHierarchyTest {
  protected:
   void SetUp() override {
-    PgTest::SetUp();
-    ASSERT_TRUE(
-        pg::ApplyMigrations(*conn_, PgCertificateStore::kSchema, PgCertificateStore::Migrations())
-            .ok());
-    hierarchy_ = std::make_unique<testing::TestHierarchy>(dir_.path().string());
-    auto profiles = ProfileSet::LoadFile(hierarchy_->config().profiles_path);
-    ASSERT_TRUE(profiles.ok());
-    profiles_ = std::move(*profiles);
-    pool_ = std::make_unique<pg::ConnectionPool>(conninfo_, 8);
-    store_ = std::make_unique<PgCertificateStore>(*pool_);
-    ca_ = std::make_unique<CertificateAuthority>(*store_, profiles_, hierarchy_->LoadIssuers(),
-                                                 clock_);
+    CaHierarchyTest::SetUp();
+    if (HasFatalFailure()) return;
     responder_ = NewReplica();
   }
 
   // What one tessera-ca process holds: a responder as it loads at start-up.
   std::unique_ptr<OcspResponder> NewReplica() {
-    auto responder = OcspResponder::Create(*store_, ca_->issuers(), hierarchy_->online(), clock_);
+    auto responder =
+        OcspResponder::Create(*pg_store_, ca_->issuers(), hierarchy_->online(), clock_);
     EXPECT_TRUE(responder.ok()) << responder.status();
     return responder.ok() ? *std::move(responder) : nullptr;
   }
@@ -60,15 +49,6 @@ class OcspRenewalTest : public testing::PgTest {
     return std::to_string(
         std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count());
   }
-  int64_t Count(const std::string& sql) { return conn_->Exec(sql)->Int(0, 0); }
-
-  testing::TempDir dir_;
-  std::unique_ptr<testing::TestHierarchy> hierarchy_;
-  FakeClock clock_{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())};
-  ProfileSet profiles_;
-  std::unique_ptr<pg::ConnectionPool> pool_;
-  std::unique_ptr<PgCertificateStore> store_;
-  std::unique_ptr<CertificateAuthority> ca_;
   std::unique_ptr<OcspResponder> responder_;
 };
 
@@ -105,14 +85,7 @@ TEST_F(OcspRenewalTest, RenewsBeforeExpiryAndAnswersWithTheNewCertificate) {
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
 
   // An answer now carries and is signed under the renewed certificate.
-  Botan::AutoSeeded_RNG rng;
-  Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
-  auto card =
-      ca_->Issue({"card-1",
-                  "operator",
-                  Botan::X509::create_cert_req(Botan::X509_Cert_Options("x"), key, "SHA-256", rng)
-                      .BER_encode(),
-                  {.codice_fiscale = "RSSMRA85T10A562S"}});
+  auto card = ca_->Issue(OperatorRequest("card-1"));
   ASSERT_TRUE(card.ok()) << card.status();
   testing::WriteFile(dir_.File("card.pem"), Botan::X509_Certificate(card->der).PEM_encode());
   auto request = RunCommand("openssl ocsp -issuer " + hierarchy_->Pki("operators.pem") + " -cert " +
@@ -167,10 +140,7 @@ TEST_F(OcspRenewalTest, ReplicasAgreeOnOneRenewalAndLoadTheNewestAtStart) {
 }
 
 TEST_F(OcspRenewalTest, InternalProfilesAreNotIssuedOnRequest) {
-  Botan::AutoSeeded_RNG rng;
-  Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
-  const std::vector<uint8_t> csr =
-      Botan::X509::create_cert_req(Botan::X509_Cert_Options("x"), key, "SHA-256", rng).BER_encode();
+  const std::vector<uint8_t> csr = NewCsr();
   for (const char* profile : {"ocsp_responder", "service"}) {
     auto refused = ca_->Issue({std::string("internal-") + profile,
                                profile,

@@ -2,13 +2,11 @@
 // and independent checkers: openssl pkcs12 / verify and NSS pk12util open every file.
 #include "ca/workstation_bundle.h"
 
-#include <botan/auto_rng.h>
-#include <botan/ecdsa.h>
-#include <botan/x509self.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
+#include "tests/support/ca_fixture.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_ceremony.h"
@@ -21,21 +19,11 @@ namespace {
 using testing::RunCommand;
 using testing::ShellQuote;
 
-class WorkstationBundleTest : public testing::PgTest {
+class WorkstationBundleTest : public testing::CaHierarchyTest {
  protected:
   void SetUp() override {
-    PgTest::SetUp();
-    ASSERT_TRUE(
-        pg::ApplyMigrations(*conn_, PgCertificateStore::kSchema, PgCertificateStore::Migrations())
-            .ok());
-    hierarchy_ = std::make_unique<testing::TestHierarchy>(dir_.path().string());
-    auto profiles = ProfileSet::LoadFile(hierarchy_->config().profiles_path);
-    ASSERT_TRUE(profiles.ok());
-    profiles_ = std::move(*profiles);
-    pool_ = std::make_unique<pg::ConnectionPool>(conninfo_, 8);
-    certificates_ = std::make_unique<PgCertificateStore>(*pool_);
-    ca_ = std::make_unique<CertificateAuthority>(*certificates_, profiles_,
-                                                 hierarchy_->LoadIssuers(), clock_);
+    CaHierarchyTest::SetUp();
+    if (HasFatalFailure()) return;
     // The ceremony created the sealing key: tessera-ca opens it without creating one.
     auto sealer = hsm::SecretSealer::Open(hierarchy_->online(), kBundleSealKeyLabel, false);
     ASSERT_TRUE(sealer.ok()) << sealer.status();
@@ -51,15 +39,6 @@ class WorkstationBundleTest : public testing::PgTest {
     return RunCommand("openssl pkcs12 -in " + path + " -passin pass:" +
                       ShellQuote(std::string(bundle.password.view())) + " " + args);
   }
-  int64_t Count(const std::string& sql) { return conn_->Exec(sql)->Int(0, 0); }
-
-  testing::TempDir dir_;
-  std::unique_ptr<testing::TestHierarchy> hierarchy_;
-  FakeClock clock_{std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())};
-  ProfileSet profiles_;
-  std::unique_ptr<pg::ConnectionPool> pool_;
-  std::unique_ptr<PgCertificateStore> certificates_;
-  std::unique_ptr<CertificateAuthority> ca_;
   std::unique_ptr<BundleStore> bundle_store_;
   std::unique_ptr<WorkstationBundles> bundles_;
 };
@@ -185,14 +164,7 @@ TEST_F(WorkstationBundleTest, BadInputNamesTheFieldAndLeavesNoRow) {
   EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates"), 0);
 
   // A request_id an operator card already used is refused, and leaves no bundle behind.
-  Botan::AutoSeeded_RNG rng;
-  Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
-  auto card =
-      ca_->Issue({"shared-id",
-                  "operator",
-                  Botan::X509::create_cert_req(Botan::X509_Cert_Options("x"), key, "SHA-256", rng)
-                      .BER_encode(),
-                  {.codice_fiscale = "RSSMRA85T10A562S"}});
+  auto card = ca_->Issue(OperatorRequest("shared-id"));
   ASSERT_TRUE(card.ok()) << card.status();
   auto clash = bundles_->Issue({"shared-id", "058091", 5});
   EXPECT_TRUE(absl::IsAlreadyExists(clash.status())) << clash.status();

@@ -8,22 +8,32 @@
 
 namespace tessera::testing {
 
+ca::CeremonyConfig TestHierarchy::Config(const std::string& dir,
+                                         std::vector<ca::ServiceSpec> services,
+                                         const std::string& base_url, hsm::KeyAlgorithm algorithm) {
+  ca::CeremonyConfig config;
+  config.module_path = TestSoftHsm::Get().module_path();
+  config.root_token = TestSoftHsm::UniqueLabel("root");
+  config.online_token = TestSoftHsm::UniqueLabel("online");
+  config.root = {"root", "Tessera Root CA", algorithm, 20};
+  config.issuing = {{"operators", "Tessera CA Operatori", algorithm, 10},
+                    {"workstations", "Tessera CA Postazioni", algorithm, 10}};
+  config.base_url = base_url;
+  config.services = std::move(services);
+  config.output_dir = dir + "/pki";
+  config.profiles_path = std::string(TESSERA_SOURCE_DIR) + "/deploy/ca/profiles.toml";
+  return config;
+}
+
+ca::CeremonyPins TestHierarchy::Pins() {
+  return {Secret("11112222"), Secret("33334444"), Secret("55556666"), Secret(kTestCaPin)};
+}
+
 TestHierarchy::TestHierarchy(const std::string& dir, std::vector<ca::ServiceSpec> services,
-                             const std::string& base_url, hsm::KeyAlgorithm algorithm) {
-  config_.module_path = TestSoftHsm::Get().module_path();
-  config_.root_token = TestSoftHsm::UniqueLabel("root");
-  config_.online_token = TestSoftHsm::UniqueLabel("online");
-  config_.root = {"root", "Tessera Root CA", algorithm, 20};
-  config_.issuing = {{"operators", "Tessera CA Operatori", algorithm, 10},
-                     {"workstations", "Tessera CA Postazioni", algorithm, 10}};
-  config_.base_url = base_url;
-  config_.services = std::move(services);
-  config_.output_dir = dir + "/pki";
-  config_.profiles_path = std::string(TESSERA_SOURCE_DIR) + "/deploy/ca/profiles.toml";
+                             const std::string& base_url, hsm::KeyAlgorithm algorithm)
+    : config_(Config(dir, std::move(services), base_url, algorithm)) {
   SystemClock clock;
-  auto record = ca::RunCeremony(
-      config_, {Secret("11112222"), Secret("33334444"), Secret("55556666"), Secret(kTestCaPin)},
-      clock);
+  auto record = ca::RunCeremony(config_, Pins(), clock);
   if (!record.ok()) throw std::runtime_error("ceremony: " + std::string(record.status().message()));
   auto online =
       hsm::Token::Login(TestSoftHsm::Get().module(), config_.online_token, Secret(kTestCaPin));

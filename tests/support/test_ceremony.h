@@ -19,6 +19,12 @@ inline constexpr char kTestCaPin[] = "77778888";
 
 class TestHierarchy {
  public:
+  // The ceremony file of a test hierarchy (fresh token labels; PEM output under <dir>/pki) and
+  // the PINs it is run with, for tests that run the ceremony themselves.
+  static ca::CeremonyConfig Config(const std::string& dir, std::vector<ca::ServiceSpec> services,
+                                   const std::string& base_url, hsm::KeyAlgorithm algorithm);
+  static ca::CeremonyPins Pins();
+
   // Throws std::runtime_error if the ceremony fails (usable from SetUpTestSuite).
   explicit TestHierarchy(const std::string& dir, std::vector<ca::ServiceSpec> services = {},
                          const std::string& base_url = "http://ca.tessera.test",
