@@ -1,6 +1,5 @@
 #include "ca/authority.h"
 
-#include <botan/auto_rng.h>
 #include <botan/hash.h>
 #include <botan/hex.h>
 #include <botan/x509_key.h>
@@ -13,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "ca/csr.h"
 #include "platform/log.h"
+#include "platform/random.h"
 #include "platform/status_macros.h"
 
 namespace tessera::ca {
@@ -106,51 +106,56 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::IssueUnder(const IssueRe
   fingerprint_input.insert(fingerprint_input.end(), subject_json.begin(), subject_json.end());
   const std::vector<uint8_t> request_sha256 = Sha256(fingerprint_input);
 
-  TESSERA_ASSIGN_OR_RETURN(std::optional<CertificateRecord> existing,
-                           store_.FindByRequestId(request.request_id));
-  if (existing.has_value()) {
+  // A fresh request is planned, linted and recorded without first looking its request_id up:
+  // retries are rare, so the lookup happens only when something refuses (the insert finds the
+  // request_id taken, or planning fails because, say, the profile changed since).
+  auto answer_retry = [&](absl::Status refusal) -> absl::StatusOr<CertificateRecord> {
+    TESSERA_ASSIGN_OR_RETURN(std::optional<CertificateRecord> existing,
+                             store_.FindByRequestId(request.request_id));
+    if (!existing.has_value()) return refusal;
     if (existing->request_sha256 != request_sha256) {
       return absl::AlreadyExistsError(absl::StrCat("request_id: '", request.request_id,
                                                    "' was already used for a different request"));
     }
     if (existing->state == CertificateState::kIssued) return *existing;  // signs nothing
-    return Complete(*existing, nullptr);  // an intent a crash left behind
-  }
+    return Complete(*existing, nullptr);  // an intent a crash (or a concurrent call) left
+  };
 
   auto issuer = issuers_.find(issuer_name);
   if (issuer == issuers_.end()) {
-    return absl::FailedPreconditionError(absl::StrCat("profile '", request.profile,
-                                                      "' needs issuing CA '", issuer_name,
-                                                      "', which this CA does not hold"));
+    return answer_retry(absl::FailedPreconditionError(
+        absl::StrCat("profile '", request.profile, "' needs issuing CA '", issuer_name,
+                     "', which this CA does not hold")));
   }
-  Botan::AutoSeeded_RNG rng;
-  TESSERA_ASSIGN_OR_RETURN(CertificatePlan plan, PlanCertificate(profile, request.subject, *key,
-                                                                 issuer->second->context(),
-                                                                 RandomSerial(rng), clock_.Now()));
-  TESSERA_RETURN_IF_ERROR(issuer->second->Check(plan));
+  absl::StatusOr<CertificatePlan> plan =
+      PlanCertificate(profile, request.subject, *key, issuer->second->context(),
+                      RandomSerial(ThreadRng()), clock_.Now());
+  if (!plan.ok()) return answer_retry(plan.status());
+  if (absl::Status linted = issuer->second->Check(*plan); !linted.ok()) {
+    return answer_retry(linted);
+  }
 
   CertificateRecord intent;
-  intent.serial = SerialHex(plan.serial);
+  intent.serial = SerialHex(plan->serial);
   intent.request_id = request.request_id;
   intent.request_sha256 = request_sha256;
   intent.issuer = issuer->first;
   intent.profile = request.profile;
-  intent.subject = Rfc2253(plan.subject);
+  intent.subject = Rfc2253(plan->subject);
   intent.subject_data = subject_json;
-  intent.subject_public_key = plan.subject_public_key;
-  intent.subject_key_sha256 = Sha256(plan.subject_public_key);
-  intent.not_before = plan.not_before;
-  intent.not_after = plan.not_after;
+  intent.subject_public_key = plan->subject_public_key;
+  intent.subject_key_sha256 = Sha256(plan->subject_public_key);
+  intent.not_before = plan->not_before;
+  intent.not_after = plan->not_after;
   absl::Status recorded = store_.RecordIntent(intent);
   if (absl::IsAlreadyExists(recorded) || absl::IsFailedPrecondition(recorded)) {
-    // A concurrent call with the same request_id may have won the insert (its row can trip
-    // the request_id or the live-key constraint first): then answer as a retry would.
-    TESSERA_ASSIGN_OR_RETURN(std::optional<CertificateRecord> winner,
-                             store_.FindByRequestId(request.request_id));
-    if (winner.has_value()) return IssueUnder(request, profile, issuer_name);
+    // The request_id is taken (a retry, or a concurrent call that won the insert; its row can
+    // trip the request_id or the live-key constraint first), or the key is in another live
+    // certificate: answer as a retry would, or with the refusal.
+    return answer_retry(recorded);
   }
   TESSERA_RETURN_IF_ERROR(recorded);
-  return Complete(intent, &plan);
+  return Complete(intent, &*plan);
 }
 
 absl::StatusOr<CertificatePlan> CertificateAuthority::RebuildPlan(const CertificateRecord& record,

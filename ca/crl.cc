@@ -1,6 +1,5 @@
 #include "ca/crl.h"
 
-#include <botan/auto_rng.h>
 #include <botan/bigint.h>
 #include <botan/der_enc.h>
 #include <botan/pkix_types.h>
@@ -8,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ca/signing.h"
+#include "platform/random.h"
 
 namespace tessera::ca {
 namespace {
@@ -28,7 +28,7 @@ absl::StatusOr<std::vector<uint8_t>> SignCrl(const CrlContent& content,
                                              const Botan::X509_Certificate& issuer,
                                              const Botan::Private_Key& issuer_key) {
   try {
-    Botan::AutoSeeded_RNG rng;
+    Botan::RandomNumberGenerator& rng = ThreadRng();
     auto [algorithm, signer] = MakeSigner(issuer_key, rng);
 
     Botan::secure_vector<uint8_t> tbs;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "hsm/token_key.h"
+#include "platform/random.h"
 #include "platform/status_macros.h"
 
 namespace tessera::ca {
@@ -69,15 +70,13 @@ absl::StatusOr<std::unique_ptr<Issuer>> Issuer::Create(
 
 absl::Status Issuer::Check(const CertificatePlan& plan) const {
   if (plan.profile == nullptr) return absl::InvalidArgumentError("plan: no profile");
-  Botan::AutoSeeded_RNG rng;
   TESSERA_ASSIGN_OR_RETURN(Botan::X509_Certificate draft,
-                           SignPlan(plan, context_, *lint_key_, rng));
+                           SignPlan(plan, context_, *lint_key_, ThreadRng()));
   return Lint({draft, *plan.profile, plan.subject, *certificate_});
 }
 
 absl::StatusOr<Botan::X509_Certificate> Issuer::Sign(const CertificatePlan& plan) const {
-  Botan::AutoSeeded_RNG rng;
-  return SignPlan(plan, context_, *key_, rng);
+  return SignPlan(plan, context_, *key_, ThreadRng());
 }
 
 absl::StatusOr<Botan::X509_Certificate> Issuer::Issue(const CertificatePlan& plan) const {

@@ -1,6 +1,5 @@
 #include "ca/ocsp.h"
 
-#include <botan/auto_rng.h>
 #include <botan/ber_dec.h>
 #include <botan/bigint.h>
 #include <botan/der_enc.h>
@@ -11,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "ca/signing.h"
+#include "platform/random.h"
 
 namespace tessera::ca {
 namespace {
@@ -116,7 +116,7 @@ absl::StatusOr<std::vector<uint8_t>> SignOcspResponse(
     const std::optional<std::vector<uint8_t>>& nonce, const Botan::X509_Certificate& responder,
     const Botan::Private_Key& responder_key) {
   try {
-    Botan::AutoSeeded_RNG rng;
+    Botan::RandomNumberGenerator& rng = ThreadRng();
     auto [algorithm, signer] = MakeSigner(responder_key, rng);
 
     std::vector<uint8_t> data;

@@ -100,20 +100,23 @@ absl::StatusOr<CertificateRecord> PgCertificateStore::Get(const std::string& ser
 absl::StatusOr<CertificateRecord> PgCertificateStore::CompleteIssuance(const std::string& serial,
                                                                        const SignFunction& sign) {
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-  TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
-  TESSERA_ASSIGN_OR_RETURN(pg::Result r,
-                           conn->Exec(Select("WHERE serial = $1 FOR UPDATE"), {pg::Param(serial)}));
+  // The row lock is held while the token signs, so two callers completing the same intent
+  // cannot both sign. BEGIN travels with the SELECT and the UPDATE with COMMIT: two round
+  // trips instead of four.
+  const std::string lock = Select("WHERE serial = $1 FOR UPDATE");
+  TESSERA_ASSIGN_OR_RETURN(auto begun,
+                           pg::Transaction::BeginWith(*conn, {lock, {pg::Param(serial)}}));
+  auto& [tx, r] = begun;
   if (r.rows() == 0) {
     return absl::NotFoundError(absl::StrCat("certificate with serial ", serial, " not found"));
   }
   CertificateRecord record = Read(r, 0);
   if (record.state == CertificateState::kIssued) return record;  // another caller finished it
   TESSERA_ASSIGN_OR_RETURN(record.der, sign(record));
-  TESSERA_RETURN_IF_ERROR(conn->Exec("UPDATE ca.certificates SET state = 'ISSUED', der = $2, "
-                                     "issued_at = now() WHERE serial = $1",
-                                     {pg::Param(serial), pg::Param::Bytes(record.der)})
-                              .status());
-  TESSERA_RETURN_IF_ERROR(tx.Commit());
+  TESSERA_RETURN_IF_ERROR(
+      tx.CommitWith({"UPDATE ca.certificates SET state = 'ISSUED', der = $2, "
+                     "issued_at = now() WHERE serial = $1",
+                     {pg::Param(serial), pg::Param::Bytes(record.der)}}));
   record.state = CertificateState::kIssued;
   return record;
 }

@@ -83,33 +83,111 @@ absl::StatusOr<Result> Connection::Check(PGresult* raw, std::string_view what) {
                                    primary ? primary : "error"));
 }
 
-absl::StatusOr<Result> Connection::Exec(std::string_view sql, std::span<const Param> params) {
+namespace {
+
+// libpq's parallel arrays for one statement's parameters; they point into `params`.
+struct ParamArrays {
+  explicit ParamArrays(std::span<const Param> params) {
+    for (const Param& p : params) {
+      values.push_back(p.value() ? p.value()->data() : nullptr);
+      lengths.push_back(p.value() ? static_cast<int>(p.value()->size()) : 0);
+      formats.push_back(p.binary() ? 1 : 0);
+    }
+  }
+  int count() const { return static_cast<int>(values.size()); }
   std::vector<const char*> values;
   std::vector<int> lengths;
   std::vector<int> formats;
-  for (const Param& p : params) {
-    values.push_back(p.value() ? p.value()->data() : nullptr);
-    lengths.push_back(p.value() ? static_cast<int>(p.value()->size()) : 0);
-    formats.push_back(p.binary() ? 1 : 0);
-  }
-  std::string query(sql);
-  const int count = static_cast<int>(params.size());
+};
+
+}  // namespace
+
+absl::StatusOr<const std::string*> Connection::PreparedName(const std::string& query,
+                                                            int param_count) {
   constexpr size_t kMaxPrepared = 256;
   auto prepared = prepared_.find(query);
-  if (prepared == prepared_.end() && count > 0 && prepared_.size() < kMaxPrepared) {
-    std::string name = "tessera_" + std::to_string(prepared_.size() + 1);
-    TESSERA_RETURN_IF_ERROR(
-        Check(PQprepare(conn_, name.c_str(), query.c_str(), count, nullptr), "query").status());
-    prepared = prepared_.emplace(query, std::move(name)).first;
-  }
-  if (prepared == prepared_.end()) {
-    return Check(PQexecParams(conn_, query.c_str(), count, nullptr, values.data(), lengths.data(),
-                              formats.data(), 0),
+  if (prepared != prepared_.end()) return &prepared->second;
+  if (param_count == 0 || prepared_.size() >= kMaxPrepared) return nullptr;
+  std::string name = "tessera_" + std::to_string(prepared_.size() + 1);
+  TESSERA_RETURN_IF_ERROR(
+      Check(PQprepare(conn_, name.c_str(), query.c_str(), param_count, nullptr), "query").status());
+  return &prepared_.emplace(query, std::move(name)).first->second;
+}
+
+absl::StatusOr<Result> Connection::Exec(std::string_view sql, std::span<const Param> params) {
+  const std::string query(sql);
+  const ParamArrays p(params);
+  TESSERA_ASSIGN_OR_RETURN(const std::string* name, PreparedName(query, p.count()));
+  if (name == nullptr) {
+    return Check(PQexecParams(conn_, query.c_str(), p.count(), nullptr, p.values.data(),
+                              p.lengths.data(), p.formats.data(), 0),
                  "query");
   }
-  return Check(PQexecPrepared(conn_, prepared->second.c_str(), count, values.data(), lengths.data(),
-                              formats.data(), 0),
+  return Check(PQexecPrepared(conn_, name->c_str(), p.count(), p.values.data(), p.lengths.data(),
+                              p.formats.data(), 0),
                "query");
+}
+
+absl::StatusOr<std::vector<Result>> Connection::ExecPipeline(
+    std::span<const Statement> statements) {
+  // Preparing is synchronous, so it happens before the pipeline (first use only).
+  std::vector<std::string> queries;
+  std::vector<const std::string*> names;
+  for (const Statement& s : statements) {
+    queries.emplace_back(s.sql);
+    TESSERA_ASSIGN_OR_RETURN(const std::string* name,
+                             PreparedName(queries.back(), static_cast<int>(s.params.size())));
+    names.push_back(name);
+  }
+  auto lost = [&](std::string_view when) {
+    return absl::UnavailableError(
+        absl::StrCat("postgres: pipeline: ", std::string(when), ": ", PQerrorMessage(conn_)));
+  };
+  if (PQenterPipelineMode(conn_) != 1) return lost("cannot enter pipeline mode");
+  bool sent = true;
+  for (size_t i = 0; i < statements.size() && sent; ++i) {
+    const ParamArrays p(statements[i].params);
+    sent = (names[i] == nullptr
+                ? PQsendQueryParams(conn_, queries[i].c_str(), p.count(), nullptr, p.values.data(),
+                                    p.lengths.data(), p.formats.data(), 0)
+                : PQsendQueryPrepared(conn_, names[i]->c_str(), p.count(), p.values.data(),
+                                      p.lengths.data(), p.formats.data(), 0)) == 1;
+  }
+  if (!sent || PQpipelineSync(conn_) != 1) return lost("send failed");
+
+  // Each statement yields one result and then a null; the sync point ends the pipeline.
+  // Statements after a failure come back as PGRES_PIPELINE_ABORTED.
+  std::vector<Result> results;
+  absl::Status first_error;
+  int consecutive_nulls = 0;
+  while (true) {
+    PGresult* raw = PQgetResult(conn_);
+    if (raw == nullptr) {
+      if (++consecutive_nulls > 1 || PQstatus(conn_) != CONNECTION_OK) {
+        return lost("connection lost while reading results");
+      }
+      continue;
+    }
+    consecutive_nulls = 0;
+    const ExecStatusType status = PQresultStatus(raw);
+    if (status == PGRES_PIPELINE_SYNC) {
+      PQclear(raw);
+      break;
+    }
+    if (status == PGRES_PIPELINE_ABORTED) {
+      PQclear(raw);
+      continue;
+    }
+    absl::StatusOr<Result> result = Check(raw, "query");
+    if (result.ok()) {
+      results.push_back(std::move(*result));
+    } else if (first_error.ok()) {
+      first_error = result.status();
+    }
+  }
+  if (PQexitPipelineMode(conn_) != 1) return lost("cannot leave pipeline mode");
+  TESSERA_RETURN_IF_ERROR(first_error);
+  return results;
 }
 
 absl::Status Connection::ExecScript(std::string_view script) {
@@ -133,6 +211,27 @@ absl::Status Transaction::Commit() {
   Connection* conn = conn_;
   conn_ = nullptr;  // whatever COMMIT says, the transaction is over
   return conn->Exec("COMMIT").status();
+}
+
+absl::StatusOr<std::pair<Transaction, Result>> Transaction::BeginWith(Connection& conn,
+                                                                      Connection::Statement first) {
+  absl::StatusOr<std::vector<Result>> results =
+      conn.ExecPipeline({{"BEGIN ISOLATION LEVEL READ COMMITTED", {}}, std::move(first)});
+  if (!results.ok()) {
+    // BEGIN may have run before the statement failed: leave no transaction open.
+    if (PQtransactionStatus(conn.raw()) != PQTRANS_IDLE) (void)conn.Exec("ROLLBACK");
+    return results.status();
+  }
+  return std::pair<Transaction, Result>(Transaction(&conn), std::move(results->back()));
+}
+
+absl::Status Transaction::CommitWith(Connection::Statement last) {
+  absl::StatusOr<std::vector<Result>> results =
+      conn_->ExecPipeline({std::move(last), {"COMMIT", {}}});
+  // If the statement failed, COMMIT did not run and the destructor rolls back; otherwise the
+  // transaction is over whatever COMMIT said.
+  if (results.ok() || PQtransactionStatus(conn_->raw()) == PQTRANS_IDLE) conn_ = nullptr;
+  return results.status();
 }
 
 absl::StatusOr<std::string> QuoteIdentifier(std::string_view name) {

@@ -70,6 +70,17 @@ class Connection {
   absl::StatusOr<Result> Exec(std::string_view sql, std::initializer_list<Param> params) {
     return Exec(sql, std::span<const Param>(params.begin(), params.size()));
   }
+  // Several statements in one round trip (libpq pipeline mode), results in order. The first
+  // failure is returned; the statements after it did not run. For the few places where
+  // round trips dominate, e.g. BEGIN with a locking SELECT, or an UPDATE with COMMIT.
+  struct Statement {
+    std::string_view sql;
+    std::vector<Param> params;
+  };
+  absl::StatusOr<std::vector<Result>> ExecPipeline(std::span<const Statement> statements);
+  absl::StatusOr<std::vector<Result>> ExecPipeline(std::initializer_list<Statement> statements) {
+    return ExecPipeline(std::span<const Statement>(statements.begin(), statements.size()));
+  }
   // Runs a script of several statements with no parameters. Only for SQL that the program
   // ships (migrations), never for anything holding a value from outside.
   absl::Status ExecScript(std::string_view script);
@@ -79,6 +90,9 @@ class Connection {
  private:
   explicit Connection(PGconn* conn) : conn_(conn) {}
   absl::StatusOr<Result> Check(PGresult* result, std::string_view what);
+  // The prepared statement's name for `query`, preparing it on first use; nullptr for a query
+  // without parameters or once the cache is full (then it runs unprepared).
+  absl::StatusOr<const std::string*> PreparedName(const std::string& query, int param_count);
 
   PGconn* conn_;
   // Statements with parameters are prepared once per connection (planning is a large share
@@ -97,6 +111,12 @@ class Transaction {
   Transaction& operator=(Transaction&&) = delete;
   ~Transaction();
   absl::Status Commit();
+  // BEGIN and a first statement (typically SELECT ... FOR UPDATE) in one round trip.
+  static absl::StatusOr<std::pair<Transaction, Result>> BeginWith(Connection& conn,
+                                                                  Connection::Statement first);
+  // A last statement and COMMIT in one round trip. If the statement fails, nothing is
+  // committed and the transaction rolls back when it goes out of scope.
+  absl::Status CommitWith(Connection::Statement last);
   Connection& conn() { return *conn_; }
 
  private:

@@ -87,6 +87,59 @@ TEST_F(PgConnectionTest, TransactionRollsBackUnlessCommitted) {
   EXPECT_EQ(rows->Text(0, 0), "{2}");
 }
 
+// A pipeline returns its results in order; after a failure the later statements do not run,
+// the first error is reported, and the connection is usable again afterwards.
+TEST_F(PgConnectionTest, PipelineRunsInOrderAndStopsAtTheFirstFailure) {
+  ASSERT_TRUE(conn_->ExecScript("CREATE TABLE p (v int PRIMARY KEY)").ok());
+  auto results = conn_->ExecPipeline({{"INSERT INTO p VALUES ($1)", {Param(1)}},
+                                      {"SELECT count(*) FROM p WHERE v = $1", {Param(1)}},
+                                      {"SELECT 42", {}}});
+  ASSERT_TRUE(results.ok()) << results.status();
+  ASSERT_EQ(results->size(), 3u);
+  EXPECT_EQ((*results)[0].AffectedRows(), 1);
+  EXPECT_EQ((*results)[1].Int(0, 0), 1);
+  EXPECT_EQ((*results)[2].Int(0, 0), 42);
+
+  auto failed = conn_->ExecPipeline({{"INSERT INTO p VALUES ($1)", {Param(1)}},  // duplicate
+                                     {"INSERT INTO p VALUES ($1)", {Param(2)}}});
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kAlreadyExists) << failed.status();
+  auto rows = conn_->Exec("SELECT array_agg(v ORDER BY v) FROM p");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(rows->Text(0, 0), "{1}");  // 2 was never inserted
+  EXPECT_EQ(PQtransactionStatus(conn_->raw()), PQTRANS_IDLE);
+}
+
+// BeginWith/CommitWith: the lock and the final write each share a round trip with BEGIN and
+// COMMIT; a failing final write commits nothing, and a failing first statement leaves no
+// transaction open.
+TEST_F(PgConnectionTest, TransactionBeginWithAndCommitWith) {
+  ASSERT_TRUE(conn_->ExecScript("CREATE TABLE q (k int PRIMARY KEY, v int CHECK (v < 10))").ok());
+  ASSERT_TRUE(conn_->Exec("INSERT INTO q VALUES ($1, $2)", {Param(1), Param(1)}).ok());
+  {
+    auto begun =
+        Transaction::BeginWith(*conn_, {"SELECT v FROM q WHERE k = $1 FOR UPDATE", {Param(1)}});
+    ASSERT_TRUE(begun.ok()) << begun.status();
+    EXPECT_EQ(begun->second.Int(0, 0), 1);
+    EXPECT_EQ(PQtransactionStatus(conn_->raw()), PQTRANS_INTRANS);
+    ASSERT_TRUE(
+        begun->first.CommitWith({"UPDATE q SET v = $2 WHERE k = $1", {Param(1), Param(5)}}).ok());
+  }
+  {
+    auto begun =
+        Transaction::BeginWith(*conn_, {"SELECT v FROM q WHERE k = $1 FOR UPDATE", {Param(1)}});
+    ASSERT_TRUE(begun.ok()) << begun.status();
+    absl::Status refused =
+        begun->first.CommitWith({"UPDATE q SET v = $2 WHERE k = $1", {Param(1), Param(50)}});
+    EXPECT_FALSE(refused.ok());
+  }  // the aborted transaction is rolled back here
+  EXPECT_EQ(PQtransactionStatus(conn_->raw()), PQTRANS_IDLE);
+  auto broken = Transaction::BeginWith(*conn_, {"SELECT nope FROM q WHERE k = $1", {Param(1)}});
+  EXPECT_FALSE(broken.ok());
+  EXPECT_EQ(PQtransactionStatus(conn_->raw()), PQTRANS_IDLE);
+  auto rows = conn_->Exec("SELECT v FROM q WHERE k = $1", {Param(1)});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(rows->Int(0, 0), 5);
+}
 TEST(PgConnection, UnreachableServerIsUnavailable) {
   auto conn = Connection::Open("host=127.0.0.1 port=1 connect_timeout=2 dbname=x");
   EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnavailable);

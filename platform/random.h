@@ -1,0 +1,14 @@
+// The random generator for the calling thread: an AutoSeeded_RNG (HMAC_DRBG over SHA-512,
+// seeded from the kernel) created on first use and kept. Instantiating one per call seeded a
+// fresh DRBG from getrandom three times per certificate, a measurable share of issuance; a
+// kept DRBG reseeds itself on Botan's schedule and after fork (Botan checks the pid).
+// Thread-local, so no lock is shared between issuing threads.
+#pragma once
+
+#include <botan/rng.h>
+
+namespace tessera {
+
+Botan::RandomNumberGenerator& ThreadRng();
+
+}  // namespace tessera
