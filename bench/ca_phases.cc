@@ -182,7 +182,7 @@ int main(int argc, char** argv) {
     });
     if (!plan.ok()) return Fail(plan.status());
     absl::Status linted =
-        Timed(phases, "lint (software-signed copy)", [&] { return issuer.Check(*plan); });
+        Timed(phases, "lint (unsigned draft)", [&] { return issuer.Check(*plan); });
     if (!linted.ok()) return Fail(linted);
     auto signed_cert = Timed(phases, "sign on the token", [&] { return issuer.Sign(*plan); });
     if (!signed_cert.ok()) return Fail(signed_cert.status());

@@ -19,6 +19,7 @@
 #include "ca/certificate_builder.h"
 #include "ca/extensions.h"
 #include "ca/issuer.h"
+#include "ca/lint.h"
 #include "ca/signing.h"
 #include "ca/workstation_bundle.h"
 #include "hsm/module.h"
@@ -65,8 +66,10 @@ absl::StatusOr<hsm::KeyAlgorithm> ParseAlgorithm(const std::string& text, const 
 }
 
 // A CA certificate: basicConstraints CA with a path length, keyCertSign + cRLSign, SKI; an
-// issuing CA also gets AKI, the root's CRL distribution point and caIssuers.
-absl::StatusOr<Botan::X509_Certificate> MakeCaCertificate(
+// issuing CA also gets AKI, the root's CRL distribution point and caIssuers. Its
+// TBSCertificate is linted against the CA rules in an unsigned draft, and only then does the
+// token key sign those same bytes.
+absl::StatusOr<Botan::X509_Certificate> IssueCaCertificate(
     const CaSpec& spec, const Botan::Public_Key& subject_key, const Botan::Private_Key& signer,
     const Botan::X509_Certificate* parent, const std::string& base_url,
     system_clock::time_point now, Botan::RandomNumberGenerator& rng) {
@@ -85,15 +88,25 @@ absl::StatusOr<Botan::X509_Certificate> MakeCaCertificate(
     ext.add(CrlDistributionPoint(base_url + "/crl/root.crl").release());
     ext.add(AuthorityInfoAccess("", base_url + "/ca/root.crt").release());
   }
-  try {
-    auto [algorithm, pk_signer] = MakeSigner(signer, rng);
-    return Botan::X509_CA::make_cert(
-        pk_signer.get(), rng, RandomSerial(rng), algorithm, subject_key.subject_public_key(),
-        Botan::X509_Time(not_before), Botan::X509_Time(NotAfter(validity, not_before)),
-        parent == nullptr ? subject : parent->subject_dn(), subject, ext);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("CA ", spec.name, ": signing failed: ", e.what()));
+  TESSERA_ASSIGN_OR_RETURN(SignatureShape shape, ShapeOf(signer));
+  const Botan::secure_vector<uint8_t> tbs =
+      EncodeTbs({.serial = RandomSerial(rng),
+                 .signature_algorithm = shape.algorithm,
+                 .issuer = parent == nullptr ? subject : parent->subject_dn(),
+                 .not_before = not_before,
+                 .not_after = NotAfter(validity, not_before),
+                 .subject = subject,
+                 .subject_public_key = subject_key.subject_public_key(),
+                 .extensions = &ext});
+  TESSERA_ASSIGN_OR_RETURN(Botan::X509_Certificate draft, UnsignedDraft(tbs, shape));
+  if (absl::Status linted = LintCa({draft, parent, spec.validity_years}); !linted.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("CA ", spec.name, ": ", linted.message()));
   }
+  absl::StatusOr<Botan::X509_Certificate> cert = SignTbs(tbs, shape.algorithm, signer, rng);
+  if (!cert.ok()) {
+    return absl::UnavailableError(absl::StrCat("CA ", spec.name, ": ", cert.status().message()));
+  }
+  return cert;
 }
 
 class CeremonyRun {
@@ -115,8 +128,8 @@ class CeremonyRun {
                              hsm::Token::Login(module, config_.root_token, pins.root_user_pin));
     TESSERA_ASSIGN_OR_RETURN(auto root_key, GenerateKey(root_token, config_.root));
     TESSERA_ASSIGN_OR_RETURN(Botan::X509_Certificate root,
-                             MakeCaCertificate(config_.root, *root_key, *root_key, nullptr,
-                                               config_.base_url, clock_.Now(), rng_));
+                             IssueCaCertificate(config_.root, *root_key, *root_key, nullptr,
+                                                config_.base_url, clock_.Now(), rng_));
     TESSERA_RETURN_IF_ERROR(Store(root_token, config_.root.name, root));
 
     // The issuing CAs, on the online token, signed by the root.
@@ -131,7 +144,7 @@ class CeremonyRun {
       TESSERA_ASSIGN_OR_RETURN(auto key, GenerateKey(online, spec));
       TESSERA_ASSIGN_OR_RETURN(
           Botan::X509_Certificate cert,
-          MakeCaCertificate(spec, *key, *root_key, &root, config_.base_url, clock_.Now(), rng_));
+          IssueCaCertificate(spec, *key, *root_key, &root, config_.base_url, clock_.Now(), rng_));
       TESSERA_RETURN_IF_ERROR(Store(online, spec.name, cert));
       TESSERA_RETURN_IF_ERROR(
           Write(spec.name + "-chain.pem", cert.PEM_encode() + root.PEM_encode()));
@@ -327,6 +340,11 @@ absl::StatusOr<CeremonyConfig> CeremonyConfig::LoadFile(const std::string& path)
       if (!names.insert(spec.name).second) {
         return absl::InvalidArgumentError(
             absl::StrCat(path, ": issuing[", i, "].name '", spec.name, "' is used twice"));
+      }
+      if (spec.validity_years >= config.root.validity_years) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ": issuing[", i, "].validity_years: must be less than the root's (",
+                         config.root.validity_years, "): an issuing CA may not outlive its root"));
       }
       config.issuing.push_back(std::move(spec));
     }

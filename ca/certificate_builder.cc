@@ -1,6 +1,9 @@
 #include "ca/certificate_builder.h"
 
+#include <botan/der_enc.h>
+#include <botan/ecc_key.h>
 #include <botan/pubkey.h>
+#include <botan/rsa.h>
 #include <botan/x509_ca.h>
 #include <botan/x509_ext.h>
 
@@ -10,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "ca/extensions.h"
 #include "ca/signing.h"
+#include "platform/random.h"
 #include "platform/status_macros.h"
 
 namespace tessera::ca {
@@ -88,19 +92,107 @@ absl::StatusOr<CertificatePlan> PlanCertificate(const Profile& profile, const Su
   return plan;
 }
 
+Botan::secure_vector<uint8_t> EncodeTbs(const TbsFields& f) {
+  Botan::secure_vector<uint8_t> tbs;
+  Botan::DER_Encoder(tbs)
+      .start_cons(Botan::SEQUENCE)
+      .start_explicit(0)
+      .encode(size_t{2})  // v3
+      .end_explicit()
+      .encode(f.serial)
+      .encode(f.signature_algorithm)
+      .encode(f.issuer)
+      .start_cons(Botan::SEQUENCE)
+      .encode(Botan::X509_Time(f.not_before))
+      .encode(Botan::X509_Time(f.not_after))
+      .end_cons()
+      .encode(f.subject)
+      .raw_bytes(f.subject_public_key)
+      .start_explicit(3)
+      .start_cons(Botan::SEQUENCE)
+      .encode(*f.extensions)
+      .end_cons()
+      .end_explicit()
+      .end_cons();
+  return tbs;
+}
+
+absl::StatusOr<Botan::X509_Certificate> UnsignedDraft(const Botan::secure_vector<uint8_t>& tbs,
+                                                      const SignatureShape& shape) {
+  try {
+    const std::vector<uint8_t> zeros(shape.signature_bytes, 0);
+    std::vector<uint8_t> der;
+    Botan::DER_Encoder(der)
+        .start_cons(Botan::SEQUENCE)
+        .raw_bytes(tbs)
+        .encode(shape.algorithm)
+        .encode(zeros, Botan::BIT_STRING)
+        .end_cons();
+    return Botan::X509_Certificate(der);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("the draft certificate does not parse: ", e.what()));
+  }
+}
+
+absl::StatusOr<Botan::X509_Certificate> SignTbs(const Botan::secure_vector<uint8_t>& tbs,
+                                                const Botan::AlgorithmIdentifier& algorithm,
+                                                const Botan::Private_Key& key,
+                                                Botan::RandomNumberGenerator& rng) {
+  try {
+    auto [key_algorithm, signer] = MakeSigner(key, rng);
+    if (key_algorithm != algorithm) {
+      return absl::InternalError("the signing key's algorithm is not the one the TBS names");
+    }
+    return Botan::X509_Certificate(
+        Botan::X509_Object::make_signed(signer.get(), rng, algorithm, tbs));
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat("signing the certificate failed: ", e.what()));
+  }
+}
+
+Botan::secure_vector<uint8_t> PlanTbs(const CertificatePlan& plan, const IssuerContext& issuer,
+                                      const Botan::AlgorithmIdentifier& algorithm) {
+  return EncodeTbs({.serial = plan.serial,
+                    .signature_algorithm = algorithm,
+                    .issuer = issuer.certificate->subject_dn(),
+                    .not_before = plan.not_before,
+                    .not_after = plan.not_after,
+                    .subject = plan.subject,
+                    .subject_public_key = plan.subject_public_key,
+                    .extensions = &plan.extensions});
+}
+
+absl::StatusOr<Botan::X509_Certificate> DraftPlan(const CertificatePlan& plan,
+                                                  const IssuerContext& issuer,
+                                                  const SignatureShape& shape) {
+  return UnsignedDraft(PlanTbs(plan, issuer, shape.algorithm), shape);
+}
+
 absl::StatusOr<Botan::X509_Certificate> SignPlan(const CertificatePlan& plan,
                                                  const IssuerContext& issuer,
                                                  const Botan::Private_Key& signing_key,
                                                  Botan::RandomNumberGenerator& rng) {
-  try {
-    auto [signature_algorithm, signer] = MakeSigner(signing_key, rng);
-    return Botan::X509_CA::make_cert(
-        signer.get(), rng, plan.serial, signature_algorithm, plan.subject_public_key,
-        Botan::X509_Time(plan.not_before), Botan::X509_Time(plan.not_after),
-        issuer.certificate->subject_dn(), plan.subject, plan.extensions);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("signing the certificate failed: ", e.what()));
+  TESSERA_ASSIGN_OR_RETURN(SignatureShape shape, ShapeOf(signing_key));
+  return SignTbs(PlanTbs(plan, issuer, shape.algorithm), shape.algorithm, signing_key, rng);
+}
+
+absl::StatusOr<SignatureShape> ShapeOf(const Botan::Private_Key& key) {
+  SignatureShape shape;
+  if (const auto* ec = dynamic_cast<const Botan::EC_PublicKey*>(&key)) {
+    // ECDSA-Sig-Value: SEQUENCE { INTEGER r, INTEGER s }, each at most order + 1 octets.
+    shape.signature_bytes = 2 * (ec->domain().get_order().bytes() + 3) + 2;
+  } else if (const auto* rsa = dynamic_cast<const Botan::RSA_PublicKey*>(&key)) {
+    shape.signature_bytes = rsa->get_n().bytes();
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("key: algorithm ", key.algo_name(), " is not supported"));
   }
+  try {
+    shape.algorithm = MakeSigner(key, ThreadRng()).algorithm;
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("key: no signature format: ", e.what()));
+  }
+  return shape;
 }
 
 }  // namespace tessera::ca

@@ -1,32 +1,11 @@
 #include "ca/issuer.h"
 
-#include <botan/auto_rng.h>
-#include <botan/ecdsa.h>
-#include <botan/rsa.h>
-
 #include "absl/strings/str_cat.h"
 #include "hsm/token_key.h"
 #include "platform/random.h"
 #include "platform/status_macros.h"
 
 namespace tessera::ca {
-namespace {
-
-// A software key of the issuer's algorithm and size, so the lint copy has the same
-// signature algorithm and length as the real certificate.
-absl::StatusOr<std::unique_ptr<Botan::Private_Key>> LintKeyLike(const Botan::Private_Key& key,
-                                                                Botan::RandomNumberGenerator& rng) {
-  if (const auto* ec = dynamic_cast<const Botan::EC_PublicKey*>(&key)) {
-    return std::unique_ptr<Botan::Private_Key>(new Botan::ECDSA_PrivateKey(rng, ec->domain()));
-  }
-  if (const auto* rsa = dynamic_cast<const Botan::RSA_PublicKey*>(&key)) {
-    return std::unique_ptr<Botan::Private_Key>(new Botan::RSA_PrivateKey(rng, rsa->get_n().bits()));
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("issuer key: algorithm ", key.algo_name(), " is not supported"));
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<Issuer>> LoadIssuerFromToken(std::shared_ptr<hsm::Token> token,
                                                             const std::string& name,
@@ -57,26 +36,24 @@ absl::StatusOr<std::unique_ptr<Issuer>> LoadIssuerFromToken(std::shared_ptr<hsm:
 absl::StatusOr<std::unique_ptr<Issuer>> Issuer::Create(
     IssuerContext context, std::unique_ptr<Botan::X509_Certificate> certificate,
     std::unique_ptr<Botan::Private_Key> key) {
-  Botan::AutoSeeded_RNG rng;
-  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Botan::Private_Key> lint_key, LintKeyLike(*key, rng));
+  TESSERA_ASSIGN_OR_RETURN(SignatureShape shape, ShapeOf(*key));
   std::unique_ptr<Botan::Public_Key> certified(certificate->subject_public_key());
   if (certified->public_key_bits() != key->public_key_bits()) {
     return absl::FailedPreconditionError(
         absl::StrCat("issuer ", context.name, ": the key does not match its certificate"));
   }
   return std::unique_ptr<Issuer>(
-      new Issuer(std::move(context), std::move(certificate), std::move(key), std::move(lint_key)));
+      new Issuer(std::move(context), std::move(certificate), std::move(key), std::move(shape)));
 }
 
 absl::Status Issuer::Check(const CertificatePlan& plan) const {
   if (plan.profile == nullptr) return absl::InvalidArgumentError("plan: no profile");
-  TESSERA_ASSIGN_OR_RETURN(Botan::X509_Certificate draft,
-                           SignPlan(plan, context_, *lint_key_, ThreadRng()));
+  TESSERA_ASSIGN_OR_RETURN(Botan::X509_Certificate draft, DraftPlan(plan, context_, shape_));
   return Lint({draft, *plan.profile, plan.subject, *certificate_});
 }
 
 absl::StatusOr<Botan::X509_Certificate> Issuer::Sign(const CertificatePlan& plan) const {
-  return SignPlan(plan, context_, *key_, ThreadRng());
+  return SignTbs(PlanTbs(plan, context_, shape_.algorithm), shape_.algorithm, *key_, ThreadRng());
 }
 
 absl::StatusOr<Botan::X509_Certificate> Issuer::Issue(const CertificatePlan& plan) const {

@@ -1,6 +1,5 @@
-// One issuing CA at work: it signs a plan only after the linter passed the same certificate
-// signed with a throwaway key of the same algorithm. The throwaway key is made once, at
-// start-up; the real key stays on the token.
+// One issuing CA at work: it signs a plan only after the linter passed the same
+// TBSCertificate in an unsigned draft. The key stays on the token.
 #pragma once
 
 #include <botan/pk_keys.h>
@@ -34,7 +33,7 @@ class Issuer {
   const Botan::X509_Certificate& certificate() const { return *certificate_; }
   const Botan::Private_Key& key() const { return *key_; }
 
-  // Lints the plan signed with the throwaway key: FAILED_PRECONDITION naming the rules.
+  // Lints the plan's unsigned draft: FAILED_PRECONDITION naming the rules.
   absl::Status Check(const CertificatePlan& plan) const;
   // Signs with the issuer's key. Call Check first (Issue does both).
   absl::StatusOr<Botan::X509_Certificate> Sign(const CertificatePlan& plan) const;
@@ -43,18 +42,18 @@ class Issuer {
 
  private:
   Issuer(IssuerContext context, std::unique_ptr<Botan::X509_Certificate> certificate,
-         std::unique_ptr<Botan::Private_Key> key, std::unique_ptr<Botan::Private_Key> lint_key)
+         std::unique_ptr<Botan::Private_Key> key, SignatureShape shape)
       : context_(std::move(context)),
         certificate_(std::move(certificate)),
         key_(std::move(key)),
-        lint_key_(std::move(lint_key)) {
+        shape_(std::move(shape)) {
     context_.certificate = certificate_.get();
   }
 
   IssuerContext context_;
   std::unique_ptr<Botan::X509_Certificate> certificate_;
   std::unique_ptr<Botan::Private_Key> key_;
-  std::unique_ptr<Botan::Private_Key> lint_key_;
+  SignatureShape shape_;
 };
 
 }  // namespace tessera::ca

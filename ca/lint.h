@@ -32,4 +32,23 @@ const std::vector<LintRule>& LintRules();
 // OK, or FAILED_PRECONDITION listing every failed rule: "lint: key_usage: ...; serial_number: ...".
 absl::Status Lint(const LintInput& input);
 
+// The CA certificates the key ceremony makes (the self-signed root and the issuing CAs under
+// it) have rules of their own; the ceremony lints each one, signed with a throwaway key,
+// before the token key signs it.
+struct CaLintInput {
+  const Botan::X509_Certificate& certificate;  // the finished (throwaway-signed) certificate
+  const Botan::X509_Certificate* parent;       // the root for an issuing CA; nullptr for the root
+  int validity_years;                          // from the ceremony file
+};
+
+struct CaLintRule {
+  const char* name;  // e.g. "ca_basic_constraints"
+  absl::Status (*check)(const CaLintInput&);
+};
+
+const std::vector<CaLintRule>& CaLintRules();
+
+// OK, or FAILED_PRECONDITION listing every failed rule, as Lint does.
+absl::Status LintCa(const CaLintInput& input);
+
 }  // namespace tessera::ca

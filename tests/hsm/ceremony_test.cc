@@ -117,6 +117,20 @@ TEST(CeremonyConfig, TheShippedFileLoadsAndMistakesNameTheKey) {
                 .find("root.validity_years: 7 to 30 (a CA must outlive six-year leaves)"),
             std::string::npos)
       << bad.status();
+
+  // An issuing CA as long-lived as its root would outlive it (it is made seconds later).
+  testing::WriteFile(
+      dir.File("long.toml"),
+      "[hsm]\nmodule='m'\nroot_token='r'\nonline_token='o'\n[urls]\n"
+      "base='http://x'\n[output]\ndir='out'\nprofiles='p.toml'\n[root]\nname='root'\n"
+      "common_name='R'\nvalidity_years=20\n[[issuing]]\nname='operators'\ncommon_name='O'\n"
+      "validity_years=20\n");
+  auto long_lived = CeremonyConfig::LoadFile(dir.File("long.toml"));
+  EXPECT_EQ(long_lived.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(long_lived.status().message())
+                .find("issuing[0].validity_years: must be less than the root's (20)"),
+            std::string::npos)
+      << long_lived.status();
 }
 
 }  // namespace

@@ -4,8 +4,11 @@
 
 #include <botan/auto_rng.h>
 #include <botan/ecdsa.h>
+#include <botan/pubkey.h>
 #include <botan/rsa.h>
+#include <botan/x509_ca.h>
 #include <botan/x509_ext.h>
+#include <botan/x509_key.h>
 #include <botan/x509self.h>
 #include <gtest/gtest.h>
 
@@ -13,6 +16,7 @@
 #include <memory>
 
 #include "ca/certificate_builder.h"
+#include "ca/extensions.h"
 #include "tests/unit/test_profiles.h"
 
 namespace tessera::ca {
@@ -220,6 +224,180 @@ TEST_F(LintTest, EveryRuleHasANameAndRuns) {
   for (const LintRule& rule : LintRules()) names.insert(rule.name);
   EXPECT_EQ(names.size(), LintRules().size());
   EXPECT_GE(names.size(), 15u);
+}
+
+// The linter reads an unsigned draft of the very TBSCertificate the token then signs; the
+// encoder matches Botan's own X509_CA::make_cert byte for byte, for EC and RSA issuers.
+TEST_F(LintTest, TheDraftCarriesTheBytesThatGetSigned) {
+  Botan::RSA_PrivateKey rsa_issuer(rng_, 3072);
+  const std::vector<std::pair<const Botan::Private_Key*, const char*>> issuers = {
+      {issuer_key_.get(), "EMSA1(SHA-256)"}, {&rsa_issuer, "EMSA3(SHA-256)"}};
+  for (const auto& [key, padding] : issuers) {
+    CertificatePlan plan = Plan();
+    auto signed_cert = SignPlan(plan, issuer_, *key, rng_);
+    ASSERT_TRUE(signed_cert.ok()) << signed_cert.status();
+    std::unique_ptr<Botan::Public_Key> public_key(Botan::X509::load_key(key->subject_public_key()));
+    EXPECT_TRUE(signed_cert->check_signature(*public_key));
+    auto shape = ShapeOf(*key);
+    ASSERT_TRUE(shape.ok()) << shape.status();
+    auto draft = DraftPlan(plan, issuer_, *shape);
+    ASSERT_TRUE(draft.ok()) << draft.status();
+    EXPECT_EQ(draft->signed_body(), signed_cert->signed_body());
+    EXPECT_EQ(draft->signature_algorithm(), signed_cert->signature_algorithm());
+    EXPECT_NEAR(static_cast<double>(draft->BER_encode().size()),
+                static_cast<double>(signed_cert->BER_encode().size()), 4.0);
+
+    Botan::PK_Signer signer(*key, rng_, padding);
+    const Botan::X509_Certificate botans = Botan::X509_CA::make_cert(
+        &signer, rng_, plan.serial, shape->algorithm, plan.subject_public_key,
+        Botan::X509_Time(plan.not_before), Botan::X509_Time(plan.not_after),
+        issuer_cert_->subject_dn(), plan.subject, plan.extensions);
+    EXPECT_EQ(botans.signed_body(), draft->signed_body());
+  }
+}
+
+// CA certificates as the ceremony makes them, with knobs to break one rule at a time.
+struct CaKnobs {
+  size_t path_limit = 0;
+  Botan::Key_Constraints usage = Botan::Key_Constraints(Botan::KEY_CERT_SIGN | Botan::CRL_SIGN);
+  bool is_ca = true;
+  bool pointers = true;  // AKI, CRL DP, AIA (an issuing CA's)
+  int years = 10;
+  Botan::BigInt serial = Botan::BigInt("0x5f3c9a0e77d1c2b4a6908172635445ab");
+  std::string common_name = "Tessera CA Operatori";
+  bool extended_key_usage = false;
+};
+
+class CaLintTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng_, Botan::EC_Group("secp256r1"));
+    root_ = Make(*root_key_, *root_key_, nullptr,
+                 {.path_limit = 1, .pointers = false, .years = 20, .common_name = "Root"});
+    key_ = std::make_unique<Botan::ECDSA_PrivateKey>(rng_, Botan::EC_Group("secp256r1"));
+  }
+
+  std::unique_ptr<Botan::X509_Certificate> Make(const Botan::Private_Key& subject_key,
+                                                const Botan::Private_Key& signer,
+                                                const Botan::X509_Certificate* parent,
+                                                const CaKnobs& k) {
+    Botan::X509_DN subject;
+    subject.add_attribute("X520.Country", "IT");
+    subject.add_attribute("X520.Organization", "Ministero dell'Interno");
+    subject.add_attribute("X520.CommonName", k.common_name);
+    Botan::Extensions ext;
+    ext.add(new Botan::Cert_Extension::Basic_Constraints(k.is_ca, k.path_limit), true);
+    ext.add(new Botan::Cert_Extension::Key_Usage(k.usage), true);
+    ext.add(new Botan::Cert_Extension::Subject_Key_ID(subject_key.public_key_bits(), "SHA-160"));
+    if (k.pointers) {
+      ext.add(new Botan::Cert_Extension::Authority_Key_ID(parent ? parent->subject_key_id()
+                                                                 : std::vector<uint8_t>{1, 2}));
+      ext.add(CrlDistributionPoint("http://ca.test/crl/root.crl").release());
+      ext.add(AuthorityInfoAccess("", "http://ca.test/ca/root.crt").release());
+    }
+    if (k.extended_key_usage) {
+      ext.add(new Botan::Cert_Extension::Extended_Key_Usage({Botan::OID("1.3.6.1.5.5.7.3.2")}));
+    }
+    Profile years;
+    years.validity_months = 12 * k.years;
+    const auto not_before = std::chrono::floor<std::chrono::seconds>(now_);
+    auto shape = ShapeOf(signer);
+    EXPECT_TRUE(shape.ok()) << shape.status();
+    auto cert = SignTbs(EncodeTbs({.serial = k.serial,
+                                   .signature_algorithm = shape->algorithm,
+                                   .issuer = parent ? parent->subject_dn() : subject,
+                                   .not_before = not_before,
+                                   .not_after = NotAfter(years, not_before),
+                                   .subject = subject,
+                                   .subject_public_key = subject_key.subject_public_key(),
+                                   .extensions = &ext}),
+                        shape->algorithm, signer, rng_);
+    EXPECT_TRUE(cert.ok()) << cert.status();
+    return std::make_unique<Botan::X509_Certificate>(*cert);
+  }
+
+  // Lints an issuing CA built with `knobs`; "" when clean.
+  std::string LintIssuing(const CaKnobs& knobs) {
+    auto cert = Make(*key_, *root_key_, root_.get(), knobs);
+    absl::Status status = LintCa({*cert, root_.get(), knobs.years});
+    if (!status.ok()) {
+      EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+    }
+    return std::string(status.message());
+  }
+
+  Botan::AutoSeeded_RNG rng_;
+  system_clock::time_point now_ = system_clock::now();
+  std::unique_ptr<Botan::Private_Key> root_key_;
+  std::unique_ptr<Botan::X509_Certificate> root_;
+  std::unique_ptr<Botan::Private_Key> key_;
+};
+
+TEST_F(CaLintTest, RootAndIssuingCaAsTheCeremonyMakesThemPass) {
+  EXPECT_TRUE(LintCa({*root_, nullptr, 20}).ok()) << LintCa({*root_, nullptr, 20});
+  EXPECT_EQ(LintIssuing({}), "");
+}
+
+TEST_F(CaLintTest, BasicConstraintsAndPathLength) {
+  EXPECT_NE(LintIssuing({.is_ca = false}).find("ca_basic_constraints: a CA must have"),
+            std::string::npos);
+  EXPECT_NE(LintIssuing({.path_limit = 2}).find("pathLenConstraint must be 0 for an issuing CA"),
+            std::string::npos);
+  auto root =
+      Make(*root_key_, *root_key_, nullptr, {.path_limit = 0, .pointers = false, .years = 20});
+  EXPECT_NE(std::string(LintCa({*root, nullptr, 20}).message())
+                .find("pathLenConstraint must be 1 for the root"),
+            std::string::npos);
+}
+
+TEST_F(CaLintTest, KeyUsageIsExactlyCertAndCrlSigning) {
+  const auto with_signature =
+      Botan::Key_Constraints(Botan::KEY_CERT_SIGN | Botan::CRL_SIGN | Botan::DIGITAL_SIGNATURE);
+  EXPECT_NE(LintIssuing({.usage = with_signature}).find("ca_key_usage:"), std::string::npos);
+  EXPECT_NE(LintIssuing({.usage = Botan::KEY_CERT_SIGN}).find("ca_key_usage:"), std::string::npos);
+}
+
+TEST_F(CaLintTest, ValidityFollowsTheFileAndStaysInsideTheRoot) {
+  const std::string longer = std::string(
+      LintCa({*Make(*key_, *root_key_, root_.get(), {.years = 25}), root_.get(), 25}).message());
+  EXPECT_NE(longer.find("ca_validity: notAfter"), std::string::npos) << longer;
+  EXPECT_NE(longer.find("is after the root's"), std::string::npos) << longer;
+  const std::string mismatch = std::string(
+      LintCa({*Make(*key_, *root_key_, root_.get(), {.years = 9}), root_.get(), 10}).message());
+  EXPECT_NE(mismatch.find("the ceremony file asks for 10 years"), std::string::npos) << mismatch;
+}
+
+TEST_F(CaLintTest, ExtensionsIdentifiersAndPointers) {
+  EXPECT_NE(LintIssuing({.extended_key_usage = true})
+                .find("ca_extensions: extension 2.5.29.37 is not in the profile"),
+            std::string::npos);
+  EXPECT_NE(LintIssuing({.pointers = false}).find("ca_extensions: extension"), std::string::npos);
+  // An issuing CA whose AKI names another key.
+  Botan::ECDSA_PrivateKey other(rng_, Botan::EC_Group("secp256r1"));
+  auto other_root = Make(other, other, nullptr,
+                         {.path_limit = 1, .pointers = false, .years = 20, .common_name = "Root"});
+  auto cert = Make(*key_, *root_key_, other_root.get(), {});
+  const std::string message(LintCa({*cert, root_.get(), 10}).message());
+  EXPECT_NE(message.find("ca_key_identifiers: authorityKeyIdentifier does not match"),
+            std::string::npos)
+      << message;
+}
+
+TEST_F(CaLintTest, SerialNamesAndKeys) {
+  EXPECT_NE(LintIssuing({.serial = Botan::BigInt(7)}).find("ca_serial_number:"), std::string::npos);
+  EXPECT_NE(LintIssuing({.common_name = "Evil, CN=Root"}).find("ca_names:"), std::string::npos);
+  Botan::RSA_PrivateKey weak(rng_, 2048);
+  auto cert = Make(weak, *root_key_, root_.get(), {});
+  EXPECT_NE(std::string(LintCa({*cert, root_.get(), 10}).message())
+                .find("ca_public_key: RSA CA key of 2048 bits"),
+            std::string::npos);
+}
+
+TEST_F(CaLintTest, EveryCaRuleHasANameAndRuns) {
+  std::set<std::string> names;
+  for (const CaLintRule& rule : CaLintRules()) names.insert(rule.name);
+  EXPECT_EQ(names.size(), CaLintRules().size());
+  EXPECT_GE(names.size(), 11u);
 }
 
 }  // namespace
