@@ -4,7 +4,7 @@
 // threads. The store's calls are timed through a decorator; the crypto steps are timed
 // directly on the same CSRs; PostgreSQL's pg_stat_wal gives the WAL written per certificate.
 //
-//   ca_phases [--count N]
+//   ca_phases [--count N] [--rsa]   (--rsa: the CAs' keys are RSA-3072 instead of P-256)
 #include <botan/auto_rng.h>
 #include <botan/ecdsa.h>
 #include <botan/x509self.h>
@@ -137,17 +137,20 @@ int main(int argc, char** argv) {
   using namespace tessera::bench;
   namespace ca = tessera::ca;
   int count = 400;
+  tessera::hsm::KeyAlgorithm algorithm = tessera::hsm::KeyAlgorithm::kEcP256;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--count" && i + 1 < argc) {
       count = std::stoi(argv[++i]);
+    } else if (arg == "--rsa") {
+      algorithm = tessera::hsm::KeyAlgorithm::kRsa3072;
     } else {
-      std::fprintf(stderr, "usage: ca_phases [--count N]\n");
+      std::fprintf(stderr, "usage: ca_phases [--count N] [--rsa]\n");
       return 2;
     }
   }
   tessera::testing::TempDir dir("tessera-bench-phases");
-  tessera::testing::TestHierarchy pki(dir.path().string());
+  tessera::testing::TestHierarchy pki(dir.path().string(), {}, "http://ca.tessera.test", algorithm);
   auto profiles = ca::ProfileSet::LoadFile(pki.config().profiles_path);
   auto& pg = tessera::testing::TestPg::Get();
   tessera::pg::ConnectionPool pool(pg.ConnInfo(pg.CreateDatabase()), 8);

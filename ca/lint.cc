@@ -133,9 +133,12 @@ absl::Status SubjectValuesAreClean(const Botan::X509_Certificate& cert) {
 absl::Status SignatureAlgorithmFits(const Botan::X509_Certificate& cert,
                                     const Botan::X509_Certificate& signer) {
   const std::string algorithm = cert.signature_algorithm().get_oid().to_formatted_string();
-  std::unique_ptr<Botan::Public_Key> signer_key(signer.subject_public_key());
+  // The key's algorithm from its SPKI's OID: loading an RSA key would set up its Montgomery
+  // parameters (~0.6 ms for 3072 bits) on every issuance for nothing.
   const std::string expected =
-      signer_key->algo_name() == "RSA" ? "RSA/EMSA3(SHA-256)" : "ECDSA/EMSA1(SHA-256)";
+      signer.subject_public_key_algo().get_oid().to_formatted_string() == "RSA"
+          ? "RSA/EMSA3(SHA-256)"
+          : "ECDSA/EMSA1(SHA-256)";
   if (algorithm != expected) {
     return Fail(absl::StrCat("signature algorithm ", algorithm, ", expected ", expected,
                              " for the issuer's key"));

@@ -1,5 +1,6 @@
-// Pre-issuance lint: every certificate is built, signed with a throwaway key, and checked
-// here against RFC 5280 and its profile before the issuer's key on the token signs it.
+// Pre-issuance lint: every certificate's TBSCertificate is built, wrapped in an unsigned
+// draft and checked here against RFC 5280 and its profile before the issuer's key on the
+// token signs those same bytes.
 // zlint is not in Debian, so the rules are ours: each rule is one function, named, unit-tested.
 #pragma once
 
@@ -15,7 +16,7 @@
 namespace tessera::ca {
 
 struct LintInput {
-  const Botan::X509_Certificate& certificate;  // the finished (throwaway-signed) certificate
+  const Botan::X509_Certificate& certificate;  // the unsigned draft (its signature is zeros)
   const Profile& profile;
   const Botan::X509_DN& expected_subject;
   const Botan::X509_Certificate& issuer;
@@ -33,10 +34,10 @@ const std::vector<LintRule>& LintRules();
 absl::Status Lint(const LintInput& input);
 
 // The CA certificates the key ceremony makes (the self-signed root and the issuing CAs under
-// it) have rules of their own; the ceremony lints each one, signed with a throwaway key,
-// before the token key signs it.
+// it) have rules of their own; the ceremony lints each one, as an unsigned draft, before
+// the token key signs it.
 struct CaLintInput {
-  const Botan::X509_Certificate& certificate;  // the finished (throwaway-signed) certificate
+  const Botan::X509_Certificate& certificate;  // the unsigned draft (its signature is zeros)
   const Botan::X509_Certificate* parent;       // the root for an issuing CA; nullptr for the root
   int validity_years;                          // from the ceremony file
 };
