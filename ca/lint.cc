@@ -16,9 +16,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "ca/certificate_builder.h"
-#include "ca/codice_fiscale.h"
 #include "ca/extensions.h"
 #include "ca/subject.h"
+#include "identity/codice_fiscale.h"
 #include "platform/status_macros.h"
 
 namespace tessera::ca {
@@ -218,7 +218,7 @@ absl::Status CheckCommonName(const LintInput& in) {
   const std::string cn = in.certificate.subject_dn().get_first_attribute("X520.CommonName");
   switch (in.profile.subject_kind) {
     case SubjectKind::kOperator:
-      if (absl::Status st = ValidateCodiceFiscale(cn); !st.ok()) {
+      if (absl::Status st = identity::ValidateCodiceFiscale(cn); !st.ok()) {
         return Fail(absl::StrCat("CN '", cn, "' is not a codice fiscale: ", st.message()));
       }
       return absl::OkStatus();

@@ -7,7 +7,7 @@
 #include <regex>
 
 #include "absl/strings/str_cat.h"
-#include "ca/codice_fiscale.h"
+#include "identity/codice_fiscale.h"
 #include "platform/status_macros.h"
 
 namespace tessera::ca {
@@ -51,10 +51,10 @@ absl::StatusOr<std::string> RenderCommonName(const Profile& profile, const Subje
   switch (profile.subject_kind) {
     case SubjectKind::kOperator: {
       if (data.codice_fiscale.empty()) return FieldError("codice_fiscale", "is required");
-      if (data.codice_fiscale != NormalizeCodiceFiscale(data.codice_fiscale)) {
+      if (data.codice_fiscale != identity::NormalizeCodiceFiscale(data.codice_fiscale)) {
         return FieldError("codice_fiscale", "must be upper case without spaces or dashes");
       }
-      if (absl::Status st = ValidateCodiceFiscale(data.codice_fiscale); !st.ok()) {
+      if (absl::Status st = identity::ValidateCodiceFiscale(data.codice_fiscale); !st.ok()) {
         return FieldError("codice_fiscale", std::string(st.message()));
       }
       cn = Replace(cn, "{codice_fiscale}", data.codice_fiscale);
