@@ -24,6 +24,21 @@ absl::StatusCode CodeForSqlState(std::string_view state) {
 
 }  // namespace
 
+Param Param::TextArray(std::span<const std::string> elements) {
+  std::string literal = "{";
+  for (size_t i = 0; i < elements.size(); ++i) {
+    if (i > 0) literal.push_back(',');
+    literal.push_back('"');
+    for (char c : elements[i]) {
+      if (c == '"' || c == '\\') literal.push_back('\\');
+      literal.push_back(c);
+    }
+    literal.push_back('"');
+  }
+  literal.push_back('}');
+  return Param(std::move(literal));
+}
+
 Param Param::Bytes(std::span<const uint8_t> bytes) {
   Param p(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   p.binary_ = true;

@@ -28,6 +28,9 @@ class Param {
   Param(int value) : value_(std::to_string(value)) {}
   Param(bool value) : value_(value ? "true" : "false") {}
   static Param Bytes(std::span<const uint8_t> bytes);
+  // A text[] value (PostgreSQL's array literal, every element quoted and escaped), for bulk
+  // statements over unnest($1::text[], ...): one round trip for thousands of rows.
+  static Param TextArray(std::span<const std::string> elements);
 
   const std::optional<std::string>& value() const { return value_; }
   bool binary() const { return binary_; }

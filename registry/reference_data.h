@@ -1,0 +1,50 @@
+// Reference data the registry checks censuses against: every current comune (ISTAT code,
+// name, province, Belfiore code) with its province and prefettura, and every cadastral code
+// a codice fiscale may carry as birthplace (current and suppressed comuni, foreign states).
+// The files are facts kept in deploy/reference (see its update.sh for their source).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace tessera::registry {
+
+struct Comune {
+  std::string istat;  // 6 digits; the first 3 are the province code
+  std::string name;
+  std::string province_code;
+  std::string province_sigla;
+  std::string province_name;
+  std::string region;
+  std::string belfiore;  // cadastral code, e.g. H501
+};
+
+struct CadastralCode {
+  std::string code;   // A000-Z999; Z... for foreign states
+  std::string sigla;  // province at the time, "EE" for a foreign state
+  std::string name;   // upper case, as the list writes it
+  bool current = false;
+};
+
+struct ReferenceData {
+  std::vector<Comune> comuni;
+  std::vector<CadastralCode> codes;
+};
+
+inline constexpr char kComuniFile[] = "comuni.csv";
+inline constexpr char kCadastralCodesFile[] = "codici_catastali.csv";
+
+// Parses the two files' text and checks every row (formats, the province code being the ISTAT
+// code's first three digits, one sigla and name per province, no ISTAT or Belfiore code twice).
+// INVALID_ARGUMENT naming file, line, column and rule.
+absl::StatusOr<ReferenceData> ParseReferenceData(std::string_view comuni_csv,
+                                                 std::string_view codes_csv);
+
+// Reads kComuniFile and kCadastralCodesFile from `dir` and parses them.
+absl::StatusOr<ReferenceData> ReadReferenceData(const std::filesystem::path& dir);
+
+}  // namespace tessera::registry
