@@ -1,0 +1,85 @@
+// What a comune or a prefettura declares in its census (DOMAIN.md "Census"): its general data,
+// its workstations and its users with their profiles. Every field is mandatory.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace tessera::registry {
+
+struct CensusUser {
+  std::string name;
+  std::string surname;
+  std::string codice_fiscale;  // stored normalized (upper case, no spaces or dashes)
+  std::chrono::year_month_day birth_date{};
+  std::string birth_place;            // comune or foreign state, as written
+  std::string birth_province;         // sigla; "EE" for a foreign state
+  std::string sex;                    // "M" or "F"
+  std::string email;                  // personal mailbox, stored lower case
+  std::vector<std::string> profiles;  // profile codes (see Profiles())
+};
+
+struct ComuneCensus {
+  std::string istat;
+  std::string name;
+  std::string address;
+  std::string cap;
+  std::string phone;
+  std::string fax;
+  std::string email;
+  std::string pec;
+  std::string mayor_surname;
+  std::string mayor_name;
+  std::string it_supplier;        // società informatica di riferimento
+  std::string registry_software;  // nome applicazione software
+  std::string vat_number;         // partita IVA
+  int workstations = 0;
+  std::vector<CensusUser> users;
+};
+
+// What the comune declared earlier (its monitoring sheet) and its planned switch-over to ANPR:
+// the limits its census is checked against.
+struct ComuneDeclaration {
+  int declared_workstations = 0;
+  int declared_employees = 0;
+  std::chrono::year_month_day switch_over{};
+};
+
+struct PrefetturaCensus {
+  std::string province_sigla;
+  std::string province;
+  std::string address;
+  std::string cap;
+  std::string phone;
+  std::string fax;
+  std::string email;
+  std::string pec;
+  std::string prefect_surname;
+  std::string prefect_name;
+  int workstations = 0;
+  std::vector<CensusUser> users;  // each gets a card
+};
+
+enum class CensusKind { kComune, kPrefettura };
+
+struct Profile {
+  const char* code;   // stored and used in files: "accesso_web"
+  const char* label;  // as the seeds' forms print it: "Accesso Web"
+  CensusKind kind;
+};
+
+// Every profile a comune or a prefettura may give, in the forms' order.
+const std::vector<Profile>& Profiles();
+
+inline constexpr char kAccessoWeb[] = "accesso_web";
+inline constexpr char kSindacoDelegato[] = "sindaco_delegato";
+inline constexpr char kAmministratoreSicurezza[] = "amministratore_sicurezza";
+inline constexpr char kAmministratorePostazioni[] = "amministratore_postazioni";
+
+// Whether a comune user gets a smart card: "Accesso Web" says so (seed 001 §4), and the
+// Sindaco/Delegato, whose profile excludes every other, holds one too (seed 001 §6: "ciascun
+// titolare, compreso il sindaco"). Every prefettura user gets one.
+bool GetsCard(const CensusUser& user, CensusKind kind);
+
+}  // namespace tessera::registry

@@ -1,0 +1,360 @@
+#include "registry/census_rules.h"
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "identity/codice_fiscale.h"
+#include "platform/status_macros.h"
+
+namespace tessera::registry {
+namespace {
+
+absl::Status Rule(const std::string& rule) { return absl::InvalidArgumentError(rule); }
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+const Profile* FindProfile(const std::string& code) {
+  for (const Profile& p : Profiles()) {
+    if (code == p.code) return &p;
+  }
+  return nullptr;
+}
+
+bool Has(const CensusUser& user, const char* profile) {
+  return std::find(user.profiles.begin(), user.profiles.end(), profile) != user.profiles.end();
+}
+
+}  // namespace
+
+const std::vector<Profile>& Profiles() {
+  static const std::vector<Profile> kProfiles = {
+      {kAccessoWeb, "Accesso Web", CensusKind::kComune},
+      {kSindacoDelegato, "Sindaco/Delegato", CensusKind::kComune},
+      {kAmministratorePostazioni, "Amministratore Postazioni", CensusKind::kComune},
+      {"operatore_consultazione", "Operatore Consultazione", CensusKind::kComune},
+      {"operatore_estrazione", "Operatore Estrazione", CensusKind::kComune},
+      {"operatore_iscrizione", "Operatore Iscrizione", CensusKind::kComune},
+      {"operatore_mutazione", "Operatore Mutazione", CensusKind::kComune},
+      {"operatore_annullamento", "Operatore Annullamento", CensusKind::kComune},
+      {"operatore_cancellazione", "Operatore Cancellazione", CensusKind::kComune},
+      {"supervisore", "Supervisore", CensusKind::kComune},
+      {"operatore_ci", "Operatore C.I.", CensusKind::kComune},
+      {"operatore_subentro", "Operatore Subentro", CensusKind::kComune},
+      {"operatore_certificazione", "Operatore Certificazione", CensusKind::kComune},
+      {"operatore_amm_monitoraggio", "Operatore Amm. Monitoraggio", CensusKind::kComune},
+      {kAmministratoreSicurezza, "Amministratore Sicurezza", CensusKind::kPrefettura},
+      {"amministratore_postazioni_prefettura", "Amministratore Postazioni",
+       CensusKind::kPrefettura},
+      {"operatore_monitoraggio_operazioni", "Operatore Monitoraggio Operazioni",
+       CensusKind::kPrefettura},
+      {"operatore_monitoraggio_subentro_anomalie", "Operatore Monitoraggio Subentro Anomalie",
+       CensusKind::kPrefettura},
+  };
+  return kProfiles;
+}
+
+bool GetsCard(const CensusUser& user, CensusKind kind) {
+  return kind == CensusKind::kPrefettura || Has(user, kAccessoWeb) || Has(user, kSindacoDelegato);
+}
+
+absl::Status CheckRequiredText(std::string_view value, size_t max_length) {
+  if (value.find_first_not_of(" \t") == std::string_view::npos) return Rule("is required");
+  if (value.size() > max_length) return Rule(absl::StrCat("at most ", max_length, " characters"));
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+      return Rule("must not contain control characters or line breaks");
+    }
+  }
+  // A spreadsheet would run a cell that starts like a formula when the data goes back to one.
+  if (std::string_view("=+-@").find(value.front()) != std::string_view::npos) {
+    return Rule("must not start with = + - or @ (a spreadsheet formula)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCap(std::string_view cap) {
+  if (cap.size() != 5 || !AllDigits(cap)) return Rule("a CAP is 5 digits");
+  return absl::OkStatus();
+}
+
+absl::Status CheckPhone(std::string_view phone) {
+  static const std::regex kPhone("\\+?[0-9][0-9 ]*");
+  const std::string text(phone);
+  const size_t digits = std::count_if(text.begin(), text.end(), ::isdigit);
+  if (!std::regex_match(text, kPhone) || digits < 6 || digits > 15) {
+    return Rule("a phone number is 6 to 15 digits, optionally after + and with spaces");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPartitaIva(std::string_view vat) {
+  if (vat.size() != 11 || !AllDigits(vat)) return Rule("a partita IVA is 11 digits");
+  // Check digit: digits in odd positions summed, in even positions doubled (minus 9 if > 9).
+  int sum = 0;
+  for (int i = 0; i < 10; ++i) {
+    int d = vat[i] - '0';
+    if (i % 2 == 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  const int check = (10 - sum % 10) % 10;
+  if (vat[10] - '0' != check) {
+    return Rule(absl::StrCat("check digit is ", std::string(1, vat[10]), ", expected ", check));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAddressSyntax(std::string_view address) {
+  static const std::regex kAddress(
+      "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@"
+      "([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}");
+  if (address.size() > 254 || !std::regex_match(std::string(address), kAddress)) {
+    return Rule("not an e-mail address like protocollo@comune.it");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSex(std::string_view sex) {
+  if (sex != "M" && sex != "F") return Rule("M or F");
+  return absl::OkStatus();
+}
+
+absl::Status CheckSigla(std::string_view sigla) {
+  if (sigla.size() != 2 || !std::isupper(static_cast<unsigned char>(sigla[0])) ||
+      !std::isupper(static_cast<unsigned char>(sigla[1]))) {
+    return Rule("a province sigla is 2 capital letters (EE for a foreign state)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckBirthDate(std::chrono::year_month_day birth_date,
+                            std::chrono::year_month_day today) {
+  using std::chrono::years;
+  if (!birth_date.ok()) return Rule("not a date");
+  if (birth_date.year() < std::chrono::year(1900)) return Rule("before 1900");
+  std::chrono::year_month_day limit = today - years(16);
+  if (!limit.ok()) limit = limit.year() / limit.month() / std::chrono::last;  // 29 Feb
+  if (std::chrono::sys_days(birth_date) > std::chrono::sys_days(limit)) {
+    return Rule("an operator is at least 16 years old");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckProfiles(const std::vector<std::string>& profiles, CensusKind kind) {
+  if (profiles.empty()) return Rule("at least one profile");
+  std::set<std::string> seen;
+  for (const std::string& code : profiles) {
+    const Profile* profile = FindProfile(code);
+    if (profile == nullptr || profile->kind != kind) {
+      std::vector<std::string> known;
+      for (const Profile& p : Profiles()) {
+        if (p.kind == kind) known.push_back(p.code);
+      }
+      return Rule(absl::StrCat("'", code, "' is not a ",
+                               kind == CensusKind::kComune ? "comune" : "prefettura", " profile (",
+                               absl::StrJoin(known, ", "), ")"));
+    }
+    if (!seen.insert(code).second) return Rule(absl::StrCat("'", code, "' appears twice"));
+  }
+  if (seen.contains(kSindacoDelegato) && seen.size() > 1) {
+    return Rule("Sindaco/Delegato excludes every other profile");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckComuneWorkstations(int workstations, int declared) {
+  if (workstations < 1) return Rule("at least 1");
+  if (workstations > declared + 1) {
+    return Rule(absl::StrCat("at most ", declared + 1, ": the ", declared,
+                             " declared in the monitoring sheet plus the comune's server"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPrefetturaWorkstations(int workstations) {
+  if (workstations < 1 || workstations > 5) return Rule("a prefettura has 1 to 5 workstations");
+  return absl::OkStatus();
+}
+
+absl::Status CheckCardHolders(int card_holders, int declared_employees) {
+  if (card_holders < 1) return Rule("at least one user must get a card (Accesso Web)");
+  if (card_holders > declared_employees) {
+    return Rule(absl::StrCat(card_holders, " users would get a card; at most ", declared_employees,
+                             ", the employees declared in the monitoring sheet"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckOneSindaco(const std::vector<CensusUser>& users) {
+  const auto count = std::count_if(users.begin(), users.end(),
+                                   [](const CensusUser& u) { return Has(u, kSindacoDelegato); });
+  if (count != 1) {
+    return Rule(absl::StrCat("exactly one user is Sindaco/Delegato, the census has ", count));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPrefetturaUsers(const std::vector<CensusUser>& users) {
+  if (users.empty() || users.size() > 5) return Rule("a prefettura has 1 to 5 users");
+  auto any = [&](const char* profile) {
+    return std::any_of(users.begin(), users.end(),
+                       [&](const CensusUser& u) { return Has(u, profile); });
+  };
+  if (!any(kAmministratoreSicurezza)) return Rule("at least one Amministratore Sicurezza");
+  if (!any("amministratore_postazioni_prefettura")) {
+    return Rule("at least one Amministratore Postazioni");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCensusWindow(std::chrono::year_month_day today,
+                               std::chrono::year_month_day switch_over) {
+  using std::chrono::months;
+  std::chrono::year_month_day opens = switch_over - months(2);
+  if (!opens.ok()) opens = opens.year() / opens.month() / std::chrono::last;  // 31 Dec -> 31 Oct
+  if (std::chrono::sys_days(today) < std::chrono::sys_days(opens)) {
+    return Rule(absl::StrCat("the census opens two months before the switch-over, on ",
+                             static_cast<int>(opens.year()), "-",
+                             absl::Dec(static_cast<unsigned>(opens.month()), absl::kZeroPad2), "-",
+                             absl::Dec(static_cast<unsigned>(opens.day()), absl::kZeroPad2)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ToStatus(const std::vector<FieldError>& errors) {
+  if (errors.empty()) return absl::OkStatus();
+  std::vector<std::string> parts;
+  for (const FieldError& e : errors) {
+    parts.push_back(e.field.empty() ? e.rule : absl::StrCat(e.field, ": ", e.rule));
+  }
+  return absl::InvalidArgumentError(absl::StrJoin(parts, "; "));
+}
+
+absl::Status CensusValidator::ValidateUser(CensusUser& user, const std::string& path,
+                                           std::chrono::year_month_day today,
+                                           std::vector<FieldError>& errors) {
+  auto check = [&](const char* field, const absl::Status& status) {
+    if (!status.ok())
+      errors.push_back({absl::StrCat(path, ".", field), std::string(status.message())});
+    return status.ok();
+  };
+  check("name", CheckRequiredText(user.name, 100));
+  check("surname", CheckRequiredText(user.surname, 100));
+  const bool birth_ok = check("birth_date", CheckBirthDate(user.birth_date, today));
+  const bool place_ok = check("birth_place", CheckRequiredText(user.birth_place, 100));
+  const bool sigla_ok = check("birth_province", CheckSigla(user.birth_province));
+  const bool sex_ok = check("sex", CheckSex(user.sex));
+  absl::StatusOr<std::string> email = email_rules_.Check(user.email);
+  if (check("email", email.status())) user.email = *email;
+
+  user.codice_fiscale = identity::NormalizeCodiceFiscale(user.codice_fiscale);
+  if (!check("codice_fiscale", identity::ValidateCodiceFiscale(user.codice_fiscale))) {
+    return absl::OkStatus();
+  }
+  // The consistency checks need the data they compare with to be sound first.
+  if (!birth_ok || !place_ok || !sigla_ok || !sex_ok) return absl::OkStatus();
+  TESSERA_ASSIGN_OR_RETURN(std::vector<std::string> codes,
+                           birthplaces_(user.birth_place, user.birth_province));
+  if (codes.empty()) {
+    errors.push_back({path + ".birth_place",
+                      absl::StrCat("'", user.birth_place, "' (", user.birth_province,
+                                   ") is no comune or foreign state in the reference list")});
+    return absl::OkStatus();
+  }
+  check("codice_fiscale", identity::CheckCodiceFiscaleMatches(
+                              user.codice_fiscale, {.surname = user.surname,
+                                                    .name = user.name,
+                                                    .birth_date = user.birth_date,
+                                                    .sex = user.sex == "F" ? identity::Sex::kFemale
+                                                                           : identity::Sex::kMale,
+                                                    .birthplace_codes = codes}));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidateComune(
+    ComuneCensus& c, const Comune& reference, const ComuneDeclaration& declaration,
+    std::chrono::year_month_day today) {
+  std::vector<FieldError> errors;
+  auto check = [&](const std::string& field, const absl::Status& status) {
+    if (!status.ok()) errors.push_back({field, std::string(status.message())});
+  };
+  if (c.istat != reference.istat) {
+    check("istat", Rule(absl::StrCat("this census is for ", reference.istat)));
+  }
+  check("name", c.name == reference.name ? absl::OkStatus()
+                                         : Rule(absl::StrCat("the comune ", reference.istat,
+                                                             " is '", reference.name, "'")));
+  check("address", CheckRequiredText(c.address, 200));
+  check("cap", CheckCap(c.cap));
+  check("phone", CheckPhone(c.phone));
+  check("fax", CheckPhone(c.fax));
+  check("email", CheckAddressSyntax(c.email));
+  check("pec", CheckAddressSyntax(c.pec));
+  check("mayor_surname", CheckRequiredText(c.mayor_surname, 100));
+  check("mayor_name", CheckRequiredText(c.mayor_name, 100));
+  check("it_supplier", CheckRequiredText(c.it_supplier, 200));
+  check("registry_software", CheckRequiredText(c.registry_software, 200));
+  check("vat_number", CheckPartitaIva(c.vat_number));
+  check("workstations", CheckComuneWorkstations(c.workstations, declaration.declared_workstations));
+  check("", CheckCensusWindow(today, declaration.switch_over));
+
+  std::set<std::string> seen;
+  int card_holders = 0;
+  for (size_t i = 0; i < c.users.size(); ++i) {
+    CensusUser& user = c.users[i];
+    const std::string path = absl::StrCat("users[", i, "]");
+    TESSERA_RETURN_IF_ERROR(ValidateUser(user, path, today, errors));
+    check(path + ".profiles", CheckProfiles(user.profiles, CensusKind::kComune));
+    if (!seen.insert(user.codice_fiscale).second) {
+      errors.push_back({path + ".codice_fiscale", "the same person appears twice in this census"});
+    }
+    if (GetsCard(user, CensusKind::kComune)) ++card_holders;
+  }
+  check("users", c.users.empty() ? Rule("at least one user") : CheckOneSindaco(c.users));
+  check("users", CheckCardHolders(card_holders, declaration.declared_employees));
+  return errors;
+}
+
+absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidatePrefettura(
+    PrefetturaCensus& c, const std::string& province_name, std::chrono::year_month_day today) {
+  std::vector<FieldError> errors;
+  auto check = [&](const std::string& field, const absl::Status& status) {
+    if (!status.ok()) errors.push_back({field, std::string(status.message())});
+  };
+  check("province_sigla", CheckSigla(c.province_sigla));
+  check("province",
+        c.province == province_name
+            ? absl::OkStatus()
+            : Rule(absl::StrCat("the province ", c.province_sigla, " is '", province_name, "'")));
+  check("address", CheckRequiredText(c.address, 200));
+  check("cap", CheckCap(c.cap));
+  check("phone", CheckPhone(c.phone));
+  check("fax", CheckPhone(c.fax));
+  check("email", CheckAddressSyntax(c.email));
+  check("pec", CheckAddressSyntax(c.pec));
+  check("prefect_surname", CheckRequiredText(c.prefect_surname, 100));
+  check("prefect_name", CheckRequiredText(c.prefect_name, 100));
+  check("workstations", CheckPrefetturaWorkstations(c.workstations));
+  std::set<std::string> seen;
+  for (size_t i = 0; i < c.users.size(); ++i) {
+    CensusUser& user = c.users[i];
+    const std::string path = absl::StrCat("users[", i, "]");
+    TESSERA_RETURN_IF_ERROR(ValidateUser(user, path, today, errors));
+    check(path + ".profiles", CheckProfiles(user.profiles, CensusKind::kPrefettura));
+    if (!seen.insert(user.codice_fiscale).second) {
+      errors.push_back({path + ".codice_fiscale", "the same person appears twice in this census"});
+    }
+  }
+  check("users", CheckPrefetturaUsers(c.users));
+  return errors;
+}
+
+}  // namespace tessera::registry

@@ -1,0 +1,84 @@
+// The census rules of DOMAIN.md, one function each: OK, or INVALID_ARGUMENT whose message is
+// the rule (without the field: CensusValidator puts "users[3].codice_fiscale: " in front).
+// CensusValidator runs them all and returns every error, not only the first.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "registry/census.h"
+#include "registry/personal_email.h"
+#include "registry/reference_data.h"
+
+namespace tessera::registry {
+
+// --- single fields
+absl::Status CheckRequiredText(std::string_view value, size_t max_length);
+absl::Status CheckCap(std::string_view cap);                // 5 digits
+absl::Status CheckPhone(std::string_view phone);            // 6-15 digits, optional +, spaces
+absl::Status CheckPartitaIva(std::string_view vat_number);  // 11 digits and its check digit
+absl::Status CheckAddressSyntax(std::string_view address);  // an institutional e-mail or PEC
+absl::Status CheckSex(std::string_view sex);                // M or F
+absl::Status CheckSigla(std::string_view sigla);            // 2 capital letters, EE abroad
+// Born at least 16 years before `today` and not before 1900.
+absl::Status CheckBirthDate(std::chrono::year_month_day birth_date,
+                            std::chrono::year_month_day today);
+
+// --- a census as a whole
+// Known profiles of this kind of census, at least one, none twice; Sindaco/Delegato alone.
+absl::Status CheckProfiles(const std::vector<std::string>& profiles, CensusKind kind);
+// A comune may certify at most the workstations it declared, plus one (its server).
+absl::Status CheckComuneWorkstations(int workstations, int declared);
+// A prefettura: 1 to 5 workstations.
+absl::Status CheckPrefetturaWorkstations(int workstations);
+// A comune's card holders: at least one, at most its declared employees.
+absl::Status CheckCardHolders(int card_holders, int declared_employees);
+// A comune has exactly one Sindaco/Delegato.
+absl::Status CheckOneSindaco(const std::vector<CensusUser>& users);
+// A prefettura: 1 to 5 users, at least one Amministratore Sicurezza and one Amministratore
+// Postazioni.
+absl::Status CheckPrefetturaUsers(const std::vector<CensusUser>& users);
+// The census opens at most two months before the switch-over date.
+absl::Status CheckCensusWindow(std::chrono::year_month_day today,
+                               std::chrono::year_month_day switch_over);
+
+struct FieldError {
+  std::string field;  // "users[3].codice_fiscale"; "" for the census as a whole
+  std::string rule;
+};
+
+// INVALID_ARGUMENT listing every error ("field: rule; field: rule"), or OK if there is none.
+absl::Status ToStatus(const std::vector<FieldError>& errors);
+
+// Every cadastral code a birthplace has had (PgReferenceStore::BirthplaceCodes).
+using BirthplaceLookup = std::function<absl::StatusOr<std::vector<std::string>>(
+    const std::string& place, const std::string& sigla)>;
+
+class CensusValidator {
+ public:
+  CensusValidator(const PersonalEmailRules& email_rules, BirthplaceLookup birthplaces)
+      : email_rules_(email_rules), birthplaces_(std::move(birthplaces)) {}
+
+  // Normalizes what has a canonical form (codice fiscale, e-mail) in place and returns every
+  // rule the census breaks. A failing lookup is returned as the status.
+  absl::StatusOr<std::vector<FieldError>> ValidateComune(ComuneCensus& census,
+                                                         const Comune& reference,
+                                                         const ComuneDeclaration& declaration,
+                                                         std::chrono::year_month_day today);
+  absl::StatusOr<std::vector<FieldError>> ValidatePrefettura(PrefetturaCensus& census,
+                                                             const std::string& province_name,
+                                                             std::chrono::year_month_day today);
+
+ private:
+  absl::Status ValidateUser(CensusUser& user, const std::string& path,
+                            std::chrono::year_month_day today, std::vector<FieldError>& errors);
+
+  const PersonalEmailRules& email_rules_;
+  BirthplaceLookup birthplaces_;
+};
+
+}  // namespace tessera::registry

@@ -1,0 +1,247 @@
+// Every census rule on its own, then the validator on whole censuses (birthplaces from a
+// small in-memory list: the PostgreSQL lookup has its own test).
+#include "registry/census_rules.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace tessera::registry {
+namespace {
+
+using std::chrono::year;
+
+std::string Message(const absl::Status& status) {
+  EXPECT_TRUE(status.ok() || status.code() == absl::StatusCode::kInvalidArgument) << status;
+  return std::string(status.message());
+}
+
+TEST(CensusRules, SingleFields) {
+  EXPECT_EQ(Message(CheckRequiredText("Via Roma 1", 200)), "");
+  EXPECT_EQ(Message(CheckRequiredText("  ", 200)), "is required");
+  EXPECT_EQ(Message(CheckRequiredText("abc", 2)), "at most 2 characters");
+  EXPECT_EQ(Message(CheckRequiredText("a\nb", 9)),
+            "must not contain control characters or line breaks");
+  EXPECT_EQ(Message(CheckRequiredText("=cmd|' /C calc'!A0", 99)),
+            "must not start with = + - or @ (a spreadsheet formula)");
+  EXPECT_EQ(Message(CheckRequiredText("Robert'); DROP TABLE users;--", 99)), "");  // just a name
+  EXPECT_EQ(Message(CheckCap("00100")), "");
+  EXPECT_EQ(Message(CheckCap("0010")), "a CAP is 5 digits");
+  EXPECT_EQ(Message(CheckPhone("+39 06 1234567")), "");
+  EXPECT_NE(Message(CheckPhone("06-1234567")), "");
+  EXPECT_NE(Message(CheckPhone("12345")), "");
+  EXPECT_EQ(Message(CheckPartitaIva("02438750586")), "");  // a real partita IVA (Comune di Roma)
+  EXPECT_EQ(Message(CheckPartitaIva("02438750587")), "check digit is 7, expected 6");
+  EXPECT_EQ(Message(CheckPartitaIva("1111111111")), "a partita IVA is 11 digits");
+  EXPECT_EQ(Message(CheckAddressSyntax("protocollo@pec.comune.roma.it")), "");
+  EXPECT_NE(Message(CheckAddressSyntax("protocollo@")), "");
+  EXPECT_EQ(Message(CheckSex("F")), "");
+  EXPECT_EQ(Message(CheckSex("f")), "M or F");
+  EXPECT_EQ(Message(CheckSigla("EE")), "");
+  EXPECT_NE(Message(CheckSigla("Rm")), "");
+  const auto today = year(2026) / 11 / 23;
+  EXPECT_EQ(Message(CheckBirthDate(year(1985) / 12 / 10, today)), "");
+  EXPECT_EQ(Message(CheckBirthDate(year(2010) / 12 / 10, today)),
+            "an operator is at least 16 years old");
+  EXPECT_EQ(Message(CheckBirthDate(year(1899) / 12 / 31, today)), "before 1900");
+  EXPECT_EQ(Message(CheckBirthDate(year(1985) / 2 / 30, today)), "not a date");
+  // 29 February: sixteen years before is 28 February (or 29 in a leap year).
+  EXPECT_EQ(Message(CheckBirthDate(year(2008) / 2 / 29, year(2024) / 2 / 29)), "");
+}
+
+TEST(CensusRules, Profiles) {
+  EXPECT_EQ(Message(CheckProfiles({kAccessoWeb, "operatore_consultazione"}, CensusKind::kComune)),
+            "");
+  EXPECT_EQ(Message(CheckProfiles({kSindacoDelegato}, CensusKind::kComune)), "");
+  EXPECT_EQ(Message(CheckProfiles({kSindacoDelegato, kAccessoWeb}, CensusKind::kComune)),
+            "Sindaco/Delegato excludes every other profile");
+  EXPECT_EQ(Message(CheckProfiles({}, CensusKind::kComune)), "at least one profile");
+  EXPECT_EQ(Message(CheckProfiles({kAccessoWeb, kAccessoWeb}, CensusKind::kComune)),
+            "'accesso_web' appears twice");
+  EXPECT_NE(Message(CheckProfiles({kAmministratoreSicurezza}, CensusKind::kComune))
+                .find("'amministratore_sicurezza' is not a comune profile"),
+            std::string::npos);
+  EXPECT_NE(Message(CheckProfiles({kAccessoWeb}, CensusKind::kPrefettura))
+                .find("is not a prefettura profile"),
+            std::string::npos);
+}
+
+TEST(CensusRules, CountsAndWindow) {
+  EXPECT_EQ(Message(CheckComuneWorkstations(6, 5)), "");
+  EXPECT_EQ(Message(CheckComuneWorkstations(7, 5)),
+            "at most 6: the 5 declared in the monitoring sheet plus the comune's server");
+  EXPECT_EQ(Message(CheckComuneWorkstations(0, 5)), "at least 1");
+  EXPECT_EQ(Message(CheckPrefetturaWorkstations(5)), "");
+  EXPECT_EQ(Message(CheckPrefetturaWorkstations(6)), "a prefettura has 1 to 5 workstations");
+  EXPECT_EQ(Message(CheckCardHolders(3, 3)), "");
+  EXPECT_EQ(Message(CheckCardHolders(4, 3)),
+            "4 users would get a card; at most 3, the employees declared in the monitoring sheet");
+  EXPECT_EQ(Message(CheckCensusWindow(year(2026) / 11 / 23, year(2027) / 1 / 23)), "");
+  EXPECT_EQ(Message(CheckCensusWindow(year(2026) / 11 / 22, year(2027) / 1 / 23)),
+            "the census opens two months before the switch-over, on 2026-11-23");
+  EXPECT_EQ(Message(CheckCensusWindow(year(2026) / 10 / 30, year(2026) / 12 / 31)),
+            "the census opens two months before the switch-over, on 2026-10-31");
+  CensusUser admin{.profiles = {kAmministratoreSicurezza}};
+  CensusUser stations{.profiles = {"amministratore_postazioni_prefettura"}};
+  EXPECT_EQ(Message(CheckPrefetturaUsers({admin, stations})), "");
+  EXPECT_EQ(Message(CheckPrefetturaUsers({admin})), "at least one Amministratore Postazioni");
+  EXPECT_EQ(Message(CheckPrefetturaUsers({stations})), "at least one Amministratore Sicurezza");
+  EXPECT_EQ(Message(CheckPrefetturaUsers({admin, stations, admin, admin, admin, admin})),
+            "a prefettura has 1 to 5 users");
+  EXPECT_EQ(Message(CheckPrefetturaUsers({})), "a prefettura has 1 to 5 users");
+}
+
+class CensusValidatorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto rules = PersonalEmailRules::Parse("pec-domain pec.it\noffice protocollo\n");
+    ASSERT_TRUE(rules.ok());
+    rules_ = std::move(*rules);
+  }
+  BirthplaceLookup Lookup() {
+    return [](const std::string& place,
+              const std::string& sigla) -> absl::StatusOr<std::vector<std::string>> {
+      static const std::map<std::pair<std::string, std::string>, std::vector<std::string>> kPlaces =
+          {{{"ROMA", "RM"}, {"H501"}}, {{"MILANO", "MI"}, {"F205"}}, {{"FRANCIA", "EE"}, {"Z110"}}};
+      auto it = kPlaces.find({place, sigla});
+      if (it == kPlaces.end()) return std::vector<std::string>{};
+      return it->second;
+    };
+  }
+  static CensusUser Mayor() {
+    return {.name = "Mario",
+            .surname = "Rossi",
+            .codice_fiscale = "rss mra 85t10 h501 o",
+            .birth_date = year(1985) / 12 / 10,
+            .birth_place = "ROMA",
+            .birth_province = "RM",
+            .sex = "M",
+            .email = "Mario.Rossi@comune.roma.it",
+            .profiles = {kSindacoDelegato}};
+  }
+  static ComuneCensus Census() {
+    return {.istat = "058091",
+            .name = "Roma",
+            .address = "Piazza del Campidoglio 1",
+            .cap = "00186",
+            .phone = "06 0606",
+            .fax = "06 67103590",
+            .email = "info@comune.roma.it",
+            .pec = "protocollo.gabinetto@pec.comune.roma.it",
+            .mayor_surname = "Rossi",
+            .mayor_name = "Mario",
+            .it_supplier = "Informatica Spa",
+            .registry_software = "Anagrafe 2",
+            .vat_number = "02438750586",
+            .workstations = 3,
+            .users = {Mayor()}};
+  }
+  const Comune roma_{"058091", "Roma", "058", "RM", "Roma", "Lazio", "H501"};
+  const ComuneDeclaration declaration_{
+      .declared_workstations = 2, .declared_employees = 2, .switch_over = year(2027) / 1 / 15};
+  const std::chrono::year_month_day today_ = year(2026) / 11 / 23;
+  PersonalEmailRules rules_;
+};
+
+TEST_F(CensusValidatorTest, AGoodCensusPassesAndIsNormalized) {
+  CensusValidator validator(rules_, Lookup());
+  ComuneCensus census = Census();
+  auto errors = validator.ValidateComune(census, roma_, declaration_, today_);
+  ASSERT_TRUE(errors.ok()) << errors.status();
+  EXPECT_TRUE(errors->empty()) << ToStatus(*errors);
+  EXPECT_EQ(census.users[0].codice_fiscale, "RSSMRA85T10H501O");
+  EXPECT_EQ(census.users[0].email, "mario.rossi@comune.roma.it");
+}
+
+TEST_F(CensusValidatorTest, EveryErrorIsReportedWithItsField) {
+  CensusValidator validator(rules_, Lookup());
+  ComuneCensus census = Census();
+  census.cap = "186";
+  census.workstations = 4;
+  CensusUser pec = Mayor();
+  pec.profiles = {kAccessoWeb};
+  pec.email = "anna.bianchi@pec.it";
+  pec.name = "Anna";
+  pec.surname = "Bianchi";
+  pec.codice_fiscale = "BNCNNA90A41F205X";  // wrong check character
+  pec.birth_place = "MILANO";
+  pec.birth_province = "MI";
+  pec.sex = "F";
+  pec.birth_date = year(1990) / 1 / 1;
+  CensusUser twin = Mayor();  // the same person again, and a second Sindaco
+  CensusUser stranger = Mayor();
+  stranger.codice_fiscale = "RSSMRA85T10H501O";
+  stranger.birth_place = "ATLANTIDE";
+  stranger.birth_province = "EE";
+  stranger.profiles = {kAccessoWeb};
+  census.users = {Mayor(), pec, twin, stranger};
+  auto errors = validator.ValidateComune(census, roma_, declaration_, today_);
+  ASSERT_TRUE(errors.ok()) << errors.status();
+  const std::string all = std::string(ToStatus(*errors).message());
+  for (const char* expected :
+       {"cap: a CAP is 5 digits",
+        "workstations: at most 3: the 2 declared in the monitoring sheet plus the comune's server",
+        "users[1].email: 'anna.bianchi@pec.it' is a PEC (domain pec.it)",
+        "users[1].codice_fiscale: check character is 'X', expected",
+        "users[2].codice_fiscale: the same person appears twice in this census",
+        "users[3].birth_place: 'ATLANTIDE' (EE) is no comune or foreign state in the reference "
+        "list",
+        "users: exactly one user is Sindaco/Delegato, the census has 2",
+        "users: 4 users would get a card; at most 2"}) {
+    EXPECT_NE(all.find(expected), std::string::npos) << expected << "\n in: " << all;
+  }
+}
+
+TEST_F(CensusValidatorTest, TheCodiceFiscaleMustDescribeThePerson) {
+  CensusValidator validator(rules_, Lookup());
+  ComuneCensus census = Census();
+  census.users[0].surname = "Bianchi";
+  auto errors = validator.ValidateComune(census, roma_, declaration_, today_);
+  ASSERT_TRUE(errors.ok());
+  EXPECT_EQ(ToStatus(*errors).message(),
+            "users[0].codice_fiscale: surname: the code has 'RSS', 'Bianchi' gives 'BNC'");
+  census = Census();
+  census.users[0].birth_place = "MILANO";
+  census.users[0].birth_province = "MI";
+  errors = validator.ValidateComune(census, roma_, declaration_, today_);
+  EXPECT_EQ(ToStatus(*errors).message(),
+            "users[0].codice_fiscale: birthplace: the code has 'H501', the declared birthplace "
+            "has F205");
+}
+
+TEST_F(CensusValidatorTest, APrefetturaNeedsItsAdministrators) {
+  CensusValidator validator(rules_, Lookup());
+  CensusUser admin = Mayor();
+  admin.profiles = {kAmministratoreSicurezza};
+  PrefetturaCensus census{.province_sigla = "RM",
+                          .province = "Roma",
+                          .address = "Via IV Novembre 119/A",
+                          .cap = "00187",
+                          .phone = "06 67291",
+                          .fax = "06 6729 4560",
+                          .email = "prefettura.roma@interno.it",
+                          .pec = "protocollo.prefrm@pec.interno.it",
+                          .prefect_surname = "Bianchi",
+                          .prefect_name = "Luca",
+                          .workstations = 6,
+                          .users = {admin}};
+  auto errors = validator.ValidatePrefettura(census, "Roma", today_);
+  ASSERT_TRUE(errors.ok());
+  EXPECT_EQ(ToStatus(*errors).message(),
+            "workstations: a prefettura has 1 to 5 workstations; users: at least one "
+            "Amministratore Postazioni");
+}
+
+TEST_F(CensusValidatorTest, AFailingLookupIsAnErrorNotAVerdict) {
+  CensusValidator validator(
+      rules_,
+      [](const std::string&, const std::string&) -> absl::StatusOr<std::vector<std::string>> {
+        return absl::UnavailableError("postgres: connection lost");
+      });
+  ComuneCensus census = Census();
+  auto errors = validator.ValidateComune(census, roma_, declaration_, today_);
+  EXPECT_EQ(errors.status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace tessera::registry
