@@ -1,0 +1,192 @@
+#include "registry/census_json.h"
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace tessera::registry {
+namespace {
+
+using nlohmann::json;
+
+json UserToJson(const CensusUser& u) {
+  return {{"name", u.name},
+          {"surname", u.surname},
+          {"codice_fiscale", u.codice_fiscale},
+          {"birth_date", u.birth_date.ok() ? IsoDate(u.birth_date) : ""},
+          {"birth_place", u.birth_place},
+          {"birth_province", u.birth_province},
+          {"sex", u.sex},
+          {"email", u.email},
+          {"profiles", u.profiles}};
+}
+
+// Reads member `key` of `object` into `out`; the error names the member's path.
+template <typename T>
+absl::Status Member(const json& object, const std::string& path, const char* key, T& out) {
+  auto it = object.find(key);
+  if (it == object.end()) return absl::InvalidArgumentError(absl::StrCat(path, key, ": missing"));
+  try {
+    out = it->get<T>();
+  } catch (const json::exception&) {
+    return absl::InvalidArgumentError(absl::StrCat(path, key, ": wrong type"));
+  }
+  return absl::OkStatus();
+}
+
+#define TESSERA_MEMBER(object, path, key, out) \
+  if (absl::Status st = Member(object, path, key, out); !st.ok()) return st
+
+absl::StatusOr<std::vector<CensusUser>> UsersFromJson(const json& object) {
+  std::vector<CensusUser> users;
+  auto list = object.find("users");
+  if (list == object.end() || !list->is_array()) {
+    return absl::InvalidArgumentError("users: missing or not a list");
+  }
+  for (size_t i = 0; i < list->size(); ++i) {
+    const json& u = (*list)[i];
+    const std::string path = absl::StrCat("users[", i, "].");
+    if (!u.is_object()) return absl::InvalidArgumentError(path + ": not an object");
+    CensusUser user;
+    std::string birth_date;
+    TESSERA_MEMBER(u, path, "name", user.name);
+    TESSERA_MEMBER(u, path, "surname", user.surname);
+    TESSERA_MEMBER(u, path, "codice_fiscale", user.codice_fiscale);
+    TESSERA_MEMBER(u, path, "birth_date", birth_date);
+    TESSERA_MEMBER(u, path, "birth_place", user.birth_place);
+    TESSERA_MEMBER(u, path, "birth_province", user.birth_province);
+    TESSERA_MEMBER(u, path, "sex", user.sex);
+    TESSERA_MEMBER(u, path, "email", user.email);
+    TESSERA_MEMBER(u, path, "profiles", user.profiles);
+    if (!birth_date.empty()) {
+      absl::StatusOr<std::chrono::year_month_day> date = ParseIsoDate(birth_date);
+      if (!date.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, "birth_date: ", date.status().message()));
+      }
+      user.birth_date = *date;
+    }
+    users.push_back(std::move(user));
+  }
+  return users;
+}
+
+absl::StatusOr<json> Parse(const std::string& text) {
+  try {
+    json object = json::parse(text);
+    if (!object.is_object()) return absl::InvalidArgumentError("census: not a JSON object");
+    return object;
+  } catch (const json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("census: not JSON: ", e.what()));
+  }
+}
+
+}  // namespace
+
+std::string IsoDate(std::chrono::year_month_day date) {
+  return absl::StrFormat("%04d-%02u-%02u", static_cast<int>(date.year()),
+                         static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+}
+
+absl::StatusOr<std::chrono::year_month_day> ParseIsoDate(const std::string& text) {
+  static const std::regex kDate("([0-9]{4})-([0-9]{2})-([0-9]{2})");
+  std::smatch m;
+  if (!std::regex_match(text, m, kDate)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not a date YYYY-MM-DD"));
+  }
+  const std::chrono::year_month_day date{std::chrono::year(std::stoi(m[1])),
+                                         std::chrono::month(std::stoi(m[2])),
+                                         std::chrono::day(std::stoi(m[3]))};
+  if (!date.ok()) return absl::InvalidArgumentError(absl::StrCat("'", text, "' does not exist"));
+  return date;
+}
+
+std::string ComuneCensusToJson(const ComuneCensus& c) {
+  json users = json::array();
+  for (const CensusUser& u : c.users) users.push_back(UserToJson(u));
+  return json{{"istat", c.istat},
+              {"name", c.name},
+              {"address", c.address},
+              {"cap", c.cap},
+              {"phone", c.phone},
+              {"fax", c.fax},
+              {"email", c.email},
+              {"pec", c.pec},
+              {"mayor_surname", c.mayor_surname},
+              {"mayor_name", c.mayor_name},
+              {"it_supplier", c.it_supplier},
+              {"registry_software", c.registry_software},
+              {"vat_number", c.vat_number},
+              {"workstations", c.workstations},
+              {"users", users}}
+      .dump();
+}
+
+absl::StatusOr<ComuneCensus> ComuneCensusFromJson(const std::string& text) {
+  absl::StatusOr<json> object = Parse(text);
+  if (!object.ok()) return object.status();
+  const json& o = *object;
+  ComuneCensus c;
+  TESSERA_MEMBER(o, "", "istat", c.istat);
+  TESSERA_MEMBER(o, "", "name", c.name);
+  TESSERA_MEMBER(o, "", "address", c.address);
+  TESSERA_MEMBER(o, "", "cap", c.cap);
+  TESSERA_MEMBER(o, "", "phone", c.phone);
+  TESSERA_MEMBER(o, "", "fax", c.fax);
+  TESSERA_MEMBER(o, "", "email", c.email);
+  TESSERA_MEMBER(o, "", "pec", c.pec);
+  TESSERA_MEMBER(o, "", "mayor_surname", c.mayor_surname);
+  TESSERA_MEMBER(o, "", "mayor_name", c.mayor_name);
+  TESSERA_MEMBER(o, "", "it_supplier", c.it_supplier);
+  TESSERA_MEMBER(o, "", "registry_software", c.registry_software);
+  TESSERA_MEMBER(o, "", "vat_number", c.vat_number);
+  TESSERA_MEMBER(o, "", "workstations", c.workstations);
+  absl::StatusOr<std::vector<CensusUser>> users = UsersFromJson(o);
+  if (!users.ok()) return users.status();
+  c.users = std::move(*users);
+  return c;
+}
+
+std::string PrefetturaCensusToJson(const PrefetturaCensus& c) {
+  json users = json::array();
+  for (const CensusUser& u : c.users) users.push_back(UserToJson(u));
+  return json{{"province_sigla", c.province_sigla},
+              {"province", c.province},
+              {"address", c.address},
+              {"cap", c.cap},
+              {"phone", c.phone},
+              {"fax", c.fax},
+              {"email", c.email},
+              {"pec", c.pec},
+              {"prefect_surname", c.prefect_surname},
+              {"prefect_name", c.prefect_name},
+              {"workstations", c.workstations},
+              {"users", users}}
+      .dump();
+}
+
+absl::StatusOr<PrefetturaCensus> PrefetturaCensusFromJson(const std::string& text) {
+  absl::StatusOr<json> object = Parse(text);
+  if (!object.ok()) return object.status();
+  const json& o = *object;
+  PrefetturaCensus c;
+  TESSERA_MEMBER(o, "", "province_sigla", c.province_sigla);
+  TESSERA_MEMBER(o, "", "province", c.province);
+  TESSERA_MEMBER(o, "", "address", c.address);
+  TESSERA_MEMBER(o, "", "cap", c.cap);
+  TESSERA_MEMBER(o, "", "phone", c.phone);
+  TESSERA_MEMBER(o, "", "fax", c.fax);
+  TESSERA_MEMBER(o, "", "email", c.email);
+  TESSERA_MEMBER(o, "", "pec", c.pec);
+  TESSERA_MEMBER(o, "", "prefect_surname", c.prefect_surname);
+  TESSERA_MEMBER(o, "", "prefect_name", c.prefect_name);
+  TESSERA_MEMBER(o, "", "workstations", c.workstations);
+  absl::StatusOr<std::vector<CensusUser>> users = UsersFromJson(o);
+  if (!users.ok()) return users.status();
+  c.users = std::move(*users);
+  return c;
+}
+
+}  // namespace tessera::registry

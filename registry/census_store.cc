@@ -1,0 +1,275 @@
+#include "registry/census_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "platform/status_macros.h"
+#include "registry/census_json.h"
+
+namespace tessera::registry {
+namespace {
+
+using std::chrono::system_clock;
+
+int64_t ToEpoch(system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+system_clock::time_point FromEpoch(int64_t seconds) {
+  return system_clock::time_point(std::chrono::seconds(seconds));
+}
+const char* KindName(CensusKind kind) {
+  return kind == CensusKind::kComune ? "comune" : "prefettura";
+}
+
+constexpr char kCensusColumns[] =
+    "id, kind, owner, state, document::text, revision, extract(epoch from saved_at)::bigint, "
+    "extract(epoch from submitted_at)::bigint";
+
+CensusRecord ReadCensus(const pg::Result& r, int row) {
+  CensusRecord c;
+  c.id = r.Int(row, 0);
+  c.kind = r.Text(row, 1) == "comune" ? CensusKind::kComune : CensusKind::kPrefettura;
+  c.owner = r.Text(row, 2);
+  c.submitted = r.Text(row, 3) == "SUBMITTED";
+  c.document = r.Text(row, 4);
+  c.revision = static_cast<int>(r.Int(row, 5));
+  c.saved_at = FromEpoch(r.Int(row, 6));
+  if (!r.IsNull(row, 7)) c.submitted_at = FromEpoch(r.Int(row, 7));
+  return c;
+}
+
+// The orders a submitted census created, for answering a repeated submission.
+absl::StatusOr<SubmitResult> OrdersOf(pg::Connection& conn, CensusRecord census) {
+  SubmitResult result;
+  TESSERA_ASSIGN_OR_RETURN(pg::Result cards,
+                           conn.Exec("SELECT card_number, codice_fiscale FROM registry.card_orders "
+                                     "WHERE census_id = $1 ORDER BY card_number",
+                                     {pg::Param(census.id)}));
+  for (int row = 0; row < cards.rows(); ++row) {
+    result.card_orders.push_back(
+        {std::string(cards.Text(row, 0)), std::string(cards.Text(row, 1)), census.id});
+  }
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result stations,
+      conn.Exec("SELECT workstation_owner, progressive FROM registry.workstation_orders "
+                "WHERE census_id = $1 ORDER BY progressive",
+                {pg::Param(census.id)}));
+  for (int row = 0; row < stations.rows(); ++row) {
+    result.workstation_orders.push_back(
+        {std::string(stations.Text(row, 0)), static_cast<int>(stations.Int(row, 1)), census.id});
+  }
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result elsewhere,
+      conn.Exec("SELECT count(*) FROM registry.census_users u JOIN registry.card_orders o "
+                "ON o.codice_fiscale = u.codice_fiscale WHERE u.census_id = $1 "
+                "AND o.census_id <> $1",
+                {pg::Param(census.id)}));
+  result.holders_with_a_card_already = static_cast<int>(elsewhere.Int(0, 0));
+  result.census = std::move(census);
+  return result;
+}
+
+}  // namespace
+
+absl::Status PgCensusStore::SetDeclaration(const std::string& istat, const ComuneDeclaration& d) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  return conn
+      ->Exec(
+          "INSERT INTO registry.comune_declarations (istat, declared_workstations, "
+          "declared_employees, switch_over) VALUES ($1, $2, $3, $4::date) "
+          "ON CONFLICT (istat) DO UPDATE SET declared_workstations = EXCLUDED."
+          "declared_workstations, declared_employees = EXCLUDED.declared_employees, "
+          "switch_over = EXCLUDED.switch_over",
+          {pg::Param(istat), pg::Param(d.declared_workstations), pg::Param(d.declared_employees),
+           pg::Param(IsoDate(d.switch_over))})
+      .status();
+}
+
+absl::StatusOr<std::optional<ComuneDeclaration>> PgCensusStore::GetDeclaration(
+    const std::string& istat) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(pg::Result r,
+                           conn->Exec("SELECT declared_workstations, declared_employees, "
+                                      "switch_over::text FROM registry.comune_declarations "
+                                      "WHERE istat = $1",
+                                      {pg::Param(istat)}));
+  if (r.rows() == 0) return std::optional<ComuneDeclaration>();
+  TESSERA_ASSIGN_OR_RETURN(auto switch_over, ParseIsoDate(std::string(r.Text(0, 2))));
+  return std::optional<ComuneDeclaration>(
+      ComuneDeclaration{static_cast<int>(r.Int(0, 0)), static_cast<int>(r.Int(0, 1)), switch_over});
+}
+
+absl::StatusOr<CensusRecord> PgCensusStore::SaveDraft(CensusKind kind, const std::string& owner,
+                                                      const std::string& document,
+                                                      system_clock::time_point now) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  // Insert or overwrite the draft in one statement; a submitted census is left untouched.
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn->Exec(absl::StrCat("INSERT INTO registry.censuses AS c (kind, owner, state, document, "
+                              "saved_at) VALUES ($1, $2, 'DRAFT', $3::jsonb, to_timestamp($4)) "
+                              "ON CONFLICT (kind, owner) DO UPDATE SET document = "
+                              "EXCLUDED.document, saved_at = EXCLUDED.saved_at, revision = "
+                              "c.revision + 1 WHERE c.state = 'DRAFT' RETURNING ",
+                              kCensusColumns),
+                 {pg::Param(KindName(kind)), pg::Param(owner), pg::Param(document),
+                  pg::Param(ToEpoch(now))}));
+  if (r.rows() == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "census of ", owner, " is already submitted; changes go through the security console"));
+  }
+  return ReadCensus(r, 0);
+}
+
+absl::StatusOr<CensusRecord> PgCensusStore::Get(CensusKind kind, const std::string& owner) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn->Exec(absl::StrCat("SELECT ", kCensusColumns,
+                              " FROM registry.censuses WHERE kind = $1 AND owner = $2"),
+                 {pg::Param(KindName(kind)), pg::Param(owner)}));
+  if (r.rows() == 0) {
+    return absl::NotFoundError(absl::StrCat("no census of ", KindName(kind), " ", owner));
+  }
+  return ReadCensus(r, 0);
+}
+
+absl::StatusOr<SubmitResult> PgCensusStore::SubmitComune(const ComuneCensus& census,
+                                                         system_clock::time_point now) {
+  const std::string document = ComuneCensusToJson(census);
+  const pg::Param when(ToEpoch(now));
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
+
+  // The census row, created if the comune never saved a draft, then locked.
+  TESSERA_RETURN_IF_ERROR(
+      conn->Exec("INSERT INTO registry.censuses (kind, owner, state, document, saved_at) "
+                 "VALUES ('comune', $1, 'DRAFT', $2::jsonb, to_timestamp($3)) "
+                 "ON CONFLICT (kind, owner) DO NOTHING",
+                 {pg::Param(census.istat), pg::Param(document), when})
+          .status());
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result locked,
+      conn->Exec(absl::StrCat("SELECT ", kCensusColumns,
+                              ", document = $2::jsonb FROM "
+                              "registry.censuses WHERE kind = 'comune' AND owner = $1 FOR UPDATE"),
+                 {pg::Param(census.istat), pg::Param(document)}));
+  CensusRecord record = ReadCensus(locked, 0);
+  if (record.submitted) {
+    if (locked.Bool(0, 8)) return OrdersOf(*conn, std::move(record));  // a retry
+    return absl::FailedPreconditionError(
+        absl::StrCat("census of ", census.istat,
+                     " is already submitted; changes go through the security console"));
+  }
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result submitted,
+      conn->Exec(absl::StrCat("UPDATE registry.censuses SET state = 'SUBMITTED', document = "
+                              "$2::jsonb, saved_at = to_timestamp($3), submitted_at = "
+                              "to_timestamp($3), revision = revision + 1 WHERE id = $1 "
+                              "RETURNING ",
+                              kCensusColumns),
+                 {pg::Param(record.id), pg::Param(document), when}));
+  SubmitResult result;
+  result.census = ReadCensus(submitted, 0);
+  const int64_t census_id = result.census.id;
+
+  for (const CensusUser& u : census.users) {
+    // The first comune's data stays: the code fiscale already ties the rest together.
+    TESSERA_RETURN_IF_ERROR(
+        conn->Exec("INSERT INTO registry.persons (codice_fiscale, surname, name, birth_date, "
+                   "birth_place, birth_province, sex, email, created_at) VALUES ($1, $2, $3, "
+                   "$4::date, $5, $6, $7, $8, to_timestamp($9)) ON CONFLICT DO NOTHING",
+                   {pg::Param(u.codice_fiscale), pg::Param(u.surname), pg::Param(u.name),
+                    pg::Param(IsoDate(u.birth_date)), pg::Param(u.birth_place),
+                    pg::Param(u.birth_province), pg::Param(u.sex), pg::Param(u.email), when})
+            .status());
+    TESSERA_RETURN_IF_ERROR(
+        conn->Exec("INSERT INTO registry.census_users (census_id, codice_fiscale, profiles) "
+                   "VALUES ($1, $2, $3::text[])",
+                   {pg::Param(census_id), pg::Param(u.codice_fiscale),
+                    pg::Param::TextArray(u.profiles)})
+            .status());
+    if (!GetsCard(u, CensusKind::kComune)) continue;
+    TESSERA_ASSIGN_OR_RETURN(
+        pg::Result has_card,
+        conn->Exec("SELECT 1 FROM registry.card_orders WHERE codice_fiscale = $1",
+                   {pg::Param(u.codice_fiscale)}));
+    if (has_card.rows() > 0) {
+      ++result.holders_with_a_card_already;
+      continue;
+    }
+    TESSERA_ASSIGN_OR_RETURN(
+        pg::Result counter,
+        conn->Exec("INSERT INTO registry.card_number_counters AS k (prefix, last) VALUES ($1, 1) "
+                   "ON CONFLICT (prefix) DO UPDATE SET last = k.last + 1 RETURNING last",
+                   {pg::Param(census.istat)}));
+    const std::string card_number =
+        absl::StrCat(census.istat, absl::StrFormat("%010d", counter.Int(0, 0)));
+    TESSERA_RETURN_IF_ERROR(
+        conn->Exec(
+                "INSERT INTO registry.card_orders (card_number, codice_fiscale, census_id, "
+                "state, created_at) VALUES ($1, $2, $3, 'LAVORAZIONE', to_timestamp($4))",
+                {pg::Param(card_number), pg::Param(u.codice_fiscale), pg::Param(census_id), when})
+            .status());
+    result.card_orders.push_back({card_number, u.codice_fiscale, census_id});
+  }
+
+  // The comune's server (0099), then its workstations 0001.. (99 is never a workstation).
+  std::vector<int> progressives = {99};
+  for (int p = 1; static_cast<int>(progressives.size()) < census.workstations; ++p) {
+    if (p != 99) progressives.push_back(p);
+  }
+  for (int progressive : progressives) {
+    TESSERA_RETURN_IF_ERROR(
+        conn->Exec("INSERT INTO registry.workstation_orders (workstation_owner, progressive, "
+                   "census_id, state, created_at) VALUES ($1, $2, $3, 'LAVORAZIONE', "
+                   "to_timestamp($4))",
+                   {pg::Param(census.istat), pg::Param(progressive), pg::Param(census_id), when})
+            .status());
+    result.workstation_orders.push_back({census.istat, progressive, census_id});
+  }
+  TESSERA_RETURN_IF_ERROR(tx.Commit());
+  return result;
+}
+
+absl::StatusOr<std::vector<CardOrder>> PgCensusStore::ClaimCardOrders(
+    const std::string& worker, int limit, system_clock::time_point now) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn->Exec("UPDATE registry.card_orders SET claimed_by = $1, claimed_at = to_timestamp($3) "
+                 "WHERE card_number IN (SELECT card_number FROM registry.card_orders WHERE "
+                 "claimed_by IS NULL ORDER BY created_at, card_number LIMIT $2 "
+                 "FOR UPDATE SKIP LOCKED) RETURNING card_number, codice_fiscale, census_id",
+                 {pg::Param(worker), pg::Param(limit), pg::Param(ToEpoch(now))}));
+  std::vector<CardOrder> orders;
+  for (int row = 0; row < r.rows(); ++row) {
+    orders.push_back({std::string(r.Text(row, 0)), std::string(r.Text(row, 1)), r.Int(row, 2)});
+  }
+  std::sort(orders.begin(), orders.end(),
+            [](const CardOrder& a, const CardOrder& b) { return a.card_number < b.card_number; });
+  return orders;
+}
+
+absl::StatusOr<std::vector<WorkstationOrder>> PgCensusStore::ClaimWorkstationOrders(
+    const std::string& worker, int limit, system_clock::time_point now) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn->Exec("UPDATE registry.workstation_orders SET claimed_by = $1, claimed_at = "
+                 "to_timestamp($3) WHERE (workstation_owner, progressive) IN (SELECT "
+                 "workstation_owner, progressive FROM registry.workstation_orders WHERE "
+                 "claimed_by IS NULL ORDER BY created_at, workstation_owner, progressive "
+                 "LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING workstation_owner, progressive, "
+                 "census_id",
+                 {pg::Param(worker), pg::Param(limit), pg::Param(ToEpoch(now))}));
+  std::vector<WorkstationOrder> orders;
+  for (int row = 0; row < r.rows(); ++row) {
+    orders.push_back({std::string(r.Text(row, 0)), static_cast<int>(r.Int(row, 1)), r.Int(row, 2)});
+  }
+  std::sort(orders.begin(), orders.end(), [](const WorkstationOrder& a, const WorkstationOrder& b) {
+    return std::tie(a.owner, a.progressive) < std::tie(b.owner, b.progressive);
+  });
+  return orders;
+}
+
+}  // namespace tessera::registry

@@ -1,0 +1,82 @@
+// Censuses in PostgreSQL: drafts saved any number of times, the final submission that turns a
+// validated census into people, profiles and orders in one transaction, and the order queues
+// personalization claims from.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "platform/pg_pool.h"
+#include "registry/census.h"
+
+namespace tessera::registry {
+
+struct CensusRecord {
+  int64_t id = 0;
+  CensusKind kind = CensusKind::kComune;
+  std::string owner;  // ISTAT code, or province code for a prefettura
+  bool submitted = false;
+  std::string document;  // JSON (census_json.h)
+  int revision = 0;      // saves so far
+  std::chrono::system_clock::time_point saved_at;
+  std::optional<std::chrono::system_clock::time_point> submitted_at;
+};
+
+struct CardOrder {
+  std::string card_number;  // 16 digits: the ordering comune's ISTAT code + 10-digit progressive
+  std::string codice_fiscale;
+  int64_t census_id = 0;
+};
+
+struct WorkstationOrder {
+  std::string owner;  // ISTAT code (a prefettura: province code + "000")
+  int progressive = 0;
+  int64_t census_id = 0;
+};
+
+struct SubmitResult {
+  CensusRecord census;
+  std::vector<CardOrder> card_orders;  // the cards this census ordered
+  std::vector<WorkstationOrder> workstation_orders;
+  int holders_with_a_card_already = 0;  // censused elsewhere first: no second card
+};
+
+class PgCensusStore {
+ public:
+  explicit PgCensusStore(pg::ConnectionPool& pool) : pool_(pool) {}
+
+  absl::Status SetDeclaration(const std::string& istat, const ComuneDeclaration& declaration);
+  absl::StatusOr<std::optional<ComuneDeclaration>> GetDeclaration(const std::string& istat);
+
+  // Saves `document` as the census's draft (creating it). FAILED_PRECONDITION once submitted.
+  absl::StatusOr<CensusRecord> SaveDraft(CensusKind kind, const std::string& owner,
+                                         const std::string& document,
+                                         std::chrono::system_clock::time_point now);
+  // NOT_FOUND if the owner has no census yet.
+  absl::StatusOr<CensusRecord> Get(CensusKind kind, const std::string& owner);
+
+  // Submits a comune census the caller has validated (and normalized), in one transaction:
+  // the census becomes SUBMITTED with this document; each user becomes a person (one row per
+  // codice fiscale across comuni) with this comune's profiles; every card holder who has no
+  // card yet gets a card order numbered from this comune's counter; the workstation orders
+  // are the comune's server (0099) and workstations 0001.. for the rest. Submitting the same
+  // document again returns the same result; a different one is FAILED_PRECONDITION (changes
+  // go through the security console).
+  absl::StatusOr<SubmitResult> SubmitComune(const ComuneCensus& census,
+                                            std::chrono::system_clock::time_point now);
+
+  // Up to `limit` unclaimed orders, oldest first, claimed for `worker` (FOR UPDATE SKIP
+  // LOCKED: several personalization daemons share the queue without taking the same order).
+  absl::StatusOr<std::vector<CardOrder>> ClaimCardOrders(const std::string& worker, int limit,
+                                                         std::chrono::system_clock::time_point now);
+  absl::StatusOr<std::vector<WorkstationOrder>> ClaimWorkstationOrders(
+      const std::string& worker, int limit, std::chrono::system_clock::time_point now);
+
+ private:
+  pg::ConnectionPool& pool_;
+};
+
+}  // namespace tessera::registry

@@ -1,0 +1,203 @@
+// Census drafts, submission and the order queues against real PostgreSQL.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "platform/migrations.h"
+#include "registry/census_json.h"
+#include "registry/census_store.h"
+#include "registry/reference_store.h"
+#include "tests/support/test_pg.h"
+
+namespace tessera::registry {
+namespace {
+
+using std::chrono::year;
+const auto kNow = std::chrono::system_clock::time_point(std::chrono::seconds(1'795'000'000));
+
+CensusUser User(const std::string& cf, std::vector<std::string> profiles) {
+  return {.name = "Mario",
+          .surname = "Rossi",
+          .codice_fiscale = cf,
+          .birth_date = year(1985) / 12 / 10,
+          .birth_place = "ROMA",
+          .birth_province = "RM",
+          .sex = "M",
+          .email = "mario.rossi@comune.roma.it",
+          .profiles = std::move(profiles)};
+}
+
+ComuneCensus Census(const std::string& istat, int workstations, std::vector<CensusUser> users) {
+  return {.istat = istat,
+          .name = "X",
+          .address = "Piazza 1",
+          .cap = "00100",
+          .phone = "06 0606",
+          .fax = "06 0607",
+          .email = "info@comune.it",
+          .pec = "protocollo@pec.comune.it",
+          .mayor_surname = "Rossi",
+          .mayor_name = "Mario",
+          .it_supplier = "Software Spa",
+          .registry_software = "Anagrafe",
+          .vat_number = "02438750586",
+          .workstations = workstations,
+          .users = std::move(users)};
+}
+
+class CensusStoreTest : public testing::PgTest {
+ protected:
+  void SetUp() override {
+    PgTest::SetUp();
+    ASSERT_TRUE(
+        pg::ApplyMigrations(*conn_, PgReferenceStore::kSchema, PgReferenceStore::Migrations())
+            .ok());
+    pool_ = std::make_unique<pg::ConnectionPool>(conninfo_, 4);
+    PgReferenceStore reference(*pool_);
+    auto data = ParseReferenceData(
+        "istat,name,province_code,province_sigla,province_name,region,belfiore\n"
+        "058091,Roma,058,RM,Roma,Lazio,H501\n015146,Milano,015,MI,Milano,Lombardia,F205\n",
+        "code,sigla,name,current\nH501,RM,ROMA,1\n");
+    ASSERT_TRUE(data.ok()) << data.status();
+    ASSERT_TRUE(reference.Load(*data, kNow).ok());
+    store_ = std::make_unique<PgCensusStore>(*pool_);
+  }
+  int64_t Count(const std::string& sql) { return conn_->Exec(sql)->Int(0, 0); }
+
+  std::unique_ptr<pg::ConnectionPool> pool_;
+  std::unique_ptr<PgCensusStore> store_;
+};
+
+TEST_F(CensusStoreTest, DraftsAreSavedAnyNumberOfTimes) {
+  ASSERT_TRUE(store_->SetDeclaration("058091", {5, 10, year(2027) / 1 / 15}).ok());
+  auto declaration = store_->GetDeclaration("058091");
+  ASSERT_TRUE(declaration.ok() && declaration->has_value());
+  EXPECT_EQ((*declaration)->declared_employees, 10);
+  EXPECT_EQ((*declaration)->switch_over, year(2027) / 1 / 15);
+
+  EXPECT_EQ(store_->Get(CensusKind::kComune, "058091").status().code(),
+            absl::StatusCode::kNotFound);
+  auto first = store_->SaveDraft(CensusKind::kComune, "058091", R"({"cap": "001"})", kNow);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = store_->SaveDraft(CensusKind::kComune, "058091", R"({"cap": "00186"})", kNow);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->revision, 2);
+  EXPECT_FALSE(second->submitted);
+  auto got = store_->Get(CensusKind::kComune, "058091");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->document, R"({"cap": "00186"})");
+}
+
+TEST_F(CensusStoreTest, SubmitCreatesPeopleCardsAndWorkstationsOnce) {
+  ComuneCensus roma = Census("058091", 3,
+                             {User("RSSMRA85T10H501O", {kSindacoDelegato}),
+                              User("BNCNNA90A41H501W", {kAccessoWeb, "operatore_consultazione"}),
+                              User("VRDLGU70A01H501X", {"operatore_consultazione"})});
+  ASSERT_TRUE(store_->SaveDraft(CensusKind::kComune, "058091", "{}", kNow).ok());
+  auto submitted = store_->SubmitComune(roma, kNow);
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  EXPECT_TRUE(submitted->census.submitted);
+  ASSERT_EQ(submitted->card_orders.size(), 2u);  // the Sindaco and the Accesso Web user
+  EXPECT_EQ(submitted->card_orders[0].card_number, "0580910000000001");
+  EXPECT_EQ(submitted->card_orders[1].card_number, "0580910000000002");
+  ASSERT_EQ(submitted->workstation_orders.size(), 3u);
+  EXPECT_EQ(submitted->workstation_orders[0].progressive, 99);  // the comune's server
+  EXPECT_EQ(submitted->workstation_orders[1].progressive, 1);
+  EXPECT_EQ(submitted->workstation_orders[2].progressive, 2);
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.persons"), 3);
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders WHERE state = 'LAVORAZIONE'"), 2);
+
+  // A retry of the same submission answers the same and creates nothing.
+  auto again = store_->SubmitComune(roma, kNow);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->card_orders.size(), 2u);
+  EXPECT_EQ(again->workstation_orders.size(), 3u);
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders"), 2);
+  // Final: no more drafts, no different submission.
+  EXPECT_EQ(store_->SaveDraft(CensusKind::kComune, "058091", "{}", kNow).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  roma.workstations = 2;
+  EXPECT_EQ(store_->SubmitComune(roma, kNow).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(CensusStoreTest, APersonInTwoComuniGetsOneCard) {
+  auto roma = store_->SubmitComune(
+      Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow);
+  ASSERT_TRUE(roma.ok()) << roma.status();
+  auto milano = store_->SubmitComune(Census("015146", 1,
+                                            {User("RSSMRA85T10H501O", {kAccessoWeb, "supervisore"}),
+                                             User("BNCNNA90A41H501W", {kSindacoDelegato})}),
+                                     kNow);
+  ASSERT_TRUE(milano.ok()) << milano.status();
+  EXPECT_EQ(milano->holders_with_a_card_already, 1);
+  ASSERT_EQ(milano->card_orders.size(), 1u);
+  EXPECT_EQ(milano->card_orders[0].card_number, "0151460000000001");
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders WHERE codice_fiscale = "
+                  "'RSSMRA85T10H501O'"),
+            1);
+  // Profiles are per comune.
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.census_users WHERE codice_fiscale = "
+                  "'RSSMRA85T10H501O'"),
+            2);
+}
+
+TEST_F(CensusStoreTest, AFailureHalfwayKeepsNothing) {
+  // Fail the last step of the transaction: the workstation orders.
+  ASSERT_TRUE(conn_
+                  ->ExecScript(R"(
+      CREATE FUNCTION registry.refuse() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$;
+      CREATE TRIGGER refuse BEFORE INSERT ON registry.workstation_orders
+        FOR EACH ROW EXECUTE FUNCTION registry.refuse();)")
+                  .ok());
+  auto failed = store_->SubmitComune(
+      Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow);
+  EXPECT_FALSE(failed.ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.censuses WHERE state = 'SUBMITTED'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.persons"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.card_number_counters"), 0);
+  ASSERT_TRUE(conn_->ExecScript("DROP TRIGGER refuse ON registry.workstation_orders").ok());
+  auto retried = store_->SubmitComune(
+      Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->card_orders[0].card_number, "0580910000000001");  // no number lost
+}
+
+TEST_F(CensusStoreTest, WorkersClaimDisjointOrders) {
+  std::vector<CensusUser> users = {User("RSSMRA85T10H501O", {kSindacoDelegato})};
+  for (const char* cf : {"BNCNNA90A41H501W", "VRDLGU70A01H501X", "NRELCU80A01H501A"}) {
+    users.push_back(User(cf, {kAccessoWeb}));
+  }
+  ASSERT_TRUE(store_->SubmitComune(Census("058091", 3, users), kNow).ok());
+  std::vector<CardOrder> a, b;
+  std::thread first([&] { a = store_->ClaimCardOrders("perso-a", 3, kNow).value(); });
+  std::thread second([&] { b = store_->ClaimCardOrders("perso-b", 3, kNow).value(); });
+  first.join();
+  second.join();
+  std::set<std::string> claimed;
+  for (const auto& o : a) claimed.insert(o.card_number);
+  for (const auto& o : b) claimed.insert(o.card_number);
+  EXPECT_EQ(a.size() + b.size(), 4u);
+  EXPECT_EQ(claimed.size(), 4u);  // nobody got an order twice
+  EXPECT_TRUE(store_->ClaimCardOrders("perso-c", 10, kNow)->empty());
+  auto stations = store_->ClaimWorkstationOrders("perso-a", 10, kNow);
+  ASSERT_TRUE(stations.ok()) << stations.status();
+  EXPECT_EQ(stations->size(), 3u);
+}
+
+TEST(CensusJson, RoundTripsAndNamesWhatIsMissing) {
+  ComuneCensus census = Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})});
+  auto back = ComuneCensusFromJson(ComuneCensusToJson(census));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(ComuneCensusToJson(*back), ComuneCensusToJson(census));
+  EXPECT_EQ(back->users[0].birth_date, year(1985) / 12 / 10);
+  EXPECT_EQ(ComuneCensusFromJson(R"({"istat": "058091"})").status().message(), "name: missing");
+  EXPECT_EQ(ComuneCensusFromJson("[1]").status().message(), "census: not a JSON object");
+  EXPECT_EQ(ParseIsoDate("1985-02-30").status().message(), "'1985-02-30' does not exist");
+}
+
+}  // namespace
+}  // namespace tessera::registry
