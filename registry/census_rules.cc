@@ -246,8 +246,13 @@ absl::Status CensusValidator::ValidateUser(CensusUser& user, const std::string& 
       errors.push_back({absl::StrCat(path, ".", field), std::string(status.message())});
     return status.ok();
   };
-  check("name", CheckRequiredText(user.name, 100));
-  check("surname", CheckRequiredText(user.surname, 100));
+  // A name is text a codice fiscale can be read from: letters, spaces, apostrophes, dots, dashes.
+  auto person_name = [](const std::string& value) {
+    TESSERA_RETURN_IF_ERROR(CheckRequiredText(value, 100));
+    return identity::FoldName(value).status();
+  };
+  const bool name_ok = check("name", person_name(user.name));
+  const bool surname_ok = check("surname", person_name(user.surname));
   const bool birth_ok = check("birth_date", CheckBirthDate(user.birth_date, today));
   const bool place_ok = check("birth_place", CheckRequiredText(user.birth_place, 100));
   const bool sigla_ok = check("birth_province", CheckSigla(user.birth_province));
@@ -260,7 +265,9 @@ absl::Status CensusValidator::ValidateUser(CensusUser& user, const std::string& 
     return absl::OkStatus();
   }
   // The consistency checks need the data they compare with to be sound first.
-  if (!birth_ok || !place_ok || !sigla_ok || !sex_ok) return absl::OkStatus();
+  if (!name_ok || !surname_ok || !birth_ok || !place_ok || !sigla_ok || !sex_ok) {
+    return absl::OkStatus();
+  }
   TESSERA_ASSIGN_OR_RETURN(std::vector<std::string> codes,
                            birthplaces_(user.birth_place, user.birth_province));
   if (codes.empty()) {
@@ -289,9 +296,12 @@ absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidateComune(
   if (c.istat != reference.istat) {
     check("istat", Rule(absl::StrCat("this census is for ", reference.istat)));
   }
-  check("name", c.name == reference.name ? absl::OkStatus()
-                                         : Rule(absl::StrCat("the comune ", reference.istat,
-                                                             " is '", reference.name, "'")));
+  // The name as the reference list writes it, whatever the case or accents of the input.
+  if (FoldPlaceName(c.name) == FoldPlaceName(reference.name)) {
+    c.name = reference.name;
+  } else {
+    check("name", Rule(absl::StrCat("the comune ", reference.istat, " is '", reference.name, "'")));
+  }
   check("address", CheckRequiredText(c.address, 200));
   check("cap", CheckCap(c.cap));
   check("phone", CheckPhone(c.phone));

@@ -120,6 +120,38 @@ absl::StatusOr<CensusRecord> PgCensusStore::SaveDraft(CensusKind kind, const std
   return ReadCensus(r, 0);
 }
 
+absl::Status PgCensusStore::SaveDrafts(const std::vector<ComuneCensus>& censuses,
+                                       system_clock::time_point now) {
+  std::vector<std::string> owners, documents;
+  for (const ComuneCensus& c : censuses) {
+    owners.push_back(c.istat);
+    documents.push_back(ComuneCensusToJson(c));
+  }
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
+  // Refuse before writing if any of them is final: the import keeps all or nothing.
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result final,
+      conn->Exec("SELECT owner FROM registry.censuses WHERE kind = 'comune' AND state = "
+                 "'SUBMITTED' AND owner = ANY ($1::text[]) ORDER BY owner FOR UPDATE",
+                 {pg::Param::TextArray(owners)}));
+  if (final.rows() > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("census of ", std::string(final.Text(0, 0)),
+                     " is already submitted; changes go through the security console"));
+  }
+  TESSERA_RETURN_IF_ERROR(
+      conn->Exec("INSERT INTO registry.censuses AS c (kind, owner, state, document, saved_at) "
+                 "SELECT 'comune', owner, 'DRAFT', document::jsonb, to_timestamp($3) FROM "
+                 "unnest($1::text[], $2::text[]) AS t (owner, document) "
+                 "ON CONFLICT (kind, owner) DO UPDATE SET document = EXCLUDED.document, "
+                 "saved_at = EXCLUDED.saved_at, revision = c.revision + 1",
+                 {pg::Param::TextArray(owners), pg::Param::TextArray(documents),
+                  pg::Param(ToEpoch(now))})
+          .status());
+  return tx.Commit();
+}
+
 absl::StatusOr<CensusRecord> PgCensusStore::Get(CensusKind kind, const std::string& owner) {
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(

@@ -55,6 +55,11 @@ class PgCensusStore {
   absl::StatusOr<CensusRecord> SaveDraft(CensusKind kind, const std::string& owner,
                                          const std::string& document,
                                          std::chrono::system_clock::time_point now);
+  // Saves every census as its comune's draft in one transaction: all or none. A comune whose
+  // census is already submitted fails the whole call (FAILED_PRECONDITION naming it).
+  absl::Status SaveDrafts(const std::vector<ComuneCensus>& censuses,
+                          std::chrono::system_clock::time_point now);
+
   // NOT_FOUND if the owner has no census yet.
   absl::StatusOr<CensusRecord> Get(CensusKind kind, const std::string& owner);
 

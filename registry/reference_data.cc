@@ -1,10 +1,13 @@
 #include "registry/reference_data.h"
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <regex>
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "identity/codice_fiscale.h"
 #include "platform/csv.h"
 #include "platform/files.h"
 #include "platform/status_macros.h"
@@ -103,6 +106,36 @@ absl::StatusOr<ReferenceData> ParseReferenceData(std::string_view comuni_csv,
     data.codes.push_back(std::move(c));
   }
   return data;
+}
+
+std::string FoldPlaceName(const std::string& name) {
+  std::string cleaned;
+  for (char c : name) {
+    const bool keep = (c & 0x80) != 0 || std::isalpha(static_cast<unsigned char>(c));
+    cleaned.push_back(keep ? c : ' ');
+  }
+  absl::StatusOr<std::string> folded = identity::FoldName(cleaned);
+  return folded.ok() ? *folded : cleaned;
+}
+
+ReferenceIndex::ReferenceIndex(const ReferenceData& data) {
+  for (const Comune& c : data.comuni) comuni_.emplace(c.istat, c);
+  for (const CadastralCode& k : data.codes) {
+    std::vector<std::string>& codes = codes_[FoldPlaceName(k.name) + "|" + k.sigla];
+    if (std::find(codes.begin(), codes.end(), k.code) == codes.end()) codes.push_back(k.code);
+  }
+  for (auto& [place, codes] : codes_) std::sort(codes.begin(), codes.end());
+}
+
+const Comune* ReferenceIndex::FindComune(const std::string& istat) const {
+  auto it = comuni_.find(istat);
+  return it == comuni_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> ReferenceIndex::BirthplaceCodes(const std::string& name,
+                                                         const std::string& sigla) const {
+  auto it = codes_.find(FoldPlaceName(name) + "|" + sigla);
+  return it == codes_.end() ? std::vector<std::string>{} : it->second;
 }
 
 absl::StatusOr<ReferenceData> ReadReferenceData(const std::filesystem::path& dir) {

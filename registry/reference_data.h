@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,6 +44,23 @@ inline constexpr char kCadastralCodesFile[] = "codici_catastali.csv";
 // INVALID_ARGUMENT naming file, line, column and rule.
 absl::StatusOr<ReferenceData> ParseReferenceData(std::string_view comuni_csv,
                                                  std::string_view codes_csv);
+
+// A place name reduced to its letters, for matching a declared birthplace against the list:
+// ASCII punctuation and digits become separators, accents go ("Sant'Angelo" = "SANT ANGELO").
+std::string FoldPlaceName(const std::string& name);
+
+// The reference data in memory, for checking thousands of rows without a query each.
+class ReferenceIndex {
+ public:
+  explicit ReferenceIndex(const ReferenceData& data);
+  const Comune* FindComune(const std::string& istat) const;
+  // Every cadastral code the place has had (see PgReferenceStore::BirthplaceCodes).
+  std::vector<std::string> BirthplaceCodes(const std::string& name, const std::string& sigla) const;
+
+ private:
+  std::map<std::string, Comune> comuni_;
+  std::map<std::string, std::vector<std::string>> codes_;  // folded name + '|' + sigla
+};
 
 // Reads kComuniFile and kCadastralCodesFile from `dir` and parses them.
 absl::StatusOr<ReferenceData> ReadReferenceData(const std::filesystem::path& dir);

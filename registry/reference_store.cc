@@ -1,10 +1,8 @@
 #include "registry/reference_store.h"
 
-#include <cctype>
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "identity/codice_fiscale.h"
 #include "platform/status_macros.h"
 
 std::vector<tessera::pg::Migration> RegistryMigrations();  // generated from registry/migrations/
@@ -14,18 +12,6 @@ namespace {
 
 int64_t ToEpoch(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
-// Letters only, for matching a declared place against the list: ASCII punctuation and digits
-// ("COREA DEL SUD (REPUBBLICA DI COREA)") become spaces, then FoldName drops accents.
-std::string Folded(const std::string& name) {
-  std::string cleaned;
-  for (char c : name) {
-    const bool keep = (c & 0x80) != 0 || std::isalpha(static_cast<unsigned char>(c));
-    cleaned.push_back(keep ? c : ' ');
-  }
-  absl::StatusOr<std::string> folded = identity::FoldName(cleaned);
-  return folded.ok() ? *folded : cleaned;
 }
 
 // Counts the rows an upsert's RETURNING (xmax = 0) reported as inserted and as updated.
@@ -60,7 +46,7 @@ absl::StatusOr<ReferenceLoadReport> PgReferenceStore::Load(
     k_code.push_back(k.code);
     k_sigla.push_back(k.sigla);
     k_name.push_back(k.name);
-    k_folded.push_back(Folded(k.name));
+    k_folded.push_back(FoldPlaceName(k.name));
     k_current.push_back(k.current ? "true" : "false");
   }
   const pg::Param when(ToEpoch(now));
@@ -117,6 +103,37 @@ absl::StatusOr<ReferenceLoadReport> PgReferenceStore::Load(
   return report;
 }
 
+absl::StatusOr<ReferenceData> PgReferenceStore::ReadAll() {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result comuni,
+      conn->Exec("SELECT c.istat, c.name, c.province_code, p.sigla, p.name, p.region, c.belfiore "
+                 "FROM registry.comuni c JOIN registry.province p ON p.code = c.province_code "
+                 "WHERE c.ceased_at IS NULL ORDER BY c.istat"));
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result codes,
+      conn->Exec("SELECT code, sigla, name, current FROM registry.codici_catastali ORDER BY code"));
+  ReferenceData data;
+  for (int row = 0; row < comuni.rows(); ++row) {
+    Comune c;
+    for (auto [column, field] : {std::pair{0, &c.istat},
+                                 {1, &c.name},
+                                 {2, &c.province_code},
+                                 {3, &c.province_sigla},
+                                 {4, &c.province_name},
+                                 {5, &c.region},
+                                 {6, &c.belfiore}}) {
+      *field = comuni.Text(row, column);
+    }
+    data.comuni.push_back(std::move(c));
+  }
+  for (int row = 0; row < codes.rows(); ++row) {
+    data.codes.push_back({std::string(codes.Text(row, 0)), std::string(codes.Text(row, 1)),
+                          std::string(codes.Text(row, 2)), codes.Bool(row, 3)});
+  }
+  return data;
+}
+
 absl::StatusOr<std::optional<Comune>> PgReferenceStore::FindComune(const std::string& istat) {
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(
@@ -138,7 +155,7 @@ absl::StatusOr<std::vector<std::string>> PgReferenceStore::BirthplaceCodes(
   TESSERA_ASSIGN_OR_RETURN(pg::Result r,
                            conn->Exec("SELECT DISTINCT code FROM registry.codici_catastali "
                                       "WHERE folded_name = $1 AND sigla = $2 ORDER BY code",
-                                      {pg::Param(Folded(name)), pg::Param(sigla)}));
+                                      {pg::Param(FoldPlaceName(name)), pg::Param(sigla)}));
   std::vector<std::string> codes;
   for (int row = 0; row < r.rows(); ++row) codes.emplace_back(r.Text(row, 0));
   return codes;

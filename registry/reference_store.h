@@ -34,6 +34,9 @@ class PgReferenceStore {
   absl::StatusOr<ReferenceLoadReport> Load(const ReferenceData& data,
                                            std::chrono::system_clock::time_point now);
 
+  // Live comuni and every cadastral code, for a ReferenceIndex.
+  absl::StatusOr<ReferenceData> ReadAll();
+
   // A live comune by ISTAT code; nullopt if there is none.
   absl::StatusOr<std::optional<Comune>> FindComune(const std::string& istat);
 
