@@ -188,6 +188,25 @@ TEST_F(CensusStoreTest, WorkersClaimDisjointOrders) {
   EXPECT_EQ(stations->size(), 3u);
 }
 
+TEST_F(CensusStoreTest, AnImportIsSavedWholeOrNotAtAll) {
+  const std::vector<ComuneCensus> file = {
+      Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
+      Census("015146", 1, {User("BNCNNA90A41H501W", {kSindacoDelegato})})};
+  ASSERT_TRUE(store_->SaveDrafts(file, kNow).ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.censuses WHERE state = 'DRAFT'"), 2);
+  ASSERT_TRUE(store_->SubmitComune(file[1], kNow).ok());
+  // Milano is final now: a file holding it keeps nothing, Roma's draft included.
+  std::vector<ComuneCensus> again = file;
+  again[0].cap = "00199";
+  auto refused = store_->SaveDrafts(again, kNow);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.message(),
+            "census of 015146 is already submitted; changes go through the security console");
+  auto roma = store_->Get(CensusKind::kComune, "058091");
+  ASSERT_TRUE(roma.ok());
+  EXPECT_EQ(ComuneCensusFromJson(roma->document)->cap, "00100");
+}
+
 TEST(CensusJson, RoundTripsAndNamesWhatIsMissing) {
   ComuneCensus census = Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})});
   auto back = ComuneCensusFromJson(ComuneCensusToJson(census));
