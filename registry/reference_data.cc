@@ -118,6 +118,18 @@ std::string FoldPlaceName(const std::string& name) {
   return folded.ok() ? *folded : cleaned;
 }
 
+std::vector<std::string> PlaceNameCandidates(const std::string& name) {
+  std::vector<std::string> candidates = {name};
+  for (char separator : {'/', '-'}) {
+    const std::string part = name.substr(0, name.find(separator));
+    if (!part.empty() &&
+        std::find(candidates.begin(), candidates.end(), part) == candidates.end()) {
+      candidates.push_back(part);
+    }
+  }
+  return candidates;
+}
+
 ReferenceIndex::ReferenceIndex(const ReferenceData& data) {
   for (const Comune& c : data.comuni) comuni_.emplace(c.istat, c);
   for (const CadastralCode& k : data.codes) {
@@ -134,8 +146,11 @@ const Comune* ReferenceIndex::FindComune(const std::string& istat) const {
 
 std::vector<std::string> ReferenceIndex::BirthplaceCodes(const std::string& name,
                                                          const std::string& sigla) const {
-  auto it = codes_.find(FoldPlaceName(name) + "|" + sigla);
-  return it == codes_.end() ? std::vector<std::string>{} : it->second;
+  for (const std::string& candidate : PlaceNameCandidates(name)) {
+    auto it = codes_.find(FoldPlaceName(candidate) + "|" + sigla);
+    if (it != codes_.end()) return it->second;
+  }
+  return {};
 }
 
 absl::StatusOr<ReferenceData> ReadReferenceData(const std::filesystem::path& dir) {

@@ -49,6 +49,10 @@ absl::StatusOr<ReferenceData> ParseReferenceData(std::string_view comuni_csv,
 // ASCII punctuation and digits become separators, accents go ("Sant'Angelo" = "SANT ANGELO").
 std::string FoldPlaceName(const std::string& name);
 
+// The names a declared place may be listed under: as written, then for bilingual names the
+// Italian part before "/" or "-" ("Aldino/Aldein" -> "Aldino"), which the cadastral list uses.
+std::vector<std::string> PlaceNameCandidates(const std::string& name);
+
 // The reference data in memory, for checking thousands of rows without a query each.
 class ReferenceIndex {
  public:

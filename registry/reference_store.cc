@@ -152,13 +152,17 @@ absl::StatusOr<std::optional<Comune>> PgReferenceStore::FindComune(const std::st
 absl::StatusOr<std::vector<std::string>> PgReferenceStore::BirthplaceCodes(
     const std::string& name, const std::string& sigla) {
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-  TESSERA_ASSIGN_OR_RETURN(pg::Result r,
-                           conn->Exec("SELECT DISTINCT code FROM registry.codici_catastali "
-                                      "WHERE folded_name = $1 AND sigla = $2 ORDER BY code",
-                                      {pg::Param(FoldPlaceName(name)), pg::Param(sigla)}));
-  std::vector<std::string> codes;
-  for (int row = 0; row < r.rows(); ++row) codes.emplace_back(r.Text(row, 0));
-  return codes;
+  for (const std::string& candidate : PlaceNameCandidates(name)) {
+    TESSERA_ASSIGN_OR_RETURN(pg::Result r,
+                             conn->Exec("SELECT DISTINCT code FROM registry.codici_catastali "
+                                        "WHERE folded_name = $1 AND sigla = $2 ORDER BY code",
+                                        {pg::Param(FoldPlaceName(candidate)), pg::Param(sigla)}));
+    if (r.rows() == 0) continue;
+    std::vector<std::string> codes;
+    for (int row = 0; row < r.rows(); ++row) codes.emplace_back(r.Text(row, 0));
+    return codes;
+  }
+  return std::vector<std::string>{};
 }
 
 }  // namespace tessera::registry

@@ -69,6 +69,15 @@ TEST_F(ReferenceStoreTest, TheShippedListsLoadOnceAndAgainChangeNothing) {
   EXPECT_EQ(*store_->BirthplaceCodes("sant'angelo lodigiano", "LO"),
             (std::vector<std::string>{"I274"}));
   EXPECT_TRUE(store_->BirthplaceCodes("Atlantide", "EE")->empty());
+  // Bilingual names: the cadastral list has the Italian part.
+  EXPECT_EQ(*store_->BirthplaceCodes("Aldino/Aldein", "BZ"), (std::vector<std::string>{"A179"}));
+  // Every current comune, under its name in comuni.csv, is a birthplace the index knows.
+  const ReferenceIndex index(*data);
+  for (const Comune& c : data->comuni) {
+    const auto codes = index.BirthplaceCodes(c.name, c.province_sigla);
+    EXPECT_NE(std::find(codes.begin(), codes.end(), c.belfiore), codes.end())
+        << c.istat << " " << c.name;
+  }
   // One prefettura per province: 107 provinces with 7,896 live comuni between them.
   EXPECT_EQ(Count("SELECT count(DISTINCT province_code) FROM registry.comuni"), 107);
 }
