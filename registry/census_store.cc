@@ -165,32 +165,32 @@ absl::StatusOr<CensusRecord> PgCensusStore::Get(CensusKind kind, const std::stri
   return ReadCensus(r, 0);
 }
 
-absl::StatusOr<SubmitResult> PgCensusStore::SubmitComune(const ComuneCensus& census,
-                                                         system_clock::time_point now) {
-  const std::string document = ComuneCensusToJson(census);
+absl::StatusOr<SubmitResult> PgCensusStore::Submit(const Submission& s,
+                                                   system_clock::time_point now) {
+  const std::string& document = s.document;
   const pg::Param when(ToEpoch(now));
+  const pg::Param kind(KindName(s.kind));
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
 
-  // The census row, created if the comune never saved a draft, then locked.
+  // The census row, created if the owner never saved a draft, then locked.
   TESSERA_RETURN_IF_ERROR(
       conn->Exec("INSERT INTO registry.censuses (kind, owner, state, document, saved_at) "
-                 "VALUES ('comune', $1, 'DRAFT', $2::jsonb, to_timestamp($3)) "
+                 "VALUES ($4, $1, 'DRAFT', $2::jsonb, to_timestamp($3)) "
                  "ON CONFLICT (kind, owner) DO NOTHING",
-                 {pg::Param(census.istat), pg::Param(document), when})
+                 {pg::Param(s.owner), pg::Param(document), when, kind})
           .status());
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result locked,
       conn->Exec(absl::StrCat("SELECT ", kCensusColumns,
                               ", document = $2::jsonb FROM "
-                              "registry.censuses WHERE kind = 'comune' AND owner = $1 FOR UPDATE"),
-                 {pg::Param(census.istat), pg::Param(document)}));
+                              "registry.censuses WHERE kind = $3 AND owner = $1 FOR UPDATE"),
+                 {pg::Param(s.owner), pg::Param(document), kind}));
   CensusRecord record = ReadCensus(locked, 0);
   if (record.submitted) {
     if (locked.Bool(0, 8)) return OrdersOf(*conn, std::move(record));  // a retry
-    return absl::FailedPreconditionError(
-        absl::StrCat("census of ", census.istat,
-                     " is already submitted; changes go through the security console"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "census of ", s.owner, " is already submitted; changes go through the security console"));
   }
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result submitted,
@@ -204,7 +204,7 @@ absl::StatusOr<SubmitResult> PgCensusStore::SubmitComune(const ComuneCensus& cen
   result.census = ReadCensus(submitted, 0);
   const int64_t census_id = result.census.id;
 
-  for (const CensusUser& u : census.users) {
+  for (const CensusUser& u : *s.users) {
     // The first comune's data stays: the code fiscale already ties the rest together.
     TESSERA_RETURN_IF_ERROR(
         conn->Exec("INSERT INTO registry.persons (codice_fiscale, surname, name, birth_date, "
@@ -220,7 +220,7 @@ absl::StatusOr<SubmitResult> PgCensusStore::SubmitComune(const ComuneCensus& cen
                    {pg::Param(census_id), pg::Param(u.codice_fiscale),
                     pg::Param::TextArray(u.profiles)})
             .status());
-    if (!GetsCard(u, CensusKind::kComune)) continue;
+    if (!GetsCard(u, s.kind)) continue;
     TESSERA_ASSIGN_OR_RETURN(
         pg::Result has_card,
         conn->Exec("SELECT 1 FROM registry.card_orders WHERE codice_fiscale = $1",
@@ -233,9 +233,9 @@ absl::StatusOr<SubmitResult> PgCensusStore::SubmitComune(const ComuneCensus& cen
         pg::Result counter,
         conn->Exec("INSERT INTO registry.card_number_counters AS k (prefix, last) VALUES ($1, 1) "
                    "ON CONFLICT (prefix) DO UPDATE SET last = k.last + 1 RETURNING last",
-                   {pg::Param(census.istat)}));
+                   {pg::Param(s.card_prefix)}));
     const std::string card_number =
-        absl::StrCat(census.istat, absl::StrFormat("%010d", counter.Int(0, 0)));
+        absl::StrCat(s.card_prefix, absl::StrFormat("%010d", counter.Int(0, 0)));
     TESSERA_RETURN_IF_ERROR(
         conn->Exec(
                 "INSERT INTO registry.card_orders (card_number, codice_fiscale, census_id, "
@@ -245,22 +245,51 @@ absl::StatusOr<SubmitResult> PgCensusStore::SubmitComune(const ComuneCensus& cen
     result.card_orders.push_back({card_number, u.codice_fiscale, census_id});
   }
 
+  for (int progressive : s.workstation_progressives) {
+    TESSERA_RETURN_IF_ERROR(
+        conn->Exec("INSERT INTO registry.workstation_orders (workstation_owner, progressive, "
+                   "census_id, state, created_at) VALUES ($1, $2, $3, 'LAVORAZIONE', "
+                   "to_timestamp($4))",
+                   {pg::Param(s.workstation_owner), pg::Param(progressive), pg::Param(census_id),
+                    when})
+            .status());
+    result.workstation_orders.push_back({s.workstation_owner, progressive, census_id});
+  }
+  TESSERA_RETURN_IF_ERROR(tx.Commit());
+  return result;
+}
+
+absl::StatusOr<SubmitResult> PgCensusStore::SubmitComune(const ComuneCensus& census,
+                                                         system_clock::time_point now) {
   // The comune's server (0099), then its workstations 0001.. (99 is never a workstation).
   std::vector<int> progressives = {99};
   for (int p = 1; static_cast<int>(progressives.size()) < census.workstations; ++p) {
     if (p != 99) progressives.push_back(p);
   }
-  for (int progressive : progressives) {
-    TESSERA_RETURN_IF_ERROR(
-        conn->Exec("INSERT INTO registry.workstation_orders (workstation_owner, progressive, "
-                   "census_id, state, created_at) VALUES ($1, $2, $3, 'LAVORAZIONE', "
-                   "to_timestamp($4))",
-                   {pg::Param(census.istat), pg::Param(progressive), pg::Param(census_id), when})
-            .status());
-    result.workstation_orders.push_back({census.istat, progressive, census_id});
-  }
-  TESSERA_RETURN_IF_ERROR(tx.Commit());
-  return result;
+  return Submit({.kind = CensusKind::kComune,
+                 .owner = census.istat,
+                 .document = ComuneCensusToJson(census),
+                 .users = &census.users,
+                 .card_prefix = census.istat,
+                 .workstation_owner = census.istat,
+                 .workstation_progressives = std::move(progressives)},
+                now);
+}
+
+absl::StatusOr<SubmitResult> PgCensusStore::SubmitPrefettura(const std::string& province_code,
+                                                             const PrefetturaCensus& census,
+                                                             system_clock::time_point now) {
+  std::vector<int> progressives;
+  for (int p = 1; p <= census.workstations; ++p) progressives.push_back(p);
+  // A prefettura's cards and workstations are numbered under its province code + "000".
+  return Submit({.kind = CensusKind::kPrefettura,
+                 .owner = province_code,
+                 .document = PrefetturaCensusToJson(census),
+                 .users = &census.users,
+                 .card_prefix = province_code + "000",
+                 .workstation_owner = province_code + "000",
+                 .workstation_progressives = std::move(progressives)},
+                now);
 }
 
 absl::StatusOr<std::vector<CardOrder>> PgCensusStore::ClaimCardOrders(

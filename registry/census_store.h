@@ -73,6 +73,12 @@ class PgCensusStore {
   absl::StatusOr<SubmitResult> SubmitComune(const ComuneCensus& census,
                                             std::chrono::system_clock::time_point now);
 
+  // The same for a prefettura (owner: its province code): every user gets a card, numbered
+  // <province code>000<10-digit progressive>; workstations 0001.. under <province code>000.
+  absl::StatusOr<SubmitResult> SubmitPrefettura(const std::string& province_code,
+                                                const PrefetturaCensus& census,
+                                                std::chrono::system_clock::time_point now);
+
   // Up to `limit` unclaimed orders, oldest first, claimed for `worker` (FOR UPDATE SKIP
   // LOCKED: several personalization daemons share the queue without taking the same order).
   absl::StatusOr<std::vector<CardOrder>> ClaimCardOrders(const std::string& worker, int limit,
@@ -81,6 +87,19 @@ class PgCensusStore {
       const std::string& worker, int limit, std::chrono::system_clock::time_point now);
 
  private:
+  // What both kinds of census turn into on submission.
+  struct Submission {
+    CensusKind kind;
+    std::string owner;
+    std::string document;
+    const std::vector<CensusUser>* users;
+    std::string card_prefix;        // 6 digits
+    std::string workstation_owner;  // 6 digits
+    std::vector<int> workstation_progressives;
+  };
+  absl::StatusOr<SubmitResult> Submit(const Submission& submission,
+                                      std::chrono::system_clock::time_point now);
+
   pg::ConnectionPool& pool_;
 };
 

@@ -188,6 +188,33 @@ TEST_F(CensusStoreTest, WorkersClaimDisjointOrders) {
   EXPECT_EQ(stations->size(), 3u);
 }
 
+TEST_F(CensusStoreTest, APrefetturaNumbersItsCardsUnderItsProvince) {
+  ASSERT_TRUE(
+      store_
+          ->SubmitComune(Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow)
+          .ok());
+  PrefetturaCensus prefettura{
+      .province_sigla = "RM",
+      .province = "Roma",
+      .workstations = 2,
+      .users = {User("BNCNNA90A41H501W", {kAmministratoreSicurezza}),
+                User("VRDLGU70A01H501X", {"amministratore_postazioni_prefettura"}),
+                User("RSSMRA85T10H501O", {"operatore_monitoraggio_operazioni"})}};
+  auto submitted = store_->SubmitPrefettura("058", prefettura, kNow);
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  ASSERT_EQ(submitted->card_orders.size(), 2u);  // the third already has the comune's card
+  EXPECT_EQ(submitted->card_orders[0].card_number, "0580000000000001");
+  EXPECT_EQ(submitted->card_orders[1].card_number, "0580000000000002");
+  EXPECT_EQ(submitted->holders_with_a_card_already, 1);
+  ASSERT_EQ(submitted->workstation_orders.size(), 2u);
+  EXPECT_EQ(submitted->workstation_orders[0].owner, "058000");
+  EXPECT_EQ(submitted->workstation_orders[1].progressive, 2);
+  auto record = store_->Get(CensusKind::kPrefettura, "058");
+  ASSERT_TRUE(record.ok());
+  EXPECT_TRUE(record->submitted);
+  EXPECT_EQ(PrefetturaCensusFromJson(record->document)->users.size(), 3u);
+}
+
 TEST_F(CensusStoreTest, AnImportIsSavedWholeOrNotAtAll) {
   const std::vector<ComuneCensus> file = {
       Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
