@@ -1,0 +1,133 @@
+#include "registry/census_office.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "platform/status_macros.h"
+
+namespace tessera::registry {
+namespace {
+
+// INVALID_ARGUMENT whose message lists the first violations (the full list travels in the
+// Refusal, and over gRPC as a BadRequest detail).
+absl::Status Refused(const std::vector<ImportError>& violations) {
+  std::vector<std::string> first;
+  for (size_t i = 0; i < violations.size() && i < 20; ++i) {
+    first.push_back(FormatImportError(violations[i]));
+  }
+  std::string message = absl::StrJoin(first, "; ");
+  if (violations.size() > first.size()) {
+    absl::StrAppend(&message, "; and ", violations.size() - first.size(), " more");
+  }
+  return absl::InvalidArgumentError(message);
+}
+
+}  // namespace
+
+std::chrono::year_month_day CensusOffice::Today() const {
+  return std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(clock_.Now()));
+}
+
+absl::StatusOr<std::shared_ptr<const ReferenceIndex>> CensusOffice::Index() {
+  std::lock_guard lock(mutex_);
+  if (index_ == nullptr) {
+    TESSERA_ASSIGN_OR_RETURN(ReferenceData data, reference_.ReadAll());
+    if (data.comuni.empty()) {
+      return absl::FailedPreconditionError(
+          "no reference data loaded yet (tessera registry load-reference)");
+    }
+    index_ = std::make_shared<const ReferenceIndex>(data);
+  }
+  return index_;
+}
+
+absl::StatusOr<ReferenceLoadReport> CensusOffice::LoadReference(std::string_view comuni_csv,
+                                                                std::string_view codes_csv) {
+  TESSERA_ASSIGN_OR_RETURN(ReferenceData data, ParseReferenceData(comuni_csv, codes_csv));
+  TESSERA_ASSIGN_OR_RETURN(ReferenceLoadReport report, reference_.Load(data, clock_.Now()));
+  std::lock_guard lock(mutex_);
+  index_.reset();  // rebuilt from the database on next use
+  return report;
+}
+
+absl::Status CensusOffice::SetDeclaration(const std::string& istat,
+                                          const ComuneDeclaration& declaration) {
+  TESSERA_ASSIGN_OR_RETURN(auto index, Index());
+  if (index->FindComune(istat) == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("istat: '", istat, "' is no comune in the reference list"));
+  }
+  if (declaration.declared_workstations < 0 || declaration.declared_employees < 0) {
+    return absl::InvalidArgumentError("declared counts: must not be negative");
+  }
+  if (!declaration.switch_over.ok()) {
+    return absl::InvalidArgumentError("switch_over: not a date");
+  }
+  return censuses_.SetDeclaration(istat, declaration);
+}
+
+absl::StatusOr<CensusRecord> CensusOffice::SaveDraft(const ComuneCensus& census) {
+  TESSERA_ASSIGN_OR_RETURN(auto index, Index());
+  if (index->FindComune(census.istat) == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("istat: '", census.istat, "' is no comune in the reference list"));
+  }
+  return censuses_.SaveDraft(CensusKind::kComune, census.istat, ComuneCensusToJson(census),
+                             clock_.Now());
+}
+
+absl::StatusOr<CensusRecord> CensusOffice::Get(CensusKind kind, const std::string& owner) {
+  return censuses_.Get(kind, owner);
+}
+
+absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, Refusal& refusal) {
+  TESSERA_ASSIGN_OR_RETURN(auto index, Index());
+  const Comune* comune = index->FindComune(census.istat);
+  if (comune == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("istat: '", census.istat, "' is no comune in the reference list"));
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::optional<ComuneDeclaration> declaration,
+                           censuses_.GetDeclaration(census.istat));
+  if (!declaration.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("comune ", census.istat, " has no declaration (monitoring sheet) on record"));
+  }
+  CensusValidator validator(
+      email_rules_,
+      [&](const std::string& place,
+          const std::string& sigla) -> absl::StatusOr<std::vector<std::string>> {
+        return index->BirthplaceCodes(place, sigla);
+      });
+  TESSERA_ASSIGN_OR_RETURN(std::vector<FieldError> errors,
+                           validator.ValidateComune(census, *comune, *declaration, Today()));
+  if (!errors.empty()) {
+    for (const FieldError& e : errors) refusal.violations.push_back({0, e.field, e.rule});
+    return Refused(refusal.violations);
+  }
+  return censuses_.SubmitComune(census, clock_.Now());
+}
+
+absl::StatusOr<std::vector<std::string>> CensusOffice::Import(std::string_view file,
+                                                              Refusal& refusal) {
+  TESSERA_ASSIGN_OR_RETURN(auto index, Index());
+  std::vector<ImportError> errors;
+  TESSERA_ASSIGN_OR_RETURN(ParsedImport parsed, ParseCensusImport(file, errors));
+  std::map<std::string, ComuneDeclaration> declarations;
+  for (const ComuneCensus& c : parsed.censuses) {
+    TESSERA_ASSIGN_OR_RETURN(std::optional<ComuneDeclaration> d, censuses_.GetDeclaration(c.istat));
+    if (d.has_value()) declarations[c.istat] = *d;
+  }
+  ValidateImport(parsed, *index, declarations, email_rules_, Today(), errors);
+  if (!errors.empty()) {
+    refusal.violations = std::move(errors);
+    return Refused(refusal.violations);
+  }
+  TESSERA_RETURN_IF_ERROR(censuses_.SaveDrafts(parsed.censuses, clock_.Now()));
+  std::vector<std::string> saved;
+  for (const ComuneCensus& c : parsed.censuses) saved.push_back(c.istat);
+  return saved;
+}
+
+}  // namespace tessera::registry

@@ -1,0 +1,64 @@
+// The census office: what tessera-registry does with censuses, between the gRPC handlers and
+// the stores. It validates against the reference data (kept in memory, reloaded when a new
+// edition is loaded) and the comuni's declarations, and refuses with every error at once.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "platform/clock.h"
+#include "registry/census.h"
+#include "registry/census_import.h"
+#include "registry/census_json.h"
+#include "registry/census_store.h"
+#include "registry/personal_email.h"
+#include "registry/reference_store.h"
+
+namespace tessera::registry {
+
+// A refusal with every violation (field or line/column, and rule): INVALID_ARGUMENT.
+struct Refusal {
+  std::vector<ImportError> violations;
+};
+
+class CensusOffice {
+ public:
+  CensusOffice(PgReferenceStore& reference, PgCensusStore& censuses,
+               const PersonalEmailRules& email_rules, const Clock& clock)
+      : reference_(reference), censuses_(censuses), email_rules_(email_rules), clock_(clock) {}
+
+  // Loads a new edition of the reference lists (files' text) and refreshes the in-memory index.
+  absl::StatusOr<ReferenceLoadReport> LoadReference(std::string_view comuni_csv,
+                                                    std::string_view codes_csv);
+
+  absl::Status SetDeclaration(const std::string& istat, const ComuneDeclaration& declaration);
+
+  // A draft is stored as given (it may be incomplete); only its comune must exist.
+  absl::StatusOr<CensusRecord> SaveDraft(const ComuneCensus& census);
+  absl::StatusOr<CensusRecord> Get(CensusKind kind, const std::string& owner);
+
+  // Validates the comune's census with every rule and submits it. INVALID_ARGUMENT with the
+  // violations in `refusal` (and a message listing them) if any rule fails; nothing stored.
+  absl::StatusOr<SubmitResult> SubmitComune(ComuneCensus census, Refusal& refusal);
+
+  // A whole file: every error with its line and column, or every census saved as a draft, in
+  // one transaction.
+  absl::StatusOr<std::vector<std::string>> Import(std::string_view file, Refusal& refusal);
+
+ private:
+  absl::StatusOr<std::shared_ptr<const ReferenceIndex>> Index();
+  std::chrono::year_month_day Today() const;
+
+  PgReferenceStore& reference_;
+  PgCensusStore& censuses_;
+  const PersonalEmailRules& email_rules_;
+  const Clock& clock_;
+  std::mutex mutex_;
+  std::shared_ptr<const ReferenceIndex> index_;  // null until first needed or after a load
+};
+
+}  // namespace tessera::registry

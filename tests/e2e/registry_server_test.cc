@@ -1,0 +1,257 @@
+// tessera-registry as a real process: PostgreSQL, gRPC over mTLS on loopback, certificates
+// from a real key ceremony. Reference data, a province's census imported whole, a bad file
+// refused with every violation, a comune submitting its own census and nobody else's.
+#include <botan/auto_rng.h>
+#include <botan/ecdsa.h>
+#include <botan/pkcs8.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <set>
+
+#include "ca/certificate_builder.h"
+#include "ca/profile.h"
+#include "platform/rpc_client.h"
+#include "proto/common.pb.h"
+#include "proto/registry.grpc.pb.h"
+#include "registry/census_json.h"
+#include "tests/support/service_process.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_ceremony.h"
+#include "tests/support/test_pg.h"
+
+namespace tessera {
+namespace {
+
+struct Identity {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+std::string Source(const std::string& path) {
+  return testing::ReadFileOrDie(std::string(TESSERA_SOURCE_DIR) + "/" + path);
+}
+
+class RegistryServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir("tessera-e2e-registry");
+    hierarchy_ = new testing::TestHierarchy(dir_->path().string(),
+                                            {{"tessera-registry", {"localhost"}, {"127.0.0.1"}},
+                                             {"tessera-cli", {"localhost"}, {}},
+                                             {"tessera-perso", {"localhost"}, {}}});
+    auto& pg = testing::TestPg::Get();
+    testing::WriteFile(dir_->File("registry.toml"),
+                       "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + dir_->File("port") +
+                           "\"\n[tls]\ncertificate_chain = \"" + Pki("tessera-registry.pem") +
+                           "\"\nprivate_key = \"" + Pki("tessera-registry.key") +
+                           "\"\nclient_ca_bundle = \"" + Pki("bundle.pem") +
+                           "\"\n[db]\nconninfo = \"" + pg.ConnInfo(pg.CreateDatabase()) +
+                           "\"\n[registry]\nemail_rules = \"" + std::string(TESSERA_SOURCE_DIR) +
+                           "/deploy/reference/personal_email.txt\"\n");
+    server_ = new testing::ServiceProcess("tessera-registry", dir_->File("registry.toml"),
+                                          dir_->File("port"), dir_->File("registry.log"));
+  }
+  static void TearDownTestSuite() {
+    EXPECT_EQ(server_->Stop(), 0) << "tessera-registry did not shut down cleanly";
+    delete server_;
+    delete hierarchy_;
+    delete dir_;
+  }
+
+  static std::string Pki(const std::string& file) { return dir_->File("pki/" + file); }
+  static Identity Service(const std::string& name) {
+    return {testing::ReadFileOrDie(Pki(name + ".pem")), testing::ReadFileOrDie(Pki(name + ".key"))};
+  }
+  // A workstation certificate of comune `istat`, signed by the hierarchy's workstation CA.
+  static Identity Workstation(const std::string& istat, int progressive) {
+    Botan::AutoSeeded_RNG rng;
+    Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
+    auto profiles = ca::ProfileSet::LoadFile(hierarchy_->config().profiles_path);
+    auto issuers = hierarchy_->LoadIssuers();
+    const ca::Profile& profile = **profiles->Find("workstation");
+    const ca::Issuer& issuer = *issuers.at(profile.issuer);
+    auto plan = ca::PlanCertificate(profile, {.istat = istat, .progressive = progressive}, key,
+                                    issuer.context(), ca::RandomSerial(rng),
+                                    std::chrono::system_clock::now());
+    auto cert = issuer.Issue(*plan);
+    EXPECT_TRUE(cert.ok()) << cert.status();
+    return {cert->PEM_encode() + issuer.certificate().PEM_encode(), Botan::PKCS8::PEM_encode(key)};
+  }
+  static std::unique_ptr<v1::Registry::Stub> As(const Identity& who) {
+    return v1::Registry::NewStub(MtlsChannel("localhost:" + std::to_string(server_->port()),
+                                             testing::ReadFileOrDie(Pki("bundle.pem")),
+                                             who.cert_pem, who.key_pem));
+  }
+  static std::vector<v1::FieldViolation> Violations(const grpc::Status& status) {
+    v1::BadRequest details;
+    EXPECT_TRUE(details.ParseFromString(status.error_details()));
+    return {details.violations().begin(), details.violations().end()};
+  }
+  // Ministry: the reference lists, and a declaration for every comune of the sample file.
+  static void LoadReferenceAndDeclarations() {
+    static bool done = false;
+    if (done) return;
+    auto ministry = As(Service("tessera-cli"));
+    grpc::ClientContext context;
+    v1::LoadReferenceRequest request;
+    request.set_comuni_csv(Source("deploy/reference/comuni.csv"));
+    request.set_cadastral_codes_csv(Source("deploy/reference/codici_catastali.csv"));
+    v1::LoadReferenceResponse loaded;
+    ASSERT_TRUE(ministry->LoadReference(&context, request, &loaded).ok());
+    EXPECT_EQ(loaded.comuni_added(), 7896u);
+    const auto switch_over = std::chrono::floor<std::chrono::days>(
+        std::chrono::system_clock::now() + std::chrono::hours(24 * 30));
+    for (int n = 1; n <= 73; ++n) {
+      char istat[8];
+      std::snprintf(istat, sizeof istat, "057%03d", n);
+      grpc::ClientContext c;
+      v1::SetDeclarationRequest d;
+      d.set_istat(istat);
+      d.set_declared_workstations(2);
+      d.set_declared_employees(5);
+      d.set_switch_over(registry::IsoDate(std::chrono::year_month_day(switch_over)));
+      v1::SetDeclarationResponse r;
+      grpc::Status status = ministry->SetDeclaration(&c, d, &r);
+      // The province of Rieti numbers its comuni 057001..057075 with gaps.
+      ASSERT_TRUE(status.ok() || status.error_code() == grpc::StatusCode::INVALID_ARGUMENT)
+          << status.error_message();
+    }
+    done = true;
+  }
+
+  static testing::TempDir* dir_;
+  static testing::TestHierarchy* hierarchy_;
+  static testing::ServiceProcess* server_;
+};
+
+testing::TempDir* RegistryServerTest::dir_ = nullptr;
+testing::TestHierarchy* RegistryServerTest::hierarchy_ = nullptr;
+testing::ServiceProcess* RegistryServerTest::server_ = nullptr;
+
+TEST_F(RegistryServerTest, AProvinceCensusIsImportedWhole) {
+  LoadReferenceAndDeclarations();
+  auto ministry = As(Service("tessera-cli"));
+  grpc::ClientContext context;
+  v1::ImportCensusRequest request;
+  request.set_csv(Source("deploy/sample/census_rieti.csv"));
+  v1::ImportCensusResponse response;
+  grpc::Status status = ministry->ImportCensus(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.saved_istat_size(), 73);
+}
+
+TEST_F(RegistryServerTest, ABadFileIsRefusedWithEveryViolationAndKeepsNothing) {
+  LoadReferenceAndDeclarations();
+  std::string file = Source("deploy/sample/census_rieti.csv");
+  // Break two rows: a PEC as personal e-mail on line 3, an impossible date on line 200.
+  size_t line3 = 0;
+  for (int i = 0; i < 2; ++i) line3 = file.find('\n', line3) + 1;
+  const size_t at = file.rfind("@comune.it", file.find('\n', line3));  // the personal one
+  file.replace(at, 10, "@pec.it");
+  size_t line200 = 0;
+  for (int i = 0; i < 199; ++i) line200 = file.find('\n', line200) + 1;
+  const size_t date = file.find('/', line200) - 2;
+  file.replace(date, 10, "31/02/1980");
+  auto ministry = As(Service("tessera-cli"));
+  // Whatever the database holds for the comune of line 3 (057001) stays as it is.
+  auto revision = [&]() -> int {
+    grpc::ClientContext c;
+    v1::GetCensusRequest get;
+    get.set_istat("057001");
+    v1::Census census;
+    grpc::Status s = ministry->GetCensus(&c, get, &census);
+    return s.ok() ? static_cast<int>(census.revision()) : -1;
+  };
+  const int before = revision();
+  grpc::ClientContext context;
+  v1::ImportCensusRequest request;
+  request.set_csv(file);
+  v1::ImportCensusResponse response;
+  grpc::Status status = ministry->ImportCensus(&context, request, &response);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const auto violations = Violations(status);
+  ASSERT_EQ(violations.size(), 2u) << status.error_message();
+  EXPECT_EQ(violations[0].row(), 3u);
+  EXPECT_EQ(violations[0].field(), "email_personale");
+  EXPECT_NE(violations[0].rule().find("is a PEC"), std::string::npos);
+  EXPECT_EQ(violations[1].row(), 200u);
+  EXPECT_EQ(violations[1].field(), "data_nascita");
+  EXPECT_EQ(revision(), before);
+}
+
+TEST_F(RegistryServerTest, AComuneSubmitsItsOwnCensusOnly) {
+  LoadReferenceAndDeclarations();
+  auto ministry = As(Service("tessera-cli"));
+  {
+    grpc::ClientContext context;
+    v1::ImportCensusRequest request;
+    request.set_csv(Source("deploy/sample/census_rieti.csv"));
+    v1::ImportCensusResponse response;
+    ASSERT_TRUE(ministry->ImportCensus(&context, request, &response).ok());
+  }
+  auto accumoli = As(Workstation("057001", 1));
+  v1::Census draft;
+  {
+    grpc::ClientContext context;
+    v1::GetCensusRequest request;
+    request.set_istat("057001");
+    grpc::Status status = accumoli->GetCensus(&context, request, &draft);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_FALSE(draft.submitted());
+    EXPECT_EQ(draft.comune().users_size(), 4);
+  }
+  {
+    grpc::ClientContext context;
+    v1::GetCensusRequest request;
+    request.set_istat("057002");
+    v1::Census other;
+    grpc::Status status = accumoli->GetCensus(&context, request, &other);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_NE(status.error_message().find("a comune may act only on its own census"),
+              std::string::npos);
+  }
+  {
+    grpc::ClientContext context;
+    v1::ImportCensusRequest request;
+    v1::ImportCensusResponse response;
+    EXPECT_EQ(accumoli->ImportCensus(&context, request, &response).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  // A submission with a broken rule is refused with the field named, and stores nothing.
+  {
+    v1::SubmitCensusRequest request;
+    *request.mutable_census() = draft.comune();
+    request.mutable_census()->set_workstations(9);
+    grpc::ClientContext context;
+    v1::SubmitCensusResponse response;
+    grpc::Status status = accumoli->SubmitCensus(&context, request, &response);
+    ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(Violations(status).at(0).field(), "workstations");
+    EXPECT_NE(status.error_message().find("workstations: at most 3"), std::string::npos)
+        << status.error_message();
+  }
+  v1::SubmitCensusRequest request;
+  *request.mutable_census() = draft.comune();
+  grpc::ClientContext context;
+  v1::SubmitCensusResponse response;
+  grpc::Status status = accumoli->SubmitCensus(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(response.census().submitted());
+  ASSERT_EQ(response.card_numbers_size(), 4);
+  EXPECT_EQ(response.card_numbers(0), "0570010000000001");
+  ASSERT_EQ(response.workstation_common_ids_size(), 3);
+  EXPECT_EQ(response.workstation_common_ids(0), "0570010099");
+}
+
+TEST_F(RegistryServerTest, OtherServicesMayNotLoadReferenceData) {
+  auto perso = As(Service("tessera-perso"));
+  grpc::ClientContext context;
+  v1::LoadReferenceRequest request;
+  v1::LoadReferenceResponse response;
+  EXPECT_EQ(perso->LoadReference(&context, request, &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+}  // namespace
+}  // namespace tessera
