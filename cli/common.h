@@ -66,5 +66,10 @@ absl::Status CaRevoke(const Args& args);
 absl::Status CaCrl(const Args& args);
 absl::Status CaBundle(const Args& args);
 absl::Status CaBundleGet(const Args& args);
+absl::Status RegistryLoadReference(const Args& args);
+absl::Status RegistryDeclare(const Args& args);
+absl::Status CensusImport(const Args& args);
+absl::Status CensusShow(const Args& args);
+absl::Status CensusSubmit(const Args& args);
 
 }  // namespace tessera::cli

@@ -40,6 +40,19 @@ certificate authority:
                     N: 0 unspecified, 1 keyCompromise, 3 affiliationChanged, 4 superseded,
                     5 cessationOfOperation, 9 privilegeWithdrawn
 
+registry and census (tessera-registry):
+  registry load-reference  [--dir deploy/reference]
+                    load or refresh the comuni, provinces and cadastral codes (idempotent)
+  registry declare  --istat N --workstations N --employees N --switch-over YYYY-MM-DD
+                    a comune's monitoring sheet: the limits its census is checked against
+  census import     FILE
+                    a census spreadsheet (CSV, layout in the README): every error as a table of
+                    line, column and rule, and nothing kept; else every comune saved as a draft
+  census show       --istat N
+  census submit     --istat N
+                    submit the comune's draft: every rule checked, then card and workstation
+                    orders created
+
 services:
   health            ask a tessera service for its gRPC health
 
@@ -68,7 +81,12 @@ absl::Status Dispatch(const Args& args) {
       {"ca revoke", CaRevoke},
       {"ca crl", CaCrl},
       {"ca bundle", CaBundle},
-      {"ca bundle-get", CaBundleGet}};
+      {"ca bundle-get", CaBundleGet},
+      {"registry load-reference", RegistryLoadReference},
+      {"registry declare", RegistryDeclare},
+      {"census import", CensusImport},
+      {"census show", CensusShow},
+      {"census submit", CensusSubmit}};
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {
     return absl::InvalidArgumentError("unknown command '" + command + "'; see tessera --help");

@@ -15,6 +15,7 @@
 #include "proto/common.pb.h"
 #include "proto/registry.grpc.pb.h"
 #include "registry/census_json.h"
+#include "tests/support/run.h"
 #include "tests/support/service_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_ceremony.h"
@@ -242,6 +243,49 @@ TEST_F(RegistryServerTest, AComuneSubmitsItsOwnCensusOnly) {
   EXPECT_EQ(response.card_numbers(0), "0570010000000001");
   ASSERT_EQ(response.workstation_common_ids_size(), 3);
   EXPECT_EQ(response.workstation_common_ids(0), "0570010099");
+}
+
+// The CLI as the Ministry uses it: load-reference is idempotent, a bad file prints a table of
+// line, field and rule and exits 2, show prints the census.
+TEST_F(RegistryServerTest, TheCommandLine) {
+  LoadReferenceAndDeclarations();
+  const std::string cli = std::string(TESSERA_BIN_DIR) +
+                          "/tessera --target localhost:" + std::to_string(server_->port()) +
+                          " --ca " + Pki("bundle.pem") + " --cert " + Pki("tessera-cli.pem") +
+                          " --key " + Pki("tessera-cli.key") + " ";
+  auto loaded = testing::RunCommand(cli + "registry load-reference --dir " +
+                                    std::string(TESSERA_SOURCE_DIR) + "/deploy/reference");
+  EXPECT_EQ(loaded.exit_code, 0) << loaded.output;
+  EXPECT_NE(loaded.output.find("comuni: 0 added, 0 changed, 0 ceased"), std::string::npos)
+      << loaded.output;
+
+  std::string file = Source("deploy/sample/census_rieti.csv");
+  const size_t line2 = file.find('\n') + 1;
+  // Line 2's sex column: the 21st field.
+  size_t at = line2;
+  for (int i = 0; i < 20; ++i) at = file.find(';', at) + 1;
+  file.replace(at, 1, "X");
+  testing::WriteFile(dir_->File("bad.csv"), file);
+  auto refused = testing::RunCommand(cli + "census import " + dir_->File("bad.csv"));
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("line   field"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("2      sesso"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("M or F"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("nothing was kept"), std::string::npos) << refused.output;
+
+  // One comune's rows (no other test submits 057002, so this works in any order).
+  const std::string sample = Source("deploy/sample/census_rieti.csv");
+  std::string one = sample.substr(0, sample.find('\n') + 1);
+  for (size_t at = 0; (at = sample.find("\n057002;", at)) != std::string::npos; ++at) {
+    one += sample.substr(at + 1, sample.find('\n', at + 1) - at);
+  }
+  testing::WriteFile(dir_->File("one.csv"), one);
+  auto imported = testing::RunCommand(cli + "census import " + dir_->File("one.csv"));
+  EXPECT_NE(imported.output.find("1 comuni saved as drafts"), std::string::npos) << imported.output;
+  EXPECT_EQ(imported.exit_code, 0) << imported.output;
+  auto shown = testing::RunCommand(cli + "--json census show --istat 057002");
+  EXPECT_EQ(shown.exit_code, 0) << shown.output;
+  EXPECT_NE(shown.output.find("\"istat\":\"057002\""), std::string::npos) << shown.output;
 }
 
 TEST_F(RegistryServerTest, OtherServicesMayNotLoadReferenceData) {

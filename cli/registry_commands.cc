@@ -1,0 +1,176 @@
+// tessera registry … and tessera census …: reference data, declarations and censuses on
+// tessera-registry.
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cli/common.h"
+#include "platform/files.h"
+#include "platform/status_macros.h"
+#include "proto/common.pb.h"
+#include "proto/registry.grpc.pb.h"
+
+namespace tessera::cli {
+namespace {
+
+absl::StatusOr<std::unique_ptr<v1::Registry::Stub>> Registry(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ServiceChannel(args));
+  return v1::Registry::NewStub(channel);
+}
+
+// A refusal with its violations: a table people can work through (line, column, rule), or
+// JSON; the status keeps the service's code.
+absl::Status Refusal(const Args& args, const grpc::Status& status) {
+  v1::BadRequest details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details()) ||
+      details.violations().empty()) {
+    return FromGrpc(status);
+  }
+  nlohmann::json list = nlohmann::json::array();
+  std::string table = absl::StrFormat("%-6s %-22s %s\n", "line", "field", "rule");
+  for (const v1::FieldViolation& v : details.violations()) {
+    list.push_back({{"line", v.row()}, {"field", v.field()}, {"rule", v.rule()}});
+    table += absl::StrFormat("%-6s %-22s %s\n", v.row() > 0 ? std::to_string(v.row()) : "-",
+                             v.field(), v.rule());
+  }
+  if (args.json) {
+    std::puts(nlohmann::json{{"violations", list}}.dump().c_str());
+  } else {
+    std::fputs(table.c_str(), stdout);
+  }
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      absl::StrCat(details.violations_size(), " problem(s); nothing was kept"));
+}
+
+nlohmann::json ToJson(const v1::Census& c) {
+  nlohmann::json users = nlohmann::json::array();
+  for (const v1::CensusUser& u : c.comune().users()) {
+    users.push_back(
+        {{"name", u.name()},
+         {"surname", u.surname()},
+         {"codice_fiscale", u.codice_fiscale()},
+         {"birth_date", u.birth_date()},
+         {"email", u.email()},
+         {"profiles", std::vector<std::string>(u.profiles().begin(), u.profiles().end())}});
+  }
+  return {{"istat", c.owner()},
+          {"name", c.comune().name()},
+          {"submitted", c.submitted()},
+          {"revision", c.revision()},
+          {"workstations", c.comune().workstations()},
+          {"users", users}};
+}
+
+}  // namespace
+
+absl::Status RegistryLoadReference(const Args& args) {
+  const std::string dir = args.Or("dir", "deploy/reference");
+  v1::LoadReferenceRequest request;
+  TESSERA_ASSIGN_OR_RETURN(*request.mutable_comuni_csv(), ReadFile(dir + "/comuni.csv"));
+  TESSERA_ASSIGN_OR_RETURN(*request.mutable_cadastral_codes_csv(),
+                           ReadFile(dir + "/codici_catastali.csv"));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  grpc::ClientContext context;
+  v1::LoadReferenceResponse r;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(registry->LoadReference(&context, request, &r)));
+  Print(
+      args,
+      {{"comuni_added", r.comuni_added()},
+       {"comuni_changed", r.comuni_changed()},
+       {"comuni_ceased", r.comuni_ceased()},
+       {"provinces_added", r.provinces_added()},
+       {"provinces_changed", r.provinces_changed()},
+       {"provinces_ceased", r.provinces_ceased()},
+       {"cadastral_codes", r.cadastral_codes()}},
+      absl::StrFormat("comuni: %d added, %d changed, %d ceased; provinces: %d added, %d "
+                      "changed, %d ceased; %d cadastral codes",
+                      r.comuni_added(), r.comuni_changed(), r.comuni_ceased(), r.provinces_added(),
+                      r.provinces_changed(), r.provinces_ceased(), r.cadastral_codes()));
+  return absl::OkStatus();
+}
+
+absl::Status RegistryDeclare(const Args& args) {
+  v1::SetDeclarationRequest request;
+  TESSERA_ASSIGN_OR_RETURN(*request.mutable_istat(), args.Required("istat"));
+  TESSERA_ASSIGN_OR_RETURN(std::string workstations, args.Required("workstations"));
+  TESSERA_ASSIGN_OR_RETURN(std::string employees, args.Required("employees"));
+  TESSERA_ASSIGN_OR_RETURN(*request.mutable_switch_over(), args.Required("switch-over"));
+  TESSERA_ASSIGN_OR_RETURN(int w, ParseDigits(workstations, 5, "--workstations: a number"));
+  TESSERA_ASSIGN_OR_RETURN(int e, ParseDigits(employees, 6, "--employees: a number"));
+  request.set_declared_workstations(w);
+  request.set_declared_employees(e);
+  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  grpc::ClientContext context;
+  v1::SetDeclarationResponse response;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(registry->SetDeclaration(&context, request, &response)));
+  Print(args, {{"istat", request.istat()}, {"declared", true}},
+        "declaration of " + request.istat() + " recorded");
+  return absl::OkStatus();
+}
+
+absl::Status CensusImport(const Args& args) {
+  if (args.words.size() != 3)
+    return absl::InvalidArgumentError("usage: tessera census import FILE");
+  v1::ImportCensusRequest request;
+  TESSERA_ASSIGN_OR_RETURN(*request.mutable_csv(), ReadFile(args.words[2]));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  grpc::ClientContext context;
+  v1::ImportCensusResponse response;
+  grpc::Status status = registry->ImportCensus(&context, request, &response);
+  if (!status.ok()) return Refusal(args, status);
+  Print(args,
+        {{"saved_istat",
+          std::vector<std::string>(response.saved_istat().begin(), response.saved_istat().end())}},
+        absl::StrCat(response.saved_istat_size(), " comuni saved as drafts"));
+  return absl::OkStatus();
+}
+
+absl::Status CensusShow(const Args& args) {
+  v1::GetCensusRequest request;
+  TESSERA_ASSIGN_OR_RETURN(*request.mutable_istat(), args.Required("istat"));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  grpc::ClientContext context;
+  v1::Census census;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(registry->GetCensus(&context, request, &census)));
+  std::string text =
+      absl::StrFormat("%s %s  %s, revision %d, %d workstations\n", census.owner(),
+                      census.comune().name(), census.submitted() ? "SUBMITTED" : "draft",
+                      census.revision(), census.comune().workstations());
+  for (const v1::CensusUser& u : census.comune().users()) {
+    std::string profiles;
+    for (const std::string& p : u.profiles()) profiles += (profiles.empty() ? "" : ",") + p;
+    text += absl::StrFormat("  %-16s %-14s %-14s %s\n", u.codice_fiscale(), u.surname(), u.name(),
+                            profiles);
+  }
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  Print(args, ToJson(census), text);
+  return absl::OkStatus();
+}
+
+absl::Status CensusSubmit(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::string istat, args.Required("istat"));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  v1::Census draft;
+  {
+    grpc::ClientContext context;
+    v1::GetCensusRequest get;
+    get.set_istat(istat);
+    TESSERA_RETURN_IF_ERROR(FromGrpc(registry->GetCensus(&context, get, &draft)));
+  }
+  v1::SubmitCensusRequest request;
+  *request.mutable_census() = draft.comune();
+  grpc::ClientContext context;
+  v1::SubmitCensusResponse response;
+  grpc::Status status = registry->SubmitCensus(&context, request, &response);
+  if (!status.ok()) return Refusal(args, status);
+  std::vector<std::string> cards(response.card_numbers().begin(), response.card_numbers().end());
+  std::vector<std::string> stations(response.workstation_common_ids().begin(),
+                                    response.workstation_common_ids().end());
+  std::string text =
+      absl::StrCat("census of ", istat, " submitted: ", cards.size(), " card order(s), ",
+                   stations.size(), " workstation order(s), state LAVORAZIONE");
+  for (const std::string& c : cards) absl::StrAppend(&text, "\n  card ", c);
+  for (const std::string& w : stations) absl::StrAppend(&text, "\n  workstation ", w);
+  Print(args, {{"istat", istat}, {"card_numbers", cards}, {"workstations", stations}}, text);
+  return absl::OkStatus();
+}
+
+}  // namespace tessera::cli
