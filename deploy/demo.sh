@@ -18,8 +18,10 @@ mkdir -p "$work/pki"
 step() { printf '\n== %s\n' "$*"; }
 
 ca_pid=""
+registry_pid=""
 cleanup() {
   [ -n "$ca_pid" ] && kill "$ca_pid" 2>/dev/null && wait "$ca_pid" 2>/dev/null || true
+  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null || true
   tests/scripts/pg-cluster.sh stop "$work/pg.env" || true
 }
 trap cleanup EXIT
@@ -155,6 +157,58 @@ openssl ocsp -issuer "$work/pki/operators.pem" -cert "$work/card.pem" -CAfile "$
 echo "  certificates recorded:"
 "$bin/tessera" ca list | sed 's/^/    /'
 
+step "tessera-registry: the census of the province of Rieti (73 real comuni)"
+cat >"$work/registry.toml" <<TOML
+[grpc]
+listen = "127.0.0.1:0"
+port_file = "$work/registry.port"
+[tls]
+certificate_chain = "$work/pki/tessera-registry.pem"
+private_key = "$work/pki/tessera-registry.key"
+client_ca_bundle = "$work/pki/bundle.pem"
+[db]
+conninfo = "host=$PGHOST port=$PGPORT user=$PGUSER dbname=tessera"
+[registry]
+email_rules = "$root/deploy/reference/personal_email.txt"
+TOML
+"$bin/tessera-registry" --config "$work/registry.toml" 2>"$work/registry.log" &
+registry_pid=$!
+for _ in $(seq 1 200); do [ -s "$work/registry.port" ] && break; sleep 0.05; done
+[ -s "$work/registry.port" ] || { cat "$work/registry.log"; exit 1; }
+registry() { "$bin/tessera" --target "localhost:$(cat "$work/registry.port")" "$@"; }
+echo "  tessera-registry pid $registry_pid listening on 127.0.0.1:$(cat "$work/registry.port") (schema registry migrated)"
+printf '  reference data (deploy/reference): '
+registry registry load-reference --dir "$root/deploy/reference"
+sample=deploy/sample/census_rieti.csv
+switch_over=$(date -d '+30 days' +%F)
+for istat in $(tail -n +2 "$sample" | cut -d';' -f1 | sort -u); do
+  registry registry declare --istat "$istat" --workstations 2 --employees 5 \
+    --switch-over "$switch_over" >/dev/null
+done
+echo "  monitoring sheets recorded for $(tail -n +2 "$sample" | cut -d';' -f1 | sort -u | wc -l) comuni (2 workstations, 5 employees, switch-over $switch_over)"
+echo "  a file with mistakes (a PEC as personal mailbox, a wrong check character, 30 February):"
+python3 - "$sample" "$work/census-bad.csv" <<'PY'
+import sys
+rows = open(sys.argv[1], encoding="utf-8").read().split("\n")
+f = rows[2].split(";"); f[21] = f[21].replace("@comune.it", "@pec.it"); rows[2] = ";".join(f)
+f = rows[5].split(";"); f[16] = f[16][:15] + ("A" if f[16][15] != "A" else "B"); rows[5] = ";".join(f)
+f = rows[9].split(";"); f[17] = "30/02/1980"; rows[9] = ";".join(f)
+open(sys.argv[2], "w", encoding="utf-8").write("\n".join(rows))
+PY
+registry census import "$work/census-bad.csv" 2>&1 | sed 's/^/    /' || true
+printf '  the correct file: '
+registry census import "$sample"
+echo "  the draft of Accumoli (057001):"
+registry census show --istat 057001 | sed 's/^/    /'
+for istat in $(tail -n +2 "$sample" | cut -d';' -f1 | sort -u); do
+  registry census submit --istat "$istat" >"$work/submit-$istat.txt"
+done
+echo "  every comune submitted; Accumoli's orders:"
+sed 's/^/    /' "$work/submit-057001.txt"
+psql -qAt -d tessera -c "SELECT '  orders waiting for personalization: ' || (SELECT count(*) FROM registry.card_orders WHERE state = 'LAVORAZIONE') || ' cards, ' || (SELECT count(*) FROM registry.workstation_orders WHERE state = 'LAVORAZIONE') || ' workstation certificates'"
+printf '  Accumoli submitting the same census again (a retry): '
+registry census submit --istat 057001 2>&1 | head -1 || true
+
 step "Done"
-echo "  PostgreSQL, SoftHSM tokens, the key ceremony and tessera-ca over mTLS worked end to end."
-echo "  Files are in $work (tessera-ca log: $work/ca.log). Stopping services."
+echo "  PostgreSQL, SoftHSM tokens, the key ceremony, tessera-ca and tessera-registry over mTLS"
+echo "  worked end to end. Files are in $work (logs: $work/ca.log, $work/registry.log). Stopping."
