@@ -30,8 +30,8 @@ absl::StatusOr<PersonalEmailRules> PersonalEmailRules::Parse(std::string_view te
     const std::string value = absl::AsciiStrToLower(words[1]);
     if (words[0] == "pec-domain") {
       rules.pec_domains_.push_back(value);
-    } else if (words[0] == "pec-label-prefix") {
-      rules.pec_label_prefixes_.push_back(value);
+    } else if (words[0] == "pec-label") {
+      rules.pec_labels_.push_back(value);
     } else if (words[0] == "pec-label-suffix") {
       rules.pec_label_suffixes_.push_back(value);
     } else if (words[0] == "pec-contains") {
@@ -84,8 +84,8 @@ absl::StatusOr<std::string> PersonalEmailRules::Check(std::string_view raw) cons
     if (domain == d || domain.ends_with("." + d)) return pec("domain " + d);
   }
   for (absl::string_view label : absl::StrSplit(domain, '.')) {
-    for (const std::string& p : pec_label_prefixes_) {
-      if (absl::StartsWith(label, p)) return pec(absl::StrCat("domain part '", label, "'"));
+    for (const std::string& l : pec_labels_) {
+      if (label == l) return pec(absl::StrCat("domain part '", label, "'"));
     }
     for (const std::string& s : pec_label_suffixes_) {
       if (absl::EndsWith(label, s)) return pec(absl::StrCat("domain part '", label, "'"));

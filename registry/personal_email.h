@@ -24,7 +24,7 @@ class PersonalEmailRules {
   absl::StatusOr<std::string> Check(std::string_view address) const;
 
  private:
-  std::vector<std::string> pec_domains_, pec_label_prefixes_, pec_label_suffixes_, pec_contains_,
+  std::vector<std::string> pec_domains_, pec_labels_, pec_label_suffixes_, pec_contains_,
       office_names_, office_prefixes_;
 };
 

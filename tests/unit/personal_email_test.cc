@@ -25,7 +25,9 @@ class PersonalEmailTest : public ::testing::Test {
 TEST_F(PersonalEmailTest, APersonsMailboxIsAcceptedAndStoredInLowerCase) {
   EXPECT_EQ(*rules_.Check("  Mario.Rossi@Comune.Roma.IT "), "mario.rossi@comune.roma.it");
   EXPECT_EQ(*rules_.Check("a.d'angelo@comune.sant-angelo.it"), "a.d'angelo@comune.sant-angelo.it");
-  EXPECT_EQ(*rules_.Check("specialista@specchio.it"), "specialista@specchio.it");  // no label pec*
+  EXPECT_EQ(*rules_.Check("specialista@specchio.it"), "specialista@specchio.it");
+  // A comune whose name starts with "pec" is no PEC provider.
+  EXPECT_EQ(*rules_.Check("m.rossi@comune.pecetto.to.it"), "m.rossi@comune.pecetto.to.it");
 }
 
 TEST_F(PersonalEmailTest, SyntaxErrorsAreNamed) {
@@ -54,7 +56,7 @@ TEST_F(PersonalEmailTest, PecAddressesAreRefused) {
             std::string::npos);
   EXPECT_NE(Refusal("m.rossi@arubapec.it").find("is a PEC (domain part 'arubapec')"),
             std::string::npos);
-  EXPECT_NE(Refusal("m.rossi@pecveneto.it").find("is a PEC (domain part 'pecveneto')"),
+  EXPECT_NE(Refusal("m.rossi@pecveneto.it").find("is a PEC (domain pecveneto.it)"),
             std::string::npos);
   EXPECT_NE(Refusal("m.rossi@comune.postacert.example.it").find("is a PEC"), std::string::npos);
 }
