@@ -70,6 +70,7 @@ absl::Status RegistryLoadReference(const Args& args);
 absl::Status RegistryDeclare(const Args& args);
 absl::Status CensusImport(const Args& args);
 absl::Status CensusShow(const Args& args);
+absl::Status CensusList(const Args& args);
 absl::Status CensusSubmit(const Args& args);
 
 }  // namespace tessera::cli

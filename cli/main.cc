@@ -49,6 +49,7 @@ registry and census (tessera-registry):
                     a census spreadsheet (CSV, layout in the README): every error as a table of
                     line, column and rule, and nothing kept; else every comune saved as a draft
   census show       --istat N
+  census list       [--state draft|submitted] [--page-size N] [--page-token T]
   census submit     --istat N
                     submit the comune's draft: every rule checked, then card and workstation
                     orders created
@@ -86,6 +87,7 @@ absl::Status Dispatch(const Args& args) {
       {"registry declare", RegistryDeclare},
       {"census import", CensusImport},
       {"census show", CensusShow},
+      {"census list", CensusList},
       {"census submit", CensusSubmit}};
   auto it = kCommands.find(command);
   if (it == kCommands.end()) {

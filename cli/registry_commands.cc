@@ -145,6 +145,36 @@ absl::Status CensusShow(const Args& args) {
   return absl::OkStatus();
 }
 
+absl::Status CensusList(const Args& args) {
+  v1::ListCensusesRequest request;
+  request.set_state(args.Or("state", ""));
+  request.set_page_token(args.Or("page-token", ""));
+  TESSERA_ASSIGN_OR_RETURN(int size,
+                           ParseDigits(args.Or("page-size", "100"), 4, "--page-size: 1 to 1000"));
+  request.set_page_size(size);
+  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  grpc::ClientContext context;
+  v1::ListCensusesResponse response;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(registry->ListCensuses(&context, request, &response)));
+  nlohmann::json list = nlohmann::json::array();
+  std::string text;
+  for (const v1::CensusSummary& c : response.censuses()) {
+    list.push_back({{"istat", c.istat()},
+                    {"name", c.name()},
+                    {"submitted", c.submitted()},
+                    {"revision", c.revision()},
+                    {"users", c.users()}});
+    text += absl::StrFormat("%s  %-32s %-9s rev %-3d %d users\n", c.istat(), c.name(),
+                            c.submitted() ? "SUBMITTED" : "draft", c.revision(), c.users());
+  }
+  if (!response.next_page_token().empty()) {
+    text += "more: --page-token " + response.next_page_token() + "\n";
+  }
+  if (!text.empty()) text.pop_back();
+  Print(args, {{"censuses", list}, {"next_page_token", response.next_page_token()}}, text);
+  return absl::OkStatus();
+}
+
 absl::Status CensusSubmit(const Args& args) {
   TESSERA_ASSIGN_OR_RETURN(std::string istat, args.Required("istat"));
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));

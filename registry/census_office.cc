@@ -114,11 +114,9 @@ absl::StatusOr<std::vector<std::string>> CensusOffice::Import(std::string_view f
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
   std::vector<ImportError> errors;
   TESSERA_ASSIGN_OR_RETURN(ParsedImport parsed, ParseCensusImport(file, errors));
-  std::map<std::string, ComuneDeclaration> declarations;
-  for (const ComuneCensus& c : parsed.censuses) {
-    TESSERA_ASSIGN_OR_RETURN(std::optional<ComuneDeclaration> d, censuses_.GetDeclaration(c.istat));
-    if (d.has_value()) declarations[c.istat] = *d;
-  }
+  std::vector<std::string> istat;
+  for (const ComuneCensus& c : parsed.censuses) istat.push_back(c.istat);
+  TESSERA_ASSIGN_OR_RETURN(auto declarations, censuses_.GetDeclarations(istat));
   ValidateImport(parsed, *index, declarations, email_rules_, Today(), errors);
   if (!errors.empty()) {
     refusal.violations = std::move(errors);

@@ -40,6 +40,9 @@ class CensusOffice {
   // A draft is stored as given (it may be incomplete); only its comune must exist.
   absl::StatusOr<CensusRecord> SaveDraft(const ComuneCensus& census);
   absl::StatusOr<CensusRecord> Get(CensusKind kind, const std::string& owner);
+  absl::StatusOr<std::vector<CensusSummary>> List(const CensusFilter& filter) {
+    return censuses_.List(filter);
+  }
 
   // Validates the comune's census with every rule and submits it. INVALID_ARGUMENT with the
   // violations in `refusal` (and a message listing them) if any rule fails; nothing stored.

@@ -98,6 +98,23 @@ absl::StatusOr<std::optional<ComuneDeclaration>> PgCensusStore::GetDeclaration(
       ComuneDeclaration{static_cast<int>(r.Int(0, 0)), static_cast<int>(r.Int(0, 1)), switch_over});
 }
 
+absl::StatusOr<std::map<std::string, ComuneDeclaration>> PgCensusStore::GetDeclarations(
+    const std::vector<std::string>& istat) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(pg::Result r,
+                           conn->Exec("SELECT istat, declared_workstations, declared_employees, "
+                                      "switch_over::text FROM registry.comune_declarations "
+                                      "WHERE istat = ANY ($1::text[])",
+                                      {pg::Param::TextArray(istat)}));
+  std::map<std::string, ComuneDeclaration> out;
+  for (int row = 0; row < r.rows(); ++row) {
+    TESSERA_ASSIGN_OR_RETURN(auto switch_over, ParseIsoDate(std::string(r.Text(row, 3))));
+    out[std::string(r.Text(row, 0))] = {static_cast<int>(r.Int(row, 1)),
+                                        static_cast<int>(r.Int(row, 2)), switch_over};
+  }
+  return out;
+}
+
 absl::StatusOr<CensusRecord> PgCensusStore::SaveDraft(CensusKind kind, const std::string& owner,
                                                       const std::string& document,
                                                       system_clock::time_point now) {
@@ -118,6 +135,31 @@ absl::StatusOr<CensusRecord> PgCensusStore::SaveDraft(CensusKind kind, const std
         "census of ", owner, " is already submitted; changes go through the security console"));
   }
   return ReadCensus(r, 0);
+}
+
+absl::StatusOr<std::vector<CensusSummary>> PgCensusStore::List(const CensusFilter& f) {
+  if (f.page_size < 1 || f.page_size > 1000) {
+    return absl::InvalidArgumentError("page_size: 1 to 1000");
+  }
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn->Exec("SELECT owner, coalesce(document->>'name', document->>'province', ''), "
+                 "state = 'SUBMITTED', revision, coalesce(jsonb_array_length(CASE WHEN "
+                 "jsonb_typeof(document->'users') = 'array' THEN document->'users' END), 0), "
+                 "extract(epoch from saved_at)::bigint FROM registry.censuses WHERE kind = $1 "
+                 "AND ($2::boolean IS NULL OR (state = 'SUBMITTED') = $2::boolean) "
+                 "AND owner > $3 ORDER BY owner LIMIT $4",
+                 {pg::Param(KindName(f.kind)),
+                  f.submitted ? pg::Param(*f.submitted) : pg::Param(std::nullopt),
+                  pg::Param(f.page_token), pg::Param(f.page_size)}));
+  std::vector<CensusSummary> out;
+  for (int row = 0; row < r.rows(); ++row) {
+    out.push_back({std::string(r.Text(row, 0)), std::string(r.Text(row, 1)), r.Bool(row, 2),
+                   static_cast<int>(r.Int(row, 3)), static_cast<int>(r.Int(row, 4)),
+                   FromEpoch(r.Int(row, 5))});
+  }
+  return out;
 }
 
 absl::Status PgCensusStore::SaveDrafts(const std::vector<ComuneCensus>& censuses,

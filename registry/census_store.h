@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,23 @@ struct CensusRecord {
   int revision = 0;      // saves so far
   std::chrono::system_clock::time_point saved_at;
   std::optional<std::chrono::system_clock::time_point> submitted_at;
+};
+
+// One line of a census listing.
+struct CensusSummary {
+  std::string owner;
+  std::string name;
+  bool submitted = false;
+  int revision = 0;
+  int users = 0;
+  std::chrono::system_clock::time_point saved_at;
+};
+
+struct CensusFilter {
+  CensusKind kind = CensusKind::kComune;
+  std::optional<bool> submitted;  // nullopt: both
+  std::string page_token;         // the last owner of the previous page
+  int page_size = 100;            // 1..1000
 };
 
 struct CardOrder {
@@ -50,11 +68,17 @@ class PgCensusStore {
 
   absl::Status SetDeclaration(const std::string& istat, const ComuneDeclaration& declaration);
   absl::StatusOr<std::optional<ComuneDeclaration>> GetDeclaration(const std::string& istat);
+  // The declarations of all these comuni that have one, in one query (a national file).
+  absl::StatusOr<std::map<std::string, ComuneDeclaration>> GetDeclarations(
+      const std::vector<std::string>& istat);
 
   // Saves `document` as the census's draft (creating it). FAILED_PRECONDITION once submitted.
   absl::StatusOr<CensusRecord> SaveDraft(CensusKind kind, const std::string& owner,
                                          const std::string& document,
                                          std::chrono::system_clock::time_point now);
+  // Censuses by owner, keyset-paged.
+  absl::StatusOr<std::vector<CensusSummary>> List(const CensusFilter& filter);
+
   // Saves every census as its comune's draft in one transaction: all or none. A comune whose
   // census is already submitted fails the whole call (FAILED_PRECONDITION naming it).
   absl::Status SaveDrafts(const std::vector<ComuneCensus>& censuses,

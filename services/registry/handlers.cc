@@ -187,6 +187,38 @@ grpc::Status RegistryHandlers::GetCensus(grpc::ServerContext* context,
   return ToProto(*record, response);
 }
 
+grpc::Status RegistryHandlers::ListCensuses(grpc::ServerContext*,
+                                            const v1::ListCensusesRequest* request,
+                                            v1::ListCensusesResponse* response) {
+  registry::CensusFilter filter;
+  if (request->state() == "draft") {
+    filter.submitted = false;
+  } else if (request->state() == "submitted") {
+    filter.submitted = true;
+  } else if (!request->state().empty()) {
+    return ToGrpcStatus(absl::InvalidArgumentError("state: \"\", \"draft\" or \"submitted\""));
+  }
+  filter.page_token = request->page_token();
+  filter.page_size = request->page_size() == 0
+                         ? 100
+                         : static_cast<int>(std::min<uint32_t>(request->page_size(), 100000));
+  absl::StatusOr<std::vector<registry::CensusSummary>> page = office_.List(filter);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (const registry::CensusSummary& c : *page) {
+    v1::CensusSummary* out = response->add_censuses();
+    out->set_istat(c.owner);
+    out->set_name(c.name);
+    out->set_submitted(c.submitted);
+    out->set_revision(static_cast<uint32_t>(c.revision));
+    out->set_users(static_cast<uint32_t>(c.users));
+    out->set_saved_at_unix(Unix(c.saved_at));
+  }
+  if (static_cast<int>(page->size()) == filter.page_size) {
+    response->set_next_page_token(page->back().owner);
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status RegistryHandlers::SubmitCensus(grpc::ServerContext* context,
                                             const v1::SubmitCensusRequest* request,
                                             v1::SubmitCensusResponse* response) {
@@ -227,6 +259,7 @@ std::vector<RpcRule> RegistryPolicy() {
       {s + "LoadReference", service, {kMinistry}, "the Ministry loads ISTAT's lists"},
       {s + "SetDeclaration", service, {kMinistry}, "the Ministry records monitoring sheets"},
       {s + "ImportCensus", service, {kMinistry}, "bulk census files come through the Ministry"},
+      {s + "ListCensuses", service, {kMinistry}, "the Ministry follows every comune's census"},
       {s + "SaveDraft", comune, {}, "a comune (its workstation) or the Ministry; scope checked"},
       {s + "GetCensus", comune, {}, "a comune (its workstation) or the Ministry; scope checked"},
       {s + "SubmitCensus", comune, {}, "a comune (its workstation) or the Ministry; scope checked"},

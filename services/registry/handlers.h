@@ -23,6 +23,8 @@ class RegistryHandlers final : public v1::Registry::Service {
                          v1::Census* response) override;
   grpc::Status GetCensus(grpc::ServerContext* context, const v1::GetCensusRequest* request,
                          v1::Census* response) override;
+  grpc::Status ListCensuses(grpc::ServerContext* context, const v1::ListCensusesRequest* request,
+                            v1::ListCensusesResponse* response) override;
   grpc::Status SubmitCensus(grpc::ServerContext* context, const v1::SubmitCensusRequest* request,
                             v1::SubmitCensusResponse* response) override;
   grpc::Status ImportCensus(grpc::ServerContext* context, const v1::ImportCensusRequest* request,

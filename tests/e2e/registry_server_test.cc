@@ -283,6 +283,10 @@ TEST_F(RegistryServerTest, TheCommandLine) {
   auto imported = testing::RunCommand(cli + "census import " + dir_->File("one.csv"));
   EXPECT_NE(imported.output.find("1 comuni saved as drafts"), std::string::npos) << imported.output;
   EXPECT_EQ(imported.exit_code, 0) << imported.output;
+  auto listed = testing::RunCommand(cli + "census list --state draft --page-size 1");
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_NE(listed.output.find("057002  Amatrice"), std::string::npos) << listed.output;
+  EXPECT_NE(listed.output.find("more: --page-token"), std::string::npos) << listed.output;
   auto shown = testing::RunCommand(cli + "--json census show --istat 057002");
   EXPECT_EQ(shown.exit_code, 0) << shown.output;
   EXPECT_NE(shown.output.find("\"istat\":\"057002\""), std::string::npos) << shown.output;

@@ -75,6 +75,10 @@ TEST_F(CensusStoreTest, DraftsAreSavedAnyNumberOfTimes) {
   ASSERT_TRUE(declaration.ok() && declaration->has_value());
   EXPECT_EQ((*declaration)->declared_employees, 10);
   EXPECT_EQ((*declaration)->switch_over, year(2027) / 1 / 15);
+  auto many = store_->GetDeclarations({"058091", "015146"});
+  ASSERT_TRUE(many.ok()) << many.status();
+  EXPECT_EQ(many->size(), 1u);  // Milano has none
+  EXPECT_EQ(many->at("058091").declared_workstations, 5);
 
   EXPECT_EQ(store_->Get(CensusKind::kComune, "058091").status().code(),
             absl::StatusCode::kNotFound);
