@@ -151,7 +151,8 @@ absl::StatusOr<ParsedImport> ParseCensusImport(std::string_view text,
   if (table->rows.empty()) return absl::InvalidArgumentError("file: no rows after the header");
 
   ParsedImport parsed;
-  std::map<std::string, size_t> index_of;  // ISTAT code -> census
+  std::map<std::string, size_t> index_of;            // ISTAT code -> census
+  std::vector<std::vector<std::string>> first_rows;  // each census's first row, as written
   for (const csv::Row& row : table->rows) {
     const std::vector<std::string>& f = row.fields;
     auto error = [&](Column column, const std::string& rule) {
@@ -180,21 +181,14 @@ absl::StatusOr<ParsedImport> ParseCensusImport(std::string_view text,
         c.workstations = std::stoi(count);
       }
       parsed.censuses.push_back(std::move(c));
+      first_rows.push_back(f);
       parsed.census_lines.push_back(row.line);
       parsed.user_lines.emplace_back();
     } else {
-      // The general data repeats on every row of the comune: it must not change.
+      // The general data repeats on every row of the comune: it must be the first row's.
+      const std::vector<std::string>& first = first_rows[it->second];
       for (int column = kComune; column < kFirstUserColumn; ++column) {
-        // Compare with the comune's first row, kept in the census (re-serialized below).
-        const ComuneCensus& c = parsed.censuses[it->second];
-        const std::string* kept[] = {nullptr,       &c.name,        &c.address,
-                                     &c.cap,        &c.phone,       &c.fax,
-                                     &c.email,      &c.pec,         &c.mayor_surname,
-                                     &c.mayor_name, &c.it_supplier, &c.registry_software,
-                                     &c.vat_number};
-        const bool differs = column == kPostazioni ? f[column] != std::to_string(c.workstations)
-                                                   : *kept[column] != f[column];
-        if (differs) {
+        if (f[column] != first[column]) {
           error(static_cast<Column>(column),
                 absl::StrCat("differs from line ", parsed.census_lines[it->second],
                              " for the same comune ", f[kIstat]));

@@ -121,6 +121,16 @@ TEST_F(CensusImportTest, EveryErrorIsNamedByLineAndColumn) {
   }
 }
 
+TEST_F(CensusImportTest, ABadWorkstationCountIsReportedOnceNotOnEveryRow) {
+  std::string first = UserRow("058091", "Roma", "Mario", "Rossi", 1, "Sindaco/Delegato");
+  std::string second = UserRow("058091", "Roma", "Anna", "Verdi", 2, "Accesso Web");
+  first.replace(first.find(";02438750586;2;"), 15, ";02438750586;due;");
+  second.replace(second.find(";02438750586;2;"), 15, ";02438750586;due;");
+  const auto errors = Import(first + second);
+  ASSERT_EQ(errors.size(), 1u) << All(errors);
+  EXPECT_EQ(FormatImportError(errors[0]), "line 2, postazioni: a whole number of workstations");
+}
+
 TEST_F(CensusImportTest, OneBadRowAmongTenThousandIsFoundAndNamed) {
   declarations_["058091"] = {2, 20000, year(2027) / 1 / 10};
   std::string rows = UserRow("058091", "Roma", "Mario", "Rossi", 1, "Sindaco/Delegato");
