@@ -292,6 +292,43 @@ TEST_F(RegistryServerTest, TheCommandLine) {
   EXPECT_NE(shown.output.find("\"istat\":\"057002\""), std::string::npos) << shown.output;
 }
 
+TEST_F(RegistryServerTest, AComuneSavesDraftsOfItsOwnCensus) {
+  LoadReferenceAndDeclarations();
+  auto comune = As(Workstation("057003", 2));
+  v1::SaveDraftRequest request;
+  request.mutable_census()->set_istat("057003");
+  request.mutable_census()->set_cap("0210");  // a draft may be incomplete or wrong
+  v1::Census first, second;
+  {
+    grpc::ClientContext context;
+    grpc::Status status = comune->SaveDraft(&context, request, &first);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  request.mutable_census()->set_cap("02100");
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(comune->SaveDraft(&context, request, &second).ok());
+  }
+  EXPECT_EQ(second.revision(), first.revision() + 1);
+  EXPECT_EQ(second.comune().cap(), "02100");
+  EXPECT_FALSE(second.submitted());
+  {
+    request.mutable_census()->set_istat("057004");
+    grpc::ClientContext context;
+    v1::Census other;
+    EXPECT_EQ(comune->SaveDraft(&context, request, &other).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    request.mutable_census()->set_istat("999999");
+    grpc::ClientContext context;
+    v1::Census unknown;
+    grpc::Status status = As(Service("tessera-cli"))->SaveDraft(&context, request, &unknown);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(status.error_message(), "istat: '999999' is no comune in the reference list");
+  }
+}
+
 TEST_F(RegistryServerTest, OtherServicesMayNotLoadReferenceData) {
   auto perso = As(Service("tessera-perso"));
   grpc::ClientContext context;
