@@ -7,6 +7,7 @@
 #include <botan/rsa.h>
 #include <botan/x509_ext.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -127,6 +128,37 @@ absl::Status SubjectValuesAreClean(const Botan::X509_Certificate& cert) {
     }
   }
   return absl::OkStatus();
+}
+
+// RSA of one of `rsa_bits` sizes with e = 65537, or EC P-256/P-384. `rsa_name` words the
+// refusal ("RSA key", "RSA CA key").
+absl::Status KeyIsAllowed(const Botan::X509_Certificate& cert, const char* rsa_name,
+                          const std::vector<size_t>& rsa_bits) {
+  std::unique_ptr<Botan::Public_Key> key(cert.subject_public_key());
+  if (auto* rsa = dynamic_cast<Botan::RSA_PublicKey*>(key.get())) {
+    const size_t bits = rsa->get_n().bits();
+    if (std::find(rsa_bits.begin(), rsa_bits.end(), bits) == rsa_bits.end()) {
+      std::string sizes;
+      for (size_t i = 0; i < rsa_bits.size(); ++i) {
+        absl::StrAppend(&sizes,
+                        i == 0                     ? ""
+                        : i + 1 == rsa_bits.size() ? " or "
+                                                   : ", ",
+                        rsa_bits[i]);
+      }
+      return Fail(absl::StrCat(rsa_name, " of ", bits, " bits: must be ", sizes));
+    }
+    if (rsa->get_e() != 65537) return Fail("RSA public exponent must be 65537");
+    return absl::OkStatus();
+  }
+  if (auto* ec = dynamic_cast<Botan::ECDSA_PublicKey*>(key.get())) {
+    const Botan::OID curve = ec->domain().get_curve_oid();
+    if (curve != Botan::OID("1.2.840.10045.3.1.7") && curve != Botan::OID("1.3.132.0.34")) {
+      return Fail(absl::StrCat("EC curve ", curve.to_string(), ": must be P-256 or P-384"));
+    }
+    return absl::OkStatus();
+  }
+  return Fail(absl::StrCat("key algorithm ", key->algo_name(), ": must be RSA or ECDSA"));
 }
 
 // Signed with SHA-256 and the algorithm of the key that signs (the issuer's).
@@ -273,23 +305,7 @@ absl::Status CheckValidityEncoding(const LintInput& in) {
 absl::Status CheckSerial(const LintInput& in) { return SerialIsRandomAndPositive(in.certificate); }
 
 absl::Status CheckPublicKey(const LintInput& in) {
-  std::unique_ptr<Botan::Public_Key> key(in.certificate.subject_public_key());
-  if (auto* rsa = dynamic_cast<Botan::RSA_PublicKey*>(key.get())) {
-    const size_t bits = rsa->get_n().bits();
-    if (bits != 2048 && bits != 3072 && bits != 4096) {
-      return Fail(absl::StrCat("RSA key of ", bits, " bits: must be 2048, 3072 or 4096"));
-    }
-    if (rsa->get_e() != 65537) return Fail("RSA public exponent must be 65537");
-    return absl::OkStatus();
-  }
-  if (auto* ec = dynamic_cast<Botan::ECDSA_PublicKey*>(key.get())) {
-    const Botan::OID curve = ec->domain().get_curve_oid();
-    if (curve != Botan::OID("1.2.840.10045.3.1.7") && curve != Botan::OID("1.3.132.0.34")) {
-      return Fail(absl::StrCat("EC curve ", curve.to_string(), ": must be P-256 or P-384"));
-    }
-    return absl::OkStatus();
-  }
-  return Fail(absl::StrCat("key algorithm ", key->algo_name(), ": must be RSA or ECDSA"));
+  return KeyIsAllowed(in.certificate, "RSA key", {2048, 3072, 4096});
 }
 
 absl::Status CheckKeyUsage(const LintInput& in) {
@@ -414,23 +430,7 @@ absl::Status CheckCaSerial(const CaLintInput& in) {
 
 // A CA key is EC P-256/P-384 or RSA of at least 3072 bits.
 absl::Status CheckCaPublicKey(const CaLintInput& in) {
-  std::unique_ptr<Botan::Public_Key> key(in.certificate.subject_public_key());
-  if (auto* rsa = dynamic_cast<Botan::RSA_PublicKey*>(key.get())) {
-    const size_t bits = rsa->get_n().bits();
-    if (bits != 3072 && bits != 4096) {
-      return Fail(absl::StrCat("RSA CA key of ", bits, " bits: must be 3072 or 4096"));
-    }
-    if (rsa->get_e() != 65537) return Fail("RSA public exponent must be 65537");
-    return absl::OkStatus();
-  }
-  if (auto* ec = dynamic_cast<Botan::ECDSA_PublicKey*>(key.get())) {
-    const Botan::OID curve = ec->domain().get_curve_oid();
-    if (curve != Botan::OID("1.2.840.10045.3.1.7") && curve != Botan::OID("1.3.132.0.34")) {
-      return Fail(absl::StrCat("EC curve ", curve.to_string(), ": must be P-256 or P-384"));
-    }
-    return absl::OkStatus();
-  }
-  return Fail(absl::StrCat("key algorithm ", key->algo_name(), ": must be RSA or ECDSA"));
+  return KeyIsAllowed(in.certificate, "RSA CA key", {3072, 4096});
 }
 
 // CA:TRUE; the root may certify one level of CAs (pathLen 1), an issuing CA only leaves (0).
