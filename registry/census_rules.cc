@@ -286,84 +286,89 @@ absl::Status CensusValidator::ValidateUser(CensusUser& user, const std::string& 
   return absl::OkStatus();
 }
 
+namespace {
+
+void Add(std::vector<FieldError>& errors, const std::string& field, const absl::Status& status) {
+  if (!status.ok()) errors.push_back({field, std::string(status.message())});
+}
+
+// The contact data a comune and a prefettura both declare.
+void CheckContacts(const std::string& address, const std::string& cap, const std::string& phone,
+                   const std::string& fax, const std::string& email, const std::string& pec,
+                   std::vector<FieldError>& errors) {
+  Add(errors, "address", CheckRequiredText(address, 200));
+  Add(errors, "cap", CheckCap(cap));
+  Add(errors, "phone", CheckPhone(phone));
+  Add(errors, "fax", CheckPhone(fax));
+  Add(errors, "email", CheckAddressSyntax(email));
+  Add(errors, "pec", CheckAddressSyntax(pec));
+}
+
+}  // namespace
+
+absl::Status CensusValidator::ValidateUsers(std::vector<CensusUser>& users, CensusKind kind,
+                                            std::chrono::year_month_day today,
+                                            std::vector<FieldError>& errors) {
+  std::set<std::string> seen;
+  for (size_t i = 0; i < users.size(); ++i) {
+    CensusUser& user = users[i];
+    const std::string path = absl::StrCat("users[", i, "]");
+    TESSERA_RETURN_IF_ERROR(ValidateUser(user, path, today, errors));
+    Add(errors, path + ".profiles", CheckProfiles(user.profiles, kind));
+    if (!seen.insert(user.codice_fiscale).second) {
+      errors.push_back({path + ".codice_fiscale", "the same person appears twice in this census"});
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidateComune(
     ComuneCensus& c, const Comune& reference, const ComuneDeclaration& declaration,
     std::chrono::year_month_day today) {
   std::vector<FieldError> errors;
-  auto check = [&](const std::string& field, const absl::Status& status) {
-    if (!status.ok()) errors.push_back({field, std::string(status.message())});
-  };
   if (c.istat != reference.istat) {
-    check("istat", Rule(absl::StrCat("this census is for ", reference.istat)));
+    Add(errors, "istat", Rule(absl::StrCat("this census is for ", reference.istat)));
   }
   // The name as the reference list writes it, whatever the case or accents of the input.
   if (FoldPlaceName(c.name) == FoldPlaceName(reference.name)) {
     c.name = reference.name;
   } else {
-    check("name", Rule(absl::StrCat("the comune ", reference.istat, " is '", reference.name, "'")));
+    Add(errors, "name",
+        Rule(absl::StrCat("the comune ", reference.istat, " is '", reference.name, "'")));
   }
-  check("address", CheckRequiredText(c.address, 200));
-  check("cap", CheckCap(c.cap));
-  check("phone", CheckPhone(c.phone));
-  check("fax", CheckPhone(c.fax));
-  check("email", CheckAddressSyntax(c.email));
-  check("pec", CheckAddressSyntax(c.pec));
-  check("mayor_surname", CheckRequiredText(c.mayor_surname, 100));
-  check("mayor_name", CheckRequiredText(c.mayor_name, 100));
-  check("it_supplier", CheckRequiredText(c.it_supplier, 200));
-  check("registry_software", CheckRequiredText(c.registry_software, 200));
-  check("vat_number", CheckPartitaIva(c.vat_number));
-  check("workstations", CheckComuneWorkstations(c.workstations, declaration.declared_workstations));
-  check("", CheckCensusWindow(today, declaration.switch_over));
-
-  std::set<std::string> seen;
-  int card_holders = 0;
-  for (size_t i = 0; i < c.users.size(); ++i) {
-    CensusUser& user = c.users[i];
-    const std::string path = absl::StrCat("users[", i, "]");
-    TESSERA_RETURN_IF_ERROR(ValidateUser(user, path, today, errors));
-    check(path + ".profiles", CheckProfiles(user.profiles, CensusKind::kComune));
-    if (!seen.insert(user.codice_fiscale).second) {
-      errors.push_back({path + ".codice_fiscale", "the same person appears twice in this census"});
-    }
-    if (GetsCard(user, CensusKind::kComune)) ++card_holders;
-  }
-  check("users", c.users.empty() ? Rule("at least one user") : CheckOneSindaco(c.users));
-  check("users", CheckCardHolders(card_holders, declaration.declared_employees));
+  CheckContacts(c.address, c.cap, c.phone, c.fax, c.email, c.pec, errors);
+  Add(errors, "mayor_surname", CheckRequiredText(c.mayor_surname, 100));
+  Add(errors, "mayor_name", CheckRequiredText(c.mayor_name, 100));
+  Add(errors, "it_supplier", CheckRequiredText(c.it_supplier, 200));
+  Add(errors, "registry_software", CheckRequiredText(c.registry_software, 200));
+  Add(errors, "vat_number", CheckPartitaIva(c.vat_number));
+  Add(errors, "workstations",
+      CheckComuneWorkstations(c.workstations, declaration.declared_workstations));
+  Add(errors, "", CheckCensusWindow(today, declaration.switch_over));
+  TESSERA_RETURN_IF_ERROR(ValidateUsers(c.users, CensusKind::kComune, today, errors));
+  const int card_holders =
+      static_cast<int>(std::count_if(c.users.begin(), c.users.end(), [](const CensusUser& u) {
+        return GetsCard(u, CensusKind::kComune);
+      }));
+  Add(errors, "users", c.users.empty() ? Rule("at least one user") : CheckOneSindaco(c.users));
+  Add(errors, "users", CheckCardHolders(card_holders, declaration.declared_employees));
   return errors;
 }
 
 absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidatePrefettura(
     PrefetturaCensus& c, const std::string& province_name, std::chrono::year_month_day today) {
   std::vector<FieldError> errors;
-  auto check = [&](const std::string& field, const absl::Status& status) {
-    if (!status.ok()) errors.push_back({field, std::string(status.message())});
-  };
-  check("province_sigla", CheckSigla(c.province_sigla));
-  check("province",
-        c.province == province_name
-            ? absl::OkStatus()
-            : Rule(absl::StrCat("the province ", c.province_sigla, " is '", province_name, "'")));
-  check("address", CheckRequiredText(c.address, 200));
-  check("cap", CheckCap(c.cap));
-  check("phone", CheckPhone(c.phone));
-  check("fax", CheckPhone(c.fax));
-  check("email", CheckAddressSyntax(c.email));
-  check("pec", CheckAddressSyntax(c.pec));
-  check("prefect_surname", CheckRequiredText(c.prefect_surname, 100));
-  check("prefect_name", CheckRequiredText(c.prefect_name, 100));
-  check("workstations", CheckPrefetturaWorkstations(c.workstations));
-  std::set<std::string> seen;
-  for (size_t i = 0; i < c.users.size(); ++i) {
-    CensusUser& user = c.users[i];
-    const std::string path = absl::StrCat("users[", i, "]");
-    TESSERA_RETURN_IF_ERROR(ValidateUser(user, path, today, errors));
-    check(path + ".profiles", CheckProfiles(user.profiles, CensusKind::kPrefettura));
-    if (!seen.insert(user.codice_fiscale).second) {
-      errors.push_back({path + ".codice_fiscale", "the same person appears twice in this census"});
-    }
+  Add(errors, "province_sigla", CheckSigla(c.province_sigla));
+  if (c.province != province_name) {
+    Add(errors, "province",
+        Rule(absl::StrCat("the province ", c.province_sigla, " is '", province_name, "'")));
   }
-  check("users", CheckPrefetturaUsers(c.users));
+  CheckContacts(c.address, c.cap, c.phone, c.fax, c.email, c.pec, errors);
+  Add(errors, "prefect_surname", CheckRequiredText(c.prefect_surname, 100));
+  Add(errors, "prefect_name", CheckRequiredText(c.prefect_name, 100));
+  Add(errors, "workstations", CheckPrefetturaWorkstations(c.workstations));
+  TESSERA_RETURN_IF_ERROR(ValidateUsers(c.users, CensusKind::kPrefettura, today, errors));
+  Add(errors, "users", CheckPrefetturaUsers(c.users));
   return errors;
 }
 

@@ -76,6 +76,9 @@ class CensusValidator {
  private:
   absl::Status ValidateUser(CensusUser& user, const std::string& path,
                             std::chrono::year_month_day today, std::vector<FieldError>& errors);
+  // Every user, their profiles for this kind of census, and nobody twice.
+  absl::Status ValidateUsers(std::vector<CensusUser>& users, CensusKind kind,
+                             std::chrono::year_month_day today, std::vector<FieldError>& errors);
 
   const PersonalEmailRules& email_rules_;
   BirthplaceLookup birthplaces_;
