@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ca/certificate_store.h"
+#include "platform/clock.h"
 #include "platform/status_macros.h"
 
 std::vector<tessera::pg::Migration> CaMigrations();  // generated from ca/migrations/
@@ -18,13 +19,6 @@ constexpr char kColumns[] =
     "extract(epoch from not_after)::bigint, state, der, "
     "extract(epoch from revoked_at)::bigint, revocation_reason";
 
-system_clock::time_point FromEpoch(int64_t seconds) {
-  return system_clock::time_point(std::chrono::seconds(seconds));
-}
-int64_t ToEpoch(system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-
 CertificateRecord Read(const pg::Result& r, int row) {
   CertificateRecord c;
   c.serial = r.Text(row, 0);
@@ -36,11 +30,11 @@ CertificateRecord Read(const pg::Result& r, int row) {
   c.subject_data = r.Text(row, 6);
   c.subject_public_key = r.Bytes(row, 7);
   c.subject_key_sha256 = r.Bytes(row, 8);
-  c.not_before = FromEpoch(r.Int(row, 9));
-  c.not_after = FromEpoch(r.Int(row, 10));
+  c.not_before = FromUnixSeconds(r.Int(row, 9));
+  c.not_after = FromUnixSeconds(r.Int(row, 10));
   c.state = r.Text(row, 11) == "ISSUED" ? CertificateState::kIssued : CertificateState::kIntent;
   if (!r.IsNull(row, 12)) c.der = r.Bytes(row, 12);
-  if (!r.IsNull(row, 13)) c.revoked_at = FromEpoch(r.Int(row, 13));
+  if (!r.IsNull(row, 13)) c.revoked_at = FromUnixSeconds(r.Int(row, 13));
   if (!r.IsNull(row, 14)) c.revocation_reason = static_cast<int>(r.Int(row, 14));
   return c;
 }
@@ -63,7 +57,7 @@ absl::Status PgCertificateStore::RecordIntent(const CertificateRecord& c) {
       {pg::Param(c.serial), pg::Param(c.request_id), pg::Param::Bytes(c.request_sha256),
        pg::Param(c.issuer), pg::Param(c.profile), pg::Param(c.subject), pg::Param(c.subject_data),
        pg::Param::Bytes(c.subject_public_key), pg::Param::Bytes(c.subject_key_sha256),
-       pg::Param(ToEpoch(c.not_before)), pg::Param(ToEpoch(c.not_after))});
+       pg::Param(UnixSeconds(c.not_before)), pg::Param(UnixSeconds(c.not_after))});
   if (!inserted.ok()) {
     if (absl::IsAlreadyExists(inserted.status()) &&
         inserted.status().message().find("certificates_live_key") != absl::string_view::npos) {
@@ -171,14 +165,14 @@ absl::StatusOr<CertificateRecord> PgCertificateStore::Revoke(const std::string& 
     TESSERA_RETURN_IF_ERROR(
         conn->Exec("UPDATE ca.certificates SET revoked_at = to_timestamp($2), "
                    "revocation_reason = $3 WHERE serial = $1",
-                   {pg::Param(serial), pg::Param(ToEpoch(when)), pg::Param(reason)})
+                   {pg::Param(serial), pg::Param(UnixSeconds(when)), pg::Param(reason)})
             .status());
     TESSERA_RETURN_IF_ERROR(conn->Exec("INSERT INTO ca.crl_state (issuer, revision) VALUES ($1, 1) "
                                        "ON CONFLICT (issuer) DO UPDATE SET revision = "
                                        "ca.crl_state.revision + 1",
                                        {pg::Param(record.issuer)})
                                 .status());
-    record.revoked_at = FromEpoch(ToEpoch(when));
+    record.revoked_at = FromUnixSeconds(UnixSeconds(when));
     record.revocation_reason = reason;
   }
   if (previous.rows() == 0) {

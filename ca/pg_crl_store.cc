@@ -1,17 +1,11 @@
 #include "ca/crl_store.h"
+#include "platform/clock.h"
 #include "platform/status_macros.h"
 
 namespace tessera::ca {
 namespace {
 
 using std::chrono::system_clock;
-
-int64_t ToEpoch(system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-system_clock::time_point FromEpoch(int64_t seconds) {
-  return system_clock::time_point(std::chrono::seconds(seconds));
-}
 
 }  // namespace
 
@@ -33,8 +27,8 @@ absl::StatusOr<CrlState> PgCrlStore::State(const std::string& issuer) {
   state.revision = r.Int(0, 0);
   state.built_revision = r.Int(0, 1);
   state.crl_number = r.Int(0, 2);
-  if (!r.IsNull(0, 3)) state.this_update = FromEpoch(r.Int(0, 3));
-  if (!r.IsNull(0, 4)) state.next_update = FromEpoch(r.Int(0, 4));
+  if (!r.IsNull(0, 3)) state.this_update = FromUnixSeconds(r.Int(0, 3));
+  if (!r.IsNull(0, 4)) state.next_update = FromUnixSeconds(r.Int(0, 4));
   if (!r.IsNull(0, 5)) state.der = r.Bytes(0, 5);
   return state;
 }
@@ -47,12 +41,12 @@ absl::StatusOr<std::vector<RevokedEntry>> PgCrlStore::RevokedEntries(const std::
       conn->Exec("SELECT serial, extract(epoch from revoked_at)::bigint, revocation_reason "
                  "FROM ca.certificates WHERE issuer = $1 AND revoked_at IS NOT NULL "
                  "AND not_after >= to_timestamp($2) ORDER BY serial",
-                 {pg::Param(issuer), pg::Param(ToEpoch(at))}));
+                 {pg::Param(issuer), pg::Param(UnixSeconds(at))}));
   std::vector<RevokedEntry> entries;
   entries.reserve(r.rows());
   for (int row = 0; row < r.rows(); ++row) {
-    entries.push_back(
-        {std::string(r.Text(row, 0)), FromEpoch(r.Int(row, 1)), static_cast<int>(r.Int(row, 2))});
+    entries.push_back({std::string(r.Text(row, 0)), FromUnixSeconds(r.Int(row, 1)),
+                       static_cast<int>(r.Int(row, 2))});
   }
   return entries;
 }
@@ -67,8 +61,8 @@ absl::StatusOr<bool> PgCrlStore::Publish(const std::string& issuer, int64_t revi
                  "this_update = to_timestamp($4), next_update = to_timestamp($5), der = $6 "
                  "WHERE issuer = $1 AND crl_number = $2 - 1",
                  {pg::Param(issuer), pg::Param(static_cast<int64_t>(content.number)),
-                  pg::Param(revision), pg::Param(ToEpoch(content.this_update)),
-                  pg::Param(ToEpoch(content.next_update)), pg::Param::Bytes(der)}));
+                  pg::Param(revision), pg::Param(UnixSeconds(content.this_update)),
+                  pg::Param(UnixSeconds(content.next_update)), pg::Param::Bytes(der)}));
   return r.AffectedRows() == 1;
 }
 

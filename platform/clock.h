@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 
 namespace tessera {
 
@@ -13,6 +14,15 @@ class Clock {
   virtual ~Clock() = default;
   virtual TimePoint Now() const = 0;
 };
+
+// Whole seconds since the Unix epoch, the form times take in SQL (to_timestamp, extract(epoch))
+// and in protos (*_unix fields).
+inline int64_t UnixSeconds(Clock::TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+inline Clock::TimePoint FromUnixSeconds(int64_t seconds) {
+  return Clock::TimePoint(std::chrono::seconds(seconds));
+}
 
 class SystemClock final : public Clock {
  public:

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "platform/clock.h"
 #include "platform/status_macros.h"
 #include "registry/census_json.h"
 
@@ -10,12 +11,6 @@ namespace {
 
 using std::chrono::system_clock;
 
-int64_t ToEpoch(system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
-system_clock::time_point FromEpoch(int64_t seconds) {
-  return system_clock::time_point(std::chrono::seconds(seconds));
-}
 const char* KindName(CensusKind kind) {
   return kind == CensusKind::kComune ? "comune" : "prefettura";
 }
@@ -32,8 +27,8 @@ CensusRecord ReadCensus(const pg::Result& r, int row) {
   c.submitted = r.Text(row, 3) == "SUBMITTED";
   c.document = r.Text(row, 4);
   c.revision = static_cast<int>(r.Int(row, 5));
-  c.saved_at = FromEpoch(r.Int(row, 6));
-  if (!r.IsNull(row, 7)) c.submitted_at = FromEpoch(r.Int(row, 7));
+  c.saved_at = FromUnixSeconds(r.Int(row, 6));
+  if (!r.IsNull(row, 7)) c.submitted_at = FromUnixSeconds(r.Int(row, 7));
   return c;
 }
 
@@ -129,7 +124,7 @@ absl::StatusOr<CensusRecord> PgCensusStore::SaveDraft(CensusKind kind, const std
                               "c.revision + 1 WHERE c.state = 'DRAFT' RETURNING ",
                               kCensusColumns),
                  {pg::Param(KindName(kind)), pg::Param(owner), pg::Param(document),
-                  pg::Param(ToEpoch(now))}));
+                  pg::Param(UnixSeconds(now))}));
   if (r.rows() == 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "census of ", owner, " is already submitted; changes go through the security console"));
@@ -157,7 +152,7 @@ absl::StatusOr<std::vector<CensusSummary>> PgCensusStore::List(const CensusFilte
   for (int row = 0; row < r.rows(); ++row) {
     out.push_back({std::string(r.Text(row, 0)), std::string(r.Text(row, 1)), r.Bool(row, 2),
                    static_cast<int>(r.Int(row, 3)), static_cast<int>(r.Int(row, 4)),
-                   FromEpoch(r.Int(row, 5))});
+                   FromUnixSeconds(r.Int(row, 5))});
   }
   return out;
 }
@@ -189,7 +184,7 @@ absl::Status PgCensusStore::SaveDrafts(const std::vector<ComuneCensus>& censuses
                  "ON CONFLICT (kind, owner) DO UPDATE SET document = EXCLUDED.document, "
                  "saved_at = EXCLUDED.saved_at, revision = c.revision + 1",
                  {pg::Param::TextArray(owners), pg::Param::TextArray(documents),
-                  pg::Param(ToEpoch(now))})
+                  pg::Param(UnixSeconds(now))})
           .status());
   return tx.Commit();
 }
@@ -210,7 +205,7 @@ absl::StatusOr<CensusRecord> PgCensusStore::Get(CensusKind kind, const std::stri
 absl::StatusOr<SubmitResult> PgCensusStore::Submit(const Submission& s,
                                                    system_clock::time_point now) {
   const std::string& document = s.document;
-  const pg::Param when(ToEpoch(now));
+  const pg::Param when(UnixSeconds(now));
   const pg::Param kind(KindName(s.kind));
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
@@ -343,7 +338,7 @@ absl::StatusOr<std::vector<CardOrder>> PgCensusStore::ClaimCardOrders(
                  "WHERE card_number IN (SELECT card_number FROM registry.card_orders WHERE "
                  "claimed_by IS NULL ORDER BY created_at, card_number LIMIT $2 "
                  "FOR UPDATE SKIP LOCKED) RETURNING card_number, codice_fiscale, census_id",
-                 {pg::Param(worker), pg::Param(limit), pg::Param(ToEpoch(now))}));
+                 {pg::Param(worker), pg::Param(limit), pg::Param(UnixSeconds(now))}));
   std::vector<CardOrder> orders;
   for (int row = 0; row < r.rows(); ++row) {
     orders.push_back({std::string(r.Text(row, 0)), std::string(r.Text(row, 1)), r.Int(row, 2)});
@@ -364,7 +359,7 @@ absl::StatusOr<std::vector<WorkstationOrder>> PgCensusStore::ClaimWorkstationOrd
                  "claimed_by IS NULL ORDER BY created_at, workstation_owner, progressive "
                  "LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING workstation_owner, progressive, "
                  "census_id",
-                 {pg::Param(worker), pg::Param(limit), pg::Param(ToEpoch(now))}));
+                 {pg::Param(worker), pg::Param(limit), pg::Param(UnixSeconds(now))}));
   std::vector<WorkstationOrder> orders;
   for (int row = 0; row < r.rows(); ++row) {
     orders.push_back({std::string(r.Text(row, 0)), static_cast<int>(r.Int(row, 1)), r.Int(row, 2)});

@@ -3,16 +3,13 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "platform/clock.h"
 #include "platform/status_macros.h"
 
 std::vector<tessera::pg::Migration> RegistryMigrations();  // generated from registry/migrations/
 
 namespace tessera::registry {
 namespace {
-
-int64_t ToEpoch(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
 
 // Counts the rows an upsert's RETURNING (xmax = 0) reported as inserted and as updated.
 void CountUpserts(const pg::Result& r, int& added, int& changed) {
@@ -49,7 +46,7 @@ absl::StatusOr<ReferenceLoadReport> PgReferenceStore::Load(
     k_folded.push_back(FoldPlaceName(k.name));
     k_current.push_back(k.current ? "true" : "false");
   }
-  const pg::Param when(ToEpoch(now));
+  const pg::Param when(UnixSeconds(now));
 
   ReferenceLoadReport report;
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());

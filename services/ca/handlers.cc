@@ -4,15 +4,12 @@
 #include <map>
 #include <set>
 
+#include "platform/clock.h"
 #include "platform/grpc_status.h"
 #include "platform/rpc_server.h"
 
 namespace tessera::ca_service {
 namespace {
-
-int64_t Unix(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
 
 void ToProto(const ca::CertificateRecord& record, v1::Certificate* out) {
   out->set_serial(record.serial);
@@ -20,12 +17,12 @@ void ToProto(const ca::CertificateRecord& record, v1::Certificate* out) {
   out->set_profile(record.profile);
   out->set_subject(record.subject);
   out->set_der(std::string(record.der.begin(), record.der.end()));
-  out->set_not_before_unix(Unix(record.not_before));
-  out->set_not_after_unix(Unix(record.not_after));
+  out->set_not_before_unix(UnixSeconds(record.not_before));
+  out->set_not_after_unix(UnixSeconds(record.not_after));
   out->set_state(record.state == ca::CertificateState::kIssued ? v1::Certificate::ISSUED
                                                                : v1::Certificate::INTENT);
   out->set_revoked(record.revoked_at.has_value());
-  if (record.revoked_at) out->set_revoked_at_unix(Unix(*record.revoked_at));
+  if (record.revoked_at) out->set_revoked_at_unix(UnixSeconds(*record.revoked_at));
   if (record.revocation_reason) out->set_revocation_reason(*record.revocation_reason);
 }
 
@@ -149,8 +146,8 @@ grpc::Status CertificateAuthorityHandlers::GetCrl(grpc::ServerContext*,
   response->set_issuer(request->issuer());
   response->set_der(std::string(state->der.begin(), state->der.end()));
   response->set_crl_number(state->crl_number);
-  response->set_this_update_unix(Unix(*state->this_update));
-  response->set_next_update_unix(Unix(*state->next_update));
+  response->set_this_update_unix(UnixSeconds(*state->this_update));
+  response->set_next_update_unix(UnixSeconds(*state->next_update));
   return grpc::Status::OK;
 }
 

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "platform/clock.h"
 #include "platform/grpc_status.h"
 #include "platform/rpc_server.h"
 #include "proto/common.pb.h"
@@ -14,10 +15,6 @@ namespace registry = tessera::registry;
 
 constexpr char kService[] = "/tessera.v1.Registry/";
 constexpr char kMinistry[] = "tessera-cli";
-
-int64_t Unix(std::chrono::system_clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-}
 
 // A comune calling with a workstation certificate may act only on its own census: the CN
 // starts with its 6-digit ISTAT code (CN=<ISTAT><progressive> or <ISTAT>-PC-<nnnn>).
@@ -121,8 +118,8 @@ grpc::Status ToProto(const registry::CensusRecord& record, v1::Census* out) {
   out->set_owner(record.owner);
   out->set_submitted(record.submitted);
   out->set_revision(static_cast<uint32_t>(record.revision));
-  out->set_saved_at_unix(Unix(record.saved_at));
-  if (record.submitted_at) out->set_submitted_at_unix(Unix(*record.submitted_at));
+  out->set_saved_at_unix(UnixSeconds(record.saved_at));
+  if (record.submitted_at) out->set_submitted_at_unix(UnixSeconds(*record.submitted_at));
   absl::StatusOr<registry::ComuneCensus> census = registry::ComuneCensusFromJson(record.document);
   if (!census.ok()) return ToGrpcStatus(absl::InternalError("stored census unreadable"));
   ToProto(*census, out->mutable_comune());
@@ -211,7 +208,7 @@ grpc::Status RegistryHandlers::ListCensuses(grpc::ServerContext*,
     out->set_submitted(c.submitted);
     out->set_revision(static_cast<uint32_t>(c.revision));
     out->set_users(static_cast<uint32_t>(c.users));
-    out->set_saved_at_unix(Unix(c.saved_at));
+    out->set_saved_at_unix(UnixSeconds(c.saved_at));
   }
   if (static_cast<int>(page->size()) == filter.page_size) {
     response->set_next_page_token(page->back().owner);
