@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "platform/files.h"
 #include "platform/rpc_client.h"
+#include "platform/rpc_server.h"
 #include "platform/status_macros.h"
 
 namespace tessera::cli {
@@ -69,6 +70,15 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceChannel(const Args& args) 
   TESSERA_ASSIGN_OR_RETURN(std::string ca_pem, ReadFile(ca));
   const std::string cert = OptionOrEnv(args, "cert", "TESSERA_TLS_CERT");
   const std::string key = OptionOrEnv(args, "key", "TESSERA_TLS_KEY");
+  const char* access_code = std::getenv("TESSERA_ACCESS_CODE");
+  if (access_code != nullptr && *access_code != '\0') {
+    if (!cert.empty() || !key.empty()) {
+      return absl::InvalidArgumentError(
+          "TESSERA_ACCESS_CODE and a client certificate (--cert/--key, TESSERA_TLS_CERT/KEY): "
+          "use one or the other");
+    }
+    return CredentialChannel(target, ca_pem, std::string(kAccessCodeScheme) + access_code);
+  }
   std::string cert_pem, key_pem;
   if (!cert.empty() || !key.empty()) {
     if (cert.empty() || key.empty()) {

@@ -46,8 +46,10 @@ absl::StatusOr<std::shared_ptr<hsm::Module>> LoadModule(const Args& args);
 void Print(const Args& args, const nlohmann::json& result, const std::string& text);
 
 // An mTLS channel from --target/--ca/--cert/--key, defaulting to $TESSERA_TARGET,
-// $TESSERA_TLS_CA, $TESSERA_TLS_CERT and $TESSERA_TLS_KEY. Without a certificate the client
-// presents none (tessera services refuse that).
+// $TESSERA_TLS_CA, $TESSERA_TLS_CERT and $TESSERA_TLS_KEY. With $TESSERA_ACCESS_CODE instead
+// of a certificate (a comune without one yet, on tessera-registry), every call carries the
+// code; it is never an argument (other users can read arguments in ps). Without either the
+// client presents nothing and tessera services refuse it.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceChannel(const Args& args);
 // A gRPC error as a status whose message says what the service answered.
 absl::Status FromGrpc(const grpc::Status& status);
@@ -72,5 +74,7 @@ absl::Status CensusImport(const Args& args);
 absl::Status CensusShow(const Args& args);
 absl::Status CensusList(const Args& args);
 absl::Status CensusSubmit(const Args& args);
+absl::Status CensusSave(const Args& args);
+absl::Status RegistryAccessCode(const Args& args);
 
 }  // namespace tessera::cli

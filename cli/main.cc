@@ -45,10 +45,16 @@ registry and census (tessera-registry):
                     load or refresh the comuni, provinces and cadastral codes (idempotent)
   registry declare  --istat N --workstations N --employees N --switch-over YYYY-MM-DD
                     a comune's monitoring sheet: the limits its census is checked against
+  registry access-code  --istat N
+                    a census access code for a comune that has no certificate yet (replaces
+                    its earlier one); shown once, only its digest is kept
   census import     FILE
                     a census spreadsheet (CSV, layout in the README): every error as a table of
                     line, column and rule, and nothing kept; else every comune saved as a draft
   census show       --istat N
+                    with --json: the census as JSON, which census save reads back
+  census save       FILE.json
+                    save a comune's draft (the JSON of census show --json, edited)
   census list       [--state draft|submitted] [--page-size N] [--page-token T]
   census submit     --istat N
                     submit the comune's draft: every rule checked, then card and workstation
@@ -59,6 +65,7 @@ services:
 
 connecting to a service (or TESSERA_TARGET, TESSERA_TLS_CA, TESSERA_TLS_CERT, TESSERA_TLS_KEY):
   --target HOST:PORT --ca BUNDLE.pem --cert CLIENT.pem --key CLIENT.key
+  a comune without a certificate: TESSERA_ACCESS_CODE=<its census access code>, no --cert
 
 options:
   --module PATH   PKCS#11 module (default $TESSERA_PKCS11_MODULE or SoftHSM's)
@@ -85,6 +92,8 @@ absl::Status Dispatch(const Args& args) {
       {"ca bundle-get", CaBundleGet},
       {"registry load-reference", RegistryLoadReference},
       {"registry declare", RegistryDeclare},
+      {"registry access-code", RegistryAccessCode},
+      {"census save", CensusSave},
       {"census import", CensusImport},
       {"census show", CensusShow},
       {"census list", CensusList},

@@ -2,7 +2,9 @@
 // tessera-registry.
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/time.h"
 #include "cli/common.h"
+#include "google/protobuf/util/json_util.h"
 #include "platform/files.h"
 #include "platform/status_macros.h"
 #include "proto/common.pb.h"
@@ -40,23 +42,17 @@ absl::Status Refusal(const Args& args, const grpc::Status& status) {
                       absl::StrCat(details.violations_size(), " problem(s); nothing was kept"));
 }
 
-nlohmann::json ToJson(const v1::Census& c) {
-  nlohmann::json users = nlohmann::json::array();
-  for (const v1::CensusUser& u : c.comune().users()) {
-    users.push_back(
-        {{"name", u.name()},
-         {"surname", u.surname()},
-         {"codice_fiscale", u.codice_fiscale()},
-         {"birth_date", u.birth_date()},
-         {"email", u.email()},
-         {"profiles", std::vector<std::string>(u.profiles().begin(), u.profiles().end())}});
+// The census in protobuf's JSON mapping, field names as in registry.proto: what census save
+// reads back.
+absl::StatusOr<nlohmann::json> ToJson(const v1::Census& c) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(c, &json, options).ok()) {
+    return absl::InternalError("census: cannot write as JSON");
   }
-  return {{"istat", c.owner()},
-          {"name", c.comune().name()},
-          {"submitted", c.submitted()},
-          {"revision", c.revision()},
-          {"workstations", c.comune().workstations()},
-          {"users", users}};
+  return nlohmann::json::parse(json);
 }
 
 }  // namespace
@@ -141,7 +137,56 @@ absl::Status CensusShow(const Args& args) {
                             profiles);
   }
   if (!text.empty() && text.back() == '\n') text.pop_back();
-  Print(args, ToJson(census), text);
+  TESSERA_ASSIGN_OR_RETURN(nlohmann::json json, ToJson(census));
+  Print(args, json, text);
+  return absl::OkStatus();
+}
+
+absl::Status CensusSave(const Args& args) {
+  if (args.words.size() != 3) {
+    return absl::InvalidArgumentError("usage: tessera census save FILE.json");
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::string text, ReadFile(args.words[2]));
+  // Either what census show --json prints (the stored census, whose "comune" is saved) or a
+  // bare comune census.
+  nlohmann::json document = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded() || !document.is_object()) {
+    return absl::InvalidArgumentError(args.words[2] + ": not a JSON object");
+  }
+  if (document.contains("comune")) document = document["comune"];
+  v1::SaveDraftRequest request;
+  if (auto parsed =
+          google::protobuf::util::JsonStringToMessage(document.dump(), request.mutable_census());
+      !parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(args.words[2], ": not a comune census: ", std::string(parsed.message())));
+  }
+  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  grpc::ClientContext context;
+  v1::Census saved;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(registry->SaveDraft(&context, request, &saved)));
+  Print(args, {{"istat", saved.owner()}, {"revision", saved.revision()}},
+        absl::StrFormat("draft of %s saved: revision %d, %d users", saved.owner(), saved.revision(),
+                        saved.comune().users_size()));
+  return absl::OkStatus();
+}
+
+absl::Status RegistryAccessCode(const Args& args) {
+  v1::IssueAccessCodeRequest request;
+  TESSERA_ASSIGN_OR_RETURN(*request.mutable_istat(), args.Required("istat"));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  grpc::ClientContext context;
+  v1::IssueAccessCodeResponse response;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(registry->IssueAccessCode(&context, request, &response)));
+  const std::string expires = absl::FormatTime(
+      "%Y-%m-%d %H:%M UTC", absl::FromUnixSeconds(response.expires_at_unix()), absl::UTCTimeZone());
+  Print(args,
+        {{"istat", request.istat()},
+         {"access_code", response.access_code()},
+         {"expires_at_unix", response.expires_at_unix()}},
+        absl::StrCat("census access code of ", request.istat(), " (valid until ", expires,
+                     "; any earlier code is revoked):\n  ", response.access_code(),
+                     "\nshown once: give it to the comune over its PEC, never in clear mail"));
   return absl::OkStatus();
 }
 

@@ -16,6 +16,8 @@ std::string_view PrincipalKindName(PrincipalKind kind) {
       return "workstation";
     case PrincipalKind::kOperator:
       return "operator";
+    case PrincipalKind::kAccessCode:
+      return "access_code";
   }
   return "unknown";
 }

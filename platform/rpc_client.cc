@@ -4,7 +4,35 @@
 
 #include <future>
 
+#include "platform/rpc_server.h"
+
 namespace tessera {
+namespace {
+
+grpc::ChannelArguments ChannelArgs() {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  // Fresh connection per channel: each test's credentials are really used in a handshake.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return args;
+}
+
+// Adds the same credential to every call's metadata.
+class FixedCredential final : public grpc::MetadataCredentialsPlugin {
+ public:
+  explicit FixedCredential(std::string credential) : credential_(std::move(credential)) {}
+  bool IsBlocking() const override { return false; }
+  grpc::Status GetMetadata(grpc::string_ref, grpc::string_ref, const grpc::AuthContext&,
+                           std::multimap<grpc::string, grpc::string>* metadata) override {
+    metadata->emplace(kCallCredentialHeader, credential_);
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::string credential_;
+};
+
+}  // namespace
 
 std::shared_ptr<grpc::Channel> MtlsChannel(const std::string& target, const std::string& root_pem,
                                            const std::string& client_cert_pem,
@@ -13,11 +41,21 @@ std::shared_ptr<grpc::Channel> MtlsChannel(const std::string& target, const std:
   options.pem_root_certs = root_pem;
   options.pem_cert_chain = client_cert_pem;
   options.pem_private_key = client_key_pem;
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-  // Fresh connection per channel: each test's credentials are really used in a handshake.
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(target, grpc::SslCredentials(options), args);
+  return grpc::CreateCustomChannel(target, grpc::SslCredentials(options), ChannelArgs());
+}
+
+std::shared_ptr<grpc::Channel> CredentialChannel(const std::string& target,
+                                                 const std::string& root_pem,
+                                                 const std::string& credential) {
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = root_pem;
+  std::shared_ptr<grpc::ChannelCredentials> tls = grpc::SslCredentials(options);
+  // The default minimum security level of call credentials is privacy and integrity: the
+  // credential never goes over a channel that is not TLS.
+  std::shared_ptr<grpc::CallCredentials> call =
+      grpc::MetadataCredentialsFromPlugin(std::make_unique<FixedCredential>(credential));
+  return grpc::CreateCustomChannel(target, grpc::CompositeChannelCredentials(tls, call),
+                                   ChannelArgs());
 }
 
 RawReply RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,

@@ -19,6 +19,13 @@ std::shared_ptr<grpc::Channel> MtlsChannel(const std::string& target, const std:
                                            const std::string& client_cert_pem = "",
                                            const std::string& client_key_pem = "");
 
+// TLS without a client certificate; every call carries `credential` in its "authorization"
+// metadata (a census access code, for a comune that has no certificate yet). gRPC sends call
+// credentials only over a secure channel.
+std::shared_ptr<grpc::Channel> CredentialChannel(const std::string& target,
+                                                 const std::string& root_pem,
+                                                 const std::string& credential);
+
 struct RawReply {
   grpc::Status status;
   std::string body;  // serialized response message

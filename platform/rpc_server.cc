@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "platform/files.h"
+#include "platform/grpc_status.h"
 #include "platform/log.h"
 #include "platform/status_macros.h"
 
@@ -18,13 +19,16 @@ namespace {
 constexpr char kKindProperty[] = "tessera_principal_kind";
 constexpr char kNameProperty[] = "tessera_principal_name";
 
+using CallCredentialCheck = std::function<absl::StatusOr<Principal>(std::string_view)>;
+
 // Runs for every call, after the TLS handshake verified the client certificate and before
 // the call reaches a handler: identifies the caller and applies the policy table.
 class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
  public:
-  explicit PolicyEnforcer(RpcPolicy policy) : policy_(std::move(policy)) {}
+  PolicyEnforcer(RpcPolicy policy, CallCredentialCheck call_credential)
+      : policy_(std::move(policy)), call_credential_(std::move(call_credential)) {}
 
-  bool IsBlocking() const override { return false; }
+  bool IsBlocking() const override { return call_credential_ != nullptr; }
 
   grpc::Status Process(const InputMetadata& metadata, grpc::AuthContext* context, OutputMetadata*,
                        OutputMetadata*) override {
@@ -32,16 +36,12 @@ class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
     if (auto it = metadata.find(":path"); it != metadata.end()) {
       method.assign(it->second.data(), it->second.size());
     }
-    std::vector<grpc::string_ref> pems =
-        context->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
-    if (pems.empty()) {
-      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "no client certificate");
-    }
-    absl::StatusOr<Principal> caller =
-        Identify(std::string(pems.front().data(), pems.front().size()));
+    absl::StatusOr<Principal> caller = Identify(metadata, *context);
     if (!caller.ok()) {
-      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                          std::string(caller.status().message()));
+      LogEvent(spdlog::level::warn, "rpc_unauthenticated",
+               {{"method", method}, {"reason", std::string(caller.status().message())}});
+      // UNAUTHENTICATED, or the verifier's own failure (e.g. UNAVAILABLE: database down).
+      return ToGrpcStatus(caller.status());
     }
     if (absl::Status allowed = policy_.Authorize(method, *caller); !allowed.ok()) {
       LogEvent(spdlog::level::warn, "rpc_denied",
@@ -56,8 +56,24 @@ class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
   }
 
  private:
+  // The client certificate, or else the call's credential if this service accepts one.
+  absl::StatusOr<Principal> Identify(const InputMetadata& metadata,
+                                     const grpc::AuthContext& context) {
+    std::vector<grpc::string_ref> pems =
+        context.FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+    if (!pems.empty())
+      return FromCertificate(std::string(pems.front().data(), pems.front().size()));
+    auto credential = metadata.find(kCallCredentialHeader);
+    if (call_credential_ == nullptr || credential == metadata.end()) {
+      return absl::UnauthenticatedError(call_credential_ == nullptr
+                                            ? "no client certificate"
+                                            : "no client certificate and no access code");
+    }
+    return call_credential_(std::string_view(credential->second.data(), credential->second.size()));
+  }
+
   // A connection's certificate is parsed once, not on every call.
-  absl::StatusOr<Principal> Identify(const std::string& pem) {
+  absl::StatusOr<Principal> FromCertificate(const std::string& pem) {
     std::lock_guard lock(mutex_);
     if (auto it = cache_.find(pem); it != cache_.end()) return it->second;
     absl::StatusOr<Principal> caller = PrincipalFromCertificatePem(pem);
@@ -69,6 +85,7 @@ class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
   }
 
   RpcPolicy policy_;
+  CallCredentialCheck call_credential_;
   std::mutex mutex_;
   std::unordered_map<std::string, Principal> cache_;
 };
@@ -80,16 +97,20 @@ absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(RpcServerOptions opt
   TESSERA_ASSIGN_OR_RETURN(std::string key, ReadFile(options.tls.private_key));
   TESSERA_ASSIGN_OR_RETURN(std::string client_cas, ReadFile(options.tls.client_ca_bundle));
 
-  // gRPC's TLS stack negotiates TLS 1.2 or 1.3 only.
-  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  // gRPC's TLS stack negotiates TLS 1.2 or 1.3 only. A certificate presented is always
+  // verified; it is optional only where the service accepts a call credential instead.
+  grpc::SslServerCredentialsOptions ssl(
+      options.call_credential == nullptr
+          ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+          : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
   ssl.pem_root_certs = client_cas;
   ssl.pem_key_cert_pairs.push_back({key, chain});
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::SslServerCredentials(ssl);
 
   std::vector<RpcRule> rules = RpcPolicy::StandardRules();
   rules.insert(rules.end(), options.rules.begin(), options.rules.end());
-  credentials->SetAuthMetadataProcessor(
-      std::make_shared<PolicyEnforcer>(RpcPolicy(std::move(rules))));
+  credentials->SetAuthMetadataProcessor(std::make_shared<PolicyEnforcer>(
+      RpcPolicy(std::move(rules)), std::move(options.call_credential)));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -128,8 +149,8 @@ absl::StatusOr<Principal> CallerOf(const grpc::ServerContext& context) {
   std::string kind(kinds.front().data(), kinds.front().size());
   Principal caller;
   caller.name.assign(names.front().data(), names.front().size());
-  for (PrincipalKind k :
-       {PrincipalKind::kService, PrincipalKind::kWorkstation, PrincipalKind::kOperator}) {
+  for (PrincipalKind k : {PrincipalKind::kService, PrincipalKind::kWorkstation,
+                          PrincipalKind::kOperator, PrincipalKind::kAccessCode}) {
     if (PrincipalKindName(k) == kind) {
       caller.kind = k;
       return caller;

@@ -1,12 +1,15 @@
 // The gRPC server every tessera service uses: TLS 1.2+ with a client certificate required
 // and verified against the tessera CA bundle, the health service, server reflection, and the
-// service's RpcPolicy enforced on every call before any handler runs.
+// service's RpcPolicy enforced on every call before any handler runs. A service may also let
+// in callers that have no certificate yet but carry a credential it issued (CallCredential).
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -27,7 +30,19 @@ struct RpcServerOptions {
   std::vector<RpcRule> rules;            // StandardRules() are added automatically
   std::vector<grpc::Service*> services;  // not owned; must outlive the server
   int max_receive_bytes = 1 << 20;       // larger requests: RESOURCE_EXHAUSTED
+
+  // Optional. When set, the handshake asks for a client certificate but no longer requires
+  // one (one presented is still verified against client_ca_bundle), and a call without a
+  // certificate is let in only if its "authorization" metadata (kCallCredentialHeader) is a
+  // credential this function accepts; the policy table then applies to the principal it
+  // returns. It may block (a database lookup): the checks then run on gRPC's executor
+  // threads. Return UNAUTHENTICATED for a credential that is wrong, expired or revoked.
+  std::function<absl::StatusOr<Principal>(std::string_view credential)> call_credential;
 };
+
+inline constexpr char kCallCredentialHeader[] = "authorization";
+// The scheme that starts an access code credential: "AccessCode 057001-7KQ2M-...".
+inline constexpr std::string_view kAccessCodeScheme = "AccessCode ";
 
 class RpcServer {
  public:

@@ -81,6 +81,31 @@ absl::StatusOr<CensusRecord> CensusOffice::Get(CensusKind kind, const std::strin
   return censuses_.Get(kind, owner);
 }
 
+absl::StatusOr<CensusOffice::IssuedAccessCode> CensusOffice::IssueAccessCode(
+    const std::string& istat) {
+  TESSERA_ASSIGN_OR_RETURN(auto index, Index());
+  if (index->FindComune(istat) == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("istat: '", istat, "' is no comune in the reference list"));
+  }
+  IssuedAccessCode issued{NewAccessCode(istat), clock_.Now() + kAccessCodeValidity};
+  TESSERA_ASSIGN_OR_RETURN(AccessCode parsed, ParseAccessCode(issued.code.view()));
+  TESSERA_RETURN_IF_ERROR(
+      censuses_.PutAccessCode(istat, parsed.digest, clock_.Now(), issued.expires_at));
+  return issued;
+}
+
+absl::StatusOr<std::string> CensusOffice::CheckAccessCode(std::string_view typed) {
+  TESSERA_ASSIGN_OR_RETURN(AccessCode code, ParseAccessCode(typed));
+  TESSERA_ASSIGN_OR_RETURN(bool valid, censuses_.AccessCodeIsValid(code, clock_.Now()));
+  if (!valid) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("access code: not the current code of comune ", code.istat,
+                     ", or expired, or its census is submitted; the Ministry can issue a new one"));
+  }
+  return code.istat;
+}
+
 absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, Refusal& refusal) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
   const Comune* comune = index->FindComune(census.istat);

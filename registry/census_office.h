@@ -11,6 +11,8 @@
 
 #include "absl/status/statusor.h"
 #include "platform/clock.h"
+#include "platform/secret.h"
+#include "registry/access_code.h"
 #include "registry/census.h"
 #include "registry/census_import.h"
 #include "registry/census_json.h"
@@ -43,6 +45,18 @@ class CensusOffice {
   absl::StatusOr<std::vector<CensusSummary>> List(const CensusFilter& filter) {
     return censuses_.List(filter);
   }
+
+  // A new census access code for the comune, replacing any earlier one, valid for
+  // kAccessCodeValidity. The code is returned once and only its digest is kept.
+  // FAILED_PRECONDITION once the census is submitted.
+  struct IssuedAccessCode {
+    Secret code;
+    std::chrono::system_clock::time_point expires_at;
+  };
+  absl::StatusOr<IssuedAccessCode> IssueAccessCode(const std::string& istat);
+  // The comune whose current, unexpired code `typed` is; UNAUTHENTICATED otherwise (without
+  // saying which of wrong, expired or revoked, nor echoing the code).
+  absl::StatusOr<std::string> CheckAccessCode(std::string_view typed);
 
   // Validates the comune's census with every rule and submits it. INVALID_ARGUMENT with the
   // violations in `refusal` (and a message listing them) if any rule fails; nothing stored.

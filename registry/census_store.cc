@@ -1,5 +1,7 @@
 #include "registry/census_store.h"
 
+#include <botan/mem_ops.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "platform/clock.h"
@@ -282,6 +284,11 @@ absl::StatusOr<SubmitResult> PgCensusStore::Submit(const Submission& s,
     result.card_orders.push_back({card_number, u.codice_fiscale, census_id});
   }
 
+  if (s.kind == CensusKind::kComune) {  // the census is closed: its access code has no use left
+    TESSERA_RETURN_IF_ERROR(conn->Exec("DELETE FROM registry.census_access_codes WHERE istat = $1",
+                                       {pg::Param(s.owner)})
+                                .status());
+  }
   for (int progressive : s.workstation_progressives) {
     TESSERA_RETURN_IF_ERROR(
         conn->Exec("INSERT INTO registry.workstation_orders (workstation_owner, progressive, "
@@ -294,6 +301,53 @@ absl::StatusOr<SubmitResult> PgCensusStore::Submit(const Submission& s,
   }
   TESSERA_RETURN_IF_ERROR(tx.Commit());
   return result;
+}
+
+absl::Status PgCensusStore::PutAccessCode(const std::string& istat, const AccessCodeDigest& digest,
+                                          system_clock::time_point issued_at,
+                                          system_clock::time_point expires_at) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn->Exec("SELECT (SELECT state FROM registry.censuses WHERE kind = 'comune' AND owner = "
+                 "$1) FROM registry.comuni WHERE istat = $1",
+                 {pg::Param(istat)}));
+  if (r.rows() == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("istat: '", istat, "' is no comune in the reference list"));
+  }
+  if (!r.IsNull(0, 0) && r.Text(0, 0) == "SUBMITTED") {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "istat: the census of ", istat,
+        " is already submitted; the comune needs no access code (changes go through the "
+        "security console)"));
+  }
+  TESSERA_RETURN_IF_ERROR(
+      conn->Exec("INSERT INTO registry.census_access_codes (istat, code_sha256, issued_at, "
+                 "expires_at) VALUES ($1, $2, to_timestamp($3), to_timestamp($4)) ON CONFLICT "
+                 "(istat) DO UPDATE SET code_sha256 = EXCLUDED.code_sha256, issued_at = "
+                 "EXCLUDED.issued_at, expires_at = EXCLUDED.expires_at",
+                 {pg::Param(istat), pg::Param::Bytes(digest), pg::Param(UnixSeconds(issued_at)),
+                  pg::Param(UnixSeconds(expires_at))})
+          .status());
+  return tx.Commit();
+}
+
+absl::StatusOr<bool> PgCensusStore::AccessCodeIsValid(const AccessCode& code,
+                                                      system_clock::time_point now) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn->Exec("SELECT a.code_sha256 FROM registry.census_access_codes a WHERE a.istat = $1 "
+                 "AND a.expires_at > to_timestamp($2) AND NOT EXISTS (SELECT 1 FROM "
+                 "registry.censuses c WHERE c.kind = 'comune' AND c.owner = a.istat AND "
+                 "c.state = 'SUBMITTED')",
+                 {pg::Param(code.istat), pg::Param(UnixSeconds(now))}));
+  if (r.rows() == 0) return false;
+  const std::vector<uint8_t> stored = r.Bytes(0, 0);
+  return stored.size() == code.digest.size() &&
+         Botan::constant_time_compare(stored.data(), code.digest.data(), stored.size());
 }
 
 absl::StatusOr<SubmitResult> PgCensusStore::SubmitComune(const ComuneCensus& census,

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "platform/pg_pool.h"
+#include "registry/access_code.h"
 #include "registry/census.h"
 
 namespace tessera::registry {
@@ -102,6 +103,17 @@ class PgCensusStore {
   absl::StatusOr<SubmitResult> SubmitPrefettura(const std::string& province_code,
                                                 const PrefetturaCensus& census,
                                                 std::chrono::system_clock::time_point now);
+
+  // Records the digest of the comune's new census access code, replacing (revoking) any
+  // earlier one. FAILED_PRECONDITION once its census is submitted; NOT_FOUND for a comune not
+  // in the reference list.
+  absl::Status PutAccessCode(const std::string& istat, const AccessCodeDigest& digest,
+                             std::chrono::system_clock::time_point issued_at,
+                             std::chrono::system_clock::time_point expires_at);
+  // Whether `code` is the comune's current code, unexpired at `now`, for a census still open
+  // (submission revokes the code). Digests are compared in constant time.
+  absl::StatusOr<bool> AccessCodeIsValid(const AccessCode& code,
+                                         std::chrono::system_clock::time_point now);
 
   // Up to `limit` unclaimed orders, oldest first, claimed for `worker` (FOR UPDATE SKIP
   // LOCKED: several personalization daemons share the queue without taking the same order).

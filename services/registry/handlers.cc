@@ -16,8 +16,8 @@ namespace registry = tessera::registry;
 constexpr char kService[] = "/tessera.v1.Registry/";
 constexpr char kMinistry[] = "tessera-cli";
 
-// A comune calling with a workstation certificate may act only on its own census: the CN
-// starts with its 6-digit ISTAT code (CN=<ISTAT><progressive> or <ISTAT>-PC-<nnnn>).
+// A comune may act only on its own census: a workstation certificate's CN starts with its
+// 6-digit ISTAT code (CN=<ISTAT><progressive>); an access code names it.
 grpc::Status CheckScope(const grpc::ServerContext& context, const std::string& istat) {
   absl::StatusOr<Principal> caller = CallerOf(context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
@@ -26,6 +26,9 @@ grpc::Status CheckScope(const grpc::ServerContext& context, const std::string& i
   }
   if (caller->kind == PrincipalKind::kWorkstation && caller->name.size() >= 6 &&
       caller->name.compare(0, 6, istat) == 0) {
+    return grpc::Status::OK;
+  }
+  if (caller->kind == PrincipalKind::kAccessCode && caller->name == istat) {
     return grpc::Status::OK;
   }
   return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
@@ -248,18 +251,52 @@ grpc::Status RegistryHandlers::ImportCensus(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status RegistryHandlers::IssueAccessCode(grpc::ServerContext*,
+                                               const v1::IssueAccessCodeRequest* request,
+                                               v1::IssueAccessCodeResponse* response) {
+  absl::StatusOr<registry::CensusOffice::IssuedAccessCode> issued =
+      office_.IssueAccessCode(request->istat());
+  if (!issued.ok()) return ToGrpcStatus(issued.status());
+  response->set_access_code(std::string(issued->code.view()));
+  response->set_expires_at_unix(UnixSeconds(issued->expires_at));
+  return grpc::Status::OK;
+}
+
+absl::StatusOr<Principal> AccessCodeCaller(registry::CensusOffice& office,
+                                           std::string_view credential) {
+  if (!credential.starts_with(kAccessCodeScheme)) {
+    return absl::UnauthenticatedError(
+        "authorization: expected \"AccessCode <code>\" (or a client certificate)");
+  }
+  credential.remove_prefix(kAccessCodeScheme.size());
+  absl::StatusOr<std::string> istat = office.CheckAccessCode(credential);
+  if (!istat.ok()) return istat.status();
+  return Principal{PrincipalKind::kAccessCode, *istat};
+}
+
 std::vector<RpcRule> RegistryPolicy() {
   const std::string s = kService;
   const std::vector<PrincipalKind> service = {PrincipalKind::kService};
-  const std::vector<PrincipalKind> comune = {PrincipalKind::kService, PrincipalKind::kWorkstation};
+  const std::vector<PrincipalKind> comune = {PrincipalKind::kService, PrincipalKind::kWorkstation,
+                                             PrincipalKind::kAccessCode};
   return {
       {s + "LoadReference", service, {kMinistry}, "the Ministry loads ISTAT's lists"},
       {s + "SetDeclaration", service, {kMinistry}, "the Ministry records monitoring sheets"},
       {s + "ImportCensus", service, {kMinistry}, "bulk census files come through the Ministry"},
       {s + "ListCensuses", service, {kMinistry}, "the Ministry follows every comune's census"},
-      {s + "SaveDraft", comune, {}, "a comune (its workstation) or the Ministry; scope checked"},
-      {s + "GetCensus", comune, {}, "a comune (its workstation) or the Ministry; scope checked"},
-      {s + "SubmitCensus", comune, {}, "a comune (its workstation) or the Ministry; scope checked"},
+      {s + "IssueAccessCode", service, {kMinistry}, "the Ministry lets a comune in"},
+      {s + "SaveDraft",
+       comune,
+       {},
+       "a comune (workstation or access code) or the Ministry; scope checked"},
+      {s + "GetCensus",
+       comune,
+       {},
+       "a comune (workstation or access code) or the Ministry; scope checked"},
+      {s + "SubmitCensus",
+       comune,
+       {},
+       "a comune (workstation or access code) or the Ministry; scope checked"},
   };
 }
 

@@ -2,6 +2,7 @@
 // are who may call what (RegistryPolicy) and the scope of a comune's own calls.
 #pragma once
 
+#include <string_view>
 #include <vector>
 
 #include "platform/rpc_policy.h"
@@ -29,13 +30,22 @@ class RegistryHandlers final : public v1::Registry::Service {
                             v1::SubmitCensusResponse* response) override;
   grpc::Status ImportCensus(grpc::ServerContext* context, const v1::ImportCensusRequest* request,
                             v1::ImportCensusResponse* response) override;
+  grpc::Status IssueAccessCode(grpc::ServerContext* context,
+                               const v1::IssueAccessCodeRequest* request,
+                               v1::IssueAccessCodeResponse* response) override;
 
  private:
   registry::CensusOffice& office_;
 };
 
 // Who may call what on tessera-registry. The Ministry (the tessera-cli service certificate)
-// may do everything; a comune, by one of its workstation certificates, only its own census.
+// may do everything; a comune, by one of its workstation certificates or its census access
+// code, only its own census.
 std::vector<RpcRule> RegistryPolicy();
+
+// Checks the "authorization" metadata of a call without a client certificate: an access code
+// ("AccessCode <code>") names the comune it was issued for.
+absl::StatusOr<Principal> AccessCodeCaller(registry::CensusOffice& office,
+                                           std::string_view credential);
 
 }  // namespace tessera::registry_service

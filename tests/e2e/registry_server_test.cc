@@ -329,6 +329,139 @@ TEST_F(RegistryServerTest, AComuneSavesDraftsOfItsOwnCensus) {
   }
 }
 
+// A comune with no certificate yet: the Ministry issues a census access code, the comune calls
+// without a client certificate and the code in its metadata, for its own census only; a new
+// code revokes the old, submission revokes the last, and the code never reaches the log.
+TEST_F(RegistryServerTest, AComuneWithoutACertificateUsesItsAccessCode) {
+  LoadReferenceAndDeclarations();
+  auto ministry = As(Service("tessera-cli"));
+  {
+    grpc::ClientContext context;
+    v1::ImportCensusRequest request;
+    request.set_csv(Source("deploy/sample/census_rieti.csv"));
+    v1::ImportCensusResponse response;
+    ASSERT_TRUE(ministry->ImportCensus(&context, request, &response).ok());
+  }
+  auto issue = [&](const std::string& istat) {
+    grpc::ClientContext context;
+    v1::IssueAccessCodeRequest request;
+    request.set_istat(istat);
+    v1::IssueAccessCodeResponse response;
+    grpc::Status status = ministry->IssueAccessCode(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  };
+  const std::string target = "localhost:" + std::to_string(server_->port());
+  const std::string bundle = testing::ReadFileOrDie(Pki("bundle.pem"));
+  auto with_credential = [&](const std::string& credential) {
+    return v1::Registry::NewStub(CredentialChannel(target, bundle, credential));
+  };
+  auto get = [](v1::Registry::Stub& stub, const std::string& istat) {
+    grpc::ClientContext context;
+    v1::GetCensusRequest request;
+    request.set_istat(istat);
+    v1::Census census;
+    return stub.GetCensus(&context, request, &census);
+  };
+
+  const v1::IssueAccessCodeResponse first = issue("057005");
+  EXPECT_EQ(first.access_code().substr(0, 7), "057005-");
+  EXPECT_GT(first.expires_at_unix(),
+            std::chrono::duration_cast<std::chrono::seconds>(
+                std::chrono::system_clock::now().time_since_epoch() + std::chrono::days(89))
+                .count());
+  auto belmonte = with_credential("AccessCode " + first.access_code());
+  EXPECT_TRUE(get(*belmonte, "057005").ok());
+  // Typed by a person: lower case and spaces are the same code.
+  std::string typed = first.access_code();
+  for (char& c : typed) c = c == '-' ? ' ' : static_cast<char>(std::tolower(c));
+  EXPECT_TRUE(get(*with_credential("AccessCode " + typed), "057005").ok());
+
+  // Its own census only; nothing the Ministry does.
+  grpc::Status other = get(*belmonte, "057006");
+  EXPECT_EQ(other.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(other.error_message().find("a comune may act only on its own census"),
+            std::string::npos);
+  {
+    grpc::ClientContext context;
+    v1::ListCensusesRequest request;
+    v1::ListCensusesResponse response;
+    EXPECT_EQ(belmonte->ListCensuses(&context, request, &response).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  {
+    grpc::ClientContext context;
+    v1::IssueAccessCodeRequest request;
+    request.set_istat("057006");
+    v1::IssueAccessCodeResponse response;
+    EXPECT_EQ(belmonte->IssueAccessCode(&context, request, &response).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+
+  // Wrong, malformed or missing credentials: UNAUTHENTICATED, and the code is not echoed.
+  std::string wrong = first.access_code();
+  wrong.back() = wrong.back() == 'A' ? 'B' : 'A';
+  grpc::Status refused = get(*with_credential("AccessCode " + wrong), "057005");
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(refused.error_message().find(wrong.substr(7)), std::string::npos);
+  EXPECT_EQ(get(*with_credential("Bearer " + first.access_code()), "057005").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(get(*with_credential("AccessCode 057005-XYZ"), "057005").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  grpc::Status anonymous = get(*As({"", ""}), "057005");
+  EXPECT_EQ(anonymous.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(anonymous.error_message().find("no client certificate and no access code"),
+            std::string::npos)
+      << anonymous.error_message();
+  // A code issued for another comune does not open this one, even when named as this one.
+  const v1::IssueAccessCodeResponse borbona = issue("057006");
+  std::string borrowed = borbona.access_code();
+  borrowed.replace(0, 6, "057005");
+  EXPECT_EQ(get(*with_credential("AccessCode " + borrowed), "057005").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  // A new code revokes the old one.
+  const v1::IssueAccessCodeResponse second = issue("057005");
+  EXPECT_EQ(get(*belmonte, "057005").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  // With the command line, as the comune would: show its draft as JSON, save it back, submit.
+  const std::string env = "TESSERA_ACCESS_CODE=" + testing::ShellQuote(second.access_code()) + " " +
+                          std::string(TESSERA_BIN_DIR) + "/tessera --target " + target + " --ca " +
+                          Pki("bundle.pem") + " ";
+  auto shown = testing::RunCommand(env + "--json census show --istat 057005 > " +
+                                   dir_->File("belmonte.json"));
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  auto saved = testing::RunCommand(env + "census save " + dir_->File("belmonte.json"));
+  EXPECT_EQ(saved.exit_code, 0) << saved.output;
+  EXPECT_NE(saved.output.find("draft of 057005 saved: revision 2, 4 users"), std::string::npos)
+      << saved.output;
+  auto submitted = testing::RunCommand(env + "census submit --istat 057005");
+  EXPECT_EQ(submitted.exit_code, 0) << submitted.output;
+  EXPECT_NE(submitted.output.find("census of 057005 submitted: 4 card order(s)"), std::string::npos)
+      << submitted.output;
+  // Submitted: the census is closed and the code revoked; no new code for it.
+  EXPECT_EQ(get(*with_credential("AccessCode " + second.access_code()), "057005").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  {
+    grpc::ClientContext context;
+    v1::IssueAccessCodeRequest request;
+    request.set_istat("057005");
+    v1::IssueAccessCodeResponse response;
+    EXPECT_EQ(ministry->IssueAccessCode(&context, request, &response).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  // A certificate and a code together: the CLI refuses to guess which to use.
+  auto both = testing::RunCommand(env + "--cert " + Pki("tessera-cli.pem") + " --key " +
+                                  Pki("tessera-cli.key") + " census show --istat 057006");
+  EXPECT_NE(both.exit_code, 0);
+  EXPECT_NE(both.output.find("use one or the other"), std::string::npos) << both.output;
+
+  const std::string log = testing::ReadFileOrDie(dir_->File("registry.log"));
+  for (const std::string& code : {first.access_code(), second.access_code(), wrong}) {
+    EXPECT_EQ(log.find(code.substr(7)), std::string::npos) << "an access code reached the log";
+  }
+}
+
 TEST_F(RegistryServerTest, OtherServicesMayNotLoadReferenceData) {
   auto perso = As(Service("tessera-perso"));
   grpc::ClientContext context;

@@ -238,6 +238,40 @@ TEST_F(CensusStoreTest, AnImportIsSavedWholeOrNotAtAll) {
   EXPECT_EQ(ComuneCensusFromJson(roma->document)->cap, "00100");
 }
 
+TEST_F(CensusStoreTest, AnAccessCodeOpensItsComuneUntilReplacedExpiredOrSubmitted) {
+  auto code = ParseAccessCode(NewAccessCode("058091").view());
+  ASSERT_TRUE(code.ok());
+  const auto expires = kNow + kAccessCodeValidity;
+  ASSERT_TRUE(store_->PutAccessCode("058091", code->digest, kNow, expires).ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.census_access_codes"), 1);
+  EXPECT_TRUE(*store_->AccessCodeIsValid(*code, kNow));
+  EXPECT_FALSE(*store_->AccessCodeIsValid(*code, expires));  // expired
+  // Only the digest is stored, never the code.
+  EXPECT_EQ(Count("SELECT length(code_sha256) FROM registry.census_access_codes"), 32);
+
+  // A new code revokes the old one.
+  auto second = ParseAccessCode(NewAccessCode("058091").view());
+  ASSERT_TRUE(store_->PutAccessCode("058091", second->digest, kNow, expires).ok());
+  EXPECT_FALSE(*store_->AccessCodeIsValid(*code, kNow));
+  EXPECT_TRUE(*store_->AccessCodeIsValid(*second, kNow));
+  // A code is for its own comune only: the same digest claimed for Milano opens nothing.
+  AccessCode claimed_elsewhere{"015146", second->digest};
+  EXPECT_FALSE(*store_->AccessCodeIsValid(claimed_elsewhere, kNow));
+
+  // Unknown comune: NOT_FOUND, nothing stored.
+  EXPECT_EQ(store_->PutAccessCode("099999", code->digest, kNow, expires).code(),
+            absl::StatusCode::kNotFound);
+
+  // Submission closes the census and revokes the code in the same transaction; no new code.
+  auto submitted = store_->SubmitComune(
+      Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow);
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  EXPECT_FALSE(*store_->AccessCodeIsValid(*second, kNow));
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.census_access_codes"), 0);
+  EXPECT_EQ(store_->PutAccessCode("058091", code->digest, kNow, expires).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(CensusJson, RoundTripsAndNamesWhatIsMissing) {
   ComuneCensus census = Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})});
   auto back = ComuneCensusFromJson(ComuneCensusToJson(census));

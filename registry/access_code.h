@@ -1,0 +1,42 @@
+// Census access codes: how a comune that has no certificate yet reaches its own census. The
+// Ministry issues one per comune (a new one revokes the old; a later issue has the outbox send
+// it to the comune's PEC); the comune's client sends it in every call's "authorization"
+// metadata instead of a client certificate, and may then act on its own census only.
+//
+// A code reads "057001-7KQ2M-X9T4R-ABCDE-FGHJK-MNPQR": the comune's ISTAT code, then 125
+// random bits as 25 Crockford base-32 characters in groups of five (no I, L, O or U, so it can
+// be read over the phone). Only its SHA-256 digest is stored: with 125 bits of entropy a plain
+// digest resists guessing as well as a slow password hash would, and costs a microsecond.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "platform/secret.h"
+
+namespace tessera::registry {
+
+// How long a code stays valid: a census window (two months before the switch-over) and a
+// margin. The Ministry issues a new one when it lapses.
+inline constexpr std::chrono::days kAccessCodeValidity{90};
+
+using AccessCodeDigest = std::array<uint8_t, 32>;
+
+struct AccessCode {
+  std::string istat;
+  AccessCodeDigest digest{};  // SHA-256 of the canonical code, ISTAT code included
+};
+
+// A fresh code for the comune, formatted as it will be typed.
+Secret NewAccessCode(const std::string& istat);
+
+// Reads a code as a person types it: case, spaces and dashes do not matter, O reads as 0 and
+// I or L as 1. UNAUTHENTICATED (the caller's credential is malformed) naming what is wrong,
+// never echoing the code.
+absl::StatusOr<AccessCode> ParseAccessCode(std::string_view typed);
+
+}  // namespace tessera::registry
