@@ -200,12 +200,23 @@ printf '  the correct file: '
 registry census import "$sample"
 echo "  the draft of Accumoli (057001):"
 registry census show --istat 057001 | sed 's/^/    /'
+echo "  Amatrice (057002) has no certificate yet: the Ministry issues it a census access code"
+amatrice_code=$(registry --json registry access-code --istat 057002 |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["access_code"])')
+echo "    $amatrice_code (shown once; only its SHA-256 is stored)"
+amatrice() { TESSERA_TLS_CERT= TESSERA_TLS_KEY= TESSERA_ACCESS_CODE="$amatrice_code" registry "$@"; }
+printf '  Amatrice, over TLS without a certificate, with its code: '
+amatrice census show --istat 057002 | head -1
+printf '  Amatrice asking for Accumoli'"'"'s census: '
+amatrice census show --istat 057001 2>&1 | head -1 || true
 for istat in $(tail -n +2 "$sample" | cut -d';' -f1 | sort -u); do
   registry census submit --istat "$istat" >"$work/submit-$istat.txt"
 done
 echo "  every comune submitted; Accumoli's orders:"
 sed 's/^/    /' "$work/submit-057001.txt"
 psql -qAt -d tessera -c "SELECT '  orders waiting for personalization: ' || (SELECT count(*) FROM registry.card_orders WHERE state = 'LAVORAZIONE') || ' cards, ' || (SELECT count(*) FROM registry.workstation_orders WHERE state = 'LAVORAZIONE') || ' workstation certificates'"
+printf '  Amatrice'"'"'s access code after its census was submitted: '
+amatrice census show --istat 057002 2>&1 | head -1 || true
 printf '  Accumoli submitting the same census again (a retry): '
 registry census submit --istat 057001 2>&1 | head -1 || true
 
