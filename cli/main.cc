@@ -51,13 +51,15 @@ registry and census (tessera-registry):
   census import     FILE
                     a census spreadsheet (CSV, layout in the README): every error as a table of
                     line, column and rule, and nothing kept; else every comune saved as a draft
-  census show       --istat N
-                    with --json: the census as JSON, which census save reads back
+  census show       --istat N | --province SIGLA
+                    a comune's census, or a prefettura's; with --json the census as JSON,
+                    which census save reads back
   census save       FILE.json
-                    save a comune's draft (the JSON of census show --json, edited)
-  census list       [--state draft|submitted] [--page-size N] [--page-token T]
-  census submit     --istat N
-                    submit the comune's draft: every rule checked, then card and workstation
+                    save a draft (the JSON of census show --json, edited)
+  census list       [--kind comune|prefettura] [--state draft|submitted] [--page-size N]
+                    [--page-token T]
+  census submit     --istat N | --province SIGLA
+                    submit the draft: every rule checked, then card and workstation
                     orders created
 
 services:

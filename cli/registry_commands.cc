@@ -119,18 +119,32 @@ absl::Status CensusImport(const Args& args) {
   return absl::OkStatus();
 }
 
-absl::Status CensusShow(const Args& args) {
+// --istat N (a comune) or --province SIGLA (a prefettura), and the stored census.
+absl::StatusOr<v1::Census> FetchCensus(const Args& args, v1::Registry::Stub& registry) {
   v1::GetCensusRequest request;
-  TESSERA_ASSIGN_OR_RETURN(*request.mutable_istat(), args.Required("istat"));
-  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  request.set_istat(args.Or("istat", ""));
+  request.set_province_sigla(args.Or("province", ""));
+  if (request.istat().empty() == request.province_sigla().empty()) {
+    return absl::InvalidArgumentError(
+        "give --istat N (a comune) or --province SIGLA (a prefettura)");
+  }
   grpc::ClientContext context;
   v1::Census census;
-  TESSERA_RETURN_IF_ERROR(FromGrpc(registry->GetCensus(&context, request, &census)));
-  std::string text =
-      absl::StrFormat("%s %s  %s, revision %d, %d workstations\n", census.owner(),
-                      census.comune().name(), census.submitted() ? "SUBMITTED" : "draft",
-                      census.revision(), census.comune().workstations());
-  for (const v1::CensusUser& u : census.comune().users()) {
+  TESSERA_RETURN_IF_ERROR(FromGrpc(registry.GetCensus(&context, request, &census)));
+  return census;
+}
+
+absl::Status CensusShow(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  TESSERA_ASSIGN_OR_RETURN(v1::Census census, FetchCensus(args, *registry));
+  const bool comune = census.has_comune();
+  const auto& users = comune ? census.comune().users() : census.prefettura().users();
+  std::string text = absl::StrFormat(
+      "%s %s  %s, revision %d, %d workstations\n", census.owner(),
+      comune ? census.comune().name() : "Prefettura di " + census.prefettura().province(),
+      census.submitted() ? "SUBMITTED" : "draft", census.revision(),
+      comune ? census.comune().workstations() : census.prefettura().workstations());
+  for (const v1::CensusUser& u : users) {
     std::string profiles;
     for (const std::string& p : u.profiles()) profiles += (profiles.empty() ? "" : ",") + p;
     text += absl::StrFormat("  %-16s %-14s %-14s %s\n", u.codice_fiscale(), u.surname(), u.name(),
@@ -147,27 +161,36 @@ absl::Status CensusSave(const Args& args) {
     return absl::InvalidArgumentError("usage: tessera census save FILE.json");
   }
   TESSERA_ASSIGN_OR_RETURN(std::string text, ReadFile(args.words[2]));
-  // Either what census show --json prints (the stored census, whose "comune" is saved) or a
-  // bare comune census.
+  // Either what census show --json prints (the stored census, whose "comune" or "prefettura"
+  // is saved) or a bare comune or prefettura census.
   nlohmann::json document = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded() || !document.is_object()) {
     return absl::InvalidArgumentError(args.words[2] + ": not a JSON object");
   }
-  if (document.contains("comune")) document = document["comune"];
   v1::SaveDraftRequest request;
-  if (auto parsed =
-          google::protobuf::util::JsonStringToMessage(document.dump(), request.mutable_census());
+  google::protobuf::Message* body = request.mutable_census();
+  if (document.contains("comune")) {
+    document = document["comune"];
+  } else if (document.contains("prefettura")) {
+    document = document["prefettura"];
+    body = request.mutable_prefettura();
+  } else if (document.contains("province_sigla")) {
+    body = request.mutable_prefettura();
+  }
+  if (auto parsed = google::protobuf::util::JsonStringToMessage(document.dump(), body);
       !parsed.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(args.words[2], ": not a comune census: ", std::string(parsed.message())));
+        absl::StrCat(args.words[2], ": not a census: ", std::string(parsed.message())));
   }
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
   grpc::ClientContext context;
   v1::Census saved;
   TESSERA_RETURN_IF_ERROR(FromGrpc(registry->SaveDraft(&context, request, &saved)));
-  Print(args, {{"istat", saved.owner()}, {"revision", saved.revision()}},
+  const int users =
+      saved.has_comune() ? saved.comune().users_size() : saved.prefettura().users_size();
+  Print(args, {{"owner", saved.owner()}, {"revision", saved.revision()}},
         absl::StrFormat("draft of %s saved: revision %d, %d users", saved.owner(), saved.revision(),
-                        saved.comune().users_size()));
+                        users));
   return absl::OkStatus();
 }
 
@@ -193,6 +216,7 @@ absl::Status RegistryAccessCode(const Args& args) {
 absl::Status CensusList(const Args& args) {
   v1::ListCensusesRequest request;
   request.set_state(args.Or("state", ""));
+  request.set_kind(args.Or("kind", "comune"));
   request.set_page_token(args.Or("page-token", ""));
   TESSERA_ASSIGN_OR_RETURN(int size,
                            ParseDigits(args.Or("page-size", "100"), 4, "--page-size: 1 to 1000"));
@@ -221,17 +245,15 @@ absl::Status CensusList(const Args& args) {
 }
 
 absl::Status CensusSubmit(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(std::string istat, args.Required("istat"));
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
-  v1::Census draft;
-  {
-    grpc::ClientContext context;
-    v1::GetCensusRequest get;
-    get.set_istat(istat);
-    TESSERA_RETURN_IF_ERROR(FromGrpc(registry->GetCensus(&context, get, &draft)));
-  }
+  TESSERA_ASSIGN_OR_RETURN(v1::Census draft, FetchCensus(args, *registry));
+  const std::string istat = draft.owner();
   v1::SubmitCensusRequest request;
-  *request.mutable_census() = draft.comune();
+  if (draft.has_prefettura()) {
+    *request.mutable_prefettura() = draft.prefettura();
+  } else {
+    *request.mutable_census() = draft.comune();
+  }
   grpc::ClientContext context;
   v1::SubmitCensusResponse response;
   grpc::Status status = registry->SubmitCensus(&context, request, &response);

@@ -23,7 +23,22 @@ absl::Status Refused(const std::vector<ImportError>& violations) {
   return absl::InvalidArgumentError(message);
 }
 
+// The same, for a census's field errors, which travel in `refusal` too.
+absl::Status Refused(const std::vector<FieldError>& errors, Refusal& refusal) {
+  for (const FieldError& e : errors) refusal.violations.push_back({0, e.field, e.rule});
+  return Refused(refusal.violations);
+}
+
 }  // namespace
+
+CensusValidator CensusOffice::Validator(std::shared_ptr<const ReferenceIndex> index) const {
+  return CensusValidator(
+      email_rules_,
+      [index](const std::string& place,
+              const std::string& sigla) -> absl::StatusOr<std::vector<std::string>> {
+        return index->BirthplaceCodes(place, sigla);
+      });
+}
 
 std::chrono::year_month_day CensusOffice::Today() const {
   return std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(clock_.Now()));
@@ -77,6 +92,24 @@ absl::StatusOr<CensusRecord> CensusOffice::SaveDraft(const ComuneCensus& census)
                              clock_.Now());
 }
 
+absl::StatusOr<std::string> CensusOffice::ProvinceCode(const std::string& sigla,
+                                                       std::string_view field) {
+  TESSERA_ASSIGN_OR_RETURN(auto index, Index());
+  const Comune* any = index->FindProvince(sigla);
+  if (any == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(field), ": '", sigla, "' is no province in the reference list"));
+  }
+  return any->province_code;
+}
+
+absl::StatusOr<CensusRecord> CensusOffice::SavePrefetturaDraft(const PrefetturaCensus& census) {
+  TESSERA_ASSIGN_OR_RETURN(std::string province,
+                           ProvinceCode(census.province_sigla, "province_sigla"));
+  return censuses_.SaveDraft(CensusKind::kPrefettura, province, PrefetturaCensusToJson(census),
+                             clock_.Now());
+}
+
 absl::StatusOr<CensusRecord> CensusOffice::Get(CensusKind kind, const std::string& owner) {
   return censuses_.Get(kind, owner);
 }
@@ -119,19 +152,37 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, Ref
     return absl::FailedPreconditionError(
         absl::StrCat("comune ", census.istat, " has no declaration (monitoring sheet) on record"));
   }
-  CensusValidator validator(
-      email_rules_,
-      [&](const std::string& place,
-          const std::string& sigla) -> absl::StatusOr<std::vector<std::string>> {
-        return index->BirthplaceCodes(place, sigla);
-      });
+  CensusValidator validator = Validator(index);
   TESSERA_ASSIGN_OR_RETURN(std::vector<FieldError> errors,
                            validator.ValidateComune(census, *comune, *declaration, Today()));
-  if (!errors.empty()) {
-    for (const FieldError& e : errors) refusal.violations.push_back({0, e.field, e.rule});
-    return Refused(refusal.violations);
-  }
+  if (!errors.empty()) return Refused(errors, refusal);
   return censuses_.SubmitComune(census, clock_.Now());
+}
+
+absl::StatusOr<SubmitResult> CensusOffice::SubmitPrefettura(PrefetturaCensus census,
+                                                            Refusal& refusal) {
+  TESSERA_ASSIGN_OR_RETURN(auto index, Index());
+  const Comune* province = index->FindProvince(census.province_sigla);
+  if (province == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("province_sigla: '", census.province_sigla,
+                                                   "' is no province in the reference list"));
+  }
+  CensusValidator validator = Validator(index);
+  TESSERA_ASSIGN_OR_RETURN(std::vector<FieldError> errors,
+                           validator.ValidatePrefettura(census, province->province_name, Today()));
+  if (!errors.empty()) return Refused(errors, refusal);
+  return censuses_.SubmitPrefettura(province->province_code, census, clock_.Now());
+}
+
+absl::StatusOr<CensusOffice::ClaimedOrders> CensusOffice::ClaimOrders(const std::string& worker,
+                                                                      int limit,
+                                                                      std::chrono::seconds lease) {
+  ClaimedOrders claimed;
+  TESSERA_ASSIGN_OR_RETURN(claimed.cards,
+                           censuses_.ClaimCardOrders(worker, limit, lease, clock_.Now()));
+  TESSERA_ASSIGN_OR_RETURN(claimed.workstations,
+                           censuses_.ClaimWorkstationOrders(worker, limit, lease, clock_.Now()));
+  return claimed;
 }
 
 absl::StatusOr<std::vector<std::string>> CensusOffice::Import(std::string_view file,

@@ -16,6 +16,7 @@
 #include "registry/census.h"
 #include "registry/census_import.h"
 #include "registry/census_json.h"
+#include "registry/census_rules.h"
 #include "registry/census_store.h"
 #include "registry/personal_email.h"
 #include "registry/reference_store.h"
@@ -39,8 +40,12 @@ class CensusOffice {
 
   absl::Status SetDeclaration(const std::string& istat, const ComuneDeclaration& declaration);
 
-  // A draft is stored as given (it may be incomplete); only its comune must exist.
+  // A draft is stored as given (it may be incomplete); only its comune (its province) must
+  // exist.
   absl::StatusOr<CensusRecord> SaveDraft(const ComuneCensus& census);
+  absl::StatusOr<CensusRecord> SavePrefetturaDraft(const PrefetturaCensus& census);
+  // The province code of the prefettura of `sigla`; INVALID_ARGUMENT naming `field` if none.
+  absl::StatusOr<std::string> ProvinceCode(const std::string& sigla, std::string_view field);
   absl::StatusOr<CensusRecord> Get(CensusKind kind, const std::string& owner);
   absl::StatusOr<std::vector<CensusSummary>> List(const CensusFilter& filter) {
     return censuses_.List(filter);
@@ -61,6 +66,15 @@ class CensusOffice {
   // Validates the comune's census with every rule and submits it. INVALID_ARGUMENT with the
   // violations in `refusal` (and a message listing them) if any rule fails; nothing stored.
   absl::StatusOr<SubmitResult> SubmitComune(ComuneCensus census, Refusal& refusal);
+  absl::StatusOr<SubmitResult> SubmitPrefettura(PrefetturaCensus census, Refusal& refusal);
+
+  // Orders for a personalization daemon (PgCensusStore::Claim*Orders).
+  struct ClaimedOrders {
+    std::vector<CardOrder> cards;
+    std::vector<WorkstationOrder> workstations;
+  };
+  absl::StatusOr<ClaimedOrders> ClaimOrders(const std::string& worker, int limit,
+                                            std::chrono::seconds lease);
 
   // A whole file: every error with its line and column, or every census saved as a draft, in
   // one transaction.
@@ -69,6 +83,8 @@ class CensusOffice {
  private:
   absl::StatusOr<std::shared_ptr<const ReferenceIndex>> Index();
   std::chrono::year_month_day Today() const;
+  // Checks births against `index` (kept alive by the validator).
+  CensusValidator Validator(std::shared_ptr<const ReferenceIndex> index) const;
 
   PgReferenceStore& reference_;
   PgCensusStore& censuses_;

@@ -38,12 +38,15 @@ CensusRecord ReadCensus(const pg::Result& r, int row) {
 absl::StatusOr<SubmitResult> OrdersOf(pg::Connection& conn, CensusRecord census) {
   SubmitResult result;
   TESSERA_ASSIGN_OR_RETURN(pg::Result cards,
-                           conn.Exec("SELECT card_number, codice_fiscale FROM registry.card_orders "
-                                     "WHERE census_id = $1 ORDER BY card_number",
+                           conn.Exec("SELECT o.card_number, o.codice_fiscale, p.surname, p.name "
+                                     "FROM registry.card_orders o JOIN registry.persons p USING "
+                                     "(codice_fiscale) WHERE o.census_id = $1 ORDER BY "
+                                     "o.card_number",
                                      {pg::Param(census.id)}));
   for (int row = 0; row < cards.rows(); ++row) {
-    result.card_orders.push_back(
-        {std::string(cards.Text(row, 0)), std::string(cards.Text(row, 1)), census.id});
+    result.card_orders.push_back({std::string(cards.Text(row, 0)), std::string(cards.Text(row, 1)),
+                                  census.id, std::string(cards.Text(row, 2)),
+                                  std::string(cards.Text(row, 3)), census.owner});
   }
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result stations,
@@ -51,8 +54,9 @@ absl::StatusOr<SubmitResult> OrdersOf(pg::Connection& conn, CensusRecord census)
                 "WHERE census_id = $1 ORDER BY progressive",
                 {pg::Param(census.id)}));
   for (int row = 0; row < stations.rows(); ++row) {
-    result.workstation_orders.push_back(
-        {std::string(stations.Text(row, 0)), static_cast<int>(stations.Int(row, 1)), census.id});
+    result.workstation_orders.push_back({std::string(stations.Text(row, 0)),
+                                         static_cast<int>(stations.Int(row, 1)), census.id,
+                                         census.owner});
   }
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result elsewhere,
@@ -281,7 +285,8 @@ absl::StatusOr<SubmitResult> PgCensusStore::Submit(const Submission& s,
                 "state, created_at) VALUES ($1, $2, $3, 'LAVORAZIONE', to_timestamp($4))",
                 {pg::Param(card_number), pg::Param(u.codice_fiscale), pg::Param(census_id), when})
             .status());
-    result.card_orders.push_back({card_number, u.codice_fiscale, census_id});
+    result.card_orders.push_back(
+        {card_number, u.codice_fiscale, census_id, u.surname, u.name, s.owner});
   }
 
   if (s.kind == CensusKind::kComune) {  // the census is closed: its access code has no use left
@@ -297,7 +302,7 @@ absl::StatusOr<SubmitResult> PgCensusStore::Submit(const Submission& s,
                    {pg::Param(s.workstation_owner), pg::Param(progressive), pg::Param(census_id),
                     when})
             .status());
-    result.workstation_orders.push_back({s.workstation_owner, progressive, census_id});
+    result.workstation_orders.push_back({s.workstation_owner, progressive, census_id, s.owner});
   }
   TESSERA_RETURN_IF_ERROR(tx.Commit());
   return result;
@@ -383,44 +388,61 @@ absl::StatusOr<SubmitResult> PgCensusStore::SubmitPrefettura(const std::string& 
                 now);
 }
 
+std::string WorkstationOrder::CommonId() const {
+  return absl::StrCat(owner, absl::StrFormat("%04d", progressive));
+}
+
+// A claim takes orders nobody holds, those whose lease ran out (claimed at or before
+// $4 = now - lease), and the worker's own; its own come first.
 absl::StatusOr<std::vector<CardOrder>> PgCensusStore::ClaimCardOrders(
-    const std::string& worker, int limit, system_clock::time_point now) {
+    const std::string& worker, int limit, std::chrono::seconds lease,
+    system_clock::time_point now) {
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result r,
-      conn->Exec("UPDATE registry.card_orders SET claimed_by = $1, claimed_at = to_timestamp($3) "
-                 "WHERE card_number IN (SELECT card_number FROM registry.card_orders WHERE "
-                 "claimed_by IS NULL ORDER BY created_at, card_number LIMIT $2 "
-                 "FOR UPDATE SKIP LOCKED) RETURNING card_number, codice_fiscale, census_id",
-                 {pg::Param(worker), pg::Param(limit), pg::Param(UnixSeconds(now))}));
+      conn->Exec(
+          "WITH claimed AS (UPDATE registry.card_orders SET claimed_by = $1, claimed_at = "
+          "to_timestamp($3) WHERE card_number IN (SELECT card_number FROM registry.card_orders "
+          "WHERE state = 'LAVORAZIONE' AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_at "
+          "<= to_timestamp($4)) ORDER BY claimed_by IS NOT DISTINCT FROM $1 DESC, created_at, "
+          "card_number LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING card_number, codice_fiscale, "
+          "census_id) SELECT c.card_number, c.codice_fiscale, c.census_id, p.surname, p.name, "
+          "k.owner FROM claimed c JOIN registry.persons p USING (codice_fiscale) JOIN "
+          "registry.censuses k ON k.id = c.census_id ORDER BY c.card_number",
+          {pg::Param(worker), pg::Param(limit), pg::Param(UnixSeconds(now)),
+           pg::Param(UnixSeconds(now - lease))}));
   std::vector<CardOrder> orders;
   for (int row = 0; row < r.rows(); ++row) {
-    orders.push_back({std::string(r.Text(row, 0)), std::string(r.Text(row, 1)), r.Int(row, 2)});
+    orders.push_back({std::string(r.Text(row, 0)), std::string(r.Text(row, 1)), r.Int(row, 2),
+                      std::string(r.Text(row, 3)), std::string(r.Text(row, 4)),
+                      std::string(r.Text(row, 5))});
   }
-  std::sort(orders.begin(), orders.end(),
-            [](const CardOrder& a, const CardOrder& b) { return a.card_number < b.card_number; });
   return orders;
 }
 
 absl::StatusOr<std::vector<WorkstationOrder>> PgCensusStore::ClaimWorkstationOrders(
-    const std::string& worker, int limit, system_clock::time_point now) {
+    const std::string& worker, int limit, std::chrono::seconds lease,
+    system_clock::time_point now) {
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result r,
-      conn->Exec("UPDATE registry.workstation_orders SET claimed_by = $1, claimed_at = "
-                 "to_timestamp($3) WHERE (workstation_owner, progressive) IN (SELECT "
-                 "workstation_owner, progressive FROM registry.workstation_orders WHERE "
-                 "claimed_by IS NULL ORDER BY created_at, workstation_owner, progressive "
-                 "LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING workstation_owner, progressive, "
-                 "census_id",
-                 {pg::Param(worker), pg::Param(limit), pg::Param(UnixSeconds(now))}));
+      conn->Exec(
+          "WITH claimed AS (UPDATE registry.workstation_orders SET claimed_by = $1, claimed_at = "
+          "to_timestamp($3) WHERE (workstation_owner, progressive) IN (SELECT "
+          "workstation_owner, progressive FROM registry.workstation_orders WHERE state = "
+          "'LAVORAZIONE' AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_at <= "
+          "to_timestamp($4)) ORDER BY claimed_by IS NOT DISTINCT FROM $1 DESC, created_at, "
+          "workstation_owner, progressive LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING "
+          "workstation_owner, progressive, census_id) SELECT c.workstation_owner, "
+          "c.progressive, c.census_id, k.owner FROM claimed c JOIN registry.censuses k ON k.id "
+          "= c.census_id ORDER BY c.workstation_owner, c.progressive",
+          {pg::Param(worker), pg::Param(limit), pg::Param(UnixSeconds(now)),
+           pg::Param(UnixSeconds(now - lease))}));
   std::vector<WorkstationOrder> orders;
   for (int row = 0; row < r.rows(); ++row) {
-    orders.push_back({std::string(r.Text(row, 0)), static_cast<int>(r.Int(row, 1)), r.Int(row, 2)});
+    orders.push_back({std::string(r.Text(row, 0)), static_cast<int>(r.Int(row, 1)), r.Int(row, 2),
+                      std::string(r.Text(row, 3))});
   }
-  std::sort(orders.begin(), orders.end(), [](const WorkstationOrder& a, const WorkstationOrder& b) {
-    return std::tie(a.owner, a.progressive) < std::tie(b.owner, b.progressive);
-  });
   return orders;
 }
 

@@ -48,12 +48,17 @@ struct CardOrder {
   std::string card_number;  // 16 digits: the ordering comune's ISTAT code + 10-digit progressive
   std::string codice_fiscale;
   int64_t census_id = 0;
+  std::string surname, name;  // the holder, as the card's face prints them
+  std::string ordered_by;     // owner of the census that ordered it
 };
 
 struct WorkstationOrder {
   std::string owner;  // ISTAT code (a prefettura: province code + "000")
   int progressive = 0;
   int64_t census_id = 0;
+  std::string ordered_by;  // owner of the census that ordered it
+
+  std::string CommonId() const;  // owner + 4-digit progressive, the certificate's CN
 };
 
 struct SubmitResult {
@@ -115,12 +120,17 @@ class PgCensusStore {
   absl::StatusOr<bool> AccessCodeIsValid(const AccessCode& code,
                                          std::chrono::system_clock::time_point now);
 
-  // Up to `limit` unclaimed orders, oldest first, claimed for `worker` (FOR UPDATE SKIP
-  // LOCKED: several personalization daemons share the queue without taking the same order).
+  // Up to `limit` orders claimed for `worker` until now + `lease` (FOR UPDATE SKIP LOCKED:
+  // several personalization daemons share the queue without taking the same order): first
+  // those `worker` already holds (a restarted daemon resumes them), then unclaimed ones and
+  // ones whose lease ran out (their daemon died), oldest first. Returned by card number /
+  // common id.
   absl::StatusOr<std::vector<CardOrder>> ClaimCardOrders(const std::string& worker, int limit,
+                                                         std::chrono::seconds lease,
                                                          std::chrono::system_clock::time_point now);
   absl::StatusOr<std::vector<WorkstationOrder>> ClaimWorkstationOrders(
-      const std::string& worker, int limit, std::chrono::system_clock::time_point now);
+      const std::string& worker, int limit, std::chrono::seconds lease,
+      std::chrono::system_clock::time_point now);
 
  private:
   // What both kinds of census turn into on submission.

@@ -132,6 +132,7 @@ std::vector<std::string> PlaceNameCandidates(const std::string& name) {
 
 ReferenceIndex::ReferenceIndex(const ReferenceData& data) {
   for (const Comune& c : data.comuni) comuni_.emplace(c.istat, c);
+  for (const auto& [istat, c] : comuni_) provinces_.emplace(c.province_sigla, istat);
   for (const CadastralCode& k : data.codes) {
     std::vector<std::string>& codes = codes_[FoldPlaceName(k.name) + "|" + k.sigla];
     if (std::find(codes.begin(), codes.end(), k.code) == codes.end()) codes.push_back(k.code);
@@ -142,6 +143,11 @@ ReferenceIndex::ReferenceIndex(const ReferenceData& data) {
 const Comune* ReferenceIndex::FindComune(const std::string& istat) const {
   auto it = comuni_.find(istat);
   return it == comuni_.end() ? nullptr : &it->second;
+}
+
+const Comune* ReferenceIndex::FindProvince(const std::string& sigla) const {
+  auto it = provinces_.find(sigla);
+  return it == provinces_.end() ? nullptr : FindComune(it->second);
 }
 
 std::vector<std::string> ReferenceIndex::BirthplaceCodes(const std::string& name,

@@ -58,11 +58,15 @@ class ReferenceIndex {
  public:
   explicit ReferenceIndex(const ReferenceData& data);
   const Comune* FindComune(const std::string& istat) const;
+  // A province (and so its prefettura) by sigla, e.g. "RI": a comune of it, whose province_*
+  // fields name it. Null if no current comune has that sigla.
+  const Comune* FindProvince(const std::string& sigla) const;
   // Every cadastral code the place has had (see PgReferenceStore::BirthplaceCodes).
   std::vector<std::string> BirthplaceCodes(const std::string& name, const std::string& sigla) const;
 
  private:
   std::map<std::string, Comune> comuni_;
+  std::map<std::string, std::string> provinces_;  // sigla -> ISTAT code of its first comune
   std::map<std::string, std::vector<std::string>> codes_;  // folded name + '|' + sigla
 };
 

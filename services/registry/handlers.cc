@@ -5,6 +5,7 @@
 #include "platform/clock.h"
 #include "platform/grpc_status.h"
 #include "platform/rpc_server.h"
+#include "platform/status_macros.h"
 #include "proto/common.pb.h"
 #include "registry/census_json.h"
 
@@ -16,24 +17,39 @@ namespace registry = tessera::registry;
 constexpr char kService[] = "/tessera.v1.Registry/";
 constexpr char kMinistry[] = "tessera-cli";
 
-// A comune may act only on its own census: a workstation certificate's CN starts with its
-// 6-digit ISTAT code (CN=<ISTAT><progressive>); an access code names it.
-grpc::Status CheckScope(const grpc::ServerContext& context, const std::string& istat) {
+// Whose census a call acts on: a comune (by ISTAT code) or a prefettura (by province code).
+struct Scope {
+  registry::CensusKind kind;
+  std::string owner;
+  // The first six characters of the owner's workstation CNs: the ISTAT code, or for a
+  // prefettura the province code + "000".
+  std::string WorkstationPrefix() const {
+    return kind == registry::CensusKind::kComune ? owner : owner + "000";
+  }
+};
+
+// The Ministry acts on every census; a comune or prefettura only on its own: by one of its
+// workstation certificates (CN=<prefix><progressive>) or, a comune, by its access code.
+grpc::Status CheckScope(const grpc::ServerContext& context, const Scope& scope) {
   absl::StatusOr<Principal> caller = CallerOf(context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (caller->kind == PrincipalKind::kService && caller->name == kMinistry) {
     return grpc::Status::OK;
   }
-  if (caller->kind == PrincipalKind::kWorkstation && caller->name.size() >= 6 &&
-      caller->name.compare(0, 6, istat) == 0) {
+  const std::string prefix = scope.WorkstationPrefix();
+  if (caller->kind == PrincipalKind::kWorkstation && caller->name.size() == prefix.size() + 4 &&
+      caller->name.starts_with(prefix)) {
     return grpc::Status::OK;
   }
-  if (caller->kind == PrincipalKind::kAccessCode && caller->name == istat) {
+  if (caller->kind == PrincipalKind::kAccessCode && scope.kind == registry::CensusKind::kComune &&
+      caller->name == scope.owner) {
     return grpc::Status::OK;
   }
+  const bool comune = scope.kind == registry::CensusKind::kComune;
   return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                      "istat: a comune may act only on its own census ('" + caller->name +
-                          "' may not act for " + istat + ")");
+                      std::string(comune ? "istat: a comune" : "province_sigla: a prefettura") +
+                          " may act only on its own census ('" + caller->name +
+                          "' may not act for " + scope.owner + ")");
 }
 
 // INVALID_ARGUMENT with every violation as a serialized BadRequest detail.
@@ -49,24 +65,11 @@ grpc::Status Refused(const absl::Status& status, const registry::Refusal& refusa
                       details.SerializeAsString());
 }
 
-absl::StatusOr<registry::ComuneCensus> FromProto(const v1::ComuneCensus& p) {
-  registry::ComuneCensus c{
-      .istat = p.istat(),
-      .name = p.name(),
-      .address = p.address(),
-      .cap = p.cap(),
-      .phone = p.phone(),
-      .fax = p.fax(),
-      .email = p.email(),
-      .pec = p.pec(),
-      .mayor_surname = p.mayor_surname(),
-      .mayor_name = p.mayor_name(),
-      .it_supplier = p.it_supplier(),
-      .registry_software = p.registry_software(),
-      .vat_number = p.vat_number(),
-      .workstations = static_cast<int>(std::min<uint32_t>(p.workstations(), 100000))};
-  for (int i = 0; i < p.users_size(); ++i) {
-    const v1::CensusUser& u = p.users(i);
+// Users of either kind of census; a bad birth date names its user.
+absl::Status UsersFromProto(const google::protobuf::RepeatedPtrField<v1::CensusUser>& in,
+                            std::vector<registry::CensusUser>& out) {
+  for (int i = 0; i < in.size(); ++i) {
+    const v1::CensusUser& u = in[i];
     registry::CensusUser user{.name = u.name(),
                               .surname = u.surname(),
                               .codice_fiscale = u.codice_fiscale(),
@@ -83,8 +86,62 @@ absl::StatusOr<registry::ComuneCensus> FromProto(const v1::ComuneCensus& p) {
       }
       user.birth_date = *date;
     }
-    c.users.push_back(std::move(user));
+    out.push_back(std::move(user));
   }
+  return absl::OkStatus();
+}
+
+void UsersToProto(const std::vector<registry::CensusUser>& users,
+                  google::protobuf::RepeatedPtrField<v1::CensusUser>* out) {
+  for (const registry::CensusUser& u : users) {
+    v1::CensusUser* p = out->Add();
+    p->set_name(u.name);
+    p->set_surname(u.surname);
+    p->set_codice_fiscale(u.codice_fiscale);
+    if (u.birth_date.ok()) p->set_birth_date(registry::IsoDate(u.birth_date));
+    p->set_birth_place(u.birth_place);
+    p->set_birth_province(u.birth_province);
+    p->set_sex(u.sex);
+    p->set_email(u.email);
+    for (const std::string& profile : u.profiles) p->add_profiles(profile);
+  }
+}
+
+// A count from the wire, kept within int (a rule then refuses anything this large).
+int Count(uint32_t n) { return static_cast<int>(std::min<uint32_t>(n, 100000)); }
+
+absl::StatusOr<registry::ComuneCensus> FromProto(const v1::ComuneCensus& p) {
+  registry::ComuneCensus c{.istat = p.istat(),
+                           .name = p.name(),
+                           .address = p.address(),
+                           .cap = p.cap(),
+                           .phone = p.phone(),
+                           .fax = p.fax(),
+                           .email = p.email(),
+                           .pec = p.pec(),
+                           .mayor_surname = p.mayor_surname(),
+                           .mayor_name = p.mayor_name(),
+                           .it_supplier = p.it_supplier(),
+                           .registry_software = p.registry_software(),
+                           .vat_number = p.vat_number(),
+                           .workstations = Count(p.workstations())};
+  TESSERA_RETURN_IF_ERROR(UsersFromProto(p.users(), c.users));
+  return c;
+}
+
+absl::StatusOr<registry::PrefetturaCensus> FromProto(const v1::PrefetturaCensus& p) {
+  registry::PrefetturaCensus c{.province_sigla = p.province_sigla(),
+                               .province = p.province(),
+                               .address = p.address(),
+                               .cap = p.cap(),
+                               .phone = p.phone(),
+                               .fax = p.fax(),
+                               .email = p.email(),
+                               .pec = p.pec(),
+                               .prefect_surname = p.prefect_surname(),
+                               .prefect_name = p.prefect_name(),
+                               .workstations = Count(p.workstations())};
+  TESSERA_RETURN_IF_ERROR(UsersFromProto(p.users(), c.users));
   return c;
 }
 
@@ -103,18 +160,22 @@ void ToProto(const registry::ComuneCensus& c, v1::ComuneCensus* p) {
   p->set_registry_software(c.registry_software);
   p->set_vat_number(c.vat_number);
   p->set_workstations(static_cast<uint32_t>(std::max(c.workstations, 0)));
-  for (const registry::CensusUser& u : c.users) {
-    v1::CensusUser* out = p->add_users();
-    out->set_name(u.name);
-    out->set_surname(u.surname);
-    out->set_codice_fiscale(u.codice_fiscale);
-    if (u.birth_date.ok()) out->set_birth_date(registry::IsoDate(u.birth_date));
-    out->set_birth_place(u.birth_place);
-    out->set_birth_province(u.birth_province);
-    out->set_sex(u.sex);
-    out->set_email(u.email);
-    for (const std::string& profile : u.profiles) out->add_profiles(profile);
-  }
+  UsersToProto(c.users, p->mutable_users());
+}
+
+void ToProto(const registry::PrefetturaCensus& c, v1::PrefetturaCensus* p) {
+  p->set_province_sigla(c.province_sigla);
+  p->set_province(c.province);
+  p->set_address(c.address);
+  p->set_cap(c.cap);
+  p->set_phone(c.phone);
+  p->set_fax(c.fax);
+  p->set_email(c.email);
+  p->set_pec(c.pec);
+  p->set_prefect_surname(c.prefect_surname);
+  p->set_prefect_name(c.prefect_name);
+  p->set_workstations(static_cast<uint32_t>(std::max(c.workstations, 0)));
+  UsersToProto(c.users, p->mutable_users());
 }
 
 grpc::Status ToProto(const registry::CensusRecord& record, v1::Census* out) {
@@ -123,9 +184,16 @@ grpc::Status ToProto(const registry::CensusRecord& record, v1::Census* out) {
   out->set_revision(static_cast<uint32_t>(record.revision));
   out->set_saved_at_unix(UnixSeconds(record.saved_at));
   if (record.submitted_at) out->set_submitted_at_unix(UnixSeconds(*record.submitted_at));
-  absl::StatusOr<registry::ComuneCensus> census = registry::ComuneCensusFromJson(record.document);
-  if (!census.ok()) return ToGrpcStatus(absl::InternalError("stored census unreadable"));
-  ToProto(*census, out->mutable_comune());
+  if (record.kind == registry::CensusKind::kPrefettura) {
+    absl::StatusOr<registry::PrefetturaCensus> census =
+        registry::PrefetturaCensusFromJson(record.document);
+    if (!census.ok()) return ToGrpcStatus(absl::InternalError("stored census unreadable"));
+    ToProto(*census, out->mutable_prefettura());
+  } else {
+    absl::StatusOr<registry::ComuneCensus> census = registry::ComuneCensusFromJson(record.document);
+    if (!census.ok()) return ToGrpcStatus(absl::InternalError("stored census unreadable"));
+    ToProto(*census, out->mutable_comune());
+  }
   return grpc::Status::OK;
 }
 
@@ -164,15 +232,32 @@ grpc::Status RegistryHandlers::SetDeclaration(grpc::ServerContext*,
                          .switch_over = *switch_over}));
 }
 
+// The scope of a prefettura's call: its province code, from the sigla the census names.
+absl::StatusOr<Scope> PrefetturaScope(registry::CensusOffice& office, const std::string& sigla) {
+  TESSERA_ASSIGN_OR_RETURN(std::string province, office.ProvinceCode(sigla, "province_sigla"));
+  return Scope{registry::CensusKind::kPrefettura, province};
+}
+
 grpc::Status RegistryHandlers::SaveDraft(grpc::ServerContext* context,
                                          const v1::SaveDraftRequest* request,
                                          v1::Census* response) {
-  if (grpc::Status scope = CheckScope(*context, request->census().istat()); !scope.ok()) {
-    return scope;
+  absl::StatusOr<registry::CensusRecord> saved;
+  if (request->has_census()) {
+    const Scope scope{registry::CensusKind::kComune, request->census().istat()};
+    if (grpc::Status s = CheckScope(*context, scope); !s.ok()) return s;
+    absl::StatusOr<registry::ComuneCensus> census = FromProto(request->census());
+    if (!census.ok()) return ToGrpcStatus(census.status());
+    saved = office_.SaveDraft(*census);
+  } else if (request->has_prefettura()) {
+    absl::StatusOr<Scope> scope = PrefetturaScope(office_, request->prefettura().province_sigla());
+    if (!scope.ok()) return ToGrpcStatus(scope.status());
+    if (grpc::Status s = CheckScope(*context, *scope); !s.ok()) return s;
+    absl::StatusOr<registry::PrefetturaCensus> census = FromProto(request->prefettura());
+    if (!census.ok()) return ToGrpcStatus(census.status());
+    saved = office_.SavePrefetturaDraft(*census);
+  } else {
+    return ToGrpcStatus(absl::InvalidArgumentError("census or prefettura: one is required"));
   }
-  absl::StatusOr<registry::ComuneCensus> census = FromProto(request->census());
-  if (!census.ok()) return ToGrpcStatus(census.status());
-  absl::StatusOr<registry::CensusRecord> saved = office_.SaveDraft(*census);
   if (!saved.ok()) return ToGrpcStatus(saved.status());
   return ToProto(*saved, response);
 }
@@ -180,9 +265,15 @@ grpc::Status RegistryHandlers::SaveDraft(grpc::ServerContext* context,
 grpc::Status RegistryHandlers::GetCensus(grpc::ServerContext* context,
                                          const v1::GetCensusRequest* request,
                                          v1::Census* response) {
-  if (grpc::Status scope = CheckScope(*context, request->istat()); !scope.ok()) return scope;
-  absl::StatusOr<registry::CensusRecord> record =
-      office_.Get(registry::CensusKind::kComune, request->istat());
+  if (request->istat().empty() == request->province_sigla().empty()) {
+    return ToGrpcStatus(
+        absl::InvalidArgumentError("istat or province_sigla: exactly one is required"));
+  }
+  absl::StatusOr<Scope> scope = Scope{registry::CensusKind::kComune, request->istat()};
+  if (request->istat().empty()) scope = PrefetturaScope(office_, request->province_sigla());
+  if (!scope.ok()) return ToGrpcStatus(scope.status());
+  if (grpc::Status s = CheckScope(*context, *scope); !s.ok()) return s;
+  absl::StatusOr<registry::CensusRecord> record = office_.Get(scope->kind, scope->owner);
   if (!record.ok()) return ToGrpcStatus(record.status());
   return ToProto(*record, response);
 }
@@ -191,6 +282,11 @@ grpc::Status RegistryHandlers::ListCensuses(grpc::ServerContext*,
                                             const v1::ListCensusesRequest* request,
                                             v1::ListCensusesResponse* response) {
   registry::CensusFilter filter;
+  if (request->kind() == "prefettura") {
+    filter.kind = registry::CensusKind::kPrefettura;
+  } else if (!request->kind().empty() && request->kind() != "comune") {
+    return ToGrpcStatus(absl::InvalidArgumentError("kind: \"comune\" or \"prefettura\""));
+  }
   if (request->state() == "draft") {
     filter.submitted = false;
   } else if (request->state() == "submitted") {
@@ -222,21 +318,30 @@ grpc::Status RegistryHandlers::ListCensuses(grpc::ServerContext*,
 grpc::Status RegistryHandlers::SubmitCensus(grpc::ServerContext* context,
                                             const v1::SubmitCensusRequest* request,
                                             v1::SubmitCensusResponse* response) {
-  if (grpc::Status scope = CheckScope(*context, request->census().istat()); !scope.ok()) {
-    return scope;
-  }
-  absl::StatusOr<registry::ComuneCensus> census = FromProto(request->census());
-  if (!census.ok()) return ToGrpcStatus(census.status());
   registry::Refusal refusal;
-  absl::StatusOr<registry::SubmitResult> result = office_.SubmitComune(*census, refusal);
+  absl::StatusOr<registry::SubmitResult> result;
+  if (request->has_census()) {
+    const Scope scope{registry::CensusKind::kComune, request->census().istat()};
+    if (grpc::Status s = CheckScope(*context, scope); !s.ok()) return s;
+    absl::StatusOr<registry::ComuneCensus> census = FromProto(request->census());
+    if (!census.ok()) return ToGrpcStatus(census.status());
+    result = office_.SubmitComune(*census, refusal);
+  } else if (request->has_prefettura()) {
+    absl::StatusOr<Scope> scope = PrefetturaScope(office_, request->prefettura().province_sigla());
+    if (!scope.ok()) return ToGrpcStatus(scope.status());
+    if (grpc::Status s = CheckScope(*context, *scope); !s.ok()) return s;
+    absl::StatusOr<registry::PrefetturaCensus> census = FromProto(request->prefettura());
+    if (!census.ok()) return ToGrpcStatus(census.status());
+    result = office_.SubmitPrefettura(*census, refusal);
+  } else {
+    return ToGrpcStatus(absl::InvalidArgumentError("census or prefettura: one is required"));
+  }
   if (!result.ok()) return Refused(result.status(), refusal);
   if (grpc::Status s = ToProto(result->census, response->mutable_census()); !s.ok()) return s;
   for (const registry::CardOrder& o : result->card_orders)
     response->add_card_numbers(o.card_number);
   for (const registry::WorkstationOrder& o : result->workstation_orders) {
-    char progressive[8];
-    std::snprintf(progressive, sizeof progressive, "%04d", o.progressive);
-    response->add_workstation_common_ids(o.owner + progressive);
+    response->add_workstation_common_ids(o.CommonId());
   }
   return grpc::Status::OK;
 }
@@ -262,6 +367,45 @@ grpc::Status RegistryHandlers::IssueAccessCode(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status RegistryHandlers::ClaimOrders(grpc::ServerContext* context,
+                                           const v1::ClaimOrdersRequest* request,
+                                           v1::ClaimOrdersResponse* response) {
+  absl::StatusOr<Principal> caller = CallerOf(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  const std::string& worker = request->worker();
+  if (worker.empty() || worker.size() > 64 ||
+      worker.find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") !=
+          std::string::npos) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        "worker: 1 to 64 letters, digits and . _ : - (e.g. host:pid of the daemon)"));
+  }
+  if (request->limit() < 1 || request->limit() > 1000) {
+    return ToGrpcStatus(absl::InvalidArgumentError("limit: 1 to 1000"));
+  }
+  const uint32_t lease = request->lease_seconds() == 0 ? 900 : request->lease_seconds();
+  if (lease < 60 || lease > 86400) {
+    return ToGrpcStatus(absl::InvalidArgumentError("lease_seconds: 60 to 86400 (default 900)"));
+  }
+  absl::StatusOr<registry::CensusOffice::ClaimedOrders> claimed = office_.ClaimOrders(
+      caller->name + "/" + worker, static_cast<int>(request->limit()), std::chrono::seconds(lease));
+  if (!claimed.ok()) return ToGrpcStatus(claimed.status());
+  for (const registry::CardOrder& o : claimed->cards) {
+    v1::CardOrder* out = response->add_cards();
+    out->set_card_number(o.card_number);
+    out->set_codice_fiscale(o.codice_fiscale);
+    out->set_surname(o.surname);
+    out->set_name(o.name);
+    out->set_ordered_by(o.ordered_by);
+  }
+  for (const registry::WorkstationOrder& o : claimed->workstations) {
+    v1::WorkstationOrder* out = response->add_workstations();
+    out->set_common_id(o.CommonId());
+    out->set_ordered_by(o.ordered_by);
+  }
+  return grpc::Status::OK;
+}
+
 absl::StatusOr<Principal> AccessCodeCaller(registry::CensusOffice& office,
                                            std::string_view credential) {
   if (!credential.starts_with(kAccessCodeScheme)) {
@@ -279,24 +423,19 @@ std::vector<RpcRule> RegistryPolicy() {
   const std::vector<PrincipalKind> service = {PrincipalKind::kService};
   const std::vector<PrincipalKind> comune = {PrincipalKind::kService, PrincipalKind::kWorkstation,
                                              PrincipalKind::kAccessCode};
+  const std::string own_census =
+      "the Ministry; a comune or prefettura for its own census (workstation certificate, or a "
+      "comune's access code); scope checked";
   return {
       {s + "LoadReference", service, {kMinistry}, "the Ministry loads ISTAT's lists"},
       {s + "SetDeclaration", service, {kMinistry}, "the Ministry records monitoring sheets"},
       {s + "ImportCensus", service, {kMinistry}, "bulk census files come through the Ministry"},
       {s + "ListCensuses", service, {kMinistry}, "the Ministry follows every comune's census"},
       {s + "IssueAccessCode", service, {kMinistry}, "the Ministry lets a comune in"},
-      {s + "SaveDraft",
-       comune,
-       {},
-       "a comune (workstation or access code) or the Ministry; scope checked"},
-      {s + "GetCensus",
-       comune,
-       {},
-       "a comune (workstation or access code) or the Ministry; scope checked"},
-      {s + "SubmitCensus",
-       comune,
-       {},
-       "a comune (workstation or access code) or the Ministry; scope checked"},
+      {s + "ClaimOrders", service, {"tessera-perso"}, "personalization takes the orders"},
+      {s + "SaveDraft", comune, {}, own_census},
+      {s + "GetCensus", comune, {}, own_census},
+      {s + "SubmitCensus", comune, {}, own_census},
   };
 }
 

@@ -33,6 +33,8 @@ class RegistryHandlers final : public v1::Registry::Service {
   grpc::Status IssueAccessCode(grpc::ServerContext* context,
                                const v1::IssueAccessCodeRequest* request,
                                v1::IssueAccessCodeResponse* response) override;
+  grpc::Status ClaimOrders(grpc::ServerContext* context, const v1::ClaimOrdersRequest* request,
+                           v1::ClaimOrdersResponse* response) override;
 
  private:
   registry::CensusOffice& office_;

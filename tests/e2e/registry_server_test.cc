@@ -462,6 +462,216 @@ TEST_F(RegistryServerTest, AComuneWithoutACertificateUsesItsAccessCode) {
   }
 }
 
+// The prefettura of Rieti: its census (people taken from Accumoli's, with prefettura
+// profiles), refused while a rule fails, then submitted: every user gets a card numbered under
+// the province (a person already carded by a comune keeps that one card).
+TEST_F(RegistryServerTest, APrefetturaCensusesItsOwnPeople) {
+  LoadReferenceAndDeclarations();
+  auto ministry = As(Service("tessera-cli"));
+  {
+    grpc::ClientContext context;
+    v1::ImportCensusRequest request;
+    request.set_csv(Source("deploy/sample/census_rieti.csv"));
+    v1::ImportCensusResponse response;
+    ASSERT_TRUE(ministry->ImportCensus(&context, request, &response).ok());
+  }
+  v1::Census accumoli;
+  {
+    grpc::ClientContext context;
+    v1::GetCensusRequest request;
+    request.set_istat("057001");
+    ASSERT_TRUE(ministry->GetCensus(&context, request, &accumoli).ok());
+  }
+  v1::PrefetturaCensus rieti;
+  rieti.set_province_sigla("RI");
+  rieti.set_province("Rieti");
+  rieti.set_address("Piazza Cesare Battisti 1");
+  rieti.set_cap("02100");
+  rieti.set_phone("0746 2991");
+  rieti.set_fax("0746 299666");
+  rieti.set_email("prefettura.rieti@interno.it");
+  rieti.set_pec("protocollo.prefri@pec.interno.it");
+  rieti.set_prefect_surname("Bianchi");
+  rieti.set_prefect_name("Lucia");
+  rieti.set_workstations(2);
+  const char* profiles[] = {"amministratore_sicurezza", "amministratore_postazioni_prefettura",
+                            "operatore_monitoraggio_operazioni"};
+  for (int i = 0; i < 3; ++i) {
+    v1::CensusUser* user = rieti.add_users();
+    *user = accumoli.comune().users(i + 1);  // not the Sindaco: one card each, different roles
+    user->clear_profiles();
+    user->add_profiles(profiles[i]);
+  }
+
+  // A draft by the Ministry, read back by sigla.
+  {
+    v1::SaveDraftRequest request;
+    *request.mutable_prefettura() = rieti;
+    grpc::ClientContext context;
+    v1::Census saved;
+    grpc::Status status = ministry->SaveDraft(&context, request, &saved);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(saved.owner(), "057");
+    EXPECT_EQ(saved.prefettura().users_size(), 3);
+  }
+  // The same draft through the command line: shown as JSON, saved back.
+  const std::string cli = std::string(TESSERA_BIN_DIR) +
+                          "/tessera --target localhost:" + std::to_string(server_->port()) +
+                          " --ca " + Pki("bundle.pem") + " --cert " + Pki("tessera-cli.pem") +
+                          " --key " + Pki("tessera-cli.key") + " ";
+  auto shown =
+      testing::RunCommand(cli + "--json census show --province RI > " + dir_->File("rieti.json"));
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  auto saved = testing::RunCommand(cli + "census save " + dir_->File("rieti.json"));
+  EXPECT_NE(saved.output.find("draft of 057 saved: revision 2, 3 users"), std::string::npos)
+      << saved.output;
+  // The prefettura's own workstation may read it; a comune's, or another province's, may not.
+  auto get = [](v1::Registry::Stub& stub, const std::string& sigla) {
+    grpc::ClientContext context;
+    v1::GetCensusRequest request;
+    request.set_province_sigla(sigla);
+    v1::Census census;
+    grpc::Status status = stub.GetCensus(&context, request, &census);
+    return std::make_pair(status, census);
+  };
+  auto prefettura = As(Workstation("057000", 1));
+  auto [own, census] = get(*prefettura, "RI");
+  ASSERT_TRUE(own.ok()) << own.error_message();
+  EXPECT_EQ(census.prefettura().prefect_surname(), "Bianchi");
+  EXPECT_EQ(get(*prefettura, "RM").first.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status comune = get(*As(Workstation("057001", 1)), "RI").first;
+  EXPECT_EQ(comune.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(comune.error_message().find("province_sigla: a prefettura may act only on its own"),
+            std::string::npos)
+      << comune.error_message();
+  EXPECT_EQ(get(*ministry, "XX").first.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  {
+    grpc::ClientContext context;
+    v1::GetCensusRequest both;
+    both.set_istat("057001");
+    both.set_province_sigla("RI");
+    v1::Census unused;
+    EXPECT_EQ(ministry->GetCensus(&context, both, &unused).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+
+  // Six workstations and no Amministratore Postazioni: refused, every rule named.
+  {
+    v1::SubmitCensusRequest request;
+    *request.mutable_prefettura() = rieti;
+    request.mutable_prefettura()->set_workstations(6);
+    request.mutable_prefettura()->mutable_users(1)->set_profiles(
+        0, "operatore_monitoraggio_operazioni");
+    grpc::ClientContext context;
+    v1::SubmitCensusResponse response;
+    grpc::Status status = prefettura->SubmitCensus(&context, request, &response);
+    ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    std::set<std::string> fields;
+    for (const v1::FieldViolation& v : Violations(status)) fields.insert(v.field());
+    EXPECT_TRUE(fields.count("workstations")) << status.error_message();
+    EXPECT_TRUE(fields.count("users")) << status.error_message();
+  }
+  v1::SubmitCensusRequest request;
+  *request.mutable_prefettura() = rieti;
+  grpc::ClientContext context;
+  v1::SubmitCensusResponse response;
+  grpc::Status status = prefettura->SubmitCensus(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(response.census().submitted());
+  ASSERT_EQ(response.card_numbers_size(), 3);
+  EXPECT_EQ(response.card_numbers(0), "0570000000000001");
+  ASSERT_EQ(response.workstation_common_ids_size(), 2);
+  EXPECT_EQ(response.workstation_common_ids(0), "0570000001");
+  EXPECT_EQ(response.workstation_common_ids(1), "0570000002");
+  {
+    grpc::ClientContext c;
+    v1::ListCensusesRequest list;
+    list.set_kind("prefettura");
+    v1::ListCensusesResponse listed;
+    ASSERT_TRUE(ministry->ListCensuses(&c, list, &listed).ok());
+    ASSERT_EQ(listed.censuses_size(), 1);
+    EXPECT_EQ(listed.censuses(0).istat(), "057");
+    EXPECT_EQ(listed.censuses(0).name(), "Rieti");
+    EXPECT_TRUE(listed.censuses(0).submitted());
+  }
+  auto text = testing::RunCommand(cli + "census show --province RI");
+  EXPECT_NE(text.output.find("057 Prefettura di Rieti  SUBMITTED, revision 3, 2 workstations"),
+            std::string::npos)
+      << text.output;
+}
+
+// Personalization daemons claim the orders: each order goes to one daemon, what a card needs
+// comes with it, a daemon restarted under its name gets its own back, and only tessera-perso
+// may claim.
+TEST_F(RegistryServerTest, PersonalizationClaimsTheOrders) {
+  LoadReferenceAndDeclarations();
+  auto ministry = As(Service("tessera-cli"));
+  {
+    grpc::ClientContext context;
+    v1::ImportCensusRequest request;
+    request.set_csv(Source("deploy/sample/census_rieti.csv"));
+    v1::ImportCensusResponse response;
+    ASSERT_TRUE(ministry->ImportCensus(&context, request, &response).ok());
+  }
+  for (const char* istat : {"057010", "057011"}) {
+    v1::Census draft;
+    grpc::ClientContext get;
+    v1::GetCensusRequest which;
+    which.set_istat(istat);
+    ASSERT_TRUE(ministry->GetCensus(&get, which, &draft).ok());
+    v1::SubmitCensusRequest request;
+    *request.mutable_census() = draft.comune();
+    grpc::ClientContext context;
+    v1::SubmitCensusResponse response;
+    grpc::Status status = ministry->SubmitCensus(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  auto claim = [](v1::Registry::Stub& stub, const std::string& worker, uint32_t limit) {
+    grpc::ClientContext context;
+    v1::ClaimOrdersRequest request;
+    request.set_worker(worker);
+    request.set_limit(limit);
+    v1::ClaimOrdersResponse response;
+    grpc::Status status = stub.ClaimOrders(&context, request, &response);
+    return std::make_pair(status, response);
+  };
+  auto perso = As(Service("tessera-perso"));
+  auto [first_status, first] = claim(*perso, "station-a:101", 5);
+  ASSERT_TRUE(first_status.ok()) << first_status.error_message();
+  auto [second_status, second] = claim(*perso, "station-b:202", 100);
+  ASSERT_TRUE(second_status.ok()) << second_status.error_message();
+  EXPECT_EQ(first.cards_size(), 5);
+  EXPECT_EQ(first.cards_size() + second.cards_size(), 8);  // 4 users each, all card holders
+  EXPECT_EQ(first.workstations_size() + second.workstations_size(), 6);
+  std::set<std::string> cards;
+  for (const auto* r : {&first, &second}) {
+    for (const v1::CardOrder& o : r->cards()) {
+      cards.insert(o.card_number());
+      EXPECT_EQ(o.card_number().substr(0, 6), o.ordered_by());
+      EXPECT_FALSE(o.surname().empty());
+      EXPECT_EQ(o.codice_fiscale().size(), 16u);
+    }
+  }
+  EXPECT_EQ(cards.size(), 8u);  // no order twice
+  EXPECT_EQ(second.workstations(0).common_id().substr(0, 6), second.workstations(0).ordered_by());
+  // station-a restarted: the same five orders, none of station-b's.
+  auto [again_status, again] = claim(*perso, "station-a:101", 5);
+  ASSERT_TRUE(again_status.ok());
+  ASSERT_EQ(again.cards_size(), 5);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(again.cards(i).card_number(), first.cards(i).card_number());
+  EXPECT_EQ(claim(*perso, "station-c:303", 10).second.cards_size(), 0);
+
+  // Bad requests change nothing; other callers may not claim at all.
+  EXPECT_EQ(claim(*perso, "", 5).first.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(claim(*perso, "station a", 5).first.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  grpc::Status too_many = claim(*perso, "station-a:101", 1001).first;
+  EXPECT_EQ(too_many.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(too_many.error_message(), "limit: 1 to 1000");
+  EXPECT_EQ(claim(*ministry, "cli", 5).first.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(claim(*As(Workstation("057010", 1)), "pc", 5).first.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST_F(RegistryServerTest, OtherServicesMayNotLoadReferenceData) {
   auto perso = As(Service("tessera-perso"));
   grpc::ClientContext context;

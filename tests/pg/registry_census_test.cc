@@ -176,9 +176,10 @@ TEST_F(CensusStoreTest, WorkersClaimDisjointOrders) {
     users.push_back(User(cf, {kAccessoWeb}));
   }
   ASSERT_TRUE(store_->SubmitComune(Census("058091", 3, users), kNow).ok());
+  const std::chrono::seconds lease(900);
   std::vector<CardOrder> a, b;
-  std::thread first([&] { a = store_->ClaimCardOrders("perso-a", 3, kNow).value(); });
-  std::thread second([&] { b = store_->ClaimCardOrders("perso-b", 3, kNow).value(); });
+  std::thread first([&] { a = store_->ClaimCardOrders("perso-a", 3, lease, kNow).value(); });
+  std::thread second([&] { b = store_->ClaimCardOrders("perso-b", 3, lease, kNow).value(); });
   first.join();
   second.join();
   std::set<std::string> claimed;
@@ -186,10 +187,40 @@ TEST_F(CensusStoreTest, WorkersClaimDisjointOrders) {
   for (const auto& o : b) claimed.insert(o.card_number);
   EXPECT_EQ(a.size() + b.size(), 4u);
   EXPECT_EQ(claimed.size(), 4u);  // nobody got an order twice
-  EXPECT_TRUE(store_->ClaimCardOrders("perso-c", 10, kNow)->empty());
-  auto stations = store_->ClaimWorkstationOrders("perso-a", 10, kNow);
+  EXPECT_TRUE(store_->ClaimCardOrders("perso-c", 10, lease, kNow)->empty());
+  // What the card needs travels with the order.
+  const CardOrder& any = a.empty() ? b.front() : a.front();
+  EXPECT_EQ(any.surname, "Rossi");
+  EXPECT_EQ(any.ordered_by, "058091");
+  auto stations = store_->ClaimWorkstationOrders("perso-a", 10, lease, kNow);
   ASSERT_TRUE(stations.ok()) << stations.status();
-  EXPECT_EQ(stations->size(), 3u);
+  ASSERT_EQ(stations->size(), 3u);
+  EXPECT_EQ(stations->front().CommonId(), "0580910001");
+  EXPECT_EQ(stations->back().CommonId(), "0580910099");
+}
+
+TEST_F(CensusStoreTest, AClaimOutlivesNoDaemon) {
+  std::vector<CensusUser> users = {User("RSSMRA85T10H501O", {kSindacoDelegato}),
+                                   User("BNCNNA90A41H501W", {kAccessoWeb})};
+  ASSERT_TRUE(store_->SubmitComune(Census("058091", 1, users), kNow).ok());
+  const std::chrono::seconds lease(900);
+  auto held = store_->ClaimCardOrders("perso-a", 1, lease, kNow);
+  ASSERT_TRUE(held.ok() && held->size() == 1u);
+  // perso-a restarts under the same name: it gets its order back first, not a second one.
+  auto resumed = store_->ClaimCardOrders("perso-a", 1, lease, kNow + std::chrono::seconds(10));
+  ASSERT_TRUE(resumed.ok() && resumed->size() == 1u);
+  EXPECT_EQ(resumed->front().card_number, held->front().card_number);
+  // While the lease runs, nobody else takes it; the other order is free.
+  auto other = store_->ClaimCardOrders("perso-b", 5, lease, kNow + std::chrono::seconds(20));
+  ASSERT_TRUE(other.ok() && other->size() == 1u);
+  EXPECT_NE(other->front().card_number, held->front().card_number);
+  // perso-a died: when its lease (renewed at +10 s) runs out, perso-c takes its order.
+  EXPECT_TRUE(
+      store_->ClaimCardOrders("perso-c", 5, lease, kNow + std::chrono::seconds(909))->empty());
+  auto taken_over = store_->ClaimCardOrders("perso-c", 5, lease, kNow + std::chrono::seconds(910));
+  ASSERT_TRUE(taken_over.ok() && taken_over->size() == 1u);
+  EXPECT_EQ(taken_over->front().card_number, held->front().card_number);
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders WHERE claimed_by = 'perso-c'"), 1);
 }
 
 TEST_F(CensusStoreTest, APrefetturaNumbersItsCardsUnderItsProvince) {
