@@ -60,6 +60,17 @@ absl::StatusOr<Table> Parse(std::string_view text, const Limits& limits) {
     return absl::InvalidArgumentError(
         absl::StrCat("file: ", text.size(), " bytes, at most ", limits.max_bytes));
   }
+  // A workbook sent instead of its CSV export: say so, rather than "not UTF-8 on line 1".
+  if (text.starts_with(std::string_view("PK\x03\x04", 4))) {
+    return absl::InvalidArgumentError(
+        "file: an XLSX workbook (or another ZIP file), not CSV: save it as \"CSV UTF-8\" from "
+        "the spreadsheet program, or convert it with xlsx2csv -d ';'");
+  }
+  if (text.starts_with("\xD0\xCF\x11\xE0")) {
+    return absl::InvalidArgumentError(
+        "file: an XLS workbook (Excel 97-2003), not CSV: save it as \"CSV UTF-8\" from the "
+        "spreadsheet program");
+  }
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   if (int line = FirstInvalidUtf8Line(text); line != 0) {
     return Error(line, "not UTF-8 (save the file as \"CSV UTF-8\")");

@@ -257,8 +257,15 @@ void ValidateImport(ParsedImport& parsed, const ReferenceIndex& reference,
     ComuneCensus& census = parsed.censuses[i];
     const Comune* comune = reference.FindComune(census.istat);
     if (comune == nullptr) {
-      errors.push_back({parsed.census_lines[i], "istat",
-                        absl::StrCat("'", census.istat, "' is no comune in the reference list")});
+      // A spreadsheet that treated the column as numbers drops the leading zero: say so.
+      const bool lost_zero = !census.istat.empty() && census.istat.size() < 6 &&
+                             census.istat.find_first_not_of("0123456789") == std::string::npos;
+      errors.push_back(
+          {parsed.census_lines[i], "istat",
+           absl::StrCat("'", census.istat, "' is no comune in the reference list",
+                        lost_zero ? ": an ISTAT code has 6 digits (did the spreadsheet drop a "
+                                    "leading zero? keep the column as text)"
+                                  : "")});
       continue;
     }
     auto declaration = declarations.find(census.istat);

@@ -106,8 +106,10 @@ TEST_F(CensusImportTest, EveryErrorIsNamedByLineAndColumn) {
   bad_date.replace(bad_date.find("05/01/1980"), 10, "31/02/1980");
   std::string bad_profile = UserRow("058001", "Affile", "Ada", "Galli", 6, "Capo Ufficio");
   std::string unknown = UserRow("099999", "Atlantide", "Ivo", "Rota", 7, "Sindaco/Delegato");
-  const auto errors = Import(UserRow("058091", "Roma", "Mario", "Rossi", 1, "Sindaco/Delegato") +
-                             bad_cf + pec + other_cap + bad_date + bad_profile + unknown);
+  std::string as_number = UserRow("58001", "Affile", "Rita", "Pace", 8, "Sindaco/Delegato");
+  const auto errors =
+      Import(UserRow("058091", "Roma", "Mario", "Rossi", 1, "Sindaco/Delegato") + bad_cf + pec +
+             other_cap + bad_date + bad_profile + unknown + as_number);
   const std::string all = All(errors);
   for (const char* expected : {
            "line 3, codice_fiscale: name: the code has 'NNB', 'Anna' gives 'NNA'",
@@ -116,6 +118,8 @@ TEST_F(CensusImportTest, EveryErrorIsNamedByLineAndColumn) {
            "line 6, data_nascita: '31/02/1980' does not exist",
            "line 7, profili: 'Capo Ufficio' is not a comune profile",
            "line 8, istat: '099999' is no comune in the reference list",
+           "line 9, istat: '58001' is no comune in the reference list: an ISTAT code has 6 "
+           "digits (did the spreadsheet drop a leading zero? keep the column as text)",
        }) {
     EXPECT_NE(all.find(expected), std::string::npos) << expected << "\nin:\n" << all;
   }

@@ -49,6 +49,11 @@ TEST(Csv, BrokenFilesNameTheLine) {
   EXPECT_EQ(ErrorOf("a;b\n1;\"x\"y\n"), "line 2: field 2: text after the closing quote");
   EXPECT_EQ(ErrorOf("a;b\nRoss\xe8;1\n"), "line 2: not UTF-8 (save the file as \"CSV UTF-8\")");
   EXPECT_EQ(ErrorOf("a;b\n\xC0\xAF;1\n"), "line 2: not UTF-8 (save the file as \"CSV UTF-8\")");
+  // Workbooks sent as they are: named, with what to do.
+  EXPECT_EQ(ErrorOf(std::string("PK\x03\x04\x14\x00\x06\x00", 8) + "[Content_Types].xml"),
+            "file: an XLSX workbook (or another ZIP file), not CSV: save it as \"CSV UTF-8\" from "
+            "the spreadsheet program, or convert it with xlsx2csv -d ';'");
+  EXPECT_NE(ErrorOf("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1").find("an XLS workbook"), std::string::npos);
   EXPECT_EQ(ErrorOf("a;;b\n"), "line 1: column 2 has no name");
   EXPECT_EQ(ErrorOf("a;a\n"), "line 1: column 'a' appears twice");
   EXPECT_EQ(ErrorOf(""), "file: empty, not even a header");
