@@ -1,6 +1,7 @@
 #include "services/registry/handlers.h"
 
 #include <chrono>
+#include <variant>
 
 #include "platform/clock.h"
 #include "platform/grpc_status.h"
@@ -30,26 +31,26 @@ struct Scope {
 
 // The Ministry acts on every census; a comune or prefettura only on its own: by one of its
 // workstation certificates (CN=<prefix><progressive>) or, a comune, by its access code.
-grpc::Status CheckScope(const grpc::ServerContext& context, const Scope& scope) {
+absl::Status CheckScope(const grpc::ServerContext& context, const Scope& scope) {
   absl::StatusOr<Principal> caller = CallerOf(context);
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (!caller.ok()) return caller.status();
   if (caller->kind == PrincipalKind::kService && caller->name == kMinistry) {
-    return grpc::Status::OK;
+    return absl::OkStatus();
   }
   const std::string prefix = scope.WorkstationPrefix();
   if (caller->kind == PrincipalKind::kWorkstation && caller->name.size() == prefix.size() + 4 &&
       caller->name.starts_with(prefix)) {
-    return grpc::Status::OK;
+    return absl::OkStatus();
   }
   if (caller->kind == PrincipalKind::kAccessCode && scope.kind == registry::CensusKind::kComune &&
       caller->name == scope.owner) {
-    return grpc::Status::OK;
+    return absl::OkStatus();
   }
   const bool comune = scope.kind == registry::CensusKind::kComune;
-  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                      std::string(comune ? "istat: a comune" : "province_sigla: a prefettura") +
-                          " may act only on its own census ('" + caller->name +
-                          "' may not act for " + scope.owner + ")");
+  return absl::PermissionDeniedError(
+      std::string(comune ? "istat: a comune" : "province_sigla: a prefettura") +
+      " may act only on its own census ('" + caller->name + "' may not act for " + scope.owner +
+      ")");
 }
 
 // INVALID_ARGUMENT with every violation as a serialized BadRequest detail.
@@ -238,26 +239,37 @@ absl::StatusOr<Scope> PrefetturaScope(registry::CensusOffice& office, const std:
   return Scope{registry::CensusKind::kPrefettura, province};
 }
 
+using AnyCensus = std::variant<registry::ComuneCensus, registry::PrefetturaCensus>;
+
+// The census a SaveDraft or SubmitCensus request carries, once the caller is known to be
+// allowed to act on it.
+template <typename Request>
+absl::StatusOr<AnyCensus> CensusToActOn(const grpc::ServerContext& context,
+                                        registry::CensusOffice& office, const Request& request) {
+  if (request.has_census()) {
+    TESSERA_RETURN_IF_ERROR(
+        CheckScope(context, {registry::CensusKind::kComune, request.census().istat()}));
+    TESSERA_ASSIGN_OR_RETURN(registry::ComuneCensus census, FromProto(request.census()));
+    return AnyCensus(std::move(census));
+  }
+  if (request.has_prefettura()) {
+    TESSERA_ASSIGN_OR_RETURN(Scope scope,
+                             PrefetturaScope(office, request.prefettura().province_sigla()));
+    TESSERA_RETURN_IF_ERROR(CheckScope(context, scope));
+    TESSERA_ASSIGN_OR_RETURN(registry::PrefetturaCensus census, FromProto(request.prefettura()));
+    return AnyCensus(std::move(census));
+  }
+  return absl::InvalidArgumentError("census or prefettura: one is required");
+}
+
 grpc::Status RegistryHandlers::SaveDraft(grpc::ServerContext* context,
                                          const v1::SaveDraftRequest* request,
                                          v1::Census* response) {
-  absl::StatusOr<registry::CensusRecord> saved;
-  if (request->has_census()) {
-    const Scope scope{registry::CensusKind::kComune, request->census().istat()};
-    if (grpc::Status s = CheckScope(*context, scope); !s.ok()) return s;
-    absl::StatusOr<registry::ComuneCensus> census = FromProto(request->census());
-    if (!census.ok()) return ToGrpcStatus(census.status());
-    saved = office_.SaveDraft(*census);
-  } else if (request->has_prefettura()) {
-    absl::StatusOr<Scope> scope = PrefetturaScope(office_, request->prefettura().province_sigla());
-    if (!scope.ok()) return ToGrpcStatus(scope.status());
-    if (grpc::Status s = CheckScope(*context, *scope); !s.ok()) return s;
-    absl::StatusOr<registry::PrefetturaCensus> census = FromProto(request->prefettura());
-    if (!census.ok()) return ToGrpcStatus(census.status());
-    saved = office_.SavePrefetturaDraft(*census);
-  } else {
-    return ToGrpcStatus(absl::InvalidArgumentError("census or prefettura: one is required"));
-  }
+  absl::StatusOr<AnyCensus> census = CensusToActOn(*context, office_, *request);
+  if (!census.ok()) return ToGrpcStatus(census.status());
+  absl::StatusOr<registry::CensusRecord> saved =
+      census->index() == 0 ? office_.SaveDraft(std::get<0>(*census))
+                           : office_.SavePrefetturaDraft(std::get<1>(*census));
   if (!saved.ok()) return ToGrpcStatus(saved.status());
   return ToProto(*saved, response);
 }
@@ -272,7 +284,9 @@ grpc::Status RegistryHandlers::GetCensus(grpc::ServerContext* context,
   absl::StatusOr<Scope> scope = Scope{registry::CensusKind::kComune, request->istat()};
   if (request->istat().empty()) scope = PrefetturaScope(office_, request->province_sigla());
   if (!scope.ok()) return ToGrpcStatus(scope.status());
-  if (grpc::Status s = CheckScope(*context, *scope); !s.ok()) return s;
+  if (absl::Status allowed = CheckScope(*context, *scope); !allowed.ok()) {
+    return ToGrpcStatus(allowed);
+  }
   absl::StatusOr<registry::CensusRecord> record = office_.Get(scope->kind, scope->owner);
   if (!record.ok()) return ToGrpcStatus(record.status());
   return ToProto(*record, response);
@@ -318,24 +332,12 @@ grpc::Status RegistryHandlers::ListCensuses(grpc::ServerContext*,
 grpc::Status RegistryHandlers::SubmitCensus(grpc::ServerContext* context,
                                             const v1::SubmitCensusRequest* request,
                                             v1::SubmitCensusResponse* response) {
+  absl::StatusOr<AnyCensus> census = CensusToActOn(*context, office_, *request);
+  if (!census.ok()) return ToGrpcStatus(census.status());
   registry::Refusal refusal;
-  absl::StatusOr<registry::SubmitResult> result;
-  if (request->has_census()) {
-    const Scope scope{registry::CensusKind::kComune, request->census().istat()};
-    if (grpc::Status s = CheckScope(*context, scope); !s.ok()) return s;
-    absl::StatusOr<registry::ComuneCensus> census = FromProto(request->census());
-    if (!census.ok()) return ToGrpcStatus(census.status());
-    result = office_.SubmitComune(*census, refusal);
-  } else if (request->has_prefettura()) {
-    absl::StatusOr<Scope> scope = PrefetturaScope(office_, request->prefettura().province_sigla());
-    if (!scope.ok()) return ToGrpcStatus(scope.status());
-    if (grpc::Status s = CheckScope(*context, *scope); !s.ok()) return s;
-    absl::StatusOr<registry::PrefetturaCensus> census = FromProto(request->prefettura());
-    if (!census.ok()) return ToGrpcStatus(census.status());
-    result = office_.SubmitPrefettura(*census, refusal);
-  } else {
-    return ToGrpcStatus(absl::InvalidArgumentError("census or prefettura: one is required"));
-  }
+  absl::StatusOr<registry::SubmitResult> result =
+      census->index() == 0 ? office_.SubmitComune(std::get<0>(*census), refusal)
+                           : office_.SubmitPrefettura(std::get<1>(*census), refusal);
   if (!result.ok()) return Refused(result.status(), refusal);
   if (grpc::Status s = ToProto(result->census, response->mutable_census()); !s.ok()) return s;
   for (const registry::CardOrder& o : result->card_orders)

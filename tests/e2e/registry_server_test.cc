@@ -84,6 +84,22 @@ class RegistryServerTest : public ::testing::Test {
                                              testing::ReadFileOrDie(Pki("bundle.pem")),
                                              who.cert_pem, who.key_pem));
   }
+  // The Ministry imports deploy/sample/census_rieti.csv: every comune of Rieti has a draft.
+  static void ImportSample(v1::Registry::Stub& ministry) {
+    grpc::ClientContext context;
+    v1::ImportCensusRequest request;
+    request.set_csv(Source("deploy/sample/census_rieti.csv"));
+    v1::ImportCensusResponse response;
+    grpc::Status status = ministry.ImportCensus(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  // The tessera command line with the Ministry's certificate, ready for a command.
+  static std::string MinistryCli() {
+    return std::string(TESSERA_BIN_DIR) +
+           "/tessera --target localhost:" + std::to_string(server_->port()) + " --ca " +
+           Pki("bundle.pem") + " --cert " + Pki("tessera-cli.pem") + " --key " +
+           Pki("tessera-cli.key") + " ";
+  }
   static std::vector<v1::FieldViolation> Violations(const grpc::Status& status) {
     v1::BadRequest details;
     EXPECT_TRUE(details.ParseFromString(status.error_details()));
@@ -184,13 +200,7 @@ TEST_F(RegistryServerTest, ABadFileIsRefusedWithEveryViolationAndKeepsNothing) {
 TEST_F(RegistryServerTest, AComuneSubmitsItsOwnCensusOnly) {
   LoadReferenceAndDeclarations();
   auto ministry = As(Service("tessera-cli"));
-  {
-    grpc::ClientContext context;
-    v1::ImportCensusRequest request;
-    request.set_csv(Source("deploy/sample/census_rieti.csv"));
-    v1::ImportCensusResponse response;
-    ASSERT_TRUE(ministry->ImportCensus(&context, request, &response).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(ImportSample(*ministry));
   auto accumoli = As(Workstation("057001", 1));
   v1::Census draft;
   {
@@ -249,10 +259,7 @@ TEST_F(RegistryServerTest, AComuneSubmitsItsOwnCensusOnly) {
 // line, field and rule and exits 2, show prints the census.
 TEST_F(RegistryServerTest, TheCommandLine) {
   LoadReferenceAndDeclarations();
-  const std::string cli = std::string(TESSERA_BIN_DIR) +
-                          "/tessera --target localhost:" + std::to_string(server_->port()) +
-                          " --ca " + Pki("bundle.pem") + " --cert " + Pki("tessera-cli.pem") +
-                          " --key " + Pki("tessera-cli.key") + " ";
+  const std::string cli = MinistryCli();
   auto loaded = testing::RunCommand(cli + "registry load-reference --dir " +
                                     std::string(TESSERA_SOURCE_DIR) + "/deploy/reference");
   EXPECT_EQ(loaded.exit_code, 0) << loaded.output;
@@ -335,13 +342,7 @@ TEST_F(RegistryServerTest, AComuneSavesDraftsOfItsOwnCensus) {
 TEST_F(RegistryServerTest, AComuneWithoutACertificateUsesItsAccessCode) {
   LoadReferenceAndDeclarations();
   auto ministry = As(Service("tessera-cli"));
-  {
-    grpc::ClientContext context;
-    v1::ImportCensusRequest request;
-    request.set_csv(Source("deploy/sample/census_rieti.csv"));
-    v1::ImportCensusResponse response;
-    ASSERT_TRUE(ministry->ImportCensus(&context, request, &response).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(ImportSample(*ministry));
   auto issue = [&](const std::string& istat) {
     grpc::ClientContext context;
     v1::IssueAccessCodeRequest request;
@@ -468,13 +469,7 @@ TEST_F(RegistryServerTest, AComuneWithoutACertificateUsesItsAccessCode) {
 TEST_F(RegistryServerTest, APrefetturaCensusesItsOwnPeople) {
   LoadReferenceAndDeclarations();
   auto ministry = As(Service("tessera-cli"));
-  {
-    grpc::ClientContext context;
-    v1::ImportCensusRequest request;
-    request.set_csv(Source("deploy/sample/census_rieti.csv"));
-    v1::ImportCensusResponse response;
-    ASSERT_TRUE(ministry->ImportCensus(&context, request, &response).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(ImportSample(*ministry));
   v1::Census accumoli;
   {
     grpc::ClientContext context;
@@ -515,10 +510,7 @@ TEST_F(RegistryServerTest, APrefetturaCensusesItsOwnPeople) {
     EXPECT_EQ(saved.prefettura().users_size(), 3);
   }
   // The same draft through the command line: shown as JSON, saved back.
-  const std::string cli = std::string(TESSERA_BIN_DIR) +
-                          "/tessera --target localhost:" + std::to_string(server_->port()) +
-                          " --ca " + Pki("bundle.pem") + " --cert " + Pki("tessera-cli.pem") +
-                          " --key " + Pki("tessera-cli.key") + " ";
+  const std::string cli = MinistryCli();
   auto shown =
       testing::RunCommand(cli + "--json census show --province RI > " + dir_->File("rieti.json"));
   ASSERT_EQ(shown.exit_code, 0) << shown.output;
@@ -606,13 +598,7 @@ TEST_F(RegistryServerTest, APrefetturaCensusesItsOwnPeople) {
 TEST_F(RegistryServerTest, PersonalizationClaimsTheOrders) {
   LoadReferenceAndDeclarations();
   auto ministry = As(Service("tessera-cli"));
-  {
-    grpc::ClientContext context;
-    v1::ImportCensusRequest request;
-    request.set_csv(Source("deploy/sample/census_rieti.csv"));
-    v1::ImportCensusResponse response;
-    ASSERT_TRUE(ministry->ImportCensus(&context, request, &response).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(ImportSample(*ministry));
   for (const char* istat : {"057010", "057011"}) {
     v1::Census draft;
     grpc::ClientContext get;
