@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "platform/log.h"
 #include "platform/status_macros.h"
 
 namespace tessera::pg {
@@ -140,6 +141,15 @@ absl::StatusOr<MigrationReport> ApplyMigrations(Connection& conn, const std::str
   if (!applied.empty())
     report.current_version = std::max(report.current_version, applied.rbegin()->first);
   return report;
+}
+
+absl::Status MigrateAtStart(ConnectionPool& pool, const std::string& schema,
+                            const std::vector<Migration>& migrations) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(MigrationReport report, ApplyMigrations(*conn, schema, migrations));
+  LogEvent(spdlog::level::info, "migrations",
+           {{"schema", schema}, {"version", std::to_string(report.current_version)}});
+  return absl::OkStatus();
 }
 
 }  // namespace tessera::pg

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "platform/pg.h"
+#include "platform/pg_pool.h"
 
 namespace tessera::pg {
 
@@ -31,5 +32,10 @@ struct MigrationReport {
 // to `schema` (created if missing).
 absl::StatusOr<MigrationReport> ApplyMigrations(Connection& conn, const std::string& schema,
                                                 const std::vector<Migration>& migrations);
+
+// A service's start-up: ApplyMigrations on a connection of `pool`, and a log line with the
+// schema's version. A schema the program does not know stops start-up.
+absl::Status MigrateAtStart(ConnectionPool& pool, const std::string& schema,
+                            const std::vector<Migration>& migrations);
 
 }  // namespace tessera::pg

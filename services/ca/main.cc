@@ -28,8 +28,6 @@
 //                          expires (default 10; below the ocsp_responder profile's validity)
 //   log.level              debug | info | warn | error (default info)
 // The token PIN comes from TESSERA_CA_PIN, never from the file.
-#include <signal.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -56,6 +54,7 @@
 #include "platform/migrations.h"
 #include "platform/pg_pool.h"
 #include "platform/rpc_server.h"
+#include "platform/service_main.h"
 #include "platform/status_macros.h"
 #include "services/ca/handlers.h"
 #include "services/ca/http_endpoint.h"
@@ -63,7 +62,7 @@
 namespace tessera {
 namespace {
 
-constexpr char kUsage[] = "usage: tessera-ca --config <file.toml>\n";
+constexpr char kName[] = "tessera-ca";
 
 absl::StatusOr<std::string> RootDer(const std::string& path) {
   TESSERA_ASSIGN_OR_RETURN(std::string pem, ReadFile(path));
@@ -78,24 +77,10 @@ absl::StatusOr<std::string> RootDer(const std::string& path) {
 }
 
 absl::Status Serve(const std::string& config_path) {
-  // Block the stop signals before any thread starts (CRL publisher, HTTP, gRPC): threads
-  // inherit the mask, so SIGTERM reaches only the sigwait below and shutdown is orderly.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-  TESSERA_ASSIGN_OR_RETURN(Config config, Config::LoadFile(config_path));
-  TESSERA_ASSIGN_OR_RETURN(std::string level, config.StringOr("log.level", "info"));
-  TESSERA_RETURN_IF_ERROR(InitLogging("tessera-ca", level));
-
-  RpcServerOptions options;
-  TESSERA_ASSIGN_OR_RETURN(options.listen_address, config.String("grpc.listen"));
-  TESSERA_ASSIGN_OR_RETURN(options.tls.certificate_chain, config.String("tls.certificate_chain"));
-  TESSERA_ASSIGN_OR_RETURN(options.tls.private_key, config.String("tls.private_key"));
-  TESSERA_ASSIGN_OR_RETURN(options.tls.client_ca_bundle, config.String("tls.client_ca_bundle"));
-  TESSERA_ASSIGN_OR_RETURN(std::string port_file, config.StringOr("grpc.port_file", ""));
+  // First, before any thread starts (CRL publisher, HTTP, gRPC): the stop signals then reach
+  // only ServeUntilStopped, and shutdown is orderly.
+  TESSERA_ASSIGN_OR_RETURN(ServiceStart start, StartService(kName, config_path));
+  const Config& config = start.config;
   TESSERA_ASSIGN_OR_RETURN(std::string conninfo, config.String("db.conninfo"));
   TESSERA_ASSIGN_OR_RETURN(int64_t max_connections, config.IntOr("db.max_connections", 8));
   TESSERA_ASSIGN_OR_RETURN(std::string module_path, config.String("hsm.module"));
@@ -131,14 +116,8 @@ absl::Status Serve(const std::string& config_path) {
 
   // Database first: a schema the program does not know stops start-up.
   pg::ConnectionPool pool(conninfo, static_cast<size_t>(max_connections));
-  {
-    TESSERA_ASSIGN_OR_RETURN(auto conn, pool.Acquire());
-    TESSERA_ASSIGN_OR_RETURN(pg::MigrationReport report,
-                             pg::ApplyMigrations(*conn, ca::PgCertificateStore::kSchema,
-                                                 ca::PgCertificateStore::Migrations()));
-    LogEvent(spdlog::level::info, "migrations",
-             {{"schema", "ca"}, {"version", std::to_string(report.current_version)}});
-  }
+  TESSERA_RETURN_IF_ERROR(pg::MigrateAtStart(pool, ca::PgCertificateStore::kSchema,
+                                             ca::PgCertificateStore::Migrations()));
   TESSERA_ASSIGN_OR_RETURN(ca::ProfileSet profiles, ca::ProfileSet::LoadFile(profiles_path));
   TESSERA_ASSIGN_OR_RETURN(const ca::Profile* responder_profile,
                            profiles.Find(ca::kOcspResponderProfile));
@@ -207,52 +186,18 @@ absl::Status Serve(const std::string& config_path) {
   ca::WorkstationBundles bundles(authority, bundle_store, *std::move(sealer),
                                  std::vector<uint8_t>(root_der.begin(), root_der.end()));
   ca_service::CertificateAuthorityHandlers handlers(authority, bundles, crl_store, root_der);
-  options.services = {&handlers};
-  options.rules = ca_service::CaPolicy();
-
-  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<RpcServer> server, RpcServer::Start(std::move(options)));
-  server->SetServing(true);
-  if (!port_file.empty()) {
-    TESSERA_RETURN_IF_ERROR(WriteFile(port_file, std::to_string(server->port()) + "\n"));
-  }
-  LogEvent(spdlog::level::info, "serving", {{"port", std::to_string(server->port())}});
-
-  int signal = 0;
-  sigwait(&stop_signals, &signal);
-  LogEvent(spdlog::level::info, "stopping", {{"signal", std::to_string(signal)}});
-  server->SetServing(false);
-  server->Shutdown();
+  start.rpc.services = {&handlers};
+  start.rpc.rules = ca_service::CaPolicy();
+  const absl::Status served = ServeUntilStopped(std::move(start.rpc), start.port_file);
   http.Stop();
   renewal.Stop();
   publisher.Stop();
-  return absl::OkStatus();
+  return served;
 }
 
 }  // namespace
 }  // namespace tessera
 
 int main(int argc, char** argv) {
-  std::string config_path;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--config" && i + 1 < argc) {
-      config_path = argv[++i];
-    } else if (arg == "--help" || arg == "-h") {
-      std::fputs(tessera::kUsage, stdout);
-      return 0;
-    } else {
-      std::fprintf(stderr, "tessera-ca: unknown argument '%s'\n%s", arg.c_str(), tessera::kUsage);
-      return 2;
-    }
-  }
-  if (config_path.empty()) {
-    std::fputs(tessera::kUsage, stderr);
-    return 2;
-  }
-  absl::Status status = tessera::Serve(config_path);
-  if (!status.ok()) {
-    std::fprintf(stderr, "tessera-ca: %s\n", std::string(status.message()).c_str());
-    return 1;
-  }
-  return 0;
+  return tessera::ServiceMain(argc, argv, tessera::kName, tessera::Serve);
 }

@@ -1,0 +1,86 @@
+#include "platform/service_main.h"
+
+#include <signal.h>
+
+#include <cstdio>
+
+#include "platform/files.h"
+#include "platform/log.h"
+#include "platform/status_macros.h"
+
+namespace tessera {
+namespace {
+
+sigset_t StopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  return signals;
+}
+
+}  // namespace
+
+absl::StatusOr<ServiceStart> StartService(const std::string& name, const std::string& config_path) {
+  const sigset_t stop = StopSignals();
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+  TESSERA_ASSIGN_OR_RETURN(Config config, Config::LoadFile(config_path));
+  TESSERA_ASSIGN_OR_RETURN(std::string level, config.StringOr("log.level", "info"));
+  TESSERA_RETURN_IF_ERROR(InitLogging(name, level));
+  ServiceStart start{.config = std::move(config)};
+  TESSERA_ASSIGN_OR_RETURN(start.rpc.listen_address, start.config.String("grpc.listen"));
+  TESSERA_ASSIGN_OR_RETURN(start.rpc.tls.certificate_chain,
+                           start.config.String("tls.certificate_chain"));
+  TESSERA_ASSIGN_OR_RETURN(start.rpc.tls.private_key, start.config.String("tls.private_key"));
+  TESSERA_ASSIGN_OR_RETURN(start.rpc.tls.client_ca_bundle,
+                           start.config.String("tls.client_ca_bundle"));
+  TESSERA_ASSIGN_OR_RETURN(start.port_file, start.config.StringOr("grpc.port_file", ""));
+  return start;
+}
+
+absl::Status ServeUntilStopped(RpcServerOptions options, const std::string& port_file) {
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<RpcServer> server, RpcServer::Start(std::move(options)));
+  server->SetServing(true);
+  if (!port_file.empty()) {
+    TESSERA_RETURN_IF_ERROR(WriteFile(port_file, std::to_string(server->port()) + "\n"));
+  }
+  LogEvent(spdlog::level::info, "serving", {{"port", std::to_string(server->port())}});
+  const sigset_t stop = StopSignals();
+  int signal = 0;
+  sigwait(&stop, &signal);
+  LogEvent(spdlog::level::info, "stopping", {{"signal", std::to_string(signal)}});
+  server->SetServing(false);
+  server->Shutdown();
+  return absl::OkStatus();
+}
+
+int ServiceMain(int argc, char** argv, const char* name,
+                absl::Status (*serve)(const std::string& config_path)) {
+  const std::string usage = std::string("usage: ") + name + " --config <file.toml>\n";
+  std::string config_path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      config_path = argv[++i];
+    } else if (arg == "--help" || arg == "-h") {
+      std::fputs(usage.c_str(), stdout);
+      return 0;
+    } else {
+      std::fprintf(stderr, "%s: unknown argument '%s'\n%s", name, arg.c_str(), usage.c_str());
+      return 2;
+    }
+  }
+  if (config_path.empty()) {
+    std::fputs(usage.c_str(), stderr);
+    return 2;
+  }
+  const absl::Status status = serve(config_path);
+  if (!status.ok()) {
+    std::fprintf(stderr, "%s: %s\n", name, std::string(status.message()).c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace tessera

@@ -1,0 +1,45 @@
+// What every tessera service binary does around its own wiring: read --config, keep SIGINT and
+// SIGTERM for an orderly stop, load the config and start logging, read the gRPC listener and
+// TLS keys every service has; then serve until told to stop.
+//
+//   int main(int argc, char** argv) { return tessera::ServiceMain(argc, argv, "tessera-x", Serve);
+//   }
+//
+//   absl::Status Serve(const std::string& config_path) {
+//     TESSERA_ASSIGN_OR_RETURN(ServiceStart start, StartService("tessera-x", config_path));
+//     ... the service's own keys from start.config, its stores and handlers ...
+//     return ServeUntilStopped(std::move(start.rpc), start.port_file);
+//   }
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "platform/config.h"
+#include "platform/rpc_server.h"
+
+namespace tessera {
+
+struct ServiceStart {
+  Config config;
+  RpcServerOptions rpc;   // listen_address and tls filled in from the config
+  std::string port_file;  // grpc.port_file, or empty
+};
+
+// Blocks SIGINT and SIGTERM in this thread and so in every thread started after it (they then
+// reach only ServeUntilStopped's wait: no thread dies mid-work on a signal); loads the config
+// file and starts logging as `name` at log.level; reads grpc.listen, grpc.port_file and
+// tls.certificate_chain, tls.private_key, tls.client_ca_bundle. Call it first.
+absl::StatusOr<ServiceStart> StartService(const std::string& name, const std::string& config_path);
+
+// Starts the gRPC server, marks it serving, writes the port file (if any), then waits for
+// SIGINT or SIGTERM; on one, marks it not serving and shuts it down (calls in flight get a few
+// seconds to finish). Returns after shutdown: the caller stops its own threads next.
+absl::Status ServeUntilStopped(RpcServerOptions options, const std::string& port_file);
+
+// main() of a service: --config FILE or --help, then serve(config path); an error is printed
+// as "<name>: <message>" and exits 1 (2 for a usage error).
+int ServiceMain(int argc, char** argv, const char* name,
+                absl::Status (*serve)(const std::string& config_path));
+
+}  // namespace tessera
