@@ -73,6 +73,36 @@ absl::StatusOr<std::vector<CensusUser>> UsersFromJson(const json& object) {
   return users;
 }
 
+// What both kinds of census have under the same names: contacts, workstations, users.
+template <typename Census>
+json SharedToJson(const Census& c) {
+  json users = json::array();
+  for (const CensusUser& u : c.users) users.push_back(UserToJson(u));
+  return json{{"address", c.address},
+              {"cap", c.cap},
+              {"phone", c.phone},
+              {"fax", c.fax},
+              {"email", c.email},
+              {"pec", c.pec},
+              {"workstations", c.workstations},
+              {"users", users}};
+}
+
+template <typename Census>
+absl::Status SharedFromJson(const json& o, Census& c) {
+  TESSERA_MEMBER(o, "", "address", c.address);
+  TESSERA_MEMBER(o, "", "cap", c.cap);
+  TESSERA_MEMBER(o, "", "phone", c.phone);
+  TESSERA_MEMBER(o, "", "fax", c.fax);
+  TESSERA_MEMBER(o, "", "email", c.email);
+  TESSERA_MEMBER(o, "", "pec", c.pec);
+  TESSERA_MEMBER(o, "", "workstations", c.workstations);
+  absl::StatusOr<std::vector<CensusUser>> users = UsersFromJson(o);
+  if (!users.ok()) return users.status();
+  c.users = std::move(*users);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<json> Parse(const std::string& text) {
   try {
     json object = json::parse(text);
@@ -104,24 +134,15 @@ absl::StatusOr<std::chrono::year_month_day> ParseIsoDate(const std::string& text
 }
 
 std::string ComuneCensusToJson(const ComuneCensus& c) {
-  json users = json::array();
-  for (const CensusUser& u : c.users) users.push_back(UserToJson(u));
-  return json{{"istat", c.istat},
-              {"name", c.name},
-              {"address", c.address},
-              {"cap", c.cap},
-              {"phone", c.phone},
-              {"fax", c.fax},
-              {"email", c.email},
-              {"pec", c.pec},
-              {"mayor_surname", c.mayor_surname},
-              {"mayor_name", c.mayor_name},
-              {"it_supplier", c.it_supplier},
-              {"registry_software", c.registry_software},
-              {"vat_number", c.vat_number},
-              {"workstations", c.workstations},
-              {"users", users}}
-      .dump();
+  json o = SharedToJson(c);
+  o["istat"] = c.istat;
+  o["name"] = c.name;
+  o["mayor_surname"] = c.mayor_surname;
+  o["mayor_name"] = c.mayor_name;
+  o["it_supplier"] = c.it_supplier;
+  o["registry_software"] = c.registry_software;
+  o["vat_number"] = c.vat_number;
+  return o.dump();
 }
 
 absl::StatusOr<ComuneCensus> ComuneCensusFromJson(const std::string& text) {
@@ -131,40 +152,22 @@ absl::StatusOr<ComuneCensus> ComuneCensusFromJson(const std::string& text) {
   ComuneCensus c;
   TESSERA_MEMBER(o, "", "istat", c.istat);
   TESSERA_MEMBER(o, "", "name", c.name);
-  TESSERA_MEMBER(o, "", "address", c.address);
-  TESSERA_MEMBER(o, "", "cap", c.cap);
-  TESSERA_MEMBER(o, "", "phone", c.phone);
-  TESSERA_MEMBER(o, "", "fax", c.fax);
-  TESSERA_MEMBER(o, "", "email", c.email);
-  TESSERA_MEMBER(o, "", "pec", c.pec);
   TESSERA_MEMBER(o, "", "mayor_surname", c.mayor_surname);
   TESSERA_MEMBER(o, "", "mayor_name", c.mayor_name);
   TESSERA_MEMBER(o, "", "it_supplier", c.it_supplier);
   TESSERA_MEMBER(o, "", "registry_software", c.registry_software);
   TESSERA_MEMBER(o, "", "vat_number", c.vat_number);
-  TESSERA_MEMBER(o, "", "workstations", c.workstations);
-  absl::StatusOr<std::vector<CensusUser>> users = UsersFromJson(o);
-  if (!users.ok()) return users.status();
-  c.users = std::move(*users);
+  if (absl::Status st = SharedFromJson(o, c); !st.ok()) return st;
   return c;
 }
 
 std::string PrefetturaCensusToJson(const PrefetturaCensus& c) {
-  json users = json::array();
-  for (const CensusUser& u : c.users) users.push_back(UserToJson(u));
-  return json{{"province_sigla", c.province_sigla},
-              {"province", c.province},
-              {"address", c.address},
-              {"cap", c.cap},
-              {"phone", c.phone},
-              {"fax", c.fax},
-              {"email", c.email},
-              {"pec", c.pec},
-              {"prefect_surname", c.prefect_surname},
-              {"prefect_name", c.prefect_name},
-              {"workstations", c.workstations},
-              {"users", users}}
-      .dump();
+  json o = SharedToJson(c);
+  o["province_sigla"] = c.province_sigla;
+  o["province"] = c.province;
+  o["prefect_surname"] = c.prefect_surname;
+  o["prefect_name"] = c.prefect_name;
+  return o.dump();
 }
 
 absl::StatusOr<PrefetturaCensus> PrefetturaCensusFromJson(const std::string& text) {
@@ -174,18 +177,9 @@ absl::StatusOr<PrefetturaCensus> PrefetturaCensusFromJson(const std::string& tex
   PrefetturaCensus c;
   TESSERA_MEMBER(o, "", "province_sigla", c.province_sigla);
   TESSERA_MEMBER(o, "", "province", c.province);
-  TESSERA_MEMBER(o, "", "address", c.address);
-  TESSERA_MEMBER(o, "", "cap", c.cap);
-  TESSERA_MEMBER(o, "", "phone", c.phone);
-  TESSERA_MEMBER(o, "", "fax", c.fax);
-  TESSERA_MEMBER(o, "", "email", c.email);
-  TESSERA_MEMBER(o, "", "pec", c.pec);
   TESSERA_MEMBER(o, "", "prefect_surname", c.prefect_surname);
   TESSERA_MEMBER(o, "", "prefect_name", c.prefect_name);
-  TESSERA_MEMBER(o, "", "workstations", c.workstations);
-  absl::StatusOr<std::vector<CensusUser>> users = UsersFromJson(o);
-  if (!users.ok()) return users.status();
-  c.users = std::move(*users);
+  if (absl::Status st = SharedFromJson(o, c); !st.ok()) return st;
   return c;
 }
 

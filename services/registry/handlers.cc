@@ -111,72 +111,70 @@ void UsersToProto(const std::vector<registry::CensusUser>& users,
 // A count from the wire, kept within int (a rule then refuses anything this large).
 int Count(uint32_t n) { return static_cast<int>(std::min<uint32_t>(n, 100000)); }
 
+// What both kinds of census have, under the same names in the proto and the domain types:
+// contacts, workstations and users.
+template <typename Proto, typename Census>
+absl::Status SharedFromProto(const Proto& p, Census& c) {
+  c.address = p.address();
+  c.cap = p.cap();
+  c.phone = p.phone();
+  c.fax = p.fax();
+  c.email = p.email();
+  c.pec = p.pec();
+  c.workstations = Count(p.workstations());
+  return UsersFromProto(p.users(), c.users);
+}
+
+template <typename Census, typename Proto>
+void SharedToProto(const Census& c, Proto* p) {
+  p->set_address(c.address);
+  p->set_cap(c.cap);
+  p->set_phone(c.phone);
+  p->set_fax(c.fax);
+  p->set_email(c.email);
+  p->set_pec(c.pec);
+  p->set_workstations(static_cast<uint32_t>(std::max(c.workstations, 0)));
+  UsersToProto(c.users, p->mutable_users());
+}
+
 absl::StatusOr<registry::ComuneCensus> FromProto(const v1::ComuneCensus& p) {
   registry::ComuneCensus c{.istat = p.istat(),
                            .name = p.name(),
-                           .address = p.address(),
-                           .cap = p.cap(),
-                           .phone = p.phone(),
-                           .fax = p.fax(),
-                           .email = p.email(),
-                           .pec = p.pec(),
                            .mayor_surname = p.mayor_surname(),
                            .mayor_name = p.mayor_name(),
                            .it_supplier = p.it_supplier(),
                            .registry_software = p.registry_software(),
-                           .vat_number = p.vat_number(),
-                           .workstations = Count(p.workstations())};
-  TESSERA_RETURN_IF_ERROR(UsersFromProto(p.users(), c.users));
+                           .vat_number = p.vat_number()};
+  TESSERA_RETURN_IF_ERROR(SharedFromProto(p, c));
   return c;
 }
 
 absl::StatusOr<registry::PrefetturaCensus> FromProto(const v1::PrefetturaCensus& p) {
   registry::PrefetturaCensus c{.province_sigla = p.province_sigla(),
                                .province = p.province(),
-                               .address = p.address(),
-                               .cap = p.cap(),
-                               .phone = p.phone(),
-                               .fax = p.fax(),
-                               .email = p.email(),
-                               .pec = p.pec(),
                                .prefect_surname = p.prefect_surname(),
-                               .prefect_name = p.prefect_name(),
-                               .workstations = Count(p.workstations())};
-  TESSERA_RETURN_IF_ERROR(UsersFromProto(p.users(), c.users));
+                               .prefect_name = p.prefect_name()};
+  TESSERA_RETURN_IF_ERROR(SharedFromProto(p, c));
   return c;
 }
 
 void ToProto(const registry::ComuneCensus& c, v1::ComuneCensus* p) {
   p->set_istat(c.istat);
   p->set_name(c.name);
-  p->set_address(c.address);
-  p->set_cap(c.cap);
-  p->set_phone(c.phone);
-  p->set_fax(c.fax);
-  p->set_email(c.email);
-  p->set_pec(c.pec);
   p->set_mayor_surname(c.mayor_surname);
   p->set_mayor_name(c.mayor_name);
   p->set_it_supplier(c.it_supplier);
   p->set_registry_software(c.registry_software);
   p->set_vat_number(c.vat_number);
-  p->set_workstations(static_cast<uint32_t>(std::max(c.workstations, 0)));
-  UsersToProto(c.users, p->mutable_users());
+  SharedToProto(c, p);
 }
 
 void ToProto(const registry::PrefetturaCensus& c, v1::PrefetturaCensus* p) {
   p->set_province_sigla(c.province_sigla);
   p->set_province(c.province);
-  p->set_address(c.address);
-  p->set_cap(c.cap);
-  p->set_phone(c.phone);
-  p->set_fax(c.fax);
-  p->set_email(c.email);
-  p->set_pec(c.pec);
   p->set_prefect_surname(c.prefect_surname);
   p->set_prefect_name(c.prefect_name);
-  p->set_workstations(static_cast<uint32_t>(std::max(c.workstations, 0)));
-  UsersToProto(c.users, p->mutable_users());
+  SharedToProto(c, p);
 }
 
 grpc::Status ToProto(const registry::CensusRecord& record, v1::Census* out) {
