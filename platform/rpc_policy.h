@@ -16,6 +16,9 @@ struct RpcRule {
   std::vector<PrincipalKind> kinds;  // kinds of caller allowed
   std::vector<std::string> names;    // if not empty, only these names (e.g. "tessera-perso")
   std::string why;                   // one line for the reader of the table
+  // These exact callers too, whatever `kinds` and `names` say (e.g. the Ministry's operators,
+  // by the codice fiscale their card certificates name).
+  std::vector<Principal> also = {};
 };
 
 class RpcPolicy {

@@ -3,6 +3,9 @@
 #include <chrono>
 #include <variant>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "identity/codice_fiscale.h"
 #include "platform/clock.h"
 #include "platform/grpc_status.h"
 #include "platform/rpc_server.h"
@@ -31,12 +34,11 @@ struct Scope {
 
 // The Ministry acts on every census; a comune or prefettura only on its own: by one of its
 // workstation certificates (CN=<prefix><progressive>) or, a comune, by its access code.
-absl::Status CheckScope(const grpc::ServerContext& context, const Scope& scope) {
+absl::Status CheckScope(const grpc::ServerContext& context, const Ministry& ministry,
+                        const Scope& scope) {
   absl::StatusOr<Principal> caller = CallerOf(context);
   if (!caller.ok()) return caller.status();
-  if (caller->kind == PrincipalKind::kService && caller->name == kMinistry) {
-    return absl::OkStatus();
-  }
+  if (ministry.Includes(*caller)) return absl::OkStatus();
   const std::string prefix = scope.WorkstationPrefix();
   if (caller->kind == PrincipalKind::kWorkstation && caller->name.size() == prefix.size() + 4 &&
       caller->name.starts_with(prefix)) {
@@ -231,6 +233,8 @@ grpc::Status RegistryHandlers::SetDeclaration(grpc::ServerContext*,
                          .switch_over = *switch_over}));
 }
 
+namespace {
+
 // The scope of a prefettura's call: its province code, from the sigla the census names.
 absl::StatusOr<Scope> PrefetturaScope(registry::CensusOffice& office, const std::string& sigla) {
   TESSERA_ASSIGN_OR_RETURN(std::string province, office.ProvinceCode(sigla, "province_sigla"));
@@ -239,21 +243,21 @@ absl::StatusOr<Scope> PrefetturaScope(registry::CensusOffice& office, const std:
 
 using AnyCensus = std::variant<registry::ComuneCensus, registry::PrefetturaCensus>;
 
-// The census a SaveDraft or SubmitCensus request carries, once the caller is known to be
-// allowed to act on it.
+}  // namespace
+
 template <typename Request>
-absl::StatusOr<AnyCensus> CensusToActOn(const grpc::ServerContext& context,
-                                        registry::CensusOffice& office, const Request& request) {
+absl::StatusOr<AnyCensus> RegistryHandlers::CensusToActOn(const grpc::ServerContext& context,
+                                                          const Request& request) {
   if (request.has_census()) {
     TESSERA_RETURN_IF_ERROR(
-        CheckScope(context, {registry::CensusKind::kComune, request.census().istat()}));
+        CheckScope(context, ministry_, {registry::CensusKind::kComune, request.census().istat()}));
     TESSERA_ASSIGN_OR_RETURN(registry::ComuneCensus census, FromProto(request.census()));
     return AnyCensus(std::move(census));
   }
   if (request.has_prefettura()) {
     TESSERA_ASSIGN_OR_RETURN(Scope scope,
-                             PrefetturaScope(office, request.prefettura().province_sigla()));
-    TESSERA_RETURN_IF_ERROR(CheckScope(context, scope));
+                             PrefetturaScope(office_, request.prefettura().province_sigla()));
+    TESSERA_RETURN_IF_ERROR(CheckScope(context, ministry_, scope));
     TESSERA_ASSIGN_OR_RETURN(registry::PrefetturaCensus census, FromProto(request.prefettura()));
     return AnyCensus(std::move(census));
   }
@@ -263,7 +267,7 @@ absl::StatusOr<AnyCensus> CensusToActOn(const grpc::ServerContext& context,
 grpc::Status RegistryHandlers::SaveDraft(grpc::ServerContext* context,
                                          const v1::SaveDraftRequest* request,
                                          v1::Census* response) {
-  absl::StatusOr<AnyCensus> census = CensusToActOn(*context, office_, *request);
+  absl::StatusOr<AnyCensus> census = CensusToActOn(*context, *request);
   if (!census.ok()) return ToGrpcStatus(census.status());
   absl::StatusOr<registry::CensusRecord> saved =
       census->index() == 0 ? office_.SaveDraft(std::get<0>(*census))
@@ -282,7 +286,7 @@ grpc::Status RegistryHandlers::GetCensus(grpc::ServerContext* context,
   absl::StatusOr<Scope> scope = Scope{registry::CensusKind::kComune, request->istat()};
   if (request->istat().empty()) scope = PrefetturaScope(office_, request->province_sigla());
   if (!scope.ok()) return ToGrpcStatus(scope.status());
-  if (absl::Status allowed = CheckScope(*context, *scope); !allowed.ok()) {
+  if (absl::Status allowed = CheckScope(*context, ministry_, *scope); !allowed.ok()) {
     return ToGrpcStatus(allowed);
   }
   absl::StatusOr<registry::CensusRecord> record = office_.Get(scope->kind, scope->owner);
@@ -330,7 +334,7 @@ grpc::Status RegistryHandlers::ListCensuses(grpc::ServerContext*,
 grpc::Status RegistryHandlers::SubmitCensus(grpc::ServerContext* context,
                                             const v1::SubmitCensusRequest* request,
                                             v1::SubmitCensusResponse* response) {
-  absl::StatusOr<AnyCensus> census = CensusToActOn(*context, office_, *request);
+  absl::StatusOr<AnyCensus> census = CensusToActOn(*context, *request);
   if (!census.ok()) return ToGrpcStatus(census.status());
   registry::Refusal refusal;
   absl::StatusOr<registry::SubmitResult> result =
@@ -418,20 +422,58 @@ absl::StatusOr<Principal> AccessCodeCaller(registry::CensusOffice& office,
   return Principal{PrincipalKind::kAccessCode, *istat};
 }
 
-std::vector<RpcRule> RegistryPolicy() {
+absl::StatusOr<Ministry> Ministry::FromList(std::string_view codici_fiscali) {
+  Ministry ministry;
+  const std::string list(codici_fiscali);  // Debian's absl::string_view is not std's
+  for (absl::string_view item : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
+    const std::string cf = identity::NormalizeCodiceFiscale(std::string(item));
+    if (absl::Status valid = identity::ValidateCodiceFiscale(cf); !valid.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("registry.ministry_operators: '", cf, "': ", std::string(valid.message())));
+    }
+    ministry.operators_.insert(cf);
+  }
+  return ministry;
+}
+
+bool Ministry::Includes(const Principal& caller) const {
+  return (caller.kind == PrincipalKind::kService && caller.name == kMinistry) ||
+         (caller.kind == PrincipalKind::kOperator && operators_.contains(caller.name));
+}
+
+std::vector<Principal> Ministry::Operators() const {
+  std::vector<Principal> out;
+  for (const std::string& cf : operators_) out.push_back({PrincipalKind::kOperator, cf});
+  return out;
+}
+
+std::vector<RpcRule> RegistryPolicy(const Ministry& ministry) {
   const std::string s = kService;
   const std::vector<PrincipalKind> service = {PrincipalKind::kService};
   const std::vector<PrincipalKind> comune = {PrincipalKind::kService, PrincipalKind::kWorkstation,
-                                             PrincipalKind::kAccessCode};
+                                             PrincipalKind::kAccessCode, PrincipalKind::kOperator};
+  const std::vector<Principal> operators = ministry.Operators();  // the Ministry's cards
   const std::string own_census =
       "the Ministry; a comune or prefettura for its own census (workstation certificate, or a "
       "comune's access code); scope checked";
   return {
-      {s + "LoadReference", service, {kMinistry}, "the Ministry loads ISTAT's lists"},
-      {s + "SetDeclaration", service, {kMinistry}, "the Ministry records monitoring sheets"},
-      {s + "ImportCensus", service, {kMinistry}, "bulk census files come through the Ministry"},
-      {s + "ListCensuses", service, {kMinistry}, "the Ministry follows every comune's census"},
-      {s + "IssueAccessCode", service, {kMinistry}, "the Ministry lets a comune in"},
+      {s + "LoadReference", service, {kMinistry}, "the Ministry loads ISTAT's lists", operators},
+      {s + "SetDeclaration",
+       service,
+       {kMinistry},
+       "the Ministry records monitoring sheets",
+       operators},
+      {s + "ImportCensus",
+       service,
+       {kMinistry},
+       "bulk census files come through the Ministry",
+       operators},
+      {s + "ListCensuses",
+       service,
+       {kMinistry},
+       "the Ministry follows every comune's census",
+       operators},
+      {s + "IssueAccessCode", service, {kMinistry}, "the Ministry lets a comune in", operators},
       {s + "ClaimOrders", service, {"tessera-perso"}, "personalization takes the orders"},
       {s + "SaveDraft", comune, {}, own_census},
       {s + "GetCensus", comune, {}, own_census},

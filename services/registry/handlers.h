@@ -1,8 +1,11 @@
 // gRPC handlers of tessera-registry: protos in, census office calls, protos out. The rules here
-// are who may call what (RegistryPolicy) and the scope of a comune's own calls.
+// are who may call what (RegistryPolicy) and the scope of a comune's or prefettura's own calls.
 #pragma once
 
+#include <set>
+#include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "platform/rpc_policy.h"
@@ -11,9 +14,25 @@
 
 namespace tessera::registry_service {
 
+// Who the Ministry is on tessera-registry: the CLI's service certificate (tessera-cli), and
+// the card certificates of the Ministry's own operators, by codice fiscale (config
+// registry.ministry_operators) until card login arrives.
+class Ministry {
+ public:
+  // `codici_fiscali`: comma-separated, normalized and checked; INVALID_ARGUMENT naming a bad one.
+  static absl::StatusOr<Ministry> FromList(std::string_view codici_fiscali);
+
+  bool Includes(const Principal& caller) const;
+  std::vector<Principal> Operators() const;
+
+ private:
+  std::set<std::string> operators_;
+};
+
 class RegistryHandlers final : public v1::Registry::Service {
  public:
-  explicit RegistryHandlers(registry::CensusOffice& office) : office_(office) {}
+  RegistryHandlers(registry::CensusOffice& office, Ministry ministry)
+      : office_(office), ministry_(std::move(ministry)) {}
 
   grpc::Status LoadReference(grpc::ServerContext* context, const v1::LoadReferenceRequest* request,
                              v1::LoadReferenceResponse* response) override;
@@ -37,13 +56,19 @@ class RegistryHandlers final : public v1::Registry::Service {
                            v1::ClaimOrdersResponse* response) override;
 
  private:
+  // The census a SaveDraft or SubmitCensus request carries, once its caller may act on it.
+  template <typename Request>
+  absl::StatusOr<std::variant<registry::ComuneCensus, registry::PrefetturaCensus>> CensusToActOn(
+      const grpc::ServerContext& context, const Request& request);
+
   registry::CensusOffice& office_;
+  const Ministry ministry_;
 };
 
-// Who may call what on tessera-registry. The Ministry (the tessera-cli service certificate)
-// may do everything; a comune, by one of its workstation certificates or its census access
-// code, only its own census.
-std::vector<RpcRule> RegistryPolicy();
+// Who may call what on tessera-registry. The Ministry may do everything but claim orders
+// (tessera-perso's); a comune, by one of its workstation certificates or its census access
+// code, and a prefettura, by one of its workstation certificates, only their own census.
+std::vector<RpcRule> RegistryPolicy(const Ministry& ministry);
 
 // Checks the "authorization" metadata of a call without a client certificate: an access code
 // ("AccessCode <code>") names the comune it was issued for.

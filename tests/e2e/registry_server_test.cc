@@ -24,6 +24,9 @@
 namespace tessera {
 namespace {
 
+// The Ministry's operator the registry is configured with (registry.ministry_operators).
+constexpr char kMinistryOperator[] = "RSSMRA85T10H501O";
+
 struct Identity {
   std::string cert_pem;
   std::string key_pem;
@@ -49,7 +52,8 @@ class RegistryServerTest : public ::testing::Test {
                            "\"\nclient_ca_bundle = \"" + Pki("bundle.pem") +
                            "\"\n[db]\nconninfo = \"" + pg.ConnInfo(pg.CreateDatabase()) +
                            "\"\n[registry]\nemail_rules = \"" + std::string(TESSERA_SOURCE_DIR) +
-                           "/deploy/reference/personal_email.txt\"\n");
+                           "/deploy/reference/personal_email.txt\"\nministry_operators = \"" +
+                           kMinistryOperator + ", \"\n");
     server_ = new testing::ServiceProcess("tessera-registry", dir_->File("registry.toml"),
                                           dir_->File("port"), dir_->File("registry.log"));
   }
@@ -64,20 +68,34 @@ class RegistryServerTest : public ::testing::Test {
   static Identity Service(const std::string& name) {
     return {testing::ReadFileOrDie(Pki(name + ".pem")), testing::ReadFileOrDie(Pki(name + ".key"))};
   }
-  // A workstation certificate of comune `istat`, signed by the hierarchy's workstation CA.
-  static Identity Workstation(const std::string& istat, int progressive) {
+  // A certificate of `profile` for `subject`, from the hierarchy's issuing CA for it.
+  static Identity Issue(const std::string& profile_name, const ca::SubjectData& subject) {
     Botan::AutoSeeded_RNG rng;
     Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
     auto profiles = ca::ProfileSet::LoadFile(hierarchy_->config().profiles_path);
     auto issuers = hierarchy_->LoadIssuers();
-    const ca::Profile& profile = **profiles->Find("workstation");
+    const ca::Profile& profile = **profiles->Find(profile_name);
     const ca::Issuer& issuer = *issuers.at(profile.issuer);
-    auto plan = ca::PlanCertificate(profile, {.istat = istat, .progressive = progressive}, key,
-                                    issuer.context(), ca::RandomSerial(rng),
+    auto plan = ca::PlanCertificate(profile, subject, key, issuer.context(), ca::RandomSerial(rng),
                                     std::chrono::system_clock::now());
+    if (!plan.ok()) {
+      ADD_FAILURE() << plan.status();
+      return {};
+    }
     auto cert = issuer.Issue(*plan);
-    EXPECT_TRUE(cert.ok()) << cert.status();
+    if (!cert.ok()) {
+      ADD_FAILURE() << cert.status();
+      return {};
+    }
     return {cert->PEM_encode() + issuer.certificate().PEM_encode(), Botan::PKCS8::PEM_encode(key)};
+  }
+  // A workstation certificate of comune `istat` (a prefettura: province code + "000").
+  static Identity Workstation(const std::string& istat, int progressive) {
+    return Issue("workstation", {.istat = istat, .progressive = progressive});
+  }
+  // An operator's card certificate (in a test, its key is in memory rather than on a card).
+  static Identity Operator(const std::string& codice_fiscale) {
+    return Issue("operator", {.codice_fiscale = codice_fiscale});
   }
   static std::unique_ptr<v1::Registry::Stub> As(const Identity& who) {
     return v1::Registry::NewStub(MtlsChannel("localhost:" + std::to_string(server_->port()),
@@ -655,6 +673,55 @@ TEST_F(RegistryServerTest, PersonalizationClaimsTheOrders) {
   EXPECT_EQ(too_many.error_message(), "limit: 1 to 1000");
   EXPECT_EQ(claim(*ministry, "cli", 5).first.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(claim(*As(Workstation("057010", 1)), "pc", 5).first.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// The Ministry's operators (by the codice fiscale their cards name) may do what the Ministry
+// does; any other operator may not.
+TEST_F(RegistryServerTest, MinistryOperatorsActForTheMinistry) {
+  LoadReferenceAndDeclarations();
+  ASSERT_NO_FATAL_FAILURE(ImportSample(*As(Service("tessera-cli"))));
+  auto ministry_operator = As(Operator(kMinistryOperator));
+  auto other_operator = As(Operator("BNCNNA90A41H501T"));
+  auto list = [](v1::Registry::Stub& stub) {
+    grpc::ClientContext context;
+    v1::ListCensusesRequest request;
+    request.set_page_size(1000);
+    v1::ListCensusesResponse response;
+    grpc::Status status = stub.ListCensuses(&context, request, &response);
+    return std::make_pair(status, response.censuses_size());
+  };
+  auto get = [](v1::Registry::Stub& stub, const std::string& istat) {
+    grpc::ClientContext context;
+    v1::GetCensusRequest request;
+    request.set_istat(istat);
+    v1::Census census;
+    return stub.GetCensus(&context, request, &census);
+  };
+  auto [listed, count] = list(*ministry_operator);
+  ASSERT_TRUE(listed.ok()) << listed.error_message();
+  EXPECT_EQ(count, 73);
+  EXPECT_TRUE(get(*ministry_operator, "057042").ok());
+  {
+    grpc::ClientContext context;
+    v1::IssueAccessCodeRequest request;
+    request.set_istat("057042");
+    v1::IssueAccessCodeResponse response;
+    EXPECT_TRUE(ministry_operator->IssueAccessCode(&context, request, &response).ok());
+  }
+  EXPECT_EQ(list(*other_operator).first.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status scoped = get(*other_operator, "057042");
+  EXPECT_EQ(scoped.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(scoped.error_message().find("a comune may act only on its own census"),
+            std::string::npos)
+      << scoped.error_message();
+  // Orders are personalization's, not the Ministry's.
+  grpc::ClientContext context;
+  v1::ClaimOrdersRequest request;
+  request.set_worker("x");
+  request.set_limit(1);
+  v1::ClaimOrdersResponse response;
+  EXPECT_EQ(ministry_operator->ClaimOrders(&context, request, &response).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }
 

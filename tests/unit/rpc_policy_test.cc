@@ -40,6 +40,24 @@ TEST(RpcPolicy, KindAndNameMustBothMatch) {
             absl::StatusCode::kPermissionDenied);
 }
 
+TEST(RpcPolicy, NamedCallersOfAnotherKindMayBeAddedOneByOne) {
+  RpcPolicy policy({{"/tessera.v1.Registry/ListCensuses",
+                     {PrincipalKind::kService},
+                     {"tessera-cli"},
+                     "the Ministry",
+                     {{PrincipalKind::kOperator, "RSSMRA85T10H501O"}}}});
+  const std::string method = "/tessera.v1.Registry/ListCensuses";
+  EXPECT_TRUE(policy.Authorize(method, {PrincipalKind::kService, "tessera-cli"}).ok());
+  EXPECT_TRUE(policy.Authorize(method, {PrincipalKind::kOperator, "RSSMRA85T10H501O"}).ok());
+  // Another operator, or the same name under another kind: refused.
+  EXPECT_EQ(policy.Authorize(method, {PrincipalKind::kOperator, "BNCNNA90A41H501W"}).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(policy.Authorize(method, {PrincipalKind::kWorkstation, "RSSMRA85T10H501O"}).code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(policy.Authorize(method, {PrincipalKind::kOperator, "tessera-cli"}).code(),
+            absl::StatusCode::kPermissionDenied);
+}
+
 TEST(RpcPolicy, HealthForEveryoneReflectionNotForWorkstations) {
   RpcPolicy policy = Policy();
   Principal workstation{PrincipalKind::kWorkstation, "0580010001"};
