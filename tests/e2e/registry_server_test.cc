@@ -118,6 +118,27 @@ class RegistryServerTest : public ::testing::Test {
            Pki("bundle.pem") + " --cert " + Pki("tessera-cli.pem") + " --key " +
            Pki("tessera-cli.key") + " ";
   }
+  // GetCensus of comune `istat`: only how the call ended.
+  static grpc::Status CensusStatus(v1::Registry::Stub& stub, const std::string& istat) {
+    grpc::ClientContext context;
+    v1::GetCensusRequest request;
+    request.set_istat(istat);
+    v1::Census census;
+    return stub.GetCensus(&context, request, &census);
+  }
+  struct Fetched {
+    grpc::Status status;
+    v1::Census census;
+  };
+  // GetCensus of the prefettura of province `sigla`.
+  static Fetched GetPrefettura(v1::Registry::Stub& stub, const std::string& sigla) {
+    grpc::ClientContext context;
+    v1::GetCensusRequest request;
+    request.set_province_sigla(sigla);
+    Fetched fetched;
+    fetched.status = stub.GetCensus(&context, request, &fetched.census);
+    return fetched;
+  }
   static std::vector<v1::FieldViolation> Violations(const grpc::Status& status) {
     v1::BadRequest details;
     EXPECT_TRUE(details.ParseFromString(status.error_details()));
@@ -231,11 +252,7 @@ TEST_F(RegistryServerTest, AComuneSubmitsItsOwnCensusOnly) {
     EXPECT_EQ(draft.comune().users_size(), 4);
   }
   {
-    grpc::ClientContext context;
-    v1::GetCensusRequest request;
-    request.set_istat("057002");
-    v1::Census other;
-    grpc::Status status = accumoli->GetCensus(&context, request, &other);
+    grpc::Status status = CensusStatus(*accumoli, "057002");
     EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
     EXPECT_NE(status.error_message().find("a comune may act only on its own census"),
               std::string::npos);
@@ -375,13 +392,6 @@ TEST_F(RegistryServerTest, AComuneWithoutACertificateUsesItsAccessCode) {
   auto with_credential = [&](const std::string& credential) {
     return v1::Registry::NewStub(CredentialChannel(target, bundle, credential));
   };
-  auto get = [](v1::Registry::Stub& stub, const std::string& istat) {
-    grpc::ClientContext context;
-    v1::GetCensusRequest request;
-    request.set_istat(istat);
-    v1::Census census;
-    return stub.GetCensus(&context, request, &census);
-  };
 
   const v1::IssueAccessCodeResponse first = issue("057005");
   EXPECT_EQ(first.access_code().substr(0, 7), "057005-");
@@ -390,14 +400,14 @@ TEST_F(RegistryServerTest, AComuneWithoutACertificateUsesItsAccessCode) {
                 std::chrono::system_clock::now().time_since_epoch() + std::chrono::days(89))
                 .count());
   auto belmonte = with_credential("AccessCode " + first.access_code());
-  EXPECT_TRUE(get(*belmonte, "057005").ok());
+  EXPECT_TRUE(CensusStatus(*belmonte, "057005").ok());
   // Typed by a person: lower case and spaces are the same code.
   std::string typed = first.access_code();
   for (char& c : typed) c = c == '-' ? ' ' : static_cast<char>(std::tolower(c));
-  EXPECT_TRUE(get(*with_credential("AccessCode " + typed), "057005").ok());
+  EXPECT_TRUE(CensusStatus(*with_credential("AccessCode " + typed), "057005").ok());
 
   // Its own census only; nothing the Ministry does.
-  grpc::Status other = get(*belmonte, "057006");
+  grpc::Status other = CensusStatus(*belmonte, "057006");
   EXPECT_EQ(other.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_NE(other.error_message().find("a comune may act only on its own census"),
             std::string::npos);
@@ -420,14 +430,14 @@ TEST_F(RegistryServerTest, AComuneWithoutACertificateUsesItsAccessCode) {
   // Wrong, malformed or missing credentials: UNAUTHENTICATED, and the code is not echoed.
   std::string wrong = first.access_code();
   wrong.back() = wrong.back() == 'A' ? 'B' : 'A';
-  grpc::Status refused = get(*with_credential("AccessCode " + wrong), "057005");
+  grpc::Status refused = CensusStatus(*with_credential("AccessCode " + wrong), "057005");
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(refused.error_message().find(wrong.substr(7)), std::string::npos);
-  EXPECT_EQ(get(*with_credential("Bearer " + first.access_code()), "057005").error_code(),
+  EXPECT_EQ(CensusStatus(*with_credential("Bearer " + first.access_code()), "057005").error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(get(*with_credential("AccessCode 057005-XYZ"), "057005").error_code(),
+  EXPECT_EQ(CensusStatus(*with_credential("AccessCode 057005-XYZ"), "057005").error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
-  grpc::Status anonymous = get(*As({"", ""}), "057005");
+  grpc::Status anonymous = CensusStatus(*As({"", ""}), "057005");
   EXPECT_EQ(anonymous.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_NE(anonymous.error_message().find("no client certificate and no access code"),
             std::string::npos)
@@ -436,12 +446,12 @@ TEST_F(RegistryServerTest, AComuneWithoutACertificateUsesItsAccessCode) {
   const v1::IssueAccessCodeResponse borbona = issue("057006");
   std::string borrowed = borbona.access_code();
   borrowed.replace(0, 6, "057005");
-  EXPECT_EQ(get(*with_credential("AccessCode " + borrowed), "057005").error_code(),
+  EXPECT_EQ(CensusStatus(*with_credential("AccessCode " + borrowed), "057005").error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
 
   // A new code revokes the old one.
   const v1::IssueAccessCodeResponse second = issue("057005");
-  EXPECT_EQ(get(*belmonte, "057005").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(CensusStatus(*belmonte, "057005").error_code(), grpc::StatusCode::UNAUTHENTICATED);
 
   // With the command line, as the comune would: show its draft as JSON, save it back, submit.
   const std::string env = "TESSERA_ACCESS_CODE=" + testing::ShellQuote(second.access_code()) + " " +
@@ -459,8 +469,9 @@ TEST_F(RegistryServerTest, AComuneWithoutACertificateUsesItsAccessCode) {
   EXPECT_NE(submitted.output.find("census of 057005 submitted: 4 card order(s)"), std::string::npos)
       << submitted.output;
   // Submitted: the census is closed and the code revoked; no new code for it.
-  EXPECT_EQ(get(*with_credential("AccessCode " + second.access_code()), "057005").error_code(),
-            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(
+      CensusStatus(*with_credential("AccessCode " + second.access_code()), "057005").error_code(),
+      grpc::StatusCode::UNAUTHENTICATED);
   {
     grpc::ClientContext context;
     v1::IssueAccessCodeRequest request;
@@ -536,25 +547,18 @@ TEST_F(RegistryServerTest, APrefetturaCensusesItsOwnPeople) {
   EXPECT_NE(saved.output.find("draft of 057 saved: revision 2, 3 users"), std::string::npos)
       << saved.output;
   // The prefettura's own workstation may read it; a comune's, or another province's, may not.
-  auto get = [](v1::Registry::Stub& stub, const std::string& sigla) {
-    grpc::ClientContext context;
-    v1::GetCensusRequest request;
-    request.set_province_sigla(sigla);
-    v1::Census census;
-    grpc::Status status = stub.GetCensus(&context, request, &census);
-    return std::make_pair(status, census);
-  };
   auto prefettura = As(Workstation("057000", 1));
-  auto [own, census] = get(*prefettura, "RI");
+  auto [own, census] = GetPrefettura(*prefettura, "RI");
   ASSERT_TRUE(own.ok()) << own.error_message();
   EXPECT_EQ(census.prefettura().prefect_surname(), "Bianchi");
-  EXPECT_EQ(get(*prefettura, "RM").first.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  grpc::Status comune = get(*As(Workstation("057001", 1)), "RI").first;
+  EXPECT_EQ(GetPrefettura(*prefettura, "RM").status.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::Status comune = GetPrefettura(*As(Workstation("057001", 1)), "RI").status;
   EXPECT_EQ(comune.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_NE(comune.error_message().find("province_sigla: a prefettura may act only on its own"),
             std::string::npos)
       << comune.error_message();
-  EXPECT_EQ(get(*ministry, "XX").first.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(GetPrefettura(*ministry, "XX").status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   {
     grpc::ClientContext context;
     v1::GetCensusRequest both;
@@ -691,17 +695,10 @@ TEST_F(RegistryServerTest, MinistryOperatorsActForTheMinistry) {
     grpc::Status status = stub.ListCensuses(&context, request, &response);
     return std::make_pair(status, response.censuses_size());
   };
-  auto get = [](v1::Registry::Stub& stub, const std::string& istat) {
-    grpc::ClientContext context;
-    v1::GetCensusRequest request;
-    request.set_istat(istat);
-    v1::Census census;
-    return stub.GetCensus(&context, request, &census);
-  };
   auto [listed, count] = list(*ministry_operator);
   ASSERT_TRUE(listed.ok()) << listed.error_message();
   EXPECT_EQ(count, 73);
-  EXPECT_TRUE(get(*ministry_operator, "057042").ok());
+  EXPECT_TRUE(CensusStatus(*ministry_operator, "057042").ok());
   {
     grpc::ClientContext context;
     v1::IssueAccessCodeRequest request;
@@ -710,7 +707,7 @@ TEST_F(RegistryServerTest, MinistryOperatorsActForTheMinistry) {
     EXPECT_TRUE(ministry_operator->IssueAccessCode(&context, request, &response).ok());
   }
   EXPECT_EQ(list(*other_operator).first.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  grpc::Status scoped = get(*other_operator, "057042");
+  grpc::Status scoped = CensusStatus(*other_operator, "057042");
   EXPECT_EQ(scoped.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_NE(scoped.error_message().find("a comune may act only on its own census"),
             std::string::npos)

@@ -149,13 +149,7 @@ TEST_F(CensusStoreTest, APersonInTwoComuniGetsOneCard) {
 
 TEST_F(CensusStoreTest, AFailureHalfwayKeepsNothing) {
   // Fail the last step of the transaction: the workstation orders.
-  ASSERT_TRUE(conn_
-                  ->ExecScript(R"(
-      CREATE FUNCTION registry.refuse() RETURNS trigger LANGUAGE plpgsql AS
-        $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$;
-      CREATE TRIGGER refuse BEFORE INSERT ON registry.workstation_orders
-        FOR EACH ROW EXECUTE FUNCTION registry.refuse();)")
-                  .ok());
+  InjectFailure("registry.workstation_orders", "INSERT");
   auto failed = store_->SubmitComune(
       Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow);
   EXPECT_FALSE(failed.ok());
@@ -163,7 +157,7 @@ TEST_F(CensusStoreTest, AFailureHalfwayKeepsNothing) {
   EXPECT_EQ(Count("SELECT count(*) FROM registry.persons"), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders"), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM registry.card_number_counters"), 0);
-  ASSERT_TRUE(conn_->ExecScript("DROP TRIGGER refuse ON registry.workstation_orders").ok());
+  LiftFailure("registry.workstation_orders");
   auto retried = store_->SubmitComune(
       Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow);
   ASSERT_TRUE(retried.ok()) << retried.status();

@@ -202,13 +202,7 @@ TEST_F(WorkstationBundleTest, NothingReadableAtRest) {
 // that makes the next write fail, the closest a test gets to a kill between two statements.
 TEST_F(WorkstationBundleTest, ResumesAfterAFailureAtEveryStep) {
   // 1. Before the certificate's intent: the pending bundle (sealed key) is already committed.
-  ASSERT_TRUE(conn_
-                  ->ExecScript(R"(
-      CREATE FUNCTION ca.fail() RETURNS trigger LANGUAGE plpgsql AS
-        $$BEGIN RAISE EXCEPTION 'simulated crash'; END$$;
-      CREATE TRIGGER fail_intent BEFORE INSERT ON ca.certificates
-        FOR EACH ROW EXECUTE FUNCTION ca.fail();)")
-                  .ok());
+  InjectFailure("ca.certificates", "INSERT");
   auto failed = bundles_->Issue({"ws-crash", "058091", 8});
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(Count("SELECT count(*) FROM ca.workstation_bundles WHERE sealed_key IS NOT NULL"), 1);
@@ -221,12 +215,8 @@ TEST_F(WorkstationBundleTest, ResumesAfterAFailureAtEveryStep) {
   EXPECT_NE(competing.status().message().find("ws-crash"), std::string::npos);
 
   // 2. After the certificate, before the PKCS#12 is stored.
-  ASSERT_TRUE(conn_
-                  ->ExecScript(R"(
-      DROP TRIGGER fail_intent ON ca.certificates;
-      CREATE TRIGGER fail_complete BEFORE UPDATE ON ca.workstation_bundles
-        FOR EACH ROW EXECUTE FUNCTION ca.fail();)")
-                  .ok());
+  LiftFailure("ca.certificates");
+  InjectFailure("ca.workstation_bundles", "UPDATE");
   failed = bundles_->Issue({"ws-crash", "058091", 8});
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates WHERE state = 'ISSUED'"), 1);
@@ -235,7 +225,7 @@ TEST_F(WorkstationBundleTest, ResumesAfterAFailureAtEveryStep) {
   const std::string serial(conn_->Exec("SELECT serial FROM ca.certificates")->Text(0, 0));
 
   // 3. The retry completes it: same certificate, no second signature.
-  ASSERT_TRUE(conn_->ExecScript("DROP TRIGGER fail_complete ON ca.workstation_bundles;").ok());
+  LiftFailure("ca.workstation_bundles");
   auto done = bundles_->Issue({"ws-crash", "058091", 8});
   ASSERT_TRUE(done.ok()) << done.status();
   EXPECT_EQ(done->certificate.serial, serial);

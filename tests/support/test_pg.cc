@@ -88,6 +88,22 @@ void PgTest::TearDown() {
   TestPg::Get().DropDatabase(database_);
 }
 
+void PgTest::InjectFailure(const std::string& table, const std::string& operation) {
+  // Test code only: `table` and `operation` are literals of the test, not input.
+  absl::Status status = conn_->ExecScript(
+      "CREATE OR REPLACE FUNCTION public.tessera_injected_failure() RETURNS trigger LANGUAGE "
+      "plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected failure'; END $$; "
+      "CREATE TRIGGER tessera_injected_failure BEFORE " +
+      operation + " ON " + table +
+      " FOR EACH ROW EXECUTE FUNCTION public.tessera_injected_failure();");
+  if (!status.ok()) throw std::runtime_error(std::string(status.message()));
+}
+
+void PgTest::LiftFailure(const std::string& table) {
+  absl::Status status = conn_->ExecScript("DROP TRIGGER tessera_injected_failure ON " + table);
+  if (!status.ok()) throw std::runtime_error(std::string(status.message()));
+}
+
 std::unique_ptr<pg::Connection> PgTest::Connect() const {
   auto conn = pg::Connection::Open(conninfo_);
   if (!conn.ok()) throw std::runtime_error(std::string(conn.status().message()));

@@ -38,6 +38,10 @@ class PgTest : public ::testing::Test {
   void SetUp() override;
   void TearDown() override;
   std::unique_ptr<pg::Connection> Connect() const;
+  // From now on every `operation` ("INSERT" or "UPDATE") on `table` fails, as if the process
+  // died just before that statement; LiftFailure(table) ends it. One table at a time.
+  void InjectFailure(const std::string& table, const std::string& operation);
+  void LiftFailure(const std::string& table);
 
   std::string database_;
   std::string conninfo_;
