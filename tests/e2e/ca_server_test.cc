@@ -32,10 +32,7 @@ constexpr char kHealthCheck[] = "/grpc.health.v1.Health/Check";
 constexpr char kReflection[] = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
 const std::string kServing("\x08\x01", 2);  // HealthCheckResponse{status: SERVING}
 
-struct Identity {
-  std::string cert_pem;
-  std::string key_pem;
-};
+using Identity = testing::TlsIdentity;
 
 class CaServerTest : public ::testing::Test {
  protected:
@@ -62,10 +59,8 @@ class CaServerTest : public ::testing::Test {
     delete dir_;
   }
 
-  static std::string Pki(const std::string& file) { return dir_->File("pki/" + file); }
-  static Identity Service(const std::string& name) {
-    return {testing::ReadFileOrDie(Pki(name + ".pem")), testing::ReadFileOrDie(Pki(name + ".key"))};
-  }
+  static std::string Pki(const std::string& file) { return hierarchy_->Pki(file); }
+  static Identity Service(const std::string& name) { return hierarchy_->ServiceIdentity(name); }
   static std::shared_ptr<grpc::Channel> ChannelAs(const Identity* who) {
     const std::string target = "localhost:" + std::to_string(server_->port());
     const std::string roots = testing::ReadFileOrDie(Pki("bundle.pem"));

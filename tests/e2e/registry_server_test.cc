@@ -27,10 +27,7 @@ namespace {
 // The Ministry's operator the registry is configured with (registry.ministry_operators).
 constexpr char kMinistryOperator[] = "RSSMRA85T10H501O";
 
-struct Identity {
-  std::string cert_pem;
-  std::string key_pem;
-};
+using Identity = testing::TlsIdentity;
 
 std::string Source(const std::string& path) {
   return testing::ReadFileOrDie(std::string(TESSERA_SOURCE_DIR) + "/" + path);
@@ -64,10 +61,8 @@ class RegistryServerTest : public ::testing::Test {
     delete dir_;
   }
 
-  static std::string Pki(const std::string& file) { return dir_->File("pki/" + file); }
-  static Identity Service(const std::string& name) {
-    return {testing::ReadFileOrDie(Pki(name + ".pem")), testing::ReadFileOrDie(Pki(name + ".key"))};
-  }
+  static std::string Pki(const std::string& file) { return hierarchy_->Pki(file); }
+  static Identity Service(const std::string& name) { return hierarchy_->ServiceIdentity(name); }
   // A certificate of `profile` for `subject`, from the hierarchy's issuing CA for it.
   static Identity Issue(const std::string& profile_name, const ca::SubjectData& subject) {
     Botan::AutoSeeded_RNG rng;

@@ -74,4 +74,8 @@ void TestHierarchy::WriteCaConfig(const std::string& path, const std::string& co
                       "/http-port\"\n[crl]\nvalidity_hours = 24\nrefresh_hours = 12\n");
 }
 
+TlsIdentity TestHierarchy::ServiceIdentity(const std::string& name) const {
+  return {ReadFileOrDie(Pki(name + ".pem")), ReadFileOrDie(Pki(name + ".key"))};
+}
+
 }  // namespace tessera::testing

@@ -17,6 +17,12 @@ namespace tessera::testing {
 
 inline constexpr char kTestCaPin[] = "77778888";
 
+// A client's TLS certificate (chain) and key, as PEM.
+struct TlsIdentity {
+  std::string cert_pem;
+  std::string key_pem;
+};
+
 class TestHierarchy {
  public:
   // The ceremony file of a test hierarchy (fresh token labels; PEM output under <dir>/pki) and
@@ -32,6 +38,8 @@ class TestHierarchy {
 
   const ca::CeremonyConfig& config() const { return config_; }
   std::string Pki(const std::string& file) const { return config_.output_dir + "/" + file; }
+  // The TLS identity the ceremony wrote for service `name` (<name>.pem, <name>.key).
+  TlsIdentity ServiceIdentity(const std::string& name) const;
   // The online token, logged in with kTestCaPin (as tessera-ca logs in).
   std::shared_ptr<hsm::Token> online() const { return online_; }
   // The issuing CAs as tessera-ca loads them from the online token.
