@@ -70,6 +70,9 @@ class TimedStore final : public ca::CertificateStore {
       const std::string& id) override {
     return Timed(phases_, "store: find by request_id", [&] { return inner_.FindByRequestId(id); });
   }
+  absl::StatusOr<bool> RecordIssued(const ca::CertificateRecord& r) override {
+    return inner_.RecordIssued(r);
+  }
   absl::StatusOr<ca::CertificateRecord> Get(const std::string& serial) override {
     return inner_.Get(serial);
   }

@@ -4,6 +4,7 @@
 #include <botan/hex.h>
 #include <botan/x509_key.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -233,13 +234,63 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::Revoke(const std::string
   }
   TESSERA_ASSIGN_OR_RETURN(CertificateRecord revoked,
                            store_.Revoke(request_id, serial, reason, clock_.Now()));
-  if (on_revoked_) on_revoked_(serial);
+  for (const auto& observer : on_revoked_) observer(serial);
   LogEvent(spdlog::level::info, "revoked",
            {{"serial", serial},
             {"issuer", revoked.issuer},
             {"reason", std::to_string(reason)},
             {"request_id", request_id}});
   return revoked;
+}
+
+absl::StatusOr<int> CertificateAuthority::RecordCeremonyCertificates(
+    const std::vector<Botan::X509_Certificate>& certificates) {
+  int recorded = 0;
+  for (const Botan::X509_Certificate& cert : certificates) {
+    const std::string serial = SerialHex(Botan::BigInt(cert.serial_number()));
+    const std::string where = absl::StrCat("ceremony certificate ", serial);
+    auto issuer = std::find_if(issuers_.begin(), issuers_.end(), [&](const auto& entry) {
+      const Botan::X509_Certificate& ca = entry.second->certificate();
+      return cert.issuer_dn() == ca.subject_dn() &&
+             cert.check_signature(*ca.load_subject_public_key());
+    });
+    if (issuer == issuers_.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": not signed by any issuing CA of this tessera-ca"));
+    }
+    const std::vector<std::string> units =
+        cert.subject_dn().get_attribute("X520.OrganizationalUnit");
+    if (std::find(units.begin(), units.end(), "Servizi") == units.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": the ceremony issues only service and OCSP responder certificates"));
+    }
+    const bool responder = cert.has_ex_constraint(Botan::OID::from_string("PKIX.OCSPSigning"));
+    const std::vector<uint8_t> der = cert.BER_encode();
+    CertificateRecord record;
+    record.serial = serial;
+    record.request_id = "ceremony-" + serial;
+    record.request_sha256 = Sha256(der);
+    record.issuer = issuer->first;
+    record.profile = responder ? kOcspResponderProfile : "service";
+    record.subject = Rfc2253(cert.subject_dn());
+    record.subject_data =
+        SubjectJson({.service = cert.subject_dn().get_first_attribute("X520.CommonName"),
+                     .dns_names = cert.subject_alt_name().get_attribute("DNS"),
+                     .ip_addresses = cert.subject_alt_name().get_attribute("IP")});
+    record.subject_public_key = cert.subject_public_key_info();
+    record.subject_key_sha256 = Sha256(record.subject_public_key);
+    record.not_before = cert.not_before().to_std_timepoint();
+    record.not_after = cert.not_after().to_std_timepoint();
+    record.state = CertificateState::kIssued;
+    record.der = der;
+    TESSERA_ASSIGN_OR_RETURN(bool fresh, store_.RecordIssued(record));
+    if (fresh) {
+      ++recorded;
+      LogEvent(spdlog::level::info, "ceremony_certificate_recorded",
+               {{"serial", serial}, {"issuer", record.issuer}, {"subject", record.subject}});
+    }
+  }
+  return recorded;
 }
 
 absl::StatusOr<std::vector<CertificateRecord>> CertificateAuthority::List(

@@ -49,10 +49,19 @@ class CertificateAuthority {
   absl::StatusOr<CertificateRecord> Revoke(const std::string& request_id, const std::string& serial,
                                            int reason);
 
+  // Records the certificates the key ceremony signed (tessera's service identities, the OCSP
+  // responders' first certificates), so they can be revoked, show in CRLs and OCSP and are
+  // checked at the door like any other. Each must be signed by one of this CA's issuers and
+  // be a service or OCSP responder certificate (INVALID_ARGUMENT otherwise, nothing recorded
+  // after it). Idempotent: returns how many were new.
+  absl::StatusOr<int> RecordCeremonyCertificates(
+      const std::vector<Botan::X509_Certificate>& certificates);
+
   const std::map<std::string, std::unique_ptr<Issuer>>& issuers() const { return issuers_; }
-  // Called after every recorded revocation (e.g. to drop a cached OCSP status).
+  // Called after every recorded revocation (e.g. to drop a cached OCSP status or a cached
+  // "not revoked" of a caller); observers are added before the CA serves.
   void OnRevoked(std::function<void(const std::string& serial)> observer) {
-    on_revoked_ = std::move(observer);
+    on_revoked_.push_back(std::move(observer));
   }
 
  private:
@@ -69,7 +78,7 @@ class CertificateAuthority {
   const ProfileSet& profiles_;
   std::map<std::string, std::unique_ptr<Issuer>> issuers_;
   const Clock& clock_;
-  std::function<void(const std::string&)> on_revoked_;
+  std::vector<std::function<void(const std::string&)>> on_revoked_;
 };
 
 // INVALID_ARGUMENT unless 1..128 of [A-Za-z0-9._:-]: the form of every idempotency key.

@@ -161,6 +161,7 @@ class CeremonyRun {
     Audit("sealing_key", {{"label", kBundleSealKeyLabel}});
 
     // A delegated OCSP responder per issuing CA: key on the HSM, short validity.
+    std::string issued;  // PEM of every leaf certificate the ceremony signs
     TESSERA_ASSIGN_OR_RETURN(const Profile* ocsp_profile, profiles.Find(kOcspResponderProfile));
     for (const CaSpec& spec : config_.issuing) {
       const std::string name = OcspResponderName(spec.name);
@@ -170,6 +171,7 @@ class CeremonyRun {
           Botan::X509_Certificate cert,
           IssueLeaf(*issuers.at(spec.name), *ocsp_profile, {.service = name}, *key));
       TESSERA_RETURN_IF_ERROR(Store(online, name, cert));
+      issued += cert.PEM_encode();
     }
 
     // tessera's own service certificates (software TLS keys: gRPC reads them from PEM).
@@ -192,7 +194,11 @@ class CeremonyRun {
       TESSERA_RETURN_IF_ERROR(Write(
           service.name + ".pem", cert.PEM_encode() + issuer->second->certificate().PEM_encode()));
       Audit("service_certificate", {{"service", service.name}, {"sha256", Fingerprint(cert)}});
+      issued += cert.PEM_encode();
     }
+    // Every leaf signed here, for tessera-ca to record at start-up (ca.ceremony_certificates):
+    // then they can be revoked and are checked at the door like the certificates it issues.
+    TESSERA_RETURN_IF_ERROR(Write(kCeremonyIssuedFile, issued));
     Audit("done", {{"output", config_.output_dir}});
     return std::move(record_);
   }

@@ -45,6 +45,10 @@ struct CeremonyConfig {
   static absl::StatusOr<CeremonyConfig> LoadFile(const std::string& path);
 };
 
+// The file (in the output directory) holding every leaf certificate the ceremony signed:
+// service identities and OCSP responders. tessera-ca records them at start-up.
+inline constexpr char kCeremonyIssuedFile[] = "issued.pem";
+
 struct CeremonyPins {
   Secret root_so_pin, root_user_pin;      // offline root token
   Secret online_so_pin, online_user_pin;  // online HSM token

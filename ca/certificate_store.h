@@ -54,6 +54,9 @@ class CertificateStore {
   virtual absl::Status RecordIntent(const CertificateRecord& record) = 0;
   virtual absl::StatusOr<std::optional<CertificateRecord>> FindByRequestId(
       const std::string& request_id) = 0;
+  // Records a certificate signed elsewhere (by the key ceremony) as ISSUED. True if it was
+  // new, false if that serial was on record already (an import runs at every start).
+  virtual absl::StatusOr<bool> RecordIssued(const CertificateRecord& record) = 0;
   virtual absl::StatusOr<CertificateRecord> Get(const std::string& serial) = 0;
   // In one transaction holding the row lock: if the row is still INTENT, `sign` and store the
   // certificate as ISSUED. Concurrent completions wait; only one signs.
@@ -78,6 +81,7 @@ class PgCertificateStore final : public CertificateStore {
   absl::Status RecordIntent(const CertificateRecord& record) override;
   absl::StatusOr<std::optional<CertificateRecord>> FindByRequestId(
       const std::string& request_id) override;
+  absl::StatusOr<bool> RecordIssued(const CertificateRecord& record) override;
   absl::StatusOr<CertificateRecord> Get(const std::string& serial) override;
   absl::StatusOr<CertificateRecord> CompleteIssuance(const std::string& serial,
                                                      const SignFunction& sign) override;

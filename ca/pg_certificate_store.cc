@@ -72,6 +72,24 @@ absl::Status PgCertificateStore::RecordIntent(const CertificateRecord& c) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> PgCertificateStore::RecordIssued(const CertificateRecord& c) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result inserted,
+      conn->Exec(
+          "INSERT INTO ca.certificates (serial, request_id, request_sha256, issuer, profile, "
+          "subject, subject_data, subject_public_key, subject_key_sha256, not_before, not_after, "
+          "state, der, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, "
+          "to_timestamp($10), to_timestamp($11), 'ISSUED', $12, now()) "
+          "ON CONFLICT (serial) DO NOTHING",
+          {pg::Param(c.serial), pg::Param(c.request_id), pg::Param::Bytes(c.request_sha256),
+           pg::Param(c.issuer), pg::Param(c.profile), pg::Param(c.subject),
+           pg::Param(c.subject_data), pg::Param::Bytes(c.subject_public_key),
+           pg::Param::Bytes(c.subject_key_sha256), pg::Param(UnixSeconds(c.not_before)),
+           pg::Param(UnixSeconds(c.not_after)), pg::Param::Bytes(c.der)}));
+  return inserted.AffectedRows() == 1;
+}
+
 absl::StatusOr<std::optional<CertificateRecord>> PgCertificateStore::FindByRequestId(
     const std::string& request_id) {
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());

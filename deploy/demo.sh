@@ -170,6 +170,8 @@ client_ca_bundle = "$work/pki/bundle.pem"
 conninfo = "host=$PGHOST port=$PGPORT user=$PGUSER dbname=tessera"
 [registry]
 email_rules = "$root/deploy/reference/personal_email.txt"
+[revocation]
+crl_url = "$http/crl"
 TOML
 "$bin/tessera-registry" --config "$work/registry.toml" 2>"$work/registry.log" &
 registry_pid=$!

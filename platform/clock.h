@@ -5,6 +5,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <ctime>
+#include <string>
 
 namespace tessera {
 
@@ -22,6 +24,16 @@ inline int64_t UnixSeconds(Clock::TimePoint t) {
 }
 inline Clock::TimePoint FromUnixSeconds(int64_t seconds) {
   return Clock::TimePoint(std::chrono::seconds(seconds));
+}
+
+// "2026-11-23T12:00:00Z", for messages and logs.
+inline std::string UtcText(Clock::TimePoint t) {
+  const std::time_t seconds = static_cast<std::time_t>(UnixSeconds(t));
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
 }
 
 class SystemClock final : public Clock {

@@ -1,12 +1,19 @@
 // Who is calling: read from the verified TLS client certificate. The subject's branch of the
 // tessera tree says the kind (OU=Servizi: a tessera service, OU=Postazioni: a workstation,
-// OU=Operatori: an operator card) and the CN names it. A service may also accept callers that
-// have no certificate yet but present a one-off access code it issued (kAccessCode: the name
-// is what the code was issued for, e.g. a comune's ISTAT code).
+// OU=Operatori: an operator card) and the CN names it; the certificate must come from the
+// issuing CA trusted for that kind (ClientTrust), so an "operator" certificate made by the
+// workstations CA is nobody. A service may also accept callers that have no certificate yet
+// but present a one-off access code it issued (kAccessCode: the name is what the code was
+// issued for, e.g. a comune's ISTAT code).
 #pragma once
 
+#include <botan/x509cert.h>
+
+#include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -25,9 +32,51 @@ struct Principal {
   // service name, workstation id (ISTAT + progressive), codice fiscale, or what an access
   // code was issued for
   std::string name;
+  // For certificate callers: the issuing CA's name ("operators") and the certificate's serial
+  // (lower-case hex), which revocation is checked on and audit records name. Empty for an
+  // access code.
+  std::string issuer;
+  std::string serial;
 };
 
-// UNAUTHENTICATED when the certificate does not belong to a known branch.
-absl::StatusOr<Principal> PrincipalFromCertificatePem(std::string_view pem);
+// An issuing CA whose certificates may identify callers of the kinds listed.
+struct TrustedIssuer {
+  std::string name;  // "operators", as tessera-ca names it (its CRL is /crl/<name>.crl)
+  std::shared_ptr<const Botan::X509_Certificate> certificate;
+  std::vector<PrincipalKind> kinds;
+};
+
+// A caller read from a certificate, with what must be checked again on every call of a
+// long-lived connection: its expiry (revocation is the RevocationCheck's job).
+struct CertificateCaller {
+  Principal principal;
+  std::chrono::system_clock::time_point not_after;
+};
+
+class ClientTrust {
+ public:
+  explicit ClientTrust(std::vector<TrustedIssuer> issuers) : issuers_(std::move(issuers)) {}
+
+  // tessera's issuing CAs: services and operator cards from `operators`, workstations from
+  // `workstations`, each certificate read from `<name>.pem` in `pki_dir` (the key ceremony
+  // writes them there, beside bundle.pem). `names` maps kind to CA name:
+  // "service=operators,operator=operators,workstation=workstations".
+  static absl::StatusOr<ClientTrust> Load(const std::string& pki_dir, const std::string& names);
+  static constexpr char kDefaultNames[] =
+      "service=operators,operator=operators,workstation=workstations";
+
+  // UNAUTHENTICATED when the certificate is unreadable, in no known branch, or issued by a CA
+  // that is not trusted for its kind. (The TLS handshake has verified the chain and the dates;
+  // the caller checks not_after again on each call of a connection that outlives it.)
+  absl::StatusOr<CertificateCaller> Identify(std::string_view pem) const;
+
+  const std::vector<TrustedIssuer>& issuers() const { return issuers_; }
+
+ private:
+  std::vector<TrustedIssuer> issuers_;
+};
+
+// A certificate serial as tessera records it: lower-case hex without leading zeros.
+std::string SerialHex(const std::vector<uint8_t>& big_endian);
 
 }  // namespace tessera

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
+#include "platform/clock.h"
 #include "platform/files.h"
 #include "platform/grpc_status.h"
 #include "platform/log.h"
@@ -18,17 +19,26 @@ namespace {
 
 constexpr char kKindProperty[] = "tessera_principal_kind";
 constexpr char kNameProperty[] = "tessera_principal_name";
+constexpr char kIssuerProperty[] = "tessera_principal_issuer";
+constexpr char kSerialProperty[] = "tessera_principal_serial";
 
 using CallCredentialCheck = std::function<absl::StatusOr<Principal>(std::string_view)>;
 
 // Runs for every call, after the TLS handshake verified the client certificate and before
-// the call reaches a handler: identifies the caller and applies the policy table.
+// the call reaches a handler: identifies the caller, checks that its certificate is still
+// good, and applies the policy table.
 class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
  public:
-  PolicyEnforcer(RpcPolicy policy, CallCredentialCheck call_credential)
-      : policy_(std::move(policy)), call_credential_(std::move(call_credential)) {}
+  PolicyEnforcer(RpcPolicy policy, std::shared_ptr<const ClientTrust> trust,
+                 std::shared_ptr<RevocationCheck> revocation, CallCredentialCheck call_credential)
+      : policy_(std::move(policy)),
+        trust_(std::move(trust)),
+        revocation_(std::move(revocation)),
+        call_credential_(std::move(call_credential)) {}
 
-  bool IsBlocking() const override { return call_credential_ != nullptr; }
+  bool IsBlocking() const override {
+    return call_credential_ != nullptr || revocation_->MayBlock();
+  }
 
   grpc::Status Process(const InputMetadata& metadata, grpc::AuthContext* context, OutputMetadata*,
                        OutputMetadata*) override {
@@ -40,18 +50,21 @@ class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
     if (!caller.ok()) {
       LogEvent(spdlog::level::warn, "rpc_unauthenticated",
                {{"method", method}, {"reason", std::string(caller.status().message())}});
-      // UNAUTHENTICATED, or the verifier's own failure (e.g. UNAVAILABLE: database down).
+      // UNAUTHENTICATED, or the check's own failure (UNAVAILABLE: database down, CRL expired).
       return ToGrpcStatus(caller.status());
     }
     if (absl::Status allowed = policy_.Authorize(method, *caller); !allowed.ok()) {
       LogEvent(spdlog::level::warn, "rpc_denied",
                {{"method", method},
                 {"caller_kind", PrincipalKindName(caller->kind)},
-                {"caller", caller->name}});
+                {"caller", caller->name},
+                {"serial", caller->serial}});
       return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, std::string(allowed.message()));
     }
     context->AddProperty(kKindProperty, std::string(PrincipalKindName(caller->kind)));
     context->AddProperty(kNameProperty, caller->name);
+    context->AddProperty(kIssuerProperty, caller->issuer);
+    context->AddProperty(kSerialProperty, caller->serial);
     return grpc::Status::OK;
   }
 
@@ -61,8 +74,9 @@ class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
                                      const grpc::AuthContext& context) {
     std::vector<grpc::string_ref> pems =
         context.FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
-    if (!pems.empty())
+    if (!pems.empty()) {
       return FromCertificate(std::string(pems.front().data(), pems.front().size()));
+    }
     auto credential = metadata.find(kCallCredentialHeader);
     if (call_credential_ == nullptr || credential == metadata.end()) {
       return absl::UnauthenticatedError(call_credential_ == nullptr
@@ -72,27 +86,45 @@ class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
     return call_credential_(std::string_view(credential->second.data(), credential->second.size()));
   }
 
-  // A connection's certificate is parsed once, not on every call.
+  // A connection's certificate is parsed once, not on every call; its expiry and revocation
+  // are checked on every call, since an HTTP/2 connection may stay open for days.
   absl::StatusOr<Principal> FromCertificate(const std::string& pem) {
-    std::lock_guard lock(mutex_);
-    if (auto it = cache_.find(pem); it != cache_.end()) return it->second;
-    absl::StatusOr<Principal> caller = PrincipalFromCertificatePem(pem);
-    if (caller.ok()) {
-      if (cache_.size() > 10000) cache_.clear();
-      cache_.emplace(pem, *caller);
+    absl::StatusOr<CertificateCaller> caller;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto it = cache_.find(pem); it != cache_.end()) {
+        caller = it->second;
+      } else {
+        caller = trust_->Identify(pem);
+        if (!caller.ok()) return caller.status();
+        if (cache_.size() > 10000) cache_.clear();
+        cache_.emplace(pem, *caller);
+      }
     }
-    return caller;
+    if (std::chrono::system_clock::now() >= caller->not_after) {
+      return absl::UnauthenticatedError(
+          absl::StrCat("client certificate: expired at ", UtcText(caller->not_after)));
+    }
+    TESSERA_RETURN_IF_ERROR(revocation_->Check(caller->principal));
+    return caller->principal;
   }
 
   RpcPolicy policy_;
+  std::shared_ptr<const ClientTrust> trust_;
+  std::shared_ptr<RevocationCheck> revocation_;
   CallCredentialCheck call_credential_;
   std::mutex mutex_;
-  std::unordered_map<std::string, Principal> cache_;
+  std::unordered_map<std::string, CertificateCaller> cache_;
 };
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(RpcServerOptions options) {
+  if (options.trust == nullptr || options.revocation == nullptr) {
+    return absl::InvalidArgumentError(
+        "gRPC server: a client trust and a revocation check are required (no certificate is "
+        "let in unchecked)");
+  }
   TESSERA_ASSIGN_OR_RETURN(std::string chain, ReadFile(options.tls.certificate_chain));
   TESSERA_ASSIGN_OR_RETURN(std::string key, ReadFile(options.tls.private_key));
   TESSERA_ASSIGN_OR_RETURN(std::string client_cas, ReadFile(options.tls.client_ca_bundle));
@@ -109,8 +141,9 @@ absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(RpcServerOptions opt
 
   std::vector<RpcRule> rules = RpcPolicy::StandardRules();
   rules.insert(rules.end(), options.rules.begin(), options.rules.end());
-  credentials->SetAuthMetadataProcessor(std::make_shared<PolicyEnforcer>(
-      RpcPolicy(std::move(rules)), std::move(options.call_credential)));
+  credentials->SetAuthMetadataProcessor(
+      std::make_shared<PolicyEnforcer>(RpcPolicy(std::move(rules)), options.trust,
+                                       options.revocation, std::move(options.call_credential)));
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -123,16 +156,51 @@ absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(RpcServerOptions opt
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("gRPC: cannot listen on ", options.listen_address));
   }
-  return std::unique_ptr<RpcServer>(new RpcServer(std::move(server), port));
+  return std::unique_ptr<RpcServer>(
+      new RpcServer(std::move(server), port, std::move(options.revocation)));
+}
+
+RpcServer::RpcServer(std::unique_ptr<grpc::Server> server, int port,
+                     std::shared_ptr<RevocationCheck> revocation)
+    : server_(std::move(server)), port_(port), revocation_(std::move(revocation)) {
+  UpdateHealth();
+  health_monitor_ =
+      std::make_unique<PeriodicTask>("health_monitor", std::chrono::seconds(1), [this] {
+        UpdateHealth();
+        return absl::OkStatus();
+      });
+  health_monitor_->Start();
 }
 
 RpcServer::~RpcServer() { Shutdown(); }
 
 void RpcServer::SetServing(bool serving) {
+  {
+    std::lock_guard lock(mutex_);
+    wanted_serving_ = serving;
+  }
+  UpdateHealth();
+}
+
+void RpcServer::UpdateHealth() {
+  const absl::Status revocation = revocation_->Health();
+  std::lock_guard lock(mutex_);
+  const bool serving = wanted_serving_ && revocation.ok();
+  if (serving_ == serving) return;
+  if (wanted_serving_ && !revocation.ok()) {
+    LogEvent(spdlog::level::err, "not_serving",
+             {{"reason", absl::StrCat("revocation: ", revocation.message())}});
+    degraded_ = true;
+  } else if (serving && degraded_) {
+    LogEvent(spdlog::level::info, "serving_again");
+    degraded_ = false;
+  }
+  serving_ = serving;
   if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(serving);
 }
 
 void RpcServer::Shutdown() {
+  if (health_monitor_ != nullptr) health_monitor_->Stop();
   if (server_ != nullptr)
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
 }
@@ -149,6 +217,10 @@ absl::StatusOr<Principal> CallerOf(const grpc::ServerContext& context) {
   std::string kind(kinds.front().data(), kinds.front().size());
   Principal caller;
   caller.name.assign(names.front().data(), names.front().size());
+  std::vector<grpc::string_ref> issuers = auth->FindPropertyValues(kIssuerProperty);
+  std::vector<grpc::string_ref> serials = auth->FindPropertyValues(kSerialProperty);
+  if (!issuers.empty()) caller.issuer.assign(issuers.front().data(), issuers.front().size());
+  if (!serials.empty()) caller.serial.assign(serials.front().data(), serials.front().size());
   for (PrincipalKind k : {PrincipalKind::kService, PrincipalKind::kWorkstation,
                           PrincipalKind::kOperator, PrincipalKind::kAccessCode}) {
     if (PrincipalKindName(k) == kind) {

@@ -1,19 +1,26 @@
 // The gRPC server every tessera service uses: TLS 1.2+ with a client certificate required
-// and verified against the tessera CA bundle, the health service, server reflection, and the
-// service's RpcPolicy enforced on every call before any handler runs. A service may also let
-// in callers that have no certificate yet but carry a credential it issued (CallCredential).
+// and verified against the tessera CA bundle, the health service, server reflection, and on
+// every call, before any handler runs: the caller read from its certificate (which must come
+// from the issuing CA trusted for its kind), its expiry and revocation checked again (a
+// connection may outlive both), then the service's RpcPolicy. A service may also let in
+// callers that have no certificate yet but carry a credential it issued (CallCredential).
+// Health says NOT_SERVING while the revocation check cannot give current answers.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "platform/periodic.h"
 #include "platform/principal.h"
+#include "platform/revocation.h"
 #include "platform/rpc_policy.h"
 
 namespace tessera {
@@ -27,6 +34,10 @@ struct ServerTlsFiles {
 struct RpcServerOptions {
   std::string listen_address = "127.0.0.1:0";  // port 0: the OS picks, read it from port()
   ServerTlsFiles tls;
+  // Required: which issuing CA certifies which kind of caller, and the revocation check every
+  // certificate caller passes on every call.
+  std::shared_ptr<const ClientTrust> trust;
+  std::shared_ptr<RevocationCheck> revocation;
   std::vector<RpcRule> rules;            // StandardRules() are added automatically
   std::vector<grpc::Service*> services;  // not owned; must outlive the server
   int max_receive_bytes = 1 << 20;       // larger requests: RESOURCE_EXHAUSTED
@@ -50,15 +61,24 @@ class RpcServer {
   ~RpcServer();
 
   int port() const { return port_; }
+  // Serving when `serving` and the revocation check is current (checked every second).
   void SetServing(bool serving);
   void Shutdown();
   void Wait();
 
  private:
-  RpcServer(std::unique_ptr<grpc::Server> server, int port)
-      : server_(std::move(server)), port_(port) {}
+  RpcServer(std::unique_ptr<grpc::Server> server, int port,
+            std::shared_ptr<RevocationCheck> revocation);
+  void UpdateHealth();
+
   std::unique_ptr<grpc::Server> server_;
   int port_;
+  std::shared_ptr<RevocationCheck> revocation_;
+  std::mutex mutex_;
+  bool wanted_serving_ = false;
+  std::optional<bool> serving_;  // what health says now
+  bool degraded_ = false;        // not serving for want of current revocation answers
+  std::unique_ptr<PeriodicTask> health_monitor_;
 };
 
 // The caller of the current RPC, as the policy check established it.

@@ -3,7 +3,9 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <filesystem>
 
+#include "platform/crl_revocation.h"
 #include "platform/files.h"
 #include "platform/log.h"
 #include "platform/status_macros.h"
@@ -36,7 +38,40 @@ absl::StatusOr<ServiceStart> StartService(const std::string& name, const std::st
   TESSERA_ASSIGN_OR_RETURN(start.rpc.tls.client_ca_bundle,
                            start.config.String("tls.client_ca_bundle"));
   TESSERA_ASSIGN_OR_RETURN(start.port_file, start.config.StringOr("grpc.port_file", ""));
+  TESSERA_ASSIGN_OR_RETURN(
+      std::string pki_dir,
+      start.config.StringOr(
+          "trust.pki_dir",
+          std::filesystem::path(start.rpc.tls.client_ca_bundle).parent_path().string()));
+  TESSERA_ASSIGN_OR_RETURN(std::string issuers,
+                           start.config.StringOr("trust.issuers", ClientTrust::kDefaultNames));
+  TESSERA_ASSIGN_OR_RETURN(ClientTrust trust, ClientTrust::Load(pki_dir, issuers));
+  start.rpc.trust = std::make_shared<const ClientTrust>(std::move(trust));
   return start;
+}
+
+absl::Status UseCrlRevocation(ServiceStart& start) {
+  static const SystemClock clock;
+  TESSERA_ASSIGN_OR_RETURN(std::string crl_url, start.config.String("revocation.crl_url"));
+  TESSERA_ASSIGN_OR_RETURN(int64_t refresh_seconds,
+                           start.config.IntOr("revocation.refresh_seconds", 10));
+  if (refresh_seconds < 1 || refresh_seconds > 50) {
+    return absl::InvalidArgumentError(
+        "revocation.refresh_seconds: 1 to 50 (a revocation shuts the door within a minute)");
+  }
+  while (!crl_url.empty() && crl_url.back() == '/') crl_url.pop_back();
+  auto check = std::make_shared<CrlRevocationCheck>(start.rpc.trust, crl_url,
+                                                    PlainHttpGet(std::chrono::seconds(5)), clock);
+  if (absl::Status first = check->Refresh(); !first.ok()) {
+    LogEvent(spdlog::level::err, "crl_first_fetch_failed",
+             {{"error", std::string(first.message())},
+              {"consequence", "certificate callers refused until the CRLs load"}});
+  }
+  start.upkeep.push_back(std::make_unique<PeriodicTask>(
+      "crl_refresh", std::chrono::seconds(refresh_seconds), [check] { return check->Refresh(); }));
+  start.upkeep.back()->Start();
+  start.rpc.revocation = std::move(check);
+  return absl::OkStatus();
 }
 
 absl::Status ServeUntilStopped(RpcServerOptions options, const std::string& port_file) {

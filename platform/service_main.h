@@ -12,25 +12,40 @@
 //   }
 #pragma once
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "platform/config.h"
+#include "platform/periodic.h"
 #include "platform/rpc_server.h"
 
 namespace tessera {
 
 struct ServiceStart {
   Config config;
-  RpcServerOptions rpc;   // listen_address and tls filled in from the config
+  RpcServerOptions rpc;   // listen_address, tls and trust filled in from the config
   std::string port_file;  // grpc.port_file, or empty
+  // Background upkeep started for the service (the CRL refresher): stopped when this goes.
+  std::vector<std::unique_ptr<PeriodicTask>> upkeep;
 };
 
 // Blocks SIGINT and SIGTERM in this thread and so in every thread started after it (they then
 // reach only ServeUntilStopped's wait: no thread dies mid-work on a signal); loads the config
-// file and starts logging as `name` at log.level; reads grpc.listen, grpc.port_file and
-// tls.certificate_chain, tls.private_key, tls.client_ca_bundle. Call it first.
+// file and starts logging as `name` at log.level; reads grpc.listen, grpc.port_file,
+// tls.certificate_chain, tls.private_key, tls.client_ca_bundle, and which issuing CA
+// certifies which kind of caller: trust.issuers (default ClientTrust::kDefaultNames), each
+// CA's certificate <name>.pem in trust.pki_dir (default: the bundle's directory). Call it
+// first.
 absl::StatusOr<ServiceStart> StartService(const std::string& name, const std::string& config_path);
+
+// For every service but tessera-ca: revocation at the door from the issuing CAs' CRLs, fetched
+// from revocation.crl_url (tessera-ca's "<http base>/crl") every revocation.refresh_seconds
+// (default 10, at most 50: a revocation must shut the door within a minute). A first fetch
+// before serving; if tessera-ca cannot be reached the service still starts, refuses
+// certificate callers and says NOT_SERVING until the CRLs arrive.
+absl::Status UseCrlRevocation(ServiceStart& start);
 
 // Starts the gRPC server, marks it serving, writes the port file (if any), then waits for
 // SIGINT or SIGTERM; on one, marks it not serving and shuts it down (calls in flight get a few

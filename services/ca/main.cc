@@ -17,6 +17,11 @@
 //   ca.root_certificate    PEM of the root (it lives on the offline token)
 //   ca.profiles            the profiles file
 //   ca.base_url            where tessera-ca's HTTP endpoint is reached (CRL/OCSP URLs)
+//   ca.ceremony_certificates  PEM of the leaves the key ceremony signed (service identities,
+//                          OCSP responders), recorded at start (default: issued.pem beside
+//                          ca.root_certificate)
+//   trust.issuers          which issuing CA certifies which kind of caller (default
+//                          service=operators,operator=operators,workstation=workstations)
 //   bundles.seal_key       label of the AES key sealing workstation bundles (default
 //                          "workstation-bundles", created by the ceremony)
 //   http.listen            host:port of the HTTP endpoint (CRLs, CA certificates); port 0: OS
@@ -28,8 +33,12 @@
 //                          expires (default 10; below the ocsp_responder profile's validity)
 //   log.level              debug | info | warn | error (default info)
 // The token PIN comes from TESSERA_CA_PIN, never from the file.
+#include <botan/data_src.h>
+
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "absl/strings/numbers.h"
@@ -37,6 +46,8 @@
 #include "absl/strings/str_split.h"
 #include "ca/authority.h"
 #include "ca/bundle_store.h"
+#include "ca/caller_revocation.h"
+#include "ca/ceremony.h"
 #include "ca/certificate_store.h"
 #include "ca/crl_publisher.h"
 #include "ca/crl_store.h"
@@ -76,6 +87,25 @@ absl::StatusOr<std::string> RootDer(const std::string& path) {
   }
 }
 
+// Every certificate in a PEM file.
+absl::StatusOr<std::vector<Botan::X509_Certificate>> ReadCertificates(const std::string& path) {
+  TESSERA_ASSIGN_OR_RETURN(std::string pem, ReadFile(path));
+  std::vector<Botan::X509_Certificate> certificates;
+  try {
+    Botan::DataSource_Memory source(pem);
+    while (!source.end_of_data()) {
+      certificates.emplace_back(source);
+      // Skip the whitespace after each PEM block, so end_of_data() sees the real end.
+      uint8_t next = 0;
+      while (source.peek(&next, 1, 0) == 1 && std::isspace(next)) source.discard_next(1);
+    }
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a list of certificates: ", e.what()));
+  }
+  return certificates;
+}
+
 absl::Status Serve(const std::string& config_path) {
   // First, before any thread starts (CRL publisher, HTTP, gRPC): the stop signals then reach
   // only ServeUntilStopped, and shutdown is orderly.
@@ -89,6 +119,11 @@ absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(std::string root_path, config.String("ca.root_certificate"));
   TESSERA_ASSIGN_OR_RETURN(std::string profiles_path, config.String("ca.profiles"));
   TESSERA_ASSIGN_OR_RETURN(std::string base_url, config.String("ca.base_url"));
+  const std::string default_ceremony_certificates =
+      (std::filesystem::path(root_path).parent_path() / ca::kCeremonyIssuedFile).string();
+  TESSERA_ASSIGN_OR_RETURN(
+      std::string ceremony_certificates_path,
+      config.StringOr("ca.ceremony_certificates", default_ceremony_certificates));
   TESSERA_ASSIGN_OR_RETURN(std::string bundle_seal_key,
                            config.StringOr("bundles.seal_key", ca::kBundleSealKeyLabel));
   TESSERA_ASSIGN_OR_RETURN(std::string http_listen, config.String("http.listen"));
@@ -150,6 +185,19 @@ absl::Status Serve(const std::string& config_path) {
   SystemClock clock;
   ca::PgCertificateStore store(pool);
   ca::CertificateAuthority authority(store, profiles, std::move(issuers), clock);
+  // The ceremony's certificates on record before anyone calls: a service certificate can
+  // then be revoked, and is checked at the door like every other.
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Botan::X509_Certificate> ceremony_certificates,
+                           ReadCertificates(ceremony_certificates_path));
+  TESSERA_ASSIGN_OR_RETURN(int recorded,
+                           authority.RecordCeremonyCertificates(ceremony_certificates));
+  LogEvent(spdlog::level::info, "ceremony_certificates",
+           {{"file", ceremony_certificates_path},
+            {"certificates", std::to_string(ceremony_certificates.size())},
+            {"newly_recorded", std::to_string(recorded)}});
+  auto door = std::make_shared<ca::RecordedRevocationCheck>(store, clock);
+  authority.OnRevoked([door](const std::string& serial) { door->Forget(serial); });
+  start.rpc.revocation = door;
   ca::PgCrlStore crl_store(pool);
   ca::CrlPublisher publisher(crl_store, authority.issuers(), clock,
                              {.validity = std::chrono::hours(crl_validity_hours),

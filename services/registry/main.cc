@@ -10,6 +10,10 @@
 //   tls.certificate_chain  PEM: this service's certificate, then its issuing CA
 //   tls.private_key        PEM: this service's TLS key
 //   tls.client_ca_bundle   PEM: the tessera CAs whose client certificates are accepted
+//   trust.issuers          which issuing CA certifies which kind of caller (default
+//                          service=operators,operator=operators,workstation=workstations)
+//   revocation.crl_url     where tessera-ca serves the issuing CAs' CRLs ("http://host:port/crl")
+//   revocation.refresh_seconds  how often they are fetched again (default 10, at most 50)
 //   db.conninfo            libpq connection string; migrations of schema "registry" run at start
 //   db.max_connections     default 8
 //   registry.email_rules   the personal e-mail rules (deploy/reference/personal_email.txt)
@@ -32,6 +36,7 @@ constexpr char kName[] = "tessera-registry";
 
 absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(ServiceStart start, StartService(kName, config_path));
+  TESSERA_RETURN_IF_ERROR(UseCrlRevocation(start));
   const Config& config = start.config;
   TESSERA_ASSIGN_OR_RETURN(int64_t max_request_mb, config.IntOr("grpc.max_request_mb", 64));
   TESSERA_ASSIGN_OR_RETURN(std::string conninfo, config.String("db.conninfo"));

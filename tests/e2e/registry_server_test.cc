@@ -38,30 +38,44 @@ class RegistryServerTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir("tessera-e2e-registry");
     hierarchy_ = new testing::TestHierarchy(dir_->path().string(),
-                                            {{"tessera-registry", {"localhost"}, {"127.0.0.1"}},
+                                            {{"tessera-ca", {"localhost"}, {"127.0.0.1"}},
+                                             {"tessera-registry", {"localhost"}, {"127.0.0.1"}},
                                              {"tessera-cli", {"localhost"}, {}},
                                              {"tessera-perso", {"localhost"}, {}}});
     auto& pg = testing::TestPg::Get();
-    testing::WriteFile(dir_->File("registry.toml"),
-                       "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + dir_->File("port") +
-                           "\"\n[tls]\ncertificate_chain = \"" + Pki("tessera-registry.pem") +
-                           "\"\nprivate_key = \"" + Pki("tessera-registry.key") +
-                           "\"\nclient_ca_bundle = \"" + Pki("bundle.pem") +
-                           "\"\n[db]\nconninfo = \"" + pg.ConnInfo(pg.CreateDatabase()) +
-                           "\"\n[registry]\nemail_rules = \"" + std::string(TESSERA_SOURCE_DIR) +
-                           "/deploy/reference/personal_email.txt\"\nministry_operators = \"" +
-                           kMinistryOperator + ", \"\n");
+    // tessera-ca serves the CRLs the registry checks every caller against.
+    hierarchy_->WriteCaConfig(dir_->File("ca.toml"), pg.ConnInfo(pg.CreateDatabase()),
+                              dir_->path().string());
+    setenv("TESSERA_CA_PIN", testing::kTestCaPin, 1);
+    ca_ = new testing::ServiceProcess("tessera-ca", dir_->File("ca.toml"), dir_->File("port"),
+                                      dir_->File("ca.log"));
+    testing::WriteFile(
+        dir_->File("registry.toml"),
+        "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + dir_->File("registry-port") +
+            "\"\n[tls]\ncertificate_chain = \"" + Pki("tessera-registry.pem") +
+            "\"\nprivate_key = \"" + Pki("tessera-registry.key") + "\"\nclient_ca_bundle = \"" +
+            Pki("bundle.pem") + "\"\n[db]\nconninfo = \"" + pg.ConnInfo(pg.CreateDatabase()) +
+            "\"\n[registry]\nemail_rules = \"" + std::string(TESSERA_SOURCE_DIR) +
+            "/deploy/reference/personal_email.txt\"\nministry_operators = \"" + kMinistryOperator +
+            ", \"\n[revocation]\ncrl_url = \"" + CrlUrl() + "\"\n");
     server_ = new testing::ServiceProcess("tessera-registry", dir_->File("registry.toml"),
-                                          dir_->File("port"), dir_->File("registry.log"));
+                                          dir_->File("registry-port"), dir_->File("registry.log"));
   }
   static void TearDownTestSuite() {
     EXPECT_EQ(server_->Stop(), 0) << "tessera-registry did not shut down cleanly";
     delete server_;
+    EXPECT_EQ(ca_->Stop(), 0) << "tessera-ca did not shut down cleanly";
+    delete ca_;
     delete hierarchy_;
     delete dir_;
   }
 
   static std::string Pki(const std::string& file) { return hierarchy_->Pki(file); }
+  // Where the test's tessera-ca serves CRLs.
+  static std::string CrlUrl() {
+    std::string port = testing::ReadFileOrDie(dir_->File("http-port"));
+    return "http://127.0.0.1:" + port.substr(0, port.find('\n')) + "/crl";
+  }
   static Identity Service(const std::string& name) { return hierarchy_->ServiceIdentity(name); }
   // A certificate of `profile` for `subject`, from the hierarchy's issuing CA for it.
   static Identity Issue(const std::string& profile_name, const ca::SubjectData& subject) {
@@ -174,11 +188,13 @@ class RegistryServerTest : public ::testing::Test {
   static testing::TempDir* dir_;
   static testing::TestHierarchy* hierarchy_;
   static testing::ServiceProcess* server_;
+  static testing::ServiceProcess* ca_;
 };
 
 testing::TempDir* RegistryServerTest::dir_ = nullptr;
 testing::TestHierarchy* RegistryServerTest::hierarchy_ = nullptr;
 testing::ServiceProcess* RegistryServerTest::server_ = nullptr;
+testing::ServiceProcess* RegistryServerTest::ca_ = nullptr;
 
 TEST_F(RegistryServerTest, AProvinceCensusIsImportedWhole) {
   LoadReferenceAndDeclarations();

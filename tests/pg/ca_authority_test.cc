@@ -36,6 +36,9 @@ class CrashingStore final : public CertificateStore {
   absl::StatusOr<std::optional<CertificateRecord>> FindByRequestId(const std::string& id) override {
     return inner_.FindByRequestId(id);
   }
+  absl::StatusOr<bool> RecordIssued(const CertificateRecord& r) override {
+    return inner_.RecordIssued(r);
+  }
   absl::StatusOr<CertificateRecord> Get(const std::string& serial) override {
     return inner_.Get(serial);
   }
