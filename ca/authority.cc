@@ -11,6 +11,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "ca/csr.h"
 #include "platform/log.h"
 #include "platform/random.h"
@@ -87,6 +88,19 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::IssueOcspResponder(
                      .csr_der = std::move(csr_der),
                      .subject = {.service = OcspResponderName(issuer)}},
                     *profile, issuer);
+}
+
+absl::StatusOr<CertificateRecord> CertificateAuthority::RenewService(IssueRequest request) {
+  TESSERA_ASSIGN_OR_RETURN(const Profile* profile, profiles_.Find(kServiceProfile));
+  const std::vector<std::string>& allowed = profile->renewable_services;
+  if (std::find(allowed.begin(), allowed.end(), request.subject.service) == allowed.end()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("subject.service: '", request.subject.service,
+                     "' is not in the service profile's renewable_services (",
+                     absl::StrJoin(allowed, ", "), ")"));
+  }
+  request.profile = kServiceProfile;
+  return IssueUnder(request, *profile, profile->issuer);
 }
 
 absl::StatusOr<CertificateRecord> CertificateAuthority::IssueUnder(const IssueRequest& request,
@@ -271,7 +285,7 @@ absl::StatusOr<int> CertificateAuthority::RecordCeremonyCertificates(
     record.request_id = "ceremony-" + serial;
     record.request_sha256 = Sha256(der);
     record.issuer = issuer->first;
-    record.profile = responder ? kOcspResponderProfile : "service";
+    record.profile = responder ? kOcspResponderProfile : kServiceProfile;
     record.subject = Rfc2253(cert.subject_dn());
     record.subject_data =
         SubjectJson({.service = cert.subject_dn().get_first_attribute("X520.CommonName"),

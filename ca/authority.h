@@ -42,6 +42,10 @@ class CertificateAuthority {
   absl::StatusOr<CertificateRecord> IssueOcspResponder(const std::string& issuer,
                                                        const std::string& request_id,
                                                        std::vector<uint8_t> csr_der);
+  // A new certificate of profile "service" for one of tessera's services (the Ministry renews
+  // them before they expire). PERMISSION_DENIED unless the profile's renewable_services lists
+  // request.subject.service; otherwise as Issue.
+  absl::StatusOr<CertificateRecord> RenewService(IssueRequest request);
   absl::StatusOr<CertificateRecord> Get(const std::string& serial);
   absl::StatusOr<std::vector<CertificateRecord>> List(const CertificateFilter& filter);
   // RFC 5280 reasons a leaf may be revoked for: unspecified (0), keyCompromise (1),
@@ -85,6 +89,9 @@ class CertificateAuthority {
 absl::Status CheckRequestId(const std::string& id);
 // INVALID_ARGUMENT unless lower-case hex of at most 40 digits: the form of a serial.
 absl::Status CheckSerial(const std::string& serial);
+
+// The profile of tessera's own service certificates (mTLS identities).
+inline constexpr char kServiceProfile[] = "service";
 
 // "0a1b…" — the serial as tessera stores and prints it.
 std::string SerialHex(const Botan::BigInt& serial);

@@ -50,6 +50,16 @@ absl::Status Validate(const Profile& p, const std::string& source) {
   if (p.issuer == kEachIssuer && p.requestable) {
     return Error(source, n, "requestable", "must be false for a profile every CA signs");
   }
+  if (!p.renewable_services.empty() && p.subject_kind != SubjectKind::kService) {
+    return Error(source, n, "renewable_services", "only for service profiles");
+  }
+  for (const std::string& service : p.renewable_services) {
+    if (service.empty() || service.size() > 64 ||
+        service.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+      return Error(source, n, "renewable_services",
+                   absl::StrCat("'", service, "': a service name is 1 to 64 of a-z 0-9 -"));
+    }
+  }
   if (p.common_name.empty()) return Error(source, n, "common_name", "is required");
   if (p.units.empty()) return Error(source, n, "units", "at least one OU is required");
   if (p.country.size() != 2) return Error(source, n, "country", "must be a 2-letter code");
@@ -166,7 +176,8 @@ absl::StatusOr<ProfileSet> ProfileSet::Parse(const std::string& text, const std:
                                               "ocsp_no_check",
                                               "subject_alt_names",
                                               "requestable",
-                                              "progressive"};
+                                              "progressive",
+                                              "renewable_services"};
 
   ProfileSet set;
   int index = 0;
@@ -205,6 +216,8 @@ absl::StatusOr<ProfileSet> ProfileSet::Parse(const std::string& text, const std:
     p.subject_alt_names = (*t)["subject_alt_names"].value_or(false);
     p.requestable = (*t)["requestable"].value_or(true);
     p.progressive = static_cast<int>((*t)["progressive"].value_or(int64_t{0}));
+    TESSERA_ASSIGN_OR_RETURN(p.renewable_services,
+                             Strings(*t, "renewable_services", source, p.name));
     TESSERA_RETURN_IF_ERROR(Validate(p, source));
     std::string name = p.name;
     if (!set.profiles_.emplace(name, std::move(p)).second) {

@@ -45,6 +45,11 @@ struct Profile {
   // false: only the key ceremony and tessera-ca itself issue it; IssueCertificate refuses it
   // (a service identity or an OCSP signing certificate is never handed out on request).
   bool requestable = true;
+  // Service profiles: the service names `tessera ca renew-service` may issue a certificate
+  // for (RenewServiceCertificate). Empty: none; the ceremony alone makes them. Only names
+  // listed here can be minted on request, so a Ministry CLI cannot make itself another
+  // service's identity unless the file says so.
+  std::vector<std::string> renewable_services;
 };
 
 inline constexpr char kEachIssuer[] = "*";

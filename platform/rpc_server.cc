@@ -3,6 +3,8 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/auth_metadata_processor.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 
 #include <mutex>
 #include <unordered_map>
@@ -129,15 +131,25 @@ absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(RpcServerOptions opt
   TESSERA_ASSIGN_OR_RETURN(std::string key, ReadFile(options.tls.private_key));
   TESSERA_ASSIGN_OR_RETURN(std::string client_cas, ReadFile(options.tls.client_ca_bundle));
 
+  (void)chain;
+  (void)key;
+  (void)client_cas;  // read above only to refuse a missing or unreadable file at start-up
+
   // gRPC's TLS stack negotiates TLS 1.2 or 1.3 only. A certificate presented is always
-  // verified; it is optional only where the service accepts a call credential instead.
-  grpc::SslServerCredentialsOptions ssl(
-      options.call_credential == nullptr
-          ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
-          : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
-  ssl.pem_root_certs = client_cas;
-  ssl.pem_key_cert_pairs.push_back({key, chain});
-  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::SslServerCredentials(ssl);
+  // verified; it is optional only where the service accepts a call credential instead. The
+  // files are watched: a renewed certificate and key (or a new CA bundle) are taken up
+  // without a restart, by new connections, within tls.reload_seconds.
+  auto files = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      options.tls.private_key, options.tls.certificate_chain, options.tls.client_ca_bundle,
+      options.tls.reload_seconds);
+  grpc::experimental::TlsServerCredentialsOptions tls(files);
+  tls.watch_root_certs();
+  tls.watch_identity_key_cert_pairs();
+  tls.set_cert_request_type(options.call_credential == nullptr
+                                ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::experimental::TlsServerCredentials(tls);
 
   std::vector<RpcRule> rules = RpcPolicy::StandardRules();
   rules.insert(rules.end(), options.rules.begin(), options.rules.end());

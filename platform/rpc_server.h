@@ -29,6 +29,7 @@ struct ServerTlsFiles {
   std::string certificate_chain;  // PEM: the service certificate, then its issuing CA
   std::string private_key;        // PEM (PKCS#8) of the service's TLS key
   std::string client_ca_bundle;   // PEM: the CAs whose client certificates are accepted
+  unsigned reload_seconds = 10;   // how often the three files are read again (renewal)
 };
 
 struct RpcServerOptions {

@@ -37,6 +37,17 @@ int Progressive(uint32_t progressive) {
   return static_cast<int>(std::min<uint32_t>(progressive, 1000000));
 }
 
+ca::SubjectData SubjectFromProto(const v1::SubjectData& s) {
+  return {.codice_fiscale = s.codice_fiscale(),
+          .istat = s.istat(),
+          .progressive = Progressive(s.progressive()),
+          .service = s.service(),
+          .dns_names = {s.dns_names().begin(), s.dns_names().end()},
+          .ip_addresses = {s.ip_addresses().begin(), s.ip_addresses().end()}};
+}
+
+std::vector<uint8_t> Bytes(const std::string& s) { return {s.begin(), s.end()}; }
+
 // Which profiles each caller the policy lets call IssueCertificate may ask for: personalization
 // produces cards (workstations come as bundles); the Ministry's CLI any profile the CA deems
 // requestable ("*"; the CA refuses the others and unknown names itself).
@@ -64,18 +75,11 @@ grpc::Status CertificateAuthorityHandlers::IssueCertificate(
   if (grpc::Status allowed = CheckProfileAllowed(*context, request->profile()); !allowed.ok()) {
     return allowed;
   }
-  const v1::SubjectData& s = request->subject();
-  ca::IssueRequest issue{
-      .request_id = request->request_id(),
-      .profile = request->profile(),
-      .csr_der = std::vector<uint8_t>(request->csr_der().begin(), request->csr_der().end()),
-      .subject = {.codice_fiscale = s.codice_fiscale(),
-                  .istat = s.istat(),
-                  .progressive = Progressive(s.progressive()),
-                  .service = s.service(),
-                  .dns_names = {s.dns_names().begin(), s.dns_names().end()},
-                  .ip_addresses = {s.ip_addresses().begin(), s.ip_addresses().end()}}};
-  absl::StatusOr<ca::CertificateRecord> issued = ca_.Issue(issue);
+  absl::StatusOr<ca::CertificateRecord> issued =
+      ca_.Issue({.request_id = request->request_id(),
+                 .profile = request->profile(),
+                 .csr_der = Bytes(request->csr_der()),
+                 .subject = SubjectFromProto(request->subject())});
   if (!issued.ok()) return ToGrpcStatus(issued.status());
   ToProto(*issued, response);
   return grpc::Status::OK;
@@ -172,6 +176,18 @@ grpc::Status CertificateAuthorityHandlers::GetWorkstationBundle(
   return grpc::Status::OK;
 }
 
+grpc::Status CertificateAuthorityHandlers::RenewServiceCertificate(
+    grpc::ServerContext*, const v1::RenewServiceCertificateRequest* request,
+    v1::Certificate* response) {
+  absl::StatusOr<ca::CertificateRecord> renewed =
+      ca_.RenewService({.request_id = request->request_id(),
+                        .csr_der = Bytes(request->csr_der()),
+                        .subject = SubjectFromProto(request->subject())});
+  if (!renewed.ok()) return ToGrpcStatus(renewed.status());
+  ToProto(*renewed, response);
+  return grpc::Status::OK;
+}
+
 std::vector<RpcRule> CaPolicy() {
   const std::vector<PrincipalKind> services = {PrincipalKind::kService};
   const std::vector<PrincipalKind> readers = {PrincipalKind::kService, PrincipalKind::kOperator};
@@ -200,6 +216,11 @@ std::vector<RpcRule> CaPolicy() {
        services,
        {"tessera-registry", "tessera-cli"},
        "bundles hold keys and passwords: the registry hands them to the comune's ALP"},
+      {"/tessera.v1.CertificateAuthority/RenewServiceCertificate",
+       services,
+       {"tessera-cli"},
+       "service identities are the Ministry's: only its CLI renews them, and only the names "
+       "the service profile lists"},
       {"/tessera.v1.CertificateAuthority/GetCrl",
        {PrincipalKind::kService, PrincipalKind::kOperator, PrincipalKind::kWorkstation},
        {},

@@ -40,6 +40,9 @@ class CertificateAuthorityHandlers final : public v1::CertificateAuthority::Serv
   grpc::Status GetWorkstationBundle(grpc::ServerContext* context,
                                     const v1::GetWorkstationBundleRequest* request,
                                     v1::WorkstationBundle* response) override;
+  grpc::Status RenewServiceCertificate(grpc::ServerContext* context,
+                                       const v1::RenewServiceCertificateRequest* request,
+                                       v1::Certificate* response) override;
 
  private:
   ca::CertificateAuthority& ca_;
