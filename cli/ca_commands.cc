@@ -80,7 +80,7 @@ void Deadline(grpc::ClientContext& context) {
 absl::Status SaveBundle(const Args& args, const v1::WorkstationBundle& bundle,
                         nlohmann::json json) {
   TESSERA_ASSIGN_OR_RETURN(std::string out, args.Required("out"));
-  TESSERA_RETURN_IF_ERROR(WriteFile(out, bundle.pkcs12(), 0600));
+  TESSERA_RETURN_IF_ERROR(WriteSecretFile(out, bundle.pkcs12()));
   const v1::Certificate& c = bundle.certificate();
   std::string text = absl::StrCat("workstation ", c.serial(), " by ", c.issuer(), ": ", c.subject(),
                                   "\nPKCS#12 written to ", out);
@@ -91,7 +91,7 @@ absl::Status SaveBundle(const Args& args, const v1::WorkstationBundle& bundle,
     json["password"] = bundle.password();
     text += "\npassword: " + bundle.password();
   } else {
-    TESSERA_RETURN_IF_ERROR(WriteFile(password_out, bundle.password() + "\n", 0600));
+    TESSERA_RETURN_IF_ERROR(WriteSecretFile(password_out, bundle.password() + "\n"));
     json["password_file"] = password_out;
     text += "\npassword written to " + password_out;
   }

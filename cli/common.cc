@@ -50,7 +50,10 @@ absl::StatusOr<std::shared_ptr<hsm::Module>> LoadModule(const Args& args) {
 }
 
 void Print(const Args& args, const nlohmann::json& result, const std::string& text) {
-  std::puts(args.json ? result.dump().c_str() : text.c_str());
+  // With --out - the file itself goes to stdout, for a pipe: the report goes beside it.
+  const bool stdout_taken = args.Or("out", "") == "-" || args.Or("password-out", "") == "-";
+  std::fputs((args.json ? result.dump() : text).c_str(), stdout_taken ? stderr : stdout);
+  std::fputc('\n', stdout_taken ? stderr : stdout);
 }
 
 absl::StatusOr<int> ParseDigits(const std::string& text, size_t max_digits,

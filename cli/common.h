@@ -43,6 +43,8 @@ absl::StatusOr<int> ParseDigits(const std::string& text, size_t max_digits,
 absl::StatusOr<Secret> PinFromEnv(const char* name);
 // --module, else $TESSERA_PKCS11_MODULE, else SoftHSM's.
 absl::StatusOr<std::shared_ptr<hsm::Module>> LoadModule(const Args& args);
+// The command's report (JSON with --json) on stdout, or on stderr when --out or --password-out
+// is "-" (stdout then carries the file).
 void Print(const Args& args, const nlohmann::json& result, const std::string& text);
 
 // An mTLS channel from --target/--ca/--cert/--key, defaulting to $TESSERA_TARGET,

@@ -441,6 +441,18 @@ TEST_F(CaServerTest, TheCliFetchesTheCurrentCrl) {
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
   EXPECT_NE(verified.output.find("verify OK"), std::string::npos) << verified.output;
 
+  // --out -: the PEM alone on stdout (for a pipe), the report on stderr.
+  auto piped = RunCommand("(" + Cli() + "ca crl --issuer operators --format pem --out - > " +
+                          dir_->File("stdout.crl.pem") + ")");
+  ASSERT_EQ(piped.exit_code, 0) << piped.output;
+  EXPECT_NE(piped.output.find("CRL of operators: number"), std::string::npos) << piped.output;
+  const std::string printed = testing::ReadFileOrDie(dir_->File("stdout.crl.pem"));
+  EXPECT_TRUE(printed.starts_with("-----BEGIN X509 CRL-----")) << printed;
+  EXPECT_TRUE(printed.ends_with("-----END X509 CRL-----\n")) << printed;
+  auto piped_verified = RunCommand("openssl crl -in " + dir_->File("stdout.crl.pem") + " -CAfile " +
+                                   Pki("bundle.pem") + " -noout -verify");
+  EXPECT_EQ(piped_verified.exit_code, 0) << piped_verified.output;
+
   auto unknown = RunCommand(Cli() + "ca crl --issuer nope");
   EXPECT_EQ(unknown.exit_code, 1) << unknown.output;
   EXPECT_NE(unknown.output.find("issuer: no issuing CA 'nope' (held: operators, workstations)"),
