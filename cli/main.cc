@@ -3,6 +3,7 @@
 #include <string>
 
 #include "cli/common.h"
+#include "platform/process.h"
 
 namespace tessera::cli {
 namespace {
@@ -69,6 +70,10 @@ connecting to a service (or TESSERA_TARGET, TESSERA_TLS_CA, TESSERA_TLS_CERT, TE
   --target HOST:PORT --ca BUNDLE.pem --cert CLIENT.pem --key CLIENT.key
   a comune without a certificate: TESSERA_ACCESS_CODE=<its census access code>, no --cert
 
+secrets (PINs, the access code) come from the environment, never from arguments; each
+variable X may instead be X_FILE, naming a file of mode 0600 or 0400 whose first line is the
+secret (e.g. systemd's LoadCredential). They are wiped from the environment at start.
+
 options:
   --module PATH   PKCS#11 module (default $TESSERA_PKCS11_MODULE or SoftHSM's)
   --json          machine-readable output
@@ -111,6 +116,13 @@ absl::Status Dispatch(const Args& args) {
 }  // namespace tessera::cli
 
 int main(int argc, char** argv) {
+  // First: no core dump or ptrace of a process holding PINs, and no PIN left in its
+  // environment, whatever the command.
+  if (absl::Status hardened = tessera::HardenProcess(); !hardened.ok()) {
+    std::fprintf(stderr, "tessera: %s\n", std::string(hardened.message()).c_str());
+    return 1;
+  }
+  tessera::cli::TakeSecretsFromEnv();
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
       std::fputs(tessera::cli::kUsage, stdout);
