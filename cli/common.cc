@@ -47,6 +47,8 @@ absl::StatusOr<Args> Parse(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "--json") {
       args.json = true;
+    } else if (arg == "--show-password") {  // a switch: no value follows
+      args.options.emplace("show-password", "true");
     } else if (arg.starts_with("--")) {
       if (i + 1 >= argc) return absl::InvalidArgumentError(arg + " needs a value");
       args.options.emplace(arg.substr(2), argv[++i]);

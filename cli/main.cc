@@ -31,11 +31,12 @@ certificate authority:
   ca crl            --issuer CA [--out FILE] [--format der|pem]
                     the issuing CA's current CRL: number, dates, entries
   ca bundle         --istat N --progressive N --out FILE.p12 [--password-out FILE]
-                    [--request-id ID]
+                    [--show-password] [--request-id ID]
                     a workstation's key, certificate and chain as a PKCS#12 file (progressive
-                    99: the comune's server certificate); prints the password unless
-                    --password-out names a file for it
-  ca bundle-get     --serial S --out FILE.p12 [--password-out FILE]
+                    99: the comune's server certificate); its password goes to --password-out
+                    (default FILE.p12.pass; both files mode 0600), and is printed only with
+                    --show-password
+  ca bundle-get     --serial S --out FILE.p12 [--password-out FILE] [--show-password]
                     a workstation bundle issued before, e.g. for the ALP's download
   ca revoke         --serial S --reason N [--request-id ID]
                     N: 0 unspecified, 1 keyCompromise, 3 affiliationChanged, 4 superseded,
