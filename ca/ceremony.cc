@@ -190,7 +190,7 @@ class CeremonyRun {
                                           .dns_names = service.dns_names,
                                           .ip_addresses = service.ip_addresses},
                                          key));
-      TESSERA_RETURN_IF_ERROR(Write(service.name + ".key", Botan::PKCS8::PEM_encode(key), 0600));
+      TESSERA_RETURN_IF_ERROR(Write(service.name + ".key", Botan::PKCS8::PEM_encode(key), kSecret));
       TESSERA_RETURN_IF_ERROR(Write(
           service.name + ".pem", cert.PEM_encode() + issuer->second->certificate().PEM_encode()));
       Audit("service_certificate", {{"service", service.name}, {"sha256", Fingerprint(cert)}});
@@ -258,9 +258,11 @@ class CeremonyRun {
     return absl::OkStatus();
   }
 
-  absl::Status Write(const std::string& file, const std::string& content, mode_t mode = 0644) {
+  // A key is written as a secret (0600, never through a symlink); certificates 0644.
+  static constexpr bool kSecret = true;
+  absl::Status Write(const std::string& file, const std::string& content, bool secret = false) {
     const std::string path = (out_ / file).string();
-    TESSERA_RETURN_IF_ERROR(WriteFile(path, content, mode));
+    TESSERA_RETURN_IF_ERROR(secret ? WriteSecretFile(path, content) : WriteFile(path, content));
     record_.files.push_back(path);
     return absl::OkStatus();
   }

@@ -75,25 +75,51 @@ void Deadline(grpc::ClientContext& context) {
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
 }
 
-// Writes a bundle's PKCS#12 file and password (both 0600) and reports where; without
-// --password-out the password is printed, for the operator to hand on.
-absl::Status SaveBundle(const Args& args, const v1::WorkstationBundle& bundle,
-                        nlohmann::json json) {
-  TESSERA_ASSIGN_OR_RETURN(std::string out, args.Required("out"));
-  TESSERA_RETURN_IF_ERROR(WriteFile(out, bundle.pkcs12(), 0600));
+// Where a bundle goes: --out, and its password to --password-out (by default <out>.pass
+// beside it); printed only with --show-password, as scrollback, CI logs and shared screens are
+// no place for it. Checked before the CA is asked, so a bad combination costs no bundle.
+struct BundleOutputs {
+  std::string pkcs12;
+  std::string password;  // a file, or empty
+  bool show_password = false;
+};
+
+absl::StatusOr<BundleOutputs> BundleOutputsFrom(const Args& args) {
+  BundleOutputs outputs;
+  TESSERA_ASSIGN_OR_RETURN(outputs.pkcs12, args.Required("out"));
+  outputs.show_password = args.Or("show-password", "") == "true";
+  outputs.password = args.Or("password-out", "");
+  if (outputs.password.empty() && !outputs.show_password) {
+    if (outputs.pkcs12 == "-") {
+      return absl::InvalidArgumentError(
+          "--out -: name a file for the password with --password-out (or --show-password)");
+    }
+    outputs.password = outputs.pkcs12 + ".pass";
+  }
+  if (outputs.pkcs12 == "-" && outputs.password == "-") {
+    return absl::InvalidArgumentError("--out and --password-out: only one of them may be -");
+  }
+  return outputs;
+}
+
+// Writes a bundle's PKCS#12 file and password, both as secrets (0600, never through a
+// symlink), and reports where.
+absl::Status SaveBundle(const Args& args, const BundleOutputs& outputs,
+                        const v1::WorkstationBundle& bundle, nlohmann::json json) {
+  TESSERA_RETURN_IF_ERROR(WriteSecretFile(outputs.pkcs12, bundle.pkcs12()));
   const v1::Certificate& c = bundle.certificate();
   std::string text = absl::StrCat("workstation ", c.serial(), " by ", c.issuer(), ": ", c.subject(),
-                                  "\nPKCS#12 written to ", out);
+                                  "\nPKCS#12 written to ", outputs.pkcs12);
   json["certificate"] = ToJson(c);
-  json["pkcs12"] = out;
-  const std::string password_out = args.Or("password-out", "");
-  if (password_out.empty()) {
+  json["pkcs12"] = outputs.pkcs12;
+  if (!outputs.password.empty()) {
+    TESSERA_RETURN_IF_ERROR(WriteSecretFile(outputs.password, bundle.password() + "\n"));
+    json["password_file"] = outputs.password;
+    text += "\npassword written to " + outputs.password;
+  }
+  if (outputs.show_password) {
     json["password"] = bundle.password();
     text += "\npassword: " + bundle.password();
-  } else {
-    TESSERA_RETURN_IF_ERROR(WriteFile(password_out, bundle.password() + "\n", 0600));
-    json["password_file"] = password_out;
-    text += "\npassword written to " + password_out;
   }
   Print(args, json, text);
   return absl::OkStatus();
@@ -288,6 +314,7 @@ absl::Status CaCrl(const Args& args) {
 }
 
 absl::Status CaBundle(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(BundleOutputs outputs, BundleOutputsFrom(args));
   TESSERA_ASSIGN_OR_RETURN(std::string istat, args.Required("istat"));
   TESSERA_ASSIGN_OR_RETURN(std::string progressive_text, args.Required("progressive"));
   TESSERA_ASSIGN_OR_RETURN(
@@ -315,10 +342,11 @@ absl::Status CaBundle(const Args& args) {
     return absl::Status(status.code(),
                         absl::StrCat(status.message(), " (request_id ", request_id, ")"));
   }
-  return SaveBundle(args, bundle, {{"request_id", request_id}});
+  return SaveBundle(args, outputs, bundle, {{"request_id", request_id}});
 }
 
 absl::Status CaBundleGet(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(BundleOutputs outputs, BundleOutputsFrom(args));
   TESSERA_ASSIGN_OR_RETURN(std::string serial, args.Required("serial"));
   v1::GetWorkstationBundleRequest request;
   request.set_serial(serial);
@@ -328,7 +356,7 @@ absl::Status CaBundleGet(const Args& args) {
   v1::WorkstationBundle bundle;
   TESSERA_RETURN_IF_ERROR(
       FromGrpc(Stub(channel)->GetWorkstationBundle(&context, request, &bundle)));
-  return SaveBundle(args, bundle, nlohmann::json::object());
+  return SaveBundle(args, outputs, bundle, nlohmann::json::object());
 }
 
 }  // namespace tessera::cli

@@ -2,9 +2,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "platform/files.h"
+#include "platform/process.h"
 #include "platform/rpc_client.h"
 #include "platform/rpc_server.h"
 #include "platform/status_macros.h"
@@ -17,7 +19,27 @@ std::string OptionOrEnv(const Args& args, const std::string& name, const char* e
   return args.Or(name, value != nullptr ? value : "");
 }
 
+// Every secret a command may read, by variable name, as TakeSecretsFromEnv took it.
+std::map<std::string, absl::StatusOr<Secret>>& TakenSecrets() {
+  static auto* secrets = new std::map<std::string, absl::StatusOr<Secret>>;
+  return *secrets;
+}
+
+// The secret in `name` (taken at start, or now for a name not in the list); NOT_FOUND if unset.
+absl::StatusOr<Secret> SecretFromEnv(const char* name) {
+  auto it = TakenSecrets().find(name);
+  return it != TakenSecrets().end() ? it->second : TakeSecretFromEnv(name);
+}
+
 }  // namespace
+
+void TakeSecretsFromEnv() {
+  for (const char* name :
+       {"TESSERA_SO_PIN", "TESSERA_USER_PIN", "TESSERA_ROOT_SO_PIN", "TESSERA_ROOT_PIN",
+        "TESSERA_CA_SO_PIN", "TESSERA_CA_PIN", "TESSERA_ACCESS_CODE"}) {
+    TakenSecrets().insert_or_assign(name, TakeSecretFromEnv(name));
+  }
+}
 
 absl::StatusOr<Args> Parse(int argc, char** argv) {
   Args args;
@@ -25,6 +47,8 @@ absl::StatusOr<Args> Parse(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "--json") {
       args.json = true;
+    } else if (arg == "--show-password") {  // a switch: no value follows
+      args.options.emplace("show-password", "true");
     } else if (arg.starts_with("--")) {
       if (i + 1 >= argc) return absl::InvalidArgumentError(arg + " needs a value");
       args.options.emplace(arg.substr(2), argv[++i]);
@@ -36,12 +60,12 @@ absl::StatusOr<Args> Parse(int argc, char** argv) {
 }
 
 absl::StatusOr<Secret> PinFromEnv(const char* name) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') {
+  absl::StatusOr<Secret> pin = SecretFromEnv(name);
+  if (pin.status().code() == absl::StatusCode::kNotFound) {
     return absl::InvalidArgumentError(
-        absl::StrCat(name, " must be set (PINs are never arguments)"));
+        absl::StrCat(name, " (or ", name, "_FILE) must be set (PINs are never arguments)"));
   }
-  return Secret(value);
+  return pin;
 }
 
 absl::StatusOr<std::shared_ptr<hsm::Module>> LoadModule(const Args& args) {
@@ -50,7 +74,10 @@ absl::StatusOr<std::shared_ptr<hsm::Module>> LoadModule(const Args& args) {
 }
 
 void Print(const Args& args, const nlohmann::json& result, const std::string& text) {
-  std::puts(args.json ? result.dump().c_str() : text.c_str());
+  // With --out - the file itself goes to stdout, for a pipe: the report goes beside it.
+  const bool stdout_taken = args.Or("out", "") == "-" || args.Or("password-out", "") == "-";
+  std::fputs((args.json ? result.dump() : text).c_str(), stdout_taken ? stderr : stdout);
+  std::fputc('\n', stdout_taken ? stderr : stdout);
 }
 
 absl::StatusOr<int> ParseDigits(const std::string& text, size_t max_digits,
@@ -70,14 +97,18 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceChannel(const Args& args) 
   TESSERA_ASSIGN_OR_RETURN(std::string ca_pem, ReadFile(ca));
   const std::string cert = OptionOrEnv(args, "cert", "TESSERA_TLS_CERT");
   const std::string key = OptionOrEnv(args, "key", "TESSERA_TLS_KEY");
-  const char* access_code = std::getenv("TESSERA_ACCESS_CODE");
-  if (access_code != nullptr && *access_code != '\0') {
+  absl::StatusOr<Secret> access_code = SecretFromEnv("TESSERA_ACCESS_CODE");
+  if (!access_code.ok() && access_code.status().code() != absl::StatusCode::kNotFound) {
+    return access_code.status();
+  }
+  if (access_code.ok()) {
     if (!cert.empty() || !key.empty()) {
       return absl::InvalidArgumentError(
           "TESSERA_ACCESS_CODE and a client certificate (--cert/--key, TESSERA_TLS_CERT/KEY): "
           "use one or the other");
     }
-    return CredentialChannel(target, ca_pem, std::string(kAccessCodeScheme) + access_code);
+    return CredentialChannel(target, ca_pem,
+                             std::string(kAccessCodeScheme) + std::string(access_code->view()));
   }
   std::string cert_pem, key_pem;
   if (!cert.empty() || !key.empty()) {

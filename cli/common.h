@@ -39,10 +39,18 @@ absl::StatusOr<Args> Parse(int argc, char** argv);
 absl::StatusOr<int> ParseDigits(const std::string& text, size_t max_digits,
                                 const std::string& error);
 
-// PINs are never arguments (other users can read them in ps): only environment variables.
+// Takes every secret variable the CLI knows (TESSERA_SO_PIN, TESSERA_USER_PIN,
+// TESSERA_ROOT_SO_PIN, TESSERA_ROOT_PIN, TESSERA_CA_SO_PIN, TESSERA_CA_PIN, TESSERA_ACCESS_CODE,
+// or their *_FILE credential files) out of the environment at start, whichever command runs,
+// so none lingers in the process (platform/process.h). Call it once, first thing in main().
+void TakeSecretsFromEnv();
+// PINs are never arguments (other users can read them in ps): only environment variables or
+// credential files, as TakeSecretsFromEnv took them.
 absl::StatusOr<Secret> PinFromEnv(const char* name);
 // --module, else $TESSERA_PKCS11_MODULE, else SoftHSM's.
 absl::StatusOr<std::shared_ptr<hsm::Module>> LoadModule(const Args& args);
+// The command's report (JSON with --json) on stdout, or on stderr when --out or --password-out
+// is "-" (stdout then carries the file).
 void Print(const Args& args, const nlohmann::json& result, const std::string& text);
 
 // An mTLS channel from --target/--ca/--cert/--key, defaulting to $TESSERA_TARGET,

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "cli/common.h"
+#include "platform/process.h"
 
 namespace tessera::cli {
 namespace {
@@ -30,11 +31,12 @@ certificate authority:
   ca crl            --issuer CA [--out FILE] [--format der|pem]
                     the issuing CA's current CRL: number, dates, entries
   ca bundle         --istat N --progressive N --out FILE.p12 [--password-out FILE]
-                    [--request-id ID]
+                    [--show-password] [--request-id ID]
                     a workstation's key, certificate and chain as a PKCS#12 file (progressive
-                    99: the comune's server certificate); prints the password unless
-                    --password-out names a file for it
-  ca bundle-get     --serial S --out FILE.p12 [--password-out FILE]
+                    99: the comune's server certificate); its password goes to --password-out
+                    (default FILE.p12.pass; both files mode 0600), and is printed only with
+                    --show-password
+  ca bundle-get     --serial S --out FILE.p12 [--password-out FILE] [--show-password]
                     a workstation bundle issued before, e.g. for the ALP's download
   ca revoke         --serial S --reason N [--request-id ID]
                     N: 0 unspecified, 1 keyCompromise, 3 affiliationChanged, 4 superseded,
@@ -68,6 +70,10 @@ services:
 connecting to a service (or TESSERA_TARGET, TESSERA_TLS_CA, TESSERA_TLS_CERT, TESSERA_TLS_KEY):
   --target HOST:PORT --ca BUNDLE.pem --cert CLIENT.pem --key CLIENT.key
   a comune without a certificate: TESSERA_ACCESS_CODE=<its census access code>, no --cert
+
+secrets (PINs, the access code) come from the environment, never from arguments; each
+variable X may instead be X_FILE, naming a file of mode 0600 or 0400 whose first line is the
+secret (e.g. systemd's LoadCredential). They are wiped from the environment at start.
 
 options:
   --module PATH   PKCS#11 module (default $TESSERA_PKCS11_MODULE or SoftHSM's)
@@ -111,6 +117,13 @@ absl::Status Dispatch(const Args& args) {
 }  // namespace tessera::cli
 
 int main(int argc, char** argv) {
+  // First: no core dump or ptrace of a process holding PINs, and no PIN left in its
+  // environment, whatever the command.
+  if (absl::Status hardened = tessera::HardenProcess(); !hardened.ok()) {
+    std::fprintf(stderr, "tessera: %s\n", std::string(hardened.message()).c_str());
+    return 1;
+  }
+  tessera::cli::TakeSecretsFromEnv();
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--help" || std::string(argv[i]) == "-h") {
       std::fputs(tessera::cli::kUsage, stdout);

@@ -117,17 +117,18 @@ pkcs11-tool --module "$TESSERA_PKCS11_MODULE" --token-label "$card" --login \
   --pin "$TESSERA_USER_PIN" -O 2>/dev/null | grep -E "Object;|label:|ID:|subject:|Access:" | sed 's/^/    /'
 
 step "Workstation bundles: key made by the CA, PKCS#12 with a random password (sealed on the HSM)"
+# The password goes to <out>.pass (mode 0600), never to the screen unless --show-password.
 "$bin/tessera" ca bundle --istat 058091 --progressive 1 --out "$work/0580910001.p12" \
-  --password-out "$work/0580910001.pass" | sed 's/^/  /'
+  | sed 's/^/  /'
 "$bin/tessera" ca bundle --istat 058091 --progressive 99 --out "$work/0580910099.p12" \
   | sed 's/^/  /'
 echo "  openssl pkcs12 -info (algorithms inside the file):"
-openssl pkcs12 -in "$work/0580910001.p12" -passin "file:$work/0580910001.pass" -info -noout 2>&1 \
+openssl pkcs12 -in "$work/0580910001.p12" -passin "file:$work/0580910001.p12.pass" -info -noout 2>&1 \
   | sort -u | sed 's/^/    /'
 echo "  NSS pk12util -l:"
-pk12util -l "$work/0580910001.p12" -w "$work/0580910001.pass" 2>&1 \
+pk12util -l "$work/0580910001.p12" -w "$work/0580910001.p12.pass" 2>&1 \
   | grep -E "Friendly Name|Subject:|Encryption algorithm" | sort -u | sed 's/^/    /'
-openssl pkcs12 -in "$work/0580910001.p12" -passin "file:$work/0580910001.pass" -nokeys -clcerts \
+openssl pkcs12 -in "$work/0580910001.p12" -passin "file:$work/0580910001.p12.pass" -nokeys -clcerts \
   -out "$work/ws.pem" 2>/dev/null
 printf '  openssl verify: '
 openssl verify -x509_strict -CAfile "$work/pki/root.pem" -untrusted "$work/pki/workstations.pem" "$work/ws.pem"

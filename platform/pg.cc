@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "platform/log.h"
 #include "platform/status_macros.h"
 
 namespace tessera::pg {
@@ -20,6 +21,18 @@ absl::StatusCode CodeForSqlState(std::string_view state) {
     return absl::StatusCode::kUnavailable;
   }
   return absl::StatusCode::kInternal;
+}
+
+// libpq's own words on a failed or lost connection name the server's host, port and the role
+// ("connection to server at \"10.0.0.5\", port 5432 failed: FATAL: role \"ca\" ..."): they go
+// to the log, for the operator, and callers (and through them RPC clients) get only this.
+// The conninfo, which may hold a password, is logged nowhere.
+absl::Status Unavailable(std::string_view event, std::string message) {
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
+    message.pop_back();
+  }
+  LogEvent(spdlog::level::err, event, {{"error", message}});
+  return absl::UnavailableError("database unavailable");
 }
 
 }  // namespace
@@ -73,8 +86,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
     std::string message = conn ? PQerrorMessage(conn) : "out of memory";
     if (conn) PQfinish(conn);
-    while (!message.empty() && message.back() == '\n') message.pop_back();
-    return absl::UnavailableError(absl::StrCat("postgres: cannot connect: ", message));
+    return Unavailable("postgres_connect_failed", std::move(message));
   }
   return std::unique_ptr<Connection>(new Connection(conn));
 }
@@ -86,8 +98,8 @@ absl::StatusOr<Result> Connection::Check(PGresult* raw, std::string_view what) {
   ExecStatusType status = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
   if (raw == nullptr || PQstatus(conn_) != CONNECTION_OK) {
-    return absl::UnavailableError(absl::StrCat("postgres: ", std::string(what),
-                                               ": connection lost: ", PQerrorMessage(conn_)));
+    return Unavailable("postgres_connection_lost",
+                       absl::StrCat(std::string(what), ": ", PQerrorMessage(conn_)));
   }
   const char* state = PQresultErrorField(raw, PG_DIAG_SQLSTATE);
   const char* primary = PQresultErrorField(raw, PG_DIAG_MESSAGE_PRIMARY);
@@ -155,8 +167,8 @@ absl::StatusOr<std::vector<Result>> Connection::ExecPipeline(
     names.push_back(name);
   }
   auto lost = [&](std::string_view when) {
-    return absl::UnavailableError(
-        absl::StrCat("postgres: pipeline: ", std::string(when), ": ", PQerrorMessage(conn_)));
+    return Unavailable("postgres_connection_lost",
+                       absl::StrCat("pipeline: ", std::string(when), ": ", PQerrorMessage(conn_)));
   };
   if (PQenterPipelineMode(conn_) != 1) return lost("cannot enter pipeline mode");
   bool sent = true;

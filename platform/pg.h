@@ -1,5 +1,7 @@
 // A thin RAII layer over libpq. Values only ever travel as parameters (prepared or PQexecParams):
-// no SQL is built from strings with values in them. Errors become statuses that carry the SQLSTATE.
+// no SQL is built from strings with values in them. Errors become statuses that carry the SQLSTATE
+// and the primary message only; a failed or lost connection is UNAVAILABLE "database
+// unavailable", with libpq's message (host, port, role) in the log and never in the status.
 #pragma once
 
 #include <libpq-fe.h>

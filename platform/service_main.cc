@@ -8,6 +8,7 @@
 #include "platform/crl_revocation.h"
 #include "platform/files.h"
 #include "platform/log.h"
+#include "platform/process.h"
 #include "platform/status_macros.h"
 
 namespace tessera {
@@ -92,6 +93,11 @@ absl::Status ServeUntilStopped(RpcServerOptions options, const std::string& port
 
 int ServiceMain(int argc, char** argv, const char* name,
                 absl::Status (*serve)(const std::string& config_path)) {
+  // Before anything holds a secret: no core dumps, no ptrace by the user's other processes.
+  if (absl::Status hardened = HardenProcess(); !hardened.ok()) {
+    std::fprintf(stderr, "%s: %s\n", name, std::string(hardened.message()).c_str());
+    return 1;
+  }
   const std::string usage = std::string("usage: ") + name + " --config <file.toml>\n";
   std::string config_path;
   for (int i = 1; i < argc; ++i) {

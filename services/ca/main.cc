@@ -32,7 +32,8 @@
 //   ocsp.renew_before_days certify a responder's key again this long before its certificate
 //                          expires (default 10; below the ocsp_responder profile's validity)
 //   log.level              debug | info | warn | error (default info)
-// The token PIN comes from TESSERA_CA_PIN, never from the file.
+// The token PIN comes from TESSERA_CA_PIN (or a 0600 file named by TESSERA_CA_PIN_FILE), never
+// from the config file; it is removed from the environment as soon as it is read.
 #include <botan/data_src.h>
 
 #include <cctype>
@@ -64,6 +65,7 @@
 #include "platform/log.h"
 #include "platform/migrations.h"
 #include "platform/pg_pool.h"
+#include "platform/process.h"
 #include "platform/rpc_server.h"
 #include "platform/service_main.h"
 #include "platform/status_macros.h"
@@ -144,10 +146,8 @@ absl::Status Serve(const std::string& config_path) {
   if (colon == std::string::npos) {
     return absl::InvalidArgumentError("http.listen: expected host:port");
   }
-  const char* pin = std::getenv("TESSERA_CA_PIN");
-  if (pin == nullptr || *pin == '\0') {
-    return absl::InvalidArgumentError("TESSERA_CA_PIN must be set (the online token's PIN)");
-  }
+  // Taken out of the environment at once: /proc/<pid>/environ and children never see it.
+  TESSERA_ASSIGN_OR_RETURN(Secret pin, TakeSecretFromEnv("TESSERA_CA_PIN"));
 
   // Database first: a schema the program does not know stops start-up.
   pg::ConnectionPool pool(conninfo, static_cast<size_t>(max_connections));
@@ -167,7 +167,7 @@ absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(std::string root_der, RootDer(root_path));
 
   TESSERA_ASSIGN_OR_RETURN(auto module, hsm::Module::Load(module_path));
-  TESSERA_ASSIGN_OR_RETURN(auto token, hsm::Token::Login(module, token_label, Secret(pin)));
+  TESSERA_ASSIGN_OR_RETURN(auto token, hsm::Token::Login(module, token_label, pin));
   std::map<std::string, std::unique_ptr<ca::Issuer>> issuers;
   for (absl::string_view name : absl::StrSplit(issuer_names, ',', absl::SkipWhitespace())) {
     const std::string issuer_name(name);

@@ -7,6 +7,7 @@
 #include <botan/x509self.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -441,6 +442,18 @@ TEST_F(CaServerTest, TheCliFetchesTheCurrentCrl) {
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
   EXPECT_NE(verified.output.find("verify OK"), std::string::npos) << verified.output;
 
+  // --out -: the PEM alone on stdout (for a pipe), the report on stderr.
+  auto piped = RunCommand("(" + Cli() + "ca crl --issuer operators --format pem --out - > " +
+                          dir_->File("stdout.crl.pem") + ")");
+  ASSERT_EQ(piped.exit_code, 0) << piped.output;
+  EXPECT_NE(piped.output.find("CRL of operators: number"), std::string::npos) << piped.output;
+  const std::string printed = testing::ReadFileOrDie(dir_->File("stdout.crl.pem"));
+  EXPECT_TRUE(printed.starts_with("-----BEGIN X509 CRL-----")) << printed;
+  EXPECT_TRUE(printed.ends_with("-----END X509 CRL-----\n")) << printed;
+  auto piped_verified = RunCommand("openssl crl -in " + dir_->File("stdout.crl.pem") + " -CAfile " +
+                                   Pki("bundle.pem") + " -noout -verify");
+  EXPECT_EQ(piped_verified.exit_code, 0) << piped_verified.output;
+
   auto unknown = RunCommand(Cli() + "ca crl --issuer nope");
   EXPECT_EQ(unknown.exit_code, 1) << unknown.output;
   EXPECT_NE(unknown.output.find("issuer: no issuing CA 'nope' (held: operators, workstations)"),
@@ -459,7 +472,8 @@ TEST_F(CaServerTest, TheCliFetchesTheCurrentCrl) {
 }
 
 // The CLI asks for a workstation bundle; openssl and NSS open the file with the password it
-// printed; the registry may download it again, a workstation may do neither.
+// wrote beside it (printed only when asked); the registry may download it again, a
+// workstation may do neither.
 TEST_F(CaServerTest, WorkstationBundlesThroughTheCliAndThePolicy) {
   const std::string cli = Cli();
   auto issued =
@@ -470,6 +484,20 @@ TEST_F(CaServerTest, WorkstationBundlesThroughTheCliAndThePolicy) {
   const std::string serial = reply["certificate"]["serial"];
   EXPECT_EQ(reply["certificate"]["profile"], "workstation");
   EXPECT_FALSE(reply.contains("password")) << "the password went to --password-out";
+
+  // Without --password-out, the password goes beside the file, never to the screen.
+  auto beside =
+      RunCommand(cli + "ca bundle --istat 058092 --progressive 2 --out " + dir_->File("ws2.p12"));
+  ASSERT_EQ(beside.exit_code, 0) << beside.output;
+  const std::string password = testing::ReadFileOrDie(dir_->File("ws2.p12.pass"));
+  EXPECT_EQ(password.size(), 17u) << "16 characters and a newline";
+  EXPECT_EQ(beside.output.find(password.substr(0, 16)), std::string::npos) << beside.output;
+  EXPECT_NE(beside.output.find("password written to " + dir_->File("ws2.p12.pass")),
+            std::string::npos)
+      << beside.output;
+  auto nss2 =
+      RunCommand("pk12util -l " + dir_->File("ws2.p12") + " -w " + dir_->File("ws2.p12.pass"));
+  EXPECT_EQ(nss2.exit_code, 0) << nss2.output;
 
   auto nss = RunCommand("pk12util -l " + dir_->File("ws.p12") + " -w " + dir_->File("ws.pass"));
   EXPECT_EQ(nss.exit_code, 0) << nss.output;
@@ -483,7 +511,7 @@ TEST_F(CaServerTest, WorkstationBundlesThroughTheCliAndThePolicy) {
 
   // A second bundle for the same workstation is refused while the first is live.
   auto again =
-      RunCommand(cli + "ca bundle --istat 058092 --progressive 1 --out " + dir_->File("ws2.p12"));
+      RunCommand(cli + "ca bundle --istat 058092 --progressive 1 --out " + dir_->File("ws1.p12"));
   EXPECT_EQ(again.exit_code, 1) << again.output;
   EXPECT_NE(again.output.find("is live; revoke it"), std::string::npos) << again.output;
   EXPECT_NE(again.output.find(serial), std::string::npos) << again.output;
@@ -500,6 +528,34 @@ TEST_F(CaServerTest, WorkstationBundlesThroughTheCliAndThePolicy) {
   }
   EXPECT_EQ(fetched.pkcs12(), testing::ReadFileOrDie(dir_->File("ws.p12")));
   EXPECT_EQ(fetched.password() + "\n", testing::ReadFileOrDie(dir_->File("ws.pass")));
+
+  // ca bundle-get through the CLI: by default the password goes to <out>.pass, both files
+  // mode 0600, and is not printed; --show-password prints it and writes no password file.
+  auto got =
+      RunCommand(cli + "ca bundle-get --serial " + serial + " --out " + dir_->File("get.p12"));
+  ASSERT_EQ(got.exit_code, 0) << got.output;
+  EXPECT_EQ(got.output.find(fetched.password()), std::string::npos) << got.output;
+  EXPECT_NE(got.output.find("password written to " + dir_->File("get.p12.pass")), std::string::npos)
+      << got.output;
+  EXPECT_EQ(testing::ReadFileOrDie(dir_->File("get.p12.pass")), fetched.password() + "\n");
+  EXPECT_EQ(testing::ReadFileOrDie(dir_->File("get.p12")), fetched.pkcs12());
+  for (const char* file : {"get.p12", "get.p12.pass", "ws.p12", "ws.pass"}) {
+    EXPECT_EQ(std::filesystem::status(dir_->File(file)).permissions(),
+              std::filesystem::perms::owner_read | std::filesystem::perms::owner_write)
+        << file;
+  }
+  auto shown = RunCommand(cli + "ca bundle-get --serial " + serial + " --out " +
+                          dir_->File("shown.p12") + " --show-password --json");
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  const nlohmann::json shown_reply = nlohmann::json::parse(shown.output);
+  EXPECT_EQ(shown_reply["password"], fetched.password());
+  EXPECT_FALSE(shown_reply.contains("password_file"));
+  EXPECT_FALSE(std::filesystem::exists(dir_->File("shown.p12.pass")));
+  // With the file on stdout the password needs a file of its own: refused before any bundle.
+  auto piped =
+      RunCommand("(" + cli + "ca bundle --istat 058092 --progressive 3 --out - > /dev/null)");
+  EXPECT_EQ(piped.exit_code, 2) << piped.output;
+  EXPECT_NE(piped.output.find("--password-out"), std::string::npos) << piped.output;
 
   // Keys and passwords are not for workstations, nor issuance for the registry's reads.
   Identity workstation = Workstation();

@@ -5,6 +5,7 @@
 #include <botan/ecdsa.h>
 #include <botan/pkcs8.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <set>
@@ -471,7 +472,20 @@ TEST_F(RegistryServerTest, AComuneWithoutACertificateUsesItsAccessCode) {
   auto shown = testing::RunCommand(env + "--json census show --istat 057005 > " +
                                    dir_->File("belmonte.json"));
   ASSERT_EQ(shown.exit_code, 0) << shown.output;
-  auto saved = testing::RunCommand(env + "census save " + dir_->File("belmonte.json"));
+  // The code may come from a credential file instead (systemd's LoadCredential), never one
+  // that others may read.
+  const std::string code_file = dir_->File("belmonte.code");
+  testing::WriteFile(code_file, second.access_code() + "\n");
+  const std::string env_file = "TESSERA_ACCESS_CODE_FILE=" + code_file + " " +
+                               std::string(TESSERA_BIN_DIR) + "/tessera --target " + target +
+                               " --ca " + Pki("bundle.pem") + " ";
+  chmod(code_file.c_str(), 0644);
+  auto open_file = testing::RunCommand(env_file + "census save " + dir_->File("belmonte.json"));
+  EXPECT_NE(open_file.exit_code, 0);
+  EXPECT_NE(open_file.output.find("open to group or others"), std::string::npos)
+      << open_file.output;
+  chmod(code_file.c_str(), 0600);
+  auto saved = testing::RunCommand(env_file + "census save " + dir_->File("belmonte.json"));
   EXPECT_EQ(saved.exit_code, 0) << saved.output;
   EXPECT_NE(saved.output.find("draft of 057005 saved: revision 2, 4 users"), std::string::npos)
       << saved.output;

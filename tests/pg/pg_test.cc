@@ -69,6 +69,39 @@ TEST_F(PgConnectionTest, ErrorsCarrySqlStateAsStatusCode) {
   EXPECT_EQ(broken.status().code(), absl::StatusCode::kInternal);
 }
 
+// What reaches a caller (and through it an RPC client) names neither the server nor the role:
+// a refused login or a lost connection is "database unavailable" (libpq's words go to the
+// log), a statement's error only its SQLSTATE and primary message.
+TEST_F(PgConnectionTest, ErrorsNameNeitherServerNorRole) {
+  const testing::TestPg& pg = testing::TestPg::Get();
+  auto leaks = [&](absl::string_view message) {
+    for (const std::string& leak : {pg.host(), ", port " + pg.port(), std::string("tessera_no_")}) {
+      if (message.find(leak) != absl::string_view::npos) return leak;
+    }
+    return std::string();
+  };
+  auto refused = Connection::Open("host=" + pg.host() + " port=" + pg.port() +
+                                  " user=tessera_no_such_role dbname=" + database_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(refused.status().message(), "database unavailable");
+
+  std::unique_ptr<Connection> victim = Connect();
+  auto pid = victim->Exec("SELECT pg_backend_pid()");
+  ASSERT_TRUE(pid.ok()) << pid.status();
+  ASSERT_TRUE(conn_->Exec("SELECT pg_terminate_backend($1::int)", {Param(pid->Int(0, 0))}).ok());
+  auto lost = victim->Exec("SELECT 1");
+  EXPECT_EQ(lost.status().code(), absl::StatusCode::kUnavailable) << lost.status();
+  EXPECT_EQ(leaks(lost.status().message()), "") << lost.status();
+  auto lost_pipeline = victim->ExecPipeline({{"SELECT 1", {}}});
+  EXPECT_EQ(lost_pipeline.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(lost_pipeline.status().message(), "database unavailable");
+
+  auto missing = conn_->Exec("SELECT * FROM tessera_no_table WHERE a = $1", {Param(1)});
+  EXPECT_EQ(missing.status().message(),
+            "postgres: query: SQLSTATE 42P01: relation \"tessera_no_table\" does not exist");
+}
+
 TEST_F(PgConnectionTest, TransactionRollsBackUnlessCommitted) {
   ASSERT_TRUE(conn_->ExecScript("CREATE TABLE t (v int)").ok());
   {
