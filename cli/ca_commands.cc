@@ -1,11 +1,14 @@
 // tessera ceremony and tessera ca …: the key ceremony and the CA's gRPC API.
 #include <botan/auto_rng.h>
 #include <botan/data_src.h>
+#include <botan/ecdsa.h>
 #include <botan/hash.h>
 #include <botan/hex.h>
 #include <botan/pkcs10.h>
+#include <botan/pkcs8.h>
 #include <botan/x509_crl.h>
 #include <botan/x509cert.h>
+#include <botan/x509self.h>
 
 #include <ctime>
 
@@ -59,12 +62,7 @@ std::string ToText(const v1::Certificate& c) {
 
 // "2026-11-23T12:00:00Z"
 std::string UtcText(int64_t unix_seconds) {
-  const time_t t = static_cast<time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
+  return tessera::UtcText(FromUnixSeconds(unix_seconds));
 }
 
 std::unique_ptr<v1::CertificateAuthority::Stub> Stub(std::shared_ptr<grpc::Channel> channel) {
@@ -357,6 +355,88 @@ absl::Status CaBundleGet(const Args& args) {
   TESSERA_RETURN_IF_ERROR(
       FromGrpc(Stub(channel)->GetWorkstationBundle(&context, request, &bundle)));
   return SaveBundle(args, outputs, bundle, nlohmann::json::object());
+}
+
+}  // namespace tessera::cli
+
+namespace tessera::cli {
+
+absl::Status CaRenewService(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::string service, args.Required("service"));
+  TESSERA_ASSIGN_OR_RETURN(std::string dir, args.Required("dir"));
+  const std::string chain_path = dir + "/" + service + ".pem";
+  const std::string key_path = dir + "/" + service + ".key";
+  v1::RenewServiceCertificateRequest request;
+  v1::SubjectData* subject = request.mutable_subject();
+  subject->set_service(service);
+  auto [dns_first, dns_last] = args.options.equal_range("dns");
+  for (auto it = dns_first; it != dns_last; ++it) subject->add_dns_names(it->second);
+  auto [ip_first, ip_last] = args.options.equal_range("ip");
+  for (auto it = ip_first; it != ip_last; ++it) subject->add_ip_addresses(it->second);
+  if (subject->dns_names().empty() && subject->ip_addresses().empty()) {
+    // The names the service answers on stay those of its current certificate.
+    TESSERA_ASSIGN_OR_RETURN(std::string current, ReadFile(chain_path));
+    try {
+      Botan::DataSource_Memory source(current);
+      Botan::X509_Certificate cert(source);
+      for (const std::string& dns : cert.subject_alt_name().get_attribute("DNS"))
+        subject->add_dns_names(dns);
+      for (const std::string& ip : cert.subject_alt_name().get_attribute("IP"))
+        subject->add_ip_addresses(ip);
+    } catch (const std::exception& e) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(chain_path, ": not a certificate (give --dns/--ip): ", e.what()));
+    }
+  }
+  // A new key every renewal: a key that may have been copied stays with the old certificate.
+  Botan::AutoSeeded_RNG rng;
+  Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
+  const std::vector<uint8_t> csr =
+      Botan::X509::create_cert_req(Botan::X509_Cert_Options(service), key, "SHA-256", rng)
+          .BER_encode();
+  request.set_csr_der(std::string(csr.begin(), csr.end()));
+  std::string request_id = args.Or("request-id", "");
+  if (request_id.empty()) {
+    auto sha256 = Botan::HashFunction::create_or_throw("SHA-256");
+    sha256->update(key.public_key_bits());
+    request_id = "renew-" + service + "-" + Botan::hex_encode(sha256->final(), false).substr(0, 24);
+  }
+  request.set_request_id(request_id);
+
+  TESSERA_ASSIGN_OR_RETURN(auto channel, ServiceChannel(args));
+  v1::Certificate renewed;
+  {
+    grpc::ClientContext context;
+    Deadline(context);
+    TESSERA_RETURN_IF_ERROR(
+        FromGrpc(Stub(channel)->RenewServiceCertificate(&context, request, &renewed)));
+  }
+  v1::GetCaChainResponse chain;
+  {
+    grpc::ClientContext context;
+    Deadline(context);
+    TESSERA_RETURN_IF_ERROR(
+        FromGrpc(Stub(channel)->GetCaChain(&context, v1::GetCaChainRequest(), &chain)));
+  }
+  auto issuing = chain.issuing_der().find(renewed.issuer());
+  if (issuing == chain.issuing_der().end()) {
+    return absl::UnavailableError("tessera-ca did not return issuing CA '" + renewed.issuer() +
+                                  "'");
+  }
+  // The key first, then the chain: the service's file watcher takes a pair only when key and
+  // certificate match, so it never serves a half-written identity.
+  TESSERA_RETURN_IF_ERROR(WriteSecretFile(key_path, Botan::PKCS8::PEM_encode(key)));
+  TESSERA_RETURN_IF_ERROR(WriteFile(chain_path, Pem(renewed.der()) + Pem(issuing->second)));
+  nlohmann::json json = ToJson(renewed);
+  json["request_id"] = request_id;
+  json["files"] = {chain_path, key_path};
+  Print(args, json,
+        absl::StrCat("renewed ", service, ": ", renewed.serial(), " valid until ",
+                     UtcText(renewed.not_after_unix()), "\nwritten to ", chain_path, " and ",
+                     key_path,
+                     "\nthe service takes it up within tls.reload_seconds; revoke the old "
+                     "certificate (reason 4, superseded) once every copy is replaced"));
+  return absl::OkStatus();
 }
 
 }  // namespace tessera::cli

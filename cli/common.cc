@@ -130,7 +130,17 @@ absl::Status Health(const Args& args) {
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ServiceChannel(args));
   const std::string target = OptionOrEnv(args, "target", "TESSERA_TARGET");
   TESSERA_ASSIGN_OR_RETURN(std::string status, CheckHealth(channel));
-  Print(args, {{"target", target}, {"status", status}}, target + ": " + status);
+  nlohmann::json json = {
+      {"target", target}, {"status", status}, {"warnings", nlohmann::json::array()}};
+  std::string text = target + ": " + status;
+  if (CheckHealth(channel, kCertificateHealthService).value_or("") == "NOT_SERVING") {
+    const std::string warning =
+        absl::StrCat("its TLS certificate expires within ", kCertificateWarningDays,
+                     " days: renew it (tessera ca renew-service)");
+    json["warnings"].push_back(warning);
+    text += "\nwarning: " + warning;
+  }
+  Print(args, json, text);
   return status == "SERVING" ? absl::OkStatus() : absl::UnavailableError(target + " is " + status);
 }
 

@@ -76,6 +76,7 @@ absl::Status CaRevoke(const Args& args);
 absl::Status CaCrl(const Args& args);
 absl::Status CaBundle(const Args& args);
 absl::Status CaBundleGet(const Args& args);
+absl::Status CaRenewService(const Args& args);
 absl::Status RegistryLoadReference(const Args& args);
 absl::Status RegistryDeclare(const Args& args);
 absl::Status CensusImport(const Args& args);

@@ -38,6 +38,10 @@ certificate authority:
                     --show-password
   ca bundle-get     --serial S --out FILE.p12 [--password-out FILE] [--show-password]
                     a workstation bundle issued before, e.g. for the ALP's download
+  ca renew-service  --service NAME --dir PKI_DIR [--dns D --ip A] [--request-id ID]
+                    a new key and certificate for a tessera service (names the service
+                    profile's renewable_services lists), written over PKI_DIR/NAME.key and
+                    NAME.pem; the service takes them up without a restart
   ca revoke         --serial S --reason N [--request-id ID]
                     N: 0 unspecified, 1 keyCompromise, 3 affiliationChanged, 4 superseded,
                     5 cessationOfOperation, 9 privilegeWithdrawn
@@ -98,6 +102,7 @@ absl::Status Dispatch(const Args& args) {
       {"ca crl", CaCrl},
       {"ca bundle", CaBundle},
       {"ca bundle-get", CaBundleGet},
+      {"ca renew-service", CaRenewService},
       {"registry load-reference", RegistryLoadReference},
       {"registry declare", RegistryDeclare},
       {"registry access-code", RegistryAccessCode},

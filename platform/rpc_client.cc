@@ -81,9 +81,15 @@ RawReply RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel, const std::
   return reply;
 }
 
-absl::StatusOr<std::string> CheckHealth(const std::shared_ptr<grpc::Channel>& channel) {
-  // HealthCheckRequest{service: ""} is the empty message; the reply is one varint field.
-  RawReply reply = RawUnaryCall(channel, "/grpc.health.v1.Health/Check", "");
+absl::StatusOr<std::string> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
+                                        const std::string& service) {
+  // HealthCheckRequest{service = 1} (empty: the whole server); the reply is one varint field.
+  if (service.size() > 127) return absl::InvalidArgumentError("health: service name too long");
+  const std::string request =
+      service.empty() ? "" : std::string{0x0a, static_cast<char>(service.size())} + service;
+  RawReply reply = RawUnaryCall(channel, "/grpc.health.v1.Health/Check", request);
+  if (reply.status.error_code() == grpc::StatusCode::NOT_FOUND)
+    return std::string("SERVICE_UNKNOWN");
   if (!reply.status.ok()) {
     return absl::Status(static_cast<absl::StatusCode>(reply.status.error_code()),
                         reply.status.error_message());

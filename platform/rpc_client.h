@@ -35,8 +35,9 @@ RawReply RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel, const std::
                       const std::string& request_body,
                       std::chrono::seconds timeout = std::chrono::seconds(10));
 
-// grpc.health.v1.Health/Check for the whole server: "SERVING", "NOT_SERVING", ... or the
-// call's error.
-absl::StatusOr<std::string> CheckHealth(const std::shared_ptr<grpc::Channel>& channel);
+// grpc.health.v1.Health/Check for the whole server (or one `service` name): "SERVING",
+// "NOT_SERVING", "SERVICE_UNKNOWN"... or the call's error.
+absl::StatusOr<std::string> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
+                                        const std::string& service = "");
 
 }  // namespace tessera

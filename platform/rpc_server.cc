@@ -1,5 +1,7 @@
 #include "platform/rpc_server.h"
 
+#include <botan/data_src.h>
+#include <botan/x509cert.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/auth_metadata_processor.h>
@@ -168,17 +170,22 @@ absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(RpcServerOptions opt
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("gRPC: cannot listen on ", options.listen_address));
   }
-  return std::unique_ptr<RpcServer>(
-      new RpcServer(std::move(server), port, std::move(options.revocation)));
+  return std::unique_ptr<RpcServer>(new RpcServer(
+      std::move(server), port, std::move(options.revocation), options.tls.certificate_chain));
 }
 
 RpcServer::RpcServer(std::unique_ptr<grpc::Server> server, int port,
-                     std::shared_ptr<RevocationCheck> revocation)
-    : server_(std::move(server)), port_(port), revocation_(std::move(revocation)) {
+                     std::shared_ptr<RevocationCheck> revocation, std::string certificate_chain)
+    : server_(std::move(server)),
+      port_(port),
+      revocation_(std::move(revocation)),
+      certificate_chain_(std::move(certificate_chain)) {
   UpdateHealth();
+  CheckCertificateExpiry();
   health_monitor_ =
       std::make_unique<PeriodicTask>("health_monitor", std::chrono::seconds(1), [this] {
         UpdateHealth();
+        if (++ticks_ % 60 == 0) CheckCertificateExpiry();
         return absl::OkStatus();
       });
   health_monitor_->Start();
@@ -209,6 +216,37 @@ void RpcServer::UpdateHealth() {
   }
   serving_ = serving;
   if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(serving);
+}
+
+void RpcServer::CheckCertificateExpiry() {
+  absl::StatusOr<std::string> pem = ReadFile(certificate_chain_);
+  if (!pem.ok()) return;  // being replaced: next time
+  int64_t days_left = 0;
+  std::string not_after;
+  try {
+    Botan::DataSource_Memory source(*pem);
+    Botan::X509_Certificate cert(source);
+    const auto left = cert.not_after().to_std_timepoint() - std::chrono::system_clock::now();
+    days_left = std::chrono::duration_cast<std::chrono::hours>(left).count() / 24;
+    not_after = UtcText(cert.not_after().to_std_timepoint());
+  } catch (const std::exception&) {
+    return;
+  }
+  const bool expiring = days_left < kCertificateWarningDays;
+  // Logged at start-up, whenever the answer changes, and daily while it is a warning.
+  if (expiring && (days_left_ != days_left)) {
+    LogEvent(spdlog::level::warn, "tls_certificate_expiring",
+             {{"file", certificate_chain_},
+              {"not_after", not_after},
+              {"days_left", std::to_string(days_left)},
+              {"action", "renew it: tessera ca renew-service"}});
+  } else if (!expiring && days_left_.has_value() && *days_left_ < kCertificateWarningDays) {
+    LogEvent(spdlog::level::info, "tls_certificate_renewed", {{"not_after", not_after}});
+  }
+  days_left_ = days_left;
+  if (auto* health = server_->GetHealthCheckService()) {
+    health->SetServingStatus(kCertificateHealthService, !expiring);
+  }
 }
 
 void RpcServer::Shutdown() {

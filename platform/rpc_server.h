@@ -9,6 +9,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -69,8 +70,9 @@ class RpcServer {
 
  private:
   RpcServer(std::unique_ptr<grpc::Server> server, int port,
-            std::shared_ptr<RevocationCheck> revocation);
+            std::shared_ptr<RevocationCheck> revocation, std::string certificate_chain);
   void UpdateHealth();
+  void CheckCertificateExpiry();
 
   std::unique_ptr<grpc::Server> server_;
   int port_;
@@ -80,7 +82,16 @@ class RpcServer {
   std::optional<bool> serving_;  // what health says now
   bool degraded_ = false;        // not serving for want of current revocation answers
   std::unique_ptr<PeriodicTask> health_monitor_;
+  const std::string certificate_chain_;  // re-read: a renewal replaces it
+  std::optional<int64_t> days_left_;     // of the service's own certificate, last read
+  int ticks_ = 0;
 };
+
+// The health service name that says whether this service's own TLS certificate has more than
+// kCertificateWarningDays left (NOT_SERVING: renew it, `tessera ca renew-service`). The
+// server as a whole stays SERVING.
+inline constexpr char kCertificateHealthService[] = "tessera.tls-certificate";
+inline constexpr int kCertificateWarningDays = 30;
 
 // The caller of the current RPC, as the policy check established it.
 absl::StatusOr<Principal> CallerOf(const grpc::ServerContext& context);

@@ -39,6 +39,11 @@ absl::StatusOr<ServiceStart> StartService(const std::string& name, const std::st
   TESSERA_ASSIGN_OR_RETURN(start.rpc.tls.client_ca_bundle,
                            start.config.String("tls.client_ca_bundle"));
   TESSERA_ASSIGN_OR_RETURN(start.port_file, start.config.StringOr("grpc.port_file", ""));
+  TESSERA_ASSIGN_OR_RETURN(int64_t reload_seconds, start.config.IntOr("tls.reload_seconds", 10));
+  if (reload_seconds < 1 || reload_seconds > 3600) {
+    return absl::InvalidArgumentError("tls.reload_seconds: 1 to 3600");
+  }
+  start.rpc.tls.reload_seconds = static_cast<unsigned>(reload_seconds);
   TESSERA_ASSIGN_OR_RETURN(
       std::string pki_dir,
       start.config.StringOr(

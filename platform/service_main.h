@@ -34,7 +34,8 @@ struct ServiceStart {
 // Blocks SIGINT and SIGTERM in this thread and so in every thread started after it (they then
 // reach only ServeUntilStopped's wait: no thread dies mid-work on a signal); loads the config
 // file and starts logging as `name` at log.level; reads grpc.listen, grpc.port_file,
-// tls.certificate_chain, tls.private_key, tls.client_ca_bundle, and which issuing CA
+// tls.certificate_chain, tls.private_key, tls.client_ca_bundle (re-read every
+// tls.reload_seconds, default 10: a renewed identity needs no restart), and which issuing CA
 // certifies which kind of caller: trust.issuers (default ClientTrust::kDefaultNames), each
 // CA's certificate <name>.pem in trust.pki_dir (default: the bundle's directory). Call it
 // first.

@@ -46,18 +46,9 @@ class RevocationTest : public ::testing::Test {
     setenv("TESSERA_CA_PIN", testing::kTestCaPin, 1);
     ca_ = new testing::ServiceProcess("tessera-ca", dir_->File("ca.toml"), dir_->File("port"),
                                       dir_->File("ca.log"));
-    std::string http_port = testing::ReadFileOrDie(dir_->File("http-port"));
-    http_port.erase(http_port.find('\n'));
-    testing::WriteFile(
-        dir_->File("registry.toml"),
-        "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + dir_->File("registry-port") +
-            "\"\n[tls]\ncertificate_chain = \"" + Pki("tessera-registry.pem") +
-            "\"\nprivate_key = \"" + Pki("tessera-registry.key") + "\"\nclient_ca_bundle = \"" +
-            Pki("bundle.pem") + "\"\n[db]\nconninfo = \"" + conninfo +
-            "\"\n[registry]\nemail_rules = \"" + std::string(TESSERA_SOURCE_DIR) +
-            "/deploy/reference/personal_email.txt\"\nministry_operators = \"" + kMinistryOperator +
-            "\"\n[revocation]\ncrl_url = \"http://127.0.0.1:" + http_port +
-            "/crl\"\nrefresh_seconds = 1\n");
+    hierarchy_->WriteRegistryConfig(
+        dir_->File("registry.toml"), conninfo, dir_->path().string(),
+        std::string("ministry_operators = \"") + kMinistryOperator + "\"\n");
     registry_ =
         new testing::ServiceProcess("tessera-registry", dir_->File("registry.toml"),
                                     dir_->File("registry-port"), dir_->File("registry.log"));

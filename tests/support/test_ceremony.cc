@@ -30,8 +30,10 @@ ca::CeremonyPins TestHierarchy::Pins() {
 }
 
 TestHierarchy::TestHierarchy(const std::string& dir, std::vector<ca::ServiceSpec> services,
-                             const std::string& base_url, hsm::KeyAlgorithm algorithm)
+                             const std::string& base_url, hsm::KeyAlgorithm algorithm,
+                             const std::string& profiles_path)
     : config_(Config(dir, std::move(services), base_url, algorithm)) {
+  if (!profiles_path.empty()) config_.profiles_path = profiles_path;
   SystemClock clock;
   auto record = ca::RunCeremony(config_, Pins(), clock);
   if (!record.ok()) throw std::runtime_error("ceremony: " + std::string(record.status().message()));
@@ -72,6 +74,22 @@ void TestHierarchy::WriteCaConfig(const std::string& path, const std::string& co
                       config_.profiles_path + "\"\nbase_url = \"" + config_.base_url +
                       "\"\n[http]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + run_dir +
                       "/http-port\"\n[crl]\nvalidity_hours = 24\nrefresh_hours = 12\n");
+}
+
+void TestHierarchy::WriteRegistryConfig(const std::string& path, const std::string& conninfo,
+                                        const std::string& run_dir,
+                                        const std::string& registry_keys) const {
+  std::string http_port = ReadFileOrDie(run_dir + "/http-port");
+  http_port.erase(http_port.find('\n'));
+  WriteFile(path, "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + run_dir +
+                      "/registry-port\"\n[tls]\ncertificate_chain = \"" +
+                      Pki("tessera-registry.pem") + "\"\nprivate_key = \"" +
+                      Pki("tessera-registry.key") + "\"\nclient_ca_bundle = \"" +
+                      Pki("bundle.pem") + "\"\nreload_seconds = 1\n[db]\nconninfo = \"" + conninfo +
+                      "\"\n[revocation]\ncrl_url = \"http://127.0.0.1:" + http_port +
+                      "/crl\"\nrefresh_seconds = 1\n[registry]\nemail_rules = \"" +
+                      std::string(TESSERA_SOURCE_DIR) + "/deploy/reference/personal_email.txt\"\n" +
+                      registry_keys);
 }
 
 TlsIdentity TestHierarchy::ServiceIdentity(const std::string& name) const {

@@ -32,9 +32,12 @@ class TestHierarchy {
   static ca::CeremonyPins Pins();
 
   // Throws std::runtime_error if the ceremony fails (usable from SetUpTestSuite).
+  // `profiles_path`: another profiles file than deploy/ca/profiles.toml (e.g. short-lived
+  // service certificates).
   explicit TestHierarchy(const std::string& dir, std::vector<ca::ServiceSpec> services = {},
                          const std::string& base_url = "http://ca.tessera.test",
-                         hsm::KeyAlgorithm algorithm = hsm::KeyAlgorithm::kEcP256);
+                         hsm::KeyAlgorithm algorithm = hsm::KeyAlgorithm::kEcP256,
+                         const std::string& profiles_path = "");
 
   const ca::CeremonyConfig& config() const { return config_; }
   std::string Pki(const std::string& file) const { return config_.output_dir + "/" + file; }
@@ -50,6 +53,11 @@ class TestHierarchy {
   // TESSERA_CA_PIN=kTestCaPin and the "tessera-ca" service identity.
   void WriteCaConfig(const std::string& path, const std::string& conninfo,
                      const std::string& run_dir) const;
+  // Writes a tessera-registry config that checks callers against the CRLs of the tessera-ca
+  // whose HTTP port is in <run_dir>/http-port; gRPC port to <run_dir>/registry-port.
+  // `registry_keys`: more keys of its [registry] table ("ministry_operators = \"...\"\n").
+  void WriteRegistryConfig(const std::string& path, const std::string& conninfo,
+                           const std::string& run_dir, const std::string& registry_keys = "") const;
 
  private:
   ca::CeremonyConfig config_;
