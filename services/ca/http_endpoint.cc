@@ -4,7 +4,9 @@
 #include <botan/base64.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdarg>
 #include <cstdio>
@@ -173,6 +175,12 @@ MHD_Result Handle(void* cls, MHD_Connection* connection, const char* url_text, c
                   void** context) {
   auto& endpoint = *static_cast<CaHttpEndpoint*>(cls);
   auto* request = static_cast<Request*>(*context);
+  // libmicrohttpd starts its threads itself: each lowers its own priority on its first request.
+  static thread_local bool niced = false;
+  if (!niced) {
+    setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), endpoint.nice());
+    niced = true;
+  }
 
   if (request == nullptr) {  // headers only so far: route, and refuse what is refused anyway
     const std::string_view url(url_text);

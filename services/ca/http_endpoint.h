@@ -31,6 +31,9 @@ struct HttpLimits {
   unsigned idle_timeout_seconds = 10;    // http.idle_timeout_seconds
   size_t connection_memory = 32 * 1024;  // http.connection_memory_bytes: headers + I/O buffer
   unsigned listen_backlog = 1024;        // http.listen_backlog
+  // http.nice: the endpoint's threads run at this niceness, so that a flood of requests
+  // (it faces anyone) yields the CPU to issuance rather than compete with it as an equal.
+  int nice = 5;
 };
 
 class CaHttpEndpoint {
@@ -55,6 +58,7 @@ class CaHttpEndpoint {
   ca::CrlCache& crls() { return crls_; }
   ca::OcspResponder& ocsp() { return ocsp_; }
   const std::map<std::string, std::string>& certificates() const { return certificates_; }
+  int nice() const { return limits_.nice; }
 
  private:
   ca::CrlCache& crls_;

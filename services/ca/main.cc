@@ -36,6 +36,8 @@
 //   http.idle_timeout_seconds    a connection silent this long is closed (default 10)
 //   http.connection_memory_bytes headers and buffers of one connection (default 32768)
 //   http.listen_backlog    connections the kernel queues before accept (default 1024)
+//   http.nice              niceness of the endpoint's threads, so that a flood of requests
+//                          yields the CPU to issuance (default 5; 0: same as issuance)
 //   http.db_connections    the endpoint's own database connections, apart from issuance's
 //                          (default 4)
 //   http.db_wait_ms        how long the endpoint waits for one of them before answering
@@ -158,6 +160,7 @@ absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(int64_t http_memory,
                            config.IntOr("http.connection_memory_bytes", 32 * 1024));
   TESSERA_ASSIGN_OR_RETURN(int64_t http_backlog, config.IntOr("http.listen_backlog", 1024));
+  TESSERA_ASSIGN_OR_RETURN(int64_t http_nice, config.IntOr("http.nice", 5));
   TESSERA_ASSIGN_OR_RETURN(int64_t http_db_connections, config.IntOr("http.db_connections", 4));
   TESSERA_ASSIGN_OR_RETURN(int64_t http_db_wait_ms, config.IntOr("http.db_wait_ms", 250));
   TESSERA_ASSIGN_OR_RETURN(int64_t ocsp_cache_entries,
@@ -174,6 +177,7 @@ absl::Status Serve(const std::string& config_path) {
            {"http.idle_timeout_seconds", http_idle, 1, 3600},
            {"http.connection_memory_bytes", http_memory, 8 * 1024, 1024 * 1024},
            {"http.listen_backlog", http_backlog, 1, 65535},
+           {"http.nice", http_nice, 0, 19},
            {"http.db_connections", http_db_connections, 1, 64},
            {"http.db_wait_ms", http_db_wait_ms, 0, 60'000},
            {"ocsp.cache_entries", ocsp_cache_entries, 1000, 100'000'000},
@@ -188,6 +192,7 @@ absl::Status Serve(const std::string& config_path) {
   http_limits.idle_timeout_seconds = static_cast<unsigned>(http_idle);
   http_limits.connection_memory = static_cast<size_t>(http_memory);
   http_limits.listen_backlog = static_cast<unsigned>(http_backlog);
+  http_limits.nice = static_cast<int>(http_nice);
   TESSERA_ASSIGN_OR_RETURN(int64_t crl_validity_hours, config.IntOr("crl.validity_hours", 24));
   TESSERA_ASSIGN_OR_RETURN(int64_t crl_refresh_hours, config.IntOr("crl.refresh_hours", 12));
   TESSERA_ASSIGN_OR_RETURN(int64_t ocsp_validity_hours, config.IntOr("ocsp.validity_hours", 1));
