@@ -385,7 +385,6 @@ int OcspResponder::RefreshOnce() {
       if (it == entries_.end() || it->second.due != due) continue;  // superseded
       if (seen.insert(key).second) keys.push_back(key);
     }
-    std::erase_if(unknown_, [&](const auto& item) { return item.second <= now; });
   }
   if (keys.empty()) return 0;
 
