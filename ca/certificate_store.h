@@ -34,6 +34,15 @@ struct CertificateRecord {
   std::optional<int> revocation_reason;  // RFC 5280 CRLReason
 };
 
+// What OCSP needs to know of a certificate, without its bytes.
+struct CertificateStatus {
+  std::string serial;
+  std::string issuer;
+  CertificateState state = CertificateState::kIntent;
+  std::optional<std::chrono::system_clock::time_point> revoked_at;
+  std::optional<int> revocation_reason;
+};
+
 struct CertificateFilter {
   std::string issuer;            // empty: any
   std::string profile;           // empty: any
@@ -58,6 +67,11 @@ class CertificateStore {
   // new, false if that serial was on record already (an import runs at every start).
   virtual absl::StatusOr<bool> RecordIssued(const CertificateRecord& record) = 0;
   virtual absl::StatusOr<CertificateRecord> Get(const std::string& serial) = 0;
+  // The status of each of `serials` on record, in any order; serials not on record are left
+  // out. The OCSP responder re-reads its cached entries with this, many at a time; this
+  // default asks one by one.
+  virtual absl::StatusOr<std::vector<CertificateStatus>> Statuses(
+      const std::vector<std::string>& serials);
   // In one transaction holding the row lock: if the row is still INTENT, `sign` and store the
   // certificate as ISSUED. Concurrent completions wait; only one signs.
   virtual absl::StatusOr<CertificateRecord> CompleteIssuance(const std::string& serial,
@@ -83,6 +97,8 @@ class PgCertificateStore final : public CertificateStore {
       const std::string& request_id) override;
   absl::StatusOr<bool> RecordIssued(const CertificateRecord& record) override;
   absl::StatusOr<CertificateRecord> Get(const std::string& serial) override;
+  absl::StatusOr<std::vector<CertificateStatus>> Statuses(
+      const std::vector<std::string>& serials) override;  // one query
   absl::StatusOr<CertificateRecord> CompleteIssuance(const std::string& serial,
                                                      const SignFunction& sign) override;
   absl::StatusOr<std::vector<CertificateRecord>> List(const CertificateFilter& filter) override;

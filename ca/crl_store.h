@@ -28,6 +28,13 @@ class CrlStore {
  public:
   virtual ~CrlStore() = default;
   virtual absl::StatusOr<CrlState> State(const std::string& issuer) = 0;
+  // The number of the last CRL signed (0 before the first): what a reader polls to learn that
+  // a new CRL is there without fetching it. This default fetches it.
+  virtual absl::StatusOr<int64_t> CrlNumber(const std::string& issuer) {
+    absl::StatusOr<CrlState> state = State(issuer);
+    if (!state.ok()) return state.status();
+    return state->crl_number;
+  }
   // Revoked certificates of `issuer` that have not expired at `at`, by serial.
   virtual absl::StatusOr<std::vector<RevokedEntry>> RevokedEntries(
       const std::string& issuer, std::chrono::system_clock::time_point at) = 0;
@@ -42,6 +49,7 @@ class PgCrlStore final : public CrlStore {
  public:
   explicit PgCrlStore(pg::ConnectionPool& pool) : pool_(pool) {}
   absl::StatusOr<CrlState> State(const std::string& issuer) override;
+  absl::StatusOr<int64_t> CrlNumber(const std::string& issuer) override;
   absl::StatusOr<std::vector<RevokedEntry>> RevokedEntries(
       const std::string& issuer, std::chrono::system_clock::time_point at) override;
   absl::StatusOr<bool> Publish(const std::string& issuer, int64_t revision,

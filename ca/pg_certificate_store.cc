@@ -109,6 +109,42 @@ absl::StatusOr<CertificateRecord> PgCertificateStore::Get(const std::string& ser
   return Read(r, 0);
 }
 
+absl::StatusOr<std::vector<CertificateStatus>> CertificateStore::Statuses(
+    const std::vector<std::string>& serials) {
+  std::vector<CertificateStatus> out;
+  for (const std::string& serial : serials) {
+    absl::StatusOr<CertificateRecord> record = Get(serial);
+    if (absl::IsNotFound(record.status())) continue;
+    if (!record.ok()) return record.status();
+    out.push_back({record->serial, record->issuer, record->state, record->revoked_at,
+                   record->revocation_reason});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<CertificateStatus>> PgCertificateStore::Statuses(
+    const std::vector<std::string>& serials) {
+  std::vector<CertificateStatus> out;
+  if (serials.empty()) return out;
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn->Exec("SELECT serial, issuer, state, extract(epoch from revoked_at)::bigint, "
+                 "revocation_reason FROM ca.certificates WHERE serial = ANY($1::text[])",
+                 {pg::Param::TextArray(serials)}));
+  out.reserve(r.rows());
+  for (int row = 0; row < r.rows(); ++row) {
+    CertificateStatus status{.serial = std::string(r.Text(row, 0)),
+                             .issuer = std::string(r.Text(row, 1))};
+    status.state =
+        r.Text(row, 2) == "ISSUED" ? CertificateState::kIssued : CertificateState::kIntent;
+    if (!r.IsNull(row, 3)) status.revoked_at = FromUnixSeconds(r.Int(row, 3));
+    if (!r.IsNull(row, 4)) status.revocation_reason = static_cast<int>(r.Int(row, 4));
+    out.push_back(std::move(status));
+  }
+  return out;
+}
+
 absl::StatusOr<CertificateRecord> PgCertificateStore::CompleteIssuance(const std::string& serial,
                                                                        const SignFunction& sign) {
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());

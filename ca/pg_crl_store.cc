@@ -33,6 +33,14 @@ absl::StatusOr<CrlState> PgCrlStore::State(const std::string& issuer) {
   return state;
 }
 
+absl::StatusOr<int64_t> PgCrlStore::CrlNumber(const std::string& issuer) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn->Exec("SELECT crl_number FROM ca.crl_state WHERE issuer = $1", {pg::Param(issuer)}));
+  return r.rows() == 0 ? 0 : r.Int(0, 0);
+}
+
 absl::StatusOr<std::vector<RevokedEntry>> PgCrlStore::RevokedEntries(const std::string& issuer,
                                                                      system_clock::time_point at) {
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());

@@ -41,8 +41,13 @@ export TESSERA_HSM_MODULE=$TESSERA_PKCS11_MODULE
 step "Key ceremony: offline root token, issuing CAs + OCSP responders on the online token"
 export TESSERA_ROOT_SO_PIN=$(openssl rand -hex 8) TESSERA_ROOT_PIN=$(openssl rand -hex 4)
 export TESSERA_CA_SO_PIN=$(openssl rand -hex 8) TESSERA_CA_PIN=$(openssl rand -hex 4)
+# The CRL, OCSP and caIssuers URLs the ceremony writes into every certificate must reach
+# tessera-ca: pick a free port now, for both the ceremony's urls.base and tessera-ca's
+# http.listen.
+http_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+http="http://127.0.0.1:$http_port"
 sed -e "s|^dir = .*|dir = \"$work/pki\"|" -e "s|^profiles = .*|profiles = \"$root/deploy/ca/profiles.toml\"|" \
-  deploy/ca/ceremony.toml >"$work/ceremony.toml"
+  -e "s|^base = .*|base = \"$http\"|" deploy/ca/ceremony.toml >"$work/ceremony.toml"
 "$bin/tessera" ceremony --config "$work/ceremony.toml" 2>"$work/ceremony-audit.log" | sed 's/^/  /'
 echo "  audit log: $(wc -l <"$work/ceremony-audit.log") steps in $work/ceremony-audit.log"
 printf '  openssl verify: '
@@ -70,9 +75,9 @@ token = "tessera-ca"
 issuers = "operators,workstations"
 root_certificate = "$work/pki/root.pem"
 profiles = "$root/deploy/ca/profiles.toml"
-base_url = "http://127.0.0.1:8080"
+base_url = "$http"
 [http]
-listen = "127.0.0.1:0"
+listen = "127.0.0.1:$http_port"
 port_file = "$work/ca.http-port"
 [crl]
 validity_hours = 24
@@ -140,21 +145,25 @@ printf '  a wrong check character: '
 step "Revoking the workstation: CRL and OCSP follow"
 ws_serial=$(openssl x509 -in "$work/ws.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//')
 "$bin/tessera" ca revoke --serial "$ws_serial" --reason 5 | sed "s/^/  /"
-http="http://127.0.0.1:$(cat "$work/ca.http-port")"
+# Fetched where the certificate's CRL distribution point says.
+crl_url=$(openssl x509 -in "$work/ws.pem" -noout -ext crlDistributionPoints | grep -o 'http://[^ ]*')
 for _ in $(seq 1 50); do  # the CRL publisher re-signs within a second of a revocation
   python3 -c 'import sys,urllib.request; open(sys.argv[2],"wb").write(urllib.request.urlopen(sys.argv[1]).read())' \
-    "$http/crl/workstations.crl" "$work/workstations.crl"
+    "$crl_url" "$work/workstations.crl"
   openssl crl -inform DER -in "$work/workstations.crl" -noout -text | grep -qi "$ws_serial" && break
   sleep 0.1
 done
-echo "  $http/crl/workstations.crl:"
+echo "  $crl_url (from the certificate):"
 openssl crl -inform DER -in "$work/workstations.crl" -CAfile "$work/pki/bundle.pem" -noout -verify -text 2>&1 \
   | grep -E "verify|CRL Number|Serial Number|Cessation|Next Update" -A1 | grep -v "^--" | sed 's/^/    /'
-echo "  OCSP ($http/ocsp), asked with openssl ocsp:"
+# Asked where the certificates themselves say (their AIA), not where this script knows it is.
+ocsp_url=$(openssl x509 -in "$work/ws.pem" -noout -ocsp_uri)
+echo "  OCSP ($ocsp_url, from the certificate), asked with openssl ocsp (answers are pre-signed:"
+echo "  no nonce, which openssl notes with a warning):"
 openssl ocsp -issuer "$work/pki/workstations.pem" -cert "$work/ws.pem" -CAfile "$work/pki/bundle.pem" \
-  -url "$http/ocsp" 2>&1 | grep -E "verify|ws.pem|Reason" | sed 's/^/    /'
+  -url "$ocsp_url" 2>&1 | grep -E "verify|ws.pem|Reason|nonce" | sed 's/^/    /'
 openssl ocsp -issuer "$work/pki/operators.pem" -cert "$work/card.pem" -CAfile "$work/pki/bundle.pem" \
-  -url "$http/ocsp" 2>&1 | grep -E "verify|card.pem" | sed 's/^/    /' 
+  -url "$(openssl x509 -in "$work/card.pem" -noout -ocsp_uri)" 2>&1 | grep -E "verify|card.pem" | sed 's/^/    /' 
 echo "  certificates recorded:"
 "$bin/tessera" ca list | sed 's/^/    /'
 

@@ -10,11 +10,11 @@ packages=(
   # libraries
   libbotan-2-dev libssl-dev libp11-kit-dev libpq-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libabsl-dev
-  libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev
+  libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev libmicrohttpd-dev
   libgtest-dev libgmock-dev
   # tokens, database and the independent checkers tests use
   softhsm2 opensc p11-kit postgresql-15 postgresql-client-15
-  openssl gnutls-bin libnss3-tools
+  openssl gnutls-bin libnss3-tools curl wrk
   # process helpers
   procps util-linux python3
 )

@@ -1,15 +1,20 @@
 #include "platform/pg_pool.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace tessera::pg {
 
 ConnectionPool::Lease::~Lease() {
   if (conn_ != nullptr) pool_->Release(std::move(conn_));
 }
 
-absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire() {
+absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(std::chrono::milliseconds wait) {
   {
     std::unique_lock lock(mutex_);
-    available_.wait(lock, [this] { return !idle_.empty() || open_ < max_; });
+    if (!available_.wait_for(lock, wait, [this] { return !idle_.empty() || open_ < max_; })) {
+      return absl::UnavailableError(
+          absl::StrCat("database: all ", max_, " connections busy for ", wait.count(), " ms"));
+    }
     if (!idle_.empty()) {
       std::unique_ptr<Connection> conn = std::move(idle_.back());
       idle_.pop_back();

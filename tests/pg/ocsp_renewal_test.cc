@@ -139,6 +139,107 @@ TEST_F(OcspRenewalTest, ReplicasAgreeOnOneRenewalAndLoadTheNewestAtStart) {
             2);
 }
 
+// The request openssl makes for `pem`, as DER.
+std::vector<uint8_t> OcspRequestFor(const testing::TempDir& dir, const std::string& issuer_pem,
+                                    const std::string& pem) {
+  auto made = RunCommand("openssl ocsp -no_nonce -issuer " + issuer_pem + " -cert " + pem +
+                         " -reqout " + dir.File("req.der"));
+  EXPECT_EQ(made.exit_code, 0) << made.output;
+  const std::string der = testing::ReadFileOrDie(dir.File("req.der"));
+  return std::vector<uint8_t>(der.begin(), der.end());
+}
+
+TEST_F(OcspRenewalTest, AnswersAreSignedOnceAndAgainOnlyWhenSomethingChanged) {
+  auto card = ca_->Issue(OperatorRequest("presigned-1"));
+  ASSERT_TRUE(card.ok()) << card.status();
+  testing::WriteFile(dir_.File("card.pem"), Botan::X509_Certificate(card->der).PEM_encode());
+  const std::vector<uint8_t> request =
+      OcspRequestFor(dir_, hierarchy_->Pki("operators.pem"), dir_.File("card.pem"));
+
+  // First asked: a miss, resolved by reading the store and signing; then from memory.
+  OcspResponder::Lookup first = responder_->Find(request);
+  EXPECT_EQ(first.answer, nullptr);
+  const std::vector<uint8_t> signed_once = responder_->Respond(request);
+  EXPECT_EQ(responder_->size(), 1u);
+  OcspResponder::Lookup again = responder_->Find(request);
+  ASSERT_NE(again.answer, nullptr);
+  EXPECT_EQ(*again.answer, signed_once) << "the same pre-signed bytes";
+  EXPECT_EQ(responder_->RefreshOnce(), 0) << "nothing is due";
+
+  // Revoked here: the cached "good" is never served again, and is re-signed in the background.
+  ASSERT_TRUE(ca_->Revoke("presigned-revoke", card->serial, 1).ok());
+  responder_->Forget(card->serial);
+  EXPECT_EQ(responder_->Find(request).answer, nullptr);
+  EXPECT_EQ(responder_->RefreshOnce(), 1);
+  auto revoked = responder_->Find(request);
+  ASSERT_NE(revoked.answer, nullptr);
+  testing::WriteFile(dir_.File("resp.der"),
+                     std::string(revoked.answer->begin(), revoked.answer->end()));
+  auto checked = RunCommand("openssl ocsp -respin " + dir_.File("resp.der") + " -issuer " +
+                            hierarchy_->Pki("operators.pem") + " -cert " + dir_.File("card.pem") +
+                            " -CAfile " + hierarchy_->Pki("bundle.pem") + " -attime " + AtTime() +
+                            " -no_nonce");
+  EXPECT_NE(checked.output.find(": revoked"), std::string::npos) << checked.output;
+
+  // Past half its validity, an answer asked for since it was signed is signed again.
+  clock_.Advance(std::chrono::minutes(31));
+  EXPECT_EQ(responder_->RefreshOnce(), 1);
+  EXPECT_EQ(responder_->size(), 1u);
+  // One nobody asked for is let go: the next request signs it.
+  clock_.Advance(std::chrono::minutes(31));
+  EXPECT_EQ(responder_->RefreshOnce(), 0);
+  EXPECT_EQ(responder_->size(), 0u);
+}
+
+TEST_F(OcspRenewalTest, UnknownSerialsAndManyCertIdsAreAnsweredUnsigned) {
+  const std::vector<uint8_t> unauthorized = OcspErrorResponse(OcspError::kUnauthorized);
+  auto made = RunCommand("openssl ocsp -no_nonce -issuer " + hierarchy_->Pki("operators.pem") +
+                         " -serial 0x1234567890abcdef -reqout " + dir_.File("unknown.der"));
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  const std::string unknown = testing::ReadFileOrDie(dir_.File("unknown.der"));
+  const std::span<const uint8_t> unknown_der(reinterpret_cast<const uint8_t*>(unknown.data()),
+                                             unknown.size());
+  EXPECT_EQ(responder_->Respond(unknown_der), unauthorized);
+  // Remembered: the second time costs no database read either.
+  OcspResponder::Lookup remembered = responder_->Find(unknown_der);
+  ASSERT_NE(remembered.answer, nullptr);
+  EXPECT_EQ(*remembered.answer, unauthorized);
+  EXPECT_EQ(responder_->size(), 0u);
+
+  made = RunCommand("openssl ocsp -no_nonce -issuer " + hierarchy_->Pki("operators.pem") +
+                    " -serial 0x1234 -serial 0x5678 -reqout " + dir_.File("two.der"));
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  const std::string two = testing::ReadFileOrDie(dir_.File("two.der"));
+  EXPECT_EQ(responder_->Respond(
+                std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(two.data()), two.size())),
+            OcspErrorResponse(OcspError::kMalformedRequest));
+}
+
+TEST_F(OcspRenewalTest, ARenewedResponderCertificateIsSignedIntoServedAnswers) {
+  auto card = ca_->Issue(OperatorRequest("renewed-1"));
+  ASSERT_TRUE(card.ok()) << card.status();
+  testing::WriteFile(dir_.File("card.pem"), Botan::X509_Certificate(card->der).PEM_encode());
+  const std::vector<uint8_t> request =
+      OcspRequestFor(dir_, hierarchy_->Pki("operators.pem"), dir_.File("card.pem"));
+  const std::vector<uint8_t> before = responder_->Respond(request);
+  (void)responder_->Find(request);  // asked for since signed
+
+  OcspResponderRenewal renewal(*ca_, *responder_, clock_, {.renew_before = 10 * kDay});
+  clock_.Advance(21 * kDay);
+  ASSERT_EQ(renewal.RunOnce().value_or(-1), 2);
+  // Re-signed at the next pass (it was past half its validity anyway at +21 days; the
+  // renewal alone makes it due).
+  EXPECT_EQ(responder_->RefreshOnce(), 1);
+  auto record = ca_->Get(SignerSerial(*responder_, "operators"));
+  ASSERT_TRUE(record.ok());
+  auto after = responder_->Find(request);
+  ASSERT_NE(after.answer, nullptr);
+  EXPECT_NE(std::search(after.answer->begin(), after.answer->end(), record->der.begin(),
+                        record->der.end()),
+            after.answer->end())
+      << "the answer in memory carries the renewed responder certificate";
+}
+
 TEST_F(OcspRenewalTest, InternalProfilesAreNotIssuedOnRequest) {
   const std::vector<uint8_t> csr = NewCsr();
   for (const char* profile : {"ocsp_responder", "service"}) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "platform/pg_pool.h"
 #include "tests/support/test_pg.h"
 
 namespace tessera::pg {
@@ -173,6 +174,21 @@ TEST_F(PgConnectionTest, TransactionBeginWithAndCommitWith) {
   ASSERT_TRUE(rows.ok()) << rows.status();
   EXPECT_EQ(rows->Int(0, 0), 5);
 }
+TEST_F(PgConnectionTest, PoolAcquireGivesUpAfterItsWait) {
+  pg::ConnectionPool pool(conninfo_, 1, std::chrono::milliseconds(100));
+  auto held = pool.Acquire();
+  ASSERT_TRUE(held.ok()) << held.status();
+  const auto start = std::chrono::steady_clock::now();
+  auto refused = pool.Acquire();
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_TRUE(absl::IsUnavailable(refused.status())) << refused.status();
+  EXPECT_GE(waited, std::chrono::milliseconds(100));
+  EXPECT_LT(waited, std::chrono::seconds(2));
+  EXPECT_TRUE(absl::IsUnavailable(pool.Acquire(std::chrono::milliseconds(0)).status()));
+  { auto released = std::move(*held); }
+  EXPECT_TRUE(pool.Acquire(std::chrono::milliseconds(0)).ok()) << "free again once returned";
+}
+
 TEST(PgConnection, UnreachableServerIsUnavailable) {
   auto conn = Connection::Open("host=127.0.0.1 port=1 connect_timeout=2 dbname=x");
   EXPECT_EQ(conn.status().code(), absl::StatusCode::kUnavailable);

@@ -18,6 +18,7 @@ class ServiceProcess {
   ~ServiceProcess();
 
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }  // -1 once stopped
   // SIGTERM, then the exit status (0 for a clean shutdown).
   int Stop();
 

@@ -1,5 +1,9 @@
 #include "tests/support/test_ceremony.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <stdexcept>
 
 #include "platform/clock.h"
@@ -7,6 +11,22 @@
 #include "tests/support/test_hsm.h"
 
 namespace tessera::testing {
+
+int FreeLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket() failed");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    close(fd);
+    throw std::runtime_error("cannot bind a loopback port");
+  }
+  close(fd);
+  return ntohs(address.sin_port);
+}
 
 ca::CeremonyConfig TestHierarchy::Config(const std::string& dir,
                                          std::vector<ca::ServiceSpec> services,
@@ -60,7 +80,8 @@ std::vector<uint8_t> TestHierarchy::RootDer() const {
 }
 
 void TestHierarchy::WriteCaConfig(const std::string& path, const std::string& conninfo,
-                                  const std::string& run_dir) const {
+                                  const std::string& run_dir,
+                                  const std::string& http_listen) const {
   std::string issuers;
   for (const ca::CaSpec& spec : config_.issuing)
     issuers += (issuers.empty() ? "" : ",") + spec.name;
@@ -72,7 +93,7 @@ void TestHierarchy::WriteCaConfig(const std::string& path, const std::string& co
                       config_.online_token + "\"\n[ca]\nissuers = \"" + issuers +
                       "\"\nroot_certificate = \"" + Pki("root.pem") + "\"\nprofiles = \"" +
                       config_.profiles_path + "\"\nbase_url = \"" + config_.base_url +
-                      "\"\n[http]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + run_dir +
+                      "\"\n[http]\nlisten = \"" + http_listen + "\"\nport_file = \"" + run_dir +
                       "/http-port\"\n[crl]\nvalidity_hours = 24\nrefresh_hours = 12\n");
 }
 

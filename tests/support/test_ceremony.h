@@ -17,6 +17,10 @@ namespace tessera::testing {
 
 inline constexpr char kTestCaPin[] = "77778888";
 
+// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released): for a
+// service that must listen where a certificate made before it started says it does.
+int FreeLoopbackPort();
+
 // A client's TLS certificate (chain) and key, as PEM.
 struct TlsIdentity {
   std::string cert_pem;
@@ -48,11 +52,14 @@ class TestHierarchy {
   // The issuing CAs as tessera-ca loads them from the online token.
   std::map<std::string, std::unique_ptr<ca::Issuer>> LoadIssuers() const;
   std::vector<uint8_t> RootDer() const;
-  // Writes a tessera-ca config for this hierarchy to `path`: gRPC and HTTP on loopback with
-  // OS-picked ports written to <run_dir>/port and <run_dir>/http-port; the service needs
-  // TESSERA_CA_PIN=kTestCaPin and the "tessera-ca" service identity.
+  // Writes a tessera-ca config for this hierarchy to `path`: gRPC on loopback with an
+  // OS-picked port written to <run_dir>/port, HTTP on `http_listen` (port 0: OS-picked) with
+  // the port written to <run_dir>/http-port; the service needs TESSERA_CA_PIN=kTestCaPin and
+  // the "tessera-ca" service identity. For the URLs in certificates to work, the hierarchy's
+  // base_url must name the same port (FreeLoopbackPort).
   void WriteCaConfig(const std::string& path, const std::string& conninfo,
-                     const std::string& run_dir) const;
+                     const std::string& run_dir,
+                     const std::string& http_listen = "127.0.0.1:0") const;
   // Writes a tessera-registry config that checks callers against the CRLs of the tessera-ca
   // whose HTTP port is in <run_dir>/http-port; gRPC port to <run_dir>/registry-port.
   // `registry_keys`: more keys of its [registry] table ("ministry_operators = \"...\"\n").
