@@ -20,6 +20,7 @@
 #include "ca/extensions.h"
 #include "ca/issuer.h"
 #include "ca/lint.h"
+#include "ca/root_crl.h"
 #include "ca/signing.h"
 #include "ca/workstation_bundle.h"
 #include "hsm/module.h"
@@ -155,6 +156,13 @@ class CeremonyRun {
                          std::make_unique<Botan::X509_Certificate>(cert), std::move(key)));
     }
     TESSERA_RETURN_IF_ERROR(Write("bundle.pem", bundle));
+    // The root's first CRL (no CA revoked): the issuing CAs' CRL distribution point names it.
+    TESSERA_ASSIGN_OR_RETURN(std::vector<uint8_t> root_crl,
+                             FirstRootCrl(root, *root_key, clock_.Now(),
+                                          std::chrono::hours(24 * config_.root_crl_validity_days)));
+    TESSERA_RETURN_IF_ERROR(Write(kRootCrlFile, std::string(root_crl.begin(), root_crl.end())));
+    Audit("root_crl",
+          {{"number", "1"}, {"validity_days", std::to_string(config_.root_crl_validity_days)}});
 
     // The AES key that seals workstation bundles (their keys, passwords and PKCS#12 files).
     TESSERA_RETURN_IF_ERROR(hsm::SecretSealer::Open(online, kBundleSealKeyLabel, true).status());
@@ -336,6 +344,12 @@ absl::StatusOr<CeremonyConfig> CeremonyConfig::LoadFile(const std::string& path)
   if (root == nullptr)
     return absl::InvalidArgumentError(absl::StrCat(path, ": [root] is required"));
   TESSERA_ASSIGN_OR_RETURN(config.root, ca(*root, "root"));
+  config.root_crl_validity_days = static_cast<int>(
+      (*root)["crl_validity_days"].value_or(int64_t{config.root_crl_validity_days}));
+  if (config.root_crl_validity_days < 7 || config.root_crl_validity_days > 730) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": root.crl_validity_days: 7 to 730 (the offline root re-signs it before then)"));
+  }
   if (config.root.name != "root") {
     return absl::InvalidArgumentError(absl::StrCat(path, ": root.name must be \"root\""));
   }

@@ -35,6 +35,7 @@ struct CeremonyConfig {
   std::string root_token;    // label of the offline root token, created by the ceremony
   std::string online_token;  // label of the CA's online HSM token, created by the ceremony
   CaSpec root;
+  int root_crl_validity_days = 365;  // [root] crl_validity_days: nextUpdate of the root's CRL
   std::vector<CaSpec> issuing;
   std::string base_url;  // tessera-ca's HTTP endpoint: <base>/crl/<ca>.crl, /ocsp, /ca/<ca>.crt
   std::vector<ServiceSpec> services;

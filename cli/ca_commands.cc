@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ca/ceremony.h"
+#include "ca/root_crl.h"
 #include "cli/common.h"
 #include "platform/clock.h"
 #include "platform/files.h"
@@ -436,6 +437,36 @@ absl::Status CaRenewService(const Args& args) {
                      key_path,
                      "\nthe service takes it up within tls.reload_seconds; revoke the old "
                      "certificate (reason 4, superseded) once every copy is replaced"));
+  return absl::OkStatus();
+}
+
+}  // namespace tessera::cli
+
+namespace tessera::cli {
+
+absl::Status CeremonyRootCrl(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::string config_path, args.Required("config"));
+  TESSERA_ASSIGN_OR_RETURN(ca::CeremonyConfig config, ca::CeremonyConfig::LoadFile(config_path));
+  TESSERA_ASSIGN_OR_RETURN(int reason, ParseDigits(args.Or("reason", "0"), 1,
+                                                   "--reason: 0, 2, 3, 4 or 5"));
+  std::vector<ca::CaRevocation> revocations;
+  auto [first, last] = args.options.equal_range("revoke");
+  for (auto it = first; it != last; ++it) revocations.push_back({it->second, reason});
+  TESSERA_ASSIGN_OR_RETURN(Secret root_pin, PinFromEnv("TESSERA_ROOT_PIN"));
+  TESSERA_RETURN_IF_ERROR(InitLogging("tessera-ceremony"));
+  SystemClock clock;
+  TESSERA_ASSIGN_OR_RETURN(ca::RootCrlResult result,
+                           ca::ReissueRootCrl(config, root_pin, revocations, clock));
+  nlohmann::json json = {{"file", result.path},
+                         {"crl_number", result.number},
+                         {"entries", result.entries},
+                         {"next_update", UtcText(UnixSeconds(result.next_update))}};
+  Print(args, json,
+        absl::StrCat("root CRL number ", result.number, " signed (", result.entries,
+                     " issuing CA(s) revoked), valid until ",
+                     UtcText(UnixSeconds(result.next_update)), "\nwritten to ", result.path,
+                     "\ncopy it to tessera-ca's ca.root_crl: it serves the new one within "
+                     "seconds"));
   return absl::OkStatus();
 }
 

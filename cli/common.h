@@ -67,6 +67,7 @@ absl::Status TokenInit(const Args& args);
 absl::Status TokenCsr(const Args& args);
 absl::Status TokenWriteCert(const Args& args);
 absl::Status Ceremony(const Args& args);
+absl::Status CeremonyRootCrl(const Args& args);
 absl::Status Health(const Args& args);
 absl::Status CaIssue(const Args& args);
 absl::Status CaGet(const Args& args);

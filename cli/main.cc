@@ -21,7 +21,12 @@ certificate authority:
   ceremony          --config FILE
                     key ceremony: root on its own token, issuing CAs and OCSP responders on
                     the online token, service certificates; PINs from TESSERA_ROOT_SO_PIN,
-                    TESSERA_ROOT_PIN, TESSERA_CA_SO_PIN, TESSERA_CA_PIN
+                    TESSERA_ROOT_PIN, TESSERA_CA_SO_PIN, TESSERA_CA_PIN; also signs the root's
+                    first CRL (root.crl)
+  ceremony root-crl --config FILE [--revoke CA ... --reason N]
+                    the root's next CRL, signed on the offline root token (TESSERA_ROOT_PIN):
+                    every earlier entry, the issuing CAs named revoked (N: 0, 2 cACompromise,
+                    3, 4 superseded, 5 cessationOfOperation), cRLNumber + 1
   ca issue          --profile P --csr FILE [--cf CF | --istat N --progressive N |
                     --service S --dns D --ip A] [--request-id ID] [--out FILE]
   ca get            --serial S [--out FILE]
@@ -93,6 +98,7 @@ absl::Status Dispatch(const Args& args) {
       {"token csr", TokenCsr},
       {"token write-cert", TokenWriteCert},
       {"ceremony", Ceremony},
+      {"ceremony root-crl", CeremonyRootCrl},
       {"health", Health},
       {"ca issue", CaIssue},
       {"ca get", CaGet},

@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "ca/crl.h"
+#include "ca/root_crl.h"
 #include "hsm/token.h"
 #include "hsm/token_key.h"
 #include "platform/rpc_client.h"
@@ -265,35 +266,32 @@ TEST_F(CaHttpTest, CrlsCarryValidatorsAndAnswerNotModified) {
   EXPECT_EQ(code(Url("/ca/operators.crt")), "200");
 }
 
-TEST_F(CaHttpTest, TheRootCrlIsServedOnceTheCeremonyWroteIt) {
-  auto code = [&] {
-    return Trim(RunCommand("curl -s -o " + dir_->File("root.crl") + " -w '%{http_code}' " +
-                           Url("/crl/root.crl"))
-                    .output);
+TEST_F(CaHttpTest, TheRootCrlIsServedAndANewOneTakenUp) {
+  auto fetch = [&] {
+    Trim(RunCommand("curl -s -o " + dir_->File("root.crl") + " -w '%{http_code}' " +
+                    Url("/crl/root.crl"))
+             .output);
+    return RunCommand("openssl crl -inform DER -in " + dir_->File("root.crl") + " -CAfile " +
+                      Pki("root.pem") + " -noout -verify -crlnumber")
+        .output;
   };
-  EXPECT_EQ(code(), "404") << "no root.crl beside root.pem yet";
-  // What the ceremony will do: the root key signs an empty CRL, written beside root.pem.
-  auto root_token =
-      hsm::Token::Login(testing::TestSoftHsm::Get().module(), hierarchy_->config().root_token,
-                        testing::TestHierarchy::Pins().root_user_pin);
-  ASSERT_TRUE(root_token.ok()) << root_token.status();
-  auto key = hsm::LoadTokenKey(*root_token, std::vector<uint8_t>{'r', 'o', 'o', 't'});
-  ASSERT_TRUE(key.ok()) << key.status();
-  const auto now = std::chrono::floor<seconds>(std::chrono::system_clock::now());
-  auto crl = ca::SignCrl(
-      {.number = 1, .this_update = now, .next_update = now + std::chrono::hours(24 * 90)},
-      Botan::X509_Certificate(Pki("root.pem")), **key);
-  ASSERT_TRUE(crl.ok()) << crl.status();
-  testing::WriteFile(Pki("root.crl"), std::string(crl->begin(), crl->end()));
+  // The ceremony's first root CRL, as the issuing CAs' distribution point names it.
+  std::string first = fetch();
+  EXPECT_NE(first.find("verify OK"), std::string::npos) << first;
+  EXPECT_NE(first.find("crlNumber=0x01"), std::string::npos) << first;
+  // The offline root signs the next (tessera ceremony root-crl), revoking the workstations CA:
+  // tessera-ca serves it within seconds, without a restart.
+  auto next = ca::ReissueRootCrl(hierarchy_->config(), testing::TestHierarchy::Pins().root_user_pin,
+                                 {{"workstations", 2}}, SystemClock());
+  ASSERT_TRUE(next.ok()) << next.status();
   std::string served;
-  for (int attempt = 0; attempt < 40 && (served = code()) != "200"; ++attempt) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    served = fetch();
+    if (served.find("crlNumber=0x02") != std::string::npos) break;
     std::this_thread::sleep_for(milliseconds(100));
   }
-  EXPECT_EQ(served, "200");
-  auto verified = RunCommand("openssl crl -inform DER -in " + dir_->File("root.crl") + " -CAfile " +
-                             Pki("root.pem") + " -noout -verify -crlnumber");
-  EXPECT_NE(verified.output.find("verify OK"), std::string::npos) << verified.output;
-  EXPECT_NE(verified.output.find("crlNumber=0x01"), std::string::npos) << verified.output;
+  EXPECT_NE(served.find("verify OK"), std::string::npos) << served;
+  EXPECT_NE(served.find("crlNumber=0x02"), std::string::npos) << served;
 }
 
 TEST_F(CaHttpTest, BadOcspRequestsCostNoSignature) {

@@ -1,8 +1,12 @@
 // The key ceremony on private SoftHSM tokens, checked with openssl and pkcs11-tool.
 #include "ca/ceremony.h"
 
+#include <botan/x509cert.h>
 #include <gtest/gtest.h>
 
+#include "ca/crl.h"
+#include "ca/root_crl.h"
+#include "hsm/token_key.h"
 #include "tests/support/run.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_ceremony.h"
@@ -96,6 +100,69 @@ TEST_F(CeremonyTest, Rsa3072Hierarchy) {
           " " + Out("ocsp-operators.pem"));
   std::string text = OpenSsl("x509 -in " + Out("root.pem") + " -noout -text");
   EXPECT_NE(text.find("Public-Key: (3072 bit)"), std::string::npos) << text;
+}
+
+// The root's CRL: the ceremony signs the first; ReissueRootCrl (tessera ceremony root-crl)
+// signs the next on the offline token, and a revoked issuing CA fails openssl's full-chain
+// check while the other passes.
+TEST_F(CeremonyTest, TheRootCrlIsSignedAndRevokesAnIssuingCa) {
+  CeremonyConfig config = Config(hsm::KeyAlgorithm::kEcP256);
+  ASSERT_TRUE(RunCeremony(config, Pins(), clock_).ok());
+  OpenSsl("crl -inform DER -in " + Out("root.crl") + " -CAfile " + Out("root.pem") +
+          " -noout -verify");
+  std::string first = OpenSsl("crl -inform DER -in " + Out("root.crl") + " -noout -text");
+  EXPECT_NE(first.find("X509v3 CRL Number: \n                1"), std::string::npos) << first;
+  EXPECT_NE(first.find("No Revoked Certificates"), std::string::npos) << first;
+
+  // Each issuing CA's own CRL, signed with its key on the online token, for the full check.
+  auto online =
+      hsm::Token::Login(TestSoftHsm::Get().module(), config.online_token, Pins().online_user_pin);
+  ASSERT_TRUE(online.ok()) << online.status();
+  for (const std::string name : {"operators", "workstations"}) {
+    auto key = hsm::LoadTokenKey(*online, std::vector<uint8_t>(name.begin(), name.end()));
+    ASSERT_TRUE(key.ok()) << key.status();
+    const std::string pem = testing::ReadFileOrDie(Out(name + ".pem"));
+    Botan::X509_Certificate ca(reinterpret_cast<const uint8_t*>(pem.data()), pem.size());
+    const auto now = std::chrono::floor<std::chrono::seconds>(clock_.Now());
+    auto crl = SignCrl(
+        {.number = 1, .this_update = now, .next_update = now + std::chrono::hours(24)}, ca, **key);
+    ASSERT_TRUE(crl.ok()) << crl.status();
+    testing::WriteFile(Out(name + ".crl"), std::string(crl->begin(), crl->end()));
+    OpenSsl("crl -inform DER -in " + Out(name + ".crl") + " -out " + Out(name + "-crl.pem"));
+  }
+  OpenSsl("crl -inform DER -in " + Out("root.crl") + " -out " + Out("root-crl.pem"));
+  // A leaf of the operators CA (the service certificate), every CRL of its chain checked.
+  const std::string verify = "verify -crl_check_all -CAfile " + Out("root.pem") + " -untrusted " +
+                             Out("operators.pem") + " -CRLfile " + Out("root-crl.pem") +
+                             " -CRLfile " + Out("operators-crl.pem") + " ";
+  EXPECT_NE(OpenSsl(verify + Out("tessera-ca.pem")).find(": OK"), std::string::npos);
+
+  // The root revokes the workstations CA: number 2, one entry; operators still verifies, a
+  // chain through workstations does not.
+  EXPECT_EQ(ReissueRootCrl(config, Pins().root_user_pin, {{"nobody", 2}}, clock_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      ReissueRootCrl(config, Pins().root_user_pin, {{"workstations", 1}}, clock_).status().code(),
+      absl::StatusCode::kInvalidArgument);  // keyCompromise is for leaves; a CA: cACompromise
+  auto next = ReissueRootCrl(config, Pins().root_user_pin, {{"workstations", 2}}, clock_);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->number, 2u);
+  EXPECT_EQ(next->entries, 1u);
+  std::string second = OpenSsl("crl -inform DER -in " + Out("root.crl") + " -CAfile " +
+                               Out("root.pem") + " -noout -verify -text");
+  EXPECT_NE(second.find("CA Compromise"), std::string::npos) << second;
+  OpenSsl("crl -inform DER -in " + Out("root.crl") + " -out " + Out("root-crl.pem"));
+  EXPECT_NE(OpenSsl(verify + Out("tessera-ca.pem")).find(": OK"), std::string::npos);
+  auto revoked = RunCommand("openssl verify -crl_check_all -CAfile " + Out("root.pem") +
+                            " -CRLfile " + Out("root-crl.pem") + " -CRLfile " +
+                            Out("workstations-crl.pem") + " " + Out("workstations.pem"));
+  EXPECT_NE(revoked.exit_code, 0);
+  EXPECT_NE(revoked.output.find("certificate revoked"), std::string::npos) << revoked.output;
+  // A second run keeps the entry (and the number grows).
+  auto third = ReissueRootCrl(config, Pins().root_user_pin, {}, clock_);
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(third->number, 3u);
+  EXPECT_EQ(third->entries, 1u);
 }
 
 TEST(CeremonyConfig, TheShippedFileLoadsAndMistakesNameTheKey) {
