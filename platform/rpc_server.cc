@@ -215,7 +215,10 @@ void RpcServer::UpdateHealth() {
     degraded_ = false;
   }
   serving_ = serving;
-  if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(serving);
+  if (auto* health = server_->GetHealthCheckService()) {
+    health->SetServingStatus(serving);  // sets every service name, so put ours back
+    health->SetServingStatus(kCertificateHealthService, certificate_ok_);
+  }
 }
 
 void RpcServer::CheckCertificateExpiry() {
@@ -244,8 +247,10 @@ void RpcServer::CheckCertificateExpiry() {
     LogEvent(spdlog::level::info, "tls_certificate_renewed", {{"not_after", not_after}});
   }
   days_left_ = days_left;
+  std::lock_guard lock(mutex_);
+  certificate_ok_ = !expiring;
   if (auto* health = server_->GetHealthCheckService()) {
-    health->SetServingStatus(kCertificateHealthService, !expiring);
+    health->SetServingStatus(kCertificateHealthService, certificate_ok_);
   }
 }
 

@@ -84,6 +84,7 @@ class RpcServer {
   std::unique_ptr<PeriodicTask> health_monitor_;
   const std::string certificate_chain_;  // re-read: a renewal replaces it
   std::optional<int64_t> days_left_;     // of the service's own certificate, last read
+  bool certificate_ok_ = true;           // over kCertificateWarningDays left (mutex_)
   int ticks_ = 0;
 };
 
