@@ -39,8 +39,10 @@ export TESSERA_SO_PIN=$(openssl rand -hex 8) TESSERA_USER_PIN=$(openssl rand -he
 export TESSERA_HSM_MODULE=$TESSERA_PKCS11_MODULE
 
 step "Key ceremony: offline root token, issuing CAs + OCSP responders on the online token"
-export TESSERA_ROOT_SO_PIN=$(openssl rand -hex 8) TESSERA_ROOT_PIN=$(openssl rand -hex 4)
-export TESSERA_CA_SO_PIN=$(openssl rand -hex 8) TESSERA_CA_PIN=$(openssl rand -hex 4)
+# Kept in shell variables, not exported: each process gets only the PIN it needs (the ceremony
+# all four, tessera-ca its token's user PIN, tessera-registry none).
+root_so_pin=$(openssl rand -hex 8) root_pin=$(openssl rand -hex 4)
+ca_so_pin=$(openssl rand -hex 8) ca_pin=$(openssl rand -hex 4)
 # The CRL, OCSP and caIssuers URLs the ceremony writes into every certificate must reach
 # tessera-ca: pick a free port now, for both the ceremony's urls.base and tessera-ca's
 # http.listen.
@@ -48,13 +50,18 @@ http_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1",
 http="http://127.0.0.1:$http_port"
 sed -e "s|^dir = .*|dir = \"$work/pki\"|" -e "s|^profiles = .*|profiles = \"$root/deploy/ca/profiles.toml\"|" \
   -e "s|^base = .*|base = \"$http\"|" deploy/ca/ceremony.toml >"$work/ceremony.toml"
-"$bin/tessera" ceremony --config "$work/ceremony.toml" 2>"$work/ceremony-audit.log" | sed 's/^/  /'
+TESSERA_ROOT_SO_PIN=$root_so_pin TESSERA_ROOT_PIN=$root_pin TESSERA_CA_SO_PIN=$ca_so_pin \
+  TESSERA_CA_PIN=$ca_pin "$bin/tessera" ceremony --config "$work/ceremony.toml" \
+  2>"$work/ceremony-audit.log" | sed 's/^/  /'
 echo "  audit log: $(wc -l <"$work/ceremony-audit.log") steps in $work/ceremony-audit.log"
 printf '  openssl verify: '
 openssl verify -x509_strict -CAfile "$work/pki/root.pem" -untrusted "$work/pki/operators.pem" \
   "$work/pki/operators.pem" "$work/pki/workstations.pem" "$work/pki/ocsp-operators.pem" | tr '\n' ' '
 echo
 openssl x509 -in "$work/pki/operators.pem" -noout -subject -nameopt RFC2253 | sed 's/^/  operators CA /'
+printf '  the root'"'"'s first CRL (root.crl, signed on the offline token): '
+openssl crl -inform DER -in "$work/pki/root.crl" -CAfile "$work/pki/root.pem" -noout -verify -crlnumber 2>&1 | tr '\n' ' '
+echo
 
 step "tessera-ca: gRPC over mTLS (client certificate required), default-deny policy"
 psql -qAt -d postgres -c "CREATE DATABASE tessera"
@@ -83,7 +90,12 @@ port_file = "$work/ca.http-port"
 validity_hours = 24
 refresh_hours = 12
 TOML
-"$bin/tessera-ca" --config "$work/ca.toml" 2>"$work/ca.log" &
+# Only its own PIN, from a 0600 credentials file (as systemd's LoadCredential hands it over);
+# tessera-ca reads it and takes it out of its environment. The root's PINs go nowhere: the
+# root token stays offline.
+(umask 077; printf '%s\n' "$ca_pin" >"$work/ca.pin")
+env -u TESSERA_SO_PIN -u TESSERA_USER_PIN TESSERA_CA_PIN_FILE="$work/ca.pin" \
+  "$bin/tessera-ca" --config "$work/ca.toml" 2>"$work/ca.log" &
 ca_pid=$!
 for _ in $(seq 1 200); do [ -s "$work/ca.port" ] && break; sleep 0.05; done
 [ -s "$work/ca.port" ] || { cat "$work/ca.log"; exit 1; }
@@ -164,6 +176,26 @@ openssl ocsp -issuer "$work/pki/workstations.pem" -cert "$work/ws.pem" -CAfile "
   -url "$ocsp_url" 2>&1 | grep -E "verify|ws.pem|Reason|nonce" | sed 's/^/    /'
 openssl ocsp -issuer "$work/pki/operators.pem" -cert "$work/card.pem" -CAfile "$work/pki/bundle.pem" \
   -url "$(openssl x509 -in "$work/card.pem" -noout -ocsp_uri)" 2>&1 | grep -E "verify|card.pem" | sed 's/^/    /' 
+echo "  every CRL of the chain, as the certificates point at them (openssl verify -crl_check_all):"
+fetch_crl() {  # URL of a certificate's CRL distribution point -> PEM file
+  local url
+  url=$(openssl x509 -in "$1" -noout -ext crlDistributionPoints | grep -o 'http://[^ ]*')
+  python3 -c 'import sys,urllib.request; open(sys.argv[2],"wb").write(urllib.request.urlopen(sys.argv[1]).read())' \
+    "$url" "$2.der"
+  openssl crl -inform DER -in "$2.der" -out "$2"
+}
+fetch_crl "$work/pki/operators.pem" "$work/root-crl.pem"
+fetch_crl "$work/card.pem" "$work/operators-crl.pem"
+fetch_crl "$work/ws.pem" "$work/workstations-crl.pem"
+printf '    card (root.crl + operators.crl):       '
+openssl verify -crl_check_all -CAfile "$work/pki/root.pem" -untrusted "$work/pki/operators.pem" \
+  -CRLfile "$work/root-crl.pem" -CRLfile "$work/operators-crl.pem" "$work/card.pem" 2>&1 | tail -1
+printf '    workstation (root.crl + workstations.crl): '
+if openssl verify -crl_check_all -CAfile "$work/pki/root.pem" -untrusted "$work/pki/workstations.pem" \
+  -CRLfile "$work/root-crl.pem" -CRLfile "$work/workstations-crl.pem" "$work/ws.pem" >"$work/ws-verify.txt" 2>&1; then
+  echo "UNEXPECTEDLY VALID"; exit 1
+fi
+grep -o -m1 "certificate revoked" "$work/ws-verify.txt"
 echo "  certificates recorded:"
 "$bin/tessera" ca list | sed 's/^/    /'
 
@@ -183,7 +215,8 @@ email_rules = "$root/deploy/reference/personal_email.txt"
 [revocation]
 crl_url = "$http/crl"
 TOML
-"$bin/tessera-registry" --config "$work/registry.toml" 2>"$work/registry.log" &
+env -u TESSERA_SO_PIN -u TESSERA_USER_PIN \
+  "$bin/tessera-registry" --config "$work/registry.toml" 2>"$work/registry.log" &
 registry_pid=$!
 for _ in $(seq 1 200); do [ -s "$work/registry.port" ] && break; sleep 0.05; done
 [ -s "$work/registry.port" ] || { cat "$work/registry.log"; exit 1; }
@@ -231,6 +264,30 @@ printf '  Amatrice'"'"'s access code after its census was submitted: '
 amatrice census show --istat 057002 2>&1 | head -1 || true
 printf '  Accumoli submitting the same census again (a retry): '
 registry census submit --istat 057001 2>&1 | head -1 || true
+
+step "A stolen workstation: revoked at tessera-ca, shut out of tessera-registry"
+# Amatrice's first workstation certificate, as its ALP would install it.
+ca_cli() { "$bin/tessera" --target "localhost:$port" "$@"; }
+ca_cli ca bundle --istat 057002 --progressive 1 --out "$work/0570020001.p12" >/dev/null
+openssl pkcs12 -in "$work/0570020001.p12" -passin "file:$work/0570020001.p12.pass" -nokeys -clcerts \
+  -out "$work/ama-ws.pem" 2>/dev/null
+openssl pkcs12 -in "$work/0570020001.p12" -passin "file:$work/0570020001.p12.pass" -nocerts -nodes \
+  -out "$work/ama-ws.key" 2>/dev/null
+chmod 600 "$work/ama-ws.key"
+workstation() { registry --cert "$work/ama-ws.pem" --key "$work/ama-ws.key" "$@"; }
+printf '  workstation 0570020001 reads its census: '
+workstation census show --istat 057002 | head -1
+ama_serial=$(openssl x509 -in "$work/ama-ws.pem" -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//')
+printf '  the comune reports it stolen: '
+ca_cli ca revoke --serial "$ama_serial" --reason 1 | head -1
+start=$(date +%s.%N)
+elapsed() { python3 -c 'import sys, time; print(f"{time.time() - float(sys.argv[1]):.1f}")' "$start"; }
+for _ in $(seq 1 120); do
+  workstation census show --istat 057002 >/dev/null 2>"$work/stolen.err" || break
+  sleep 0.5
+done
+echo "  refused $(elapsed) s later (the registry fetches the CRLs every 10 s): $(head -1 "$work/stolen.err")"
+echo "  refusals in the registry log: $(grep -c 'client certificate: revoked' "$work/registry.log" || true)"
 
 step "Done"
 echo "  PostgreSQL, SoftHSM tokens, the key ceremony, tessera-ca and tessera-registry over mTLS"
