@@ -43,6 +43,9 @@ struct RpcServerOptions {
   std::vector<RpcRule> rules;            // StandardRules() are added automatically
   std::vector<grpc::Service*> services;  // not owned; must outlive the server
   int max_receive_bytes = 1 << 20;       // larger requests: RESOURCE_EXHAUSTED
+  // Calls served at once (gRPC's sync server takes a thread per call): beyond it a call is
+  // refused with RESOURCE_EXHAUSTED rather than queued without bound.
+  int max_threads = 64;
 
   // Optional. When set, the handshake asks for a client certificate but no longer requires
   // one (one presented is still verified against client_ca_bundle), and a call without a

@@ -44,6 +44,11 @@ absl::StatusOr<ServiceStart> StartService(const std::string& name, const std::st
     return absl::InvalidArgumentError("tls.reload_seconds: 1 to 3600");
   }
   start.rpc.tls.reload_seconds = static_cast<unsigned>(reload_seconds);
+  TESSERA_ASSIGN_OR_RETURN(int64_t max_threads, start.config.IntOr("grpc.max_threads", 64));
+  if (max_threads < 4 || max_threads > 4096) {
+    return absl::InvalidArgumentError("grpc.max_threads: 4 to 4096");
+  }
+  start.rpc.max_threads = static_cast<int>(max_threads);
   TESSERA_ASSIGN_OR_RETURN(
       std::string pki_dir,
       start.config.StringOr(

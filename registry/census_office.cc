@@ -88,8 +88,12 @@ absl::StatusOr<CensusRecord> CensusOffice::SaveDraft(const ComuneCensus& census)
     return absl::InvalidArgumentError(
         absl::StrCat("istat: '", census.istat, "' is no comune in the reference list"));
   }
-  return censuses_.SaveDraft(CensusKind::kComune, census.istat, ComuneCensusToJson(census),
-                             clock_.Now());
+  const std::string json = ComuneCensusToJson(census);
+  if (json.size() > kMaxDraftBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "census: ", json.size(), " bytes; a census draft is at most ", kMaxDraftBytes, " bytes"));
+  }
+  return censuses_.SaveDraft(CensusKind::kComune, census.istat, json, clock_.Now());
 }
 
 absl::StatusOr<std::string> CensusOffice::ProvinceCode(const std::string& sigla,
@@ -125,13 +129,20 @@ absl::StatusOr<CensusOffice::IssuedAccessCode> CensusOffice::IssueAccessCode(
   TESSERA_ASSIGN_OR_RETURN(AccessCode parsed, ParseAccessCode(issued.code.view()));
   TESSERA_RETURN_IF_ERROR(
       censuses_.PutAccessCode(istat, parsed.digest, clock_.Now(), issued.expires_at));
+  access_codes_.Forget(istat);  // the old code is revoked
   return issued;
 }
 
 absl::StatusOr<std::string> CensusOffice::CheckAccessCode(std::string_view typed) {
-  TESSERA_ASSIGN_OR_RETURN(AccessCode code, ParseAccessCode(typed));
-  TESSERA_ASSIGN_OR_RETURN(bool valid, censuses_.AccessCodeIsValid(code, clock_.Now()));
-  if (!valid) {
+  TESSERA_ASSIGN_OR_RETURN(AccessCode code, ParseAccessCode(typed));  // no database yet
+  const Clock::TimePoint now = clock_.Now();
+  if (access_codes_.KnownGood(code, now)) return code.istat;
+  TESSERA_RETURN_IF_ERROR(access_codes_.Admit(code, now));
+  TESSERA_ASSIGN_OR_RETURN(bool valid, censuses_.AccessCodeIsValid(code, now));
+  if (valid) {
+    access_codes_.Succeeded(code, now);
+  } else {
+    access_codes_.Failed(code, now);
     return absl::UnauthenticatedError(
         absl::StrCat("access code: not the current code of comune ", code.istat,
                      ", or expired, or its census is submitted; the Ministry can issue a new one"));
@@ -156,7 +167,9 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, Ref
   TESSERA_ASSIGN_OR_RETURN(std::vector<FieldError> errors,
                            validator.ValidateComune(census, *comune, *declaration, Today()));
   if (!errors.empty()) return Refused(errors, refusal);
-  return censuses_.SubmitComune(census, clock_.Now());
+  absl::StatusOr<SubmitResult> submitted = censuses_.SubmitComune(census, clock_.Now());
+  access_codes_.Forget(census.istat);  // submission revokes the comune's code
+  return submitted;
 }
 
 absl::StatusOr<SubmitResult> CensusOffice::SubmitPrefettura(PrefetturaCensus census,

@@ -13,6 +13,7 @@
 #include "platform/clock.h"
 #include "platform/secret.h"
 #include "registry/access_code.h"
+#include "registry/access_code_throttle.h"
 #include "registry/census.h"
 #include "registry/census_import.h"
 #include "registry/census_json.h"
@@ -31,8 +32,13 @@ struct Refusal {
 class CensusOffice {
  public:
   CensusOffice(PgReferenceStore& reference, PgCensusStore& censuses,
-               const PersonalEmailRules& email_rules, const Clock& clock)
-      : reference_(reference), censuses_(censuses), email_rules_(email_rules), clock_(clock) {}
+               const PersonalEmailRules& email_rules, const Clock& clock,
+               AccessCodeLimits access_code_limits = {})
+      : reference_(reference),
+        censuses_(censuses),
+        email_rules_(email_rules),
+        clock_(clock),
+        access_codes_(access_code_limits) {}
 
   // Loads a new edition of the reference lists (files' text) and refreshes the in-memory index.
   absl::StatusOr<ReferenceLoadReport> LoadReference(std::string_view comuni_csv,
@@ -60,7 +66,8 @@ class CensusOffice {
   };
   absl::StatusOr<IssuedAccessCode> IssueAccessCode(const std::string& istat);
   // The comune whose current, unexpired code `typed` is; UNAUTHENTICATED otherwise (without
-  // saying which of wrong, expired or revoked, nor echoing the code).
+  // saying which of wrong, expired or revoked, nor echoing the code); RESOURCE_EXHAUSTED when
+  // too many wrong codes are being tried (AccessCodeThrottle).
   absl::StatusOr<std::string> CheckAccessCode(std::string_view typed);
 
   // Validates the comune's census with every rule and submits it. INVALID_ARGUMENT with the
@@ -92,6 +99,11 @@ class CensusOffice {
   const Clock& clock_;
   std::mutex mutex_;
   std::shared_ptr<const ReferenceIndex> index_;  // null until first needed or after a load
+  AccessCodeThrottle access_codes_;
 };
+
+// The largest census draft stored (its JSON form): a comune's census with a few hundred users
+// is some tens of KiB; anything near this is not a census.
+inline constexpr size_t kMaxDraftBytes = 2 << 20;
 
 }  // namespace tessera::registry

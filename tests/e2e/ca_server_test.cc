@@ -315,8 +315,9 @@ TEST_F(CaServerTest, CrlsAndCaCertificatesAreServedOverHttpAndFollowRevocations)
                                  operators.size());
   EXPECT_EQ(served.PEM_encode(), testing::ReadFileOrDie(Pki("operators.pem")));
   EXPECT_EQ(HttpGet(url + "/ca/nope.crt", dir_->File("nope")), "");
-  EXPECT_EQ(HttpGet(url + "/crl/root.crl", dir_->File("nope")), "")
-      << "no root CRL until the key ceremony writes one";
+  // The root's CRL the ceremony signed, where the issuing CAs' distribution point says.
+  const std::string root_crl = HttpGet(url + "/crl/root.crl", dir_->File("root.crl"));
+  EXPECT_EQ(root_crl, testing::ReadFileOrDie(Pki("root.crl")));
 
   // Issue, revoke, and wait for the publisher to sign a CRL that lists it.
   KeyAndCsr fresh = NewCsr();

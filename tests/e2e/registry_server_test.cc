@@ -10,6 +10,7 @@
 #include <chrono>
 #include <set>
 
+#include "absl/strings/str_replace.h"
 #include "ca/certificate_builder.h"
 #include "ca/profile.h"
 #include "platform/rpc_client.h"
@@ -45,8 +46,9 @@ class RegistryServerTest : public ::testing::Test {
                                              {"tessera-perso", {"localhost"}, {}}});
     auto& pg = testing::TestPg::Get();
     // tessera-ca serves the CRLs the registry checks every caller against.
-    hierarchy_->WriteCaConfig(dir_->File("ca.toml"), pg.ConnInfo(pg.CreateDatabase()),
-                              dir_->path().string());
+    ca_conninfo_ = new std::string(pg.ConnInfo(pg.CreateDatabase()));
+    registry_conninfo_ = new std::string(pg.ConnInfo(pg.CreateDatabase()));
+    hierarchy_->WriteCaConfig(dir_->File("ca.toml"), *ca_conninfo_, dir_->path().string());
     setenv("TESSERA_CA_PIN", testing::kTestCaPin, 1);
     ca_ = new testing::ServiceProcess("tessera-ca", dir_->File("ca.toml"), dir_->File("port"),
                                       dir_->File("ca.log"));
@@ -55,7 +57,7 @@ class RegistryServerTest : public ::testing::Test {
         "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + dir_->File("registry-port") +
             "\"\n[tls]\ncertificate_chain = \"" + Pki("tessera-registry.pem") +
             "\"\nprivate_key = \"" + Pki("tessera-registry.key") + "\"\nclient_ca_bundle = \"" +
-            Pki("bundle.pem") + "\"\n[db]\nconninfo = \"" + pg.ConnInfo(pg.CreateDatabase()) +
+            Pki("bundle.pem") + "\"\n[db]\nconninfo = \"" + *registry_conninfo_ +
             "\"\n[registry]\nemail_rules = \"" + std::string(TESSERA_SOURCE_DIR) +
             "/deploy/reference/personal_email.txt\"\nministry_operators = \"" + kMinistryOperator +
             ", \"\n[revocation]\ncrl_url = \"" + CrlUrl() + "\"\n");
@@ -190,12 +192,16 @@ class RegistryServerTest : public ::testing::Test {
   static testing::TestHierarchy* hierarchy_;
   static testing::ServiceProcess* server_;
   static testing::ServiceProcess* ca_;
+  static std::string* ca_conninfo_;
+  static std::string* registry_conninfo_;
 };
 
 testing::TempDir* RegistryServerTest::dir_ = nullptr;
 testing::TestHierarchy* RegistryServerTest::hierarchy_ = nullptr;
 testing::ServiceProcess* RegistryServerTest::server_ = nullptr;
 testing::ServiceProcess* RegistryServerTest::ca_ = nullptr;
+std::string* RegistryServerTest::ca_conninfo_ = nullptr;
+std::string* RegistryServerTest::registry_conninfo_ = nullptr;
 
 TEST_F(RegistryServerTest, AProvinceCensusIsImportedWhole) {
   LoadReferenceAndDeclarations();
@@ -754,6 +760,64 @@ TEST_F(RegistryServerTest, OtherServicesMayNotLoadReferenceData) {
   v1::LoadReferenceResponse response;
   EXPECT_EQ(perso->LoadReference(&context, request, &response).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Secrets this run used (the CA token's PIN, an access code, a workstation bundle's password)
+// are nowhere in clear: not in either service's log, not in a pg_dump of either database, not
+// in tessera-ca's environment.
+TEST_F(RegistryServerTest, SecretsAreInNoLogDumpOrEnvironment) {
+  LoadReferenceAndDeclarations();
+  auto ministry = As(Service("tessera-cli"));
+  grpc::ClientContext context;
+  v1::IssueAccessCodeRequest request;
+  request.set_istat("057010");
+  v1::IssueAccessCodeResponse issued;
+  ASSERT_TRUE(ministry->IssueAccessCode(&context, request, &issued).ok());
+  const std::string code = issued.access_code();
+  auto comune = v1::Registry::NewStub(
+      CredentialChannel("localhost:" + std::to_string(server_->port()),
+                        testing::ReadFileOrDie(Pki("bundle.pem")), "AccessCode " + code));
+  CensusStatus(*comune, "057010");
+  CensusStatus(*comune, "057011");  // refused: another comune's census
+  const std::string wrong = code.substr(0, code.size() - 5) + "ZZZZZ";
+  CensusStatus(*v1::Registry::NewStub(CredentialChannel(
+                   "localhost:" + std::to_string(server_->port()),
+                   testing::ReadFileOrDie(Pki("bundle.pem")), "AccessCode " + wrong)),
+               "057010");
+  // A workstation bundle: its password is a secret too.
+  testing::CommandResult bundle = testing::RunCommand(
+      std::string(TESSERA_BIN_DIR) + "/tessera --target localhost:" + std::to_string(ca_->port()) +
+      " --ca " + Pki("bundle.pem") + " --cert " + Pki("tessera-cli.pem") + " --key " +
+      Pki("tessera-cli.key") + " ca bundle --istat 057010 --progressive 1 --out " +
+      dir_->File("ws.p12"));
+  ASSERT_EQ(bundle.exit_code, 0) << bundle.output;
+  std::string password = testing::ReadFileOrDie(dir_->File("ws.p12.pass"));
+  password.erase(password.find_last_not_of('\n') + 1);
+  ASSERT_GE(password.size(), 16u);
+
+  const std::vector<std::pair<std::string, std::string>> secrets = {
+      {"the CA token's PIN", testing::kTestCaPin},
+      {"the access code", code},
+      {"the access code without dashes", absl::StrReplaceAll(code, {{"-", ""}})},
+      {"a wrong access code", wrong},
+      {"the bundle password", password}};
+  std::vector<std::pair<std::string, std::string>> places = {
+      {"ca.log", testing::ReadFileOrDie(dir_->File("ca.log"))},
+      {"registry.log", testing::ReadFileOrDie(dir_->File("registry.log"))},
+      {"tessera-ca's environment",
+       testing::ReadFileOrDie("/proc/" + std::to_string(ca_->pid()) + "/environ")}};
+  for (const std::string* conninfo : {ca_conninfo_, registry_conninfo_}) {
+    testing::CommandResult dump =
+        testing::RunCommand("pg_dump --data-only " + testing::ShellQuote(*conninfo));
+    ASSERT_EQ(dump.exit_code, 0) << dump.output.substr(0, 500);
+    ASSERT_GT(dump.output.size(), 1000u);
+    places.emplace_back("pg_dump of " + *conninfo, dump.output);
+  }
+  for (const auto& [what, secret] : secrets) {
+    for (const auto& [where, text] : places) {
+      EXPECT_EQ(text.find(secret), std::string::npos) << what << " found in " << where;
+    }
+  }
 }
 
 }  // namespace
