@@ -9,8 +9,11 @@
 #include <grpcpp/support/server_interceptor.h>
 
 #include <chrono>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -54,28 +57,11 @@ void LogCall(spdlog::level::level_enum level, std::string_view event, const std:
   const std::string serial = caller != nullptr ? or_dash(caller->serial) : "-";
   const std::string status = StatusName(code);
   const std::string ms = Milliseconds(elapsed);
-  if (reason.empty()) {
-    LogEvent(level, event,
-             {{"call_id", call_id},
-              {"method", method},
-              {"caller_kind", kind},
-              {"caller", name},
-              {"caller_serial", serial},
-              {"peer", peer},
-              {"status", status},
-              {"ms", ms}});
-  } else {
-    LogEvent(level, event,
-             {{"call_id", call_id},
-              {"method", method},
-              {"caller_kind", kind},
-              {"caller", name},
-              {"caller_serial", serial},
-              {"peer", peer},
-              {"status", status},
-              {"ms", ms},
-              {"reason", reason}});
-  }
+  std::vector<LogField> fields = {
+      {"call_id", call_id},      {"method", method}, {"caller_kind", kind}, {"caller", name},
+      {"caller_serial", serial}, {"peer", peer},     {"status", status},    {"ms", ms}};
+  if (!reason.empty()) fields.push_back({"reason", reason});
+  spdlog::log(level, "{}", FormatEvent(event, fields));
 }
 
 // Who the handlers' CallerOf and the access log say called, per call. gRPC's AuthContext is
