@@ -87,10 +87,11 @@ class TimedStore final : public ca::CertificateStore {
   absl::StatusOr<std::vector<ca::CertificateRecord>> List(const ca::CertificateFilter& f) override {
     return inner_.List(f);
   }
-  absl::StatusOr<ca::CertificateRecord> Revoke(
-      const std::string& request_id, const std::string& serial, int reason,
-      std::chrono::system_clock::time_point when) override {
-    return inner_.Revoke(request_id, serial, reason, when);
+  absl::StatusOr<ca::CertificateRecord> Revoke(const std::string& request_id,
+                                               const std::string& serial, int reason,
+                                               std::chrono::system_clock::time_point when,
+                                               const Actor& actor) override {
+    return inner_.Revoke(request_id, serial, reason, when, actor);
   }
 
  private:
@@ -196,7 +197,8 @@ int main(int argc, char** argv) {
   const WalCounters wal_before = ReadWal(pool);
   for (int i = 0; i < count; ++i) {
     auto issued = Timed(phases, "Issue: whole", [&] {
-      return authority.Issue(OperatorRequest("one-" + std::to_string(i), csrs[i]));
+      return authority.Issue(OperatorRequest("one-" + std::to_string(i), csrs[i]),
+                             tessera::SystemActor("ca_phases"));
     });
     if (!issued.ok()) return Fail(issued.status());
   }
@@ -221,7 +223,9 @@ int main(int argc, char** argv) {
       workers.emplace_back([&] {
         for (int i; (i = next++) < count;) {
           const std::string id = "t" + std::to_string(threads) + "-" + std::to_string(i);
-          if (!authority.Issue(OperatorRequest(id, batch[i])).ok()) ++failures;
+          if (!authority.Issue(OperatorRequest(id, batch[i]), tessera::SystemActor("ca_phases"))
+                   .ok())
+            ++failures;
         }
       });
     }

@@ -116,10 +116,12 @@ int main(int argc, char** argv) {
           {"bench-1",
            "operator",
            Botan::X509::create_cert_req(request_options, subject, "SHA-256", rng).BER_encode(),
-           {.codice_fiscale = "RSSMRA85T10A562S"}}),
+           {.codice_fiscale = "RSSMRA85T10A562S"}},
+          SystemActor("ca_revocation")),
       "issue");
   const auto revoke_started = Steady::now();
-  OrDie(authority.Revoke("bench-revoke-1", issued.serial, 1).status(), "revoke");
+  OrDie(authority.Revoke("bench-revoke-1", issued.serial, 1, SystemActor("ca_revocation")).status(),
+        "revoke");
   const double revoke_ms = Ms(Steady::now() - revoke_started);
 
   // The CRL that follows, built and signed off the request path.

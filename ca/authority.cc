@@ -67,7 +67,8 @@ std::string SerialHex(const Botan::BigInt& serial) {
   return first == std::string::npos ? "0" : hex.substr(first);
 }
 
-absl::StatusOr<CertificateRecord> CertificateAuthority::Issue(const IssueRequest& request) {
+absl::StatusOr<CertificateRecord> CertificateAuthority::Issue(const IssueRequest& request,
+                                                              const Actor& actor) {
   absl::StatusOr<const Profile*> profile = profiles_.Find(request.profile);
   if (!profile.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("profile: ", profile.status().message()));
@@ -77,20 +78,22 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::Issue(const IssueRequest
         absl::StrCat("profile: '", request.profile,
                      "' is issued only by the key ceremony and tessera-ca itself"));
   }
-  return IssueUnder(request, **profile, (*profile)->issuer);
+  return IssueUnder(request, **profile, (*profile)->issuer, actor);
 }
 
 absl::StatusOr<CertificateRecord> CertificateAuthority::IssueOcspResponder(
-    const std::string& issuer, const std::string& request_id, std::vector<uint8_t> csr_der) {
+    const std::string& issuer, const std::string& request_id, std::vector<uint8_t> csr_der,
+    const Actor& actor) {
   TESSERA_ASSIGN_OR_RETURN(const Profile* profile, profiles_.Find(kOcspResponderProfile));
   return IssueUnder({.request_id = request_id,
                      .profile = kOcspResponderProfile,
                      .csr_der = std::move(csr_der),
                      .subject = {.service = OcspResponderName(issuer)}},
-                    *profile, issuer);
+                    *profile, issuer, actor);
 }
 
-absl::StatusOr<CertificateRecord> CertificateAuthority::RenewService(IssueRequest request) {
+absl::StatusOr<CertificateRecord> CertificateAuthority::RenewService(IssueRequest request,
+                                                                     const Actor& actor) {
   TESSERA_ASSIGN_OR_RETURN(const Profile* profile, profiles_.Find(kServiceProfile));
   const std::vector<std::string>& allowed = profile->renewable_services;
   if (std::find(allowed.begin(), allowed.end(), request.subject.service) == allowed.end()) {
@@ -100,12 +103,14 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::RenewService(IssueReques
                      absl::StrJoin(allowed, ", "), ")"));
   }
   request.profile = kServiceProfile;
-  return IssueUnder(request, *profile, profile->issuer);
+  return IssueUnder(request, *profile, profile->issuer, actor);
 }
 
 absl::StatusOr<CertificateRecord> CertificateAuthority::IssueUnder(const IssueRequest& request,
                                                                    const Profile& profile,
-                                                                   const std::string& issuer_name) {
+                                                                   const std::string& issuer_name,
+                                                                   const Actor& actor) {
+  TESSERA_RETURN_IF_ERROR(CheckActor(actor));
   TESSERA_RETURN_IF_ERROR(CheckRequestId(request.request_id));
   TESSERA_RETURN_IF_ERROR(profiles_.CheckProgressive(profile, request.subject.progressive));
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Botan::Public_Key> key, CheckCsr(request.csr_der));
@@ -162,6 +167,7 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::IssueUnder(const IssueRe
   intent.subject_key_sha256 = Sha256(plan->subject_public_key);
   intent.not_before = plan->not_before;
   intent.not_after = plan->not_after;
+  intent.requested_by = actor;
   absl::Status recorded = store_.RecordIntent(intent);
   if (absl::IsAlreadyExists(recorded) || absl::IsFailedPrecondition(recorded)) {
     // The request_id is taken (a retry, or a concurrent call that won the insert; its row can
@@ -214,7 +220,8 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::Complete(const Certifica
                   {"issuer", record.issuer},
                   {"profile", record.profile},
                   {"request_id", record.request_id},
-                  {"subject", record.subject}});
+                  {"subject", record.subject}},
+                 ActorLogFields(record.requested_by));
         absl::StatusOr<Botan::X509_Certificate> cert = issuer->second->Sign(plan);
         if (!cert.ok()) {
           const std::string error(cert.status().message());
@@ -224,7 +231,9 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::Complete(const Certifica
         }
         std::vector<uint8_t> der = cert->BER_encode();
         const std::string sha256 = Botan::hex_encode(Sha256(der));
-        LogEvent(spdlog::level::info, "signed", {{"serial", record.serial}, {"sha256", sha256}});
+        LogEvent(spdlog::level::info, "signed",
+                 {{"serial", record.serial}, {"sha256", sha256}, {"request_id", record.request_id}},
+                 ActorLogFields(record.requested_by));
         return der;
       });
 }
@@ -234,9 +243,24 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::Get(const std::string& s
   return store_.Get(serial);
 }
 
+absl::StatusOr<CertificateRecord> CertificateAuthority::Read(const Actor& reader,
+                                                             const std::string& serial) {
+  TESSERA_RETURN_IF_ERROR(CheckSerial(serial));
+  const ReadScope scope = ReadScopeOf(reader);
+  // Scopes that need no record refuse before the lookup, so they learn nothing of it.
+  if (scope.kind == ReadScope::Kind::kNothing ||
+      (scope.kind == ReadScope::Kind::kOwnCertificate && serial != scope.serial)) {
+    return scope.Allows("", "", serial);
+  }
+  TESSERA_ASSIGN_OR_RETURN(CertificateRecord record, store_.Get(serial));
+  TESSERA_RETURN_IF_ERROR(scope.Allows(record.profile, record.subject, record.serial));
+  return record;
+}
+
 absl::StatusOr<CertificateRecord> CertificateAuthority::Revoke(const std::string& request_id,
                                                                const std::string& serial,
-                                                               int reason) {
+                                                               int reason, const Actor& actor) {
+  TESSERA_RETURN_IF_ERROR(CheckActor(actor));
   TESSERA_RETURN_IF_ERROR(CheckRequestId(request_id));
   TESSERA_RETURN_IF_ERROR(CheckSerial(serial));
   static const std::set<int> kLeafReasons = {0, 1, 3, 4, 5, 9};
@@ -247,13 +271,14 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::Revoke(const std::string
         "affiliationChanged, 4 superseded, 5 cessationOfOperation, 9 privilegeWithdrawn)"));
   }
   TESSERA_ASSIGN_OR_RETURN(CertificateRecord revoked,
-                           store_.Revoke(request_id, serial, reason, clock_.Now()));
+                           store_.Revoke(request_id, serial, reason, clock_.Now(), actor));
   for (const auto& observer : on_revoked_) observer(serial);
   LogEvent(spdlog::level::info, "revoked",
            {{"serial", serial},
             {"issuer", revoked.issuer},
             {"reason", std::to_string(reason)},
-            {"request_id", request_id}});
+            {"request_id", request_id}},
+           ActorLogFields(actor));
   return revoked;
 }
 
@@ -297,20 +322,26 @@ absl::StatusOr<int> CertificateAuthority::RecordCeremonyCertificates(
     record.not_after = cert.not_after().to_std_timepoint();
     record.state = CertificateState::kIssued;
     record.der = der;
+    record.requested_by = SystemActor(kSystemActorName);
     TESSERA_ASSIGN_OR_RETURN(bool fresh, store_.RecordIssued(record));
     if (fresh) {
       ++recorded;
       LogEvent(spdlog::level::info, "ceremony_certificate_recorded",
-               {{"serial", serial}, {"issuer", record.issuer}, {"subject", record.subject}});
+               {{"serial", serial}, {"issuer", record.issuer}, {"subject", record.subject}},
+               ActorLogFields(record.requested_by));
     }
   }
   return recorded;
 }
 
 absl::StatusOr<std::vector<CertificateRecord>> CertificateAuthority::List(
-    const CertificateFilter& filter) {
+    const Actor& reader, CertificateFilter filter) {
   if (filter.page_size < 1 || filter.page_size > 1000) {
     return absl::InvalidArgumentError("page_size: 1 to 1000");
+  }
+  filter.scope = ReadScopeOf(reader);
+  if (filter.scope.kind == ReadScope::Kind::kNothing) {
+    return absl::PermissionDeniedError(absl::StrCat("certificates: ", filter.scope.rule));
   }
   return store_.List(filter);
 }

@@ -2,6 +2,7 @@
 // certificate, commit the intent, sign on the token, store the certificate. Idempotent on
 // request_id: a retry returns the certificate already issued and signs nothing; a retry that
 // finds an intent left by a crash completes that same certificate (same serial, same content).
+// Every act names its actor (platform/actor.h), recorded in the same transaction as the act.
 #pragma once
 
 #include <functional>
@@ -14,6 +15,7 @@
 #include "ca/certificate_store.h"
 #include "ca/issuer.h"
 #include "ca/profile.h"
+#include "ca/read_scope.h"
 #include "ca/subject.h"
 #include "platform/clock.h"
 
@@ -32,32 +34,43 @@ class CertificateAuthority {
                        std::map<std::string, std::unique_ptr<Issuer>> issuers, const Clock& clock)
       : store_(store), profiles_(profiles), issuers_(std::move(issuers)), clock_(clock) {}
 
-  // INVALID_ARGUMENT for a bad request (naming the field), FAILED_PRECONDITION for a lint
-  // failure or a key already in use, ALREADY_EXISTS for a request_id reused with another
-  // request, UNAVAILABLE when the database or the token is down.
-  // Refuses (INVALID_ARGUMENT) a profile that is not requestable.
-  absl::StatusOr<CertificateRecord> Issue(const IssueRequest& request);
+  // `actor` asked for it: recorded on the intent row (requested_by). INVALID_ARGUMENT for a
+  // bad request (naming the field), FAILED_PRECONDITION for a lint failure or a key already
+  // in use, ALREADY_EXISTS for a request_id reused with another request, UNAVAILABLE when
+  // the database or the token is down. Refuses (INVALID_ARGUMENT) a profile that is not
+  // requestable. A retry (by anyone) returns the certificate and keeps its first requester.
+  absl::StatusOr<CertificateRecord> Issue(const IssueRequest& request, const Actor& actor);
   // A new certificate for issuing CA `issuer`'s delegated OCSP responder key (tessera-ca
-  // renews its own responders; the same idempotency and intent rules as Issue).
+  // renews its own responders, as SystemActor(kSystemActorName); the same idempotency and
+  // intent rules as Issue).
   absl::StatusOr<CertificateRecord> IssueOcspResponder(const std::string& issuer,
                                                        const std::string& request_id,
-                                                       std::vector<uint8_t> csr_der);
+                                                       std::vector<uint8_t> csr_der,
+                                                       const Actor& actor);
   // A new certificate of profile "service" for one of tessera's services (the Ministry renews
   // them before they expire). PERMISSION_DENIED unless the profile's renewable_services lists
   // request.subject.service; otherwise as Issue.
-  absl::StatusOr<CertificateRecord> RenewService(IssueRequest request);
+  absl::StatusOr<CertificateRecord> RenewService(IssueRequest request, const Actor& actor);
+  // Any certificate, for tessera-ca's own use (no reader's scope).
   absl::StatusOr<CertificateRecord> Get(const std::string& serial);
-  absl::StatusOr<std::vector<CertificateRecord>> List(const CertificateFilter& filter);
+  // A certificate for `reader`: PERMISSION_DENIED naming the rule when it is outside the
+  // reader's ReadScopeOf (checked before the lookup where the scope allows so).
+  absl::StatusOr<CertificateRecord> Read(const Actor& reader, const std::string& serial);
+  // A page of the certificates `reader` may see, narrowed in the query to its ReadScopeOf.
+  absl::StatusOr<std::vector<CertificateRecord>> List(const Actor& reader,
+                                                      CertificateFilter filter);
   // RFC 5280 reasons a leaf may be revoked for: unspecified (0), keyCompromise (1),
   // affiliationChanged (3), superseded (4), cessationOfOperation (5), privilegeWithdrawn (9).
+  // `actor` is recorded as revoked_by, in the revocation's transaction.
   absl::StatusOr<CertificateRecord> Revoke(const std::string& request_id, const std::string& serial,
-                                           int reason);
+                                           int reason, const Actor& actor);
 
   // Records the certificates the key ceremony signed (tessera's service identities, the OCSP
   // responders' first certificates), so they can be revoked, show in CRLs and OCSP and are
   // checked at the door like any other. Each must be signed by one of this CA's issuers and
   // be a service or OCSP responder certificate (INVALID_ARGUMENT otherwise, nothing recorded
-  // after it). Idempotent: returns how many were new.
+  // after it). Idempotent: returns how many were new. Recorded as requested by
+  // SystemActor(kSystemActorName): tessera-ca imports them at start.
   absl::StatusOr<int> RecordCeremonyCertificates(
       const std::vector<Botan::X509_Certificate>& certificates);
 
@@ -74,7 +87,7 @@ class CertificateAuthority {
   absl::StatusOr<CertificateRecord> Complete(const CertificateRecord& intent,
                                              const CertificatePlan* linted);
   absl::StatusOr<CertificateRecord> IssueUnder(const IssueRequest& request, const Profile& profile,
-                                               const std::string& issuer_name);
+                                               const std::string& issuer_name, const Actor& actor);
   absl::StatusOr<CertificatePlan> RebuildPlan(const CertificateRecord& record,
                                               const Issuer& issuer);
 
@@ -92,6 +105,10 @@ absl::Status CheckSerial(const std::string& serial);
 
 // The profile of tessera's own service certificates (mTLS identities).
 inline constexpr char kServiceProfile[] = "service";
+
+// The name tessera-ca's own background acts are recorded under (kind "system"): OCSP
+// responder renewals and the import of the ceremony's certificates.
+inline constexpr char kSystemActorName[] = "tessera-ca";
 
 // "0a1b…" — the serial as tessera stores and prints it.
 std::string SerialHex(const Botan::BigInt& serial);

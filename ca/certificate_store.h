@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "ca/read_scope.h"
+#include "platform/actor.h"
 #include "platform/migrations.h"
 #include "platform/pg_pool.h"
 
@@ -32,6 +34,9 @@ struct CertificateRecord {
   std::vector<uint8_t> der;  // when issued
   std::optional<std::chrono::system_clock::time_point> revoked_at;
   std::optional<int> revocation_reason;  // RFC 5280 CRLReason
+  // Who asked for it (recorded with the intent) and who revoked it (README "Who did what").
+  Actor requested_by;
+  std::optional<Actor> revoked_by;
 };
 
 // What OCSP needs to know of a certificate, without its bytes.
@@ -50,6 +55,9 @@ struct CertificateFilter {
   std::optional<bool> revoked;
   int page_size = 50;      // 1..1000
   std::string page_token;  // the last serial of the previous page
+  // What the reader may see, applied in the query (CertificateAuthority::List sets it from
+  // the reader; the store itself serves tessera-ca's own code, which sees everything).
+  ReadScope scope = {.kind = ReadScope::Kind::kEverything};
 };
 
 // Signs the certificate of an INTENT record and returns its DER.
@@ -58,8 +66,9 @@ using SignFunction = std::function<absl::StatusOr<std::vector<uint8_t>>(const Ce
 class CertificateStore {
  public:
   virtual ~CertificateStore() = default;
-  // Commits the INTENT row. ALREADY_EXISTS if the request_id is taken; FAILED_PRECONDITION if
-  // the public key is on a live (unrevoked) certificate.
+  // Commits the INTENT row with its requester (record.requested_by). ALREADY_EXISTS if the
+  // request_id is taken; FAILED_PRECONDITION if the public key is on a live (unrevoked)
+  // certificate.
   virtual absl::Status RecordIntent(const CertificateRecord& record) = 0;
   virtual absl::StatusOr<std::optional<CertificateRecord>> FindByRequestId(
       const std::string& request_id) = 0;
@@ -77,13 +86,16 @@ class CertificateStore {
   virtual absl::StatusOr<CertificateRecord> CompleteIssuance(const std::string& serial,
                                                              const SignFunction& sign) = 0;
   virtual absl::StatusOr<std::vector<CertificateRecord>> List(const CertificateFilter& filter) = 0;
-  // Records the revocation and bumps the issuer's CRL revision, in one transaction. Idempotent:
-  // the same request_id again returns the record; revoking a revoked certificate again with
-  // the same reason too. NOT_FOUND for an unknown serial; FAILED_PRECONDITION for an
-  // unsigned (INTENT) certificate or a second revocation with another reason.
+  // Records the revocation (with `actor` as revoked_by, and as the requester of this
+  // request_id) and bumps the issuer's CRL revision, in one transaction. Idempotent: the same
+  // request_id again returns the record; revoking a revoked certificate again with the same
+  // reason too (recording who asked, under the new request_id). NOT_FOUND for an unknown
+  // serial; FAILED_PRECONDITION for an unsigned (INTENT) certificate or a second revocation
+  // with another reason.
   virtual absl::StatusOr<CertificateRecord> Revoke(const std::string& request_id,
                                                    const std::string& serial, int reason,
-                                                   std::chrono::system_clock::time_point when) = 0;
+                                                   std::chrono::system_clock::time_point when,
+                                                   const Actor& actor) = 0;
 };
 
 class PgCertificateStore final : public CertificateStore {
@@ -103,8 +115,8 @@ class PgCertificateStore final : public CertificateStore {
                                                      const SignFunction& sign) override;
   absl::StatusOr<std::vector<CertificateRecord>> List(const CertificateFilter& filter) override;
   absl::StatusOr<CertificateRecord> Revoke(const std::string& request_id, const std::string& serial,
-                                           int reason,
-                                           std::chrono::system_clock::time_point when) override;
+                                           int reason, std::chrono::system_clock::time_point when,
+                                           const Actor& actor) override;
 
  private:
   pg::ConnectionPool& pool_;

@@ -22,14 +22,16 @@ absl::StatusOr<int> OcspResponderRenewal::RunOnce() {
                                      *signer.key, "SHA-256", rng)
             .BER_encode();
     const std::string replaced = SerialHex(Botan::BigInt(signer.certificate->serial_number()));
+    const Actor self = SystemActor(kSystemActorName);  // tessera-ca's own act, on its own clock
     TESSERA_ASSIGN_OR_RETURN(
         CertificateRecord record,
         authority_.IssueOcspResponder(
-            signer.issuer, absl::StrCat("ocsp-renewal:", signer.issuer, ":", replaced), csr));
+            signer.issuer, absl::StrCat("ocsp-renewal:", signer.issuer, ":", replaced), csr, self));
     TESSERA_RETURN_IF_ERROR(responder_.ReplaceCertificate(
         signer.issuer, std::make_shared<const Botan::X509_Certificate>(record.der)));
     LogEvent(spdlog::level::info, "ocsp_responder_renewed",
-             {{"issuer", signer.issuer}, {"replaced", replaced}, {"serial", record.serial}});
+             {{"issuer", signer.issuer}, {"replaced", replaced}, {"serial", record.serial}},
+             ActorLogFields(self));
     ++renewed;
   }
   return renewed;

@@ -17,7 +17,19 @@ constexpr char kColumns[] =
     "serial, request_id, request_sha256, issuer, profile, subject, subject_data::text, "
     "subject_public_key, subject_key_sha256, extract(epoch from not_before)::bigint, "
     "extract(epoch from not_after)::bigint, state, der, "
-    "extract(epoch from revoked_at)::bigint, revocation_reason";
+    "extract(epoch from revoked_at)::bigint, revocation_reason, requested_by_kind, requested_by, "
+    "requested_by_serial, requested_call_id, revoked_by_kind, revoked_by, revoked_by_serial, "
+    "revoked_call_id";
+
+// An actor from four columns starting at `column` (NULL serial or call id: none).
+Actor ReadActor(const pg::Result& r, int row, int column) {
+  Actor a;
+  a.kind = r.Text(row, column);
+  a.name = r.Text(row, column + 1);
+  if (!r.IsNull(row, column + 2)) a.serial = r.Text(row, column + 2);
+  if (!r.IsNull(row, column + 3)) a.call_id = r.Text(row, column + 3);
+  return a;
+}
 
 CertificateRecord Read(const pg::Result& r, int row) {
   CertificateRecord c;
@@ -36,6 +48,8 @@ CertificateRecord Read(const pg::Result& r, int row) {
   if (!r.IsNull(row, 12)) c.der = r.Bytes(row, 12);
   if (!r.IsNull(row, 13)) c.revoked_at = FromUnixSeconds(r.Int(row, 13));
   if (!r.IsNull(row, 14)) c.revocation_reason = static_cast<int>(r.Int(row, 14));
+  c.requested_by = ReadActor(r, row, 15);
+  if (!r.IsNull(row, 19)) c.revoked_by = ReadActor(r, row, 19);
   return c;
 }
 
@@ -48,16 +62,20 @@ std::string Select(const std::string& where) {
 std::vector<pg::Migration> PgCertificateStore::Migrations() { return CaMigrations(); }
 
 absl::Status PgCertificateStore::RecordIntent(const CertificateRecord& c) {
+  TESSERA_RETURN_IF_ERROR(CheckActor(c.requested_by));
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   absl::StatusOr<pg::Result> inserted = conn->Exec(
       "INSERT INTO ca.certificates (serial, request_id, request_sha256, issuer, profile, subject, "
-      "subject_data, subject_public_key, subject_key_sha256, not_before, not_after, state) "
+      "subject_data, subject_public_key, subject_key_sha256, not_before, not_after, state, "
+      "requested_by_kind, requested_by, requested_by_serial, requested_call_id) "
       "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, to_timestamp($10), to_timestamp($11), "
-      "'INTENT') ON CONFLICT (request_id) DO NOTHING",
+      "'INTENT', $12, $13, NULLIF($14, ''), NULLIF($15, '')) ON CONFLICT (request_id) DO NOTHING",
       {pg::Param(c.serial), pg::Param(c.request_id), pg::Param::Bytes(c.request_sha256),
        pg::Param(c.issuer), pg::Param(c.profile), pg::Param(c.subject), pg::Param(c.subject_data),
        pg::Param::Bytes(c.subject_public_key), pg::Param::Bytes(c.subject_key_sha256),
-       pg::Param(UnixSeconds(c.not_before)), pg::Param(UnixSeconds(c.not_after))});
+       pg::Param(UnixSeconds(c.not_before)), pg::Param(UnixSeconds(c.not_after)),
+       pg::Param(c.requested_by.kind), pg::Param(c.requested_by.name),
+       pg::Param(c.requested_by.serial), pg::Param(c.requested_by.call_id)});
   if (!inserted.ok()) {
     if (absl::IsAlreadyExists(inserted.status()) &&
         inserted.status().message().find("certificates_live_key") != absl::string_view::npos) {
@@ -73,20 +91,24 @@ absl::Status PgCertificateStore::RecordIntent(const CertificateRecord& c) {
 }
 
 absl::StatusOr<bool> PgCertificateStore::RecordIssued(const CertificateRecord& c) {
+  TESSERA_RETURN_IF_ERROR(CheckActor(c.requested_by));
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result inserted,
       conn->Exec(
           "INSERT INTO ca.certificates (serial, request_id, request_sha256, issuer, profile, "
           "subject, subject_data, subject_public_key, subject_key_sha256, not_before, not_after, "
-          "state, der, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, "
-          "to_timestamp($10), to_timestamp($11), 'ISSUED', $12, now()) "
-          "ON CONFLICT (serial) DO NOTHING",
+          "state, der, issued_at, requested_by_kind, requested_by, requested_by_serial, "
+          "requested_call_id) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, "
+          "to_timestamp($10), to_timestamp($11), 'ISSUED', $12, now(), $13, $14, NULLIF($15, ''), "
+          "NULLIF($16, '')) ON CONFLICT (serial) DO NOTHING",
           {pg::Param(c.serial), pg::Param(c.request_id), pg::Param::Bytes(c.request_sha256),
            pg::Param(c.issuer), pg::Param(c.profile), pg::Param(c.subject),
            pg::Param(c.subject_data), pg::Param::Bytes(c.subject_public_key),
            pg::Param::Bytes(c.subject_key_sha256), pg::Param(UnixSeconds(c.not_before)),
-           pg::Param(UnixSeconds(c.not_after)), pg::Param::Bytes(c.der)}));
+           pg::Param(UnixSeconds(c.not_after)), pg::Param::Bytes(c.der),
+           pg::Param(c.requested_by.kind), pg::Param(c.requested_by.name),
+           pg::Param(c.requested_by.serial), pg::Param(c.requested_by.call_id)}));
   return inserted.AffectedRows() == 1;
 }
 
@@ -171,6 +193,21 @@ absl::StatusOr<CertificateRecord> PgCertificateStore::CompleteIssuance(const std
 
 absl::StatusOr<std::vector<CertificateRecord>> PgCertificateStore::List(
     const CertificateFilter& f) {
+  // The reader's scope narrows the query itself: rows outside it are never read.
+  std::string scope;
+  switch (f.scope.kind) {
+    case ReadScope::Kind::kEverything:
+      scope = "all";
+      break;
+    case ReadScope::Kind::kComuneWorkstations:
+      scope = "comune";
+      break;
+    case ReadScope::Kind::kOwnCertificate:
+      scope = "own";
+      break;
+    case ReadScope::Kind::kNothing:
+      return std::vector<CertificateRecord>();
+  }
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   // Keyset paging on serial; every filter is a parameter, empty means "any".
   TESSERA_ASSIGN_OR_RETURN(
@@ -178,10 +215,15 @@ absl::StatusOr<std::vector<CertificateRecord>> PgCertificateStore::List(
       conn->Exec(Select("WHERE ($1 = '' OR issuer = $1) AND ($2 = '' OR profile = $2) "
                         "AND ($3 = '' OR strpos(subject, $3) > 0) "
                         "AND ($4::boolean IS NULL OR (revoked_at IS NOT NULL) = $4::boolean) "
+                        "AND ($7 = 'all' "
+                        "OR ($7 = 'comune' AND $8 <> '' AND profile IN ('workstation', "
+                        "'comune_server') AND starts_with(subject, 'CN=' || $8)) "
+                        "OR ($7 = 'own' AND $9 <> '' AND serial = $9)) "
                         "AND serial > $5 ORDER BY serial LIMIT $6"),
                  {pg::Param(f.issuer), pg::Param(f.profile), pg::Param(f.subject_contains),
                   f.revoked ? pg::Param(*f.revoked) : pg::Param(std::nullopt),
-                  pg::Param(f.page_token), pg::Param(f.page_size)}));
+                  pg::Param(f.page_token), pg::Param(f.page_size), pg::Param(scope),
+                  pg::Param(f.scope.istat), pg::Param(f.scope.serial)}));
   std::vector<CertificateRecord> out;
   for (int row = 0; row < r.rows(); ++row) out.push_back(Read(r, row));
   return out;
@@ -189,7 +231,9 @@ absl::StatusOr<std::vector<CertificateRecord>> PgCertificateStore::List(
 
 absl::StatusOr<CertificateRecord> PgCertificateStore::Revoke(const std::string& request_id,
                                                              const std::string& serial, int reason,
-                                                             system_clock::time_point when) {
+                                                             system_clock::time_point when,
+                                                             const Actor& actor) {
+  TESSERA_RETURN_IF_ERROR(CheckActor(actor));
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
   TESSERA_ASSIGN_OR_RETURN(
@@ -218,8 +262,12 @@ absl::StatusOr<CertificateRecord> PgCertificateStore::Revoke(const std::string& 
   } else {
     TESSERA_RETURN_IF_ERROR(
         conn->Exec("UPDATE ca.certificates SET revoked_at = to_timestamp($2), "
-                   "revocation_reason = $3 WHERE serial = $1",
-                   {pg::Param(serial), pg::Param(UnixSeconds(when)), pg::Param(reason)})
+                   "revocation_reason = $3, revoked_by_kind = $4, revoked_by = $5, "
+                   "revoked_by_serial = NULLIF($6, ''), revoked_call_id = NULLIF($7, '') "
+                   "WHERE serial = $1",
+                   {pg::Param(serial), pg::Param(UnixSeconds(when)), pg::Param(reason),
+                    pg::Param(actor.kind), pg::Param(actor.name), pg::Param(actor.serial),
+                    pg::Param(actor.call_id)})
             .status());
     TESSERA_RETURN_IF_ERROR(conn->Exec("INSERT INTO ca.crl_state (issuer, revision) VALUES ($1, 1) "
                                        "ON CONFLICT (issuer) DO UPDATE SET revision = "
@@ -228,12 +276,16 @@ absl::StatusOr<CertificateRecord> PgCertificateStore::Revoke(const std::string& 
                                 .status());
     record.revoked_at = FromUnixSeconds(UnixSeconds(when));
     record.revocation_reason = reason;
+    record.revoked_by = actor;
   }
   if (previous.rows() == 0) {
     TESSERA_RETURN_IF_ERROR(
-        conn->Exec("INSERT INTO ca.revocation_requests (request_id, serial, "
-                   "reason) VALUES ($1, $2, $3)",
-                   {pg::Param(request_id), pg::Param(serial), pg::Param(reason)})
+        conn->Exec(
+                "INSERT INTO ca.revocation_requests (request_id, serial, reason, "
+                "requested_by_kind, requested_by, requested_by_serial, call_id) VALUES ($1, "
+                "$2, $3, $4, $5, NULLIF($6, ''), NULLIF($7, ''))",
+                {pg::Param(request_id), pg::Param(serial), pg::Param(reason), pg::Param(actor.kind),
+                 pg::Param(actor.name), pg::Param(actor.serial), pg::Param(actor.call_id)})
             .status());
   }
   TESSERA_RETURN_IF_ERROR(tx.Commit());

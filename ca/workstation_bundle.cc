@@ -6,6 +6,7 @@
 #include <botan/pkcs8.h>
 #include <botan/x509self.h>
 
+#include <optional>
 #include <regex>
 
 #include "absl/strings/str_cat.h"
@@ -42,40 +43,57 @@ bool IsFinalRefusal(const absl::Status& status) {
 
 }  // namespace
 
-absl::StatusOr<WorkstationBundle> WorkstationBundles::Issue(
-    const WorkstationBundleRequest& request) {
+absl::StatusOr<WorkstationBundle> WorkstationBundles::Issue(const WorkstationBundleRequest& request,
+                                                            const Actor& actor) {
   TESSERA_RETURN_IF_ERROR(CheckRequest(request));
+  TESSERA_RETURN_IF_ERROR(CheckActor(actor));
   const std::string profile =
       request.progressive == kComuneServerProgressive ? "comune_server" : "workstation";
 
   TESSERA_ASSIGN_OR_RETURN(BundleRecord fresh, Seal(request));
-  TESSERA_ASSIGN_OR_RETURN(BundleRecord bundle, store_.Begin(fresh));
+  TESSERA_ASSIGN_OR_RETURN(BundleRecord bundle, store_.Begin(fresh, actor));
   if (bundle.istat != request.istat || bundle.progressive != request.progressive) {
     return absl::AlreadyExistsError(absl::StrCat("request_id: '", request.request_id,
                                                  "' was already used for another workstation"));
   }
   // Pending (new, or left by a crash or a concurrent call): go on with the key it recorded.
   if (!bundle.complete()) {
-    TESSERA_ASSIGN_OR_RETURN(bundle, Finish(bundle, profile));
+    TESSERA_ASSIGN_OR_RETURN(bundle, Finish(bundle, profile, actor));
   }
   TESSERA_ASSIGN_OR_RETURN(CertificateRecord certificate, authority_.Get(bundle.serial));
   return Open(bundle, certificate);
 }
 
-absl::StatusOr<WorkstationBundle> WorkstationBundles::Get(const std::string& serial) {
+absl::StatusOr<WorkstationBundle> WorkstationBundles::Get(const std::string& serial,
+                                                          const Actor& actor) {
   TESSERA_RETURN_IF_ERROR(CheckSerial(serial));
-  TESSERA_ASSIGN_OR_RETURN(BundleRecord bundle, store_.FindBySerial(serial));
-  if (!bundle.complete()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("serial ", serial, ": the bundle is not complete; retry request_id '",
-                     bundle.request_id, "'"));
+  TESSERA_RETURN_IF_ERROR(CheckActor(actor));
+  // Read before the download's transaction (which holds a connection of the pool); the
+  // transaction checks revocation again under a lock.
+  absl::StatusOr<CertificateRecord> certificate = authority_.Get(serial);
+  if (absl::IsNotFound(certificate.status())) {
+    return absl::NotFoundError(absl::StrCat("serial ", serial, ": no workstation bundle"));
   }
-  TESSERA_ASSIGN_OR_RETURN(CertificateRecord certificate, authority_.Get(serial));
-  if (certificate.revoked_at.has_value()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("serial ", serial, ": the certificate is revoked; it must not be installed"));
-  }
-  return Open(bundle, certificate);
+  if (!certificate.ok()) return certificate.status();
+  std::optional<WorkstationBundle> opened;
+  TESSERA_ASSIGN_OR_RETURN(
+      BundleRecord bundle,
+      store_.Download(serial, actor, [&](const BundleRecord& bundle) -> absl::Status {
+        if (!bundle.complete()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("serial ", serial, ": the bundle is not complete; retry request_id '",
+                           bundle.request_id, "'"));
+        }
+        if (bundle.revoked) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "serial ", serial, ": the certificate is revoked; it must not be installed"));
+        }
+        TESSERA_ASSIGN_OR_RETURN(opened, Open(bundle, *certificate));
+        return absl::OkStatus();
+      }));
+  LogEvent(spdlog::level::info, "bundle_downloaded",
+           {{"serial", serial}, {"request_id", bundle.request_id}}, ActorLogFields(actor));
+  return *std::move(opened);
 }
 
 // A new key and password, sealed: what Begin commits if the request is new (a retry finds its
@@ -95,7 +113,8 @@ absl::StatusOr<BundleRecord> WorkstationBundles::Seal(const WorkstationBundleReq
 
 // Certificate for the pending bundle's key, then the PKCS#12 file, sealed and stored.
 absl::StatusOr<BundleRecord> WorkstationBundles::Finish(const BundleRecord& pending,
-                                                        const std::string& profile) {
+                                                        const std::string& profile,
+                                                        const Actor& actor) {
   TESSERA_ASSIGN_OR_RETURN(
       Secret pkcs8, sealer_.Unseal(pending.sealed_key, SealContext(pending.request_id, "key")));
   TESSERA_ASSIGN_OR_RETURN(
@@ -116,7 +135,8 @@ absl::StatusOr<BundleRecord> WorkstationBundles::Finish(const BundleRecord& pend
       authority_.Issue({.request_id = pending.request_id,
                         .profile = profile,
                         .csr_der = csr.BER_encode(),
-                        .subject = {.istat = pending.istat, .progressive = pending.progressive}});
+                        .subject = {.istat = pending.istat, .progressive = pending.progressive}},
+                       actor);
   if (!certificate.ok()) {
     if (IsFinalRefusal(certificate.status())) {
       absl::Status abandoned = store_.Abandon(pending.request_id);
@@ -148,7 +168,8 @@ absl::StatusOr<BundleRecord> WorkstationBundles::Finish(const BundleRecord& pend
   LogEvent(spdlog::level::info, "workstation_bundle",
            {{"request_id", pending.request_id},
             {"serial", certificate->serial},
-            {"subject", certificate->subject}});
+            {"subject", certificate->subject}},
+           ActorLogFields(actor));
   return stored;
 }
 

@@ -49,17 +49,22 @@ class WorkstationBundles {
         sealer_(std::move(sealer)),
         root_der_(std::move(root_der)) {}
 
-  // INVALID_ARGUMENT naming the field; FAILED_PRECONDITION when the workstation already has
-  // a live certificate (or one being issued); ALREADY_EXISTS for a request_id used for
-  // something else; UNAVAILABLE when the database or the token is down.
-  absl::StatusOr<WorkstationBundle> Issue(const WorkstationBundleRequest& request);
-  // The stored bundle of a certificate, for the ALP's download. NOT_FOUND for a serial that
-  // is not a workstation bundle; FAILED_PRECONDITION once the certificate is revoked.
-  absl::StatusOr<WorkstationBundle> Get(const std::string& serial);
+  // `actor` asked for it (recorded on the bundle and on its certificate). INVALID_ARGUMENT
+  // naming the field; FAILED_PRECONDITION when the workstation already has a live
+  // certificate (or one being issued); ALREADY_EXISTS for a request_id used for something
+  // else; UNAVAILABLE when the database or the token is down.
+  absl::StatusOr<WorkstationBundle> Issue(const WorkstationBundleRequest& request,
+                                          const Actor& actor);
+  // The stored bundle of a certificate, for the ALP's download; every download is recorded
+  // for `actor` (ca.bundle_downloads) before the bundle is returned. NOT_FOUND for a serial
+  // that is not a workstation bundle; FAILED_PRECONDITION once the certificate is revoked
+  // (and no download recorded).
+  absl::StatusOr<WorkstationBundle> Get(const std::string& serial, const Actor& actor);
 
  private:
   absl::StatusOr<BundleRecord> Seal(const WorkstationBundleRequest& request);
-  absl::StatusOr<BundleRecord> Finish(const BundleRecord& pending, const std::string& profile);
+  absl::StatusOr<BundleRecord> Finish(const BundleRecord& pending, const std::string& profile,
+                                      const Actor& actor);
   absl::StatusOr<WorkstationBundle> Open(const BundleRecord& bundle,
                                          const CertificateRecord& certificate);
 

@@ -53,6 +53,13 @@ std::string FormatEvent(std::string_view event, std::span<const LogField> fields
   return out;
 }
 
+void LogEvent(spdlog::level::level_enum level, std::string_view event,
+              std::initializer_list<LogField> fields, std::span<const LogField> more) {
+  std::vector<LogField> all(fields);
+  all.insert(all.end(), more.begin(), more.end());
+  spdlog::log(level, "{}", FormatEvent(event, std::span<const LogField>(all)));
+}
+
 absl::Status InitLogging(const std::string& service, const std::string& level) {
   if (level != "debug" && level != "info" && level != "warn" && level != "error") {
     return absl::InvalidArgumentError("log.level: must be debug, info, warn or error, not '" +

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -30,5 +31,9 @@ inline void LogEvent(spdlog::level::level_enum level, std::string_view event,
                      std::initializer_list<LogField> fields = {}) {
   spdlog::log(level, "{}", FormatEvent(event, fields));
 }
+
+// The same with more fields after `fields` (e.g. who did it: actor.h's ActorLogFields).
+void LogEvent(spdlog::level::level_enum level, std::string_view event,
+              std::initializer_list<LogField> fields, std::span<const LogField> more);
 
 }  // namespace tessera

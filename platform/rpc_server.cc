@@ -1,36 +1,113 @@
 #include "platform/rpc_server.h"
 
 #include <botan/data_src.h>
+#include <botan/hex.h>
 #include <botan/x509cert.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/auth_metadata_processor.h>
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
+#include <grpcpp/support/server_interceptor.h>
 
+#include <chrono>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "platform/clock.h"
 #include "platform/files.h"
 #include "platform/grpc_status.h"
 #include "platform/log.h"
+#include "platform/random.h"
 #include "platform/status_macros.h"
 
 namespace tessera {
 namespace {
 
-constexpr char kKindProperty[] = "tessera_principal_kind";
-constexpr char kNameProperty[] = "tessera_principal_name";
-constexpr char kIssuerProperty[] = "tessera_principal_issuer";
-constexpr char kSerialProperty[] = "tessera_principal_serial";
-
 using CallCredentialCheck = std::function<absl::StatusOr<Principal>(std::string_view)>;
+using Clock = std::chrono::steady_clock;
+
+// An id for one call, unique enough to find its access-log line from an audit record.
+std::string NewCallId() {
+  uint8_t bytes[8];
+  ThreadRng().randomize(bytes, sizeof bytes);
+  return Botan::hex_encode(bytes, sizeof bytes, false);
+}
+
+std::string Milliseconds(Clock::duration elapsed) {
+  return absl::StrFormat("%.3f", std::chrono::duration<double, std::milli>(elapsed).count());
+}
+
+std::string StatusName(grpc::StatusCode code) {
+  // gRPC's codes and absl's share their numbering (grpc_status.h).
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
+
+// The fields every access-log line has, whether the call was refused at the door or
+// dispatched: call_id, method, caller_kind, caller, caller_serial, peer, status, ms.
+void LogCall(spdlog::level::level_enum level, std::string_view event, const std::string& call_id,
+             const std::string& method, const Principal* caller, const std::string& peer,
+             grpc::StatusCode code, Clock::duration elapsed, const std::string& reason) {
+  const std::string kind = caller != nullptr ? std::string(PrincipalKindName(caller->kind)) : "-";
+  auto or_dash = [](const std::string& value) { return value.empty() ? std::string("-") : value; };
+  const std::string name = caller != nullptr ? or_dash(caller->name) : "-";
+  const std::string serial = caller != nullptr ? or_dash(caller->serial) : "-";
+  const std::string status = StatusName(code);
+  const std::string ms = Milliseconds(elapsed);
+  std::vector<LogField> fields = {
+      {"call_id", call_id},      {"method", method}, {"caller_kind", kind}, {"caller", name},
+      {"caller_serial", serial}, {"peer", peer},     {"status", status},    {"ms", ms}};
+  if (!reason.empty()) fields.push_back({"reason", reason});
+  spdlog::log(level, "{}", FormatEvent(event, fields));
+}
+
+// Who the handlers' CallerOf and the access log say called, per call. gRPC's AuthContext is
+// the connection's, shared by every call on it, so a per-call identity (an access code varies
+// from call to call on one connection) and the call id cannot live there; the access-log
+// interceptor records them here when the call is dispatched and drops them when it ends.
+struct CallRecord {
+  std::string call_id;
+  absl::StatusOr<Principal> caller;
+};
+
+class CallRegistry {
+ public:
+  static CallRegistry& Get() {
+    static CallRegistry* registry = new CallRegistry();  // never destroyed: calls may outlive main
+    return *registry;
+  }
+  void Put(const grpc::ServerContextBase* call, CallRecord record) {
+    std::lock_guard lock(mutex_);
+    calls_.insert_or_assign(call, std::move(record));
+  }
+  std::optional<CallRecord> Find(const grpc::ServerContextBase* call) {
+    std::lock_guard lock(mutex_);
+    auto it = calls_.find(call);
+    if (it == calls_.end()) return std::nullopt;
+    return it->second;
+  }
+  void Erase(const grpc::ServerContextBase* call, const std::string& call_id) {
+    std::lock_guard lock(mutex_);
+    auto it = calls_.find(call);
+    if (it != calls_.end() && it->second.call_id == call_id) calls_.erase(it);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<const grpc::ServerContextBase*, CallRecord> calls_;
+};
 
 // Runs for every call, after the TLS handshake verified the client certificate and before
 // the call reaches a handler: identifies the caller, checks that its certificate is still
-// good, and applies the policy table.
+// good, and applies the policy table. A call refused here never reaches a handler nor the
+// access-log interceptor, so the refusal is its access-log line (rpc_unauthenticated or
+// rpc_denied, with the interceptor's fields). gRPC shows an AuthMetadataProcessor neither
+// the call nor the connection's address, so these lines say peer "-".
 class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
  public:
   PolicyEnforcer(RpcPolicy policy, std::shared_ptr<const ClientTrust> trust,
@@ -46,40 +123,62 @@ class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
 
   grpc::Status Process(const InputMetadata& metadata, grpc::AuthContext* context, OutputMetadata*,
                        OutputMetadata*) override {
+    const Clock::time_point start = Clock::now();
     std::string method;
     if (auto it = metadata.find(":path"); it != metadata.end()) {
       method.assign(it->second.data(), it->second.size());
     }
-    absl::StatusOr<Principal> caller = Identify(metadata, *context);
+    std::optional<Principal> presented;
+    absl::StatusOr<Principal> caller = Identify(metadata, *context, presented);
     if (!caller.ok()) {
-      LogEvent(spdlog::level::warn, "rpc_unauthenticated",
-               {{"method", method}, {"reason", std::string(caller.status().message())}});
       // UNAUTHENTICATED, or the check's own failure (UNAVAILABLE: database down, CRL expired).
-      return ToGrpcStatus(caller.status());
+      grpc::Status refused = ToGrpcStatus(caller.status());
+      LogCall(spdlog::level::warn, "rpc_unauthenticated", NewCallId(), method,
+              presented ? &*presented : nullptr, "-", refused.error_code(), Clock::now() - start,
+              std::string(caller.status().message()));
+      return refused;
     }
     if (absl::Status allowed = policy_.Authorize(method, *caller); !allowed.ok()) {
-      LogEvent(spdlog::level::warn, "rpc_denied",
-               {{"method", method},
-                {"caller_kind", PrincipalKindName(caller->kind)},
-                {"caller", caller->name},
-                {"serial", caller->serial}});
+      LogCall(spdlog::level::warn, "rpc_denied", NewCallId(), method, &*caller, "-",
+              grpc::StatusCode::PERMISSION_DENIED, Clock::now() - start,
+              std::string(allowed.message()));
       return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, std::string(allowed.message()));
     }
-    context->AddProperty(kKindProperty, std::string(PrincipalKindName(caller->kind)));
-    context->AddProperty(kNameProperty, caller->name);
-    context->AddProperty(kIssuerProperty, caller->issuer);
-    context->AddProperty(kSerialProperty, caller->serial);
     return grpc::Status::OK;
+  }
+
+  // The caller of a call this door let in, for the handlers and the access log: read again
+  // from its certificate (parsed once per connection; expiry and revocation were checked at
+  // the door a moment ago) or its call credential (checked again, so a credential revoked
+  // in between leaves the call with no caller, and handlers that ask refuse it).
+  absl::StatusOr<Principal> CallerOfAdmitted(
+      const grpc::AuthContext& context,
+      const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
+    std::vector<grpc::string_ref> pems =
+        context.FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+    if (!pems.empty()) {
+      TESSERA_ASSIGN_OR_RETURN(CertificateCaller caller,
+                               Recognize(std::string(pems.front().data(), pems.front().size())));
+      return caller.principal;
+    }
+    auto credential = metadata.find(kCallCredentialHeader);
+    if (call_credential_ == nullptr || credential == metadata.end()) {
+      return absl::UnauthenticatedError("caller unknown: no client certificate or credential");
+    }
+    return call_credential_(std::string_view(credential->second.data(), credential->second.size()));
   }
 
  private:
   // The client certificate, or else the call's credential if this service accepts one.
+  // `presented` is who the certificate names when it could be read, even if it is refused
+  // (expired, revoked), so the refusal's log line says whose certificate it was.
   absl::StatusOr<Principal> Identify(const InputMetadata& metadata,
-                                     const grpc::AuthContext& context) {
+                                     const grpc::AuthContext& context,
+                                     std::optional<Principal>& presented) {
     std::vector<grpc::string_ref> pems =
         context.FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
     if (!pems.empty()) {
-      return FromCertificate(std::string(pems.front().data(), pems.front().size()));
+      return FromCertificate(std::string(pems.front().data(), pems.front().size()), presented);
     }
     auto credential = metadata.find(kCallCredentialHeader);
     if (call_credential_ == nullptr || credential == metadata.end()) {
@@ -90,27 +189,29 @@ class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
     return call_credential_(std::string_view(credential->second.data(), credential->second.size()));
   }
 
-  // A connection's certificate is parsed once, not on every call; its expiry and revocation
-  // are checked on every call, since an HTTP/2 connection may stay open for days.
-  absl::StatusOr<Principal> FromCertificate(const std::string& pem) {
-    absl::StatusOr<CertificateCaller> caller;
-    {
-      std::lock_guard lock(mutex_);
-      if (auto it = cache_.find(pem); it != cache_.end()) {
-        caller = it->second;
-      } else {
-        caller = trust_->Identify(pem);
-        if (!caller.ok()) return caller.status();
-        if (cache_.size() > 10000) cache_.clear();
-        cache_.emplace(pem, *caller);
-      }
-    }
-    if (std::chrono::system_clock::now() >= caller->not_after) {
+  // A connection's certificate is parsed once, not on every call.
+  absl::StatusOr<CertificateCaller> Recognize(const std::string& pem) {
+    std::lock_guard lock(mutex_);
+    if (auto it = cache_.find(pem); it != cache_.end()) return it->second;
+    absl::StatusOr<CertificateCaller> caller = trust_->Identify(pem);
+    if (!caller.ok()) return caller.status();
+    if (cache_.size() > 10000) cache_.clear();
+    cache_.emplace(pem, *caller);
+    return caller;
+  }
+
+  // Its expiry and revocation are checked on every call, since an HTTP/2 connection may stay
+  // open for days.
+  absl::StatusOr<Principal> FromCertificate(const std::string& pem,
+                                            std::optional<Principal>& presented) {
+    TESSERA_ASSIGN_OR_RETURN(CertificateCaller caller, Recognize(pem));
+    presented = caller.principal;
+    if (std::chrono::system_clock::now() >= caller.not_after) {
       return absl::UnauthenticatedError(
-          absl::StrCat("client certificate: expired at ", UtcText(caller->not_after)));
+          absl::StrCat("client certificate: expired at ", UtcText(caller.not_after)));
     }
-    TESSERA_RETURN_IF_ERROR(revocation_->Check(caller->principal));
-    return caller->principal;
+    TESSERA_RETURN_IF_ERROR(revocation_->Check(caller.principal));
+    return caller.principal;
   }
 
   RpcPolicy policy_;
@@ -119,6 +220,71 @@ class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
   CallCredentialCheck call_credential_;
   std::mutex mutex_;
   std::unordered_map<std::string, CertificateCaller> cache_;
+};
+
+// The access log of dispatched calls: one "rpc" line per call when its status is sent (or,
+// if none ever is, when the call is torn down), and the call's caller and id for CallerOf.
+// The duration runs from dispatch (after the door) to the status. Metadata values and
+// message bodies are never logged: an access code travels in metadata.
+class AccessLog final : public grpc::experimental::Interceptor {
+ public:
+  AccessLog(grpc::experimental::ServerRpcInfo* info, std::shared_ptr<PolicyEnforcer> door)
+      : call_(info->server_context()),
+        method_(info->method() != nullptr ? info->method() : "-"),
+        door_(std::move(door)),
+        call_id_(NewCallId()),
+        start_(Clock::now()),
+        caller_(absl::UnauthenticatedError("caller unknown: no initial metadata yet")) {}
+
+  ~AccessLog() override {
+    if (!logged_) Log(grpc::StatusCode::CANCELLED);
+    CallRegistry::Get().Erase(call_, call_id_);
+  }
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      peer_ = call_->peer();
+      std::shared_ptr<const grpc::AuthContext> auth = call_->auth_context();
+      const auto* metadata = methods->GetRecvInitialMetadata();
+      if (auth != nullptr && metadata != nullptr) {
+        caller_ = door_->CallerOfAdmitted(*auth, *metadata);
+      }
+      CallRegistry::Get().Put(call_, {call_id_, caller_});
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) && !logged_) {
+      Log(methods->GetSendStatus().error_code());
+    }
+    methods->Proceed();
+  }
+
+ private:
+  void Log(grpc::StatusCode code) {
+    logged_ = true;
+    LogCall(spdlog::level::info, "rpc", call_id_, method_, caller_.ok() ? &*caller_ : nullptr,
+            peer_.empty() ? "-" : peer_, code, Clock::now() - start_, "");
+  }
+
+  grpc::ServerContextBase* call_;
+  const std::string method_;
+  std::shared_ptr<PolicyEnforcer> door_;
+  const std::string call_id_;
+  const Clock::time_point start_;
+  std::string peer_;
+  absl::StatusOr<Principal> caller_;
+  bool logged_ = false;
+};
+
+class AccessLogFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit AccessLogFactory(std::shared_ptr<PolicyEnforcer> door) : door_(std::move(door)) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new AccessLog(info, door_);
+  }
+
+ private:
+  std::shared_ptr<PolicyEnforcer> door_;
 };
 
 }  // namespace
@@ -155,9 +321,10 @@ absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(RpcServerOptions opt
 
   std::vector<RpcRule> rules = RpcPolicy::StandardRules();
   rules.insert(rules.end(), options.rules.begin(), options.rules.end());
-  credentials->SetAuthMetadataProcessor(
+  auto door =
       std::make_shared<PolicyEnforcer>(RpcPolicy(std::move(rules)), options.trust,
-                                       options.revocation, std::move(options.call_credential)));
+                                       options.revocation, std::move(options.call_credential));
+  credentials->SetAuthMetadataProcessor(door);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -169,6 +336,9 @@ absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(RpcServerOptions opt
   quota.SetMaxThreads(options.max_threads);
   builder.SetResourceQuota(quota);
   for (grpc::Service* service : options.services) builder.RegisterService(service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<AccessLogFactory>(door));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("gRPC: cannot listen on ", options.listen_address));
@@ -266,27 +436,20 @@ void RpcServer::Shutdown() {
 void RpcServer::Wait() { server_->Wait(); }
 
 absl::StatusOr<Principal> CallerOf(const grpc::ServerContext& context) {
-  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
-  std::vector<grpc::string_ref> kinds = auth->FindPropertyValues(kKindProperty);
-  std::vector<grpc::string_ref> names = auth->FindPropertyValues(kNameProperty);
-  if (kinds.empty() || names.empty()) {
-    return absl::UnauthenticatedError("caller unknown: the policy check did not run");
+  std::optional<CallRecord> call = CallRegistry::Get().Find(&context);
+  if (!call.has_value()) {
+    return absl::UnauthenticatedError("caller unknown: the call was not admitted by the door");
   }
-  std::string kind(kinds.front().data(), kinds.front().size());
-  Principal caller;
-  caller.name.assign(names.front().data(), names.front().size());
-  std::vector<grpc::string_ref> issuers = auth->FindPropertyValues(kIssuerProperty);
-  std::vector<grpc::string_ref> serials = auth->FindPropertyValues(kSerialProperty);
-  if (!issuers.empty()) caller.issuer.assign(issuers.front().data(), issuers.front().size());
-  if (!serials.empty()) caller.serial.assign(serials.front().data(), serials.front().size());
-  for (PrincipalKind k : {PrincipalKind::kService, PrincipalKind::kWorkstation,
-                          PrincipalKind::kOperator, PrincipalKind::kAccessCode}) {
-    if (PrincipalKindName(k) == kind) {
-      caller.kind = k;
-      return caller;
-    }
+  return call->caller;
+}
+
+absl::StatusOr<Actor> ActorOf(const grpc::ServerContext& context) {
+  std::optional<CallRecord> call = CallRegistry::Get().Find(&context);
+  if (!call.has_value()) {
+    return absl::UnauthenticatedError("caller unknown: the call was not admitted by the door");
   }
-  return absl::UnauthenticatedError("caller unknown: unexpected principal kind");
+  if (!call->caller.ok()) return call->caller.status();
+  return ActorOf(*call->caller, call->call_id);
 }
 
 }  // namespace tessera

@@ -4,6 +4,8 @@
 // from the issuing CA trusted for its kind), its expiry and revocation checked again (a
 // connection may outlive both), then the service's RpcPolicy. A service may also let in
 // callers that have no certificate yet but carry a credential it issued (CallCredential).
+// Every call leaves one access-log line: "rpc" (method, caller, peer, status, duration) when
+// it was dispatched, "rpc_unauthenticated" or "rpc_denied" when the door refused it.
 // Health says NOT_SERVING while the revocation check cannot give current answers.
 #pragma once
 
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "platform/actor.h"
 #include "platform/periodic.h"
 #include "platform/principal.h"
 #include "platform/revocation.h"
@@ -97,7 +100,10 @@ class RpcServer {
 inline constexpr char kCertificateHealthService[] = "tessera.tls-certificate";
 inline constexpr int kCertificateWarningDays = 30;
 
-// The caller of the current RPC, as the policy check established it.
+// The caller of the current RPC, as the policy check established it. UNAUTHENTICATED if
+// it is not known (a call credential revoked between the door and the handler).
 absl::StatusOr<Principal> CallerOf(const grpc::ServerContext& context);
+// The same caller as the actor of what the handler does, with the call's id in the access log.
+absl::StatusOr<Actor> ActorOf(const grpc::ServerContext& context);
 
 }  // namespace tessera

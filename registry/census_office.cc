@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "platform/log.h"
 #include "platform/status_macros.h"
 
 namespace tessera::registry {
@@ -27,6 +28,17 @@ absl::Status Refused(const std::vector<ImportError>& violations) {
 absl::Status Refused(const std::vector<FieldError>& errors, Refusal& refusal) {
   for (const FieldError& e : errors) refusal.violations.push_back({0, e.field, e.rule});
   return Refused(refusal.violations);
+}
+
+// The act's log line: who submitted which census and what it ordered (a repeat logs nothing).
+void LogSubmitted(CensusKind kind, const SubmitResult& result, const Actor& actor) {
+  if (result.repeated) return;
+  LogEvent(spdlog::level::info, "census_submitted",
+           {{"kind", kind == CensusKind::kComune ? "comune" : "prefettura"},
+            {"owner", result.census.owner},
+            {"cards", std::to_string(result.card_orders.size())},
+            {"workstations", std::to_string(result.workstation_orders.size())}},
+           ActorLogFields(actor));
 }
 
 }  // namespace
@@ -119,7 +131,7 @@ absl::StatusOr<CensusRecord> CensusOffice::Get(CensusKind kind, const std::strin
 }
 
 absl::StatusOr<CensusOffice::IssuedAccessCode> CensusOffice::IssueAccessCode(
-    const std::string& istat) {
+    const std::string& istat, const Actor& actor) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
   if (index->FindComune(istat) == nullptr) {
     return absl::InvalidArgumentError(
@@ -128,7 +140,10 @@ absl::StatusOr<CensusOffice::IssuedAccessCode> CensusOffice::IssueAccessCode(
   IssuedAccessCode issued{NewAccessCode(istat), clock_.Now() + kAccessCodeValidity};
   TESSERA_ASSIGN_OR_RETURN(AccessCode parsed, ParseAccessCode(issued.code.view()));
   TESSERA_RETURN_IF_ERROR(
-      censuses_.PutAccessCode(istat, parsed.digest, clock_.Now(), issued.expires_at));
+      censuses_.PutAccessCode(istat, parsed.digest, clock_.Now(), issued.expires_at, actor));
+  // Never the code: only that one was issued, for whom and by whom.
+  LogEvent(spdlog::level::info, "access_code_issued",
+           {{"istat", istat}, {"expires_at", UtcText(issued.expires_at)}}, ActorLogFields(actor));
   access_codes_.Forget(istat);  // the old code is revoked
   return issued;
 }
@@ -150,7 +165,8 @@ absl::StatusOr<std::string> CensusOffice::CheckAccessCode(std::string_view typed
   return code.istat;
 }
 
-absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, Refusal& refusal) {
+absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, const Actor& actor,
+                                                        Refusal& refusal) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
   const Comune* comune = index->FindComune(census.istat);
   if (comune == nullptr) {
@@ -167,13 +183,15 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, Ref
   TESSERA_ASSIGN_OR_RETURN(std::vector<FieldError> errors,
                            validator.ValidateComune(census, *comune, *declaration, Today()));
   if (!errors.empty()) return Refused(errors, refusal);
-  absl::StatusOr<SubmitResult> submitted = censuses_.SubmitComune(census, clock_.Now());
+  TESSERA_ASSIGN_OR_RETURN(SubmitResult result,
+                           censuses_.SubmitComune(census, clock_.Now(), actor));
   access_codes_.Forget(census.istat);  // submission revokes the comune's code
-  return submitted;
+  LogSubmitted(CensusKind::kComune, result, actor);
+  return result;
 }
 
 absl::StatusOr<SubmitResult> CensusOffice::SubmitPrefettura(PrefetturaCensus census,
-                                                            Refusal& refusal) {
+                                                            const Actor& actor, Refusal& refusal) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
   const Comune* province = index->FindProvince(census.province_sigla);
   if (province == nullptr) {
@@ -184,7 +202,11 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitPrefettura(PrefetturaCensus cen
   TESSERA_ASSIGN_OR_RETURN(std::vector<FieldError> errors,
                            validator.ValidatePrefettura(census, province->province_name, Today()));
   if (!errors.empty()) return Refused(errors, refusal);
-  return censuses_.SubmitPrefettura(province->province_code, census, clock_.Now());
+  TESSERA_ASSIGN_OR_RETURN(
+      SubmitResult result,
+      censuses_.SubmitPrefettura(province->province_code, census, clock_.Now(), actor));
+  LogSubmitted(CensusKind::kPrefettura, result, actor);
+  return result;
 }
 
 absl::StatusOr<CensusOffice::ClaimedOrders> CensusOffice::ClaimOrders(const std::string& worker,

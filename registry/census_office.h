@@ -58,22 +58,25 @@ class CensusOffice {
   }
 
   // A new census access code for the comune, replacing any earlier one, valid for
-  // kAccessCodeValidity. The code is returned once and only its digest is kept.
-  // FAILED_PRECONDITION once the census is submitted.
+  // kAccessCodeValidity, issued by `actor` (recorded with it). The code is returned once and
+  // only its digest is kept. FAILED_PRECONDITION once the census is submitted.
   struct IssuedAccessCode {
     Secret code;
     std::chrono::system_clock::time_point expires_at;
   };
-  absl::StatusOr<IssuedAccessCode> IssueAccessCode(const std::string& istat);
+  absl::StatusOr<IssuedAccessCode> IssueAccessCode(const std::string& istat, const Actor& actor);
   // The comune whose current, unexpired code `typed` is; UNAUTHENTICATED otherwise (without
   // saying which of wrong, expired or revoked, nor echoing the code); RESOURCE_EXHAUSTED when
   // too many wrong codes are being tried (AccessCodeThrottle).
   absl::StatusOr<std::string> CheckAccessCode(std::string_view typed);
 
-  // Validates the comune's census with every rule and submits it. INVALID_ARGUMENT with the
-  // violations in `refusal` (and a message listing them) if any rule fails; nothing stored.
-  absl::StatusOr<SubmitResult> SubmitComune(ComuneCensus census, Refusal& refusal);
-  absl::StatusOr<SubmitResult> SubmitPrefettura(PrefetturaCensus census, Refusal& refusal);
+  // Validates the comune's census with every rule and submits it, as `actor` (recorded with
+  // the submission). INVALID_ARGUMENT with the violations in `refusal` (and a message listing
+  // them) if any rule fails; nothing stored.
+  absl::StatusOr<SubmitResult> SubmitComune(ComuneCensus census, const Actor& actor,
+                                            Refusal& refusal);
+  absl::StatusOr<SubmitResult> SubmitPrefettura(PrefetturaCensus census, const Actor& actor,
+                                                Refusal& refusal);
 
   // Orders for a personalization daemon (PgCensusStore::Claim*Orders).
   struct ClaimedOrders {

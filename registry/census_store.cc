@@ -210,6 +210,7 @@ absl::StatusOr<CensusRecord> PgCensusStore::Get(CensusKind kind, const std::stri
 
 absl::StatusOr<SubmitResult> PgCensusStore::Submit(const Submission& s,
                                                    system_clock::time_point now) {
+  TESSERA_RETURN_IF_ERROR(CheckActor(*s.actor));
   const std::string& document = s.document;
   const pg::Param when(UnixSeconds(now));
   const pg::Param kind(KindName(s.kind));
@@ -231,18 +232,25 @@ absl::StatusOr<SubmitResult> PgCensusStore::Submit(const Submission& s,
                  {pg::Param(s.owner), pg::Param(document), kind}));
   CensusRecord record = ReadCensus(locked, 0);
   if (record.submitted) {
-    if (locked.Bool(0, 8)) return OrdersOf(*conn, std::move(record));  // a retry
+    if (locked.Bool(0, 8)) {  // a retry: the first submission and its submitter stand
+      TESSERA_ASSIGN_OR_RETURN(SubmitResult repeated, OrdersOf(*conn, std::move(record)));
+      repeated.repeated = true;
+      return repeated;
+    }
     return absl::FailedPreconditionError(absl::StrCat(
         "census of ", s.owner, " is already submitted; changes go through the security console"));
   }
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result submitted,
-      conn->Exec(absl::StrCat("UPDATE registry.censuses SET state = 'SUBMITTED', document = "
-                              "$2::jsonb, saved_at = to_timestamp($3), submitted_at = "
-                              "to_timestamp($3), revision = revision + 1 WHERE id = $1 "
-                              "RETURNING ",
-                              kCensusColumns),
-                 {pg::Param(record.id), pg::Param(document), when}));
+      conn->Exec(
+          absl::StrCat("UPDATE registry.censuses SET state = 'SUBMITTED', document = "
+                       "$2::jsonb, saved_at = to_timestamp($3), submitted_at = "
+                       "to_timestamp($3), revision = revision + 1, submitted_by_kind = "
+                       "$4, submitted_by = $5, submitted_by_serial = NULLIF($6, ''), "
+                       "submitted_call_id = NULLIF($7, '') WHERE id = $1 RETURNING ",
+                       kCensusColumns),
+          {pg::Param(record.id), pg::Param(document), when, pg::Param(s.actor->kind),
+           pg::Param(s.actor->name), pg::Param(s.actor->serial), pg::Param(s.actor->call_id)}));
   SubmitResult result;
   result.census = ReadCensus(submitted, 0);
   const int64_t census_id = result.census.id;
@@ -310,7 +318,8 @@ absl::StatusOr<SubmitResult> PgCensusStore::Submit(const Submission& s,
 
 absl::Status PgCensusStore::PutAccessCode(const std::string& istat, const AccessCodeDigest& digest,
                                           system_clock::time_point issued_at,
-                                          system_clock::time_point expires_at) {
+                                          system_clock::time_point expires_at, const Actor& actor) {
+  TESSERA_RETURN_IF_ERROR(CheckActor(actor));
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
   TESSERA_ASSIGN_OR_RETURN(
@@ -336,6 +345,14 @@ absl::Status PgCensusStore::PutAccessCode(const std::string& istat, const Access
                  {pg::Param(istat), pg::Param::Bytes(digest), pg::Param(UnixSeconds(issued_at)),
                   pg::Param(UnixSeconds(expires_at))})
           .status());
+  TESSERA_RETURN_IF_ERROR(
+      conn->Exec("INSERT INTO registry.access_code_issuances (istat, issued_at, expires_at, "
+                 "issued_by_kind, issued_by, issued_by_serial, call_id) VALUES ($1, "
+                 "to_timestamp($2), to_timestamp($3), $4, $5, NULLIF($6, ''), NULLIF($7, ''))",
+                 {pg::Param(istat), pg::Param(UnixSeconds(issued_at)),
+                  pg::Param(UnixSeconds(expires_at)), pg::Param(actor.kind), pg::Param(actor.name),
+                  pg::Param(actor.serial), pg::Param(actor.call_id)})
+          .status());
   return tx.Commit();
 }
 
@@ -356,7 +373,8 @@ absl::StatusOr<bool> PgCensusStore::AccessCodeIsValid(const AccessCode& code,
 }
 
 absl::StatusOr<SubmitResult> PgCensusStore::SubmitComune(const ComuneCensus& census,
-                                                         system_clock::time_point now) {
+                                                         system_clock::time_point now,
+                                                         const Actor& actor) {
   // The comune's server (0099), then its workstations 0001.. (99 is never a workstation).
   std::vector<int> progressives = {99};
   for (int p = 1; static_cast<int>(progressives.size()) < census.workstations; ++p) {
@@ -368,13 +386,15 @@ absl::StatusOr<SubmitResult> PgCensusStore::SubmitComune(const ComuneCensus& cen
                  .users = &census.users,
                  .card_prefix = census.istat,
                  .workstation_owner = census.istat,
-                 .workstation_progressives = std::move(progressives)},
+                 .workstation_progressives = std::move(progressives),
+                 .actor = &actor},
                 now);
 }
 
 absl::StatusOr<SubmitResult> PgCensusStore::SubmitPrefettura(const std::string& province_code,
                                                              const PrefetturaCensus& census,
-                                                             system_clock::time_point now) {
+                                                             system_clock::time_point now,
+                                                             const Actor& actor) {
   std::vector<int> progressives;
   for (int p = 1; p <= census.workstations; ++p) progressives.push_back(p);
   // A prefettura's cards and workstations are numbered under its province code + "000".
@@ -384,7 +404,8 @@ absl::StatusOr<SubmitResult> PgCensusStore::SubmitPrefettura(const std::string& 
                  .users = &census.users,
                  .card_prefix = province_code + "000",
                  .workstation_owner = province_code + "000",
-                 .workstation_progressives = std::move(progressives)},
+                 .workstation_progressives = std::move(progressives),
+                 .actor = &actor},
                 now);
 }
 

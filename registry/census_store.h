@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "platform/actor.h"
 #include "platform/pg_pool.h"
 #include "registry/access_code.h"
 #include "registry/census.h"
@@ -66,6 +67,7 @@ struct SubmitResult {
   std::vector<CardOrder> card_orders;  // the cards this census ordered
   std::vector<WorkstationOrder> workstation_orders;
   int holders_with_a_card_already = 0;  // censused elsewhere first: no second card
+  bool repeated = false;                // submitted before with this document: nothing new happened
 };
 
 class PgCensusStore {
@@ -99,22 +101,26 @@ class PgCensusStore {
   // card yet gets a card order numbered from this comune's counter; the workstation orders
   // are the comune's server (0099) and workstations 0001.. for the rest. Submitting the same
   // document again returns the same result; a different one is FAILED_PRECONDITION (changes
-  // go through the security console).
+  // go through the security console). `actor` is recorded as the census's submitter
+  // (submitted_by_*), in the same transaction.
   absl::StatusOr<SubmitResult> SubmitComune(const ComuneCensus& census,
-                                            std::chrono::system_clock::time_point now);
+                                            std::chrono::system_clock::time_point now,
+                                            const Actor& actor);
 
   // The same for a prefettura (owner: its province code): every user gets a card, numbered
   // <province code>000<10-digit progressive>; workstations 0001.. under <province code>000.
   absl::StatusOr<SubmitResult> SubmitPrefettura(const std::string& province_code,
                                                 const PrefetturaCensus& census,
-                                                std::chrono::system_clock::time_point now);
+                                                std::chrono::system_clock::time_point now,
+                                                const Actor& actor);
 
   // Records the digest of the comune's new census access code, replacing (revoking) any
-  // earlier one. FAILED_PRECONDITION once its census is submitted; NOT_FOUND for a comune not
-  // in the reference list.
+  // earlier one, and who issued it (registry.access_code_issuances), in one transaction.
+  // FAILED_PRECONDITION once its census is submitted; NOT_FOUND for a comune not in the
+  // reference list.
   absl::Status PutAccessCode(const std::string& istat, const AccessCodeDigest& digest,
                              std::chrono::system_clock::time_point issued_at,
-                             std::chrono::system_clock::time_point expires_at);
+                             std::chrono::system_clock::time_point expires_at, const Actor& actor);
   // Whether `code` is the comune's current code, unexpired at `now`, for a census still open
   // (submission revokes the code). Digests are compared in constant time.
   absl::StatusOr<bool> AccessCodeIsValid(const AccessCode& code,
@@ -142,6 +148,7 @@ class PgCensusStore {
     std::string card_prefix;        // 6 digits
     std::string workstation_owner;  // 6 digits
     std::vector<int> workstation_progressives;
+    const Actor* actor;
   };
   absl::StatusOr<SubmitResult> Submit(const Submission& submission,
                                       std::chrono::system_clock::time_point now);

@@ -75,35 +75,42 @@ grpc::Status CertificateAuthorityHandlers::IssueCertificate(
   if (grpc::Status allowed = CheckProfileAllowed(*context, request->profile()); !allowed.ok()) {
     return allowed;
   }
+  absl::StatusOr<Actor> actor = ActorOf(*context);
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
   absl::StatusOr<ca::CertificateRecord> issued =
       ca_.Issue({.request_id = request->request_id(),
                  .profile = request->profile(),
                  .csr_der = Bytes(request->csr_der()),
-                 .subject = SubjectFromProto(request->subject())});
+                 .subject = SubjectFromProto(request->subject())},
+                *actor);
   if (!issued.ok()) return ToGrpcStatus(issued.status());
   ToProto(*issued, response);
   return grpc::Status::OK;
 }
 
-grpc::Status CertificateAuthorityHandlers::GetCertificate(grpc::ServerContext*,
+grpc::Status CertificateAuthorityHandlers::GetCertificate(grpc::ServerContext* context,
                                                           const v1::GetCertificateRequest* request,
                                                           v1::Certificate* response) {
-  absl::StatusOr<ca::CertificateRecord> found = ca_.Get(request->serial());
+  absl::StatusOr<Actor> reader = ActorOf(*context);
+  if (!reader.ok()) return ToGrpcStatus(reader.status());
+  absl::StatusOr<ca::CertificateRecord> found = ca_.Read(*reader, request->serial());
   if (!found.ok()) return ToGrpcStatus(found.status());
   ToProto(*found, response);
   return grpc::Status::OK;
 }
 
 grpc::Status CertificateAuthorityHandlers::ListCertificates(
-    grpc::ServerContext*, const v1::ListCertificatesRequest* request,
+    grpc::ServerContext* context, const v1::ListCertificatesRequest* request,
     v1::ListCertificatesResponse* response) {
+  absl::StatusOr<Actor> reader = ActorOf(*context);
+  if (!reader.ok()) return ToGrpcStatus(reader.status());
   ca::CertificateFilter filter{.issuer = request->issuer(),
                                .profile = request->profile(),
                                .subject_contains = request->subject_contains(),
                                .page_size = request->page_size() == 0 ? 50 : request->page_size(),
                                .page_token = request->page_token()};
   if (request->only_revoked()) filter.revoked = true;
-  absl::StatusOr<std::vector<ca::CertificateRecord>> page = ca_.List(filter);
+  absl::StatusOr<std::vector<ca::CertificateRecord>> page = ca_.List(*reader, filter);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (const ca::CertificateRecord& record : *page) ToProto(record, response->add_certificates());
   if (static_cast<int>(page->size()) == filter.page_size) {
@@ -113,9 +120,12 @@ grpc::Status CertificateAuthorityHandlers::ListCertificates(
 }
 
 grpc::Status CertificateAuthorityHandlers::RevokeCertificate(
-    grpc::ServerContext*, const v1::RevokeCertificateRequest* request, v1::Certificate* response) {
+    grpc::ServerContext* context, const v1::RevokeCertificateRequest* request,
+    v1::Certificate* response) {
+  absl::StatusOr<Actor> actor = ActorOf(*context);
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
   absl::StatusOr<ca::CertificateRecord> revoked =
-      ca_.Revoke(request->request_id(), request->serial(), request->reason());
+      ca_.Revoke(request->request_id(), request->serial(), request->reason(), *actor);
   if (!revoked.ok()) return ToGrpcStatus(revoked.status());
   ToProto(*revoked, response);
   return grpc::Status::OK;
@@ -156,33 +166,41 @@ grpc::Status CertificateAuthorityHandlers::GetCrl(grpc::ServerContext*,
 }
 
 grpc::Status CertificateAuthorityHandlers::IssueWorkstationBundle(
-    grpc::ServerContext*, const v1::IssueWorkstationBundleRequest* request,
+    grpc::ServerContext* context, const v1::IssueWorkstationBundleRequest* request,
     v1::WorkstationBundle* response) {
+  absl::StatusOr<Actor> actor = ActorOf(*context);
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
   absl::StatusOr<ca::WorkstationBundle> bundle =
       bundles_.Issue({.request_id = request->request_id(),
                       .istat = request->istat(),
-                      .progressive = Progressive(request->progressive())});
+                      .progressive = Progressive(request->progressive())},
+                     *actor);
   if (!bundle.ok()) return ToGrpcStatus(bundle.status());
   ToProto(*bundle, response);
   return grpc::Status::OK;
 }
 
 grpc::Status CertificateAuthorityHandlers::GetWorkstationBundle(
-    grpc::ServerContext*, const v1::GetWorkstationBundleRequest* request,
+    grpc::ServerContext* context, const v1::GetWorkstationBundleRequest* request,
     v1::WorkstationBundle* response) {
-  absl::StatusOr<ca::WorkstationBundle> bundle = bundles_.Get(request->serial());
+  absl::StatusOr<Actor> actor = ActorOf(*context);
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
+  absl::StatusOr<ca::WorkstationBundle> bundle = bundles_.Get(request->serial(), *actor);
   if (!bundle.ok()) return ToGrpcStatus(bundle.status());
   ToProto(*bundle, response);
   return grpc::Status::OK;
 }
 
 grpc::Status CertificateAuthorityHandlers::RenewServiceCertificate(
-    grpc::ServerContext*, const v1::RenewServiceCertificateRequest* request,
+    grpc::ServerContext* context, const v1::RenewServiceCertificateRequest* request,
     v1::Certificate* response) {
+  absl::StatusOr<Actor> actor = ActorOf(*context);
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
   absl::StatusOr<ca::CertificateRecord> renewed =
       ca_.RenewService({.request_id = request->request_id(),
                         .csr_der = Bytes(request->csr_der()),
-                        .subject = SubjectFromProto(request->subject())});
+                        .subject = SubjectFromProto(request->subject())},
+                       *actor);
   if (!renewed.ok()) return ToGrpcStatus(renewed.status());
   ToProto(*renewed, response);
   return grpc::Status::OK;
@@ -190,7 +208,12 @@ grpc::Status CertificateAuthorityHandlers::RenewServiceCertificate(
 
 std::vector<RpcRule> CaPolicy() {
   const std::vector<PrincipalKind> services = {PrincipalKind::kService};
-  const std::vector<PrincipalKind> readers = {PrincipalKind::kService, PrincipalKind::kOperator};
+  // What each reader sees is narrowed by ca::ReadScopeOf (ca/read_scope.h).
+  const std::vector<PrincipalKind> readers = {PrincipalKind::kService, PrincipalKind::kWorkstation,
+                                              PrincipalKind::kOperator};
+  const std::string read_why =
+      "tessera services read every certificate; a workstation its comune's workstations; an "
+      "operator card its own (scope: ca/read_scope.h)";
   return {
       {"/tessera.v1.CertificateAuthority/IssueCertificate",
        services,
@@ -200,14 +223,8 @@ std::vector<RpcRule> CaPolicy() {
        services,
        {"tessera-registry", "tessera-cli"},
        "the registry revokes for the security console; the Ministry's CLI by hand"},
-      {"/tessera.v1.CertificateAuthority/GetCertificate",
-       readers,
-       {},
-       "tessera services and Ministry operators read certificates"},
-      {"/tessera.v1.CertificateAuthority/ListCertificates",
-       readers,
-       {},
-       "tessera services and Ministry operators read certificates"},
+      {"/tessera.v1.CertificateAuthority/GetCertificate", readers, {}, read_why},
+      {"/tessera.v1.CertificateAuthority/ListCertificates", readers, {}, read_why},
       {"/tessera.v1.CertificateAuthority/IssueWorkstationBundle",
        services,
        {"tessera-perso", "tessera-registry", "tessera-cli"},

@@ -336,10 +336,12 @@ grpc::Status RegistryHandlers::SubmitCensus(grpc::ServerContext* context,
                                             v1::SubmitCensusResponse* response) {
   absl::StatusOr<AnyCensus> census = CensusToActOn(*context, *request);
   if (!census.ok()) return ToGrpcStatus(census.status());
+  absl::StatusOr<Actor> actor = ActorOf(*context);
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
   registry::Refusal refusal;
   absl::StatusOr<registry::SubmitResult> result =
-      census->index() == 0 ? office_.SubmitComune(std::get<0>(*census), refusal)
-                           : office_.SubmitPrefettura(std::get<1>(*census), refusal);
+      census->index() == 0 ? office_.SubmitComune(std::get<0>(*census), *actor, refusal)
+                           : office_.SubmitPrefettura(std::get<1>(*census), *actor, refusal);
   if (!result.ok()) return Refused(result.status(), refusal);
   if (grpc::Status s = ToProto(result->census, response->mutable_census()); !s.ok()) return s;
   for (const registry::CardOrder& o : result->card_orders)
@@ -360,11 +362,13 @@ grpc::Status RegistryHandlers::ImportCensus(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status RegistryHandlers::IssueAccessCode(grpc::ServerContext*,
+grpc::Status RegistryHandlers::IssueAccessCode(grpc::ServerContext* context,
                                                const v1::IssueAccessCodeRequest* request,
                                                v1::IssueAccessCodeResponse* response) {
+  absl::StatusOr<Actor> actor = ActorOf(*context);
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
   absl::StatusOr<registry::CensusOffice::IssuedAccessCode> issued =
-      office_.IssueAccessCode(request->istat());
+      office_.IssueAccessCode(request->istat(), *actor);
   if (!issued.ok()) return ToGrpcStatus(issued.status());
   response->set_access_code(std::string(issued->code.view()));
   response->set_expires_at_unix(UnixSeconds(issued->expires_at));

@@ -1,6 +1,7 @@
 // tessera-ca as a real process after a real key ceremony: PostgreSQL, SoftHSM tokens, gRPC
 // over mTLS on loopback. Who gets in, who may call what, and issuance end to end.
 #include <botan/auto_rng.h>
+#include <botan/data_src.h>
 #include <botan/ecdsa.h>
 #include <botan/pkcs8.h>
 #include <botan/x509_crl.h>
@@ -10,9 +11,12 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "platform/files.h"
+#include "platform/pg.h"
+#include "platform/principal.h"
 #include "platform/rpc_client.h"
 #include "proto/ca.grpc.pb.h"
 #include "tests/support/run.h"
@@ -48,8 +52,8 @@ class CaServerTest : public ::testing::Test {
                                              {"tessera-perso", {"localhost"}, {}}},
                                             "http://" + http);
     auto& pg = testing::TestPg::Get();
-    hierarchy_->WriteCaConfig(dir_->File("ca.toml"), pg.ConnInfo(pg.CreateDatabase()),
-                              dir_->path().string(), http);
+    database_ = new std::string(pg.ConnInfo(pg.CreateDatabase()));
+    hierarchy_->WriteCaConfig(dir_->File("ca.toml"), *database_, dir_->path().string(), http);
     setenv("TESSERA_CA_PIN", testing::kTestCaPin, 1);
     server_ = new testing::ServiceProcess("tessera-ca", dir_->File("ca.toml"), dir_->File("port"),
                                           dir_->File("ca.log"));
@@ -60,9 +64,11 @@ class CaServerTest : public ::testing::Test {
     delete server_;
     delete hierarchy_;
     delete dir_;
+    delete database_;
   }
 
   static std::string Pki(const std::string& file) { return hierarchy_->Pki(file); }
+  static std::string Log() { return dir_->File("ca.log"); }
   static Identity Service(const std::string& name) { return hierarchy_->ServiceIdentity(name); }
   static std::shared_ptr<grpc::Channel> ChannelAs(const Identity* who) {
     const std::string target = "localhost:" + std::to_string(server_->port());
@@ -103,30 +109,68 @@ class CaServerTest : public ::testing::Test {
     return Ca(who)->IssueCertificate(&context, request, out);
   }
 
-  // A workstation certificate issued through tessera-ca itself, usable as a TLS client.
-  static Identity Workstation() {
+  // A certificate issued through tessera-ca itself for a fresh key, usable as a TLS client.
+  static Identity IssuedIdentity(const std::string& profile, const v1::SubjectData& subject,
+                                 const std::string& issuer_pem) {
     KeyAndCsr fresh = NewCsr();
     v1::IssueCertificateRequest request;
-    request.set_request_id("ws-" + std::to_string(counter_++));
-    request.set_profile("workstation");
+    request.set_request_id("id-" + std::to_string(counter_++));
+    request.set_profile(profile);
     request.set_csr_der(fresh.csr_der);
-    request.mutable_subject()->set_istat("058091");
-    request.mutable_subject()->set_progressive(counter_);
+    *request.mutable_subject() = subject;
     v1::Certificate cert;
     grpc::Status status = Issue(Service("tessera-cli"), request, &cert);
     if (!status.ok()) throw std::runtime_error(status.error_message());
     Botan::X509_Certificate parsed(reinterpret_cast<const uint8_t*>(cert.der().data()),
                                    cert.der().size());
-    return {parsed.PEM_encode() + testing::ReadFileOrDie(Pki("workstations.pem")), fresh.key_pem};
+    return {parsed.PEM_encode() + testing::ReadFileOrDie(Pki(issuer_pem)), fresh.key_pem};
+  }
+  // A workstation certificate of comune 058091.
+  static Identity Workstation() {
+    v1::SubjectData subject;
+    subject.set_istat("058091");
+    subject.set_progressive(counter_);
+    return IssuedIdentity("workstation", subject, "workstations.pem");
+  }
+  // An operator's card certificate (its key in memory, as no card is needed here).
+  static Identity OperatorCard(const std::string& codice_fiscale) {
+    v1::SubjectData subject;
+    subject.set_codice_fiscale(codice_fiscale);
+    return IssuedIdentity("operator", subject, "operators.pem");
+  }
+  // The serial of an identity's certificate, as tessera records it.
+  static std::string SerialOf(const Identity& who) {
+    Botan::DataSource_Memory pem(who.cert_pem);
+    return SerialHex(Botan::X509_Certificate(pem).serial_number());
+  }
+  static grpc::Status GetCertificate(const Identity& who, const std::string& serial,
+                                     v1::Certificate* out = nullptr) {
+    grpc::ClientContext context;
+    v1::GetCertificateRequest request;
+    request.set_serial(serial);
+    v1::Certificate ignored;
+    return Ca(who)->GetCertificate(&context, request, out != nullptr ? out : &ignored);
+  }
+  static v1::ListCertificatesResponse List(const Identity& who, const std::string& profile = "") {
+    grpc::ClientContext context;
+    v1::ListCertificatesRequest request;
+    request.set_page_size(1000);
+    request.set_profile(profile);
+    v1::ListCertificatesResponse response;
+    grpc::Status status = Ca(who)->ListCertificates(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
   }
 
   static testing::TempDir* dir_;
   static testing::TestHierarchy* hierarchy_;
   static testing::ServiceProcess* server_;
+  static std::string* database_;  // tessera-ca's, for checking what it recorded
   static int counter_;
 };
 
 testing::TempDir* CaServerTest::dir_;
+std::string* CaServerTest::database_;
 testing::TestHierarchy* CaServerTest::hierarchy_;
 testing::ServiceProcess* CaServerTest::server_;
 int CaServerTest::counter_ = 1;
@@ -592,6 +636,129 @@ TEST_F(CaServerTest, WorkstationBundlesThroughTheCliAndThePolicy) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
     EXPECT_EQ(status.error_message().rfind("istat:", 0), 0u) << status.error_message();
   }
+}
+
+// The access log: one line per call, allowed or refused — "rpc" for a call that reached its
+// handler (whatever it answered), "rpc_denied" for one the door refused — with the method,
+// the caller's kind, name and certificate serial, the peer, the status and the duration.
+TEST_F(CaServerTest, EveryCallLeavesOneAccessLogLine) {
+  Identity workstation = Workstation();
+  const std::string serial = SerialOf(workstation);
+  Identity card = OperatorCard("RSSMRA85T10A562S");
+  {
+    grpc::ClientContext context;
+    v1::GetCaChainResponse chain;
+    ASSERT_TRUE(Ca(workstation)->GetCaChain(&context, {}, &chain).ok());
+  }
+  EXPECT_EQ(GetCertificate(workstation, SerialOf(card)).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);  // the handler's scope refuses
+  EXPECT_EQ(RawUnaryCall(ChannelAs(&workstation), kReflection, "").status.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);  // the door refuses
+
+  auto check_common = [&](const nlohmann::json& line) {
+    EXPECT_EQ(line["caller_kind"], "workstation") << line;
+    EXPECT_EQ(line["caller"].get<std::string>().substr(0, 6), "058091") << line;
+    EXPECT_EQ(line["caller"].get<std::string>().size(), 10u) << line;
+    EXPECT_EQ(line["call_id"].get<std::string>().size(), 16u) << line;
+    EXPECT_GE(std::stod(line["ms"].get<std::string>()), 0.0) << line;
+  };
+  const std::vector<nlohmann::json> served =
+      testing::LogEvents(Log(), "rpc", "caller_serial", serial);
+  ASSERT_EQ(served.size(), 2u) << "one line per dispatched call";
+  EXPECT_EQ(served[0]["method"], "/tessera.v1.CertificateAuthority/GetCaChain");
+  EXPECT_EQ(served[0]["status"], "OK");
+  EXPECT_EQ(served[1]["method"], "/tessera.v1.CertificateAuthority/GetCertificate");
+  EXPECT_EQ(served[1]["status"], "PERMISSION_DENIED");
+  for (const nlohmann::json& line : served) {
+    check_common(line);
+    EXPECT_TRUE(line["peer"].get<std::string>().starts_with("ipv4:127.0.0.1:") ||
+                line["peer"].get<std::string>().starts_with("ipv6:"))
+        << line;
+  }
+  EXPECT_NE(served[0]["call_id"], served[1]["call_id"]);
+  const std::vector<nlohmann::json> denied =
+      testing::LogEvents(Log(), "rpc_denied", "caller_serial", serial);
+  ASSERT_EQ(denied.size(), 1u) << "the door's refusal is the call's one line";
+  check_common(denied[0]);
+  EXPECT_EQ(denied[0]["method"], kReflection);
+  EXPECT_EQ(denied[0]["status"], "PERMISSION_DENIED");
+  EXPECT_EQ(denied[0]["peer"], "-") << "gRPC shows the door no address";
+  EXPECT_NE(denied[0]["reason"].get<std::string>().find("a workstation certificate may not call"),
+            std::string::npos);
+
+  // An issuance: its audit row names the caller and the call, and the call's access-log line
+  // and the act's "signed" line carry the same call id.
+  v1::IssueCertificateRequest request;
+  request.set_request_id("logged-issue");
+  request.set_profile("operator");
+  request.set_csr_der(NewCsr().csr_der);
+  request.mutable_subject()->set_codice_fiscale("RSSMRA85T10A562S");
+  v1::Certificate issued;
+  ASSERT_TRUE(Issue(Service("tessera-cli"), request, &issued).ok());
+  auto db = pg::Connection::Open(*database_);
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto row = (*db)->Exec(
+      "SELECT requested_by_kind, requested_by, requested_by_serial, requested_call_id FROM "
+      "ca.certificates WHERE serial = $1",
+      {pg::Param(issued.serial())});
+  ASSERT_TRUE(row.ok() && row->rows() == 1);
+  EXPECT_EQ(row->Text(0, 0), "service");
+  EXPECT_EQ(row->Text(0, 1), "tessera-cli");
+  EXPECT_EQ(std::string(row->Text(0, 2)), SerialOf(Service("tessera-cli")));
+  const std::string call_id(row->Text(0, 3));
+  const auto line = testing::LogEvents(Log(), "rpc", "call_id", call_id);
+  ASSERT_EQ(line.size(), 1u) << call_id;
+  EXPECT_EQ(line[0]["method"], "/tessera.v1.CertificateAuthority/IssueCertificate");
+  EXPECT_EQ(line[0]["caller"], "tessera-cli");
+  EXPECT_EQ(line[0]["caller_serial"], std::string(row->Text(0, 2)));
+  const auto signed_line = testing::LogEvents(Log(), "signed", "call_id", call_id);
+  ASSERT_EQ(signed_line.size(), 1u);
+  EXPECT_EQ(signed_line[0]["serial"], issued.serial());
+  EXPECT_EQ(signed_line[0]["caller"], "tessera-cli");
+}
+
+// Scoped reads: a workstation sees its own comune's workstation certificates and no operator
+// card (no national list of codici fiscali); an operator card sees only itself; services
+// see everything.
+TEST_F(CaServerTest, AWorkstationReadsOnlyItsComunesWorkstationsAndACardOnlyItself) {
+  Identity mine = Workstation();
+  Identity neighbour = Workstation();  // the same comune, 058091
+  v1::SubjectData elsewhere_subject;
+  elsewhere_subject.set_istat("058093");
+  elsewhere_subject.set_progressive(7);
+  const std::string elsewhere =
+      SerialOf(IssuedIdentity("workstation", elsewhere_subject, "workstations.pem"));
+  Identity card = OperatorCard("RSSMRA85T10A562S");
+
+  const v1::ListCertificatesResponse listed = List(mine);
+  std::set<std::string> serials;
+  for (const v1::Certificate& c : listed.certificates()) {
+    serials.insert(c.serial());
+    EXPECT_TRUE(c.profile() == "workstation" || c.profile() == "comune_server") << c.subject();
+    EXPECT_TRUE(c.subject().starts_with("CN=058091")) << c.subject();
+  }
+  EXPECT_TRUE(serials.contains(SerialOf(mine)));
+  EXPECT_TRUE(serials.contains(SerialOf(neighbour)));
+  EXPECT_FALSE(serials.contains(elsewhere));
+  EXPECT_FALSE(serials.contains(SerialOf(card)));
+  EXPECT_EQ(List(mine, "operator").certificates_size(), 0) << "never an operator certificate";
+  EXPECT_GT(List(Service("tessera-cli"), "operator").certificates_size(), 0);
+
+  EXPECT_TRUE(GetCertificate(mine, SerialOf(neighbour)).ok());
+  grpc::Status other_comune = GetCertificate(mine, elsewhere);
+  EXPECT_EQ(other_comune.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(other_comune.error_message().find("comune-workstations"), std::string::npos)
+      << other_comune.error_message();
+  EXPECT_EQ(GetCertificate(mine, SerialOf(card)).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  const v1::ListCertificatesResponse own = List(card);
+  ASSERT_EQ(own.certificates_size(), 1);
+  EXPECT_EQ(own.certificates(0).serial(), SerialOf(card));
+  grpc::Status not_own = GetCertificate(card, elsewhere);
+  EXPECT_EQ(not_own.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(not_own.error_message().find("own-certificate"), std::string::npos)
+      << not_own.error_message();
+  EXPECT_TRUE(GetCertificate(Service("tessera-registry"), elsewhere).ok());
 }
 
 TEST_F(CaServerTest, BadRequestsGetInvalidArgumentNamingTheField) {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_replace.h"
 #include "ca/certificate_builder.h"
 #include "ca/profile.h"
+#include "platform/pg.h"
 #include "platform/rpc_client.h"
 #include "proto/common.pb.h"
 #include "proto/registry.grpc.pb.h"
@@ -52,6 +53,7 @@ class RegistryServerTest : public ::testing::Test {
     setenv("TESSERA_CA_PIN", testing::kTestCaPin, 1);
     ca_ = new testing::ServiceProcess("tessera-ca", dir_->File("ca.toml"), dir_->File("port"),
                                       dir_->File("ca.log"));
+    database_ = registry_conninfo_;  // tessera-registry's, for checking what it recorded
     testing::WriteFile(
         dir_->File("registry.toml"),
         "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + dir_->File("registry-port") +
@@ -71,6 +73,8 @@ class RegistryServerTest : public ::testing::Test {
     delete ca_;
     delete hierarchy_;
     delete dir_;
+    delete ca_conninfo_;
+    delete registry_conninfo_;
   }
 
   static std::string Pki(const std::string& file) { return hierarchy_->Pki(file); }
@@ -194,9 +198,11 @@ class RegistryServerTest : public ::testing::Test {
   static testing::ServiceProcess* ca_;
   static std::string* ca_conninfo_;
   static std::string* registry_conninfo_;
+  static std::string* database_;  // = registry_conninfo_
 };
 
 testing::TempDir* RegistryServerTest::dir_ = nullptr;
+std::string* RegistryServerTest::database_ = nullptr;
 testing::TestHierarchy* RegistryServerTest::hierarchy_ = nullptr;
 testing::ServiceProcess* RegistryServerTest::server_ = nullptr;
 testing::ServiceProcess* RegistryServerTest::ca_ = nullptr;
@@ -467,6 +473,24 @@ TEST_F(RegistryServerTest, AComuneWithoutACertificateUsesItsAccessCode) {
   EXPECT_EQ(CensusStatus(*with_credential("AccessCode " + borrowed), "057005").error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
 
+  // Two codes on one connection: each call acts for the comune of its own code (the caller
+  // is per call, not per connection).
+  {
+    auto shared = As({"", ""});
+    auto get = [&](const std::string& code, const std::string& istat) {
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", "AccessCode " + code);
+      v1::GetCensusRequest request;
+      request.set_istat(istat);
+      v1::Census census;
+      return shared->GetCensus(&context, request, &census).error_code();
+    };
+    EXPECT_EQ(get(first.access_code(), "057005"), grpc::StatusCode::OK);
+    EXPECT_EQ(get(borbona.access_code(), "057006"), grpc::StatusCode::OK);
+    EXPECT_EQ(get(borbona.access_code(), "057005"), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(get(first.access_code(), "057005"), grpc::StatusCode::OK);
+  }
+
   // A new code revokes the old one.
   const v1::IssueAccessCodeResponse second = issue("057005");
   EXPECT_EQ(CensusStatus(*belmonte, "057005").error_code(), grpc::StatusCode::UNAUTHENTICATED);
@@ -517,10 +541,63 @@ TEST_F(RegistryServerTest, AComuneWithoutACertificateUsesItsAccessCode) {
   EXPECT_NE(both.exit_code, 0);
   EXPECT_NE(both.output.find("use one or the other"), std::string::npos) << both.output;
 
-  const std::string log = testing::ReadFileOrDie(dir_->File("registry.log"));
-  for (const std::string& code : {first.access_code(), second.access_code(), wrong}) {
+  const std::string log_path = dir_->File("registry.log");
+  const std::string log = testing::ReadFileOrDie(log_path);
+  for (const std::string& code :
+       {first.access_code(), second.access_code(), wrong, typed, borbona.access_code()}) {
     EXPECT_EQ(log.find(code.substr(7)), std::string::npos) << "an access code reached the log";
   }
+
+  // The access log names a code's caller by the comune it opens, with no certificate serial;
+  // a call the door refused names nobody.
+  const auto by_code = testing::LogEvents(log_path, "rpc", "caller_kind", "access_code");
+  ASSERT_FALSE(by_code.empty());
+  for (const nlohmann::json& line : by_code) {
+    EXPECT_TRUE(line["caller"] == "057005" || line["caller"] == "057006") << line;
+    EXPECT_EQ(line["caller_serial"], "-") << line;
+    EXPECT_NE(line["peer"], "-") << line;
+  }
+  const auto unauthenticated = testing::LogEvents(log_path, "rpc_unauthenticated", "method",
+                                                  "/tessera.v1.Registry/GetCensus");
+  ASSERT_FALSE(unauthenticated.empty());
+  for (const nlohmann::json& line : unauthenticated) {
+    EXPECT_EQ(line["caller"], "-") << line;
+    EXPECT_EQ(line["status"], "UNAUTHENTICATED") << line;
+  }
+
+  // Who did what, in the database: the codes the Ministry issued and the census the comune
+  // submitted with its code, each naming the call whose access-log line it can be found by.
+  auto db = pg::Connection::Open(*database_);
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto issued = (*db)->Exec(
+      "SELECT istat, issued_by_kind, issued_by, issued_by_serial, call_id FROM "
+      "registry.access_code_issuances ORDER BY id");
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  ASSERT_EQ(issued->rows(), 3);  // 057005, 057006, 057005 again
+  EXPECT_EQ(issued->Text(0, 0), "057005");
+  EXPECT_EQ(issued->Text(0, 1), "service");
+  EXPECT_EQ(issued->Text(0, 2), "tessera-cli");
+  const auto issuing_call =
+      testing::LogEvents(log_path, "rpc", "call_id", std::string(issued->Text(0, 4)));
+  ASSERT_EQ(issuing_call.size(), 1u);
+  EXPECT_EQ(issuing_call[0]["method"], "/tessera.v1.Registry/IssueAccessCode");
+  EXPECT_EQ(issuing_call[0]["caller_serial"], std::string(issued->Text(0, 3)));
+  EXPECT_EQ(
+      testing::LogEvents(log_path, "access_code_issued", "call_id", std::string(issued->Text(0, 4)))
+          .size(),
+      1u);
+  auto census = (*db)->Exec(
+      "SELECT submitted_by_kind, submitted_by, submitted_by_serial IS NULL, submitted_call_id "
+      "FROM registry.censuses WHERE kind = 'comune' AND owner = '057005'");
+  ASSERT_TRUE(census.ok() && census->rows() == 1);
+  EXPECT_EQ(census->Text(0, 0), "access_code");
+  EXPECT_EQ(census->Text(0, 1), "057005");
+  EXPECT_TRUE(census->Bool(0, 2));
+  const auto submitting_call =
+      testing::LogEvents(log_path, "rpc", "call_id", std::string(census->Text(0, 3)));
+  ASSERT_EQ(submitting_call.size(), 1u);
+  EXPECT_EQ(submitting_call[0]["method"], "/tessera.v1.Registry/SubmitCensus");
+  EXPECT_EQ(submitting_call[0]["caller_kind"], "access_code");
 }
 
 // The prefettura of Rieti: its census (people taken from Accumoli's, with prefettura

@@ -188,6 +188,27 @@ TEST_F(RevocationTest, ARevokedWorkstationIsRefusedEverywhere) {
 
   grpc::Status at_ca = CaChain(workstation.identity);
   EXPECT_EQ(at_ca.error_code(), grpc::StatusCode::UNAUTHENTICATED) << at_ca.error_message();
+  // One line per call in tessera-ca's access log: the call before the revocation reached
+  // its handler ("rpc"), the one after was refused at the door ("rpc_unauthenticated"), each
+  // naming the certificate that was presented.
+  const std::string ca_log = dir_->File("ca.log");
+  const auto served = testing::LogEvents(ca_log, "rpc", "caller_serial", workstation.serial);
+  ASSERT_EQ(served.size(), 1u);
+  EXPECT_EQ(served[0]["status"], "OK");
+  const auto refused_at_ca =
+      testing::LogEvents(ca_log, "rpc_unauthenticated", "caller_serial", workstation.serial);
+  ASSERT_EQ(refused_at_ca.size(), 1u);
+  EXPECT_EQ(refused_at_ca[0]["method"], "/tessera.v1.CertificateAuthority/GetCaChain");
+  EXPECT_EQ(refused_at_ca[0]["caller_kind"], "workstation");
+  EXPECT_EQ(refused_at_ca[0]["caller"], "0570010001");
+  EXPECT_EQ(refused_at_ca[0]["status"], "UNAUTHENTICATED");
+  EXPECT_NE(refused_at_ca[0]["reason"].get<std::string>().find("revoked"), std::string::npos);
+  EXPECT_FALSE(refused_at_ca[0]["ms"].get<std::string>().empty());
+  // Who revoked it is on record too.
+  const auto revoked_line = testing::LogEvents(ca_log, "revoked", "serial", workstation.serial);
+  ASSERT_EQ(revoked_line.size(), 1u);
+  EXPECT_EQ(revoked_line[0]["caller"], "tessera-cli");
+  EXPECT_EQ(revoked_line[0]["caller_kind"], "service");
   const auto delay = UntilRevoked(
       [&] {
         grpc::ClientContext context;

@@ -54,9 +54,9 @@ class CrashingStore final : public CertificateStore {
     return inner_.List(f);
   }
   absl::StatusOr<CertificateRecord> Revoke(const std::string& request_id, const std::string& serial,
-                                           int reason,
-                                           std::chrono::system_clock::time_point when) override {
-    return inner_.Revoke(request_id, serial, reason, when);
+                                           int reason, std::chrono::system_clock::time_point when,
+                                           const Actor& actor) override {
+    return inner_.Revoke(request_id, serial, reason, when, actor);
   }
 
  private:
@@ -108,7 +108,7 @@ class CaAuthorityTest : public testing::CaStoreTest {
 };
 
 TEST_F(CaAuthorityTest, IssuesRecordsAndOpensslVerifies) {
-  auto issued = ca_->Issue(OperatorRequest("req-1"));
+  auto issued = ca_->Issue(OperatorRequest("req-1"), testing::CliActor());
   ASSERT_TRUE(issued.ok()) << issued.status();
   EXPECT_EQ(issued->state, CertificateState::kIssued);
   EXPECT_EQ(issued->issuer, "operators");
@@ -133,24 +133,25 @@ TEST_F(CaAuthorityTest, IssuesRecordsAndOpensslVerifies) {
 
 TEST_F(CaAuthorityTest, ARetryReturnsTheSameCertificateAndSignsNothing) {
   IssueRequest request = OperatorRequest("req-retry");
-  auto first = ca_->Issue(request);
+  auto first = ca_->Issue(request, testing::CliActor());
   ASSERT_TRUE(first.ok()) << first.status();
-  auto second = ca_->Issue(request);
+  auto second = ca_->Issue(request, testing::CliActor());
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->serial, first->serial);
   EXPECT_EQ(second->der, first->der);  // ECDSA is randomized: a new signature would differ
   EXPECT_EQ(Rows(), 1);
 
   IssueRequest other = OperatorRequest("req-retry");  // same id, another CSR
-  EXPECT_EQ(ca_->Issue(other).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ca_->Issue(other, testing::CliActor()).status().code(),
+            absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(Rows(), 1);
 }
 
 TEST_F(CaAuthorityTest, APublicKeyIsInOneLiveCertificateOnly) {
   IssueRequest request = OperatorRequest("req-a");
-  ASSERT_TRUE(ca_->Issue(request).ok());
+  ASSERT_TRUE(ca_->Issue(request, testing::CliActor()).ok());
   request.request_id = "req-b";
-  auto again = ca_->Issue(request);
+  auto again = ca_->Issue(request, testing::CliActor());
   EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(std::string(again.status().message()).find("already in a live certificate"),
             std::string::npos);
@@ -197,7 +198,7 @@ TEST_F(CaAuthorityTest, BadInputIsRefusedNamingTheFieldAndLeavesNoRow) {
   for (const Case& c : cases) {
     IssueRequest request = OperatorRequest("req-bad");
     c.spoil(request);
-    auto result = ca_->Issue(request);
+    auto result = ca_->Issue(request, testing::CliActor());
     EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << c.message;
     EXPECT_EQ(result.status().message(), c.message);
   }
@@ -207,7 +208,7 @@ TEST_F(CaAuthorityTest, BadInputIsRefusedNamingTheFieldAndLeavesNoRow) {
 TEST_F(CaAuthorityTest, ACrashAfterTheIntentLeavesItVisibleAndARetryCompletesIt) {
   IssueRequest request = OperatorRequest("req-crash");
   store_->crash_next = true;
-  auto crashed = ca_->Issue(request);
+  auto crashed = ca_->Issue(request, testing::CliActor());
   ASSERT_FALSE(crashed.ok());
   auto intent = conn_->Exec("SELECT serial, state FROM ca.certificates WHERE request_id = $1",
                             {pg::Param("req-crash")});
@@ -216,7 +217,7 @@ TEST_F(CaAuthorityTest, ACrashAfterTheIntentLeavesItVisibleAndARetryCompletesIt)
   const std::string serial(intent->Text(0, 0));
 
   clock_.Advance(std::chrono::hours(5));  // the retry comes later: the content must not move
-  auto retried = ca_->Issue(request);
+  auto retried = ca_->Issue(request, testing::CliActor());
   ASSERT_TRUE(retried.ok()) << retried.status();
   EXPECT_EQ(retried->serial, serial);
   Botan::X509_Certificate cert(retried->der);
@@ -233,11 +234,13 @@ TEST_F(CaAuthorityTest, ConcurrentIssuanceGivesUniqueSerialsAndOneCertificatePer
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      auto same = ca_->Issue(shared[t]);  // the same request from four callers at once
+      auto same =
+          ca_->Issue(shared[t], testing::CliActor());  // the same request from four callers at once
       if (same.ok()) shared_serials[t] = same->serial;
       for (int i = 0; i < kEach; ++i) {
         auto issued =
-            ca_->Issue(OperatorRequest("req-" + std::to_string(t) + "-" + std::to_string(i)));
+            ca_->Issue(OperatorRequest("req-" + std::to_string(t) + "-" + std::to_string(i)),
+                       testing::CliActor());
         if (issued.ok()) serials[t].push_back(issued->serial);
       }
     });
@@ -252,10 +255,10 @@ TEST_F(CaAuthorityTest, ConcurrentIssuanceGivesUniqueSerialsAndOneCertificatePer
 
 TEST_F(CaAuthorityTest, RevocationIsRecordedIdempotentAndBumpsTheCrlRevision) {
   IssueRequest request = OperatorRequest("req-rev");
-  auto issued = ca_->Issue(request);
+  auto issued = ca_->Issue(request, testing::CliActor());
   ASSERT_TRUE(issued.ok()) << issued.status();
   clock_.Advance(std::chrono::hours(1));
-  auto revoked = ca_->Revoke("rev-1", issued->serial, 1);
+  auto revoked = ca_->Revoke("rev-1", issued->serial, 1, testing::CliActor());
   ASSERT_TRUE(revoked.ok()) << revoked.status();
   EXPECT_EQ(revoked->revocation_reason, 1);
   EXPECT_EQ(revoked->revoked_at, clock_.Now());
@@ -264,19 +267,22 @@ TEST_F(CaAuthorityTest, RevocationIsRecordedIdempotentAndBumpsTheCrlRevision) {
   EXPECT_EQ(revision->Int(0, 0), 1);
 
   clock_.Advance(std::chrono::hours(1));
-  auto again = ca_->Revoke("rev-1", issued->serial, 1);  // a retry: same answer, same time
+  auto again = ca_->Revoke("rev-1", issued->serial, 1,
+                           testing::CliActor());  // a retry: same answer, same time
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->revoked_at, revoked->revoked_at);
-  EXPECT_EQ(ca_->Revoke("rev-1", issued->serial, 4).status().code(),
+  EXPECT_EQ(ca_->Revoke("rev-1", issued->serial, 4, testing::CliActor()).status().code(),
             absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(ca_->Revoke("rev-2", issued->serial, 4).status().code(),
+  EXPECT_EQ(ca_->Revoke("rev-2", issued->serial, 4, testing::CliActor()).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(ca_->Revoke("rev-3", "abcdef", 1).status().code(), absl::StatusCode::kNotFound);
-  auto bad_reason = ca_->Revoke("rev-4", issued->serial, 6);
+  EXPECT_EQ(ca_->Revoke("rev-3", "abcdef", 1, testing::CliActor()).status().code(),
+            absl::StatusCode::kNotFound);
+  auto bad_reason = ca_->Revoke("rev-4", issued->serial, 6, testing::CliActor());
   EXPECT_EQ(bad_reason.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(std::string(bad_reason.status().message()).find("reason: 6 is not a reason"),
             std::string::npos);
-  EXPECT_EQ(ca_->Revoke("rev-5", "XYZ", 1).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ca_->Revoke("rev-5", "XYZ", 1, testing::CliActor()).status().code(),
+            absl::StatusCode::kInvalidArgument);
 
   EXPECT_EQ(conn_->Exec("SELECT revision FROM ca.crl_state WHERE issuer = 'operators'")->Int(0, 0),
             1)
@@ -287,9 +293,145 @@ TEST_F(CaAuthorityTest, RevocationIsRecordedIdempotentAndBumpsTheCrlRevision) {
 
   // A revoked certificate frees its key for a new one (a replacement card keeps its key).
   request.request_id = "req-rev-2";
-  auto replacement = ca_->Issue(request);
+  auto replacement = ca_->Issue(request, testing::CliActor());
   ASSERT_TRUE(replacement.ok()) << replacement.status();
   EXPECT_NE(replacement->serial, issued->serial);
+}
+
+// Who did what: the intent row names who asked for the certificate and the revocation who
+// revoked it, each written in the act's own transaction; a refused act records nobody.
+TEST_F(CaAuthorityTest, IssuanceAndRevocationNameTheirActorAndCall) {
+  const Actor perso{
+      .kind = "service", .name = "tessera-perso", .serial = "5e7", .call_id = "call-perso-1"};
+  const IssueRequest request = OperatorRequest("req-who");
+  auto issued = ca_->Issue(request, perso);
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  auto row = conn_->Exec(
+      "SELECT requested_by_kind, requested_by, requested_by_serial, requested_call_id, "
+      "request_id FROM ca.certificates WHERE serial = $1",
+      {pg::Param(issued->serial)});
+  ASSERT_EQ(row->rows(), 1);
+  EXPECT_EQ(row->Text(0, 0), "service");
+  EXPECT_EQ(row->Text(0, 1), "tessera-perso");
+  EXPECT_EQ(row->Text(0, 2), "5e7");
+  EXPECT_EQ(row->Text(0, 3), "call-perso-1");
+  EXPECT_EQ(row->Text(0, 4), "req-who");
+  EXPECT_EQ(ca_->Get(issued->serial)->requested_by.call_id, "call-perso-1");
+
+  // A retry is the same act, whoever sends it: the first requester stays on record.
+  ASSERT_TRUE(ca_->Issue(request, testing::CliActor()).ok());
+  EXPECT_EQ(ca_->Get(issued->serial)->requested_by.name, "tessera-perso");
+
+  // Refused acts write no row: bad input, and an act by nobody.
+  IssueRequest bad = OperatorRequest("req-who-bad");
+  bad.subject.codice_fiscale = "RSSMRA85T10A562X";
+  EXPECT_EQ(ca_->Issue(bad, perso).status().code(), absl::StatusCode::kInvalidArgument);
+  auto nobody = ca_->Issue(OperatorRequest("req-nobody"), Actor{});
+  EXPECT_EQ(nobody.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(nobody.status().message(), "actor: an act must name who did it (kind and name)");
+  EXPECT_EQ(Rows(), 1);
+
+  const Actor registry{
+      .kind = "service", .name = "tessera-registry", .serial = "4e9", .call_id = "call-reg-1"};
+  ASSERT_TRUE(ca_->Revoke("rev-who", issued->serial, 3, registry).ok());
+  auto revoked = conn_->Exec(
+      "SELECT revoked_by_kind, revoked_by, revoked_by_serial, revoked_call_id FROM "
+      "ca.certificates WHERE serial = $1",
+      {pg::Param(issued->serial)});
+  EXPECT_EQ(revoked->Text(0, 0), "service");
+  EXPECT_EQ(revoked->Text(0, 1), "tessera-registry");
+  EXPECT_EQ(revoked->Text(0, 2), "4e9");
+  EXPECT_EQ(revoked->Text(0, 3), "call-reg-1");
+  auto requests = [&](const std::string& id) {
+    return conn_->Exec(
+        "SELECT requested_by_kind, requested_by, requested_by_serial, call_id, serial FROM "
+        "ca.revocation_requests WHERE request_id = $1",
+        {pg::Param(id)});
+  };
+  auto first = requests("rev-who");
+  ASSERT_EQ(first->rows(), 1);
+  EXPECT_EQ(first->Text(0, 1), "tessera-registry");
+  EXPECT_EQ(first->Text(0, 3), "call-reg-1");
+
+  // A refused revocation (another reason) records nothing; a repeat with the same reason
+  // under a new request id records who asked, and the certificate keeps who revoked it.
+  EXPECT_EQ(ca_->Revoke("rev-who-2", issued->serial, 4, testing::CliActor()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(requests("rev-who-2")->rows(), 0);
+  ASSERT_TRUE(ca_->Revoke("rev-who-3", issued->serial, 3, testing::CliActor()).ok());
+  auto repeat = requests("rev-who-3");
+  ASSERT_EQ(repeat->rows(), 1);
+  EXPECT_EQ(repeat->Text(0, 1), "tessera-cli");
+  EXPECT_EQ(repeat->Text(0, 2), "c11");
+  auto stored = ca_->Get(issued->serial);
+  ASSERT_TRUE(stored.ok() && stored->revoked_by.has_value());
+  EXPECT_EQ(stored->revoked_by->name, "tessera-registry");
+  EXPECT_EQ(ca_->Revoke("rev-who-4", issued->serial, 3, Actor{}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(requests("rev-who-4")->rows(), 0);
+}
+
+// What a reader sees (ca/read_scope.h), narrowed in the store's query: a workstation its
+// comune's workstation certificates only, an operator card itself, a service everything.
+TEST_F(CaAuthorityTest, ReadsAreScopedToTheCallersComuneOrItself) {
+  auto card = ca_->Issue(OperatorRequest("scope-card"), testing::CliActor());
+  auto other_card =
+      ca_->Issue({"scope-card-2", "operator", NewCsr(), {.codice_fiscale = "BNCNNA90A41H501T"}},
+                 testing::CliActor());
+  auto ws1 =
+      ca_->Issue({"scope-ws1", "workstation", NewCsr(), {.istat = "058091", .progressive = 1}},
+                 testing::CliActor());
+  auto server =
+      ca_->Issue({"scope-ws99", "comune_server", NewCsr(), {.istat = "058091", .progressive = 99}},
+                 testing::CliActor());
+  auto elsewhere =
+      ca_->Issue({"scope-ws-other", "workstation", NewCsr(), {.istat = "058092", .progressive = 1}},
+                 testing::CliActor());
+  for (auto* issued : {&card, &other_card, &ws1, &server, &elsewhere}) {
+    ASSERT_TRUE(issued->ok()) << issued->status();
+  }
+  const Actor workstation{.kind = "workstation", .name = "0580910001", .serial = ws1->serial};
+  const Actor operator_card{.kind = "operator", .name = "RSSMRA85T10A562S", .serial = card->serial};
+  auto serials = [](const absl::StatusOr<std::vector<CertificateRecord>>& page) {
+    std::set<std::string> out;
+    if (page.ok()) {
+      for (const CertificateRecord& r : *page) out.insert(r.serial);
+    }
+    return out;
+  };
+
+  EXPECT_EQ(serials(ca_->List(workstation, {})),
+            (std::set<std::string>{ws1->serial, server->serial}));
+  EXPECT_TRUE(serials(ca_->List(workstation, {.profile = "operator"})).empty())
+      << "no operator certificate, whatever the filter asks";
+  auto page = ca_->List(workstation, {.page_size = 1});
+  ASSERT_TRUE(page.ok() && page->size() == 1u);
+  auto next = ca_->List(workstation, {.page_size = 1, .page_token = page->back().serial});
+  ASSERT_TRUE(next.ok() && next->size() == 1u);
+  EXPECT_TRUE(ca_->List(workstation, {.page_size = 1, .page_token = next->back().serial})->empty());
+  EXPECT_EQ(serials(ca_->List(operator_card, {})), (std::set<std::string>{card->serial}));
+  EXPECT_EQ(serials(ca_->List(testing::CliActor(), {})).size(), 5u);
+  auto stranger = ca_->List({.kind = "access_code", .name = "058091"}, {});
+  EXPECT_EQ(stranger.status().code(), absl::StatusCode::kPermissionDenied);
+
+  // The store itself returns only the scope's rows: the filter is in the query.
+  CertificateFilter scoped;
+  scoped.scope = ReadScopeOf(workstation);
+  EXPECT_EQ(serials(pg_store_->List(scoped)), (std::set<std::string>{ws1->serial, server->serial}));
+
+  EXPECT_TRUE(ca_->Read(workstation, server->serial).ok());
+  auto refused = ca_->Read(workstation, elsewhere->serial);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(refused.status().message().find("comune-workstations"), std::string::npos)
+      << refused.status();
+  EXPECT_EQ(ca_->Read(workstation, card->serial).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(ca_->Read(operator_card, card->serial).ok());
+  auto not_own = ca_->Read(operator_card, other_card->serial);
+  EXPECT_EQ(not_own.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(not_own.status().message().find("own-certificate"), std::string::npos)
+      << not_own.status();
+  EXPECT_TRUE(ca_->Read(testing::CliActor(), elsewhere->serial).ok());
 }
 
 TEST_F(CaAuthorityTest, CrlPublisherSignsWhenRevocationsMoveTheRevisionAndBeforeNextUpdate) {
@@ -302,9 +444,9 @@ TEST_F(CaAuthorityTest, CrlPublisherSignsWhenRevocationsMoveTheRevisionAndBefore
   EXPECT_EQ(*first, 2);                // one empty CRL per issuing CA
   EXPECT_EQ(*publisher.RunOnce(), 0);  // nothing changed
 
-  auto issued = ca_->Issue(OperatorRequest("req-crl"));
+  auto issued = ca_->Issue(OperatorRequest("req-crl"), testing::CliActor());
   ASSERT_TRUE(issued.ok());
-  ASSERT_TRUE(ca_->Revoke("rev-crl", issued->serial, 1).ok());
+  ASSERT_TRUE(ca_->Revoke("rev-crl", issued->serial, 1, testing::CliActor()).ok());
   EXPECT_EQ(*publisher.RunOnce(), 1);  // only the operators CA
   auto state = crls.State("operators");
   ASSERT_TRUE(state.ok());
@@ -327,22 +469,25 @@ TEST_F(CaAuthorityTest, CrlPublisherSignsWhenRevocationsMoveTheRevisionAndBefore
 
 TEST_F(CaAuthorityTest, ListsWithFiltersAndPages) {
   for (int i = 0; i < 5; ++i)
-    ASSERT_TRUE(ca_->Issue(OperatorRequest("req-l" + std::to_string(i))).ok());
-  ASSERT_TRUE(
-      ca_->Issue({"req-ws", "workstation", NewCsr(), {.istat = "058091", .progressive = 1}}).ok());
-  auto workstations = ca_->List({.issuer = "workstations"});
+    ASSERT_TRUE(ca_->Issue(OperatorRequest("req-l" + std::to_string(i)), testing::CliActor()).ok());
+  ASSERT_TRUE(ca_->Issue({"req-ws", "workstation", NewCsr(), {.istat = "058091", .progressive = 1}},
+                         testing::CliActor())
+                  .ok());
+  auto workstations = ca_->List(testing::CliActor(), {.issuer = "workstations"});
   ASSERT_TRUE(workstations.ok());
   ASSERT_EQ(workstations->size(), 1u);
   EXPECT_EQ((*workstations)[0].subject.find("CN=0580910001"), 0u) << (*workstations)[0].subject;
 
-  auto page1 = ca_->List({.profile = "operator", .page_size = 3});
+  auto page1 = ca_->List(testing::CliActor(), {.profile = "operator", .page_size = 3});
   ASSERT_TRUE(page1.ok());
   ASSERT_EQ(page1->size(), 3u);
   auto page2 =
-      ca_->List({.profile = "operator", .page_size = 3, .page_token = page1->back().serial});
+      ca_->List(testing::CliActor(),
+                {.profile = "operator", .page_size = 3, .page_token = page1->back().serial});
   ASSERT_TRUE(page2.ok());
   EXPECT_EQ(page2->size(), 2u);
-  EXPECT_EQ(ca_->List({.page_size = 0}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ca_->List(testing::CliActor(), {.page_size = 0}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

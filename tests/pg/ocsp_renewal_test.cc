@@ -73,6 +73,11 @@ TEST_F(OcspRenewalTest, RenewsBeforeExpiryAndAnswersWithTheNewCertificate) {
     EXPECT_EQ(record->issuer, issuer);
     EXPECT_EQ(record->profile, kOcspResponderProfile);
     EXPECT_EQ(record->not_after, clock_.Now() + 30 * kDay - std::chrono::seconds(1));
+    // tessera-ca's own act, not a caller's: no certificate serial, no call.
+    EXPECT_EQ(record->requested_by.kind, "system");
+    EXPECT_EQ(record->requested_by.name, "tessera-ca");
+    EXPECT_EQ(record->requested_by.serial, "");
+    EXPECT_EQ(record->requested_by.call_id, "");
   }
 
   // openssl accepts the renewed certificate as an OCSP signer, at the renewal's time.
@@ -85,7 +90,7 @@ TEST_F(OcspRenewalTest, RenewsBeforeExpiryAndAnswersWithTheNewCertificate) {
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
 
   // An answer now carries and is signed under the renewed certificate.
-  auto card = ca_->Issue(OperatorRequest("card-1"));
+  auto card = ca_->Issue(OperatorRequest("card-1"), testing::CliActor());
   ASSERT_TRUE(card.ok()) << card.status();
   testing::WriteFile(dir_.File("card.pem"), Botan::X509_Certificate(card->der).PEM_encode());
   auto request = RunCommand("openssl ocsp -issuer " + hierarchy_->Pki("operators.pem") + " -cert " +
@@ -150,7 +155,7 @@ std::vector<uint8_t> OcspRequestFor(const testing::TempDir& dir, const std::stri
 }
 
 TEST_F(OcspRenewalTest, AnswersAreSignedOnceAndAgainOnlyWhenSomethingChanged) {
-  auto card = ca_->Issue(OperatorRequest("presigned-1"));
+  auto card = ca_->Issue(OperatorRequest("presigned-1"), testing::CliActor());
   ASSERT_TRUE(card.ok()) << card.status();
   testing::WriteFile(dir_.File("card.pem"), Botan::X509_Certificate(card->der).PEM_encode());
   const std::vector<uint8_t> request =
@@ -167,7 +172,7 @@ TEST_F(OcspRenewalTest, AnswersAreSignedOnceAndAgainOnlyWhenSomethingChanged) {
   EXPECT_EQ(responder_->RefreshOnce(), 0) << "nothing is due";
 
   // Revoked here: the cached "good" is never served again, and is re-signed in the background.
-  ASSERT_TRUE(ca_->Revoke("presigned-revoke", card->serial, 1).ok());
+  ASSERT_TRUE(ca_->Revoke("presigned-revoke", card->serial, 1, testing::CliActor()).ok());
   responder_->Forget(card->serial);
   EXPECT_EQ(responder_->Find(request).answer, nullptr);
   EXPECT_EQ(responder_->RefreshOnce(), 1);
@@ -216,7 +221,7 @@ TEST_F(OcspRenewalTest, UnknownSerialsAndManyCertIdsAreAnsweredUnsigned) {
 }
 
 TEST_F(OcspRenewalTest, ARenewedResponderCertificateIsSignedIntoServedAnswers) {
-  auto card = ca_->Issue(OperatorRequest("renewed-1"));
+  auto card = ca_->Issue(OperatorRequest("renewed-1"), testing::CliActor());
   ASSERT_TRUE(card.ok()) << card.status();
   testing::WriteFile(dir_.File("card.pem"), Botan::X509_Certificate(card->der).PEM_encode());
   const std::vector<uint8_t> request =
@@ -240,13 +245,33 @@ TEST_F(OcspRenewalTest, ARenewedResponderCertificateIsSignedIntoServedAnswers) {
       << "the answer in memory carries the renewed responder certificate";
 }
 
+// The ceremony's certificates, imported at start, are recorded as tessera-ca's own act.
+TEST_F(OcspRenewalTest, TheCeremonysCertificatesAreRecordedAsTesseraCasOwnAct) {
+  std::vector<Botan::X509_Certificate> ceremony;
+  for (const char* file : {"ocsp-operators.pem", "ocsp-workstations.pem"}) {
+    ceremony.emplace_back(hierarchy_->Pki(file));  // the first certificate of each file
+  }
+  ASSERT_EQ(ca_->RecordCeremonyCertificates(ceremony).value_or(-1), 2);
+  auto rows = conn_->Exec(
+      "SELECT requested_by_kind, requested_by, requested_by_serial IS NULL, requested_call_id "
+      "IS NULL FROM ca.certificates ORDER BY serial");
+  ASSERT_EQ(rows->rows(), 2);
+  for (int row = 0; row < 2; ++row) {
+    EXPECT_EQ(rows->Text(row, 0), "system");
+    EXPECT_EQ(rows->Text(row, 1), "tessera-ca");
+    EXPECT_TRUE(rows->Bool(row, 2));
+    EXPECT_TRUE(rows->Bool(row, 3));
+  }
+}
+
 TEST_F(OcspRenewalTest, InternalProfilesAreNotIssuedOnRequest) {
   const std::vector<uint8_t> csr = NewCsr();
   for (const char* profile : {"ocsp_responder", "service"}) {
     auto refused = ca_->Issue({std::string("internal-") + profile,
                                profile,
                                csr,
-                               {.service = "tessera-registry", .dns_names = {"localhost"}}});
+                               {.service = "tessera-registry", .dns_names = {"localhost"}}},
+                              testing::CliActor());
     EXPECT_TRUE(absl::IsInvalidArgument(refused.status())) << profile << ": " << refused.status();
     EXPECT_EQ(refused.status().message().rfind("profile:", 0), 0u) << refused.status();
   }

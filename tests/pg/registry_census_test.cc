@@ -4,6 +4,7 @@
 #include <set>
 #include <thread>
 
+#include "platform/clock.h"
 #include "platform/migrations.h"
 #include "registry/census_json.h"
 #include "registry/census_store.h"
@@ -15,6 +16,11 @@ namespace {
 
 using std::chrono::year;
 const auto kNow = std::chrono::system_clock::time_point(std::chrono::seconds(1'795'000'000));
+
+// Who the store tests act as: the Ministry's CLI, as a handler names its caller.
+Actor Ministry() {
+  return {.kind = "service", .name = "tessera-cli", .serial = "c11", .call_id = "call-1"};
+}
 
 CensusUser User(const std::string& cf, std::vector<std::string> profiles) {
   return {.name = "Mario",
@@ -99,7 +105,7 @@ TEST_F(CensusStoreTest, SubmitCreatesPeopleCardsAndWorkstationsOnce) {
                               User("BNCNNA90A41H501W", {kAccessoWeb, "operatore_consultazione"}),
                               User("VRDLGU70A01H501X", {"operatore_consultazione"})});
   ASSERT_TRUE(store_->SaveDraft(CensusKind::kComune, "058091", "{}", kNow).ok());
-  auto submitted = store_->SubmitComune(roma, kNow);
+  auto submitted = store_->SubmitComune(roma, kNow, Ministry());
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   EXPECT_TRUE(submitted->census.submitted);
   ASSERT_EQ(submitted->card_orders.size(), 2u);  // the Sindaco and the Accesso Web user
@@ -113,7 +119,7 @@ TEST_F(CensusStoreTest, SubmitCreatesPeopleCardsAndWorkstationsOnce) {
   EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders WHERE state = 'LAVORAZIONE'"), 2);
 
   // A retry of the same submission answers the same and creates nothing.
-  auto again = store_->SubmitComune(roma, kNow);
+  auto again = store_->SubmitComune(roma, kNow, Ministry());
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->card_orders.size(), 2u);
   EXPECT_EQ(again->workstation_orders.size(), 3u);
@@ -122,18 +128,18 @@ TEST_F(CensusStoreTest, SubmitCreatesPeopleCardsAndWorkstationsOnce) {
   EXPECT_EQ(store_->SaveDraft(CensusKind::kComune, "058091", "{}", kNow).status().code(),
             absl::StatusCode::kFailedPrecondition);
   roma.workstations = 2;
-  EXPECT_EQ(store_->SubmitComune(roma, kNow).status().code(),
+  EXPECT_EQ(store_->SubmitComune(roma, kNow, Ministry()).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(CensusStoreTest, APersonInTwoComuniGetsOneCard) {
   auto roma = store_->SubmitComune(
-      Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow);
+      Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow, Ministry());
   ASSERT_TRUE(roma.ok()) << roma.status();
   auto milano = store_->SubmitComune(Census("015146", 1,
                                             {User("RSSMRA85T10H501O", {kAccessoWeb, "supervisore"}),
                                              User("BNCNNA90A41H501W", {kSindacoDelegato})}),
-                                     kNow);
+                                     kNow, Ministry());
   ASSERT_TRUE(milano.ok()) << milano.status();
   EXPECT_EQ(milano->holders_with_a_card_already, 1);
   ASSERT_EQ(milano->card_orders.size(), 1u);
@@ -151,7 +157,7 @@ TEST_F(CensusStoreTest, AFailureHalfwayKeepsNothing) {
   // Fail the last step of the transaction: the workstation orders.
   InjectFailure("registry.workstation_orders", "INSERT");
   auto failed = store_->SubmitComune(
-      Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow);
+      Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow, Ministry());
   EXPECT_FALSE(failed.ok());
   EXPECT_EQ(Count("SELECT count(*) FROM registry.censuses WHERE state = 'SUBMITTED'"), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM registry.persons"), 0);
@@ -159,7 +165,7 @@ TEST_F(CensusStoreTest, AFailureHalfwayKeepsNothing) {
   EXPECT_EQ(Count("SELECT count(*) FROM registry.card_number_counters"), 0);
   LiftFailure("registry.workstation_orders");
   auto retried = store_->SubmitComune(
-      Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow);
+      Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow, Ministry());
   ASSERT_TRUE(retried.ok()) << retried.status();
   EXPECT_EQ(retried->card_orders[0].card_number, "0580910000000001");  // no number lost
 }
@@ -169,7 +175,7 @@ TEST_F(CensusStoreTest, WorkersClaimDisjointOrders) {
   for (const char* cf : {"BNCNNA90A41H501W", "VRDLGU70A01H501X", "NRELCU80A01H501A"}) {
     users.push_back(User(cf, {kAccessoWeb}));
   }
-  ASSERT_TRUE(store_->SubmitComune(Census("058091", 3, users), kNow).ok());
+  ASSERT_TRUE(store_->SubmitComune(Census("058091", 3, users), kNow, Ministry()).ok());
   const std::chrono::seconds lease(900);
   std::vector<CardOrder> a, b;
   std::thread first([&] { a = store_->ClaimCardOrders("perso-a", 3, lease, kNow).value(); });
@@ -196,7 +202,7 @@ TEST_F(CensusStoreTest, WorkersClaimDisjointOrders) {
 TEST_F(CensusStoreTest, AClaimOutlivesNoDaemon) {
   std::vector<CensusUser> users = {User("RSSMRA85T10H501O", {kSindacoDelegato}),
                                    User("BNCNNA90A41H501W", {kAccessoWeb})};
-  ASSERT_TRUE(store_->SubmitComune(Census("058091", 1, users), kNow).ok());
+  ASSERT_TRUE(store_->SubmitComune(Census("058091", 1, users), kNow, Ministry()).ok());
   const std::chrono::seconds lease(900);
   auto held = store_->ClaimCardOrders("perso-a", 1, lease, kNow);
   ASSERT_TRUE(held.ok() && held->size() == 1u);
@@ -220,7 +226,8 @@ TEST_F(CensusStoreTest, AClaimOutlivesNoDaemon) {
 TEST_F(CensusStoreTest, APrefetturaNumbersItsCardsUnderItsProvince) {
   ASSERT_TRUE(
       store_
-          ->SubmitComune(Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow)
+          ->SubmitComune(Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow,
+                         Ministry())
           .ok());
   PrefetturaCensus prefettura{
       .province_sigla = "RM",
@@ -229,7 +236,7 @@ TEST_F(CensusStoreTest, APrefetturaNumbersItsCardsUnderItsProvince) {
       .users = {User("BNCNNA90A41H501W", {kAmministratoreSicurezza}),
                 User("VRDLGU70A01H501X", {"amministratore_postazioni_prefettura"}),
                 User("RSSMRA85T10H501O", {"operatore_monitoraggio_operazioni"})}};
-  auto submitted = store_->SubmitPrefettura("058", prefettura, kNow);
+  auto submitted = store_->SubmitPrefettura("058", prefettura, kNow, Ministry());
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   ASSERT_EQ(submitted->card_orders.size(), 2u);  // the third already has the comune's card
   EXPECT_EQ(submitted->card_orders[0].card_number, "0580000000000001");
@@ -250,7 +257,7 @@ TEST_F(CensusStoreTest, AnImportIsSavedWholeOrNotAtAll) {
       Census("015146", 1, {User("BNCNNA90A41H501W", {kSindacoDelegato})})};
   ASSERT_TRUE(store_->SaveDrafts(file, kNow).ok());
   EXPECT_EQ(Count("SELECT count(*) FROM registry.censuses WHERE state = 'DRAFT'"), 2);
-  ASSERT_TRUE(store_->SubmitComune(file[1], kNow).ok());
+  ASSERT_TRUE(store_->SubmitComune(file[1], kNow, Ministry()).ok());
   // Milano is final now: a file holding it keeps nothing, Roma's draft included.
   std::vector<ComuneCensus> again = file;
   again[0].cap = "00199";
@@ -267,7 +274,7 @@ TEST_F(CensusStoreTest, AnAccessCodeOpensItsComuneUntilReplacedExpiredOrSubmitte
   auto code = ParseAccessCode(NewAccessCode("058091").view());
   ASSERT_TRUE(code.ok());
   const auto expires = kNow + kAccessCodeValidity;
-  ASSERT_TRUE(store_->PutAccessCode("058091", code->digest, kNow, expires).ok());
+  ASSERT_TRUE(store_->PutAccessCode("058091", code->digest, kNow, expires, Ministry()).ok());
   EXPECT_EQ(Count("SELECT count(*) FROM registry.census_access_codes"), 1);
   EXPECT_TRUE(*store_->AccessCodeIsValid(*code, kNow));
   EXPECT_FALSE(*store_->AccessCodeIsValid(*code, expires));  // expired
@@ -276,7 +283,7 @@ TEST_F(CensusStoreTest, AnAccessCodeOpensItsComuneUntilReplacedExpiredOrSubmitte
 
   // A new code revokes the old one.
   auto second = ParseAccessCode(NewAccessCode("058091").view());
-  ASSERT_TRUE(store_->PutAccessCode("058091", second->digest, kNow, expires).ok());
+  ASSERT_TRUE(store_->PutAccessCode("058091", second->digest, kNow, expires, Ministry()).ok());
   EXPECT_FALSE(*store_->AccessCodeIsValid(*code, kNow));
   EXPECT_TRUE(*store_->AccessCodeIsValid(*second, kNow));
   // A code is for its own comune only: the same digest claimed for Milano opens nothing.
@@ -284,17 +291,88 @@ TEST_F(CensusStoreTest, AnAccessCodeOpensItsComuneUntilReplacedExpiredOrSubmitte
   EXPECT_FALSE(*store_->AccessCodeIsValid(claimed_elsewhere, kNow));
 
   // Unknown comune: NOT_FOUND, nothing stored.
-  EXPECT_EQ(store_->PutAccessCode("099999", code->digest, kNow, expires).code(),
+  EXPECT_EQ(store_->PutAccessCode("099999", code->digest, kNow, expires, Ministry()).code(),
             absl::StatusCode::kNotFound);
 
   // Submission closes the census and revokes the code in the same transaction; no new code.
   auto submitted = store_->SubmitComune(
-      Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow);
+      Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow, Ministry());
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   EXPECT_FALSE(*store_->AccessCodeIsValid(*second, kNow));
   EXPECT_EQ(Count("SELECT count(*) FROM registry.census_access_codes"), 0);
-  EXPECT_EQ(store_->PutAccessCode("058091", code->digest, kNow, expires).code(),
+  EXPECT_EQ(store_->PutAccessCode("058091", code->digest, kNow, expires, Ministry()).code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+// Who did what: each access code issued is a row of its own naming who issued it (never the
+// code); a submitted census names who submitted it; refused acts record nobody; the
+// issuance rows cannot be changed.
+TEST_F(CensusStoreTest, AccessCodesAndSubmissionsNameTheirActor) {
+  const Actor operator_card{
+      .kind = "operator", .name = "RSSMRA85T10A562S", .serial = "0c4d", .call_id = "call-code-1"};
+  const auto expires = kNow + kAccessCodeValidity;
+  auto first = ParseAccessCode(NewAccessCode("058091").view());
+  auto second = ParseAccessCode(NewAccessCode("058091").view());
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE(store_->PutAccessCode("058091", first->digest, kNow, expires, operator_card).ok());
+  ASSERT_TRUE(store_->PutAccessCode("058091", second->digest, kNow, expires, Ministry()).ok());
+  auto issued = conn_->Exec(
+      "SELECT istat, issued_by_kind, issued_by, issued_by_serial, call_id, expires_at = "
+      "to_timestamp($1) FROM registry.access_code_issuances ORDER BY id",
+      {pg::Param(UnixSeconds(expires))});
+  ASSERT_EQ(issued->rows(), 2) << "a replaced code keeps its row";
+  EXPECT_EQ(issued->Text(0, 0), "058091");
+  EXPECT_EQ(issued->Text(0, 1), "operator");
+  EXPECT_EQ(issued->Text(0, 2), "RSSMRA85T10A562S");
+  EXPECT_EQ(issued->Text(0, 3), "0c4d");
+  EXPECT_EQ(issued->Text(0, 4), "call-code-1");
+  EXPECT_TRUE(issued->Bool(0, 5));
+  EXPECT_EQ(issued->Text(1, 2), "tessera-cli");
+  // Refused: an unknown comune, an act by nobody.
+  EXPECT_FALSE(store_->PutAccessCode("099999", first->digest, kNow, expires, Ministry()).ok());
+  EXPECT_FALSE(store_->PutAccessCode("058091", first->digest, kNow, expires, Actor{}).ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.access_code_issuances"), 2);
+
+  // A submission that fails halfway records no submitter; the one that succeeds does, with
+  // the access code's comune as actor (no certificate serial); a repeat keeps it.
+  const ComuneCensus census = Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})});
+  const Actor comune{.kind = "access_code", .name = "058091", .call_id = "call-submit-1"};
+  InjectFailure("registry.workstation_orders", "INSERT");
+  EXPECT_FALSE(store_->SubmitComune(census, kNow, comune).ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.censuses WHERE submitted_by IS NOT NULL"), 0);
+  LiftFailure("registry.workstation_orders");
+  EXPECT_FALSE(store_->SubmitComune(census, kNow, Actor{}).ok());
+  ASSERT_TRUE(store_->SubmitComune(census, kNow, comune).ok());
+  auto repeated = store_->SubmitComune(census, kNow, Ministry());
+  ASSERT_TRUE(repeated.ok()) << repeated.status();
+  EXPECT_TRUE(repeated->repeated);
+  auto submitted = conn_->Exec(
+      "SELECT submitted_by_kind, submitted_by, submitted_by_serial IS NULL, submitted_call_id "
+      "FROM registry.censuses WHERE kind = 'comune' AND owner = '058091'");
+  ASSERT_EQ(submitted->rows(), 1);
+  EXPECT_EQ(submitted->Text(0, 0), "access_code");
+  EXPECT_EQ(submitted->Text(0, 1), "058091");
+  EXPECT_TRUE(submitted->Bool(0, 2));
+  EXPECT_EQ(submitted->Text(0, 3), "call-submit-1");
+
+  // A prefettura's submission too.
+  PrefetturaCensus prefettura{.province_sigla = "RM",
+                              .province = "Roma",
+                              .workstations = 1,
+                              .users = {User("BNCNNA90A41H501W", {kAmministratoreSicurezza})}};
+  ASSERT_TRUE(store_->SubmitPrefettura("058", prefettura, kNow, operator_card).ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.censuses WHERE kind = 'prefettura' AND "
+                  "submitted_by = 'RSSMRA85T10A562S' AND submitted_call_id = 'call-code-1'"),
+            1);
+
+  for (const char* change :
+       {"UPDATE registry.access_code_issuances SET issued_by = 'x'",
+        "DELETE FROM registry.access_code_issuances", "TRUNCATE registry.access_code_issuances"}) {
+    auto refused = conn_->Exec(change);
+    EXPECT_FALSE(refused.ok()) << change;
+    EXPECT_NE(refused.status().message().find("append-only"), std::string::npos)
+        << refused.status();
+  }
 }
 
 TEST(CensusJson, RoundTripsAndNamesWhatIsMissing) {

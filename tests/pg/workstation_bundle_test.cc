@@ -44,7 +44,7 @@ class WorkstationBundleTest : public testing::CaHierarchyTest {
 };
 
 TEST_F(WorkstationBundleTest, OpensslAndNssOpenTheBundleWithItsPassword) {
-  auto bundle = bundles_->Issue({"ws-1", "058091", 1});
+  auto bundle = bundles_->Issue({"ws-1", "058091", 1}, testing::CliActor());
   ASSERT_TRUE(bundle.ok()) << bundle.status();
   EXPECT_EQ(bundle->certificate.profile, "workstation");
   EXPECT_EQ(bundle->certificate.issuer, "workstations");
@@ -94,7 +94,8 @@ TEST_F(WorkstationBundleTest, OpensslAndNssOpenTheBundleWithItsPassword) {
 }
 
 TEST_F(WorkstationBundleTest, ComuneCertificateAlsoServes) {
-  auto bundle = bundles_->Issue({"comune", "058091", kComuneServerProgressive});
+  auto bundle =
+      bundles_->Issue({"comune", "058091", kComuneServerProgressive}, testing::CliActor());
   ASSERT_TRUE(bundle.ok()) << bundle.status();
   EXPECT_EQ(bundle->certificate.profile, "comune_server");
   auto text = OpenSslPkcs12(*bundle, "-nokeys -clcerts | openssl x509 -noout -text");
@@ -105,9 +106,9 @@ TEST_F(WorkstationBundleTest, ComuneCertificateAlsoServes) {
 }
 
 TEST_F(WorkstationBundleTest, RetryReturnsTheSameBundleAndSignsNothing) {
-  auto first = bundles_->Issue({"ws-retry", "058091", 2});
+  auto first = bundles_->Issue({"ws-retry", "058091", 2}, testing::CliActor());
   ASSERT_TRUE(first.ok()) << first.status();
-  auto again = bundles_->Issue({"ws-retry", "058091", 2});
+  auto again = bundles_->Issue({"ws-retry", "058091", 2}, testing::CliActor());
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->certificate.serial, first->certificate.serial);
   EXPECT_EQ(again->pkcs12, first->pkcs12);
@@ -115,31 +116,31 @@ TEST_F(WorkstationBundleTest, RetryReturnsTheSameBundleAndSignsNothing) {
   EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates"), 1);
 
   // The ALP's download later gives the same file and password.
-  auto download = bundles_->Get(first->certificate.serial);
+  auto download = bundles_->Get(first->certificate.serial, testing::CliActor());
   ASSERT_TRUE(download.ok()) << download.status();
   EXPECT_EQ(download->pkcs12, first->pkcs12);
   EXPECT_EQ(download->password.view(), first->password.view());
 
   // The same request_id for another workstation is a different request.
-  auto other = bundles_->Issue({"ws-retry", "058091", 3});
+  auto other = bundles_->Issue({"ws-retry", "058091", 3}, testing::CliActor());
   EXPECT_TRUE(absl::IsAlreadyExists(other.status())) << other.status();
 }
 
 TEST_F(WorkstationBundleTest, OneLiveCertificatePerWorkstation) {
-  auto first = bundles_->Issue({"ws-a", "058091", 4});
+  auto first = bundles_->Issue({"ws-a", "058091", 4}, testing::CliActor());
   ASSERT_TRUE(first.ok()) << first.status();
-  auto second = bundles_->Issue({"ws-b", "058091", 4});
+  auto second = bundles_->Issue({"ws-b", "058091", 4}, testing::CliActor());
   EXPECT_TRUE(absl::IsFailedPrecondition(second.status())) << second.status();
   EXPECT_NE(second.status().message().find(first->certificate.serial), std::string::npos);
   EXPECT_EQ(Count("SELECT count(*) FROM ca.workstation_bundles"), 1);
 
   // Once revoked, the workstation gets a new certificate, and the old bundle is not handed out.
-  ASSERT_TRUE(ca_->Revoke("revoke-ws-a", first->certificate.serial, 4).ok());
-  auto replacement = bundles_->Issue({"ws-b", "058091", 4});
+  ASSERT_TRUE(ca_->Revoke("revoke-ws-a", first->certificate.serial, 4, testing::CliActor()).ok());
+  auto replacement = bundles_->Issue({"ws-b", "058091", 4}, testing::CliActor());
   ASSERT_TRUE(replacement.ok()) << replacement.status();
   EXPECT_NE(replacement->certificate.serial, first->certificate.serial);
   EXPECT_NE(replacement->certificate.subject_public_key, first->certificate.subject_public_key);
-  auto old = bundles_->Get(first->certificate.serial);
+  auto old = bundles_->Get(first->certificate.serial, testing::CliActor());
   EXPECT_TRUE(absl::IsFailedPrecondition(old.status())) << old.status();
 }
 
@@ -154,26 +155,26 @@ TEST_F(WorkstationBundleTest, BadInputNamesTheFieldAndLeavesNoRow) {
       {{"bad id", "058091", 1}, "request_id"}, {{"", "058091", 1}, "request_id"},
   };
   for (const Case& c : cases) {
-    auto result = bundles_->Issue(c.request);
+    auto result = bundles_->Issue(c.request, testing::CliActor());
     EXPECT_TRUE(absl::IsInvalidArgument(result.status())) << c.field << ": " << result.status();
     EXPECT_EQ(result.status().message().rfind(c.field + ":", 0), 0u) << result.status();
   }
-  EXPECT_TRUE(absl::IsNotFound(bundles_->Get("abcdef").status()));
-  EXPECT_TRUE(absl::IsInvalidArgument(bundles_->Get("XYZ").status()));
+  EXPECT_TRUE(absl::IsNotFound(bundles_->Get("abcdef", testing::CliActor()).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(bundles_->Get("XYZ", testing::CliActor()).status()));
   EXPECT_EQ(Count("SELECT count(*) FROM ca.workstation_bundles"), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates"), 0);
 
   // A request_id an operator card already used is refused, and leaves no bundle behind.
-  auto card = ca_->Issue(OperatorRequest("shared-id"));
+  auto card = ca_->Issue(OperatorRequest("shared-id"), testing::CliActor());
   ASSERT_TRUE(card.ok()) << card.status();
-  auto clash = bundles_->Issue({"shared-id", "058091", 5});
+  auto clash = bundles_->Issue({"shared-id", "058091", 5}, testing::CliActor());
   EXPECT_TRUE(absl::IsAlreadyExists(clash.status())) << clash.status();
   EXPECT_EQ(Count("SELECT count(*) FROM ca.workstation_bundles"), 0);
-  EXPECT_TRUE(absl::IsNotFound(bundles_->Get(card->serial).status()));
+  EXPECT_TRUE(absl::IsNotFound(bundles_->Get(card->serial, testing::CliActor()).status()));
 }
 
 TEST_F(WorkstationBundleTest, NothingReadableAtRest) {
-  auto bundle = bundles_->Issue({"ws-sealed", "058091", 6});
+  auto bundle = bundles_->Issue({"ws-sealed", "058091", 6}, testing::CliActor());
   ASSERT_TRUE(bundle.ok()) << bundle.status();
   auto row = conn_->Exec(
       "SELECT sealed_key IS NULL, sealed_password, sealed_pkcs12 FROM ca.workstation_bundles");
@@ -187,14 +188,79 @@ TEST_F(WorkstationBundleTest, NothingReadableAtRest) {
   EXPECT_NE(row->Bytes(0, 2), std::vector<uint8_t>(bundle->pkcs12.begin(), bundle->pkcs12.end()));
 
   // A blob moved to another bundle's row does not open there.
-  auto other = bundles_->Issue({"ws-sealed-2", "058091", 7});
+  auto other = bundles_->Issue({"ws-sealed-2", "058091", 7}, testing::CliActor());
   ASSERT_TRUE(other.ok()) << other.status();
   ASSERT_TRUE(conn_
                   ->Exec("UPDATE ca.workstation_bundles SET sealed_password = $1 "
                          "WHERE request_id = 'ws-sealed-2'",
                          {pg::Param::Bytes(sealed_password)})
                   .ok());
-  EXPECT_FALSE(bundles_->Get(other->certificate.serial).ok());
+  EXPECT_FALSE(bundles_->Get(other->certificate.serial, testing::CliActor()).ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.bundle_downloads"), 0)
+      << "a bundle that could not be opened was not handed out";
+}
+
+// Who did what: who asked for a bundle is on the bundle and its certificate; every download
+// (a private key and its password handed out again) is a row of its own, written before the
+// bundle is returned; a refused download writes none; the rows cannot be changed.
+TEST_F(WorkstationBundleTest, BundleIssuanceAndEveryDownloadNameTheirActor) {
+  const Actor perso{
+      .kind = "service", .name = "tessera-perso", .serial = "5e7", .call_id = "call-perso-9"};
+  auto bundle = bundles_->Issue({"ws-who", "058091", 9}, perso);
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  const std::string serial = bundle->certificate.serial;
+  auto issued = conn_->Exec(
+      "SELECT b.requested_by_kind, b.requested_by, b.requested_by_serial, b.requested_call_id, "
+      "c.requested_by, c.requested_call_id FROM ca.workstation_bundles b JOIN ca.certificates c "
+      "USING (request_id) WHERE request_id = 'ws-who'");
+  ASSERT_EQ(issued->rows(), 1);
+  EXPECT_EQ(issued->Text(0, 0), "service");
+  EXPECT_EQ(issued->Text(0, 1), "tessera-perso");
+  EXPECT_EQ(issued->Text(0, 2), "5e7");
+  EXPECT_EQ(issued->Text(0, 3), "call-perso-9");
+  EXPECT_EQ(issued->Text(0, 4), "tessera-perso");
+  EXPECT_EQ(issued->Text(0, 5), "call-perso-9");
+
+  const Actor registry{
+      .kind = "service", .name = "tessera-registry", .serial = "4e9", .call_id = "call-alp-1"};
+  ASSERT_TRUE(bundles_->Get(serial, registry).ok());
+  ASSERT_TRUE(
+      bundles_
+          ->Get(
+              serial,
+              {.kind = "service", .name = "tessera-cli", .serial = "c11", .call_id = "call-alp-2"})
+          .ok());
+  auto downloads = conn_->Exec(
+      "SELECT serial, bundle_request_id, downloaded_by_kind, downloaded_by, "
+      "downloaded_by_serial, call_id, downloaded_at IS NOT NULL FROM ca.bundle_downloads "
+      "ORDER BY id");
+  ASSERT_EQ(downloads->rows(), 2);
+  EXPECT_EQ(downloads->Text(0, 0), serial);
+  EXPECT_EQ(downloads->Text(0, 1), "ws-who");
+  EXPECT_EQ(downloads->Text(0, 2), "service");
+  EXPECT_EQ(downloads->Text(0, 3), "tessera-registry");
+  EXPECT_EQ(downloads->Text(0, 4), "4e9");
+  EXPECT_EQ(downloads->Text(0, 5), "call-alp-1");
+  EXPECT_TRUE(downloads->Bool(0, 6));
+  EXPECT_EQ(downloads->Text(1, 3), "tessera-cli");
+  EXPECT_EQ(downloads->Text(1, 5), "call-alp-2");
+
+  // Refused downloads leave no row: nobody, no such bundle, a revoked certificate.
+  EXPECT_TRUE(absl::IsInvalidArgument(bundles_->Get(serial, Actor{}).status()));
+  EXPECT_TRUE(absl::IsNotFound(bundles_->Get("abcdef", registry).status()));
+  ASSERT_TRUE(ca_->Revoke("revoke-ws-who", serial, 4, testing::CliActor()).ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(bundles_->Get(serial, registry).status()));
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.bundle_downloads"), 2);
+
+  // Append-only: the record of a download cannot be changed or removed.
+  for (const char* change : {"UPDATE ca.bundle_downloads SET downloaded_by = 'someone else'",
+                             "DELETE FROM ca.bundle_downloads", "TRUNCATE ca.bundle_downloads"}) {
+    auto refused = conn_->Exec(change);
+    EXPECT_FALSE(refused.ok()) << change;
+    EXPECT_NE(refused.status().message().find("append-only"), std::string::npos)
+        << refused.status();
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.bundle_downloads"), 2);
 }
 
 // A process that dies at any step leaves a state the same request resumes from, with the key
@@ -203,21 +269,21 @@ TEST_F(WorkstationBundleTest, NothingReadableAtRest) {
 TEST_F(WorkstationBundleTest, ResumesAfterAFailureAtEveryStep) {
   // 1. Before the certificate's intent: the pending bundle (sealed key) is already committed.
   InjectFailure("ca.certificates", "INSERT");
-  auto failed = bundles_->Issue({"ws-crash", "058091", 8});
+  auto failed = bundles_->Issue({"ws-crash", "058091", 8}, testing::CliActor());
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(Count("SELECT count(*) FROM ca.workstation_bundles WHERE sealed_key IS NOT NULL"), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates"), 0);
   const std::vector<uint8_t> sealed_key =
       conn_->Exec("SELECT sealed_key FROM ca.workstation_bundles")->Bytes(0, 0);
   // Another request for the workstation is told to retry this one.
-  auto competing = bundles_->Issue({"ws-crash-other", "058091", 8});
+  auto competing = bundles_->Issue({"ws-crash-other", "058091", 8}, testing::CliActor());
   EXPECT_TRUE(absl::IsFailedPrecondition(competing.status())) << competing.status();
   EXPECT_NE(competing.status().message().find("ws-crash"), std::string::npos);
 
   // 2. After the certificate, before the PKCS#12 is stored.
   LiftFailure("ca.certificates");
   InjectFailure("ca.workstation_bundles", "UPDATE");
-  failed = bundles_->Issue({"ws-crash", "058091", 8});
+  failed = bundles_->Issue({"ws-crash", "058091", 8}, testing::CliActor());
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates WHERE state = 'ISSUED'"), 1);
   EXPECT_EQ(conn_->Exec("SELECT sealed_key FROM ca.workstation_bundles")->Bytes(0, 0), sealed_key)
@@ -226,7 +292,7 @@ TEST_F(WorkstationBundleTest, ResumesAfterAFailureAtEveryStep) {
 
   // 3. The retry completes it: same certificate, no second signature.
   LiftFailure("ca.workstation_bundles");
-  auto done = bundles_->Issue({"ws-crash", "058091", 8});
+  auto done = bundles_->Issue({"ws-crash", "058091", 8}, testing::CliActor());
   ASSERT_TRUE(done.ok()) << done.status();
   EXPECT_EQ(done->certificate.serial, serial);
   EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates"), 1);

@@ -9,6 +9,7 @@
 
 #include "ca/authority.h"
 #include "ca/certificate_store.h"
+#include "platform/actor.h"
 #include "platform/clock.h"
 #include "platform/pg_pool.h"
 #include "tests/support/temp_dir.h"
@@ -16,6 +17,11 @@
 #include "tests/support/test_pg.h"
 
 namespace tessera::testing {
+
+// Who the CA tests act as: the Ministry's CLI, as a handler names its caller.
+inline Actor CliActor() {
+  return {.kind = "service", .name = "tessera-cli", .serial = "c11", .call_id = "call-cli"};
+}
 
 class CaStoreTest : public PgTest {
  protected:

@@ -58,4 +58,17 @@ int ServiceProcess::Stop() {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+std::vector<nlohmann::json> LogEvents(const std::string& log_path, const std::string& event,
+                                      const std::string& field, const std::string& value) {
+  std::vector<nlohmann::json> found;
+  std::ifstream log(log_path);
+  for (std::string line; std::getline(log, line);) {
+    nlohmann::json parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!parsed.is_object() || parsed.value("event", "") != event) continue;
+    if (!field.empty() && parsed.value(field, "") != value) continue;
+    found.push_back(std::move(parsed));
+  }
+  return found;
+}
+
 }  // namespace tessera::testing

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -26,5 +27,10 @@ class ServiceProcess {
   pid_t pid_ = -1;
   int port_ = 0;
 };
+
+// The JSON lines of a service's log (log_path above) with event `event` and, if `field` is
+// given, `field` equal to `value`; lines that are not JSON (a crash message) are skipped.
+std::vector<nlohmann::json> LogEvents(const std::string& log_path, const std::string& event,
+                                      const std::string& field = "", const std::string& value = "");
 
 }  // namespace tessera::testing
