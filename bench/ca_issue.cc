@@ -6,16 +6,21 @@
 //     Botan's issue pipeline with a software key, PostgreSQL durable commits/s), as ratios;
 //   - `openssl ca` in batch mode (-infiles) and `cfssl serve` (its HTTP sign endpoint, via
 //     keep-alive HTTP clients), both with a software CA key of the same algorithm, signing the
-//     same CSRs at the same concurrency (one process / client per unit of concurrency).
+//     same CSRs at the same concurrency (one process / client per unit of concurrency);
+//   - `cfssl serve -db-config`: the same, with cfssl's certificate database on the same
+//     PostgreSQL cluster as tessera-ca (fsync on), which stores every certificate it signs
+//     (one INSERT, its own durable commit); checked by counting the rows after each run.
 //
 //   ca_issue [--count N] [--rsa-count N] [--limits-seconds S] [--json FILE]
 #include <botan/auto_rng.h>
 #include <botan/ecdsa.h>
 #include <botan/x509self.h>
+#include <fcntl.h>
 #include <httplib.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -29,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "platform/pg.h"
 #include "platform/rpc_client.h"
 #include "proto/ca.grpc.pb.h"
 #include "tests/support/run.h"
@@ -230,20 +236,117 @@ double RunOpensslCa(const std::string& ca_dir, const std::string& tag, int clien
 
 // ---- cfssl serve -----------------------------------------------------------------------
 
+// cfssl's certificate database (certdb) on the benchmark's PostgreSQL cluster, the one
+// tessera-ca uses. golang-cfssl ships no migrations; this is the "Up" section of
+// certdb/pg/migrations/001_CreateCertificates.sql at cloudflare/cfssl 7fb22c8, the commit
+// Debian's 1.2.0+git20160825.89.7fb22c8 is built from.
+constexpr char kCfsslSchema[] = R"sql(
+CREATE TABLE certificates (
+  serial_number            bytea NOT NULL,
+  authority_key_identifier bytea NOT NULL,
+  ca_label                 bytea,
+  status                   bytea NOT NULL,
+  reason                   int,
+  expiry                   timestamptz,
+  revoked_at               timestamptz,
+  pem                      bytea NOT NULL,
+  PRIMARY KEY(serial_number, authority_key_identifier)
+);
+CREATE TABLE ocsp_responses (
+  serial_number            bytea NOT NULL,
+  authority_key_identifier bytea NOT NULL,
+  body                     bytea NOT NULL,
+  expiry                   timestamptz,
+  PRIMARY KEY(serial_number, authority_key_identifier),
+  FOREIGN KEY(serial_number, authority_key_identifier)
+    REFERENCES certificates(serial_number, authority_key_identifier)
+);
+)sql";
+
+class CfsslDb {
+ public:
+  // What the cluster saw: rows in `certificates`, sessions opened to this database, and WAL
+  // fsyncs of the whole cluster (only cfssl writes while it runs).
+  struct Counters {
+    int64_t rows = 0;
+    int64_t sessions = 0;
+    int64_t wal_fsyncs = 0;
+  };
+
+  explicit CfsslDb(const std::string& dir) : config_path_(dir + "/db.json") {
+    auto& pg = testing::TestPg::Get();
+    name_ = pg.CreateDatabase();
+    auto conn = pg::Connection::Open(pg.ConnInfo(name_));
+    if (!conn.ok()) Die("cfssl database: " + conn.status().ToString());
+    conn_ = std::move(*conn);
+    if (absl::Status created = conn_->ExecScript(kCfsslSchema); !created.ok()) {
+      Die("cfssl schema: " + created.ToString());
+    }
+    // This connection's own session is counted from now on, not inside a measurement.
+    if (!conn_->Exec("SELECT pg_stat_force_next_flush()").ok()) Die("pg_stat_force_next_flush");
+    std::filesystem::create_directories(dir);
+    // lib/pq asks for TLS unless told not to; tessera-ca's libpq talks over the same socket.
+    testing::WriteFile(config_path_,
+                       nlohmann::json{{"driver", "postgres"},
+                                      {"data_source", pg.ConnInfo(name_) + " sslmode=disable"}}
+                           .dump());
+  }
+  const std::string& config_path() const { return config_path_; }
+
+  // After cfssl stopped: waits until its backends have exited (each reports its statistics
+  // as it exits), then reads the counters.
+  Counters Read() {
+    for (int i = 0;; ++i) {
+      if (Int("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+              "backend_type = 'client backend' AND pid <> pg_backend_pid()") == 0) {
+        break;
+      }
+      if (i == 100) Die("cfssl's database sessions did not end");
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return {Int("SELECT count(*) FROM certificates"),
+            Int("SELECT sessions FROM pg_stat_database WHERE datname = current_database()"),
+            Int("SELECT wal_sync FROM pg_stat_wal")};
+  }
+
+ private:
+  int64_t Int(const char* sql) {
+    auto result = conn_->Exec(sql);
+    if (!result.ok() || result->rows() != 1) Die(std::string("cfssl database: ") + sql);
+    return result->Int(0, 0);
+  }
+
+  std::string name_, config_path_;
+  std::unique_ptr<pg::Connection> conn_;
+};
+
 class CfsslServer {
  public:
-  CfsslServer(const std::string& ca_dir, int port) : port_(port) {
+  // With a `db_config`, cfssl stores every certificate it signs in that database.
+  CfsslServer(const std::string& ca_dir, int port, const std::string& db_config = "")
+      : port_(port) {
     const std::string ca = ca_dir + "/ca.pem", key = ca_dir + "/ca-key.pem";
     const std::string port_text = std::to_string(port);
     // -loglevel 2: warnings only, so cfssl does not pay for a log line per request.
     std::vector<const char*> argv = {"cfssl",   "serve",           "-ca",       ca.c_str(),
                                      "-ca-key", key.c_str(),       "-address",  "127.0.0.1",
-                                     "-port",   port_text.c_str(), "-loglevel", "2",
-                                     nullptr};
-    if (posix_spawnp(&pid_, "cfssl", nullptr, nullptr, const_cast<char**>(argv.data()), environ) !=
-        0) {
-      Die("cannot start cfssl serve (apt-get install golang-cfssl)");
+                                     "-port",   port_text.c_str(), "-loglevel", "2"};
+    if (!db_config.empty()) {
+      argv.push_back("-db-config");
+      argv.push_back(db_config.c_str());
     }
+    argv.push_back(nullptr);
+    // Its start-up warnings (endpoints it leaves disabled) go to cfssl.log beside the key.
+    const std::string log = ca_dir + "/cfssl.log";
+    posix_spawn_file_actions_t files;
+    posix_spawn_file_actions_init(&files);
+    posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, log.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&files, STDOUT_FILENO, STDERR_FILENO);
+    const int spawned =
+        posix_spawnp(&pid_, "cfssl", &files, nullptr, const_cast<char**>(argv.data()), environ);
+    posix_spawn_file_actions_destroy(&files);
+    if (spawned != 0) Die("cannot start cfssl serve (apt-get install golang-cfssl)");
     httplib::Client probe("127.0.0.1", port_);
     for (int i = 0; i < 100 && !probe.Get("/api/v1/cfssl/health"); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -291,6 +394,11 @@ struct Result {
   int clients;
   size_t certificates;
   double seconds;
+  // cfssl+PG only, over the warm-up and the run: rows stored, PostgreSQL sessions opened,
+  // WAL fsyncs of the cluster.
+  int64_t stored = 0;
+  int64_t sessions = 0;
+  int64_t wal_fsyncs = 0;
   double per_second() const { return certificates / seconds; }
 };
 
@@ -374,14 +482,46 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "  openssl ca   %d clients: %8.1f /s\n", clients,
                    results.back().per_second());
     }
-    CfsslServer cfssl(software_ca, 18700 + (rsa ? 1 : 0));
-    RunCfssl(cfssl, 2, warmup);
+    {  // cfssl storing nothing
+      CfsslServer cfssl(software_ca, 18700 + (rsa ? 1 : 0));
+      RunCfssl(cfssl, 2, warmup);
+      for (int clients = 1; clients <= kMaxClients; ++clients) {
+        const auto& csrs = runs[clients - 1];
+        results.push_back(
+            {"cfssl serve", ca_key, clients, csrs.size(), RunCfssl(cfssl, clients, csrs)});
+        std::fprintf(stderr, "  cfssl serve  %d clients: %8.1f /s\n", clients,
+                     results.back().per_second());
+      }
+    }
+    // cfssl storing what it signs, in its own database on tessera-ca's cluster. A server per
+    // run, so that its PostgreSQL sessions have ended (and reported) when the run is counted.
+    CfsslDb cfssl_db(dir.File(ca_key + "/cfssl-db"));
     for (int clients = 1; clients <= kMaxClients; ++clients) {
       const auto& csrs = runs[clients - 1];
-      results.push_back(
-          {"cfssl serve", ca_key, clients, csrs.size(), RunCfssl(cfssl, clients, csrs)});
-      std::fprintf(stderr, "  cfssl serve  %d clients: %8.1f /s\n", clients,
-                   results.back().per_second());
+      const CfsslDb::Counters before = cfssl_db.Read();
+      double seconds;
+      {
+        CfsslServer cfssl(software_ca, 18702 + (rsa ? 1 : 0), cfssl_db.config_path());
+        RunCfssl(cfssl, 2, warmup);
+        seconds = RunCfssl(cfssl, clients, csrs);
+      }
+      const CfsslDb::Counters after = cfssl_db.Read();
+      const size_t signed_count = warmup.size() + csrs.size();
+      const int64_t rows = after.rows - before.rows;
+      if (rows != static_cast<int64_t>(signed_count)) {
+        Die("cfssl -db-config stored " + std::to_string(rows) + " rows for " +
+            std::to_string(signed_count) + " certificates");
+      }
+      results.push_back({"cfssl+PG", ca_key, clients, csrs.size(), seconds});
+      results.back().stored = rows;
+      results.back().sessions = after.sessions - before.sessions;
+      results.back().wal_fsyncs = after.wal_fsyncs - before.wal_fsyncs;
+      std::fprintf(stderr,
+                   "  cfssl+PG     %d clients: %8.1f /s (%lld rows for %zu certificates, "
+                   "%lld sessions, %lld WAL fsyncs)\n",
+                   clients, results.back().per_second(), static_cast<long long>(rows), signed_count,
+                   static_cast<long long>(results.back().sessions),
+                   static_cast<long long>(results.back().wal_fsyncs));
     }
   }
 
@@ -392,8 +532,9 @@ int main(int argc, char** argv) {
     }
     return 0.0;
   };
-  std::printf("%-11s %-8s %7s %6s %9s | %9s %11s %11s | %8s %8s\n", "system", "CA key", "clients",
-              "certs", "certs/s", "/pipeline", "/token sign", "/pg commits", "/openssl", "/cfssl");
+  std::printf("%-11s %-8s %7s %6s %9s | %9s %11s %11s | %8s %8s %9s\n", "system", "CA key",
+              "clients", "certs", "certs/s", "/pipeline", "/token sign", "/pg commits", "/openssl",
+              "/cfssl", "/cfssl+PG");
   nlohmann::json rows = nlohmann::json::array();
   for (const Result& r : results) {
     const bool rsa = r.ca_key == "RSA-3072";
@@ -409,15 +550,27 @@ int main(int argc, char** argv) {
     if (r.system == "tessera-ca") {
       const double openssl = r.per_second() / rate_of("openssl ca", r.ca_key, r.clients);
       const double cfssl = r.per_second() / rate_of("cfssl serve", r.ca_key, r.clients);
-      std::printf("%-11s %-8s %7d %6zu %9.1f | %9.2f %11.2f %11.2f | %8.2f %8.2f\n",
+      const double cfssl_pg = r.per_second() / rate_of("cfssl+PG", r.ca_key, r.clients);
+      std::printf("%-11s %-8s %7d %6zu %9.1f | %9.2f %11.2f %11.2f | %8.2f %8.2f %9.2f\n",
                   r.system.c_str(), r.ca_key.c_str(), r.clients, r.certificates, r.per_second(),
                   r.per_second() / pipeline, r.per_second() / token, r.per_second() / commits,
-                  openssl, cfssl);
+                  openssl, cfssl, cfssl_pg);
       row["ratio_to_pipeline"] = r.per_second() / pipeline;
       row["ratio_to_token_sign"] = r.per_second() / token;
       row["ratio_to_pg_commit_pairs"] = r.per_second() / commits;
       row["ratio_to_openssl_ca"] = openssl;
       row["ratio_to_cfssl_serve"] = cfssl;
+      row["ratio_to_cfssl_pg"] = cfssl_pg;
+    } else if (r.system == "cfssl+PG") {
+      std::printf(
+          "%-11s %-8s %7d %6zu %9.1f | %lld rows, %lld PostgreSQL sessions, %lld WAL "
+          "fsyncs (with the %zu-certificate warm-up)\n",
+          r.system.c_str(), r.ca_key.c_str(), r.clients, r.certificates, r.per_second(),
+          static_cast<long long>(r.stored), static_cast<long long>(r.sessions),
+          static_cast<long long>(r.wal_fsyncs), static_cast<size_t>(r.stored) - r.certificates);
+      row["rows_stored_with_warmup"] = r.stored;
+      row["pg_sessions_with_warmup"] = r.sessions;
+      row["wal_fsyncs_with_warmup"] = r.wal_fsyncs;
     } else {
       std::printf("%-11s %-8s %7d %6zu %9.1f |\n", r.system.c_str(), r.ca_key.c_str(), r.clients,
                   r.certificates, r.per_second());
