@@ -295,13 +295,11 @@ absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(RpcServerOptions opt
         "gRPC server: a client trust and a revocation check are required (no certificate is "
         "let in unchecked)");
   }
-  TESSERA_ASSIGN_OR_RETURN(std::string chain, ReadFile(options.tls.certificate_chain));
-  TESSERA_ASSIGN_OR_RETURN(std::string key, ReadFile(options.tls.private_key));
-  TESSERA_ASSIGN_OR_RETURN(std::string client_cas, ReadFile(options.tls.client_ca_bundle));
-
-  (void)chain;
-  (void)key;
-  (void)client_cas;  // read above only to refuse a missing or unreadable file at start-up
+  // gRPC's file watcher reads these itself; a missing or unreadable one stops start-up here.
+  for (const std::string* path :
+       {&options.tls.certificate_chain, &options.tls.private_key, &options.tls.client_ca_bundle}) {
+    TESSERA_RETURN_IF_ERROR(ReadFile(*path).status());
+  }
 
   // gRPC's TLS stack negotiates TLS 1.2 or 1.3 only. A certificate presented is always
   // verified; it is optional only where the service accepts a call credential instead. The
