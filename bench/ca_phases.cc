@@ -63,8 +63,12 @@ auto Timed(Phases& phases, const std::string& name, F&& work) {
 class TimedStore final : public ca::CertificateStore {
  public:
   TimedStore(ca::CertificateStore& inner, Phases& phases) : inner_(inner), phases_(phases) {}
-  absl::Status RecordIntent(const ca::CertificateRecord& r) override {
-    return Timed(phases_, "store: record intent (commit)", [&] { return inner_.RecordIntent(r); });
+  std::vector<absl::Status> RecordIntents(std::span<const ca::CertificateRecord> r) override {
+    return Timed(phases_, "store: record intent (commit)", [&] { return inner_.RecordIntents(r); });
+  }
+  std::vector<absl::StatusOr<bool>> StoreSigned(std::span<const ca::SignedCertificate> c) override {
+    return Timed(phases_, "store: store certificate (commit)",
+                 [&] { return inner_.StoreSigned(c); });
   }
   absl::StatusOr<std::optional<ca::CertificateRecord>> FindByRequestId(
       const std::string& id) override {
@@ -78,7 +82,7 @@ class TimedStore final : public ca::CertificateStore {
   }
   absl::StatusOr<ca::CertificateRecord> CompleteIssuance(const std::string& serial,
                                                          const ca::SignFunction& sign) override {
-    return Timed(phases_, "store: complete (lock, sign, commit)", [&] {
+    return Timed(phases_, "store: complete a left intent (lock, sign, commit)", [&] {
       return inner_.CompleteIssuance(serial, [&](const ca::CertificateRecord& record) {
         return Timed(phases_, "  of which: sign on the token", [&] { return sign(record); });
       });

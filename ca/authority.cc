@@ -5,9 +5,11 @@
 #include <botan/x509_key.h>
 
 #include <algorithm>
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -67,6 +69,15 @@ std::string SerialHex(const Botan::BigInt& serial) {
   return first == std::string::npos ? "0" : hex.substr(first);
 }
 
+struct CertificateAuthority::Attempt {
+  const Target* target = nullptr;
+  std::vector<uint8_t> request_sha256;  // what the request_id stands for (empty: not reached)
+  std::optional<CertificatePlan> plan;  // set when planned and linted
+  CertificateRecord intent;             // the intent to record, with a plan
+  absl::Status refusal;                 // without a plan
+  bool may_be_retry = false;            // the refusal came after request_sha256
+};
+
 absl::StatusOr<CertificateRecord> CertificateAuthority::Issue(const IssueRequest& request,
                                                               const Actor& actor) {
   absl::StatusOr<const Profile*> profile = profiles_.Find(request.profile);
@@ -78,18 +89,60 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::Issue(const IssueRequest
         absl::StrCat("profile: '", request.profile,
                      "' is issued only by the key ceremony and tessera-ca itself"));
   }
-  return IssueUnder(request, **profile, (*profile)->issuer, actor);
+  const Target target{&request, *profile, (*profile)->issuer};
+  return std::move(IssueUnder(std::span(&target, 1), actor).front());
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<CertificateRecord>>> CertificateAuthority::IssueBatch(
+    std::span<const IssueRequest> requests, const Actor& actor) {
+  if (requests.empty() || requests.size() > kMaxBatch) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("requests: ", requests.size(), " in the batch, 1 to ", kMaxBatch));
+  }
+  std::map<std::string, size_t> first_of;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    auto [first, fresh] = first_of.emplace(requests[i].request_id, i);
+    if (!fresh) {
+      return absl::InvalidArgumentError(absl::StrCat("requests[", i, "].request_id: '",
+                                                     requests[i].request_id, "' is also requests[",
+                                                     first->second, "]'s, once per batch"));
+    }
+  }
+  // Requests for an unknown or not requestable profile are refused one by one; the rest
+  // go on together.
+  std::vector<absl::StatusOr<CertificateRecord>> results(requests.size(),
+                                                         absl::InternalError("not issued"));
+  std::vector<Target> targets;
+  std::vector<size_t> target_of;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    absl::StatusOr<const Profile*> profile = profiles_.Find(requests[i].profile);
+    if (!profile.ok()) {
+      results[i] =
+          absl::InvalidArgumentError(absl::StrCat("profile: ", profile.status().message()));
+    } else if (!(*profile)->requestable) {
+      results[i] = absl::InvalidArgumentError(
+          absl::StrCat("profile: '", requests[i].profile,
+                       "' is issued only by the key ceremony and tessera-ca itself"));
+    } else {
+      targets.push_back({&requests[i], *profile, (*profile)->issuer});
+      target_of.push_back(i);
+    }
+  }
+  std::vector<absl::StatusOr<CertificateRecord>> issued = IssueUnder(targets, actor);
+  for (size_t k = 0; k < issued.size(); ++k) results[target_of[k]] = std::move(issued[k]);
+  return results;
 }
 
 absl::StatusOr<CertificateRecord> CertificateAuthority::IssueOcspResponder(
     const std::string& issuer, const std::string& request_id, std::vector<uint8_t> csr_der,
     const Actor& actor) {
   TESSERA_ASSIGN_OR_RETURN(const Profile* profile, profiles_.Find(kOcspResponderProfile));
-  return IssueUnder({.request_id = request_id,
-                     .profile = kOcspResponderProfile,
-                     .csr_der = std::move(csr_der),
-                     .subject = {.service = OcspResponderName(issuer)}},
-                    *profile, issuer, actor);
+  const IssueRequest request{.request_id = request_id,
+                             .profile = kOcspResponderProfile,
+                             .csr_der = std::move(csr_der),
+                             .subject = {.service = OcspResponderName(issuer)}};
+  const Target target{&request, profile, issuer};
+  return std::move(IssueUnder(std::span(&target, 1), actor).front());
 }
 
 absl::StatusOr<CertificateRecord> CertificateAuthority::RenewService(IssueRequest request,
@@ -103,62 +156,58 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::RenewService(IssueReques
                      absl::StrJoin(allowed, ", "), ")"));
   }
   request.profile = kServiceProfile;
-  return IssueUnder(request, *profile, profile->issuer, actor);
+  const Target target{&request, profile, profile->issuer};
+  return std::move(IssueUnder(std::span(&target, 1), actor).front());
 }
 
-absl::StatusOr<CertificateRecord> CertificateAuthority::IssueUnder(const IssueRequest& request,
-                                                                   const Profile& profile,
-                                                                   const std::string& issuer_name,
-                                                                   const Actor& actor) {
-  TESSERA_RETURN_IF_ERROR(CheckActor(actor));
-  TESSERA_RETURN_IF_ERROR(CheckRequestId(request.request_id));
-  TESSERA_RETURN_IF_ERROR(profiles_.CheckProgressive(profile, request.subject.progressive));
-  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Botan::Public_Key> key, CheckCsr(request.csr_der));
+CertificateAuthority::Attempt CertificateAuthority::Prepare(const Target& target,
+                                                            const Actor& actor) {
+  const IssueRequest& request = *target.request;
+  Attempt attempt{.target = &target};
+  auto refuse = [&](absl::Status refusal) {
+    attempt.refusal = std::move(refusal);
+    attempt.may_be_retry = !attempt.request_sha256.empty();
+    return attempt;
+  };
+  if (absl::Status ok = CheckActor(actor); !ok.ok()) return refuse(ok);
+  if (absl::Status ok = CheckRequestId(request.request_id); !ok.ok()) return refuse(ok);
+  if (absl::Status ok = profiles_.CheckProgressive(*target.profile, request.subject.progressive);
+      !ok.ok()) {
+    return refuse(ok);
+  }
+  absl::StatusOr<std::unique_ptr<Botan::Public_Key>> key = CheckCsr(request.csr_der);
+  if (!key.ok()) return refuse(key.status());
 
   // What this request_id stands for: a retry must ask for exactly the same thing. The key
   // counts, not the CSR's bytes: a CSR signed again with the same key is the same request.
   const std::string subject_json = SubjectJson(request.subject);
-  const std::vector<uint8_t> public_key = key->subject_public_key();
+  const std::vector<uint8_t> public_key = (*key)->subject_public_key();
   std::vector<uint8_t> fingerprint_input(request.profile.begin(), request.profile.end());
   fingerprint_input.push_back(0);
   fingerprint_input.insert(fingerprint_input.end(), public_key.begin(), public_key.end());
   fingerprint_input.push_back(0);
   fingerprint_input.insert(fingerprint_input.end(), subject_json.begin(), subject_json.end());
-  const std::vector<uint8_t> request_sha256 = Sha256(fingerprint_input);
+  attempt.request_sha256 = Sha256(fingerprint_input);
 
   // A fresh request is planned, linted and recorded without first looking its request_id up:
   // retries are rare, so the lookup happens only when something refuses (the insert finds the
   // request_id taken, or planning fails because, say, the profile changed since).
-  auto answer_retry = [&](absl::Status refusal) -> absl::StatusOr<CertificateRecord> {
-    TESSERA_ASSIGN_OR_RETURN(std::optional<CertificateRecord> existing,
-                             store_.FindByRequestId(request.request_id));
-    if (!existing.has_value()) return refusal;
-    if (existing->request_sha256 != request_sha256) {
-      return absl::AlreadyExistsError(absl::StrCat("request_id: '", request.request_id,
-                                                   "' was already used for a different request"));
-    }
-    if (existing->state == CertificateState::kIssued) return *existing;  // signs nothing
-    return Complete(*existing, nullptr);  // an intent a crash (or a concurrent call) left
-  };
-
-  auto issuer = issuers_.find(issuer_name);
+  auto issuer = issuers_.find(target.issuer);
   if (issuer == issuers_.end()) {
-    return answer_retry(absl::FailedPreconditionError(
-        absl::StrCat("profile '", request.profile, "' needs issuing CA '", issuer_name,
-                     "', which this CA does not hold")));
+    return refuse(absl::FailedPreconditionError(absl::StrCat("profile '", request.profile,
+                                                             "' needs issuing CA '", target.issuer,
+                                                             "', which this CA does not hold")));
   }
   absl::StatusOr<CertificatePlan> plan =
-      PlanCertificate(profile, request.subject, *key, issuer->second->context(),
+      PlanCertificate(*target.profile, request.subject, **key, issuer->second->context(),
                       RandomSerial(ThreadRng()), clock_.Now());
-  if (!plan.ok()) return answer_retry(plan.status());
-  if (absl::Status linted = issuer->second->Check(*plan); !linted.ok()) {
-    return answer_retry(linted);
-  }
+  if (!plan.ok()) return refuse(plan.status());
+  if (absl::Status linted = issuer->second->Check(*plan); !linted.ok()) return refuse(linted);
 
-  CertificateRecord intent;
+  CertificateRecord& intent = attempt.intent;
   intent.serial = SerialHex(plan->serial);
   intent.request_id = request.request_id;
-  intent.request_sha256 = request_sha256;
+  intent.request_sha256 = attempt.request_sha256;
   intent.issuer = issuer->first;
   intent.profile = request.profile;
   intent.subject = Rfc2253(plan->subject);
@@ -168,17 +217,137 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::IssueUnder(const IssueRe
   intent.not_before = plan->not_before;
   intent.not_after = plan->not_after;
   intent.requested_by = actor;
-  absl::Status recorded = store_.RecordIntent(intent);
-  if (absl::IsAlreadyExists(recorded) || absl::IsFailedPrecondition(recorded)) {
-    // The request_id is taken (a retry, or a concurrent call that won the insert; its row can
-    // trip the request_id or the live-key constraint first), or the key is in another live
-    // certificate: answer as a retry would, or with the refusal.
-    return answer_retry(recorded);
-  }
-  TESSERA_RETURN_IF_ERROR(recorded);
-  return Complete(intent, &*plan);
+  attempt.plan = std::move(*plan);
+  return attempt;
 }
 
+namespace {
+
+// Runs work(i) for i in [0, n), on up to one thread per core when n is large enough for
+// the threads to pay off (a batch's CSR checks and token signatures are independent).
+void ForEach(size_t n, const std::function<void(size_t)>& work) {
+  constexpr size_t kPerThread = 4;
+  const size_t threads =
+      std::min<size_t>(n / kPerThread, std::max(1u, std::thread::hardware_concurrency()));
+  if (threads <= 1) {
+    for (size_t i = 0; i < n; ++i) work(i);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  auto drain = [&] {
+    for (size_t i = next++; i < n; i = next++) work(i);
+  };
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(drain);
+  drain();
+  for (std::thread& helper : helpers) helper.join();
+}
+
+}  // namespace
+
+std::vector<absl::StatusOr<CertificateRecord>> CertificateAuthority::IssueUnder(
+    std::span<const Target> targets, const Actor& actor) {
+  std::vector<Attempt> attempts(targets.size());
+  ForEach(targets.size(), [&](size_t i) { attempts[i] = Prepare(targets[i], actor); });
+  std::vector<absl::StatusOr<CertificateRecord>> results(targets.size(),
+                                                         absl::InternalError("not issued"));
+
+  // The intents: marked in flight before they are committed, so that a concurrent retry that
+  // finds one waits for this call instead of signing it a second time.
+  std::vector<size_t> planned;
+  std::vector<CertificateRecord> intents;
+  for (size_t i = 0; i < attempts.size(); ++i) {
+    if (!attempts[i].plan) continue;
+    planned.push_back(i);
+    intents.push_back(attempts[i].intent);
+  }
+  std::vector<std::string> serials;
+  for (const CertificateRecord& intent : intents) serials.push_back(intent.serial);
+  {
+    std::lock_guard lock(in_flight_.mutex);
+    in_flight_.serials.insert(serials.begin(), serials.end());
+  }
+  const std::vector<absl::Status> recorded = store_.RecordIntents(intents);
+
+  // Sign every recorded intent, then store the certificates together.
+  std::vector<size_t> signing;
+  for (size_t k = 0; k < planned.size(); ++k) {
+    Attempt& attempt = attempts[planned[k]];
+    if (recorded[k].ok()) {
+      signing.push_back(k);
+    } else if (absl::IsAlreadyExists(recorded[k]) || absl::IsFailedPrecondition(recorded[k])) {
+      // The request_id is taken (a retry, or a concurrent call that won the insert; its row
+      // can trip the request_id or the live-key constraint first), or the key is in another
+      // live certificate: answer as a retry would, or with the refusal.
+      attempt.refusal = recorded[k];
+      attempt.may_be_retry = true;
+    } else {
+      results[planned[k]] = recorded[k];
+    }
+  }
+  std::vector<absl::StatusOr<std::vector<uint8_t>>> signatures(signing.size(),
+                                                               absl::InternalError("unsigned"));
+  ForEach(signing.size(), [&](size_t j) {
+    const size_t k = signing[j];
+    signatures[j] = Sign(intents[k], &*attempts[planned[k]].plan);
+  });
+  std::vector<SignedCertificate> signed_certificates;
+  std::vector<size_t> storing;
+  for (size_t j = 0; j < signing.size(); ++j) {
+    const size_t k = signing[j];
+    if (!signatures[j].ok()) {
+      results[planned[k]] = signatures[j].status();  // the intent stays; a retry completes it
+      continue;
+    }
+    signed_certificates.push_back({intents[k].serial, std::move(*signatures[j])});
+    storing.push_back(k);
+  }
+  const std::vector<absl::StatusOr<bool>> stored = signed_certificates.empty()
+                                                       ? std::vector<absl::StatusOr<bool>>()
+                                                       : store_.StoreSigned(signed_certificates);
+  for (size_t j = 0; j < storing.size(); ++j) {
+    const size_t k = storing[j];
+    CertificateRecord& intent = intents[k];
+    if (!stored[j].ok()) {
+      results[planned[k]] = stored[j].status();
+    } else if (*stored[j]) {
+      intent.state = CertificateState::kIssued;
+      intent.der = std::move(signed_certificates[j].der);
+      results[planned[k]] = std::move(intent);
+    } else {
+      // Another completion (a retry in another tessera-ca) stored its certificate first.
+      LogEvent(spdlog::level::warn, "signature_discarded",
+               {{"serial", intent.serial}, {"request_id", intent.request_id}});
+      results[planned[k]] = store_.Get(intent.serial);
+    }
+  }
+  {
+    std::lock_guard lock(in_flight_.mutex);
+    for (const std::string& serial : serials) in_flight_.serials.erase(serial);
+  }
+  in_flight_.finished.notify_all();
+
+  // Last, the refusals that may be retries: this call's own intents are settled by now, so
+  // waiting for another call's can never wait on this one.
+  for (size_t i = 0; i < attempts.size(); ++i) {
+    if (attempts[i].plan && !attempts[i].may_be_retry) continue;
+    results[i] = attempts[i].may_be_retry ? AnswerRetry(attempts[i]) : attempts[i].refusal;
+  }
+  return results;
+}
+
+absl::StatusOr<CertificateRecord> CertificateAuthority::AnswerRetry(const Attempt& attempt) {
+  const std::string& request_id = attempt.target->request->request_id;
+  TESSERA_ASSIGN_OR_RETURN(std::optional<CertificateRecord> existing,
+                           store_.FindByRequestId(request_id));
+  if (!existing.has_value()) return attempt.refusal;
+  if (existing->request_sha256 != attempt.request_sha256) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("request_id: '", request_id, "' was already used for a different request"));
+  }
+  if (existing->state == CertificateState::kIssued) return *existing;  // signs nothing
+  return Complete(*existing);  // an intent a crash (or a concurrent call) left
+}
 absl::StatusOr<CertificatePlan> CertificateAuthority::RebuildPlan(const CertificateRecord& record,
                                                                   const Issuer& issuer) {
   TESSERA_ASSIGN_OR_RETURN(const Profile* profile, profiles_.Find(record.profile));
@@ -200,42 +369,55 @@ absl::StatusOr<CertificatePlan> CertificateAuthority::RebuildPlan(const Certific
   return plan;
 }
 
-absl::StatusOr<CertificateRecord> CertificateAuthority::Complete(const CertificateRecord& intent,
-                                                                 const CertificatePlan* linted) {
-  auto issuer = issuers_.find(intent.issuer);
+absl::StatusOr<std::vector<uint8_t>> CertificateAuthority::Sign(const CertificateRecord& record,
+                                                                const CertificatePlan* linted) {
+  auto issuer = issuers_.find(record.issuer);
   if (issuer == issuers_.end()) {
     return absl::FailedPreconditionError(
-        absl::StrCat("intent ", intent.serial, ": issuing CA '", intent.issuer, "' is not held"));
+        absl::StrCat("intent ", record.serial, ": issuing CA '", record.issuer, "' is not held"));
+  }
+  std::optional<CertificatePlan> rebuilt;
+  if (linted == nullptr) {
+    TESSERA_ASSIGN_OR_RETURN(rebuilt, RebuildPlan(record, *issuer->second));
+    TESSERA_RETURN_IF_ERROR(issuer->second->Check(*rebuilt));
+  }
+  const CertificatePlan& plan = linted != nullptr ? *linted : *rebuilt;
+  LogEvent(spdlog::level::info, "sign_intent",
+           {{"serial", record.serial},
+            {"issuer", record.issuer},
+            {"profile", record.profile},
+            {"request_id", record.request_id},
+            {"subject", record.subject}},
+           ActorLogFields(record.requested_by));
+  absl::StatusOr<Botan::X509_Certificate> cert = issuer->second->Sign(plan);
+  if (!cert.ok()) {
+    const std::string error(cert.status().message());
+    LogEvent(spdlog::level::err, "sign_failed", {{"serial", record.serial}, {"error", error}});
+    return cert.status();
+  }
+  std::vector<uint8_t> der = cert->BER_encode();
+  const std::string sha256 = Botan::hex_encode(Sha256(der));
+  LogEvent(spdlog::level::info, "signed",
+           {{"serial", record.serial}, {"sha256", sha256}, {"request_id", record.request_id}},
+           ActorLogFields(record.requested_by));
+  return der;
+}
+
+absl::StatusOr<CertificateRecord> CertificateAuthority::Complete(const CertificateRecord& intent) {
+  bool waited = false;
+  {
+    std::unique_lock lock(in_flight_.mutex);
+    while (in_flight_.serials.contains(intent.serial)) {
+      waited = true;
+      in_flight_.finished.wait(lock);
+    }
+  }
+  if (waited) {
+    TESSERA_ASSIGN_OR_RETURN(CertificateRecord now, store_.Get(intent.serial));
+    if (now.state == CertificateState::kIssued) return now;
   }
   return store_.CompleteIssuance(
-      intent.serial, [&](const CertificateRecord& record) -> absl::StatusOr<std::vector<uint8_t>> {
-        std::optional<CertificatePlan> rebuilt;
-        if (linted == nullptr) {
-          TESSERA_ASSIGN_OR_RETURN(rebuilt, RebuildPlan(record, *issuer->second));
-          TESSERA_RETURN_IF_ERROR(issuer->second->Check(*rebuilt));
-        }
-        const CertificatePlan& plan = linted != nullptr ? *linted : *rebuilt;
-        LogEvent(spdlog::level::info, "sign_intent",
-                 {{"serial", record.serial},
-                  {"issuer", record.issuer},
-                  {"profile", record.profile},
-                  {"request_id", record.request_id},
-                  {"subject", record.subject}},
-                 ActorLogFields(record.requested_by));
-        absl::StatusOr<Botan::X509_Certificate> cert = issuer->second->Sign(plan);
-        if (!cert.ok()) {
-          const std::string error(cert.status().message());
-          LogEvent(spdlog::level::err, "sign_failed",
-                   {{"serial", record.serial}, {"error", error}});
-          return cert.status();
-        }
-        std::vector<uint8_t> der = cert->BER_encode();
-        const std::string sha256 = Botan::hex_encode(Sha256(der));
-        LogEvent(spdlog::level::info, "signed",
-                 {{"serial", record.serial}, {"sha256", sha256}, {"request_id", record.request_id}},
-                 ActorLogFields(record.requested_by));
-        return der;
-      });
+      intent.serial, [&](const CertificateRecord& record) { return Sign(record, nullptr); });
 }
 
 absl::StatusOr<CertificateRecord> CertificateAuthority::Get(const std::string& serial) {

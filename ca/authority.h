@@ -5,9 +5,13 @@
 // Every act names its actor (platform/actor.h), recorded in the same transaction as the act.
 #pragma once
 
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -40,6 +44,14 @@ class CertificateAuthority {
   // the database or the token is down. Refuses (INVALID_ARGUMENT) a profile that is not
   // requestable. A retry (by anyone) returns the certificate and keeps its first requester.
   absl::StatusOr<CertificateRecord> Issue(const IssueRequest& request, const Actor& actor);
+  // Issues each request as Issue would, all for `actor`, in one go: each is checked, planned
+  // and linted; the intents of those that pass are committed together (one durable commit),
+  // signed, and their certificates stored together (one more). One result per request, in
+  // order; a refusal of one touches no other. INVALID_ARGUMENT for the whole call, with nothing
+  // recorded, when it holds no request, more than kMaxBatch, or one request_id twice.
+  absl::StatusOr<std::vector<absl::StatusOr<CertificateRecord>>> IssueBatch(
+      std::span<const IssueRequest> requests, const Actor& actor);
+  static constexpr size_t kMaxBatch = 100;
   // A new certificate for issuing CA `issuer`'s delegated OCSP responder key (tessera-ca
   // renews its own responders, as SystemActor(kSystemActorName); the same idempotency and
   // intent rules as Issue).
@@ -82,12 +94,28 @@ class CertificateAuthority {
   }
 
  private:
-  // Signs the intent's certificate. `linted` is the plan Issue just linted; without it (an
-  // intent a crash left) the plan is rebuilt from the record and linted again.
-  absl::StatusOr<CertificateRecord> Complete(const CertificateRecord& intent,
-                                             const CertificatePlan* linted);
-  absl::StatusOr<CertificateRecord> IssueUnder(const IssueRequest& request, const Profile& profile,
-                                               const std::string& issuer_name, const Actor& actor);
+  // One request with the profile and issuing CA it is issued under.
+  struct Target {
+    const IssueRequest* request;
+    const Profile* profile;
+    std::string issuer;
+  };
+  struct Attempt;  // a target checked, planned and linted, or refused
+
+  // Issues every target (see IssueBatch); one result per target, in order.
+  std::vector<absl::StatusOr<CertificateRecord>> IssueUnder(std::span<const Target> targets,
+                                                            const Actor& actor);
+  Attempt Prepare(const Target& target, const Actor& actor);
+  // A refusal that may hide a retry: if the request_id is on record for the same request,
+  // answer with its certificate (completing an intent a crash left); otherwise the refusal.
+  absl::StatusOr<CertificateRecord> AnswerRetry(const Attempt& attempt);
+  // Lints (when `linted` is null, after rebuilding the plan from the record) and signs the
+  // intent's certificate on the token; its DER.
+  absl::StatusOr<std::vector<uint8_t>> Sign(const CertificateRecord& intent,
+                                            const CertificatePlan* linted);
+  // Completes an intent found on record: waits for the call that recorded it if that call is
+  // still under way in this process, then signs it under the row lock if still needed.
+  absl::StatusOr<CertificateRecord> Complete(const CertificateRecord& intent);
   absl::StatusOr<CertificatePlan> RebuildPlan(const CertificateRecord& record,
                                               const Issuer& issuer);
 
@@ -96,6 +124,13 @@ class CertificateAuthority {
   std::map<std::string, std::unique_ptr<Issuer>> issuers_;
   const Clock& clock_;
   std::vector<std::function<void(const std::string&)>> on_revoked_;
+  // Serials whose intents this process recorded and is signing: a concurrent retry of the
+  // same request waits for them instead of signing a second time.
+  struct InFlight {
+    std::mutex mutex;
+    std::condition_variable finished;
+    std::set<std::string> serials;
+  } in_flight_;
 };
 
 // INVALID_ARGUMENT unless 1..128 of [A-Za-z0-9._:-]: the form of every idempotency key.

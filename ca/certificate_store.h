@@ -5,12 +5,14 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "ca/read_scope.h"
 #include "platform/actor.h"
+#include "platform/group_commit.h"
 #include "platform/migrations.h"
 #include "platform/pg_pool.h"
 
@@ -60,16 +62,32 @@ struct CertificateFilter {
   ReadScope scope = {.kind = ReadScope::Kind::kEverything};
 };
 
+// A certificate signed for an INTENT row, to be stored.
+struct SignedCertificate {
+  std::string serial;
+  std::vector<uint8_t> der;
+};
+
 // Signs the certificate of an INTENT record and returns its DER.
 using SignFunction = std::function<absl::StatusOr<std::vector<uint8_t>>(const CertificateRecord&)>;
 
 class CertificateStore {
  public:
   virtual ~CertificateStore() = default;
-  // Commits the INTENT row with its requester (record.requested_by). ALREADY_EXISTS if the
-  // request_id is taken; FAILED_PRECONDITION if the public key is on a live (unrevoked)
-  // certificate.
-  virtual absl::Status RecordIntent(const CertificateRecord& record) = 0;
+  // Commits an INTENT row for each record, with its requester (record.requested_by), in one
+  // transaction: one durable commit for all. Per record, in order: OK; ALREADY_EXISTS if its
+  // request_id is taken; FAILED_PRECONDITION if its public key is in a live (unrevoked)
+  // certificate, an earlier record of the same call included. A failed transaction (database
+  // down) is every record's status.
+  virtual std::vector<absl::Status> RecordIntents(std::span<const CertificateRecord> records) = 0;
+  absl::Status RecordIntent(const CertificateRecord& record) {
+    return RecordIntents(std::span(&record, 1)).front();
+  }
+  // Stores each certificate on its INTENT row as ISSUED, in one transaction: one durable
+  // commit for all. Per certificate, in order: true if stored; false if the row was no longer
+  // an INTENT (another completion stored its certificate first: that one stands, read it).
+  virtual std::vector<absl::StatusOr<bool>> StoreSigned(
+      std::span<const SignedCertificate> certificates) = 0;
   virtual absl::StatusOr<std::optional<CertificateRecord>> FindByRequestId(
       const std::string& request_id) = 0;
   // Records a certificate signed elsewhere (by the key ceremony) as ISSUED. True if it was
@@ -81,8 +99,9 @@ class CertificateStore {
   // default asks one by one.
   virtual absl::StatusOr<std::vector<CertificateStatus>> Statuses(
       const std::vector<std::string>& serials);
-  // In one transaction holding the row lock: if the row is still INTENT, `sign` and store the
-  // certificate as ISSUED. Concurrent completions wait; only one signs.
+  // For an intent found later (a crash left it): in one transaction holding the row lock, if
+  // the row is still INTENT, `sign` and store the certificate as ISSUED. Concurrent
+  // completions wait; only one signs.
   virtual absl::StatusOr<CertificateRecord> CompleteIssuance(const std::string& serial,
                                                              const SignFunction& sign) = 0;
   virtual absl::StatusOr<std::vector<CertificateRecord>> List(const CertificateFilter& filter) = 0;
@@ -98,13 +117,20 @@ class CertificateStore {
                                                    const Actor& actor) = 0;
 };
 
+// Concurrent RecordIntents calls are committed together, and so are concurrent StoreSigned
+// calls (platform/group_commit.h): with N issuances under way the database sees one
+// transaction of N rows where it would see N transactions.
 class PgCertificateStore final : public CertificateStore {
  public:
-  explicit PgCertificateStore(pg::ConnectionPool& pool) : pool_(pool) {}
+  explicit PgCertificateStore(pg::ConnectionPool& pool);
   static std::vector<pg::Migration> Migrations();
   static constexpr char kSchema[] = "ca";
+  // The most rows one group writes (a single larger call is written alone).
+  static constexpr size_t kMaxGroupRows = 256;
 
-  absl::Status RecordIntent(const CertificateRecord& record) override;
+  std::vector<absl::Status> RecordIntents(std::span<const CertificateRecord> records) override;
+  std::vector<absl::StatusOr<bool>> StoreSigned(
+      std::span<const SignedCertificate> certificates) override;
   absl::StatusOr<std::optional<CertificateRecord>> FindByRequestId(
       const std::string& request_id) override;
   absl::StatusOr<bool> RecordIssued(const CertificateRecord& record) override;
@@ -119,7 +145,13 @@ class PgCertificateStore final : public CertificateStore {
                                            const Actor& actor) override;
 
  private:
+  std::vector<absl::Status> WriteIntents(std::span<const CertificateRecord* const> records);
+  std::vector<absl::StatusOr<bool>> WriteSigned(
+      std::span<const SignedCertificate* const> certificates);
+
   pg::ConnectionPool& pool_;
+  GroupCommit<CertificateRecord, absl::Status> intents_;
+  GroupCommit<SignedCertificate, absl::StatusOr<bool>> completions_;
 };
 
 }  // namespace tessera::ca

@@ -1,4 +1,5 @@
 #include <chrono>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "ca/certificate_store.h"
@@ -61,33 +62,138 @@ std::string Select(const std::string& where) {
 
 std::vector<pg::Migration> PgCertificateStore::Migrations() { return CaMigrations(); }
 
-absl::Status PgCertificateStore::RecordIntent(const CertificateRecord& c) {
-  TESSERA_RETURN_IF_ERROR(CheckActor(c.requested_by));
-  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-  absl::StatusOr<pg::Result> inserted = conn->Exec(
-      "INSERT INTO ca.certificates (serial, request_id, request_sha256, issuer, profile, subject, "
-      "subject_data, subject_public_key, subject_key_sha256, not_before, not_after, state, "
-      "requested_by_kind, requested_by, requested_by_serial, requested_call_id) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, to_timestamp($10), to_timestamp($11), "
-      "'INTENT', $12, $13, NULLIF($14, ''), NULLIF($15, '')) ON CONFLICT (request_id) DO NOTHING",
-      {pg::Param(c.serial), pg::Param(c.request_id), pg::Param::Bytes(c.request_sha256),
-       pg::Param(c.issuer), pg::Param(c.profile), pg::Param(c.subject), pg::Param(c.subject_data),
-       pg::Param::Bytes(c.subject_public_key), pg::Param::Bytes(c.subject_key_sha256),
-       pg::Param(UnixSeconds(c.not_before)), pg::Param(UnixSeconds(c.not_after)),
-       pg::Param(c.requested_by.kind), pg::Param(c.requested_by.name),
-       pg::Param(c.requested_by.serial), pg::Param(c.requested_by.call_id)});
-  if (!inserted.ok()) {
-    if (absl::IsAlreadyExists(inserted.status()) &&
-        inserted.status().message().find("certificates_live_key") != absl::string_view::npos) {
-      return absl::FailedPreconditionError(
-          "csr: this public key is already in a live certificate; revoke that one first");
+PgCertificateStore::PgCertificateStore(pg::ConnectionPool& pool)
+    : pool_(pool),
+      intents_(
+          [this](std::span<const CertificateRecord* const> records) {
+            return WriteIntents(records);
+          },
+          kMaxGroupRows),
+      completions_(
+          [this](std::span<const SignedCertificate* const> certificates) {
+            return WriteSigned(certificates);
+          },
+          kMaxGroupRows) {}
+
+std::vector<absl::Status> PgCertificateStore::RecordIntents(
+    std::span<const CertificateRecord> records) {
+  return intents_.Run(records);
+}
+
+std::vector<absl::StatusOr<bool>> PgCertificateStore::StoreSigned(
+    std::span<const SignedCertificate> certificates) {
+  return completions_.Run(certificates);
+}
+
+namespace {
+
+// Runs `rows` (one statement each) between BEGIN and COMMIT in one round trip; their results
+// in order. On failure nothing is committed and the connection is left with no transaction.
+absl::StatusOr<std::vector<pg::Result>> RunInOneTransaction(
+    pg::Connection& conn, std::vector<pg::Connection::Statement> rows) {
+  std::vector<pg::Connection::Statement> statements;
+  statements.reserve(rows.size() + 2);
+  statements.push_back({"BEGIN ISOLATION LEVEL READ COMMITTED", {}});
+  for (auto& row : rows) statements.push_back(std::move(row));
+  statements.push_back({"COMMIT", {}});
+  absl::StatusOr<std::vector<pg::Result>> results = conn.ExecPipeline(statements);
+  if (!results.ok()) {
+    // A failed statement leaves the transaction open and aborted until ROLLBACK.
+    if (PQtransactionStatus(conn.raw()) != PQTRANS_IDLE) (void)conn.Exec("ROLLBACK");
+    return results.status();
+  }
+  results->erase(results->begin());  // BEGIN
+  results->pop_back();               // COMMIT
+  return results;
+}
+
+}  // namespace
+
+std::vector<absl::Status> PgCertificateStore::WriteIntents(
+    std::span<const CertificateRecord* const> records) {
+  std::vector<absl::Status> statuses(records.size());
+  std::vector<size_t> written;  // indexes of the records sent to the database
+  std::vector<pg::Connection::Statement> inserts;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const CertificateRecord& c = *records[i];
+    statuses[i] = CheckActor(c.requested_by);
+    if (!statuses[i].ok()) continue;
+    written.push_back(i);
+    // No conflict target: a taken request_id, a key in a live certificate (the partial unique
+    // index) or a serial drawn twice skip the row instead of failing the whole group.
+    inserts.push_back(
+        {"INSERT INTO ca.certificates (serial, request_id, request_sha256, issuer, profile, "
+         "subject, subject_data, subject_public_key, subject_key_sha256, not_before, not_after, "
+         "state, requested_by_kind, requested_by, requested_by_serial, requested_call_id) "
+         "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, to_timestamp($10), "
+         "to_timestamp($11), 'INTENT', $12, $13, NULLIF($14, ''), NULLIF($15, '')) "
+         "ON CONFLICT DO NOTHING",
+         {pg::Param(c.serial), pg::Param(c.request_id), pg::Param::Bytes(c.request_sha256),
+          pg::Param(c.issuer), pg::Param(c.profile), pg::Param(c.subject),
+          pg::Param(c.subject_data), pg::Param::Bytes(c.subject_public_key),
+          pg::Param::Bytes(c.subject_key_sha256), pg::Param(UnixSeconds(c.not_before)),
+          pg::Param(UnixSeconds(c.not_after)), pg::Param(c.requested_by.kind),
+          pg::Param(c.requested_by.name), pg::Param(c.requested_by.serial),
+          pg::Param(c.requested_by.call_id)}});
+  }
+  if (written.empty()) return statuses;
+  auto fail_all = [&](const absl::Status& error) {
+    for (size_t i : written) statuses[i] = error;
+    return statuses;
+  };
+  absl::StatusOr<pg::ConnectionPool::Lease> conn = pool_.Acquire();
+  if (!conn.ok()) return fail_all(conn.status());
+  absl::StatusOr<std::vector<pg::Result>> results = RunInOneTransaction(**conn, std::move(inserts));
+  if (!results.ok()) return fail_all(results.status());
+
+  // Rows that were skipped: a taken request_id is a retry to answer, anything else the key.
+  std::vector<std::string> skipped;
+  for (size_t k = 0; k < written.size(); ++k) {
+    if ((*results)[k].AffectedRows() == 0) skipped.push_back(records[written[k]]->request_id);
+  }
+  if (skipped.empty()) return statuses;
+  absl::StatusOr<pg::Result> taken =
+      (*conn)->Exec("SELECT request_id FROM ca.certificates WHERE request_id = ANY($1::text[])",
+                    {pg::Param::TextArray(skipped)});
+  if (!taken.ok()) return fail_all(taken.status());
+  std::set<std::string, std::less<>> taken_ids;
+  for (int row = 0; row < taken->rows(); ++row) taken_ids.emplace(taken->Text(row, 0));
+  for (size_t k = 0; k < written.size(); ++k) {
+    if ((*results)[k].AffectedRows() != 0) continue;
+    const CertificateRecord& c = *records[written[k]];
+    statuses[written[k]] =
+        taken_ids.contains(c.request_id)
+            ? absl::AlreadyExistsError(absl::StrCat("request_id '", c.request_id, "' exists"))
+            : absl::FailedPreconditionError(
+                  "csr: this public key is already in a live certificate; revoke that one first");
+  }
+  return statuses;
+}
+
+std::vector<absl::StatusOr<bool>> PgCertificateStore::WriteSigned(
+    std::span<const SignedCertificate* const> certificates) {
+  std::vector<pg::Connection::Statement> updates;
+  for (const SignedCertificate* c : certificates) {
+    // Only an INTENT row takes a certificate: if another completion stored one first, that
+    // one stands and this one is discarded unseen.
+    updates.push_back(
+        {"UPDATE ca.certificates SET state = 'ISSUED', der = $2, issued_at = now() "
+         "WHERE serial = $1 AND state = 'INTENT'",
+         {pg::Param(c->serial), pg::Param::Bytes(c->der)}});
+  }
+  std::vector<absl::StatusOr<bool>> stored(certificates.size());
+  absl::StatusOr<pg::ConnectionPool::Lease> conn = pool_.Acquire();
+  absl::StatusOr<std::vector<pg::Result>> results =
+      conn.ok() ? RunInOneTransaction(**conn, std::move(updates))
+                : absl::StatusOr<std::vector<pg::Result>>(conn.status());
+  for (size_t i = 0; i < certificates.size(); ++i) {
+    if (results.ok()) {
+      stored[i] = (*results)[i].AffectedRows() == 1;
+    } else {
+      stored[i] = results.status();
     }
-    return inserted.status();
   }
-  if (inserted->AffectedRows() == 0) {
-    return absl::AlreadyExistsError(absl::StrCat("request_id '", c.request_id, "' exists"));
-  }
-  return absl::OkStatus();
+  return stored;
 }
 
 absl::StatusOr<bool> PgCertificateStore::RecordIssued(const CertificateRecord& c) {

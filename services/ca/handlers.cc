@@ -88,6 +88,37 @@ grpc::Status CertificateAuthorityHandlers::IssueCertificate(
   return grpc::Status::OK;
 }
 
+grpc::Status CertificateAuthorityHandlers::IssueCertificates(
+    grpc::ServerContext* context, const v1::IssueCertificatesRequest* request,
+    v1::IssueCertificatesResponse* response) {
+  std::vector<ca::IssueRequest> requests;
+  requests.reserve(request->requests_size());
+  for (const v1::IssueCertificateRequest& r : request->requests()) {
+    if (grpc::Status allowed = CheckProfileAllowed(*context, r.profile()); !allowed.ok()) {
+      return allowed;
+    }
+    requests.push_back({.request_id = r.request_id(),
+                        .profile = r.profile(),
+                        .csr_der = Bytes(r.csr_der()),
+                        .subject = SubjectFromProto(r.subject())});
+  }
+  absl::StatusOr<Actor> actor = ActorOf(*context);
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
+  absl::StatusOr<std::vector<absl::StatusOr<ca::CertificateRecord>>> issued =
+      ca_.IssueBatch(requests, *actor);
+  if (!issued.ok()) return ToGrpcStatus(issued.status());
+  for (const absl::StatusOr<ca::CertificateRecord>& one : *issued) {
+    v1::IssueCertificatesResponse::Result* result = response->add_results();
+    if (one.ok()) {
+      ToProto(*one, result->mutable_certificate());
+    } else {
+      result->set_code(static_cast<int>(one.status().code()));
+      result->set_message(std::string(one.status().message()));
+    }
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status CertificateAuthorityHandlers::GetCertificate(grpc::ServerContext* context,
                                                           const v1::GetCertificateRequest* request,
                                                           v1::Certificate* response) {
@@ -216,6 +247,10 @@ std::vector<RpcRule> CaPolicy() {
       "operator card its own (scope: ca/read_scope.h)";
   return {
       {"/tessera.v1.CertificateAuthority/IssueCertificate",
+       services,
+       {"tessera-perso", "tessera-cli"},
+       "only personalization and the Ministry's CLI issue certificates"},
+      {"/tessera.v1.CertificateAuthority/IssueCertificates",
        services,
        {"tessera-perso", "tessera-cli"},
        "only personalization and the Ministry's CLI issue certificates"},

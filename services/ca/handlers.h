@@ -21,6 +21,9 @@ class CertificateAuthorityHandlers final : public v1::CertificateAuthority::Serv
   grpc::Status IssueCertificate(grpc::ServerContext* context,
                                 const v1::IssueCertificateRequest* request,
                                 v1::Certificate* response) override;
+  grpc::Status IssueCertificates(grpc::ServerContext* context,
+                                 const v1::IssueCertificatesRequest* request,
+                                 v1::IssueCertificatesResponse* response) override;
   grpc::Status GetCertificate(grpc::ServerContext* context,
                               const v1::GetCertificateRequest* request,
                               v1::Certificate* response) override;

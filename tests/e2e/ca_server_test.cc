@@ -301,6 +301,72 @@ TEST_F(CaServerTest, IssuesAnOperatorCertificateOverGrpcIdempotently) {
   EXPECT_EQ(fetched.der(), first.der());
 }
 
+TEST_F(CaServerTest, IssuesABatchInOneCallWithOneResultPerRequest) {
+  v1::IssueCertificatesRequest batch;
+  for (int i = 0; i < 12; ++i) {
+    v1::IssueCertificateRequest* one = batch.add_requests();
+    one->set_request_id("batch-" + std::to_string(i));
+    one->set_profile("operator");
+    one->set_csr_der(NewCsr().csr_der);
+    one->mutable_subject()->set_codice_fiscale("RSSMRA85T10A562S");
+  }
+  batch.mutable_requests(5)->mutable_subject()->set_codice_fiscale("RSSMRA85T10A562X");
+  auto issue = [&](const Identity& who, v1::IssueCertificatesResponse* out) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    return Ca(who)->IssueCertificates(&context, batch, out);
+  };
+  v1::IssueCertificatesResponse first, again;
+  grpc::Status status = issue(Service("tessera-perso"), &first);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(first.results_size(), 12);
+  EXPECT_EQ(first.results(5).code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(first.results(5).message(),
+            "subject.codice_fiscale: check character is 'X', expected 'S'");
+  for (int i = 0; i < 12; ++i) {
+    if (i == 5) continue;
+    ASSERT_EQ(first.results(i).code(), 0) << i << ": " << first.results(i).message();
+    const v1::Certificate& cert = first.results(i).certificate();
+    EXPECT_EQ(cert.state(), v1::Certificate::ISSUED);
+    Botan::X509_Certificate parsed(reinterpret_cast<const uint8_t*>(cert.der().data()),
+                                   cert.der().size());
+    testing::WriteFile(dir_->File("batch.pem"), parsed.PEM_encode());
+    auto verified =
+        RunCommand("openssl verify -x509_strict -CAfile " + Pki("root.pem") + " -untrusted " +
+                   Pki("operators.pem") + " " + dir_->File("batch.pem"));
+    EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  }
+  // The same batch again is a retry: the same certificates, nothing signed anew.
+  ASSERT_TRUE(issue(Service("tessera-perso"), &again).ok());
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_EQ(again.results(i).certificate().der(), first.results(i).certificate().der()) << i;
+  }
+
+  // Refused whole: a request_id twice, an empty batch, more than 100, a profile the caller
+  // may not request, a caller that may not issue.
+  v1::IssueCertificatesResponse refused;
+  batch.mutable_requests(1)->set_request_id("batch-0");
+  status = issue(Service("tessera-perso"), &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "requests[1].request_id: 'batch-0' is also requests[0]'s, once per batch");
+  batch.clear_requests();
+  EXPECT_EQ(issue(Service("tessera-perso"), &refused).error_message(),
+            "requests: 0 in the batch, 1 to 100");
+  for (int i = 0; i < 101; ++i) {
+    v1::IssueCertificateRequest* one = batch.add_requests();
+    one->set_request_id("many-" + std::to_string(i));
+    one->set_profile("operator");
+  }
+  EXPECT_EQ(issue(Service("tessera-perso"), &refused).error_message(),
+            "requests: 101 in the batch, 1 to 100");
+  batch.mutable_requests(3)->set_profile("workstation");
+  EXPECT_EQ(issue(Service("tessera-perso"), &refused).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(issue(Service("tessera-registry"), &refused).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST_F(CaServerTest, RevokesOverGrpcForAllowedCallersOnly) {
   v1::IssueCertificateRequest request;
   request.set_request_id("to-revoke");

@@ -7,6 +7,7 @@
 #include <botan/x509self.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -27,12 +28,23 @@ using testing::TestSoftHsm;
 
 std::vector<uint8_t> Id(std::string_view s) { return {s.begin(), s.end()}; }
 
-// A store that "crashes" (fails) once between the committed intent and the signature.
+// A store that "crashes" (fails) once between the committed intent and the signature: the
+// intent is committed, and the call fails as a process that died there would.
 class CrashingStore final : public CertificateStore {
  public:
   explicit CrashingStore(CertificateStore& inner) : inner_(inner) {}
   bool crash_next = false;
-  absl::Status RecordIntent(const CertificateRecord& r) override { return inner_.RecordIntent(r); }
+  std::vector<absl::Status> RecordIntents(std::span<const CertificateRecord> r) override {
+    std::vector<absl::Status> recorded = inner_.RecordIntents(r);
+    if (crash_next) {
+      crash_next = false;
+      recorded.assign(r.size(), absl::UnavailableError("simulated crash before the signature"));
+    }
+    return recorded;
+  }
+  std::vector<absl::StatusOr<bool>> StoreSigned(std::span<const SignedCertificate> c) override {
+    return inner_.StoreSigned(c);
+  }
   absl::StatusOr<std::optional<CertificateRecord>> FindByRequestId(const std::string& id) override {
     return inner_.FindByRequestId(id);
   }
@@ -44,10 +56,6 @@ class CrashingStore final : public CertificateStore {
   }
   absl::StatusOr<CertificateRecord> CompleteIssuance(const std::string& serial,
                                                      const SignFunction& sign) override {
-    if (crash_next) {
-      crash_next = false;
-      return absl::UnavailableError("simulated crash before the signature");
-    }
     return inner_.CompleteIssuance(serial, sign);
   }
   absl::StatusOr<std::vector<CertificateRecord>> List(const CertificateFilter& f) override {
@@ -97,7 +105,8 @@ class CaAuthorityTest : public testing::CaStoreTest {
     ca_ = std::make_unique<CertificateAuthority>(*store_, profiles_, std::move(issuers), clock_);
   }
 
-  int64_t Rows() { return conn_->Exec("SELECT count(*) FROM ca.certificates")->Int(0, 0); }
+  int64_t Rows() { return Count("SELECT count(*) FROM ca.certificates"); }
+  int64_t Count(const std::string& sql) { return conn_->Exec(sql)->Int(0, 0); }
 
   Botan::AutoSeeded_RNG rng_;
   testing::TempDir dir_;
@@ -251,6 +260,64 @@ TEST_F(CaAuthorityTest, ConcurrentIssuanceGivesUniqueSerialsAndOneCertificatePer
   EXPECT_EQ(unique.size(), static_cast<size_t>(kThreads * kEach));
   for (const std::string& s : shared_serials) EXPECT_EQ(s, shared_serials[0]);
   EXPECT_EQ(Rows(), kThreads * kEach + 1);
+}
+
+TEST_F(CaAuthorityTest, ABatchCommitsItsIntentsTogetherAndItsCertificatesTogether) {
+  std::vector<IssueRequest> batch;
+  for (int i = 0; i < 9; ++i) batch.push_back(OperatorRequest("req-batch-" + std::to_string(i)));
+  batch[4].csr_der = batch[3].csr_der;  // a key already in the batch's own certificate
+  batch[7].profile = "root";
+  auto issued = ca_->IssueBatch(batch, testing::CliActor());
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  ASSERT_EQ(issued->size(), 9u);
+  EXPECT_EQ((*issued)[4].status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*issued)[7].status().message(), "profile: profile 'root' does not exist");
+  for (int i : {0, 1, 2, 3, 5, 6, 8}) {
+    ASSERT_TRUE((*issued)[i].ok()) << i << ": " << (*issued)[i].status();
+    EXPECT_EQ((*issued)[i]->request_id, batch[i].request_id);
+    Botan::X509_Certificate cert((*issued)[i]->der);
+    EXPECT_EQ(SerialHex(Botan::BigInt(cert.serial_number())), (*issued)[i]->serial);
+  }
+  // One transaction wrote the seven intents (they share its start time), and one other
+  // stored the seven certificates (the rows' xmin is the transaction that last wrote them).
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates WHERE request_id LIKE 'req-batch-%'"), 7);
+  EXPECT_EQ(Count("SELECT count(DISTINCT intent_at) FROM ca.certificates"), 1);
+  EXPECT_EQ(Count("SELECT count(DISTINCT xmin::text) FROM ca.certificates"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates WHERE state = 'ISSUED'"), 7);
+
+  // The batch again is seven retries and two refusals; nothing new is signed or recorded.
+  auto again = ca_->IssueBatch(batch, testing::CliActor());
+  ASSERT_TRUE(again.ok());
+  for (int i : {0, 1, 2, 3, 5, 6, 8}) EXPECT_EQ((*again)[i]->der, (*issued)[i]->der) << i;
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates"), 7);
+
+  batch[1].request_id = batch[0].request_id;
+  EXPECT_EQ(ca_->IssueBatch(batch, testing::CliActor()).status().message(),
+            "requests[1].request_id: 'req-batch-0' is also requests[0]'s, once per batch");
+  EXPECT_EQ(ca_->IssueBatch({}, testing::CliActor()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(CaAuthorityTest, ConcurrentSingleIssuancesShareTheirCommits) {
+  constexpr int kThreads = 8, kEach = 8;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        auto issued =
+            ca_->Issue(OperatorRequest("req-group-" + std::to_string(t) + "-" + std::to_string(i)),
+                       testing::CliActor());
+        if (!issued.ok()) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates WHERE state = 'ISSUED'"), kThreads * kEach);
+  // Eight callers at once: the completions rode fewer transactions than there were
+  // certificates (a lone caller would have had one each).
+  EXPECT_LT(Count("SELECT count(DISTINCT xmin::text) FROM ca.certificates"), kThreads * kEach);
 }
 
 TEST_F(CaAuthorityTest, RevocationIsRecordedIdempotentAndBumpsTheCrlRevision) {

@@ -1,0 +1,95 @@
+// Group commit: concurrent callers that each need a durable write share one transaction (and
+// one WAL flush) instead of queueing for one each.
+//
+// No timer and no thread of its own: the first caller to find nobody writing writes at once
+// (so a lone caller waits for nothing), taking everything queued so far; callers that arrive
+// while a write is under way queue up, and the first of them writes the whole queue when it
+// finishes. Under load the groups grow by themselves to the number of waiting callers.
+#pragma once
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <span>
+#include <vector>
+
+namespace tessera {
+
+template <typename Item, typename Result>
+class GroupCommit {
+ public:
+  // Writes `items` (one transaction) and returns one result per item, in order. Called by one
+  // caller at a time, on the caller's thread.
+  using Flush = std::function<std::vector<Result>(std::span<const Item* const> items)>;
+
+  // A group takes whole calls while it holds at most `max_items` (a single larger call is
+  // written alone).
+  GroupCommit(Flush flush, size_t max_items) : flush_(std::move(flush)), max_items_(max_items) {}
+
+  // Blocks until `items` are written, with whatever else was queued; their results in order.
+  std::vector<Result> Run(std::span<const Item> items) {
+    Call call{.items = items};
+    std::unique_lock lock(mutex_);
+    queue_.push_back(&call);
+    while (!call.done) {
+      if (writing_) {
+        written_.wait(lock);
+        continue;
+      }
+      writing_ = true;
+      std::vector<Call*> group = TakeGroup();
+      lock.unlock();
+      Write(group);
+      lock.lock();
+      writing_ = false;
+      for (Call* c : group) c->done = true;
+      written_.notify_all();
+    }
+    return std::move(call.results);
+  }
+
+ private:
+  struct Call {
+    std::span<const Item> items;
+    std::vector<Result> results;
+    bool done = false;
+  };
+
+  std::vector<Call*> TakeGroup() {  // mutex_ held
+    std::vector<Call*> group;
+    size_t count = 0;
+    while (!queue_.empty() &&
+           (group.empty() || count + queue_.front()->items.size() <= max_items_)) {
+      count += queue_.front()->items.size();
+      group.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    return group;
+  }
+
+  void Write(const std::vector<Call*>& group) {  // mutex_ not held
+    std::vector<const Item*> items;
+    for (Call* c : group) {
+      for (const Item& item : c->items) items.push_back(&item);
+    }
+    std::vector<Result> results = flush_(items);
+    size_t next = 0;
+    for (Call* c : group) {
+      c->results.assign(std::make_move_iterator(results.begin() + next),
+                        std::make_move_iterator(results.begin() + next + c->items.size()));
+      next += c->items.size();
+    }
+  }
+
+  const Flush flush_;
+  const size_t max_items_;
+  std::mutex mutex_;
+  std::condition_variable written_;
+  std::deque<Call*> queue_;
+  bool writing_ = false;
+};
+
+}  // namespace tessera
