@@ -7,6 +7,8 @@
 //   - `openssl ca` in batch mode (-infiles) and `cfssl serve` (its HTTP sign endpoint, via
 //     keep-alive HTTP clients), both with a software CA key of the same algorithm, signing the
 //     same CSRs at the same concurrency (one process / client per unit of concurrency);
+// tessera-ca runs twice: one certificate per IssueCertificate call, and 20 per
+// IssueCertificates call (a personalization batch; "tessera x20").
 //   - `cfssl serve -db-config`: the same, with cfssl's certificate database on the same
 //     PostgreSQL cluster as tessera-ca (fsync on), which stores every certificate it signs
 //     (one INSERT, its own durable commit); checked by counting the rows after each run.
@@ -52,6 +54,9 @@ using testing::RunCommand;
 using testing::ShellQuote;
 constexpr int kMaxClients = 4;
 constexpr char kCodiceFiscale[] = "RSSMRA85T10A562S";
+// tessera-ca through IssueCertificates, kBatch CSRs per call (a personalization batch).
+constexpr size_t kBatch = 20;
+constexpr char kTesseraBatch[] = "tessera x20";
 
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "ca_issue: %s\n", what.c_str());
@@ -130,8 +135,10 @@ std::vector<Csr> MakeCsrs(int count, const std::string& dir) {
 
 // ---- tessera-ca ------------------------------------------------------------------------
 
+// Issues `csrs` split among `clients`, one certificate per IssueCertificate call when `batch`
+// is 1, else `batch` CSRs per IssueCertificates call (as personalization asks).
 double RunTessera(int port, const testing::TestHierarchy& pki, const std::string& tag, int clients,
-                  const std::vector<Csr>& csrs) {
+                  const std::vector<Csr>& csrs, size_t batch = 1) {
   const std::string roots = testing::ReadFileOrDie(pki.Pki("bundle.pem"));
   const std::string cert = testing::ReadFileOrDie(pki.Pki("tessera-perso.pem"));
   const std::string key = testing::ReadFileOrDie(pki.Pki("tessera-perso.key"));
@@ -142,18 +149,36 @@ double RunTessera(int port, const testing::TestHierarchy& pki, const std::string
   }
   std::atomic<int> failures{0};
   std::string first_error;
+  auto request_for = [&](size_t i, v1::IssueCertificateRequest* request) {
+    request->set_request_id(tag + "-" + std::to_string(i));
+    request->set_profile("operator");
+    request->set_csr_der(csrs[i].der);
+    request->mutable_subject()->set_codice_fiscale(kCodiceFiscale);
+  };
+  auto fail = [&](const std::string& error) {
+    if (failures++ == 0) first_error = error;
+  };
   const double seconds = Timed(clients, [&](int c) {
-    for (size_t i = c; i < csrs.size(); i += clients) {
-      v1::IssueCertificateRequest request;
-      request.set_request_id(tag + "-" + std::to_string(i));
-      request.set_profile("operator");
-      request.set_csr_der(csrs[i].der);
-      request.mutable_subject()->set_codice_fiscale(kCodiceFiscale);
+    // Client c takes the c-th of every `clients` slices of `batch` CSRs.
+    for (size_t start = c * batch; start < csrs.size(); start += clients * batch) {
       grpc::ClientContext context;
-      v1::Certificate issued;
-      grpc::Status status = stubs[c]->IssueCertificate(&context, request, &issued);
-      if (!status.ok() || issued.der().empty()) {
-        if (failures++ == 0) first_error = status.error_message();
+      if (batch == 1) {
+        v1::IssueCertificateRequest request;
+        request_for(start, &request);
+        v1::Certificate issued;
+        grpc::Status status = stubs[c]->IssueCertificate(&context, request, &issued);
+        if (!status.ok() || issued.der().empty()) fail(status.error_message());
+        continue;
+      }
+      v1::IssueCertificatesRequest request;
+      for (size_t i = start; i < std::min(start + batch, csrs.size()); ++i) {
+        request_for(i, request.add_requests());
+      }
+      v1::IssueCertificatesResponse issued;
+      grpc::Status status = stubs[c]->IssueCertificates(&context, request, &issued);
+      if (!status.ok()) fail(status.error_message());
+      for (const auto& result : issued.results()) {
+        if (result.code() != 0 || result.certificate().der().empty()) fail(result.message());
       }
     }
   });
@@ -442,9 +467,10 @@ int main(int argc, char** argv) {
     const std::string ca_key = rsa ? "RSA-3072" : "P-256";
     const int n = rsa ? rsa_count : count;
     std::fprintf(stderr, "%s CA: %d CSRs per run...\n", ca_key.c_str(), n);
-    std::vector<std::vector<Csr>> runs;
+    std::vector<std::vector<Csr>> runs, batch_runs;
     for (int clients = 1; clients <= kMaxClients; ++clients) {
       runs.push_back(MakeCsrs(n, dir.File(ca_key + "/csrs-" + std::to_string(clients))));
+      batch_runs.push_back(MakeCsrs(n, dir.File(ca_key + "/batch-" + std::to_string(clients))));
     }
     const std::vector<Csr> warmup = MakeCsrs(20, dir.File(ca_key + "/warmup"));
 
@@ -467,6 +493,14 @@ int main(int argc, char** argv) {
             RunTessera(ca.port(), pki, "run" + std::to_string(clients), clients, csrs);
         results.push_back({"tessera-ca", ca_key, clients, csrs.size(), seconds});
         std::fprintf(stderr, "  tessera-ca   %d clients: %8.1f /s\n", clients,
+                     results.back().per_second());
+      }
+      for (int clients = 1; clients <= kMaxClients; ++clients) {
+        const auto& csrs = batch_runs[clients - 1];
+        const double seconds = RunTessera(ca.port(), pki, "batch" + std::to_string(clients),
+                                          clients, csrs, kBatch);
+        results.push_back({kTesseraBatch, ca_key, clients, csrs.size(), seconds});
+        std::fprintf(stderr, "  %s %d clients: %8.1f /s\n", kTesseraBatch, clients,
                      results.back().per_second());
       }
       if (ca.Stop() != 0) Die("tessera-ca did not stop cleanly");
@@ -547,7 +581,7 @@ int main(int argc, char** argv) {
     nlohmann::json row = {{"system", r.system},   {"ca_key", r.ca_key},
                           {"clients", r.clients}, {"certificates", r.certificates},
                           {"seconds", r.seconds}, {"per_second", r.per_second()}};
-    if (r.system == "tessera-ca") {
+    if (r.system == "tessera-ca" || r.system == kTesseraBatch) {
       const double openssl = r.per_second() / rate_of("openssl ca", r.ca_key, r.clients);
       const double cfssl = r.per_second() / rate_of("cfssl serve", r.ca_key, r.clients);
       const double cfssl_pg = r.per_second() / rate_of("cfssl+PG", r.ca_key, r.clients);
