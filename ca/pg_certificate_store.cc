@@ -54,6 +54,33 @@ CertificateRecord Read(const pg::Result& r, int row) {
   return c;
 }
 
+// A row of ca.certificates from a record: kInsert + "<state>, <der>, <issued_at>)" with
+// RowParams' fifteen parameters ($1..$15).
+constexpr char kInsert[] =
+    "INSERT INTO ca.certificates (serial, request_id, request_sha256, issuer, profile, subject, "
+    "subject_data, subject_public_key, subject_key_sha256, not_before, not_after, "
+    "requested_by_kind, requested_by, requested_by_serial, requested_call_id, state, der, "
+    "issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, to_timestamp($10), "
+    "to_timestamp($11), $12, $13, NULLIF($14, ''), NULLIF($15, ''), ";
+
+std::vector<pg::Param> RowParams(const CertificateRecord& c) {
+  return {pg::Param(c.serial),
+          pg::Param(c.request_id),
+          pg::Param::Bytes(c.request_sha256),
+          pg::Param(c.issuer),
+          pg::Param(c.profile),
+          pg::Param(c.subject),
+          pg::Param(c.subject_data),
+          pg::Param::Bytes(c.subject_public_key),
+          pg::Param::Bytes(c.subject_key_sha256),
+          pg::Param(UnixSeconds(c.not_before)),
+          pg::Param(UnixSeconds(c.not_after)),
+          pg::Param(c.requested_by.kind),
+          pg::Param(c.requested_by.name),
+          pg::Param(c.requested_by.serial),
+          pg::Param(c.requested_by.call_id)};
+}
+
 std::string Select(const std::string& where) {
   return absl::StrCat("SELECT ", kColumns, " FROM ca.certificates ", where);
 }
@@ -111,6 +138,8 @@ absl::StatusOr<std::vector<pg::Result>> RunInOneTransaction(
 
 std::vector<absl::Status> PgCertificateStore::WriteIntents(
     std::span<const CertificateRecord* const> records) {
+  static const std::string kInsertIntent =
+      absl::StrCat(kInsert, "'INTENT', NULL, NULL) ON CONFLICT DO NOTHING");
   std::vector<absl::Status> statuses(records.size());
   std::vector<size_t> written;  // indexes of the records sent to the database
   std::vector<pg::Connection::Statement> inserts;
@@ -122,19 +151,7 @@ std::vector<absl::Status> PgCertificateStore::WriteIntents(
     // No conflict target: a taken request_id, a key in a live certificate (the partial unique
     // index) or a serial drawn twice skip the row instead of failing the whole group.
     inserts.push_back(
-        {"INSERT INTO ca.certificates (serial, request_id, request_sha256, issuer, profile, "
-         "subject, subject_data, subject_public_key, subject_key_sha256, not_before, not_after, "
-         "state, requested_by_kind, requested_by, requested_by_serial, requested_call_id) "
-         "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, to_timestamp($10), "
-         "to_timestamp($11), 'INTENT', $12, $13, NULLIF($14, ''), NULLIF($15, '')) "
-         "ON CONFLICT DO NOTHING",
-         {pg::Param(c.serial), pg::Param(c.request_id), pg::Param::Bytes(c.request_sha256),
-          pg::Param(c.issuer), pg::Param(c.profile), pg::Param(c.subject),
-          pg::Param(c.subject_data), pg::Param::Bytes(c.subject_public_key),
-          pg::Param::Bytes(c.subject_key_sha256), pg::Param(UnixSeconds(c.not_before)),
-          pg::Param(UnixSeconds(c.not_after)), pg::Param(c.requested_by.kind),
-          pg::Param(c.requested_by.name), pg::Param(c.requested_by.serial),
-          pg::Param(c.requested_by.call_id)}});
+        {kInsertIntent, RowParams(c)});
   }
   if (written.empty()) return statuses;
   auto fail_all = [&](const absl::Status& error) {
@@ -199,22 +216,12 @@ std::vector<absl::StatusOr<bool>> PgCertificateStore::WriteSigned(
 absl::StatusOr<bool> PgCertificateStore::RecordIssued(const CertificateRecord& c) {
   TESSERA_RETURN_IF_ERROR(CheckActor(c.requested_by));
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  std::vector<pg::Param> params = RowParams(c);
+  params.push_back(pg::Param::Bytes(c.der));
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result inserted,
-      conn->Exec(
-          "INSERT INTO ca.certificates (serial, request_id, request_sha256, issuer, profile, "
-          "subject, subject_data, subject_public_key, subject_key_sha256, not_before, not_after, "
-          "state, der, issued_at, requested_by_kind, requested_by, requested_by_serial, "
-          "requested_call_id) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, "
-          "to_timestamp($10), to_timestamp($11), 'ISSUED', $12, now(), $13, $14, NULLIF($15, ''), "
-          "NULLIF($16, '')) ON CONFLICT (serial) DO NOTHING",
-          {pg::Param(c.serial), pg::Param(c.request_id), pg::Param::Bytes(c.request_sha256),
-           pg::Param(c.issuer), pg::Param(c.profile), pg::Param(c.subject),
-           pg::Param(c.subject_data), pg::Param::Bytes(c.subject_public_key),
-           pg::Param::Bytes(c.subject_key_sha256), pg::Param(UnixSeconds(c.not_before)),
-           pg::Param(UnixSeconds(c.not_after)), pg::Param::Bytes(c.der),
-           pg::Param(c.requested_by.kind), pg::Param(c.requested_by.name),
-           pg::Param(c.requested_by.serial), pg::Param(c.requested_by.call_id)}));
+      conn->Exec(absl::StrCat(kInsert, "'ISSUED', $16, now()) ON CONFLICT (serial) DO NOTHING"),
+                 params));
   return inserted.AffectedRows() == 1;
 }
 
