@@ -127,6 +127,8 @@ class PgCertificateStore final : public CertificateStore {
   static constexpr char kSchema[] = "ca";
   // The most rows one group writes (a single larger call is written alone).
   static constexpr size_t kMaxGroupRows = 256;
+  // Groups written at once (of intents, and of certificates).
+  static constexpr size_t kGroupWriters = 2;
 
   std::vector<absl::Status> RecordIntents(std::span<const CertificateRecord> records) override;
   std::vector<absl::StatusOr<bool>> StoreSigned(

@@ -95,12 +95,12 @@ PgCertificateStore::PgCertificateStore(pg::ConnectionPool& pool)
           [this](std::span<const CertificateRecord* const> records) {
             return WriteIntents(records);
           },
-          kMaxGroupRows),
+          kMaxGroupRows, kGroupWriters),
       completions_(
           [this](std::span<const SignedCertificate* const> certificates) {
             return WriteSigned(certificates);
           },
-          kMaxGroupRows) {}
+          kMaxGroupRows, kGroupWriters) {}
 
 std::vector<absl::Status> PgCertificateStore::RecordIntents(
     std::span<const CertificateRecord> records) {
@@ -150,8 +150,7 @@ std::vector<absl::Status> PgCertificateStore::WriteIntents(
     written.push_back(i);
     // No conflict target: a taken request_id, a key in a live certificate (the partial unique
     // index) or a serial drawn twice skip the row instead of failing the whole group.
-    inserts.push_back(
-        {kInsertIntent, RowParams(c)});
+    inserts.push_back({kInsertIntent, RowParams(c)});
   }
   if (written.empty()) return statuses;
   auto fail_all = [&](const absl::Status& error) {

@@ -9,6 +9,7 @@
 #include "platform/status_macros.h"
 #include "proto/common.pb.h"
 #include "proto/registry.grpc.pb.h"
+#include "services/registry/census_upload.h"
 
 namespace tessera::cli {
 namespace {
@@ -105,12 +106,11 @@ absl::Status RegistryDeclare(const Args& args) {
 absl::Status CensusImport(const Args& args) {
   if (args.words.size() != 3)
     return absl::InvalidArgumentError("usage: tessera census import FILE");
-  v1::ImportCensusRequest request;
-  TESSERA_ASSIGN_OR_RETURN(*request.mutable_csv(), ReadFile(args.words[2]));
+  TESSERA_ASSIGN_OR_RETURN(std::string csv, ReadFile(args.words[2]));
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
   grpc::ClientContext context;
   v1::ImportCensusResponse response;
-  grpc::Status status = registry->ImportCensus(&context, request, &response);
+  grpc::Status status = registry_service::UploadCensusFile(*registry, context, csv, &response);
   if (!status.ok()) return Refusal(args, status);
   Print(args,
         {{"saved_istat",

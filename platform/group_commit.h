@@ -1,10 +1,13 @@
 // Group commit: concurrent callers that each need a durable write share one transaction (and
 // one WAL flush) instead of queueing for one each.
 //
-// No timer and no thread of its own: the first caller to find nobody writing writes at once
-// (so a lone caller waits for nothing), taking everything queued so far; callers that arrive
-// while a write is under way queue up, and the first of them writes the whole queue when it
-// finishes. Under load the groups grow by themselves to the number of waiting callers.
+// No timer and no thread of its own: a caller that finds fewer than `max_writers` writes under
+// way writes at once (so a lone caller waits for nothing), taking everything queued so far;
+// callers that arrive while every writer is busy queue up, and the first of them writes the
+// whole queue when a writer finishes. Under load the groups grow by themselves to the number
+// of waiting callers. More than one writer lets a caller that just missed a write start its
+// own instead of waiting a whole commit for it (the database flushes concurrent commits
+// together anyway).
 #pragma once
 
 #include <algorithm>
@@ -26,8 +29,9 @@ class GroupCommit {
   using Flush = std::function<std::vector<Result>(std::span<const Item* const> items)>;
 
   // A group takes whole calls while it holds at most `max_items` (a single larger call is
-  // written alone).
-  GroupCommit(Flush flush, size_t max_items) : flush_(std::move(flush)), max_items_(max_items) {}
+  // written alone); at most `max_writers` groups are written at once.
+  GroupCommit(Flush flush, size_t max_items, size_t max_writers = 1)
+      : flush_(std::move(flush)), max_items_(max_items), max_writers_(max_writers) {}
 
   // Blocks until `items` are written, with whatever else was queued; their results in order.
   std::vector<Result> Run(std::span<const Item> items) {
@@ -35,16 +39,16 @@ class GroupCommit {
     std::unique_lock lock(mutex_);
     queue_.push_back(&call);
     while (!call.done) {
-      if (writing_) {
+      if (writers_ >= max_writers_ || queue_.empty()) {
         written_.wait(lock);
         continue;
       }
-      writing_ = true;
+      ++writers_;
       std::vector<Call*> group = TakeGroup();
       lock.unlock();
       Write(group);
       lock.lock();
-      writing_ = false;
+      --writers_;
       for (Call* c : group) c->done = true;
       written_.notify_all();
     }
@@ -86,10 +90,11 @@ class GroupCommit {
 
   const Flush flush_;
   const size_t max_items_;
+  const size_t max_writers_;
   std::mutex mutex_;
   std::condition_variable written_;
   std::deque<Call*> queue_;
-  bool writing_ = false;
+  size_t writers_ = 0;
 };
 
 }  // namespace tessera

@@ -353,10 +353,21 @@ grpc::Status RegistryHandlers::SubmitCensus(grpc::ServerContext* context,
 }
 
 grpc::Status RegistryHandlers::ImportCensus(grpc::ServerContext*,
-                                            const v1::ImportCensusRequest* request,
+                                            grpc::ServerReader<v1::ImportCensusChunk>* parts,
                                             v1::ImportCensusResponse* response) {
+  std::string csv;
+  v1::ImportCensusChunk part;
+  while (parts->Read(&part)) {
+    if (csv.size() + part.csv().size() > max_import_bytes_) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat("csv: more than ", max_import_bytes_ >> 20,
+                                       " MiB; the registry takes census files up to "
+                                       "registry.max_import_mb"));
+    }
+    csv += part.csv();
+  }
   registry::Refusal refusal;
-  absl::StatusOr<std::vector<std::string>> saved = office_.Import(request->csv(), refusal);
+  absl::StatusOr<std::vector<std::string>> saved = office_.Import(csv, refusal);
   if (!saved.ok()) return Refused(saved.status(), refusal);
   for (const std::string& istat : *saved) response->add_saved_istat(istat);
   return grpc::Status::OK;

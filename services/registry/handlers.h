@@ -31,8 +31,9 @@ class Ministry {
 
 class RegistryHandlers final : public v1::Registry::Service {
  public:
-  RegistryHandlers(registry::CensusOffice& office, Ministry ministry)
-      : office_(office), ministry_(std::move(ministry)) {}
+  // `max_import_bytes`: the largest census file ImportCensus takes, all its parts together.
+  RegistryHandlers(registry::CensusOffice& office, Ministry ministry, size_t max_import_bytes)
+      : office_(office), ministry_(std::move(ministry)), max_import_bytes_(max_import_bytes) {}
 
   grpc::Status LoadReference(grpc::ServerContext* context, const v1::LoadReferenceRequest* request,
                              v1::LoadReferenceResponse* response) override;
@@ -47,7 +48,8 @@ class RegistryHandlers final : public v1::Registry::Service {
                             v1::ListCensusesResponse* response) override;
   grpc::Status SubmitCensus(grpc::ServerContext* context, const v1::SubmitCensusRequest* request,
                             v1::SubmitCensusResponse* response) override;
-  grpc::Status ImportCensus(grpc::ServerContext* context, const v1::ImportCensusRequest* request,
+  grpc::Status ImportCensus(grpc::ServerContext* context,
+                            grpc::ServerReader<v1::ImportCensusChunk>* parts,
                             v1::ImportCensusResponse* response) override;
   grpc::Status IssueAccessCode(grpc::ServerContext* context,
                                const v1::IssueAccessCodeRequest* request,
@@ -63,6 +65,7 @@ class RegistryHandlers final : public v1::Registry::Service {
 
   registry::CensusOffice& office_;
   const Ministry ministry_;
+  const size_t max_import_bytes_;
 };
 
 // Who may call what on tessera-registry. The Ministry may do everything but claim orders

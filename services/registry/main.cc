@@ -6,7 +6,8 @@
 // Config keys (each overridable by TESSERA_<KEY> in the environment):
 //   grpc.listen            address:port to listen on; port 0 lets the OS pick
 //   grpc.port_file         optional: where to write the port actually bound
-//   grpc.max_request_mb    largest request accepted (a national census file), default 64
+//   registry.max_import_mb largest census file ImportCensus takes (a national file, sent in
+//                          parts of at most 1 MiB), default 64
 //   tls.certificate_chain  PEM: this service's certificate, then its issuing CA
 //   tls.private_key        PEM: this service's TLS key
 //   tls.client_ca_bundle   PEM: the tessera CAs whose client certificates are accepted
@@ -34,11 +35,14 @@ namespace {
 
 constexpr char kName[] = "tessera-registry";
 
+// The largest gRPC message the registry receives: a census draft and its envelope.
+constexpr int kMaxMessageBytes = static_cast<int>(registry::kMaxDraftBytes) + (1 << 20);
+
 absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(ServiceStart start, StartService(kName, config_path));
   TESSERA_RETURN_IF_ERROR(UseCrlRevocation(start));
   const Config& config = start.config;
-  TESSERA_ASSIGN_OR_RETURN(int64_t max_request_mb, config.IntOr("grpc.max_request_mb", 64));
+  TESSERA_ASSIGN_OR_RETURN(int64_t max_import_mb, config.IntOr("registry.max_import_mb", 64));
   TESSERA_ASSIGN_OR_RETURN(std::string conninfo, config.String("db.conninfo"));
   TESSERA_ASSIGN_OR_RETURN(int64_t max_connections, config.IntOr("db.max_connections", 8));
   TESSERA_ASSIGN_OR_RETURN(std::string email_rules_path, config.String("registry.email_rules"));
@@ -46,10 +50,12 @@ absl::Status Serve(const std::string& config_path) {
                            config.StringOr("registry.ministry_operators", ""));
   TESSERA_ASSIGN_OR_RETURN(registry_service::Ministry ministry,
                            registry_service::Ministry::FromList(ministry_operators));
-  if (max_request_mb < 1 || max_request_mb > 512) {
-    return absl::InvalidArgumentError("grpc.max_request_mb: 1 to 512");
+  if (max_import_mb < 1 || max_import_mb > 512) {
+    return absl::InvalidArgumentError("registry.max_import_mb: 1 to 512");
   }
-  start.rpc.max_receive_bytes = static_cast<int>(max_request_mb) << 20;
+  // No message is larger than a census draft (2 MiB, registry::kMaxDraftBytes) and its
+  // envelope; a census file comes in 1 MiB parts.
+  start.rpc.max_receive_bytes = kMaxMessageBytes;
   TESSERA_ASSIGN_OR_RETURN(registry::PersonalEmailRules email_rules,
                            registry::PersonalEmailRules::ReadFile(email_rules_path));
 
@@ -61,7 +67,8 @@ absl::Status Serve(const std::string& config_path) {
   registry::PgCensusStore censuses(pool);
   registry::CensusOffice office(reference, censuses, email_rules, clock);
   start.rpc.rules = registry_service::RegistryPolicy(ministry);
-  registry_service::RegistryHandlers handlers(office, std::move(ministry));
+  registry_service::RegistryHandlers handlers(office, std::move(ministry),
+                                              static_cast<size_t>(max_import_mb) << 20);
   start.rpc.services = {&handlers};
   // A comune without a certificate yet calls with its census access code instead.
   start.rpc.call_credential = [&office](std::string_view credential) {

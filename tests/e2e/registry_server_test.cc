@@ -18,6 +18,7 @@
 #include "proto/common.pb.h"
 #include "proto/registry.grpc.pb.h"
 #include "registry/census_json.h"
+#include "services/registry/census_upload.h"
 #include "tests/support/run.h"
 #include "tests/support/service_process.h"
 #include "tests/support/temp_dir.h"
@@ -121,10 +122,9 @@ class RegistryServerTest : public ::testing::Test {
   // The Ministry imports deploy/sample/census_rieti.csv: every comune of Rieti has a draft.
   static void ImportSample(v1::Registry::Stub& ministry) {
     grpc::ClientContext context;
-    v1::ImportCensusRequest request;
-    request.set_csv(Source("deploy/sample/census_rieti.csv"));
     v1::ImportCensusResponse response;
-    grpc::Status status = ministry.ImportCensus(&context, request, &response);
+    grpc::Status status = registry_service::UploadCensusFile(
+        ministry, context, Source("deploy/sample/census_rieti.csv"), &response);
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
   // The tessera command line with the Ministry's certificate, ready for a command.
@@ -213,10 +213,9 @@ TEST_F(RegistryServerTest, AProvinceCensusIsImportedWhole) {
   LoadReferenceAndDeclarations();
   auto ministry = As(Service("tessera-cli"));
   grpc::ClientContext context;
-  v1::ImportCensusRequest request;
-  request.set_csv(Source("deploy/sample/census_rieti.csv"));
   v1::ImportCensusResponse response;
-  grpc::Status status = ministry->ImportCensus(&context, request, &response);
+  grpc::Status status = registry_service::UploadCensusFile(
+      *ministry, context, Source("deploy/sample/census_rieti.csv"), &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.saved_istat_size(), 73);
 }
@@ -245,10 +244,8 @@ TEST_F(RegistryServerTest, ABadFileIsRefusedWithEveryViolationAndKeepsNothing) {
   };
   const int before = revision();
   grpc::ClientContext context;
-  v1::ImportCensusRequest request;
-  request.set_csv(file);
   v1::ImportCensusResponse response;
-  grpc::Status status = ministry->ImportCensus(&context, request, &response);
+  grpc::Status status = registry_service::UploadCensusFile(*ministry, context, file, &response);
   ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   const auto violations = Violations(status);
   ASSERT_EQ(violations.size(), 2u) << status.error_message();
@@ -283,9 +280,8 @@ TEST_F(RegistryServerTest, AComuneSubmitsItsOwnCensusOnly) {
   }
   {
     grpc::ClientContext context;
-    v1::ImportCensusRequest request;
     v1::ImportCensusResponse response;
-    EXPECT_EQ(accumoli->ImportCensus(&context, request, &response).error_code(),
+    EXPECT_EQ(registry_service::UploadCensusFile(*accumoli, context, "x", &response).error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
   }
   // A submission with a broken rule is refused with the field named, and stores nothing.
@@ -356,6 +352,33 @@ TEST_F(RegistryServerTest, TheCommandLine) {
   auto shown = testing::RunCommand(cli + "--json census show --istat 057002");
   EXPECT_EQ(shown.exit_code, 0) << shown.output;
   EXPECT_NE(shown.output.find("\"istat\":\"057002\""), std::string::npos) << shown.output;
+}
+
+TEST_F(RegistryServerTest, NoMessageIsLargerThanADraftAndAFileStopsAtItsLimit) {
+  LoadReferenceAndDeclarations();
+  // A 50 MB census document is refused by gRPC before any handler sees it.
+  v1::SaveDraftRequest draft;
+  draft.mutable_census()->set_istat("057003");
+  draft.mutable_census()->set_cap(std::string(50 << 20, '1'));
+  grpc::ClientContext draft_context;
+  v1::Census saved;
+  EXPECT_EQ(As(Workstation("057003", 2))->SaveDraft(&draft_context, draft, &saved).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // A census file of 65 MiB travels in 1 MiB parts and is refused once past the 64 MiB limit.
+  grpc::ClientContext import_context;
+  v1::ImportCensusResponse response;
+  grpc::Status status = registry_service::UploadCensusFile(
+      *As(Service("tessera-cli")), import_context, std::string(65 << 20, 'x'), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(status.error_message(),
+            "csv: more than 64 MiB; the registry takes census files up to registry.max_import_mb");
+  // Nothing was kept, and the registry still answers.
+  grpc::ClientContext get_context;
+  v1::GetCensusRequest get;
+  get.set_istat("057003");
+  v1::Census census;
+  EXPECT_EQ(As(Workstation("057003", 2))->GetCensus(&get_context, get, &census).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(RegistryServerTest, AComuneSavesDraftsOfItsOwnCensus) {
