@@ -481,10 +481,9 @@ int main(int argc, char** argv) {
           "http://127.0.0.1:8080",
           rsa ? tessera::hsm::KeyAlgorithm::kRsa3072 : tessera::hsm::KeyAlgorithm::kEcP256);
       auto& pg = tessera::testing::TestPg::Get();
-      pki.WriteCaConfig(dir.File(ca_key + "/ca.toml"), pg.ConnInfo(pg.CreateDatabase()),
-                        dir.File(ca_key));
-      tessera::testing::ServiceProcess ca("tessera-ca", dir.File(ca_key + "/ca.toml"),
-                                          dir.File(ca_key + "/port"), dir.File(ca_key + "/ca.log"));
+      const std::unique_ptr<tessera::testing::ServiceProcess> started =
+          pki.StartCa(pg.ConnInfo(pg.CreateDatabase()), dir.File(ca_key));
+      tessera::testing::ServiceProcess& ca = *started;
       RunTessera(ca.port(), pki, "warmup", 2, warmup);
       round_trips[ca_key] = RoundTripMicros(ca.port(), pki);
       for (int clients = 1; clients <= kMaxClients; ++clients) {
@@ -497,8 +496,8 @@ int main(int argc, char** argv) {
       }
       for (int clients = 1; clients <= kMaxClients; ++clients) {
         const auto& csrs = batch_runs[clients - 1];
-        const double seconds = RunTessera(ca.port(), pki, "batch" + std::to_string(clients),
-                                          clients, csrs, kBatch);
+        const double seconds =
+            RunTessera(ca.port(), pki, "batch" + std::to_string(clients), clients, csrs, kBatch);
         results.push_back({kTesseraBatch, ca_key, clients, csrs.size(), seconds});
         std::fprintf(stderr, "  %s %d clients: %8.1f /s\n", kTesseraBatch, clients,
                      results.back().per_second());

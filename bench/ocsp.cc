@@ -233,10 +233,9 @@ int main(int argc, char** argv) {
       {{"tessera-ca", {"localhost"}, {"127.0.0.1"}}, {"tessera-perso", {"localhost"}, {}}},
       "http://" + http);
   auto& pg = tessera::testing::TestPg::Get();
-  pki.WriteCaConfig(dir.File("ca.toml"), pg.ConnInfo(pg.CreateDatabase()), dir.path().string(),
-                    http);
-  tessera::testing::ServiceProcess ca("tessera-ca", dir.File("ca.toml"), dir.File("port"),
-                                      dir.File("ca.log"));
+  const std::unique_ptr<tessera::testing::ServiceProcess> started =
+      pki.StartCa(pg.ConnInfo(pg.CreateDatabase()), dir.path().string(), http);
+  tessera::testing::ServiceProcess& ca = *started;
   const Issuer issuer(ca.port(), pki);
 
   // Issuance rates need fresh CSRs: made up front, off the clock.

@@ -111,11 +111,8 @@ class CaHttpTest : public ::testing::Test {
         {{"tessera-ca", {"localhost"}, {"127.0.0.1"}}, {"tessera-cli", {"localhost"}, {}}},
         "http://" + http);
     auto& pg = testing::TestPg::Get();
-    hierarchy_->WriteCaConfig(dir_->File("ca.toml"), pg.ConnInfo(pg.CreateDatabase()),
-                              dir_->path().string(), http);
-    setenv("TESSERA_CA_PIN", testing::kTestCaPin, 1);
-    server_ = new testing::ServiceProcess("tessera-ca", dir_->File("ca.toml"), dir_->File("port"),
-                                          dir_->File("ca.log"));
+    server_ = hierarchy_->StartCa(pg.ConnInfo(pg.CreateDatabase()), dir_->path().string(), http)
+                  .release();
   }
   static void TearDownTestSuite() {
     EXPECT_EQ(server_->Stop(), 0) << "tessera-ca did not shut down cleanly";

@@ -53,10 +53,7 @@ class CaServerTest : public ::testing::Test {
                                             "http://" + http);
     auto& pg = testing::TestPg::Get();
     database_ = new std::string(pg.ConnInfo(pg.CreateDatabase()));
-    hierarchy_->WriteCaConfig(dir_->File("ca.toml"), *database_, dir_->path().string(), http);
-    setenv("TESSERA_CA_PIN", testing::kTestCaPin, 1);
-    server_ = new testing::ServiceProcess("tessera-ca", dir_->File("ca.toml"), dir_->File("port"),
-                                          dir_->File("ca.log"));
+    server_ = hierarchy_->StartCa(*database_, dir_->path().string(), http).release();
   }
 
   static void TearDownTestSuite() {

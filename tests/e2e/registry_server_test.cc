@@ -50,10 +50,7 @@ class RegistryServerTest : public ::testing::Test {
     // tessera-ca serves the CRLs the registry checks every caller against.
     ca_conninfo_ = new std::string(pg.ConnInfo(pg.CreateDatabase()));
     registry_conninfo_ = new std::string(pg.ConnInfo(pg.CreateDatabase()));
-    hierarchy_->WriteCaConfig(dir_->File("ca.toml"), *ca_conninfo_, dir_->path().string());
-    setenv("TESSERA_CA_PIN", testing::kTestCaPin, 1);
-    ca_ = new testing::ServiceProcess("tessera-ca", dir_->File("ca.toml"), dir_->File("port"),
-                                      dir_->File("ca.log"));
+    ca_ = hierarchy_->StartCa(*ca_conninfo_, dir_->path().string()).release();
     database_ = registry_conninfo_;  // tessera-registry's, for checking what it recorded
     testing::WriteFile(
         dir_->File("registry.toml"),

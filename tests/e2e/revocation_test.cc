@@ -42,10 +42,7 @@ class RevocationTest : public ::testing::Test {
                                              {"tessera-cli", {"localhost"}, {}}});
     auto& pg = testing::TestPg::Get();
     const std::string conninfo = pg.ConnInfo(pg.CreateDatabase());
-    hierarchy_->WriteCaConfig(dir_->File("ca.toml"), conninfo, dir_->path().string());
-    setenv("TESSERA_CA_PIN", testing::kTestCaPin, 1);
-    ca_ = new testing::ServiceProcess("tessera-ca", dir_->File("ca.toml"), dir_->File("port"),
-                                      dir_->File("ca.log"));
+    ca_ = hierarchy_->StartCa(conninfo, dir_->path().string()).release();
     hierarchy_->WriteRegistryConfig(
         dir_->File("registry.toml"), conninfo, dir_->path().string(),
         std::string("ministry_operators = \"") + kMinistryOperator + "\"\n");

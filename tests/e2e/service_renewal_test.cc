@@ -44,10 +44,7 @@ class ServiceRenewalTest : public ::testing::Test {
                                             dir_->File("profiles.toml"));
     auto& pg = testing::TestPg::Get();
     const std::string conninfo = pg.ConnInfo(pg.CreateDatabase());
-    hierarchy_->WriteCaConfig(dir_->File("ca.toml"), conninfo, dir_->path().string(), http);
-    setenv("TESSERA_CA_PIN", testing::kTestCaPin, 1);
-    ca_ = new testing::ServiceProcess("tessera-ca", dir_->File("ca.toml"), dir_->File("port"),
-                                      dir_->File("ca.log"));
+    ca_ = hierarchy_->StartCa(conninfo, dir_->path().string(), http).release();
     hierarchy_->WriteRegistryConfig(dir_->File("registry.toml"), conninfo, dir_->path().string());
     registry_ =
         new testing::ServiceProcess("tessera-registry", dir_->File("registry.toml"),

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <stdexcept>
 
 #include "platform/clock.h"
@@ -77,6 +78,16 @@ std::vector<uint8_t> TestHierarchy::RootDer() const {
   const std::string pem = ReadFileOrDie(Pki("root.pem"));
   return Botan::X509_Certificate(reinterpret_cast<const uint8_t*>(pem.data()), pem.size())
       .BER_encode();
+}
+
+std::unique_ptr<ServiceProcess> TestHierarchy::StartCa(const std::string& conninfo,
+                                                       const std::string& run_dir,
+                                                       const std::string& http_listen) const {
+  const std::string config = run_dir + "/ca.toml";
+  WriteCaConfig(config, conninfo, run_dir, http_listen);
+  setenv("TESSERA_CA_PIN", kTestCaPin, 1);
+  return std::make_unique<ServiceProcess>("tessera-ca", config, run_dir + "/port",
+                                          run_dir + "/ca.log");
 }
 
 void TestHierarchy::WriteCaConfig(const std::string& path, const std::string& conninfo,

@@ -12,6 +12,7 @@
 #include "ca/ceremony.h"
 #include "ca/issuer.h"
 #include "hsm/token.h"
+#include "tests/support/service_process.h"
 
 namespace tessera::testing {
 
@@ -60,6 +61,10 @@ class TestHierarchy {
   void WriteCaConfig(const std::string& path, const std::string& conninfo,
                      const std::string& run_dir,
                      const std::string& http_listen = "127.0.0.1:0") const;
+  // tessera-ca running on this hierarchy: <run_dir>/ca.toml written as above, the PIN in its
+  // environment, its log in <run_dir>/ca.log.
+  std::unique_ptr<ServiceProcess> StartCa(const std::string& conninfo, const std::string& run_dir,
+                                          const std::string& http_listen = "127.0.0.1:0") const;
   // Writes a tessera-registry config that checks callers against the CRLs of the tessera-ca
   // whose HTTP port is in <run_dir>/http-port; gRPC port to <run_dir>/registry-port.
   // `registry_keys`: more keys of its [registry] table ("ministry_operators = \"...\"\n").
