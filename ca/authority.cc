@@ -6,9 +6,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <system_error>
 #include <thread>
 
 #include "absl/strings/ascii.h"
@@ -223,8 +226,9 @@ CertificateAuthority::Attempt CertificateAuthority::Prepare(const Target& target
 
 namespace {
 
-// Runs work(i) for i in [0, n), on up to one thread per core when n is large enough for
-// the threads to pay off (a batch's CSR checks and token signatures are independent).
+// Runs work(i) for i in [0, n), on up to one thread per core when n is large enough for the
+// threads to pay off (a batch's CSR checks and token signatures are independent). An
+// exception thrown by work reaches the caller, as it would without the threads.
 void ForEach(size_t n, const std::function<void(size_t)>& work) {
   constexpr size_t kPerThread = 4;
   const size_t threads =
@@ -234,13 +238,28 @@ void ForEach(size_t n, const std::function<void(size_t)>& work) {
     return;
   }
   std::atomic<size_t> next{0};
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
   auto drain = [&] {
-    for (size_t i = next++; i < n; i = next++) work(i);
+    try {
+      for (size_t i = next++; i < n; i = next++) work(i);
+    } catch (...) {
+      std::lock_guard lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+      next = n;  // the others stop at their next item
+    }
   };
   std::vector<std::thread> helpers;
-  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(drain);
+  for (size_t t = 1; t < threads; ++t) {
+    try {
+      helpers.emplace_back(drain);
+    } catch (const std::system_error&) {
+      break;  // no thread to be had: this one does the rest
+    }
+  }
   drain();
   for (std::thread& helper : helpers) helper.join();
+  if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace
@@ -267,6 +286,27 @@ std::vector<absl::StatusOr<CertificateRecord>> CertificateAuthority::IssueUnder(
     std::lock_guard lock(in_flight_.mutex);
     in_flight_.serials.insert(serials.begin(), serials.end());
   }
+  // However this call ends (an exception included), its intents are no longer in flight.
+  class Landing {
+   public:
+    Landing(InFlight& in_flight, const std::vector<std::string>& serials)
+        : in_flight_(in_flight), serials_(serials) {}
+    ~Landing() { Land(); }
+    void Land() {
+      if (landed_) return;
+      landed_ = true;
+      {
+        std::lock_guard lock(in_flight_.mutex);
+        for (const std::string& serial : serials_) in_flight_.serials.erase(serial);
+      }
+      in_flight_.finished.notify_all();
+    }
+
+   private:
+    InFlight& in_flight_;
+    const std::vector<std::string>& serials_;
+    bool landed_ = false;
+  } landing(in_flight_, serials);
   const std::vector<absl::Status> recorded = store_.RecordIntents(intents);
 
   // Sign every recorded intent, then store the certificates together.
@@ -321,11 +361,7 @@ std::vector<absl::StatusOr<CertificateRecord>> CertificateAuthority::IssueUnder(
       results[planned[k]] = store_.Get(intent.serial);
     }
   }
-  {
-    std::lock_guard lock(in_flight_.mutex);
-    for (const std::string& serial : serials) in_flight_.serials.erase(serial);
-  }
-  in_flight_.finished.notify_all();
+  landing.Land();
 
   // Last, the refusals that may be retries: this call's own intents are settled by now, so
   // waiting for another call's can never wait on this one.
@@ -348,6 +384,7 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::AnswerRetry(const Attemp
   if (existing->state == CertificateState::kIssued) return *existing;  // signs nothing
   return Complete(*existing);  // an intent a crash (or a concurrent call) left
 }
+
 absl::StatusOr<CertificatePlan> CertificateAuthority::RebuildPlan(const CertificateRecord& record,
                                                                   const Issuer& issuer) {
   TESSERA_ASSIGN_OR_RETURN(const Profile* profile, profiles_.Find(record.profile));

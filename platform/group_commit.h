@@ -14,9 +14,11 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <span>
+#include <stdexcept>
 #include <vector>
 
 namespace tessera {
@@ -46,12 +48,21 @@ class GroupCommit {
       ++writers_;
       std::vector<Call*> group = TakeGroup();
       lock.unlock();
-      Write(group);
+      std::exception_ptr failure;
+      try {
+        Write(group);
+      } catch (...) {
+        failure = std::current_exception();  // every caller of the group sees it
+      }
       lock.lock();
       --writers_;
-      for (Call* c : group) c->done = true;
+      for (Call* c : group) {
+        c->failure = failure;
+        c->done = true;
+      }
       written_.notify_all();
     }
+    if (call.failure) std::rethrow_exception(call.failure);
     return std::move(call.results);
   }
 
@@ -59,6 +70,7 @@ class GroupCommit {
   struct Call {
     std::span<const Item> items;
     std::vector<Result> results;
+    std::exception_ptr failure;
     bool done = false;
   };
 
@@ -80,6 +92,9 @@ class GroupCommit {
       for (const Item& item : c->items) items.push_back(&item);
     }
     std::vector<Result> results = flush_(items);
+    if (results.size() != items.size()) {
+      throw std::logic_error("group commit: the flush returned a result count unlike its items");
+    }
     size_t next = 0;
     for (Call* c : group) {
       c->results.assign(std::make_move_iterator(results.begin() + next),

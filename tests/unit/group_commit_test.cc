@@ -1,6 +1,6 @@
 // platform/group_commit.h: results go back to their callers in order, a lone caller writes at
 // once, callers that arrive while the writers are busy are written together, and no more
-// groups are written at once than allowed.
+// groups are written at once than allowed; a flush that throws reaches its callers.
 #include "platform/group_commit.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -106,6 +107,19 @@ TEST(GroupCommitTest, GroupsStayWithinTheirSizeAndTheWritersWithinTheirNumber) {
     written += size;
   }
   EXPECT_EQ(written, 8u * 50 * 3);
+}
+
+TEST(GroupCommitTest, AFlushThatThrowsReachesItsCallersAndTheNextWriteStillRuns) {
+  bool fail = true;
+  GroupCommit<int, int> group(
+      [&](std::span<const int* const> items) {
+        if (fail) throw std::runtime_error("database gone");
+        return std::vector<int>(items.size(), 1);
+      },
+      100);
+  EXPECT_THROW(group.Run(std::vector<int>{1, 2}), std::runtime_error);
+  fail = false;
+  EXPECT_EQ(group.Run(std::vector<int>{3}), (std::vector<int>{1}));
 }
 
 }  // namespace
