@@ -5,6 +5,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <memory>
+#include <string>
 #include <string_view>
 
 #include "proto/registry.grpc.pb.h"
