@@ -216,7 +216,13 @@ Rate PgCommits(int clients, double seconds) {
   auto setup = OrDie(pg::Connection::Open(conninfo), "connect");
   OrDie(setup->Exec("CREATE TABLE commits (id bigserial PRIMARY KEY, client int, payload text)"),
         "create table");
-  OrDie(setup->Exec("SHOW fsync"), "fsync");
+  // A commit rate without fsync is no limit of durable commits: refuse to measure one.
+  const pg::Result fsync = OrDie(setup->Exec("SHOW fsync"), "fsync");
+  if (fsync.Text(0, 0) != "on") {
+    std::cerr << "limits: the PostgreSQL cluster runs with fsync " << fsync.Text(0, 0)
+              << "; durable commits need fsync on\n";
+    std::exit(1);
+  }
   std::vector<std::unique_ptr<pg::Connection>> conns;
   for (int c = 0; c < clients; ++c)
     conns.push_back(OrDie(pg::Connection::Open(conninfo), "connect"));

@@ -240,25 +240,39 @@ TEST_F(CaAuthorityTest, ConcurrentIssuanceGivesUniqueSerialsAndOneCertificatePer
   std::vector<std::vector<std::string>> serials(kThreads);
   std::vector<IssueRequest> shared(kThreads, OperatorRequest("req-shared"));
   std::vector<std::string> shared_serials(kThreads);
+  std::atomic<int> refused{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       auto same =
           ca_->Issue(shared[t], testing::CliActor());  // the same request from four callers at once
-      if (same.ok()) shared_serials[t] = same->serial;
+      if (same.ok()) {
+        shared_serials[t] = same->serial;
+      } else {
+        ++refused;
+      }
       for (int i = 0; i < kEach; ++i) {
         auto issued =
             ca_->Issue(OperatorRequest("req-" + std::to_string(t) + "-" + std::to_string(i)),
                        testing::CliActor());
-        if (issued.ok()) serials[t].push_back(issued->serial);
+        if (issued.ok()) {
+          serials[t].push_back(issued->serial);
+        } else {
+          ++refused;
+        }
       }
     });
   }
   for (auto& thread : threads) thread.join();
+  EXPECT_EQ(refused, 0) << "every call, the four copies of one request included, succeeds";
   std::set<std::string> unique;
   for (const auto& list : serials) unique.insert(list.begin(), list.end());
   EXPECT_EQ(unique.size(), static_cast<size_t>(kThreads * kEach));
+  ASSERT_FALSE(shared_serials[0].empty());
   for (const std::string& s : shared_serials) EXPECT_EQ(s, shared_serials[0]);
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates WHERE request_id = 'req-shared' AND "
+                  "state = 'ISSUED'"),
+            1);
   EXPECT_EQ(Rows(), kThreads * kEach + 1);
 }
 
