@@ -2,6 +2,8 @@
 
 #include <botan/mem_ops.h>
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "platform/clock.h"
@@ -183,15 +185,29 @@ absl::Status PgCensusStore::SaveDrafts(const std::vector<ComuneCensus>& censuses
         absl::StrCat("census of ", std::string(final.Text(0, 0)),
                      " is already submitted; changes go through the security console"));
   }
-  TESSERA_RETURN_IF_ERROR(
+  // The check above cannot see a census submitted between it and this statement (it locks
+  // only rows that were submitted already): the overwrite itself is guarded, and a census it
+  // skipped turns the whole import back.
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result written,
       conn->Exec("INSERT INTO registry.censuses AS c (kind, owner, state, document, saved_at) "
                  "SELECT 'comune', owner, 'DRAFT', document::jsonb, to_timestamp($3) FROM "
                  "unnest($1::text[], $2::text[]) AS t (owner, document) "
                  "ON CONFLICT (kind, owner) DO UPDATE SET document = EXCLUDED.document, "
-                 "saved_at = EXCLUDED.saved_at, revision = c.revision + 1",
+                 "saved_at = EXCLUDED.saved_at, revision = c.revision + 1 "
+                 "WHERE c.state = 'DRAFT' RETURNING owner",
                  {pg::Param::TextArray(owners), pg::Param::TextArray(documents),
-                  pg::Param(UnixSeconds(now))})
-          .status());
+                  pg::Param(UnixSeconds(now))}));
+  if (written.rows() != static_cast<int>(owners.size())) {
+    std::set<std::string, std::less<>> saved;
+    for (int row = 0; row < written.rows(); ++row) saved.emplace(written.Text(row, 0));
+    for (const std::string& owner : owners) {
+      if (!saved.contains(owner)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "census of ", owner, " is already submitted; changes go through the security console"));
+      }
+    }
+  }
   return tx.Commit();
 }
 

@@ -270,6 +270,44 @@ TEST_F(CensusStoreTest, AnImportIsSavedWholeOrNotAtAll) {
   EXPECT_EQ(ComuneCensusFromJson(roma->document)->cap, "00100");
 }
 
+TEST_F(CensusStoreTest, AnImportRacingASubmissionNeverOverwritesTheSubmittedCensus) {
+  const std::vector<ComuneCensus> file = {
+      Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
+      Census("015146", 1, {User("BNCNNA90A41H501W", {kSindacoDelegato})})};
+  ASSERT_TRUE(store_->SaveDrafts(file, kNow).ok());
+  // A submission of Milano under way: its transaction holds the row, not yet committed, so
+  // the import's check still sees a draft.
+  auto submitter = pg::Connection::Open(conninfo_);
+  ASSERT_TRUE(submitter.ok());
+  ASSERT_TRUE((*submitter)->Exec("BEGIN").ok());
+  ASSERT_TRUE((*submitter)
+                  ->Exec("UPDATE registry.censuses SET state = 'SUBMITTED', submitted_at = now(), "
+                         "submitted_by_kind = 'service', submitted_by = 'tessera-cli' WHERE kind "
+                         "= 'comune' AND owner = '015146'")
+                  .ok());
+  std::vector<ComuneCensus> again = file;
+  again[0].cap = "00199";
+  again[1].cap = "20199";
+  absl::Status imported;
+  std::thread import([&] { imported = store_->SaveDrafts(again, kNow); });
+  // The import waits on Milano's row; wait until PostgreSQL shows it waiting on a lock.
+  for (int i = 0; i < 500 && Count("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type "
+                                   "= 'Lock' AND datname = current_database()") == 0;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE((*submitter)->Exec("COMMIT").ok());
+  import.join();
+  EXPECT_EQ(imported.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(imported.message(),
+            "census of 015146 is already submitted; changes go through the security console");
+  // Milano's submitted census is the one submitted, and Roma's draft is untouched too.
+  EXPECT_EQ(ComuneCensusFromJson(store_->Get(CensusKind::kComune, "015146")->document)->cap,
+            "00100");
+  EXPECT_EQ(ComuneCensusFromJson(store_->Get(CensusKind::kComune, "058091")->document)->cap,
+            "00100");
+}
+
 TEST_F(CensusStoreTest, AnAccessCodeOpensItsComuneUntilReplacedExpiredOrSubmitted) {
   auto code = ParseAccessCode(NewAccessCode("058091").view());
   ASSERT_TRUE(code.ok());
