@@ -261,12 +261,22 @@ absl::Status CensusSubmit(const Args& args) {
   std::vector<std::string> cards(response.card_numbers().begin(), response.card_numbers().end());
   std::vector<std::string> stations(response.workstation_common_ids().begin(),
                                     response.workstation_common_ids().end());
+  std::vector<std::string> carded(response.holders_with_a_card_already().begin(),
+                                  response.holders_with_a_card_already().end());
   std::string text =
       absl::StrCat("census of ", istat, " submitted: ", cards.size(), " card order(s), ",
                    stations.size(), " workstation order(s), state LAVORAZIONE");
   for (const std::string& c : cards) absl::StrAppend(&text, "\n  card ", c);
   for (const std::string& w : stations) absl::StrAppend(&text, "\n  workstation ", w);
-  Print(args, {{"istat", istat}, {"card_numbers", cards}, {"workstations", stations}}, text);
+  for (const std::string& h : carded) {
+    absl::StrAppend(&text, "\n  no new card for ", h, ": a card was ordered by another census");
+  }
+  Print(args,
+        {{"istat", istat},
+         {"card_numbers", cards},
+         {"workstations", stations},
+         {"holders_with_a_card_already", carded}},
+        text);
   return absl::OkStatus();
 }
 

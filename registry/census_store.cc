@@ -62,11 +62,13 @@ absl::StatusOr<SubmitResult> OrdersOf(pg::Connection& conn, CensusRecord census)
   }
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result elsewhere,
-      conn.Exec("SELECT count(*) FROM registry.census_users u JOIN registry.card_orders o "
-                "ON o.codice_fiscale = u.codice_fiscale WHERE u.census_id = $1 "
-                "AND o.census_id <> $1",
+      conn.Exec("SELECT DISTINCT u.codice_fiscale FROM registry.census_users u JOIN "
+                "registry.card_orders o ON o.codice_fiscale = u.codice_fiscale WHERE "
+                "u.census_id = $1 AND o.census_id <> $1 ORDER BY 1",
                 {pg::Param(census.id)}));
-  result.holders_with_a_card_already = static_cast<int>(elsewhere.Int(0, 0));
+  for (int row = 0; row < elsewhere.rows(); ++row) {
+    result.holders_with_a_card_already.emplace_back(elsewhere.Text(row, 0));
+  }
   result.census = std::move(census);
   return result;
 }
@@ -293,7 +295,7 @@ absl::StatusOr<SubmitResult> PgCensusStore::Submit(const Submission& s,
         conn->Exec("SELECT 1 FROM registry.card_orders WHERE codice_fiscale = $1",
                    {pg::Param(u.codice_fiscale)}));
     if (has_card.rows() > 0) {
-      ++result.holders_with_a_card_already;
+      result.holders_with_a_card_already.push_back(u.codice_fiscale);
       continue;
     }
     TESSERA_ASSIGN_OR_RETURN(

@@ -66,8 +66,10 @@ struct SubmitResult {
   CensusRecord census;
   std::vector<CardOrder> card_orders;  // the cards this census ordered
   std::vector<WorkstationOrder> workstation_orders;
-  int holders_with_a_card_already = 0;  // censused elsewhere first: no second card
-  bool repeated = false;                // submitted before with this document: nothing new happened
+  // Codici fiscali of this census's holders whose card another census ordered first: they
+  // get no second card.
+  std::vector<std::string> holders_with_a_card_already;
+  bool repeated = false;  // submitted before with this document: nothing new happened
 };
 
 class PgCensusStore {

@@ -349,6 +349,9 @@ grpc::Status RegistryHandlers::SubmitCensus(grpc::ServerContext* context,
   for (const registry::WorkstationOrder& o : result->workstation_orders) {
     response->add_workstation_common_ids(o.CommonId());
   }
+  for (const std::string& holder : result->holders_with_a_card_already) {
+    response->add_holders_with_a_card_already(holder);
+  }
   return grpc::Status::OK;
 }
 

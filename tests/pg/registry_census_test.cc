@@ -141,9 +141,17 @@ TEST_F(CensusStoreTest, APersonInTwoComuniGetsOneCard) {
                                              User("BNCNNA90A41H501W", {kSindacoDelegato})}),
                                      kNow, Ministry());
   ASSERT_TRUE(milano.ok()) << milano.status();
-  EXPECT_EQ(milano->holders_with_a_card_already, 1);
+  EXPECT_EQ(milano->holders_with_a_card_already, std::vector<std::string>{"RSSMRA85T10H501O"});
   ASSERT_EQ(milano->card_orders.size(), 1u);
   EXPECT_EQ(milano->card_orders[0].card_number, "0151460000000001");
+  // The same submission again (a retry) answers the same, holders included.
+  auto again = store_->SubmitComune(Census("015146", 1,
+                                           {User("RSSMRA85T10H501O", {kAccessoWeb, "supervisore"}),
+                                            User("BNCNNA90A41H501W", {kSindacoDelegato})}),
+                                    kNow, Ministry());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->repeated);
+  EXPECT_EQ(again->holders_with_a_card_already, std::vector<std::string>{"RSSMRA85T10H501O"});
   EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders WHERE codice_fiscale = "
                   "'RSSMRA85T10H501O'"),
             1);
@@ -241,7 +249,7 @@ TEST_F(CensusStoreTest, APrefetturaNumbersItsCardsUnderItsProvince) {
   ASSERT_EQ(submitted->card_orders.size(), 2u);  // the third already has the comune's card
   EXPECT_EQ(submitted->card_orders[0].card_number, "0580000000000001");
   EXPECT_EQ(submitted->card_orders[1].card_number, "0580000000000002");
-  EXPECT_EQ(submitted->holders_with_a_card_already, 1);
+  EXPECT_EQ(submitted->holders_with_a_card_already, std::vector<std::string>{"RSSMRA85T10H501O"});
   ASSERT_EQ(submitted->workstation_orders.size(), 2u);
   EXPECT_EQ(submitted->workstation_orders[0].owner, "058000");
   EXPECT_EQ(submitted->workstation_orders[1].progressive, 2);
