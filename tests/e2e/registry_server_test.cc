@@ -23,7 +23,9 @@
 #include "tests/support/service_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_ceremony.h"
+#include "tests/support/test_hsm.h"
 #include "tests/support/test_pg.h"
+#include "tests/support/test_pki.h"
 
 namespace tessera {
 namespace {
@@ -205,6 +207,29 @@ testing::ServiceProcess* RegistryServerTest::server_ = nullptr;
 testing::ServiceProcess* RegistryServerTest::ca_ = nullptr;
 std::string* RegistryServerTest::ca_conninfo_ = nullptr;
 std::string* RegistryServerTest::registry_conninfo_ = nullptr;
+
+// The registry takes callers without a certificate (a comune's access code), so the TLS
+// handshake does not insist on one; a certificate that is presented must still chain to the
+// tessera CAs, whatever name it carries.
+TEST_F(RegistryServerTest, ACertificateFromAnotherCaNamedTesseraCliIsRefused) {
+  testing::TestPki other(
+      testing::TestSoftHsm::Get().CreateToken(testing::TestSoftHsm::UniqueLabel("stranger")),
+      "Stranger CA");
+  testing::IssuedCert stranger = other.Issue("tessera-cli", "Servizi");
+  grpc::ClientContext context;
+  v1::ListCensusesRequest request;
+  v1::ListCensusesResponse response;
+  grpc::Status status =
+      As({stranger.cert_pem, stranger.key_pem})->ListCensuses(&context, request, &response);
+  EXPECT_NE(status.error_code(), grpc::StatusCode::OK);
+  EXPECT_TRUE(status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+              status.error_code() == grpc::StatusCode::UNAUTHENTICATED)
+      << status.error_code() << " " << status.error_message();
+  EXPECT_EQ(response.censuses_size(), 0);
+  // The real tessera-cli, for contrast, is let in.
+  grpc::ClientContext allowed;
+  EXPECT_TRUE(As(Service("tessera-cli"))->ListCensuses(&allowed, request, &response).ok());
+}
 
 TEST_F(RegistryServerTest, AProvinceCensusIsImportedWhole) {
   LoadReferenceAndDeclarations();
