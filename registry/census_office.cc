@@ -10,12 +10,13 @@
 namespace tessera::registry {
 namespace {
 
-// INVALID_ARGUMENT whose message lists the first violations (the full list travels in the
-// Refusal, and over gRPC as a BadRequest detail).
-absl::Status Refused(const std::vector<ImportError>& violations) {
+// INVALID_ARGUMENT whose message lists the first violations, each as `describe` words it
+// (the full list travels in the Refusal, and over gRPC as a BadRequest detail).
+template <typename Violation, typename Describe>
+absl::Status Refused(const std::vector<Violation>& violations, Describe describe) {
   std::vector<std::string> first;
   for (size_t i = 0; i < violations.size() && i < 20; ++i) {
-    first.push_back(FormatImportError(violations[i]));
+    first.push_back(describe(violations[i]));
   }
   std::string message = absl::StrJoin(first, "; ");
   if (violations.size() > first.size()) {
@@ -24,10 +25,18 @@ absl::Status Refused(const std::vector<ImportError>& violations) {
   return absl::InvalidArgumentError(message);
 }
 
-// The same, for a census's field errors, which travel in `refusal` too.
+// A file's violations: "line 3, email_personale: rule" (the import's words).
+absl::Status Refused(const std::vector<ImportError>& violations) {
+  return Refused(violations, FormatImportError);
+}
+
+// A census's field errors, which travel in `refusal` too: "users[0].email: rule" — a census
+// sent over gRPC has no file and no lines.
 absl::Status Refused(const std::vector<FieldError>& errors, Refusal& refusal) {
   for (const FieldError& e : errors) refusal.violations.push_back({0, e.field, e.rule});
-  return Refused(refusal.violations);
+  return Refused(errors, [](const FieldError& e) {
+    return e.field.empty() ? e.rule : absl::StrCat(e.field, ": ", e.rule);
+  });
 }
 
 // The act's log line: who submitted which census and what it ordered (a repeat logs nothing).
