@@ -171,7 +171,11 @@ absl::Status CheckProfiles(const std::vector<std::string>& profiles, CensusKind 
 }
 
 absl::Status CheckComuneWorkstations(int workstations, int declared) {
-  if (workstations < 1) return Rule("at least 1");
+  if (workstations < 2) {
+    return Rule(
+        "at least 2: one is the comune's server (progressive 0099), and the mayor's first login "
+        "needs a workstation certificate besides it");
+  }
   if (workstations > declared + 1) {
     return Rule(absl::StrCat("at most ", declared + 1, ": the ", declared,
                              " declared in the monitoring sheet plus the comune's server"));

@@ -31,7 +31,8 @@ absl::Status CheckBirthDate(std::chrono::year_month_day birth_date,
 // --- a census as a whole
 // Known profiles of this kind of census, at least one, none twice; Sindaco/Delegato alone.
 absl::Status CheckProfiles(const std::vector<std::string>& profiles, CensusKind kind);
-// A comune may certify at most the workstations it declared, plus one (its server).
+// A comune certifies its server and at least one workstation (2 or more), and at most the
+// workstations it declared, plus one (its server).
 absl::Status CheckComuneWorkstations(int workstations, int declared);
 // A prefettura: 1 to 5 workstations.
 absl::Status CheckPrefetturaWorkstations(int workstations);

@@ -70,7 +70,11 @@ TEST(CensusRules, CountsAndWindow) {
   EXPECT_EQ(Message(CheckComuneWorkstations(6, 5)), "");
   EXPECT_EQ(Message(CheckComuneWorkstations(7, 5)),
             "at most 6: the 5 declared in the monitoring sheet plus the comune's server");
-  EXPECT_EQ(Message(CheckComuneWorkstations(0, 5)), "at least 1");
+  EXPECT_EQ(Message(CheckComuneWorkstations(0, 5)),
+            "at least 2: one is the comune's server (progressive 0099), and the mayor's first "
+            "login needs a workstation certificate besides it");
+  EXPECT_EQ(Message(CheckComuneWorkstations(1, 5)), Message(CheckComuneWorkstations(0, 5)));
+  EXPECT_EQ(Message(CheckComuneWorkstations(2, 5)), "");
   EXPECT_EQ(Message(CheckPrefetturaWorkstations(5)), "");
   EXPECT_EQ(Message(CheckPrefetturaWorkstations(6)), "a prefettura has 1 to 5 workstations");
   EXPECT_EQ(Message(CheckCardHolders(3, 3)), "");
