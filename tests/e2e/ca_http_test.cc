@@ -5,12 +5,9 @@
 // many CertIDs, garbage, and 200 idle plus 20 trickling connections while OCSP and issuance
 // go on.
 #include <arpa/inet.h>
-#include <botan/auto_rng.h>
 #include <botan/der_enc.h>
-#include <botan/ecdsa.h>
 #include <botan/hash.h>
 #include <botan/pkix_types.h>
-#include <botan/x509self.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -33,6 +30,7 @@
 #include "tests/support/test_ceremony.h"
 #include "tests/support/test_hsm.h"
 #include "tests/support/test_pg.h"
+#include "tests/support/test_pki.h"
 
 namespace tessera {
 namespace {
@@ -128,15 +126,10 @@ class CaHttpTest : public ::testing::Test {
 
   // Issues an operator certificate over gRPC (request id `name`), written as <dir>/<name>.pem.
   static grpc::Status Issue(const std::string& name) {
-    Botan::AutoSeeded_RNG rng;
-    Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
-    const std::vector<uint8_t> csr =
-        Botan::X509::create_cert_req(Botan::X509_Cert_Options("x"), key, "SHA-256", rng)
-            .BER_encode();
     v1::IssueCertificateRequest request;
     request.set_request_id(name);
     request.set_profile("operator");
-    request.set_csr_der(std::string(csr.begin(), csr.end()));
+    request.set_csr_der(testing::NewKeyAndCsr().csr_der);
     request.mutable_subject()->set_codice_fiscale("RSSMRA85T10A562S");
     const testing::TlsIdentity cli = hierarchy_->ServiceIdentity("tessera-cli");
     auto channel =

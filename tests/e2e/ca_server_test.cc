@@ -1,11 +1,7 @@
 // tessera-ca as a real process after a real key ceremony: PostgreSQL, SoftHSM tokens, gRPC
 // over mTLS on loopback. Who gets in, who may call what, and issuance end to end.
-#include <botan/auto_rng.h>
 #include <botan/data_src.h>
-#include <botan/ecdsa.h>
-#include <botan/pkcs8.h>
 #include <botan/x509_crl.h>
-#include <botan/x509self.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -85,19 +81,7 @@ class CaServerTest : public ::testing::Test {
            Pki("tessera-cli.key") + " ";
   }
 
-  // A fresh software key and its PKCS#10 request.
-  struct KeyAndCsr {
-    std::string key_pem;
-    std::string csr_der;
-  };
-  static KeyAndCsr NewCsr() {
-    Botan::AutoSeeded_RNG rng;
-    Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
-    Botan::X509_Cert_Options options("anything");
-    std::vector<uint8_t> der =
-        Botan::X509::create_cert_req(options, key, "SHA-256", rng).BER_encode();
-    return {Botan::PKCS8::PEM_encode(key), std::string(der.begin(), der.end())};
-  }
+  static testing::KeyAndCsr NewCsr() { return testing::NewKeyAndCsr(); }
 
   static grpc::Status Issue(const Identity& who, const v1::IssueCertificateRequest& request,
                             v1::Certificate* out) {
@@ -109,7 +93,7 @@ class CaServerTest : public ::testing::Test {
   // A certificate issued through tessera-ca itself for a fresh key, usable as a TLS client.
   static Identity IssuedIdentity(const std::string& profile, const v1::SubjectData& subject,
                                  const std::string& issuer_pem) {
-    KeyAndCsr fresh = NewCsr();
+    testing::KeyAndCsr fresh = NewCsr();
     v1::IssueCertificateRequest request;
     request.set_request_id("id-" + std::to_string(counter_++));
     request.set_profile(profile);
@@ -427,7 +411,7 @@ TEST_F(CaServerTest, CrlsAndCaCertificatesAreServedOverHttpAndFollowRevocations)
   EXPECT_EQ(root_crl, testing::ReadFileOrDie(Pki("root.crl")));
 
   // Issue, revoke, and wait for the publisher to sign a CRL that lists it.
-  KeyAndCsr fresh = NewCsr();
+  testing::KeyAndCsr fresh = NewCsr();
   v1::IssueCertificateRequest request;
   request.set_request_id("crl-1");
   request.set_profile("operator");

@@ -6,7 +6,6 @@
 #include <botan/auto_rng.h>
 #include <botan/ecdsa.h>
 #include <botan/pkcs8.h>
-#include <botan/x509self.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -23,6 +22,7 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_ceremony.h"
 #include "tests/support/test_pg.h"
+#include "tests/support/test_pki.h"
 
 namespace tessera {
 namespace {
@@ -80,15 +80,11 @@ class RevocationTest : public ::testing::Test {
   static Issued IssueThroughCa(const std::string& profile, const std::string& request_id,
                                const std::function<void(v1::SubjectData*)>& subject,
                                const std::string& ca_pem_file) {
-    Botan::AutoSeeded_RNG rng;
-    Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
-    const std::vector<uint8_t> csr =
-        Botan::X509::create_cert_req(Botan::X509_Cert_Options("anything"), key, "SHA-256", rng)
-            .BER_encode();
+    const testing::KeyAndCsr fresh = testing::NewKeyAndCsr();
     v1::IssueCertificateRequest request;
     request.set_request_id(request_id);
     request.set_profile(profile);
-    request.set_csr_der(std::string(csr.begin(), csr.end()));
+    request.set_csr_der(fresh.csr_der);
     subject(request.mutable_subject());
     grpc::ClientContext context;
     v1::Certificate cert;
@@ -99,8 +95,7 @@ class RevocationTest : public ::testing::Test {
     }
     Botan::X509_Certificate parsed(reinterpret_cast<const uint8_t*>(cert.der().data()),
                                    cert.der().size());
-    return {{parsed.PEM_encode() + testing::ReadFileOrDie(Pki(ca_pem_file)),
-             Botan::PKCS8::PEM_encode(key)},
+    return {{parsed.PEM_encode() + testing::ReadFileOrDie(Pki(ca_pem_file)), fresh.key_pem},
             cert.serial()};
   }
   static grpc::Status Revoke(const std::string& serial, int reason,

@@ -1,10 +1,8 @@
 #include "tests/support/ca_fixture.h"
 
-#include <botan/auto_rng.h>
-#include <botan/ecdsa.h>
-#include <botan/x509self.h>
 
 #include "platform/migrations.h"
+#include "tests/support/test_pki.h"
 
 namespace tessera::testing {
 
@@ -18,10 +16,8 @@ void CaStoreTest::SetUp() {
 }
 
 std::vector<uint8_t> CaStoreTest::NewCsr() {
-  Botan::AutoSeeded_RNG rng;
-  Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
-  return Botan::X509::create_cert_req(Botan::X509_Cert_Options("anything"), key, "SHA-256", rng)
-      .BER_encode();
+  const std::string der = NewKeyAndCsr().csr_der;
+  return {der.begin(), der.end()};
 }
 
 ca::IssueRequest CaStoreTest::OperatorRequest(const std::string& request_id) {

@@ -19,6 +19,15 @@ constexpr auto kBackdate = std::chrono::minutes(5);  // absorbs clock difference
 
 }  // namespace
 
+KeyAndCsr NewKeyAndCsr() {
+  Botan::AutoSeeded_RNG rng;
+  Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
+  const std::vector<uint8_t> der =
+      Botan::X509::create_cert_req(Botan::X509_Cert_Options("anything"), key, "SHA-256", rng)
+          .BER_encode();
+  return {Botan::PKCS8::PEM_encode(key), std::string(der.begin(), der.end())};
+}
+
 TestPki::TestPki(std::shared_ptr<hsm::Token> token, const std::string& ca_name,
                  hsm::KeyAlgorithm algorithm) {
   auto key = hsm::GenerateTokenKey(

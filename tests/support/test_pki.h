@@ -20,6 +20,13 @@ struct IssuedCert {
   std::string key_pem;  // unencrypted PKCS#8
 };
 
+// A fresh software P-256 key and a PKCS#10 request for it: what a client sends tessera-ca.
+struct KeyAndCsr {
+  std::string key_pem;  // unencrypted PKCS#8
+  std::string csr_der;
+};
+KeyAndCsr NewKeyAndCsr();
+
 class TestPki {
  public:
   TestPki(std::shared_ptr<hsm::Token> token, const std::string& ca_name,
