@@ -86,5 +86,8 @@ absl::Status CensusList(const Args& args);
 absl::Status CensusSubmit(const Args& args);
 absl::Status CensusSave(const Args& args);
 absl::Status RegistryAccessCode(const Args& args);
+absl::Status RegistryMinistryOperatorAdd(const Args& args);
+absl::Status RegistryMinistryOperatorRemove(const Args& args);
+absl::Status RegistryMinistryOperatorList(const Args& args);
 
 }  // namespace tessera::cli

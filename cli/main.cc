@@ -59,6 +59,14 @@ registry and census (tessera-registry):
   registry access-code  --istat N
                     a census access code for a comune that has no certificate yet (replaces
                     its earlier one); shown once, only its digest is kept
+  registry ministry-operator add  --cf CF --surname S --name N --birth-date YYYY-MM-DD
+                    --birth-place P --birth-province SIGLA --sex M|F --email MAILBOX
+                    --reason TEXT [--request-id ID]
+                    make a person a Ministry operator (recorded with who and why) and order
+                    their card under the Ministry's number 000000...; only these cards act
+                    for the Ministry, never a card a census ordered
+  registry ministry-operator remove  --cf CF --reason TEXT [--request-id ID]
+  registry ministry-operator list
   census import     FILE
                     a census spreadsheet (CSV, layout in the README): every error as a table of
                     line, column and rule, and nothing kept; else every comune saved as a draft
@@ -92,7 +100,6 @@ options:
 
 absl::Status Dispatch(const Args& args) {
   const std::vector<std::string>& w = args.words;
-  const std::string command = w.empty() ? "" : w.size() == 1 ? w[0] : w[0] + " " + w[1];
   static const std::map<std::string, absl::Status (*)(const Args&)> kCommands = {
       {"token init", TokenInit},
       {"token csr", TokenCsr},
@@ -112,12 +119,23 @@ absl::Status Dispatch(const Args& args) {
       {"registry load-reference", RegistryLoadReference},
       {"registry declare", RegistryDeclare},
       {"registry access-code", RegistryAccessCode},
+      {"registry ministry-operator add", RegistryMinistryOperatorAdd},
+      {"registry ministry-operator remove", RegistryMinistryOperatorRemove},
+      {"registry ministry-operator list", RegistryMinistryOperatorList},
       {"census save", CensusSave},
       {"census import", CensusImport},
       {"census show", CensusShow},
       {"census list", CensusList},
       {"census submit", CensusSubmit}};
-  auto it = kCommands.find(command);
+  // The longest run of first words that names a command ("registry ministry-operator add",
+  // "census import" FILE).
+  auto it = kCommands.end();
+  std::string command;
+  for (size_t n = std::min<size_t>(w.size(), 3); n > 0 && it == kCommands.end(); --n) {
+    command.clear();
+    for (size_t i = 0; i < n; ++i) command += (i > 0 ? " " : "") + w[i];
+    it = kCommands.find(command);
+  }
   if (it == kCommands.end()) {
     return absl::InvalidArgumentError("unknown command '" + command + "'; see tessera --help");
   }

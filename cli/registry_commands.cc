@@ -269,7 +269,8 @@ absl::Status CensusSubmit(const Args& args) {
   for (const std::string& c : cards) absl::StrAppend(&text, "\n  card ", c);
   for (const std::string& w : stations) absl::StrAppend(&text, "\n  workstation ", w);
   for (const std::string& h : carded) {
-    absl::StrAppend(&text, "\n  no new card for ", h, ": a card was ordered by another census");
+    absl::StrAppend(&text, "\n  no new card for ", h,
+                    ": already holds a live card (ordered by another census or the Ministry)");
   }
   Print(args,
         {{"istat", istat},
@@ -277,6 +278,80 @@ absl::Status CensusSubmit(const Args& args) {
          {"workstations", stations},
          {"holders_with_a_card_already", carded}},
         text);
+  return absl::OkStatus();
+}
+
+absl::Status RegistryMinistryOperatorAdd(const Args& args) {
+  v1::AddMinistryOperatorRequest request;
+  v1::CensusUser& person = *request.mutable_operator_();
+  TESSERA_ASSIGN_OR_RETURN(*person.mutable_codice_fiscale(), args.Required("cf"));
+  TESSERA_ASSIGN_OR_RETURN(*person.mutable_surname(), args.Required("surname"));
+  TESSERA_ASSIGN_OR_RETURN(*person.mutable_name(), args.Required("name"));
+  TESSERA_ASSIGN_OR_RETURN(*person.mutable_birth_date(), args.Required("birth-date"));
+  TESSERA_ASSIGN_OR_RETURN(*person.mutable_birth_place(), args.Required("birth-place"));
+  TESSERA_ASSIGN_OR_RETURN(*person.mutable_birth_province(), args.Required("birth-province"));
+  TESSERA_ASSIGN_OR_RETURN(*person.mutable_sex(), args.Required("sex"));
+  TESSERA_ASSIGN_OR_RETURN(*person.mutable_email(), args.Required("email"));
+  TESSERA_ASSIGN_OR_RETURN(*request.mutable_reason(), args.Required("reason"));
+  // Without --request-id, the same command run twice is the same request (a safe retry).
+  request.set_request_id(args.Or("request-id", "cli-ministry-add-" + person.codice_fiscale()));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  grpc::ClientContext context;
+  v1::AddMinistryOperatorResponse response;
+  grpc::Status status = registry->AddMinistryOperator(&context, request, &response);
+  if (!status.ok()) return Refusal(args, status);
+  Print(args,
+        {{"codice_fiscale", response.codice_fiscale()},
+         {"card_number", response.card_number()},
+         {"new_card", response.new_card()},
+         {"repeated", response.repeated()}},
+        absl::StrCat(response.codice_fiscale(), " is a Ministry operator",
+                     response.repeated() ? " (already recorded by this request)" : "",
+                     response.new_card() ? "; card ordered: " : "; their Ministry card: ",
+                     response.card_number()));
+  return absl::OkStatus();
+}
+
+absl::Status RegistryMinistryOperatorRemove(const Args& args) {
+  v1::RemoveMinistryOperatorRequest request;
+  TESSERA_ASSIGN_OR_RETURN(*request.mutable_codice_fiscale(), args.Required("cf"));
+  TESSERA_ASSIGN_OR_RETURN(*request.mutable_reason(), args.Required("reason"));
+  request.set_request_id(
+      args.Or("request-id", "cli-ministry-remove-" + request.codice_fiscale()));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  grpc::ClientContext context;
+  v1::RemoveMinistryOperatorResponse response;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(registry->RemoveMinistryOperator(&context, request, &response)));
+  Print(args, {{"codice_fiscale", request.codice_fiscale()}, {"removed", true}},
+        absl::StrCat(request.codice_fiscale(),
+                     " is no Ministry operator any more (their card carries no Ministry right; "
+                     "the security console ends it)"));
+  return absl::OkStatus();
+}
+
+absl::Status RegistryMinistryOperatorList(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  grpc::ClientContext context;
+  v1::ListMinistryOperatorsResponse response;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(
+      registry->ListMinistryOperators(&context, v1::ListMinistryOperatorsRequest(), &response)));
+  nlohmann::json list = nlohmann::json::array();
+  std::string text = absl::StrFormat("%-16s  %-30s  %-16s  %s", "codice fiscale", "name",
+                                     "card", "personal mailbox");
+  for (const auto& o : response.operators()) {
+    const v1::CensusUser& p = o.person();
+    list.push_back({{"codice_fiscale", p.codice_fiscale()},
+                    {"surname", p.surname()},
+                    {"name", p.name()},
+                    {"email", p.email()},
+                    {"card_number", o.card_number()},
+                    {"added_at_unix", o.added_at_unix()}});
+    absl::StrAppend(&text, absl::StrFormat("\n%-16s  %-30s  %-16s  %s", p.codice_fiscale(),
+                                           p.surname() + " " + p.name(),
+                                           o.card_number().empty() ? "-" : o.card_number(),
+                                           p.email()));
+  }
+  Print(args, {{"operators", list}}, text);
   return absl::OkStatus();
 }
 

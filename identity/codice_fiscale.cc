@@ -206,6 +206,8 @@ std::string WithoutOmocodia(std::string_view cf) {
   return out;
 }
 
+std::string PersonKey(std::string_view cf) { return WithoutOmocodia(cf.substr(0, 15)); }
+
 std::string BirthplaceCode(std::string_view cf) { return WithoutOmocodia(cf).substr(11, 4); }
 
 absl::Status CheckCodiceFiscaleMatches(std::string_view cf, const Person& person) {

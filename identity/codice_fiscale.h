@@ -44,6 +44,10 @@ std::string BirthCode(std::chrono::year_month_day birth_date, Sex sex);
 // as written). For comparing a code with what a person's data give.
 std::string WithoutOmocodia(std::string_view cf);
 
+// The person a code names: its first 15 characters with omocodia undone (the check character
+// dropped), so every spelling of one code gives the same key. Registries compare people on it.
+std::string PersonKey(std::string_view cf);
+
 // Characters 12-15 with omocodia undone: the cadastral code of the birthplace ("A562", "Z404").
 std::string BirthplaceCode(std::string_view cf);
 

@@ -20,9 +20,7 @@ absl::Status RpcPolicy::Authorize(const std::string& method, const Principal& ca
         absl::StrCat(method, ": not in this service's policy table; refused by default"));
   }
   const RpcRule& rule = it->second;
-  for (const Principal& p : rule.also) {
-    if (p.kind == caller.kind && p.name == caller.name) return absl::OkStatus();
-  }
+  if (rule.also && rule.also(caller)) return absl::OkStatus();
   const bool kind_ok =
       std::find(rule.kinds.begin(), rule.kinds.end(), caller.kind) != rule.kinds.end();
   const bool name_ok = rule.names.empty() || std::find(rule.names.begin(), rule.names.end(),

@@ -2,6 +2,7 @@
 // that is not in the table is refused (PERMISSION_DENIED): the default is deny.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -16,9 +17,9 @@ struct RpcRule {
   std::vector<PrincipalKind> kinds;  // kinds of caller allowed
   std::vector<std::string> names;    // if not empty, only these names (e.g. "tessera-perso")
   std::string why;                   // one line for the reader of the table
-  // These exact callers too, whatever `kinds` and `names` say (e.g. the Ministry's operators,
-  // by the codice fiscale their card certificates name).
-  std::vector<Principal> also = {};
+  // Callers this says yes to may call too, whatever `kinds` and `names` say (e.g. the
+  // Ministry's operators, whose records the registry keeps). Empty: nobody else.
+  std::function<bool(const Principal&)> also = {};
 };
 
 class RpcPolicy {

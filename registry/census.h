@@ -20,6 +20,18 @@ struct CensusUser {
   std::vector<std::string> profiles;  // profile codes (see Profiles())
 };
 
+// Who a person is, the same for every census that names them (registry.persons): the first
+// census to name a person records it, and every later one must agree with it.
+struct PersonIdentity {
+  std::string codice_fiscale;  // the spelling first recorded
+  std::string surname;
+  std::string name;
+  std::chrono::year_month_day birth_date{};
+  std::string birth_place;
+  std::string birth_province;
+  std::string sex;
+};
+
 struct ComuneCensus {
   std::string istat;
   std::string name;

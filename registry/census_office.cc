@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "identity/codice_fiscale.h"
 #include "platform/log.h"
 #include "platform/status_macros.h"
 
@@ -192,8 +193,10 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, con
   TESSERA_ASSIGN_OR_RETURN(std::vector<FieldError> errors,
                            validator.ValidateComune(census, *comune, *declaration, Today()));
   if (!errors.empty()) return Refused(errors, refusal);
-  TESSERA_ASSIGN_OR_RETURN(SubmitResult result,
-                           censuses_.SubmitComune(census, clock_.Now(), actor));
+  absl::StatusOr<SubmitResult> submitted =
+      censuses_.SubmitComune(census, clock_.Now(), actor, &errors);
+  if (!errors.empty()) return Refused(errors, refusal);
+  TESSERA_ASSIGN_OR_RETURN(SubmitResult result, std::move(submitted));
   access_codes_.Forget(census.istat);  // submission revokes the comune's code
   LogSubmitted(CensusKind::kComune, result, actor);
   return result;
@@ -211,11 +214,73 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitPrefettura(PrefetturaCensus cen
   TESSERA_ASSIGN_OR_RETURN(std::vector<FieldError> errors,
                            validator.ValidatePrefettura(census, province->province_name, Today()));
   if (!errors.empty()) return Refused(errors, refusal);
-  TESSERA_ASSIGN_OR_RETURN(
-      SubmitResult result,
-      censuses_.SubmitPrefettura(province->province_code, census, clock_.Now(), actor));
+  absl::StatusOr<SubmitResult> submitted =
+      censuses_.SubmitPrefettura(province->province_code, census, clock_.Now(), actor, &errors);
+  if (!errors.empty()) return Refused(errors, refusal);
+  TESSERA_ASSIGN_OR_RETURN(SubmitResult result, std::move(submitted));
   LogSubmitted(CensusKind::kPrefettura, result, actor);
   return result;
+}
+
+absl::StatusOr<PgMinistryOperatorStore::Added> CensusOffice::AddMinistryOperator(
+    CensusUser person, const MinistryChange& change, const Actor& actor, Refusal& refusal) {
+  TESSERA_ASSIGN_OR_RETURN(auto index, Index());
+  CensusValidator validator = Validator(index);
+  TESSERA_ASSIGN_OR_RETURN(std::vector<FieldError> errors,
+                           validator.ValidatePerson(person, "operator", Today()));
+  if (!errors.empty()) return Refused(errors, refusal);
+  absl::StatusOr<PgMinistryOperatorStore::Added> added =
+      ministry_.Add(person, change, clock_.Now(), actor, errors);
+  if (!errors.empty()) return Refused(errors, refusal);
+  if (added.ok() && !added->repeated) {
+    ForgetMinistryOperators();
+    LogEvent(spdlog::level::info, "ministry_operator_added",
+             {{"codice_fiscale", added->codice_fiscale},
+              {"card_number", added->card_number},
+              {"new_card", added->new_card ? "true" : "false"}},
+             ActorLogFields(actor));
+  }
+  return added;
+}
+
+absl::Status CensusOffice::RemoveMinistryOperator(const std::string& codice_fiscale,
+                                                  const MinistryChange& change,
+                                                  const Actor& actor) {
+  const std::string normalized = identity::NormalizeCodiceFiscale(codice_fiscale);
+  TESSERA_ASSIGN_OR_RETURN(bool repeated,
+                           ministry_.Remove(normalized, change, clock_.Now(), actor));
+  if (!repeated) {
+    ForgetMinistryOperators();
+    LogEvent(spdlog::level::info, "ministry_operator_removed", {{"codice_fiscale", normalized}},
+             ActorLogFields(actor));
+  }
+  return absl::OkStatus();
+}
+
+bool CensusOffice::IsMinistryOperator(const std::string& codice_fiscale) {
+  const Clock::TimePoint now = clock_.Now();
+  {
+    std::lock_guard lock(ministry_mutex_);
+    auto known = ministry_answers_.find(codice_fiscale);
+    if (known != ministry_answers_.end() && now - known->second.second < kMinistryAnswerLife) {
+      return known->second.first;
+    }
+  }
+  absl::StatusOr<bool> is = ministry_.IsOperator(codice_fiscale);
+  if (!is.ok()) {  // no answer is no right
+    LogEvent(spdlog::level::warn, "ministry_operator_lookup_failed",
+             {{"error", std::string(is.status().message())}});
+    return false;
+  }
+  std::lock_guard lock(ministry_mutex_);
+  if (ministry_answers_.size() > 10000) ministry_answers_.clear();  // a bound, not a working set
+  ministry_answers_[codice_fiscale] = {*is, now};
+  return *is;
+}
+
+void CensusOffice::ForgetMinistryOperators() {
+  std::lock_guard lock(ministry_mutex_);
+  ministry_answers_.clear();
 }
 
 absl::StatusOr<CensusOffice::ClaimedOrders> CensusOffice::ClaimOrders(const std::string& worker,

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,6 +20,7 @@
 #include "registry/census_json.h"
 #include "registry/census_rules.h"
 #include "registry/census_store.h"
+#include "registry/ministry_operators.h"
 #include "registry/personal_email.h"
 #include "registry/reference_store.h"
 
@@ -32,10 +34,11 @@ struct Refusal {
 class CensusOffice {
  public:
   CensusOffice(PgReferenceStore& reference, PgCensusStore& censuses,
-               const PersonalEmailRules& email_rules, const Clock& clock,
-               AccessCodeLimits access_code_limits = {})
+               PgMinistryOperatorStore& ministry, const PersonalEmailRules& email_rules,
+               const Clock& clock, AccessCodeLimits access_code_limits = {})
       : reference_(reference),
         censuses_(censuses),
+        ministry_(ministry),
         email_rules_(email_rules),
         clock_(clock),
         access_codes_(access_code_limits) {}
@@ -78,6 +81,23 @@ class CensusOffice {
   absl::StatusOr<SubmitResult> SubmitPrefettura(PrefetturaCensus census, const Actor& actor,
                                                 Refusal& refusal);
 
+  // The Ministry's own operators (ministry_operators.h). `person` is checked and normalized as
+  // a census user is (without profiles); violations go to `refusal` on "operator.<field>".
+  absl::StatusOr<PgMinistryOperatorStore::Added> AddMinistryOperator(CensusUser person,
+                                                                     const MinistryChange& change,
+                                                                     const Actor& actor,
+                                                                     Refusal& refusal);
+  absl::Status RemoveMinistryOperator(const std::string& codice_fiscale,
+                                      const MinistryChange& change, const Actor& actor);
+  absl::StatusOr<std::vector<MinistryOperator>> ListMinistryOperators() {
+    return ministry_.List();
+  }
+  // Whether the card certificate naming `codice_fiscale` acts for the Ministry. Answers are
+  // kept kMinistryAnswerLife (a removal made through another replica takes that long here;
+  // through this one, no time); a failed lookup is "no".
+  bool IsMinistryOperator(const std::string& codice_fiscale);
+  static constexpr std::chrono::seconds kMinistryAnswerLife{5};
+
   // Orders for a personalization daemon (PgCensusStore::Claim*Orders).
   struct ClaimedOrders {
     std::vector<CardOrder> cards;
@@ -96,13 +116,19 @@ class CensusOffice {
   // Checks births against `index` (kept alive by the validator).
   CensusValidator Validator(std::shared_ptr<const ReferenceIndex> index) const;
 
+  void ForgetMinistryOperators();
+
   PgReferenceStore& reference_;
   PgCensusStore& censuses_;
+  PgMinistryOperatorStore& ministry_;
   const PersonalEmailRules& email_rules_;
   const Clock& clock_;
   std::mutex mutex_;
   std::shared_ptr<const ReferenceIndex> index_;  // null until first needed or after a load
   AccessCodeThrottle access_codes_;
+  std::mutex ministry_mutex_;
+  // codice fiscale -> (is a Ministry operator, when asked)
+  std::map<std::string, std::pair<bool, Clock::TimePoint>> ministry_answers_;
 };
 
 // The largest census draft stored (its JSON form): a comune's census with a few hundred users

@@ -313,13 +313,15 @@ void CheckContacts(const std::string& address, const std::string& cap, const std
 absl::Status CensusValidator::ValidateUsers(std::vector<CensusUser>& users, CensusKind kind,
                                             std::chrono::year_month_day today,
                                             std::vector<FieldError>& errors) {
-  std::set<std::string> seen;
+  std::set<std::string> seen;  // person keys: two spellings of one code are one person
   for (size_t i = 0; i < users.size(); ++i) {
     CensusUser& user = users[i];
     const std::string path = absl::StrCat("users[", i, "]");
     TESSERA_RETURN_IF_ERROR(ValidateUser(user, path, today, errors));
     Add(errors, path + ".profiles", CheckProfiles(user.profiles, kind));
-    if (!seen.insert(user.codice_fiscale).second) {
+    const bool well_formed = identity::ValidateCodiceFiscale(user.codice_fiscale).ok();
+    if (!seen.insert(well_formed ? identity::PersonKey(user.codice_fiscale) : user.codice_fiscale)
+             .second) {
       errors.push_back({path + ".codice_fiscale", "the same person appears twice in this census"});
     }
   }
@@ -348,7 +350,7 @@ absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidateComune(
   Add(errors, "vat_number", CheckPartitaIva(c.vat_number));
   Add(errors, "workstations",
       CheckComuneWorkstations(c.workstations, declaration.declared_workstations));
-  Add(errors, "", CheckCensusWindow(today, declaration.switch_over));
+  Add(errors, "switch_over", CheckCensusWindow(today, declaration.switch_over));
   TESSERA_RETURN_IF_ERROR(ValidateUsers(c.users, CensusKind::kComune, today, errors));
   const int card_holders =
       static_cast<int>(std::count_if(c.users.begin(), c.users.end(), [](const CensusUser& u) {
@@ -356,6 +358,36 @@ absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidateComune(
       }));
   Add(errors, "users", c.users.empty() ? Rule("at least one user") : CheckOneSindaco(c.users));
   Add(errors, "users", CheckCardHolders(card_holders, declaration.declared_employees));
+  return errors;
+}
+
+absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidatePerson(
+    CensusUser& user, const std::string& path, std::chrono::year_month_day today) {
+  std::vector<FieldError> errors;
+  TESSERA_RETURN_IF_ERROR(ValidateUser(user, path, today, errors));
+  return errors;
+}
+
+std::vector<FieldError> DisagreementsWithRecord(const CensusUser& user, const PersonIdentity& record,
+                                                const std::string& path) {
+  auto folded = [](const std::string& text) {
+    absl::StatusOr<std::string> f = identity::FoldName(text);
+    return f.ok() ? *f : text;
+  };
+  std::vector<FieldError> errors;
+  auto compare = [&](const char* field, bool same) {
+    if (same) return;
+    errors.push_back({absl::StrCat(path, ".", field),
+                      "differs from the person already on record for this codice fiscale "
+                      "(declared by another office, whose data is not shown): check it against "
+                      "the person's documents, or ask the Ministry to correct the record"});
+  };
+  compare("surname", folded(user.surname) == folded(record.surname));
+  compare("name", folded(user.name) == folded(record.name));
+  compare("birth_date", user.birth_date == record.birth_date);
+  compare("sex", user.sex == record.sex);
+  compare("birth_place", FoldPlaceName(user.birth_place) == FoldPlaceName(record.birth_place) &&
+                             user.birth_province == record.birth_province);
   return errors;
 }
 

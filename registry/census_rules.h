@@ -52,6 +52,13 @@ struct FieldError {
   std::string rule;
 };
 
+// The parts of `user`'s identity that disagree with the person on record for the same code
+// (surname, name: compared as the codice fiscale reads them, FoldName; birth date, sex,
+// birthplace), each as an error on `path`.<field>. The rule never shows the recorded value:
+// it was declared by another office.
+std::vector<FieldError> DisagreementsWithRecord(const CensusUser& user, const PersonIdentity& record,
+                                                const std::string& path);
+
 // INVALID_ARGUMENT listing every error ("field: rule; field: rule"), or OK if there is none.
 absl::Status ToStatus(const std::vector<FieldError>& errors);
 
@@ -73,6 +80,10 @@ class CensusValidator {
   absl::StatusOr<std::vector<FieldError>> ValidatePrefettura(PrefetturaCensus& census,
                                                              const std::string& province_name,
                                                              std::chrono::year_month_day today);
+  // One person outside any census (a Ministry operator): identity, codice fiscale and
+  // personal mailbox, each error on `path`.<field>; `user.profiles` is not looked at.
+  absl::StatusOr<std::vector<FieldError>> ValidatePerson(CensusUser& user, const std::string& path,
+                                                         std::chrono::year_month_day today);
 
  private:
   absl::Status ValidateUser(CensusUser& user, const std::string& path,

@@ -9,6 +9,7 @@
 #include "platform/clock.h"
 #include "platform/status_macros.h"
 #include "registry/census_json.h"
+#include "registry/internal/person_rows.h"
 
 namespace tessera::registry {
 namespace {
@@ -64,7 +65,8 @@ absl::StatusOr<SubmitResult> OrdersOf(pg::Connection& conn, CensusRecord census)
       pg::Result elsewhere,
       conn.Exec("SELECT DISTINCT u.codice_fiscale FROM registry.census_users u JOIN "
                 "registry.card_orders o ON o.codice_fiscale = u.codice_fiscale WHERE "
-                "u.census_id = $1 AND o.census_id <> $1 ORDER BY 1",
+                "u.census_id = $1 AND o.census_id IS DISTINCT FROM $1 AND o.ended_at IS NULL "
+                "ORDER BY 1",
                 {pg::Param(census.id)}));
   for (int row = 0; row < elsewhere.rows(); ++row) {
     result.holders_with_a_card_already.emplace_back(elsewhere.Text(row, 0));
@@ -227,7 +229,9 @@ absl::StatusOr<CensusRecord> PgCensusStore::Get(CensusKind kind, const std::stri
 }
 
 absl::StatusOr<SubmitResult> PgCensusStore::Submit(const Submission& s,
-                                                   system_clock::time_point now) {
+                                                   system_clock::time_point now,
+                                                   std::vector<FieldError>* disagreements_out) {
+  std::vector<FieldError> disagreements;
   TESSERA_RETURN_IF_ERROR(CheckActor(*s.actor));
   const std::string& document = s.document;
   const pg::Param when(UnixSeconds(now));
@@ -273,46 +277,39 @@ absl::StatusOr<SubmitResult> PgCensusStore::Submit(const Submission& s,
   result.census = ReadCensus(submitted, 0);
   const int64_t census_id = result.census.id;
 
-  for (const CensusUser& u : *s.users) {
-    // The first comune's data stays: the code fiscale already ties the rest together.
+  for (size_t i = 0; i < s.users->size(); ++i) {
+    const CensusUser& u = (*s.users)[i];
+    // The person is recorded once, by the first census naming them; this census must agree
+    // with the record (its own mailbox and profiles are its own, in census_users).
+    TESSERA_ASSIGN_OR_RETURN(PersonIdentity person, internal::RecordPerson(*conn, u, when));
+    std::vector<FieldError> differs =
+        DisagreementsWithRecord(u, person, absl::StrCat("users[", i, "]"));
+    if (!differs.empty()) {
+      disagreements.insert(disagreements.end(), differs.begin(), differs.end());
+      continue;
+    }
     TESSERA_RETURN_IF_ERROR(
-        conn->Exec("INSERT INTO registry.persons (codice_fiscale, surname, name, birth_date, "
-                   "birth_place, birth_province, sex, email, created_at) VALUES ($1, $2, $3, "
-                   "$4::date, $5, $6, $7, $8, to_timestamp($9)) ON CONFLICT DO NOTHING",
-                   {pg::Param(u.codice_fiscale), pg::Param(u.surname), pg::Param(u.name),
-                    pg::Param(IsoDate(u.birth_date)), pg::Param(u.birth_place),
-                    pg::Param(u.birth_province), pg::Param(u.sex), pg::Param(u.email), when})
-            .status());
-    TESSERA_RETURN_IF_ERROR(
-        conn->Exec("INSERT INTO registry.census_users (census_id, codice_fiscale, profiles) "
-                   "VALUES ($1, $2, $3::text[])",
-                   {pg::Param(census_id), pg::Param(u.codice_fiscale),
-                    pg::Param::TextArray(u.profiles)})
+        conn->Exec("INSERT INTO registry.census_users (census_id, codice_fiscale, profiles, "
+                   "email) VALUES ($1, $2, $3::text[], $4)",
+                   {pg::Param(census_id), pg::Param(person.codice_fiscale),
+                    pg::Param::TextArray(u.profiles), pg::Param(u.email)})
             .status());
     if (!GetsCard(u, s.kind)) continue;
-    TESSERA_ASSIGN_OR_RETURN(
-        pg::Result has_card,
-        conn->Exec("SELECT 1 FROM registry.card_orders WHERE codice_fiscale = $1",
-                   {pg::Param(u.codice_fiscale)}));
-    if (has_card.rows() > 0) {
-      result.holders_with_a_card_already.push_back(u.codice_fiscale);
+    TESSERA_ASSIGN_OR_RETURN(std::optional<internal::LiveCard> live,
+                             internal::FindLiveCard(*conn, person.codice_fiscale));
+    if (live.has_value()) {  // one live card per person, whoever ordered it
+      result.holders_with_a_card_already.push_back(person.codice_fiscale);
       continue;
     }
     TESSERA_ASSIGN_OR_RETURN(
-        pg::Result counter,
-        conn->Exec("INSERT INTO registry.card_number_counters AS k (prefix, last) VALUES ($1, 1) "
-                   "ON CONFLICT (prefix) DO UPDATE SET last = k.last + 1 RETURNING last",
-                   {pg::Param(s.card_prefix)}));
-    const std::string card_number =
-        absl::StrCat(s.card_prefix, absl::StrFormat("%010d", counter.Int(0, 0)));
-    TESSERA_RETURN_IF_ERROR(
-        conn->Exec(
-                "INSERT INTO registry.card_orders (card_number, codice_fiscale, census_id, "
-                "state, created_at) VALUES ($1, $2, $3, 'LAVORAZIONE', to_timestamp($4))",
-                {pg::Param(card_number), pg::Param(u.codice_fiscale), pg::Param(census_id), when})
-            .status());
+        std::string card_number,
+        internal::OrderCard(*conn, s.card_prefix, person.codice_fiscale, census_id, when));
     result.card_orders.push_back(
-        {card_number, u.codice_fiscale, census_id, u.surname, u.name, s.owner});
+        {card_number, person.codice_fiscale, census_id, person.surname, person.name, s.owner});
+  }
+  if (!disagreements.empty()) {  // rolls back: nothing stored
+    if (disagreements_out != nullptr) *disagreements_out = disagreements;
+    return ToStatus(disagreements);
   }
 
   if (s.kind == CensusKind::kComune) {  // the census is closed: its access code has no use left
@@ -392,7 +389,8 @@ absl::StatusOr<bool> PgCensusStore::AccessCodeIsValid(const AccessCode& code,
 
 absl::StatusOr<SubmitResult> PgCensusStore::SubmitComune(const ComuneCensus& census,
                                                          system_clock::time_point now,
-                                                         const Actor& actor) {
+                                                         const Actor& actor,
+                                                         std::vector<FieldError>* disagreements) {
   // The comune's server (0099), then its workstations 0001.. (99 is never a workstation).
   std::vector<int> progressives = {99};
   for (int p = 1; static_cast<int>(progressives.size()) < census.workstations; ++p) {
@@ -406,13 +404,14 @@ absl::StatusOr<SubmitResult> PgCensusStore::SubmitComune(const ComuneCensus& cen
                  .workstation_owner = census.istat,
                  .workstation_progressives = std::move(progressives),
                  .actor = &actor},
-                now);
+                now, disagreements);
 }
 
 absl::StatusOr<SubmitResult> PgCensusStore::SubmitPrefettura(const std::string& province_code,
                                                              const PrefetturaCensus& census,
                                                              system_clock::time_point now,
-                                                             const Actor& actor) {
+                                                             const Actor& actor,
+                                                             std::vector<FieldError>* disagreements) {
   std::vector<int> progressives;
   for (int p = 1; p <= census.workstations; ++p) progressives.push_back(p);
   // A prefettura's cards and workstations are numbered under its province code + "000".
@@ -424,7 +423,7 @@ absl::StatusOr<SubmitResult> PgCensusStore::SubmitPrefettura(const std::string& 
                  .workstation_owner = province_code + "000",
                  .workstation_progressives = std::move(progressives),
                  .actor = &actor},
-                now);
+                now, disagreements);
 }
 
 std::string WorkstationOrder::CommonId() const {
@@ -442,14 +441,15 @@ absl::StatusOr<std::vector<CardOrder>> PgCensusStore::ClaimCardOrders(
       conn->Exec(
           "WITH claimed AS (UPDATE registry.card_orders SET claimed_by = $1, claimed_at = "
           "to_timestamp($3) WHERE card_number IN (SELECT card_number FROM registry.card_orders "
-          "WHERE state = 'LAVORAZIONE' AND (claimed_by IS NULL OR claimed_by = $1 OR claimed_at "
-          "<= to_timestamp($4)) ORDER BY claimed_by IS NOT DISTINCT FROM $1 DESC, created_at, "
-          "card_number LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING card_number, codice_fiscale, "
-          "census_id) SELECT c.card_number, c.codice_fiscale, c.census_id, p.surname, p.name, "
-          "k.owner FROM claimed c JOIN registry.persons p USING (codice_fiscale) JOIN "
-          "registry.censuses k ON k.id = c.census_id ORDER BY c.card_number",
+          "WHERE state = 'LAVORAZIONE' AND ended_at IS NULL AND (claimed_by IS NULL OR claimed_by "
+          "= $1 OR claimed_at <= to_timestamp($4)) ORDER BY claimed_by IS NOT DISTINCT FROM $1 "
+          "DESC, created_at, card_number LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING card_number, "
+          "codice_fiscale, census_id) SELECT c.card_number, c.codice_fiscale, "
+          "coalesce(c.census_id, 0), p.surname, p.name, coalesce(k.owner, $5) FROM claimed c "
+          "JOIN registry.persons p USING (codice_fiscale) LEFT JOIN registry.censuses k ON k.id "
+          "= c.census_id ORDER BY c.card_number",
           {pg::Param(worker), pg::Param(limit), pg::Param(UnixSeconds(now)),
-           pg::Param(UnixSeconds(now - lease))}));
+           pg::Param(UnixSeconds(now - lease)), pg::Param(kMinistryOrderer)}));
   std::vector<CardOrder> orders;
   for (int row = 0; row < r.rows(); ++row) {
     orders.push_back({std::string(r.Text(row, 0)), std::string(r.Text(row, 1)), r.Int(row, 2),

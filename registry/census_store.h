@@ -14,6 +14,7 @@
 #include "platform/pg_pool.h"
 #include "registry/access_code.h"
 #include "registry/census.h"
+#include "registry/census_rules.h"
 
 namespace tessera::registry {
 
@@ -45,12 +46,17 @@ struct CensusFilter {
   int page_size = 100;            // 1..1000
 };
 
+// The orderer a Ministry card order names (CardOrder::ordered_by).
+inline constexpr char kMinistryOrderer[] = "ministero";
+
 struct CardOrder {
-  std::string card_number;  // 16 digits: the ordering comune's ISTAT code + 10-digit progressive
-  std::string codice_fiscale;
-  int64_t census_id = 0;
-  std::string surname, name;  // the holder, as the card's face prints them
-  std::string ordered_by;     // owner of the census that ordered it
+  // 16 digits: the ordering comune's ISTAT code (a prefettura: province code + "000"; the
+  // Ministry: "000000") + a 10-digit progressive
+  std::string card_number;
+  std::string codice_fiscale;  // the person's code as first recorded
+  int64_t census_id = 0;       // 0 for a Ministry order
+  std::string surname, name;   // the holder, as the card's face prints them
+  std::string ordered_by;      // owner of the census that ordered it, or kMinistryOrderer
 };
 
 struct WorkstationOrder {
@@ -66,8 +72,8 @@ struct SubmitResult {
   CensusRecord census;
   std::vector<CardOrder> card_orders;  // the cards this census ordered
   std::vector<WorkstationOrder> workstation_orders;
-  // Codici fiscali of this census's holders whose card another census ordered first: they
-  // get no second card.
+  // Codici fiscali of this census's holders who already have a live card (another census or
+  // the Ministry ordered it): they get no second card.
   std::vector<std::string> holders_with_a_card_already;
   bool repeated = false;  // submitted before with this document: nothing new happened
 };
@@ -98,23 +104,28 @@ class PgCensusStore {
   absl::StatusOr<CensusRecord> Get(CensusKind kind, const std::string& owner);
 
   // Submits a comune census the caller has validated (and normalized), in one transaction:
-  // the census becomes SUBMITTED with this document; each user becomes a person (one row per
-  // codice fiscale across comuni) with this comune's profiles; every card holder who has no
-  // card yet gets a card order numbered from this comune's counter; the workstation orders
-  // are the comune's server (0099) and workstations 0001.. for the rest. Submitting the same
-  // document again returns the same result; a different one is FAILED_PRECONDITION (changes
-  // go through the security console). `actor` is recorded as the census's submitter
-  // (submitted_by_*), in the same transaction.
+  // the census becomes SUBMITTED with this document; each user is a person (one row per
+  // identity::PersonKey across comuni, recorded by the first census naming them) with this
+  // comune's profiles and personal mailbox; every card holder without a live card gets a card
+  // order numbered from this comune's counter; the workstation orders are the comune's server
+  // (0099) and workstations 0001.. for the rest. If a user's identity disagrees with the
+  // person on record (DisagreementsWithRecord), the call is INVALID_ARGUMENT with nothing
+  // stored, and every disagreement goes to `disagreements` if given. Submitting the same document again returns the same
+  // result; a different one is FAILED_PRECONDITION (changes go through the security
+  // console). `actor` is recorded as the census's submitter (submitted_by_*), in the same
+  // transaction.
   absl::StatusOr<SubmitResult> SubmitComune(const ComuneCensus& census,
                                             std::chrono::system_clock::time_point now,
-                                            const Actor& actor);
+                                            const Actor& actor,
+                                            std::vector<FieldError>* disagreements = nullptr);
 
   // The same for a prefettura (owner: its province code): every user gets a card, numbered
   // <province code>000<10-digit progressive>; workstations 0001.. under <province code>000.
   absl::StatusOr<SubmitResult> SubmitPrefettura(const std::string& province_code,
                                                 const PrefetturaCensus& census,
                                                 std::chrono::system_clock::time_point now,
-                                                const Actor& actor);
+                                                const Actor& actor,
+                                                std::vector<FieldError>* disagreements = nullptr);
 
   // Records the digest of the comune's new census access code, replacing (revoking) any
   // earlier one, and who issued it (registry.access_code_issuances), in one transaction.
@@ -153,7 +164,8 @@ class PgCensusStore {
     const Actor* actor;
   };
   absl::StatusOr<SubmitResult> Submit(const Submission& submission,
-                                      std::chrono::system_clock::time_point now);
+                                      std::chrono::system_clock::time_point now,
+                                      std::vector<FieldError>* disagreements);
 
   pg::ConnectionPool& pool_;
 };

@@ -34,11 +34,11 @@ struct Scope {
 
 // The Ministry acts on every census; a comune or prefettura only on its own: by one of its
 // workstation certificates (CN=<prefix><progressive>) or, a comune, by its access code.
-absl::Status CheckScope(const grpc::ServerContext& context, const Ministry& ministry,
+absl::Status CheckScope(const grpc::ServerContext& context, registry::CensusOffice& office,
                         const Scope& scope) {
   absl::StatusOr<Principal> caller = CallerOf(context);
   if (!caller.ok()) return caller.status();
-  if (ministry.Includes(*caller)) return absl::OkStatus();
+  if (IsMinistry(office, *caller)) return absl::OkStatus();
   const std::string prefix = scope.WorkstationPrefix();
   if (caller->kind == PrincipalKind::kWorkstation && caller->name.size() == prefix.size() + 4 &&
       caller->name.starts_with(prefix)) {
@@ -68,46 +68,48 @@ grpc::Status Refused(const absl::Status& status, const registry::Refusal& refusa
                       details.SerializeAsString());
 }
 
-// Users of either kind of census; a bad birth date names its user.
-absl::Status UsersFromProto(const google::protobuf::RepeatedPtrField<v1::CensusUser>& in,
-                            std::vector<registry::CensusUser>& out) {
-  for (int i = 0; i < in.size(); ++i) {
-    const v1::CensusUser& u = in[i];
-    registry::CensusUser user{.name = u.name(),
-                              .surname = u.surname(),
-                              .codice_fiscale = u.codice_fiscale(),
-                              .birth_place = u.birth_place(),
-                              .birth_province = u.birth_province(),
-                              .sex = u.sex(),
-                              .email = u.email(),
-                              .profiles = {u.profiles().begin(), u.profiles().end()}};
-    if (!u.birth_date().empty()) {
-      absl::StatusOr<std::chrono::year_month_day> date = registry::ParseIsoDate(u.birth_date());
-      if (!date.ok()) {
-        return absl::InvalidArgumentError("users[" + std::to_string(i) +
-                                          "].birth_date: " + std::string(date.status().message()));
-      }
+// A census user, or a Ministry operator, read from the wire. A birth date that is no date is
+// added to `errors` on "<path>.birth_date" (every one, not only the first).
+registry::CensusUser UserFromProto(const v1::CensusUser& u, const std::string& path,
+                                   std::vector<registry::FieldError>& errors) {
+  registry::CensusUser user{.name = u.name(),
+                            .surname = u.surname(),
+                            .codice_fiscale = u.codice_fiscale(),
+                            .birth_place = u.birth_place(),
+                            .birth_province = u.birth_province(),
+                            .sex = u.sex(),
+                            .email = u.email(),
+                            .profiles = {u.profiles().begin(), u.profiles().end()}};
+  if (!u.birth_date().empty()) {
+    absl::StatusOr<std::chrono::year_month_day> date = registry::ParseIsoDate(u.birth_date());
+    if (date.ok()) {
       user.birth_date = *date;
+    } else {
+      errors.push_back({path + ".birth_date", std::string(date.status().message())});
     }
-    out.push_back(std::move(user));
   }
-  return absl::OkStatus();
+  return user;
 }
 
-void UsersToProto(const std::vector<registry::CensusUser>& users,
-                  google::protobuf::RepeatedPtrField<v1::CensusUser>* out) {
-  for (const registry::CensusUser& u : users) {
-    v1::CensusUser* p = out->Add();
-    p->set_name(u.name);
-    p->set_surname(u.surname);
-    p->set_codice_fiscale(u.codice_fiscale);
-    if (u.birth_date.ok()) p->set_birth_date(registry::IsoDate(u.birth_date));
-    p->set_birth_place(u.birth_place);
-    p->set_birth_province(u.birth_province);
-    p->set_sex(u.sex);
-    p->set_email(u.email);
-    for (const std::string& profile : u.profiles) p->add_profiles(profile);
+absl::Status UsersFromProto(const google::protobuf::RepeatedPtrField<v1::CensusUser>& in,
+                            std::vector<registry::CensusUser>& out) {
+  std::vector<registry::FieldError> errors;
+  for (int i = 0; i < in.size(); ++i) {
+    out.push_back(UserFromProto(in[i], absl::StrCat("users[", i, "]"), errors));
   }
+  return registry::ToStatus(errors);
+}
+
+void UserToProto(const registry::CensusUser& u, v1::CensusUser* p) {
+  p->set_name(u.name);
+  p->set_surname(u.surname);
+  p->set_codice_fiscale(u.codice_fiscale);
+  if (u.birth_date.ok()) p->set_birth_date(registry::IsoDate(u.birth_date));
+  p->set_birth_place(u.birth_place);
+  p->set_birth_province(u.birth_province);
+  p->set_sex(u.sex);
+  p->set_email(u.email);
+  for (const std::string& profile : u.profiles) p->add_profiles(profile);
 }
 
 // A count from the wire, kept within int (a rule then refuses anything this large).
@@ -136,7 +138,7 @@ void SharedToProto(const Census& c, Proto* p) {
   p->set_email(c.email);
   p->set_pec(c.pec);
   p->set_workstations(static_cast<uint32_t>(std::max(c.workstations, 0)));
-  UsersToProto(c.users, p->mutable_users());
+  for (const registry::CensusUser& u : c.users) UserToProto(u, p->add_users());
 }
 
 absl::StatusOr<registry::ComuneCensus> FromProto(const v1::ComuneCensus& p) {
@@ -250,14 +252,14 @@ absl::StatusOr<AnyCensus> RegistryHandlers::CensusToActOn(const grpc::ServerCont
                                                           const Request& request) {
   if (request.has_census()) {
     TESSERA_RETURN_IF_ERROR(
-        CheckScope(context, ministry_, {registry::CensusKind::kComune, request.census().istat()}));
+        CheckScope(context, office_, {registry::CensusKind::kComune, request.census().istat()}));
     TESSERA_ASSIGN_OR_RETURN(registry::ComuneCensus census, FromProto(request.census()));
     return AnyCensus(std::move(census));
   }
   if (request.has_prefettura()) {
     TESSERA_ASSIGN_OR_RETURN(Scope scope,
                              PrefetturaScope(office_, request.prefettura().province_sigla()));
-    TESSERA_RETURN_IF_ERROR(CheckScope(context, ministry_, scope));
+    TESSERA_RETURN_IF_ERROR(CheckScope(context, office_, scope));
     TESSERA_ASSIGN_OR_RETURN(registry::PrefetturaCensus census, FromProto(request.prefettura()));
     return AnyCensus(std::move(census));
   }
@@ -286,7 +288,7 @@ grpc::Status RegistryHandlers::GetCensus(grpc::ServerContext* context,
   absl::StatusOr<Scope> scope = Scope{registry::CensusKind::kComune, request->istat()};
   if (request->istat().empty()) scope = PrefetturaScope(office_, request->province_sigla());
   if (!scope.ok()) return ToGrpcStatus(scope.status());
-  if (absl::Status allowed = CheckScope(*context, ministry_, *scope); !allowed.ok()) {
+  if (absl::Status allowed = CheckScope(*context, office_, *scope); !allowed.ok()) {
     return ToGrpcStatus(allowed);
   }
   absl::StatusOr<registry::CensusRecord> record = office_.Get(scope->kind, scope->owner);
@@ -428,6 +430,62 @@ grpc::Status RegistryHandlers::ClaimOrders(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status RegistryHandlers::AddMinistryOperator(grpc::ServerContext* context,
+                                                 const v1::AddMinistryOperatorRequest* request,
+                                                 v1::AddMinistryOperatorResponse* response) {
+  absl::StatusOr<Actor> actor = ActorOf(*context);
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
+  if (request->operator_().profiles_size() > 0) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        "operator.profiles: must be empty; a Ministry operator's rights are the Ministry's"));
+  }
+  std::vector<registry::FieldError> bad_date;
+  registry::CensusUser person = UserFromProto(request->operator_(), "operator", bad_date);
+  if (!bad_date.empty()) return ToGrpcStatus(registry::ToStatus(bad_date));
+  registry::Refusal refusal;
+  absl::StatusOr<registry::PgMinistryOperatorStore::Added> added = office_.AddMinistryOperator(
+      std::move(person), {request->reason(), request->request_id()}, *actor, refusal);
+  if (!added.ok()) return Refused(added.status(), refusal);
+  response->set_codice_fiscale(added->codice_fiscale);
+  response->set_card_number(added->card_number);
+  response->set_new_card(added->new_card);
+  response->set_repeated(added->repeated);
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryHandlers::RemoveMinistryOperator(
+    grpc::ServerContext* context, const v1::RemoveMinistryOperatorRequest* request,
+    v1::RemoveMinistryOperatorResponse*) {
+  absl::StatusOr<Actor> actor = ActorOf(*context);
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
+  return ToGrpcStatus(office_.RemoveMinistryOperator(
+      request->codice_fiscale(), {request->reason(), request->request_id()}, *actor));
+}
+
+grpc::Status RegistryHandlers::ListMinistryOperators(grpc::ServerContext*,
+                                                   const v1::ListMinistryOperatorsRequest*,
+                                                   v1::ListMinistryOperatorsResponse* response) {
+  absl::StatusOr<std::vector<registry::MinistryOperator>> operators =
+      office_.ListMinistryOperators();
+  if (!operators.ok()) return ToGrpcStatus(operators.status());
+  for (const registry::MinistryOperator& o : *operators) {
+    v1::ListMinistryOperatorsResponse::Operator* out = response->add_operators();
+    const registry::PersonIdentity& p = o.person;
+    UserToProto({.name = p.name,
+                 .surname = p.surname,
+                 .codice_fiscale = p.codice_fiscale,
+                 .birth_date = p.birth_date,
+                 .birth_place = p.birth_place,
+                 .birth_province = p.birth_province,
+                 .sex = p.sex,
+                 .email = o.email},
+                out->mutable_person());
+    out->set_card_number(o.card_number);
+    out->set_added_at_unix(UnixSeconds(o.added_at));
+  }
+  return grpc::Status::OK;
+}
+
 absl::StatusOr<Principal> AccessCodeCaller(registry::CensusOffice& office,
                                            std::string_view credential) {
   if (!credential.starts_with(kAccessCodeScheme)) {
@@ -440,37 +498,20 @@ absl::StatusOr<Principal> AccessCodeCaller(registry::CensusOffice& office,
   return Principal{PrincipalKind::kAccessCode, *istat};
 }
 
-absl::StatusOr<Ministry> Ministry::FromList(std::string_view codici_fiscali) {
-  Ministry ministry;
-  const std::string list(codici_fiscali);  // Debian's absl::string_view is not std's
-  for (absl::string_view item : absl::StrSplit(list, ',', absl::SkipWhitespace())) {
-    const std::string cf = identity::NormalizeCodiceFiscale(std::string(item));
-    if (absl::Status valid = identity::ValidateCodiceFiscale(cf); !valid.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("registry.ministry_operators: '", cf, "': ", std::string(valid.message())));
-    }
-    ministry.operators_.insert(cf);
-  }
-  return ministry;
-}
-
-bool Ministry::Includes(const Principal& caller) const {
+bool IsMinistry(registry::CensusOffice& office, const Principal& caller) {
   return (caller.kind == PrincipalKind::kService && caller.name == kMinistry) ||
-         (caller.kind == PrincipalKind::kOperator && operators_.contains(caller.name));
+         (caller.kind == PrincipalKind::kOperator && office.IsMinistryOperator(caller.name));
 }
 
-std::vector<Principal> Ministry::Operators() const {
-  std::vector<Principal> out;
-  for (const std::string& cf : operators_) out.push_back({PrincipalKind::kOperator, cf});
-  return out;
-}
-
-std::vector<RpcRule> RegistryPolicy(const Ministry& ministry) {
+std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office) {
   const std::string s = kService;
   const std::vector<PrincipalKind> service = {PrincipalKind::kService};
   const std::vector<PrincipalKind> comune = {PrincipalKind::kService, PrincipalKind::kWorkstation,
                                              PrincipalKind::kAccessCode, PrincipalKind::kOperator};
-  const std::vector<Principal> operators = ministry.Operators();  // the Ministry's cards
+  // The Ministry's operators' cards, as the registry records them.
+  const auto operators = [&office](const Principal& caller) {
+    return caller.kind == PrincipalKind::kOperator && office.IsMinistryOperator(caller.name);
+  };
   const std::string own_census =
       "the Ministry; a comune or prefettura for its own census (workstation certificate, or a "
       "comune's access code); scope checked";
@@ -493,6 +534,21 @@ std::vector<RpcRule> RegistryPolicy(const Ministry& ministry) {
        operators},
       {s + "IssueAccessCode", service, {kMinistry}, "the Ministry lets a comune in", operators},
       {s + "ClaimOrders", service, {"tessera-perso"}, "personalization takes the orders"},
+      {s + "AddMinistryOperator",
+       service,
+       {kMinistry},
+       "the Ministry names its own operators",
+       operators},
+      {s + "RemoveMinistryOperator",
+       service,
+       {kMinistry},
+       "the Ministry names its own operators",
+       operators},
+      {s + "ListMinistryOperators",
+       service,
+       {kMinistry},
+       "the Ministry names its own operators",
+       operators},
       {s + "SaveDraft", comune, {}, own_census},
       {s + "GetCensus", comune, {}, own_census},
       {s + "SubmitCensus", comune, {}, own_census},

@@ -2,7 +2,6 @@
 // are who may call what (RegistryPolicy) and the scope of a comune's or prefettura's own calls.
 #pragma once
 
-#include <set>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -15,25 +14,15 @@
 namespace tessera::registry_service {
 
 // Who the Ministry is on tessera-registry: the CLI's service certificate (tessera-cli), and
-// the card certificates of the Ministry's own operators, by codice fiscale (config
-// registry.ministry_operators) until card login arrives.
-class Ministry {
- public:
-  // `codici_fiscali`: comma-separated, normalized and checked; INVALID_ARGUMENT naming a bad one.
-  static absl::StatusOr<Ministry> FromList(std::string_view codici_fiscali);
-
-  bool Includes(const Principal& caller) const;
-  std::vector<Principal> Operators() const;
-
- private:
-  std::set<std::string> operators_;
-};
+// the card certificates of the Ministry's own operators, as the registry records them
+// (CensusOffice::IsMinistryOperator; never from a census).
+bool IsMinistry(registry::CensusOffice& office, const Principal& caller);
 
 class RegistryHandlers final : public v1::Registry::Service {
  public:
   // `max_import_bytes`: the largest census file ImportCensus takes, all its parts together.
-  RegistryHandlers(registry::CensusOffice& office, Ministry ministry, size_t max_import_bytes)
-      : office_(office), ministry_(std::move(ministry)), max_import_bytes_(max_import_bytes) {}
+  RegistryHandlers(registry::CensusOffice& office, size_t max_import_bytes)
+      : office_(office), max_import_bytes_(max_import_bytes) {}
 
   grpc::Status LoadReference(grpc::ServerContext* context, const v1::LoadReferenceRequest* request,
                              v1::LoadReferenceResponse* response) override;
@@ -56,6 +45,15 @@ class RegistryHandlers final : public v1::Registry::Service {
                                v1::IssueAccessCodeResponse* response) override;
   grpc::Status ClaimOrders(grpc::ServerContext* context, const v1::ClaimOrdersRequest* request,
                            v1::ClaimOrdersResponse* response) override;
+  grpc::Status AddMinistryOperator(grpc::ServerContext* context,
+                                   const v1::AddMinistryOperatorRequest* request,
+                                   v1::AddMinistryOperatorResponse* response) override;
+  grpc::Status RemoveMinistryOperator(grpc::ServerContext* context,
+                                      const v1::RemoveMinistryOperatorRequest* request,
+                                      v1::RemoveMinistryOperatorResponse* response) override;
+  grpc::Status ListMinistryOperators(grpc::ServerContext* context,
+                                     const v1::ListMinistryOperatorsRequest* request,
+                                     v1::ListMinistryOperatorsResponse* response) override;
 
  private:
   // The census a SaveDraft or SubmitCensus request carries, once its caller may act on it.
@@ -64,14 +62,13 @@ class RegistryHandlers final : public v1::Registry::Service {
       const grpc::ServerContext& context, const Request& request);
 
   registry::CensusOffice& office_;
-  const Ministry ministry_;
   const size_t max_import_bytes_;
 };
 
 // Who may call what on tessera-registry. The Ministry may do everything but claim orders
 // (tessera-perso's); a comune, by one of its workstation certificates or its census access
 // code, and a prefettura, by one of its workstation certificates, only their own census.
-std::vector<RpcRule> RegistryPolicy(const Ministry& ministry);
+std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office);
 
 // Checks the "authorization" metadata of a call without a client certificate: an access code
 // ("AccessCode <code>") names the comune it was issued for.

@@ -18,8 +18,6 @@
 //   db.conninfo            libpq connection string; migrations of schema "registry" run at start
 //   db.max_connections     default 8
 //   registry.email_rules   the personal e-mail rules (deploy/reference/personal_email.txt)
-//   registry.ministry_operators  comma-separated codici fiscali of the Ministry's operators:
-//                          their card certificates may do what the Ministry does here
 //   log.level              debug | info | warn | error (default info)
 #include <string>
 
@@ -46,10 +44,6 @@ absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(std::string conninfo, config.String("db.conninfo"));
   TESSERA_ASSIGN_OR_RETURN(int64_t max_connections, config.IntOr("db.max_connections", 8));
   TESSERA_ASSIGN_OR_RETURN(std::string email_rules_path, config.String("registry.email_rules"));
-  TESSERA_ASSIGN_OR_RETURN(std::string ministry_operators,
-                           config.StringOr("registry.ministry_operators", ""));
-  TESSERA_ASSIGN_OR_RETURN(registry_service::Ministry ministry,
-                           registry_service::Ministry::FromList(ministry_operators));
   if (max_import_mb < 1 || max_import_mb > 512) {
     return absl::InvalidArgumentError("registry.max_import_mb: 1 to 512");
   }
@@ -65,10 +59,10 @@ absl::Status Serve(const std::string& config_path) {
   SystemClock clock;
   registry::PgReferenceStore reference(pool);
   registry::PgCensusStore censuses(pool);
-  registry::CensusOffice office(reference, censuses, email_rules, clock);
-  start.rpc.rules = registry_service::RegistryPolicy(ministry);
-  registry_service::RegistryHandlers handlers(office, std::move(ministry),
-                                              static_cast<size_t>(max_import_mb) << 20);
+  registry::PgMinistryOperatorStore ministry(pool);
+  registry::CensusOffice office(reference, censuses, ministry, email_rules, clock);
+  start.rpc.rules = registry_service::RegistryPolicy(office);
+  registry_service::RegistryHandlers handlers(office, static_cast<size_t>(max_import_mb) << 20);
   start.rpc.services = {&handlers};
   // A comune without a certificate yet calls with its census access code instead.
   start.rpc.call_credential = [&office](std::string_view credential) {

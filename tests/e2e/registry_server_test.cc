@@ -19,6 +19,7 @@
 #include "proto/registry.grpc.pb.h"
 #include "registry/census_json.h"
 #include "services/registry/census_upload.h"
+#include "tests/support/registry_calls.h"
 #include "tests/support/run.h"
 #include "tests/support/service_process.h"
 #include "tests/support/temp_dir.h"
@@ -30,8 +31,8 @@
 namespace tessera {
 namespace {
 
-// The Ministry's operator the registry is configured with (registry.ministry_operators).
-constexpr char kMinistryOperator[] = "RSSMRA85T10H501O";
+// The Ministry's operator the tests add (tessera registry ministry-operator add).
+constexpr const char* kMinistryOperator = testing::kMinistryOperatorCf;
 
 using Identity = testing::TlsIdentity;
 
@@ -61,8 +62,7 @@ class RegistryServerTest : public ::testing::Test {
             "\"\nprivate_key = \"" + Pki("tessera-registry.key") + "\"\nclient_ca_bundle = \"" +
             Pki("bundle.pem") + "\"\n[db]\nconninfo = \"" + *registry_conninfo_ +
             "\"\n[registry]\nemail_rules = \"" + std::string(TESSERA_SOURCE_DIR) +
-            "/deploy/reference/personal_email.txt\"\nministry_operators = \"" + kMinistryOperator +
-            ", \"\n[revocation]\ncrl_url = \"" + CrlUrl() + "\"\n");
+            "/deploy/reference/personal_email.txt\"\n[revocation]\ncrl_url = \"" + CrlUrl() + "\"\n");
     server_ = new testing::ServiceProcess("tessera-registry", dir_->File("registry.toml"),
                                           dir_->File("registry-port"), dir_->File("registry.log"));
   }
@@ -835,9 +835,10 @@ TEST_F(RegistryServerTest, PersonalizationClaimsTheOrders) {
 
 // The Ministry's operators (by the codice fiscale their cards name) may do what the Ministry
 // does; any other operator may not.
-TEST_F(RegistryServerTest, MinistryOperatorsActForTheMinistry) {
+TEST_F(RegistryServerTest, MinistryOperatorsActForTheMinistryWhileTheirRecordLasts) {
   LoadReferenceAndDeclarations();
-  ASSERT_NO_FATAL_FAILURE(ImportSample(*As(Service("tessera-cli"))));
+  auto cli = As(Service("tessera-cli"));
+  ASSERT_NO_FATAL_FAILURE(ImportSample(*cli));
   auto ministry_operator = As(Operator(kMinistryOperator));
   auto other_operator = As(Operator("BNCNNA90A41H501T"));
   auto list = [](v1::Registry::Stub& stub) {
@@ -848,6 +849,28 @@ TEST_F(RegistryServerTest, MinistryOperatorsActForTheMinistry) {
     grpc::Status status = stub.ListCensuses(&context, request, &response);
     return std::make_pair(status, response.censuses_size());
   };
+  auto remove = [&](const std::string& request_id) {
+    grpc::ClientContext context;
+    v1::RemoveMinistryOperatorRequest request;
+    request.set_codice_fiscale(kMinistryOperator);
+    request.set_reason("trasferito ad altro ufficio");
+    request.set_request_id(request_id);
+    v1::RemoveMinistryOperatorResponse response;
+    return cli->RemoveMinistryOperator(&context, request, &response);
+  };
+  // A card alone is nobody at the Ministry: only the Ministry's record makes it so.
+  EXPECT_EQ(list(*ministry_operator).first.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::AddMinistryOperatorResponse added;
+  grpc::Status status = testing::AddMinistryOperator(*cli, &added);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(added.card_number().starts_with("000000")) << added.card_number();
+  EXPECT_TRUE(added.new_card());
+  v1::AddMinistryOperatorResponse again;
+  ASSERT_TRUE(testing::AddMinistryOperator(*cli, &again).ok());  // a retry
+  EXPECT_TRUE(again.repeated());
+  EXPECT_EQ(again.card_number(), added.card_number());
+
   auto [listed, count] = list(*ministry_operator);
   ASSERT_TRUE(listed.ok()) << listed.error_message();
   EXPECT_EQ(count, 73);
@@ -859,20 +882,92 @@ TEST_F(RegistryServerTest, MinistryOperatorsActForTheMinistry) {
     v1::IssueAccessCodeResponse response;
     EXPECT_TRUE(ministry_operator->IssueAccessCode(&context, request, &response).ok());
   }
+  {
+    grpc::ClientContext context;
+    v1::ListMinistryOperatorsResponse response;
+    ASSERT_TRUE(ministry_operator->ListMinistryOperators(&context, {}, &response).ok());
+    ASSERT_EQ(response.operators_size(), 1);
+    EXPECT_EQ(response.operators(0).person().codice_fiscale(), kMinistryOperator);
+    EXPECT_EQ(response.operators(0).card_number(), added.card_number());
+  }
   EXPECT_EQ(list(*other_operator).first.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   grpc::Status scoped = CensusStatus(*other_operator, "057042");
   EXPECT_EQ(scoped.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_NE(scoped.error_message().find("a comune may act only on its own census"),
             std::string::npos)
       << scoped.error_message();
+  // Nobody else names the Ministry's operators.
+  {
+    grpc::ClientContext context;
+    v1::AddMinistryOperatorRequest request;
+    v1::AddMinistryOperatorResponse response;
+    EXPECT_EQ(other_operator->AddMinistryOperator(&context, request, &response).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
   // Orders are personalization's, not the Ministry's.
+  {
+    grpc::ClientContext context;
+    v1::ClaimOrdersRequest request;
+    request.set_worker("x");
+    request.set_limit(1);
+    v1::ClaimOrdersResponse response;
+    EXPECT_EQ(ministry_operator->ClaimOrders(&context, request, &response).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+
+  // Removed: the same card is refused at once on this replica, and the change is on record.
+  ASSERT_TRUE(remove("test-remove-ministry-operator").ok());
+  EXPECT_TRUE(remove("test-remove-ministry-operator").ok());  // a retry
+  EXPECT_EQ(remove("test-remove-again").error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(list(*ministry_operator).first.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  auto db = pg::Connection::Open(*database_);
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto changes = (*db)->Exec(
+      "SELECT change, changed_by_kind, changed_by, reason FROM "
+      "registry.ministry_operator_changes ORDER BY id");
+  ASSERT_TRUE(changes.ok()) << changes.status();
+  ASSERT_EQ(changes->rows(), 2);
+  EXPECT_EQ(changes->Text(0, 0), "added");
+  EXPECT_EQ(changes->Text(0, 2), "tessera-cli");
+  EXPECT_EQ(changes->Text(1, 0), "removed");
+  EXPECT_EQ(changes->Text(1, 3), "trasferito ad altro ufficio");
+  // The record is append-only.
+  EXPECT_FALSE((*db)->Exec("DELETE FROM registry.ministry_operator_changes").ok());
+}
+
+// Whoever the Ministry names must be a real person: every wrong field is named, nothing kept.
+TEST_F(RegistryServerTest, AMinistryOperatorIsCheckedLikeACensusUser) {
+  LoadReferenceAndDeclarations();
+  auto cli = As(Service("tessera-cli"));
   grpc::ClientContext context;
-  v1::ClaimOrdersRequest request;
-  request.set_worker("x");
-  request.set_limit(1);
-  v1::ClaimOrdersResponse response;
-  EXPECT_EQ(ministry_operator->ClaimOrders(&context, request, &response).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  v1::AddMinistryOperatorRequest request;
+  v1::CensusUser& p = *request.mutable_operator_();
+  p.set_codice_fiscale("RSSMRA85T10H501A");  // wrong check character
+  p.set_surname("Rossi");
+  p.set_name("Mario");
+  p.set_birth_date("1985-12-10");
+  p.set_birth_place("Roma");
+  p.set_birth_province("RM");
+  p.set_sex("M");
+  p.set_email("mario.rossi@pec.it");  // a PEC is no personal mailbox
+  request.set_reason("prova");
+  request.set_request_id("test-bad-operator");
+  v1::AddMinistryOperatorResponse response;
+  grpc::Status status = cli->AddMinistryOperator(&context, request, &response);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  v1::BadRequest details;
+  ASSERT_TRUE(details.ParseFromString(status.error_details()));
+  std::set<std::string> fields;
+  for (const auto& v : details.violations()) fields.insert(v.field());
+  EXPECT_EQ(fields, (std::set<std::string>{"operator.codice_fiscale", "operator.email"}))
+      << status.error_message();
+  auto db = pg::Connection::Open(*database_);
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto kept = (*db)->Exec(
+      "SELECT count(*) FROM registry.ministry_operator_changes WHERE request_id = "
+      "'test-bad-operator'");
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->Int(0, 0), 0);
 }
 
 TEST_F(RegistryServerTest, OtherServicesMayNotLoadReferenceData) {

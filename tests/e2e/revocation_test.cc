@@ -22,6 +22,7 @@
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_ceremony.h"
 #include "tests/support/test_pg.h"
+#include "tests/support/registry_calls.h"
 #include "tests/support/test_pki.h"
 
 namespace tessera {
@@ -30,7 +31,7 @@ namespace {
 using Identity = testing::TlsIdentity;
 using std::chrono::steady_clock;
 
-constexpr char kMinistryOperator[] = "RSSMRA85T10H501O";
+constexpr const char* kMinistryOperator = testing::kMinistryOperatorCf;
 
 class RevocationTest : public ::testing::Test {
  protected:
@@ -43,9 +44,7 @@ class RevocationTest : public ::testing::Test {
     auto& pg = testing::TestPg::Get();
     const std::string conninfo = pg.ConnInfo(pg.CreateDatabase());
     ca_ = hierarchy_->StartCa(conninfo, dir_->path().string()).release();
-    hierarchy_->WriteRegistryConfig(
-        dir_->File("registry.toml"), conninfo, dir_->path().string(),
-        std::string("ministry_operators = \"") + kMinistryOperator + "\"\n");
+    hierarchy_->WriteRegistryConfig(dir_->File("registry.toml"), conninfo, dir_->path().string());
     registry_ =
         new testing::ServiceProcess("tessera-registry", dir_->File("registry.toml"),
                                     dir_->File("registry-port"), dir_->File("registry.log"));
@@ -220,6 +219,10 @@ TEST_F(RevocationTest, ARevokedWorkstationIsRefusedEverywhere) {
 }
 
 TEST_F(RevocationTest, ARevokedMinistryOperatorCardLosesMinistryRights) {
+  auto ministry = Registry(Service("tessera-cli"));
+  ASSERT_TRUE(testing::LoadReferenceLists(*ministry).ok());
+  grpc::Status added = testing::AddMinistryOperator(*ministry);
+  ASSERT_TRUE(added.ok()) << added.error_message();
   Issued card = IssueThroughCa(
       "operator", "card-ministry",
       [](v1::SubjectData* s) { s->set_codice_fiscale(kMinistryOperator); }, "operators.pem");

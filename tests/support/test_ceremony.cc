@@ -109,8 +109,7 @@ void TestHierarchy::WriteCaConfig(const std::string& path, const std::string& co
 }
 
 void TestHierarchy::WriteRegistryConfig(const std::string& path, const std::string& conninfo,
-                                        const std::string& run_dir,
-                                        const std::string& registry_keys) const {
+                                        const std::string& run_dir) const {
   std::string http_port = ReadFileOrDie(run_dir + "/http-port");
   http_port.erase(http_port.find('\n'));
   WriteFile(path, "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + run_dir +
@@ -120,8 +119,7 @@ void TestHierarchy::WriteRegistryConfig(const std::string& path, const std::stri
                       Pki("bundle.pem") + "\"\nreload_seconds = 1\n[db]\nconninfo = \"" + conninfo +
                       "\"\n[revocation]\ncrl_url = \"http://127.0.0.1:" + http_port +
                       "/crl\"\nrefresh_seconds = 1\n[registry]\nemail_rules = \"" +
-                      std::string(TESSERA_SOURCE_DIR) + "/deploy/reference/personal_email.txt\"\n" +
-                      registry_keys);
+                      std::string(TESSERA_SOURCE_DIR) + "/deploy/reference/personal_email.txt\"\n");
 }
 
 TlsIdentity TestHierarchy::ServiceIdentity(const std::string& name) const {

@@ -67,9 +67,8 @@ class TestHierarchy {
                                           const std::string& http_listen = "127.0.0.1:0") const;
   // Writes a tessera-registry config that checks callers against the CRLs of the tessera-ca
   // whose HTTP port is in <run_dir>/http-port; gRPC port to <run_dir>/registry-port.
-  // `registry_keys`: more keys of its [registry] table ("ministry_operators = \"...\"\n").
   void WriteRegistryConfig(const std::string& path, const std::string& conninfo,
-                           const std::string& run_dir, const std::string& registry_keys = "") const;
+                           const std::string& run_dir) const;
 
  private:
   ca::CeremonyConfig config_;

@@ -40,12 +40,15 @@ TEST(RpcPolicy, KindAndNameMustBothMatch) {
             absl::StatusCode::kPermissionDenied);
 }
 
-TEST(RpcPolicy, NamedCallersOfAnotherKindMayBeAddedOneByOne) {
+TEST(RpcPolicy, CallersOfAnotherKindMayBeAddedByAPredicate) {
   RpcPolicy policy({{"/tessera.v1.Registry/ListCensuses",
                      {PrincipalKind::kService},
                      {"tessera-cli"},
                      "the Ministry",
-                     {{PrincipalKind::kOperator, "RSSMRA85T10H501O"}}}});
+                     [](const Principal& caller) {
+                       return caller.kind == PrincipalKind::kOperator &&
+                              caller.name == "RSSMRA85T10H501O";
+                     }}});
   const std::string method = "/tessera.v1.Registry/ListCensuses";
   EXPECT_TRUE(policy.Authorize(method, {PrincipalKind::kService, "tessera-cli"}).ok());
   EXPECT_TRUE(policy.Authorize(method, {PrincipalKind::kOperator, "RSSMRA85T10H501O"}).ok());

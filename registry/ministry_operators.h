@@ -1,0 +1,65 @@
+// The Ministry's own operators, as records only the Ministry writes (registry.ministry_operators).
+// Ministry rights on tessera come from a live record here and never from a census: a comune
+// naming the same person gives them profiles in that comune, nothing more. Every change is
+// kept with who made it, why, and the request it came in (ministry_operator_changes).
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "platform/actor.h"
+#include "platform/pg_pool.h"
+#include "registry/census.h"
+#include "registry/census_rules.h"
+
+namespace tessera::registry {
+
+struct MinistryOperator {
+  PersonIdentity person;
+  std::string email;  // personal mailbox, for the card's second halves
+  std::chrono::system_clock::time_point added_at;
+  std::string card_number;  // the live card, "" if none
+};
+
+// A change's reason and the caller's idempotency key: a retry with the same request_id
+// answers as the first call did and changes nothing.
+struct MinistryChange {
+  std::string reason;  // 1..500 characters, recorded
+  std::string request_id;
+};
+
+class PgMinistryOperatorStore {
+ public:
+  explicit PgMinistryOperatorStore(pg::ConnectionPool& pool) : pool_(pool) {}
+
+  struct Added {
+    std::string codice_fiscale;  // as on record
+    std::string card_number;     // the operator's card, ordered by the Ministry
+    bool new_card = false;       // false: their live Ministry card from an earlier time stays
+    bool repeated = false;       // a retry of an earlier request: nothing changed
+  };
+  // Records `person` (checked and normalized by the caller) as a Ministry operator and orders
+  // their card under the Ministry's prefix, in one transaction. A person already on record
+  // must agree with it (`disagreements`, INVALID_ARGUMENT, nothing stored).
+  // FAILED_PRECONDITION: already an operator; holds a live card a census ordered (it must end
+  // first: a Ministry operator's card is the Ministry's); request_id used for another change.
+  absl::StatusOr<Added> Add(const CensusUser& person, const MinistryChange& change,
+                            std::chrono::system_clock::time_point now, const Actor& actor,
+                            std::vector<FieldError>& disagreements);
+  // Ends the record (the card stays live until the security console ends it; it carries no
+  // Ministry right once the record is gone). NOT_FOUND if they are no Ministry operator.
+  // Returns whether this was a retry.
+  absl::StatusOr<bool> Remove(const std::string& codice_fiscale, const MinistryChange& change,
+                              std::chrono::system_clock::time_point now, const Actor& actor);
+  // Every current operator, by surname and name.
+  absl::StatusOr<std::vector<MinistryOperator>> List();
+  // Whether any spelling of `codice_fiscale` (identity::PersonKey) is a current operator.
+  absl::StatusOr<bool> IsOperator(const std::string& codice_fiscale);
+
+ private:
+  pg::ConnectionPool& pool_;
+};
+
+}  // namespace tessera::registry

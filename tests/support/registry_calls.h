@@ -1,0 +1,50 @@
+// Calls to tessera-registry that several e2e suites make as the Ministry (tessera-cli): the
+// reference lists, and the Ministry operator whose card the suites use.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "proto/registry.grpc.pb.h"
+#include "tests/support/temp_dir.h"
+
+namespace tessera::testing {
+
+// Rossi Mario, born in Roma on 10 December 1985: a codice fiscale consistent with its person.
+inline constexpr char kMinistryOperatorCf[] = "RSSMRA85T10H501O";
+
+// Loads deploy/reference (idempotent: a second load adds nothing).
+inline grpc::Status LoadReferenceLists(v1::Registry::Stub& ministry) {
+  grpc::ClientContext context;
+  v1::LoadReferenceRequest request;
+  request.set_comuni_csv(ReadFileOrDie(std::string(TESSERA_SOURCE_DIR) +
+                                       "/deploy/reference/comuni.csv"));
+  request.set_cadastral_codes_csv(ReadFileOrDie(std::string(TESSERA_SOURCE_DIR) +
+                                                "/deploy/reference/codici_catastali.csv"));
+  v1::LoadReferenceResponse loaded;
+  return ministry.LoadReference(&context, request, &loaded);
+}
+
+// Makes Rossi Mario (kMinistryOperatorCf) a Ministry operator; the same request_id each time,
+// so a second call is a retry.
+inline grpc::Status AddMinistryOperator(v1::Registry::Stub& ministry,
+                                        v1::AddMinistryOperatorResponse* response = nullptr) {
+  grpc::ClientContext context;
+  v1::AddMinistryOperatorRequest request;
+  v1::CensusUser& p = *request.mutable_operator_();
+  p.set_codice_fiscale(kMinistryOperatorCf);
+  p.set_surname("Rossi");
+  p.set_name("Mario");
+  p.set_birth_date("1985-12-10");
+  p.set_birth_place("Roma");
+  p.set_birth_province("RM");
+  p.set_sex("M");
+  p.set_email("mario.rossi@interno.it");
+  request.set_reason("operatore del Ministero per i test");
+  request.set_request_id("test-add-ministry-operator");
+  v1::AddMinistryOperatorResponse unused;
+  return ministry.AddMinistryOperator(&context, request, response ? response : &unused);
+}
+
+}  // namespace tessera::testing
