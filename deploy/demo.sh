@@ -259,7 +259,15 @@ for istat in $(tail -n +2 "$sample" | cut -d';' -f1 | sort -u); do
 done
 echo "  every comune submitted; Accumoli's orders:"
 sed 's/^/    /' "$work/submit-057001.txt"
+echo "  Amatrice censuses Paolo Costa too (its own mailbox and profiles; one person, one card):"
+grep -E 'submitted|no new card' "$work/submit-057002.txt" | sed 's/^/    /'
+psql -qAt -d tessera -c "SELECT '    ' || c.owner || ': ' || u.email || ' ' || array_to_string(u.profiles, ',') FROM registry.census_users u JOIN registry.censuses c ON c.id = u.census_id WHERE u.codice_fiscale = 'CSTPLA83S10A241X' ORDER BY c.owner"
 psql -qAt -d tessera -c "SELECT '  orders waiting for personalization: ' || (SELECT count(*) FROM registry.card_orders WHERE state = 'LAVORAZIONE') || ' cards, ' || (SELECT count(*) FROM registry.workstation_orders WHERE state = 'LAVORAZIONE') || ' workstation certificates'"
+echo "  the Ministry names its own operator (a census never gives Ministry rights):"
+registry registry ministry-operator add --cf RSSMRA85T10H501O --surname Rossi --name Mario \
+  --birth-date 1985-12-10 --birth-place Roma --birth-province RM --sex M \
+  --email mario.rossi@interno.it --reason "operatore del Ministero (demo)" | sed 's/^/    /'
+registry registry ministry-operator list | sed 's/^/    /'
 printf '  Amatrice'"'"'s access code after its census was submitted: '
 amatrice census show --istat 057002 2>&1 | head -1 || true
 printf '  Accumoli submitting the same census again (a retry): '

@@ -230,7 +230,7 @@ absl::StatusOr<PgMinistryOperatorStore::Added> CensusOffice::AddMinistryOperator
                            validator.ValidatePerson(person, "operator", Today()));
   if (!errors.empty()) return Refused(errors, refusal);
   absl::StatusOr<PgMinistryOperatorStore::Added> added =
-      ministry_.Add(person, change, clock_.Now(), actor, errors);
+      ministry_.Add(person, change, clock_.Now(), actor, &errors);
   if (!errors.empty()) return Refused(errors, refusal);
   if (added.ok() && !added->repeated) {
     ForgetMinistryOperators();

@@ -42,12 +42,13 @@ class PgMinistryOperatorStore {
   };
   // Records `person` (checked and normalized by the caller) as a Ministry operator and orders
   // their card under the Ministry's prefix, in one transaction. A person already on record
-  // must agree with it (`disagreements`, INVALID_ARGUMENT, nothing stored).
+  // must agree with it (else INVALID_ARGUMENT, nothing stored, each disagreement in
+  // `disagreements` if given).
   // FAILED_PRECONDITION: already an operator; holds a live card a census ordered (it must end
   // first: a Ministry operator's card is the Ministry's); request_id used for another change.
   absl::StatusOr<Added> Add(const CensusUser& person, const MinistryChange& change,
                             std::chrono::system_clock::time_point now, const Actor& actor,
-                            std::vector<FieldError>& disagreements);
+                            std::vector<FieldError>* disagreements = nullptr);
   // Ends the record (the card stays live until the security console ends it; it carries no
   // Ministry right once the record is gone). NOT_FOUND if they are no Ministry operator.
   // Returns whether this was a retry.

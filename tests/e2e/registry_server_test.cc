@@ -767,6 +767,71 @@ TEST_F(RegistryServerTest, APrefetturaCensusesItsOwnPeople) {
       << text.output;
 }
 
+// Paolo Costa is censused by Accumoli and by Amatrice (deploy/sample): one person with one
+// card, each comune with its own mailbox for him; a census that names him with another identity
+// is refused without learning what the others declared.
+TEST_F(RegistryServerTest, OnePersonInTwoComuniHasOneCard) {
+  LoadReferenceAndDeclarations();
+  auto ministry = As(Service("tessera-cli"));
+  ASSERT_NO_FATAL_FAILURE(ImportSample(*ministry));
+  auto submit = [&](const v1::ComuneCensus& census) {
+    v1::SubmitCensusRequest request;
+    *request.mutable_census() = census;
+    grpc::ClientContext context;
+    v1::SubmitCensusResponse response;
+    grpc::Status status = ministry->SubmitCensus(&context, request, &response);
+    return std::make_pair(status, response);
+  };
+  auto draft = [&](const std::string& istat) {
+    v1::Census census;
+    grpc::ClientContext context;
+    v1::GetCensusRequest request;
+    request.set_istat(istat);
+    EXPECT_TRUE(ministry->GetCensus(&context, request, &census).ok());
+    return census.comune();
+  };
+  const std::string paolo = "CSTPLA83S10A241X";
+  auto [accumoli_status, accumoli] = submit(draft("057001"));
+  ASSERT_TRUE(accumoli_status.ok()) << accumoli_status.error_message();
+  EXPECT_EQ(accumoli.card_numbers_size(), 4);
+  EXPECT_EQ(accumoli.holders_with_a_card_already_size(), 0);
+
+  // Another comune declaring him with another first name: refused, fields named, no values.
+  v1::ComuneCensus antrodoco = draft("057003");
+  v1::CensusUser* impostor = antrodoco.add_users();
+  *impostor = draft("057002").users(4);
+  ASSERT_EQ(impostor->codice_fiscale(), paolo);
+  impostor->set_name("Paola");  // PLA as well: only the record tells them apart
+  impostor->set_email("paola.costa@comune.it");
+  auto [refused, unused] = submit(antrodoco);
+  ASSERT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << refused.error_message();
+  const auto violations = Violations(refused);
+  ASSERT_EQ(violations.size(), 1u) << refused.error_message();
+  EXPECT_EQ(violations[0].field(), "users[4].name");
+  EXPECT_EQ(refused.error_message().find("Paolo"), std::string::npos) << refused.error_message();
+
+  auto [amatrice_status, amatrice] = submit(draft("057002"));
+  ASSERT_TRUE(amatrice_status.ok()) << amatrice_status.error_message();
+  EXPECT_EQ(amatrice.card_numbers_size(), 4);  // five users, Paolo's card is Accumoli's
+  ASSERT_EQ(amatrice.holders_with_a_card_already_size(), 1);
+  EXPECT_EQ(amatrice.holders_with_a_card_already(0), paolo);
+
+  auto db = pg::Connection::Open(*database_);
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto mailboxes = (*db)->Exec(
+      "SELECT c.owner, u.email FROM registry.census_users u JOIN registry.censuses c ON c.id = "
+      "u.census_id WHERE u.codice_fiscale = $1 ORDER BY c.owner",
+      {pg::Param(paolo)});
+  ASSERT_TRUE(mailboxes.ok()) << mailboxes.status();
+  ASSERT_EQ(mailboxes->rows(), 2);
+  EXPECT_EQ(mailboxes->Text(0, 1), "paolo.costa.1@comune.it");
+  EXPECT_EQ(mailboxes->Text(1, 1), "p.costa.amatrice@comune.it");
+  auto cards = (*db)->Exec("SELECT count(*) FROM registry.card_orders WHERE codice_fiscale = $1",
+                           {pg::Param(paolo)});
+  ASSERT_TRUE(cards.ok());
+  EXPECT_EQ(cards->Int(0, 0), 1);
+}
+
 // Personalization daemons claim the orders: each order goes to one daemon, what a card needs
 // comes with it, a daemon restarted under its name gets its own back, and only tessera-perso
 // may claim.

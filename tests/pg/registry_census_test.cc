@@ -8,6 +8,8 @@
 #include "platform/migrations.h"
 #include "registry/census_json.h"
 #include "registry/census_store.h"
+#include "registry/ministry_operators.h"
+#include "identity/codice_fiscale.h"
 #include "registry/reference_store.h"
 #include "tests/support/test_pg.h"
 
@@ -159,6 +161,151 @@ TEST_F(CensusStoreTest, APersonInTwoComuniGetsOneCard) {
   EXPECT_EQ(Count("SELECT count(*) FROM registry.census_users WHERE codice_fiscale = "
                   "'RSSMRA85T10H501O'"),
             2);
+}
+
+// Each comune keeps the mailbox and profiles it declared for a person they share.
+TEST_F(CensusStoreTest, TwoComuniKeepTheirOwnMailboxAndProfilesForOnePerson) {
+  CensusUser in_roma = User("RSSMRA85T10H501O", {kSindacoDelegato});
+  CensusUser in_milano = User("RSSMRA85T10H501O", {kAccessoWeb});
+  in_milano.email = "m.rossi@comune.milano.it";
+  ASSERT_TRUE(store_->SubmitComune(Census("058091", 2, {in_roma}), kNow, Ministry()).ok());
+  ASSERT_TRUE(store_->SubmitComune(Census("015146", 2, {in_milano}), kNow, Ministry()).ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.persons"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.census_users u JOIN registry.censuses c ON "
+                  "c.id = u.census_id WHERE c.owner = '058091' AND u.email = "
+                  "'mario.rossi@comune.roma.it' AND u.profiles = '{sindaco_delegato}'"),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.census_users u JOIN registry.censuses c ON "
+                  "c.id = u.census_id WHERE c.owner = '015146' AND u.email = "
+                  "'m.rossi@comune.milano.it' AND u.profiles = '{accesso_web}'"),
+            1);
+}
+
+// The identity is the person's: a second census that disagrees is refused, naming the fields
+// but not what the first comune declared, and keeps nothing.
+TEST_F(CensusStoreTest, ACensusThatDisagreesWithThePersonOnRecordIsRefusedWithoutItsValues) {
+  ASSERT_TRUE(store_
+                  ->SubmitComune(Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
+                                 kNow, Ministry())
+                  .ok());
+  CensusUser other = User("RSSMRA85T10H501O", {kAccessoWeb});
+  other.surname = "Russo";  // the same letters in the code: only the record tells them apart
+  other.name = "Maria";     // MRA too; the code's day says male, so the sex stays
+  other.birth_place = "Roma";  // another spelling of the same place is the same place
+  std::vector<FieldError> disagreements;
+  auto refused = store_->SubmitComune(
+      Census("015146", 2, {User("BNCNNA90A41H501W", {kSindacoDelegato}), other}), kNow,
+      Ministry(), &disagreements);
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  std::set<std::string> fields;
+  for (const FieldError& e : disagreements) fields.insert(e.field);
+  EXPECT_EQ(fields, (std::set<std::string>{"users[1].surname", "users[1].name"}));
+  const std::string message(refused.status().message());
+  EXPECT_EQ(message.find("Rossi"), std::string::npos) << message;
+  EXPECT_EQ(message.find("Mario"), std::string::npos) << message;
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.censuses WHERE owner = '015146'"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.persons"), 1);  // Bianchi was not kept
+}
+
+// Omocodia spellings of one code name one person: the second spelling gets no second card.
+TEST_F(CensusStoreTest, TwoSpellingsOfOneCodeAreOnePersonWithOneCard) {
+  ASSERT_TRUE(store_
+                  ->SubmitComune(Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
+                                 kNow, Ministry())
+                  .ok());
+  std::string variant = "RSSMRA85T10H50M";  // the last digit 1 written as its letter M
+  variant += identity::CodiceFiscaleCheckCharacter(variant);
+  ASSERT_TRUE(identity::ValidateCodiceFiscale(variant).ok()) << variant;
+  auto milano = store_->SubmitComune(Census("015146", 2, {User(variant, {kSindacoDelegato})}), kNow,
+                                     Ministry());
+  ASSERT_TRUE(milano.ok()) << milano.status();
+  EXPECT_TRUE(milano->card_orders.empty());
+  EXPECT_EQ(milano->holders_with_a_card_already, std::vector<std::string>{"RSSMRA85T10H501O"});
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.persons"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders"), 1);
+}
+
+// One live card per person; an ended card stays as history and a new one may be ordered.
+TEST_F(CensusStoreTest, APersonHasOneLiveCardAndKeepsTheEndedOnes) {
+  auto roma = store_->SubmitComune(
+      Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow, Ministry());
+  ASSERT_TRUE(roma.ok()) << roma.status();
+  ASSERT_TRUE(conn_
+                  ->Exec("UPDATE registry.card_orders SET ended_at = now(), end_reason = "
+                         "'revoked' WHERE card_number = '0580910000000001'")
+                  .ok());
+  auto milano = store_->SubmitComune(
+      Census("015146", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow, Ministry());
+  ASSERT_TRUE(milano.ok()) << milano.status();
+  ASSERT_EQ(milano->card_orders.size(), 1u);  // the lost card's successor
+  EXPECT_EQ(milano->card_orders[0].card_number, "0151460000000001");
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders WHERE codice_fiscale = "
+                  "'RSSMRA85T10H501O'"),
+            2);
+  // Ended cards are not claimed for personalization.
+  auto claimed = store_->ClaimCardOrders("perso", 10, std::chrono::seconds(900), kNow);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ(claimed->front().card_number, "0151460000000001");
+  // Two live cards for one person: the database refuses.
+  EXPECT_FALSE(conn_
+                   ->Exec("UPDATE registry.card_orders SET ended_at = NULL, end_reason = NULL "
+                          "WHERE card_number = '0580910000000001'")
+                   .ok());
+}
+
+// The Ministry's operators: their own cards, never a census's, and every change on record.
+TEST_F(CensusStoreTest, MinistryOperatorsHaveMinistryCardsAndARecordOfChanges) {
+  PgMinistryOperatorStore ministry(*pool_);
+  CensusUser mario = User("RSSMRA85T10H501O", {});
+  auto added = ministry.Add(mario, {"nuovo operatore", "req-1"}, kNow, Ministry(), nullptr);
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_EQ(added->card_number, "0000000000000001");
+  EXPECT_TRUE(added->new_card);
+  EXPECT_TRUE(ministry.IsOperator("RSSMRA85T10H501O").value());
+  // A comune naming him gives him profiles there, and no second card.
+  auto roma = store_->SubmitComune(
+      Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow, Ministry());
+  ASSERT_TRUE(roma.ok()) << roma.status();
+  EXPECT_EQ(roma->holders_with_a_card_already, std::vector<std::string>{"RSSMRA85T10H501O"});
+  auto claimed = store_->ClaimCardOrders("perso", 10, std::chrono::seconds(900), kNow);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ(claimed->front().ordered_by, kMinistryOrderer);
+
+  // Removed and added again: the record changes, his Ministry card stays his one card.
+  EXPECT_FALSE(ministry.Remove("RSSMRA85T10H501O", {"trasferito", "req-2"}, kNow, Ministry())
+                   .value());
+  EXPECT_TRUE(ministry.Remove("RSSMRA85T10H501O", {"trasferito", "req-2"}, kNow, Ministry())
+                  .value());  // a retry
+  EXPECT_FALSE(ministry.IsOperator("RSSMRA85T10H501O").value());
+  auto back = ministry.Add(mario, {"rientrato", "req-3"}, kNow, Ministry(), nullptr);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_FALSE(back->new_card);
+  EXPECT_EQ(back->card_number, "0000000000000001");
+  EXPECT_EQ(ministry.Add(mario, {"ancora", "req-4"}, kNow, Ministry(), nullptr).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // already one
+  // A request_id names one change: reused for another person, refused.
+  EXPECT_EQ(ministry.Add(User("BNCNNA90A41H501W", {}), {"x", "req-3"}, kNow, Ministry(), nullptr)
+                .status()
+                .code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.ministry_operator_changes"), 3);
+
+  // Someone whose live card a census ordered cannot become a Ministry operator with it.
+  auto refused = ministry.Add(User("BNCNNA90A41H501W", {}), {"x", "req-5"}, kNow, Ministry(),
+                              nullptr);
+  EXPECT_TRUE(refused.ok()) << refused.status();  // no card yet: a Ministry card is ordered
+  ASSERT_TRUE(store_
+                  ->SubmitComune(Census("015146", 2, {User("VRDLGU70A01H501X", {kSindacoDelegato})}),
+                                 kNow, Ministry())
+                  .ok());
+  auto holds_census_card =
+      ministry.Add(User("VRDLGU70A01H501X", {}), {"x", "req-6"}, kNow, Ministry(), nullptr);
+  EXPECT_EQ(holds_census_card.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(holds_census_card.status().message().find("ordered by a census"), std::string::npos)
+      << holds_census_card.status();
+  EXPECT_FALSE(ministry.IsOperator("VRDLGU70A01H501X").value());
 }
 
 TEST_F(CensusStoreTest, AFailureHalfwayKeepsNothing) {
