@@ -447,8 +447,8 @@ namespace tessera::cli {
 absl::Status CeremonyRootCrl(const Args& args) {
   TESSERA_ASSIGN_OR_RETURN(std::string config_path, args.Required("config"));
   TESSERA_ASSIGN_OR_RETURN(ca::CeremonyConfig config, ca::CeremonyConfig::LoadFile(config_path));
-  TESSERA_ASSIGN_OR_RETURN(int reason, ParseDigits(args.Or("reason", "0"), 1,
-                                                   "--reason: 0, 2, 3, 4 or 5"));
+  TESSERA_ASSIGN_OR_RETURN(int reason,
+                           ParseDigits(args.Or("reason", "0"), 1, "--reason: 0, 2, 3, 4 or 5"));
   std::vector<ca::CaRevocation> revocations;
   auto [first, last] = args.options.equal_range("revoke");
   for (auto it = first; it != last; ++it) revocations.push_back({it->second, reason});

@@ -185,7 +185,9 @@ absl::Status CensusSave(const Args& args) {
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
   grpc::ClientContext context;
   v1::Census saved;
-  TESSERA_RETURN_IF_ERROR(FromGrpc(registry->SaveDraft(&context, request, &saved)));
+  if (grpc::Status status = registry->SaveDraft(&context, request, &saved); !status.ok()) {
+    return Refusal(args, status);
+  }
   const int users =
       saved.has_comune() ? saved.comune().users_size() : saved.prefettura().users_size();
   Print(args, {{"owner", saved.owner()}, {"revision", saved.revision()}},
@@ -316,8 +318,7 @@ absl::Status RegistryMinistryOperatorRemove(const Args& args) {
   v1::RemoveMinistryOperatorRequest request;
   TESSERA_ASSIGN_OR_RETURN(*request.mutable_codice_fiscale(), args.Required("cf"));
   TESSERA_ASSIGN_OR_RETURN(*request.mutable_reason(), args.Required("reason"));
-  request.set_request_id(
-      args.Or("request-id", "cli-ministry-remove-" + request.codice_fiscale()));
+  request.set_request_id(args.Or("request-id", "cli-ministry-remove-" + request.codice_fiscale()));
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
   grpc::ClientContext context;
   v1::RemoveMinistryOperatorResponse response;
@@ -336,8 +337,8 @@ absl::Status RegistryMinistryOperatorList(const Args& args) {
   TESSERA_RETURN_IF_ERROR(FromGrpc(
       registry->ListMinistryOperators(&context, v1::ListMinistryOperatorsRequest(), &response)));
   nlohmann::json list = nlohmann::json::array();
-  std::string text = absl::StrFormat("%-16s  %-30s  %-16s  %s", "codice fiscale", "name",
-                                     "card", "personal mailbox");
+  std::string text = absl::StrFormat("%-16s  %-30s  %-16s  %s", "codice fiscale", "name", "card",
+                                     "personal mailbox");
   for (const auto& o : response.operators()) {
     const v1::CensusUser& p = o.person();
     list.push_back({{"codice_fiscale", p.codice_fiscale()},
@@ -346,10 +347,10 @@ absl::Status RegistryMinistryOperatorList(const Args& args) {
                     {"email", p.email()},
                     {"card_number", o.card_number()},
                     {"added_at_unix", o.added_at_unix()}});
-    absl::StrAppend(&text, absl::StrFormat("\n%-16s  %-30s  %-16s  %s", p.codice_fiscale(),
-                                           p.surname() + " " + p.name(),
-                                           o.card_number().empty() ? "-" : o.card_number(),
-                                           p.email()));
+    absl::StrAppend(&text,
+                    absl::StrFormat("\n%-16s  %-30s  %-16s  %s", p.codice_fiscale(),
+                                    p.surname() + " " + p.name(),
+                                    o.card_number().empty() ? "-" : o.card_number(), p.email()));
   }
   Print(args, {{"operators", list}}, text);
   return absl::OkStatus();

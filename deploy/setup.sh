@@ -16,7 +16,7 @@ packages=(
   softhsm2 opensc p11-kit postgresql-15 postgresql-client-15
   openssl gnutls-bin libnss3-tools curl wrk
   # process helpers
-  procps util-linux python3
+  procps util-linux python3 tzdata
 )
 
 missing=()

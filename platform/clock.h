@@ -8,6 +8,8 @@
 #include <ctime>
 #include <string>
 
+#include "absl/status/status.h"
+
 namespace tessera {
 
 class Clock {
@@ -35,6 +37,13 @@ inline std::string UtcText(Clock::TimePoint t) {
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return text;
 }
+
+// The calendar date in Italy (Europe/Rome) at `t`: the day a rule about "today" means (a
+// census window, a daily password). The zone comes from the system's tzdata.
+std::chrono::year_month_day ItalianDate(Clock::TimePoint t);
+// FAILED_PRECONDITION if tzdata has no Europe/Rome (ItalianDate would then be off by an hour
+// or two around midnight): services that use ItalianDate call it at start.
+absl::Status CheckItalianTimeZone();
 
 class SystemClock final : public Clock {
  public:

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tessera::registry {
@@ -83,6 +84,11 @@ struct Profile {
 
 // Every profile a comune or a prefettura may give, in the forms' order.
 const std::vector<Profile>& Profiles();
+
+// The profile of `kind` a file names by its code, its label or another label the seeds use for
+// it ("Sindaco", "Sindaco o Delegato" and "Sindaco/Delegato" are one profile), in any case and
+// spacing; nullptr if none.
+const Profile* ProfileNamed(std::string_view name, CensusKind kind);
 
 inline constexpr char kAccessoWeb[] = "accesso_web";
 inline constexpr char kSindacoDelegato[] = "sindaco_delegato";

@@ -93,17 +93,13 @@ absl::StatusOr<std::chrono::year_month_day> ParseDate(const std::string& text) {
   return iso;
 }
 
-// Profile codes or the forms' labels, separated by '|', ',' or ';', any case.
+// Profile codes or the forms' labels (ProfileNamed), separated by '|', ',' or ';', any case.
 absl::StatusOr<std::vector<std::string>> ParseProfiles(const std::string& text) {
   std::vector<std::string> codes;
   for (absl::string_view item : absl::StrSplit(text, absl::ByAnyChar("|,;"), absl::SkipEmpty())) {
-    const std::string wanted = absl::AsciiStrToLower(absl::StripAsciiWhitespace(item));
+    const std::string wanted(absl::StripAsciiWhitespace(item));
     if (wanted.empty()) continue;
-    const Profile* found = nullptr;
-    for (const Profile& p : Profiles()) {
-      if (p.kind != CensusKind::kComune) continue;
-      if (wanted == p.code || wanted == absl::AsciiStrToLower(p.label)) found = &p;
-    }
+    const Profile* found = ProfileNamed(wanted, CensusKind::kComune);
     if (found == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("'", std::string(item), "' is not a comune profile"));
@@ -236,7 +232,7 @@ ImportError Locate(const ParsedImport& parsed, size_t index, const FieldError& e
                                 ? CensusImportColumns()[column->second]
                                 : (error.field.empty() ? "" : error.field);
   return {parsed.census_lines[index], where,
-          error.field == "users" || error.field.empty()
+          error.field == "users" || error.field == "switch_over" || error.field.empty()
               ? absl::StrCat("comune ", parsed.censuses[index].istat, ": ", error.rule)
               : error.rule};
 }

@@ -51,7 +51,26 @@ void LogSubmitted(CensusKind kind, const SubmitResult& result, const Actor& acto
            ActorLogFields(actor));
 }
 
+// The largest draft stored: anything near it is not a census.
+absl::Status CheckDraftSize(const std::string& json) {
+  if (json.size() > kMaxDraftBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "census: ", json.size(), " bytes; a census draft is at most ", kMaxDraftBytes, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::StatusOr<ComuneDeclaration> CensusOffice::DeclarationOf(const std::string& istat) {
+  TESSERA_ASSIGN_OR_RETURN(std::optional<ComuneDeclaration> declaration,
+                           censuses_.GetDeclaration(istat));
+  if (!declaration.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("comune ", istat, " has no declaration (monitoring sheet) on record"));
+  }
+  return *declaration;
+}
 
 CensusValidator CensusOffice::Validator(std::shared_ptr<const ReferenceIndex> index) const {
   return CensusValidator(
@@ -62,8 +81,15 @@ CensusValidator CensusOffice::Validator(std::shared_ptr<const ReferenceIndex> in
       });
 }
 
-std::chrono::year_month_day CensusOffice::Today() const {
-  return std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(clock_.Now()));
+std::chrono::year_month_day CensusOffice::Today() const { return ItalianDate(clock_.Now()); }
+
+absl::Status CensusOffice::CheckCensusOpen(const std::string& istat) {
+  TESSERA_ASSIGN_OR_RETURN(ComuneDeclaration declaration, DeclarationOf(istat));
+  if (absl::Status open = CheckCensusWindow(Today(), declaration.switch_over); !open.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("switch_over: ", std::string(open.message())));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::shared_ptr<const ReferenceIndex>> CensusOffice::Index() {
@@ -104,17 +130,21 @@ absl::Status CensusOffice::SetDeclaration(const std::string& istat,
   return censuses_.SetDeclaration(istat, declaration);
 }
 
-absl::StatusOr<CensusRecord> CensusOffice::SaveDraft(const ComuneCensus& census) {
+absl::StatusOr<CensusRecord> CensusOffice::SaveDraft(ComuneCensus census, Refusal& refusal) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
-  if (index->FindComune(census.istat) == nullptr) {
+  const Comune* comune = index->FindComune(census.istat);
+  if (comune == nullptr) {
     return absl::InvalidArgumentError(
         absl::StrCat("istat: '", census.istat, "' is no comune in the reference list"));
   }
+  TESSERA_ASSIGN_OR_RETURN(ComuneDeclaration declaration, DeclarationOf(census.istat));
+  CensusValidator validator = Validator(index);
+  TESSERA_ASSIGN_OR_RETURN(
+      std::vector<FieldError> errors,
+      validator.ValidateComune(census, *comune, declaration, Today(), Stage::kDraft));
+  if (!errors.empty()) return Refused(errors, refusal);
   const std::string json = ComuneCensusToJson(census);
-  if (json.size() > kMaxDraftBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "census: ", json.size(), " bytes; a census draft is at most ", kMaxDraftBytes, " bytes"));
-  }
+  TESSERA_RETURN_IF_ERROR(CheckDraftSize(json));
   return censuses_.SaveDraft(CensusKind::kComune, census.istat, json, clock_.Now());
 }
 
@@ -129,11 +159,22 @@ absl::StatusOr<std::string> CensusOffice::ProvinceCode(const std::string& sigla,
   return any->province_code;
 }
 
-absl::StatusOr<CensusRecord> CensusOffice::SavePrefetturaDraft(const PrefetturaCensus& census) {
-  TESSERA_ASSIGN_OR_RETURN(std::string province,
-                           ProvinceCode(census.province_sigla, "province_sigla"));
-  return censuses_.SaveDraft(CensusKind::kPrefettura, province, PrefetturaCensusToJson(census),
-                             clock_.Now());
+absl::StatusOr<CensusRecord> CensusOffice::SavePrefetturaDraft(PrefetturaCensus census,
+                                                               Refusal& refusal) {
+  TESSERA_ASSIGN_OR_RETURN(auto index, Index());
+  const Comune* province = index->FindProvince(census.province_sigla);
+  if (province == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("province_sigla: '", census.province_sigla,
+                                                   "' is no province in the reference list"));
+  }
+  CensusValidator validator = Validator(index);
+  TESSERA_ASSIGN_OR_RETURN(
+      std::vector<FieldError> errors,
+      validator.ValidatePrefettura(census, province->province_name, Today(), Stage::kDraft));
+  if (!errors.empty()) return Refused(errors, refusal);
+  const std::string json = PrefetturaCensusToJson(census);
+  TESSERA_RETURN_IF_ERROR(CheckDraftSize(json));
+  return censuses_.SaveDraft(CensusKind::kPrefettura, province->province_code, json, clock_.Now());
 }
 
 absl::StatusOr<CensusRecord> CensusOffice::Get(CensusKind kind, const std::string& owner) {
@@ -147,6 +188,7 @@ absl::StatusOr<CensusOffice::IssuedAccessCode> CensusOffice::IssueAccessCode(
     return absl::InvalidArgumentError(
         absl::StrCat("istat: '", istat, "' is no comune in the reference list"));
   }
+  TESSERA_RETURN_IF_ERROR(CheckCensusOpen(istat));  // a code before the window opens is no use
   IssuedAccessCode issued{NewAccessCode(istat), clock_.Now() + kAccessCodeValidity};
   TESSERA_ASSIGN_OR_RETURN(AccessCode parsed, ParseAccessCode(issued.code.view()));
   TESSERA_RETURN_IF_ERROR(
@@ -183,15 +225,10 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, con
     return absl::InvalidArgumentError(
         absl::StrCat("istat: '", census.istat, "' is no comune in the reference list"));
   }
-  TESSERA_ASSIGN_OR_RETURN(std::optional<ComuneDeclaration> declaration,
-                           censuses_.GetDeclaration(census.istat));
-  if (!declaration.has_value()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("comune ", census.istat, " has no declaration (monitoring sheet) on record"));
-  }
+  TESSERA_ASSIGN_OR_RETURN(ComuneDeclaration declaration, DeclarationOf(census.istat));
   CensusValidator validator = Validator(index);
   TESSERA_ASSIGN_OR_RETURN(std::vector<FieldError> errors,
-                           validator.ValidateComune(census, *comune, *declaration, Today()));
+                           validator.ValidateComune(census, *comune, declaration, Today()));
   if (!errors.empty()) return Refused(errors, refusal);
   absl::StatusOr<SubmitResult> submitted =
       censuses_.SubmitComune(census, clock_.Now(), actor, &errors);

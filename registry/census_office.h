@@ -49,16 +49,24 @@ class CensusOffice {
 
   absl::Status SetDeclaration(const std::string& istat, const ComuneDeclaration& declaration);
 
-  // A draft is stored as given (it may be incomplete); only its comune (its province) must
-  // exist.
-  absl::StatusOr<CensusRecord> SaveDraft(const ComuneCensus& census);
-  absl::StatusOr<CensusRecord> SavePrefetturaDraft(const PrefetturaCensus& census);
+  // A draft may be incomplete, but every value it holds is normalized and checked when saved
+  // (Stage::kDraft): INVALID_ARGUMENT with every violation in `refusal` and nothing stored if
+  // one fails. A comune needs its declaration on record (FAILED_PRECONDITION).
+  absl::StatusOr<CensusRecord> SaveDraft(ComuneCensus census, Refusal& refusal);
+  absl::StatusOr<CensusRecord> SavePrefetturaDraft(PrefetturaCensus census, Refusal& refusal);
   // The province code of the prefettura of `sigla`; INVALID_ARGUMENT naming `field` if none.
   absl::StatusOr<std::string> ProvinceCode(const std::string& sigla, std::string_view field);
   absl::StatusOr<CensusRecord> Get(CensusKind kind, const std::string& owner);
   absl::StatusOr<std::vector<CensusSummary>> List(const CensusFilter& filter) {
     return censuses_.List(filter);
   }
+
+  // Whether the comune's census is open today (Italian date): from two months before its
+  // switch-over (seed 001 §3). FAILED_PRECONDITION "switch_over: the census opens … on
+  // YYYY-MM-DD" if not yet, or if the comune has no declaration. Every call a comune makes
+  // (drafts, reads, submission, with its certificate or its access code) is held to it; so is
+  // issuing the comune an access code.
+  absl::Status CheckCensusOpen(const std::string& istat);
 
   // A new census access code for the comune, replacing any earlier one, valid for
   // kAccessCodeValidity, issued by `actor` (recorded with it). The code is returned once and
@@ -89,9 +97,7 @@ class CensusOffice {
                                                                      Refusal& refusal);
   absl::Status RemoveMinistryOperator(const std::string& codice_fiscale,
                                       const MinistryChange& change, const Actor& actor);
-  absl::StatusOr<std::vector<MinistryOperator>> ListMinistryOperators() {
-    return ministry_.List();
-  }
+  absl::StatusOr<std::vector<MinistryOperator>> ListMinistryOperators() { return ministry_.List(); }
   // Whether the card certificate naming `codice_fiscale` acts for the Ministry. Answers are
   // kept kMinistryAnswerLife (a removal made through another replica takes that long here;
   // through this one, no time); a failed lookup is "no".
@@ -113,6 +119,8 @@ class CensusOffice {
  private:
   absl::StatusOr<std::shared_ptr<const ReferenceIndex>> Index();
   std::chrono::year_month_day Today() const;
+  // FAILED_PRECONDITION if the comune has no monitoring sheet on record.
+  absl::StatusOr<ComuneDeclaration> DeclarationOf(const std::string& istat);
   // Checks births against `index` (kept alive by the validator).
   CensusValidator Validator(std::shared_ptr<const ReferenceIndex> index) const;
 

@@ -59,6 +59,34 @@ const std::vector<Profile>& Profiles() {
   return kProfiles;
 }
 
+const Profile* ProfileNamed(std::string_view name, CensusKind kind) {
+  // Lower case, runs of spaces as one, none around '/'.
+  std::string wanted;
+  bool space = false;
+  for (char c : name) {
+    if (c == ' ' || c == '\t') {
+      space = !wanted.empty() && wanted.back() != '/';
+      continue;
+    }
+    if (space && c != '/') wanted += ' ';
+    space = false;
+    wanted += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  // Other labels the seeds write for the same profile.
+  static const std::vector<std::pair<std::string_view, std::string_view>> kAliases = {
+      {"sindaco", kSindacoDelegato}, {"sindaco o delegato", kSindacoDelegato}};
+  for (const auto& [alias, code] : kAliases) {
+    if (wanted == alias) wanted = code;
+  }
+  for (const Profile& p : Profiles()) {
+    if (p.kind != kind) continue;
+    std::string label(p.label);
+    for (char& c : label) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (wanted == p.code || wanted == label) return &p;
+  }
+  return nullptr;
+}
+
 bool GetsCard(const CensusUser& user, CensusKind kind) {
   return kind == CensusKind::kPrefettura || Has(user, kAccessoWeb) || Has(user, kSindacoDelegato);
 }
@@ -91,6 +119,21 @@ absl::Status CheckPhone(std::string_view phone) {
     return Rule("a phone number is 6 to 15 digits, optionally after + and with spaces");
   }
   return absl::OkStatus();
+}
+
+std::string NormalizePhone(std::string_view phone) {
+  std::string out;
+  bool separator = false;
+  for (char c : phone) {
+    if (c == ' ' || c == '-' || c == '/' || c == '.' || c == '\t') {
+      separator = !out.empty();
+      continue;
+    }
+    if (separator) out += ' ';
+    separator = false;
+    out += c;
+  }
+  return out;
 }
 
 absl::Status CheckPartitaIva(std::string_view vat) {
@@ -242,10 +285,26 @@ absl::Status ToStatus(const std::vector<FieldError>& errors) {
   return absl::InvalidArgumentError(absl::StrJoin(parts, "; "));
 }
 
+namespace {
+
+bool Blank(std::string_view value) {
+  return value.find_first_not_of(" \t") == std::string_view::npos;
+}
+
+std::string Upper(std::string value) {
+  for (char& c : value) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return value;
+}
+
+}  // namespace
+
 absl::Status CensusValidator::ValidateUser(CensusUser& user, const std::string& path,
-                                           std::chrono::year_month_day today,
+                                           std::chrono::year_month_day today, Stage stage,
                                            std::vector<FieldError>& errors) {
-  auto check = [&](const char* field, const absl::Status& status) {
+  const bool draft = stage == Stage::kDraft;
+  // A draft's empty value is not checked (it may be filled in later); a set one always is.
+  auto check = [&](const char* field, bool blank, const absl::Status& status) {
+    if (draft && blank) return false;
     if (!status.ok())
       errors.push_back({absl::StrCat(path, ".", field), std::string(status.message())});
     return status.ok();
@@ -255,20 +314,29 @@ absl::Status CensusValidator::ValidateUser(CensusUser& user, const std::string& 
     TESSERA_RETURN_IF_ERROR(CheckRequiredText(value, 100));
     return identity::FoldName(value).status();
   };
-  const bool name_ok = check("name", person_name(user.name));
-  const bool surname_ok = check("surname", person_name(user.surname));
-  const bool birth_ok = check("birth_date", CheckBirthDate(user.birth_date, today));
-  const bool place_ok = check("birth_place", CheckRequiredText(user.birth_place, 100));
-  const bool sigla_ok = check("birth_province", CheckSigla(user.birth_province));
-  const bool sex_ok = check("sex", CheckSex(user.sex));
-  absl::StatusOr<std::string> email = email_rules_.Check(user.email);
-  if (check("email", email.status())) user.email = *email;
+  user.sex = Upper(user.sex);
+  user.birth_province = Upper(user.birth_province);
+  const bool name_ok = check("name", Blank(user.name), person_name(user.name));
+  const bool surname_ok = check("surname", Blank(user.surname), person_name(user.surname));
+  const bool birth_ok = check("birth_date", user.birth_date == std::chrono::year_month_day{},
+                              CheckBirthDate(user.birth_date, today));
+  const bool place_ok =
+      check("birth_place", Blank(user.birth_place), CheckRequiredText(user.birth_place, 100));
+  const bool sigla_ok =
+      check("birth_province", Blank(user.birth_province), CheckSigla(user.birth_province));
+  const bool sex_ok = check("sex", Blank(user.sex), CheckSex(user.sex));
+  if (!(draft && Blank(user.email))) {
+    absl::StatusOr<std::string> email = email_rules_.Check(user.email);
+    if (check("email", false, email.status())) user.email = *email;
+  }
 
   user.codice_fiscale = identity::NormalizeCodiceFiscale(user.codice_fiscale);
-  if (!check("codice_fiscale", identity::ValidateCodiceFiscale(user.codice_fiscale))) {
+  if (!check("codice_fiscale", user.codice_fiscale.empty(),
+             identity::ValidateCodiceFiscale(user.codice_fiscale))) {
     return absl::OkStatus();
   }
-  // The consistency checks need the data they compare with to be sound first.
+  // The consistency checks need the data they compare with to be sound (and, in a draft,
+  // present) first.
   if (!name_ok || !surname_ok || !birth_ok || !place_ok || !sigla_ok || !sex_ok) {
     return absl::OkStatus();
   }
@@ -280,13 +348,14 @@ absl::Status CensusValidator::ValidateUser(CensusUser& user, const std::string& 
                                    ") is no comune or foreign state in the reference list")});
     return absl::OkStatus();
   }
-  check("codice_fiscale", identity::CheckCodiceFiscaleMatches(
-                              user.codice_fiscale, {.surname = user.surname,
-                                                    .name = user.name,
-                                                    .birth_date = user.birth_date,
-                                                    .sex = user.sex == "F" ? identity::Sex::kFemale
-                                                                           : identity::Sex::kMale,
-                                                    .birthplace_codes = codes}));
+  check("codice_fiscale", false,
+        identity::CheckCodiceFiscaleMatches(
+            user.codice_fiscale,
+            {.surname = user.surname,
+             .name = user.name,
+             .birth_date = user.birth_date,
+             .sex = user.sex == "F" ? identity::Sex::kFemale : identity::Sex::kMale,
+             .birthplace_codes = codes}));
   return absl::OkStatus();
 }
 
@@ -296,29 +365,40 @@ void Add(std::vector<FieldError>& errors, const std::string& field, const absl::
   if (!status.ok()) errors.push_back({field, std::string(status.message())});
 }
 
-// The contact data a comune and a prefettura both declare.
-void CheckContacts(const std::string& address, const std::string& cap, const std::string& phone,
-                   const std::string& fax, const std::string& email, const std::string& pec,
-                   std::vector<FieldError>& errors) {
-  Add(errors, "address", CheckRequiredText(address, 200));
-  Add(errors, "cap", CheckCap(cap));
-  Add(errors, "phone", CheckPhone(phone));
-  Add(errors, "fax", CheckPhone(fax));
-  Add(errors, "email", CheckAddressSyntax(email));
-  Add(errors, "pec", CheckAddressSyntax(pec));
+// A value's check, unless it is a draft's empty value.
+void AddUnlessUnset(std::vector<FieldError>& errors, Stage stage, const std::string& field,
+                    std::string_view value, const absl::Status& status) {
+  if (stage == Stage::kDraft && Blank(value)) return;
+  Add(errors, field, status);
+}
+
+// The contact data a comune and a prefettura both declare (phone numbers normalized).
+template <typename Census>
+void CheckContacts(Census& c, Stage stage, std::vector<FieldError>& errors) {
+  c.phone = NormalizePhone(c.phone);
+  c.fax = NormalizePhone(c.fax);
+  AddUnlessUnset(errors, stage, "address", c.address, CheckRequiredText(c.address, 200));
+  AddUnlessUnset(errors, stage, "cap", c.cap, CheckCap(c.cap));
+  AddUnlessUnset(errors, stage, "phone", c.phone, CheckPhone(c.phone));
+  AddUnlessUnset(errors, stage, "fax", c.fax, CheckPhone(c.fax));
+  AddUnlessUnset(errors, stage, "email", c.email, CheckAddressSyntax(c.email));
+  AddUnlessUnset(errors, stage, "pec", c.pec, CheckAddressSyntax(c.pec));
 }
 
 }  // namespace
 
 absl::Status CensusValidator::ValidateUsers(std::vector<CensusUser>& users, CensusKind kind,
-                                            std::chrono::year_month_day today,
+                                            std::chrono::year_month_day today, Stage stage,
                                             std::vector<FieldError>& errors) {
   std::set<std::string> seen;  // person keys: two spellings of one code are one person
   for (size_t i = 0; i < users.size(); ++i) {
     CensusUser& user = users[i];
     const std::string path = absl::StrCat("users[", i, "]");
-    TESSERA_RETURN_IF_ERROR(ValidateUser(user, path, today, errors));
-    Add(errors, path + ".profiles", CheckProfiles(user.profiles, kind));
+    TESSERA_RETURN_IF_ERROR(ValidateUser(user, path, today, stage, errors));
+    if (!(stage == Stage::kDraft && user.profiles.empty())) {
+      Add(errors, path + ".profiles", CheckProfiles(user.profiles, kind));
+    }
+    if (user.codice_fiscale.empty()) continue;  // a draft's user not identified yet
     const bool well_formed = identity::ValidateCodiceFiscale(user.codice_fiscale).ok();
     if (!seen.insert(well_formed ? identity::PersonKey(user.codice_fiscale) : user.codice_fiscale)
              .second) {
@@ -330,7 +410,8 @@ absl::Status CensusValidator::ValidateUsers(std::vector<CensusUser>& users, Cens
 
 absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidateComune(
     ComuneCensus& c, const Comune& reference, const ComuneDeclaration& declaration,
-    std::chrono::year_month_day today) {
+    std::chrono::year_month_day today, Stage stage) {
+  const bool draft = stage == Stage::kDraft;
   std::vector<FieldError> errors;
   if (c.istat != reference.istat) {
     Add(errors, "istat", Rule(absl::StrCat("this census is for ", reference.istat)));
@@ -338,37 +419,78 @@ absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidateComune(
   // The name as the reference list writes it, whatever the case or accents of the input.
   if (FoldPlaceName(c.name) == FoldPlaceName(reference.name)) {
     c.name = reference.name;
-  } else {
+  } else if (!(draft && Blank(c.name))) {
     Add(errors, "name",
         Rule(absl::StrCat("the comune ", reference.istat, " is '", reference.name, "'")));
   }
-  CheckContacts(c.address, c.cap, c.phone, c.fax, c.email, c.pec, errors);
-  Add(errors, "mayor_surname", CheckRequiredText(c.mayor_surname, 100));
-  Add(errors, "mayor_name", CheckRequiredText(c.mayor_name, 100));
-  Add(errors, "it_supplier", CheckRequiredText(c.it_supplier, 200));
-  Add(errors, "registry_software", CheckRequiredText(c.registry_software, 200));
-  Add(errors, "vat_number", CheckPartitaIva(c.vat_number));
-  Add(errors, "workstations",
-      CheckComuneWorkstations(c.workstations, declaration.declared_workstations));
-  Add(errors, "switch_over", CheckCensusWindow(today, declaration.switch_over));
-  TESSERA_RETURN_IF_ERROR(ValidateUsers(c.users, CensusKind::kComune, today, errors));
+  CheckContacts(c, stage, errors);
+  AddUnlessUnset(errors, stage, "mayor_surname", c.mayor_surname,
+                 CheckRequiredText(c.mayor_surname, 100));
+  AddUnlessUnset(errors, stage, "mayor_name", c.mayor_name, CheckRequiredText(c.mayor_name, 100));
+  AddUnlessUnset(errors, stage, "it_supplier", c.it_supplier,
+                 CheckRequiredText(c.it_supplier, 200));
+  AddUnlessUnset(errors, stage, "registry_software", c.registry_software,
+                 CheckRequiredText(c.registry_software, 200));
+  AddUnlessUnset(errors, stage, "vat_number", c.vat_number, CheckPartitaIva(c.vat_number));
+  if (!(draft && c.workstations == 0)) {
+    Add(errors, "workstations",
+        CheckComuneWorkstations(c.workstations, declaration.declared_workstations));
+  }
+  if (!draft) Add(errors, "switch_over", CheckCensusWindow(today, declaration.switch_over));
+  TESSERA_RETURN_IF_ERROR(ValidateUsers(c.users, CensusKind::kComune, today, stage, errors));
   const int card_holders =
       static_cast<int>(std::count_if(c.users.begin(), c.users.end(), [](const CensusUser& u) {
         return GetsCard(u, CensusKind::kComune);
       }));
-  Add(errors, "users", c.users.empty() ? Rule("at least one user") : CheckOneSindaco(c.users));
-  Add(errors, "users", CheckCardHolders(card_holders, declaration.declared_employees));
+  const auto sindaci = std::count_if(c.users.begin(), c.users.end(),
+                                     [](const CensusUser& u) { return Has(u, kSindacoDelegato); });
+  if (!draft) {
+    Add(errors, "users", c.users.empty() ? Rule("at least one user") : CheckOneSindaco(c.users));
+    Add(errors, "users", CheckCardHolders(card_holders, declaration.declared_employees));
+  } else {  // what no later addition can mend
+    if (sindaci > 1) Add(errors, "users", CheckOneSindaco(c.users));
+    if (card_holders > declaration.declared_employees) {
+      Add(errors, "users", CheckCardHolders(card_holders, declaration.declared_employees));
+    }
+  }
+  return errors;
+}
+
+absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidatePrefettura(
+    PrefetturaCensus& c, const std::string& province_name, std::chrono::year_month_day today,
+    Stage stage) {
+  const bool draft = stage == Stage::kDraft;
+  std::vector<FieldError> errors;
+  c.province_sigla = Upper(c.province_sigla);
+  Add(errors, "province_sigla", CheckSigla(c.province_sigla));
+  if (FoldPlaceName(c.province) == FoldPlaceName(province_name)) {
+    c.province = province_name;
+  } else if (!(draft && Blank(c.province))) {
+    Add(errors, "province",
+        Rule(absl::StrCat("the province ", c.province_sigla, " is '", province_name, "'")));
+  }
+  CheckContacts(c, stage, errors);
+  AddUnlessUnset(errors, stage, "prefect_surname", c.prefect_surname,
+                 CheckRequiredText(c.prefect_surname, 100));
+  AddUnlessUnset(errors, stage, "prefect_name", c.prefect_name,
+                 CheckRequiredText(c.prefect_name, 100));
+  if (!(draft && c.workstations == 0)) {
+    Add(errors, "workstations", CheckPrefetturaWorkstations(c.workstations));
+  }
+  TESSERA_RETURN_IF_ERROR(ValidateUsers(c.users, CensusKind::kPrefettura, today, stage, errors));
+  if (!draft || c.users.size() > 5) Add(errors, "users", CheckPrefetturaUsers(c.users));
   return errors;
 }
 
 absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidatePerson(
     CensusUser& user, const std::string& path, std::chrono::year_month_day today) {
   std::vector<FieldError> errors;
-  TESSERA_RETURN_IF_ERROR(ValidateUser(user, path, today, errors));
+  TESSERA_RETURN_IF_ERROR(ValidateUser(user, path, today, Stage::kSubmission, errors));
   return errors;
 }
 
-std::vector<FieldError> DisagreementsWithRecord(const CensusUser& user, const PersonIdentity& record,
+std::vector<FieldError> DisagreementsWithRecord(const CensusUser& user,
+                                                const PersonIdentity& record,
                                                 const std::string& path) {
   auto folded = [](const std::string& text) {
     absl::StatusOr<std::string> f = identity::FoldName(text);
@@ -388,23 +510,6 @@ std::vector<FieldError> DisagreementsWithRecord(const CensusUser& user, const Pe
   compare("sex", user.sex == record.sex);
   compare("birth_place", FoldPlaceName(user.birth_place) == FoldPlaceName(record.birth_place) &&
                              user.birth_province == record.birth_province);
-  return errors;
-}
-
-absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidatePrefettura(
-    PrefetturaCensus& c, const std::string& province_name, std::chrono::year_month_day today) {
-  std::vector<FieldError> errors;
-  Add(errors, "province_sigla", CheckSigla(c.province_sigla));
-  if (c.province != province_name) {
-    Add(errors, "province",
-        Rule(absl::StrCat("the province ", c.province_sigla, " is '", province_name, "'")));
-  }
-  CheckContacts(c.address, c.cap, c.phone, c.fax, c.email, c.pec, errors);
-  Add(errors, "prefect_surname", CheckRequiredText(c.prefect_surname, 100));
-  Add(errors, "prefect_name", CheckRequiredText(c.prefect_name, 100));
-  Add(errors, "workstations", CheckPrefetturaWorkstations(c.workstations));
-  TESSERA_RETURN_IF_ERROR(ValidateUsers(c.users, CensusKind::kPrefettura, today, errors));
-  Add(errors, "users", CheckPrefetturaUsers(c.users));
   return errors;
 }
 

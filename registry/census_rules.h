@@ -18,8 +18,11 @@ namespace tessera::registry {
 
 // --- single fields
 absl::Status CheckRequiredText(std::string_view value, size_t max_length);
-absl::Status CheckCap(std::string_view cap);                // 5 digits
-absl::Status CheckPhone(std::string_view phone);            // 6-15 digits, optional +, spaces
+absl::Status CheckCap(std::string_view cap);      // 5 digits
+absl::Status CheckPhone(std::string_view phone);  // 6-15 digits, optional +, spaces
+// A phone number as tessera stores it: the separators people write (spaces, - / .) become one
+// space each ("06-1234567", "06/1234567", "06.1234567" -> "06 1234567"), a leading + kept.
+std::string NormalizePhone(std::string_view phone);
 absl::Status CheckPartitaIva(std::string_view vat_number);  // 11 digits and its check digit
 absl::Status CheckAddressSyntax(std::string_view address);  // an institutional e-mail or PEC
 absl::Status CheckSex(std::string_view sex);                // M or F
@@ -56,7 +59,8 @@ struct FieldError {
 // (surname, name: compared as the codice fiscale reads them, FoldName; birth date, sex,
 // birthplace), each as an error on `path`.<field>. The rule never shows the recorded value:
 // it was declared by another office.
-std::vector<FieldError> DisagreementsWithRecord(const CensusUser& user, const PersonIdentity& record,
+std::vector<FieldError> DisagreementsWithRecord(const CensusUser& user,
+                                                const PersonIdentity& record,
                                                 const std::string& path);
 
 // INVALID_ARGUMENT listing every error ("field: rule; field: rule"), or OK if there is none.
@@ -66,20 +70,30 @@ absl::Status ToStatus(const std::vector<FieldError>& errors);
 using BirthplaceLookup = std::function<absl::StatusOr<std::vector<std::string>>(
     const std::string& place, const std::string& sigla)>;
 
+// When a census is checked: a draft may be incomplete (a value left empty is not checked, nor
+// are the rules that need the whole census: one Sindaco, at least one card holder, at least
+// one Amministratore), but every value it holds is normalized and checked as for submission;
+// a submission must be complete. Upper bounds (workstations, card holders, users) hold for both.
+enum class Stage { kDraft, kSubmission };
+
 class CensusValidator {
  public:
   CensusValidator(const PersonalEmailRules& email_rules, BirthplaceLookup birthplaces)
       : email_rules_(email_rules), birthplaces_(std::move(birthplaces)) {}
 
-  // Normalizes what has a canonical form (codice fiscale, e-mail) in place and returns every
-  // rule the census breaks. A failing lookup is returned as the status.
+  // Normalizes what has a canonical form (codice fiscale, e-mail, phone numbers, sex and
+  // province sigla in capitals) in place and returns every rule the census breaks at `stage`.
+  // A failing lookup is returned as the status. A submission is checked against the census
+  // window too; a draft is not (the window is checked on the comune's calls).
   absl::StatusOr<std::vector<FieldError>> ValidateComune(ComuneCensus& census,
                                                          const Comune& reference,
                                                          const ComuneDeclaration& declaration,
-                                                         std::chrono::year_month_day today);
+                                                         std::chrono::year_month_day today,
+                                                         Stage stage = Stage::kSubmission);
   absl::StatusOr<std::vector<FieldError>> ValidatePrefettura(PrefetturaCensus& census,
                                                              const std::string& province_name,
-                                                             std::chrono::year_month_day today);
+                                                             std::chrono::year_month_day today,
+                                                             Stage stage = Stage::kSubmission);
   // One person outside any census (a Ministry operator): identity, codice fiscale and
   // personal mailbox, each error on `path`.<field>; `user.profiles` is not looked at.
   absl::StatusOr<std::vector<FieldError>> ValidatePerson(CensusUser& user, const std::string& path,
@@ -87,10 +101,12 @@ class CensusValidator {
 
  private:
   absl::Status ValidateUser(CensusUser& user, const std::string& path,
-                            std::chrono::year_month_day today, std::vector<FieldError>& errors);
+                            std::chrono::year_month_day today, Stage stage,
+                            std::vector<FieldError>& errors);
   // Every user, their profiles for this kind of census, and nobody twice.
   absl::Status ValidateUsers(std::vector<CensusUser>& users, CensusKind kind,
-                             std::chrono::year_month_day today, std::vector<FieldError>& errors);
+                             std::chrono::year_month_day today, Stage stage,
+                             std::vector<FieldError>& errors);
 
   const PersonalEmailRules& email_rules_;
   BirthplaceLookup birthplaces_;

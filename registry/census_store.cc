@@ -407,11 +407,9 @@ absl::StatusOr<SubmitResult> PgCensusStore::SubmitComune(const ComuneCensus& cen
                 now, disagreements);
 }
 
-absl::StatusOr<SubmitResult> PgCensusStore::SubmitPrefettura(const std::string& province_code,
-                                                             const PrefetturaCensus& census,
-                                                             system_clock::time_point now,
-                                                             const Actor& actor,
-                                                             std::vector<FieldError>* disagreements) {
+absl::StatusOr<SubmitResult> PgCensusStore::SubmitPrefettura(
+    const std::string& province_code, const PrefetturaCensus& census, system_clock::time_point now,
+    const Actor& actor, std::vector<FieldError>* disagreements) {
   std::vector<int> progressives;
   for (int p = 1; p <= census.workstations; ++p) progressives.push_back(p);
   // A prefettura's cards and workstations are numbered under its province code + "000".

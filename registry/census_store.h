@@ -110,9 +110,9 @@ class PgCensusStore {
   // order numbered from this comune's counter; the workstation orders are the comune's server
   // (0099) and workstations 0001.. for the rest. If a user's identity disagrees with the
   // person on record (DisagreementsWithRecord), the call is INVALID_ARGUMENT with nothing
-  // stored, and every disagreement goes to `disagreements` if given. Submitting the same document again returns the same
-  // result; a different one is FAILED_PRECONDITION (changes go through the security
-  // console). `actor` is recorded as the census's submitter (submitted_by_*), in the same
+  // stored, and every disagreement goes to `disagreements` if given. Submitting the same document
+  // again returns the same result; a different one is FAILED_PRECONDITION (changes go through the
+  // security console). `actor` is recorded as the census's submitter (submitted_by_*), in the same
   // transaction.
   absl::StatusOr<SubmitResult> SubmitComune(const ComuneCensus& census,
                                             std::chrono::system_clock::time_point now,

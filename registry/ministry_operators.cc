@@ -28,16 +28,16 @@ absl::Status RequestIdTaken() {
       "request_id: already used for another change; a new change needs a new request_id");
 }
 
-absl::Status RecordChange(pg::Connection& conn, const std::string& codice_fiscale,
-                          const char* what, const MinistryChange& change, const pg::Param& when,
-                          const Actor& actor) {
+absl::Status RecordChange(pg::Connection& conn, const std::string& codice_fiscale, const char* what,
+                          const MinistryChange& change, const pg::Param& when, const Actor& actor) {
   return conn
-      .Exec("INSERT INTO registry.ministry_operator_changes (codice_fiscale, change, reason, "
-            "changed_at, request_id, changed_by_kind, changed_by, changed_by_serial, call_id) "
-            "VALUES ($1, $2, $3, to_timestamp($4), $5, $6, $7, NULLIF($8, ''), NULLIF($9, ''))",
-            {pg::Param(codice_fiscale), pg::Param(what), pg::Param(change.reason), when,
-             pg::Param(change.request_id), pg::Param(actor.kind), pg::Param(actor.name),
-             pg::Param(actor.serial), pg::Param(actor.call_id)})
+      .Exec(
+          "INSERT INTO registry.ministry_operator_changes (codice_fiscale, change, reason, "
+          "changed_at, request_id, changed_by_kind, changed_by, changed_by_serial, call_id) "
+          "VALUES ($1, $2, $3, to_timestamp($4), $5, $6, $7, NULLIF($8, ''), NULLIF($9, ''))",
+          {pg::Param(codice_fiscale), pg::Param(what), pg::Param(change.reason), when,
+           pg::Param(change.request_id), pg::Param(actor.kind), pg::Param(actor.name),
+           pg::Param(actor.serial), pg::Param(actor.call_id)})
       .status();
 }
 
@@ -67,8 +67,7 @@ absl::StatusOr<PgMinistryOperatorStore::Added> PgMinistryOperatorStore::Add(
   if (earlier.has_value() && (earlier->first != key || earlier->second != "added")) {
     return RequestIdTaken();
   }
-  TESSERA_ASSIGN_OR_RETURN(PersonIdentity recorded,
-                           internal::RecordPerson(*conn, person, when));
+  TESSERA_ASSIGN_OR_RETURN(PersonIdentity recorded, internal::RecordPerson(*conn, person, when));
   Added added{.codice_fiscale = recorded.codice_fiscale, .repeated = earlier.has_value()};
   TESSERA_ASSIGN_OR_RETURN(std::optional<internal::LiveCard> live,
                            internal::FindLiveCard(*conn, recorded.codice_fiscale));
@@ -87,9 +86,8 @@ absl::StatusOr<PgMinistryOperatorStore::Added> PgMinistryOperatorStore::Add(
                  "VALUES ($1, $2, to_timestamp($3)) ON CONFLICT DO NOTHING RETURNING 1",
                  {pg::Param(recorded.codice_fiscale), pg::Param(person.email), when}));
   if (inserted.rows() == 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("operator.codice_fiscale: ", recorded.codice_fiscale,
-                     " is a Ministry operator already"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "operator.codice_fiscale: ", recorded.codice_fiscale, " is a Ministry operator already"));
   }
   if (live.has_value() && live->census_id.has_value()) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -22,21 +22,20 @@ absl::StatusOr<PersonIdentity> RecordPerson(pg::Connection& conn, const CensusUs
                  pg::Param(user.birth_place), pg::Param(user.birth_province), pg::Param(user.sex),
                  when})
           .status());
-  TESSERA_ASSIGN_OR_RETURN(
-      pg::Result r, conn.Exec("SELECT codice_fiscale, surname, name, birth_date::text, "
-                              "birth_place, birth_province, sex FROM registry.persons WHERE "
-                              "person_key = $1",
-                              {pg::Param(key)}));
+  TESSERA_ASSIGN_OR_RETURN(pg::Result r,
+                           conn.Exec("SELECT codice_fiscale, surname, name, birth_date::text, "
+                                     "birth_place, birth_province, sex FROM registry.persons WHERE "
+                                     "person_key = $1",
+                                     {pg::Param(key)}));
   if (r.rows() != 1) {
     // The INSERT skipped on another unique index: the code is recorded under another key,
     // which PersonKey makes impossible.
     return absl::InternalError(absl::StrCat("no person row for key ", key));
   }
   TESSERA_ASSIGN_OR_RETURN(auto birth_date, ParseIsoDate(std::string(r.Text(0, 3))));
-  return PersonIdentity{std::string(r.Text(0, 0)), std::string(r.Text(0, 1)),
-                        std::string(r.Text(0, 2)), birth_date,
-                        std::string(r.Text(0, 4)), std::string(r.Text(0, 5)),
-                        std::string(r.Text(0, 6))};
+  return PersonIdentity{
+      std::string(r.Text(0, 0)), std::string(r.Text(0, 1)), std::string(r.Text(0, 2)), birth_date,
+      std::string(r.Text(0, 4)), std::string(r.Text(0, 5)), std::string(r.Text(0, 6))};
 }
 
 absl::StatusOr<std::optional<LiveCard>> FindLiveCard(pg::Connection& conn,

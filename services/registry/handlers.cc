@@ -40,12 +40,14 @@ absl::Status CheckScope(const grpc::ServerContext& context, registry::CensusOffi
   if (!caller.ok()) return caller.status();
   if (IsMinistry(office, *caller)) return absl::OkStatus();
   const std::string prefix = scope.WorkstationPrefix();
-  if (caller->kind == PrincipalKind::kWorkstation && caller->name.size() == prefix.size() + 4 &&
-      caller->name.starts_with(prefix)) {
-    return absl::OkStatus();
-  }
-  if (caller->kind == PrincipalKind::kAccessCode && scope.kind == registry::CensusKind::kComune &&
-      caller->name == scope.owner) {
+  const bool own_workstation = caller->kind == PrincipalKind::kWorkstation &&
+                               caller->name.size() == prefix.size() + 4 &&
+                               caller->name.starts_with(prefix);
+  const bool own_code = caller->kind == PrincipalKind::kAccessCode &&
+                        scope.kind == registry::CensusKind::kComune && caller->name == scope.owner;
+  if (own_workstation || own_code) {
+    // A comune's every call is held to its census window.
+    if (scope.kind == registry::CensusKind::kComune) return office.CheckCensusOpen(scope.owner);
     return absl::OkStatus();
   }
   const bool comune = scope.kind == registry::CensusKind::kComune;
@@ -271,10 +273,11 @@ grpc::Status RegistryHandlers::SaveDraft(grpc::ServerContext* context,
                                          v1::Census* response) {
   absl::StatusOr<AnyCensus> census = CensusToActOn(*context, *request);
   if (!census.ok()) return ToGrpcStatus(census.status());
+  registry::Refusal refusal;
   absl::StatusOr<registry::CensusRecord> saved =
-      census->index() == 0 ? office_.SaveDraft(std::get<0>(*census))
-                           : office_.SavePrefetturaDraft(std::get<1>(*census));
-  if (!saved.ok()) return ToGrpcStatus(saved.status());
+      census->index() == 0 ? office_.SaveDraft(std::move(std::get<0>(*census)), refusal)
+                           : office_.SavePrefetturaDraft(std::move(std::get<1>(*census)), refusal);
+  if (!saved.ok()) return Refused(saved.status(), refusal);
   return ToProto(*saved, response);
 }
 
@@ -431,8 +434,8 @@ grpc::Status RegistryHandlers::ClaimOrders(grpc::ServerContext* context,
 }
 
 grpc::Status RegistryHandlers::AddMinistryOperator(grpc::ServerContext* context,
-                                                 const v1::AddMinistryOperatorRequest* request,
-                                                 v1::AddMinistryOperatorResponse* response) {
+                                                   const v1::AddMinistryOperatorRequest* request,
+                                                   v1::AddMinistryOperatorResponse* response) {
   absl::StatusOr<Actor> actor = ActorOf(*context);
   if (!actor.ok()) return ToGrpcStatus(actor.status());
   if (request->operator_().profiles_size() > 0) {
@@ -463,8 +466,8 @@ grpc::Status RegistryHandlers::RemoveMinistryOperator(
 }
 
 grpc::Status RegistryHandlers::ListMinistryOperators(grpc::ServerContext*,
-                                                   const v1::ListMinistryOperatorsRequest*,
-                                                   v1::ListMinistryOperatorsResponse* response) {
+                                                     const v1::ListMinistryOperatorsRequest*,
+                                                     v1::ListMinistryOperatorsResponse* response) {
   absl::StatusOr<std::vector<registry::MinistryOperator>> operators =
       office_.ListMinistryOperators();
   if (!operators.ok()) return ToGrpcStatus(operators.status());

@@ -21,6 +21,7 @@
 //   log.level              debug | info | warn | error (default info)
 #include <string>
 
+#include "platform/clock.h"
 #include "platform/migrations.h"
 #include "platform/pg_pool.h"
 #include "platform/service_main.h"
@@ -39,6 +40,7 @@ constexpr int kMaxMessageBytes = static_cast<int>(registry::kMaxDraftBytes) + (1
 absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(ServiceStart start, StartService(kName, config_path));
   TESSERA_RETURN_IF_ERROR(UseCrlRevocation(start));
+  TESSERA_RETURN_IF_ERROR(CheckItalianTimeZone());  // census windows open on Italian dates
   const Config& config = start.config;
   TESSERA_ASSIGN_OR_RETURN(int64_t max_import_mb, config.IntOr("registry.max_import_mb", 64));
   TESSERA_ASSIGN_OR_RETURN(std::string conninfo, config.String("db.conninfo"));

@@ -55,14 +55,15 @@ class RegistryServerTest : public ::testing::Test {
     registry_conninfo_ = new std::string(pg.ConnInfo(pg.CreateDatabase()));
     ca_ = hierarchy_->StartCa(*ca_conninfo_, dir_->path().string()).release();
     database_ = registry_conninfo_;  // tessera-registry's, for checking what it recorded
-    testing::WriteFile(
-        dir_->File("registry.toml"),
-        "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + dir_->File("registry-port") +
-            "\"\n[tls]\ncertificate_chain = \"" + Pki("tessera-registry.pem") +
-            "\"\nprivate_key = \"" + Pki("tessera-registry.key") + "\"\nclient_ca_bundle = \"" +
-            Pki("bundle.pem") + "\"\n[db]\nconninfo = \"" + *registry_conninfo_ +
-            "\"\n[registry]\nemail_rules = \"" + std::string(TESSERA_SOURCE_DIR) +
-            "/deploy/reference/personal_email.txt\"\n[revocation]\ncrl_url = \"" + CrlUrl() + "\"\n");
+    testing::WriteFile(dir_->File("registry.toml"),
+                       "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" +
+                           dir_->File("registry-port") + "\"\n[tls]\ncertificate_chain = \"" +
+                           Pki("tessera-registry.pem") + "\"\nprivate_key = \"" +
+                           Pki("tessera-registry.key") + "\"\nclient_ca_bundle = \"" +
+                           Pki("bundle.pem") + "\"\n[db]\nconninfo = \"" + *registry_conninfo_ +
+                           "\"\n[registry]\nemail_rules = \"" + std::string(TESSERA_SOURCE_DIR) +
+                           "/deploy/reference/personal_email.txt\"\n[revocation]\ncrl_url = \"" +
+                           CrlUrl() + "\"\n");
     server_ = new testing::ServiceProcess("tessera-registry", dir_->File("registry.toml"),
                                           dir_->File("registry-port"), dir_->File("registry.log"));
   }
@@ -406,38 +407,126 @@ TEST_F(RegistryServerTest, NoMessageIsLargerThanADraftAndAFileStopsAtItsLimit) {
 TEST_F(RegistryServerTest, AComuneSavesDraftsOfItsOwnCensus) {
   LoadReferenceAndDeclarations();
   auto comune = As(Workstation("057003", 2));
+  auto get = [&](v1::Census* out) {
+    grpc::ClientContext context;
+    v1::GetCensusRequest request;
+    request.set_istat("057003");
+    return comune->GetCensus(&context, request, out);
+  };
   v1::SaveDraftRequest request;
-  request.mutable_census()->set_istat("057003");
-  request.mutable_census()->set_cap("0210");  // a draft may be incomplete or wrong
+  v1::ComuneCensus& census = *request.mutable_census();
+  census.set_istat("057003");
+  // A draft may be incomplete, but not wrong: every value is checked when saved, every
+  // violation named, nothing stored.
+  census.set_cap("0210");
+  census.set_workstations(4);  // declared 2: at most 3
+  v1::CensusUser* mayor = census.add_users();
+  mayor->set_codice_fiscale("BNCLRA75L62C746A");  // wrong check character
+  mayor->add_profiles("sindaco_delegato");
+  mayor->add_profiles("accesso_web");        // Sindaco/Delegato excludes every other profile
+  mayor->set_email("laura.bianchi@pec.it");  // a PEC is no personal mailbox
+  {
+    grpc::ClientContext context;
+    v1::Census refused;
+    grpc::Status status = comune->SaveDraft(&context, request, &refused);
+    ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    std::set<std::string> fields;
+    for (const v1::FieldViolation& v : Violations(status)) fields.insert(v.field());
+    EXPECT_EQ(fields, (std::set<std::string>{"cap", "workstations", "users[0].codice_fiscale",
+                                             "users[0].profiles", "users[0].email"}))
+        << status.error_message();
+    v1::Census nothing;
+    EXPECT_EQ(get(&nothing).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  // Values as people type them are stored as tessera writes them.
+  census.set_cap("02100");
+  census.set_workstations(3);
+  census.set_phone("0746-123456");
+  mayor->set_codice_fiscale("bnclra 75l62 c746i");
+  mayor->clear_profiles();
+  mayor->add_profiles("sindaco_delegato");
+  mayor->set_email("Laura.Bianchi@Gmail.com");
+  mayor->set_sex("f");
   v1::Census first, second;
   {
     grpc::ClientContext context;
     grpc::Status status = comune->SaveDraft(&context, request, &first);
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
-  request.mutable_census()->set_cap("02100");
+  EXPECT_EQ(first.comune().phone(), "0746 123456");
+  EXPECT_EQ(first.comune().users(0).codice_fiscale(), "BNCLRA75L62C746I");
+  EXPECT_EQ(first.comune().users(0).email(), "laura.bianchi@gmail.com");
+  EXPECT_EQ(first.comune().users(0).sex(), "F");
+  census.set_address("Piazza del Comune 1");
   {
     grpc::ClientContext context;
     ASSERT_TRUE(comune->SaveDraft(&context, request, &second).ok());
   }
   EXPECT_EQ(second.revision(), first.revision() + 1);
-  EXPECT_EQ(second.comune().cap(), "02100");
+  EXPECT_EQ(second.comune().address(), "Piazza del Comune 1");
   EXPECT_FALSE(second.submitted());
   {
-    request.mutable_census()->set_istat("057004");
+    census.set_istat("057004");
     grpc::ClientContext context;
     v1::Census other;
     EXPECT_EQ(comune->SaveDraft(&context, request, &other).error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
   }
   {
-    request.mutable_census()->set_istat("999999");
+    census.set_istat("999999");
     grpc::ClientContext context;
     v1::Census unknown;
     grpc::Status status = As(Service("tessera-cli"))->SaveDraft(&context, request, &unknown);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_EQ(status.error_message(), "istat: '999999' is no comune in the reference list");
   }
+}
+
+// Seed 001 §3: a comune comes in at most two months before its switch-over, on every call
+// (Italian dates); the Ministry is not held to it.
+TEST_F(RegistryServerTest, AComuneIsHeldToItsCensusWindowOnEveryCall) {
+  LoadReferenceAndDeclarations();
+  auto ministry = As(Service("tessera-cli"));
+  ASSERT_NO_FATAL_FAILURE(ImportSample(*ministry));
+  auto declare = [&](int days_ahead) {
+    const auto switch_over = std::chrono::floor<std::chrono::days>(
+        std::chrono::system_clock::now() + std::chrono::hours(24 * days_ahead));
+    grpc::ClientContext context;
+    v1::SetDeclarationRequest request;
+    request.set_istat("057059");
+    request.set_declared_workstations(2);
+    request.set_declared_employees(5);
+    request.set_switch_over(registry::IsoDate(std::chrono::year_month_day(switch_over)));
+    v1::SetDeclarationResponse response;
+    ASSERT_TRUE(ministry->SetDeclaration(&context, request, &response).ok());
+  };
+  ASSERT_NO_FATAL_FAILURE(declare(90));  // the window opens in about a month
+  auto comune = As(Workstation("057059", 1));
+  grpc::Status read = CensusStatus(*comune, "057059");
+  EXPECT_EQ(read.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << read.error_message();
+  EXPECT_EQ(read.error_message().rfind("switch_over: the census opens two months before", 0), 0)
+      << read.error_message();
+  {
+    v1::SaveDraftRequest request;
+    request.mutable_census()->set_istat("057059");
+    grpc::ClientContext context;
+    v1::Census saved;
+    EXPECT_EQ(comune->SaveDraft(&context, request, &saved).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  {
+    grpc::ClientContext context;
+    v1::IssueAccessCodeRequest request;
+    request.set_istat("057059");
+    v1::IssueAccessCodeResponse response;
+    grpc::Status status = ministry->IssueAccessCode(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_NE(status.error_message().find("switch_over"), std::string::npos)
+        << status.error_message();
+  }
+  EXPECT_TRUE(CensusStatus(*ministry, "057059").ok());  // the Ministry follows every comune
+  ASSERT_NO_FATAL_FAILURE(declare(30));                 // the switch-over comes forward
+  EXPECT_TRUE(CensusStatus(*comune, "057059").ok());
 }
 
 // A comune with no certificate yet: the Ministry issues a census access code, the comune calls

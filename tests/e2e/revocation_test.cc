@@ -17,12 +17,12 @@
 #include "platform/rpc_client.h"
 #include "proto/ca.grpc.pb.h"
 #include "proto/registry.grpc.pb.h"
+#include "tests/support/registry_calls.h"
 #include "tests/support/run.h"
 #include "tests/support/service_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_ceremony.h"
 #include "tests/support/test_pg.h"
-#include "tests/support/registry_calls.h"
 #include "tests/support/test_pki.h"
 
 namespace tessera {

@@ -4,12 +4,12 @@
 #include <set>
 #include <thread>
 
+#include "identity/codice_fiscale.h"
 #include "platform/clock.h"
 #include "platform/migrations.h"
 #include "registry/census_json.h"
 #include "registry/census_store.h"
 #include "registry/ministry_operators.h"
-#include "identity/codice_fiscale.h"
 #include "registry/reference_store.h"
 #include "tests/support/test_pg.h"
 
@@ -184,18 +184,19 @@ TEST_F(CensusStoreTest, TwoComuniKeepTheirOwnMailboxAndProfilesForOnePerson) {
 // The identity is the person's: a second census that disagrees is refused, naming the fields
 // but not what the first comune declared, and keeps nothing.
 TEST_F(CensusStoreTest, ACensusThatDisagreesWithThePersonOnRecordIsRefusedWithoutItsValues) {
-  ASSERT_TRUE(store_
-                  ->SubmitComune(Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
-                                 kNow, Ministry())
-                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->SubmitComune(Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow,
+                         Ministry())
+          .ok());
   CensusUser other = User("RSSMRA85T10H501O", {kAccessoWeb});
-  other.surname = "Russo";  // the same letters in the code: only the record tells them apart
-  other.name = "Maria";     // MRA too; the code's day says male, so the sex stays
+  other.surname = "Russo";     // the same letters in the code: only the record tells them apart
+  other.name = "Maria";        // MRA too; the code's day says male, so the sex stays
   other.birth_place = "Roma";  // another spelling of the same place is the same place
   std::vector<FieldError> disagreements;
   auto refused = store_->SubmitComune(
-      Census("015146", 2, {User("BNCNNA90A41H501W", {kSindacoDelegato}), other}), kNow,
-      Ministry(), &disagreements);
+      Census("015146", 2, {User("BNCNNA90A41H501W", {kSindacoDelegato}), other}), kNow, Ministry(),
+      &disagreements);
   ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
   std::set<std::string> fields;
   for (const FieldError& e : disagreements) fields.insert(e.field);
@@ -209,10 +210,11 @@ TEST_F(CensusStoreTest, ACensusThatDisagreesWithThePersonOnRecordIsRefusedWithou
 
 // Omocodia spellings of one code name one person: the second spelling gets no second card.
 TEST_F(CensusStoreTest, TwoSpellingsOfOneCodeAreOnePersonWithOneCard) {
-  ASSERT_TRUE(store_
-                  ->SubmitComune(Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
-                                 kNow, Ministry())
-                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->SubmitComune(Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow,
+                         Ministry())
+          .ok());
   std::string variant = "RSSMRA85T10H50M";  // the last digit 1 written as its letter M
   variant += identity::CodiceFiscaleCheckCharacter(variant);
   ASSERT_TRUE(identity::ValidateCodiceFiscale(variant).ok()) << variant;
@@ -274,8 +276,8 @@ TEST_F(CensusStoreTest, MinistryOperatorsHaveMinistryCardsAndARecordOfChanges) {
   EXPECT_EQ(claimed->front().ordered_by, kMinistryOrderer);
 
   // Removed and added again: the record changes, his Ministry card stays his one card.
-  EXPECT_FALSE(ministry.Remove("RSSMRA85T10H501O", {"trasferito", "req-2"}, kNow, Ministry())
-                   .value());
+  EXPECT_FALSE(
+      ministry.Remove("RSSMRA85T10H501O", {"trasferito", "req-2"}, kNow, Ministry()).value());
   EXPECT_TRUE(ministry.Remove("RSSMRA85T10H501O", {"trasferito", "req-2"}, kNow, Ministry())
                   .value());  // a retry
   EXPECT_FALSE(ministry.IsOperator("RSSMRA85T10H501O").value());
@@ -293,13 +295,14 @@ TEST_F(CensusStoreTest, MinistryOperatorsHaveMinistryCardsAndARecordOfChanges) {
   EXPECT_EQ(Count("SELECT count(*) FROM registry.ministry_operator_changes"), 3);
 
   // Someone whose live card a census ordered cannot become a Ministry operator with it.
-  auto refused = ministry.Add(User("BNCNNA90A41H501W", {}), {"x", "req-5"}, kNow, Ministry(),
-                              nullptr);
+  auto refused =
+      ministry.Add(User("BNCNNA90A41H501W", {}), {"x", "req-5"}, kNow, Ministry(), nullptr);
   EXPECT_TRUE(refused.ok()) << refused.status();  // no card yet: a Ministry card is ordered
-  ASSERT_TRUE(store_
-                  ->SubmitComune(Census("015146", 2, {User("VRDLGU70A01H501X", {kSindacoDelegato})}),
-                                 kNow, Ministry())
-                  .ok());
+  ASSERT_TRUE(
+      store_
+          ->SubmitComune(Census("015146", 2, {User("VRDLGU70A01H501X", {kSindacoDelegato})}), kNow,
+                         Ministry())
+          .ok());
   auto holds_census_card =
       ministry.Add(User("VRDLGU70A01H501X", {}), {"x", "req-6"}, kNow, Ministry(), nullptr);
   EXPECT_EQ(holds_census_card.status().code(), absl::StatusCode::kFailedPrecondition);

@@ -18,10 +18,10 @@ inline constexpr char kMinistryOperatorCf[] = "RSSMRA85T10H501O";
 inline grpc::Status LoadReferenceLists(v1::Registry::Stub& ministry) {
   grpc::ClientContext context;
   v1::LoadReferenceRequest request;
-  request.set_comuni_csv(ReadFileOrDie(std::string(TESSERA_SOURCE_DIR) +
-                                       "/deploy/reference/comuni.csv"));
-  request.set_cadastral_codes_csv(ReadFileOrDie(std::string(TESSERA_SOURCE_DIR) +
-                                                "/deploy/reference/codici_catastali.csv"));
+  request.set_comuni_csv(
+      ReadFileOrDie(std::string(TESSERA_SOURCE_DIR) + "/deploy/reference/comuni.csv"));
+  request.set_cadastral_codes_csv(
+      ReadFileOrDie(std::string(TESSERA_SOURCE_DIR) + "/deploy/reference/codici_catastali.csv"));
   v1::LoadReferenceResponse loaded;
   return ministry.LoadReference(&context, request, &loaded);
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 namespace tessera::registry {
 namespace {
@@ -28,7 +29,7 @@ TEST(CensusRules, SingleFields) {
   EXPECT_EQ(Message(CheckCap("00100")), "");
   EXPECT_EQ(Message(CheckCap("0010")), "a CAP is 5 digits");
   EXPECT_EQ(Message(CheckPhone("+39 06 1234567")), "");
-  EXPECT_NE(Message(CheckPhone("06-1234567")), "");
+  EXPECT_NE(Message(CheckPhone("06-1234567")), "");  // NormalizePhone first
   EXPECT_NE(Message(CheckPhone("12345")), "");
   EXPECT_EQ(Message(CheckPartitaIva("02438750586")), "");  // a real partita IVA (Comune di Roma)
   EXPECT_EQ(Message(CheckPartitaIva("02438750587")), "check digit is 7, expected 6");
@@ -47,6 +48,48 @@ TEST(CensusRules, SingleFields) {
   EXPECT_EQ(Message(CheckBirthDate(year(1985) / 2 / 30, today)), "not a date");
   // 29 February: sixteen years before is 28 February (or 29 in a leap year).
   EXPECT_EQ(Message(CheckBirthDate(year(2008) / 2 / 29, year(2024) / 2 / 29)), "");
+}
+
+TEST(CensusRules, PhoneNumbersAreStoredOneWay) {
+  for (const char* written :
+       {"06-1234567", "06/1234567", "06.1234567", "06  1234567", " 06 1234567"}) {
+    EXPECT_EQ(NormalizePhone(written), "06 1234567") << written;
+  }
+  EXPECT_EQ(NormalizePhone("+39 06-123.4567"), "+39 06 123 4567");
+  EXPECT_EQ(Message(CheckPhone(NormalizePhone("06/1234567"))), "");
+}
+
+TEST(CensusRules, ProfilesByTheLabelsTheSeedsUse) {
+  for (const char* label : {"Sindaco", "Sindaco o Delegato", "Sindaco/Delegato",
+                            "SINDACO / DELEGATO", "sindaco_delegato", "sindaco  o delegato"}) {
+    const Profile* p = ProfileNamed(label, CensusKind::kComune);
+    ASSERT_NE(p, nullptr) << label;
+    EXPECT_EQ(std::string(p->code), kSindacoDelegato) << label;
+  }
+  EXPECT_EQ(std::string(ProfileNamed("accesso web", CensusKind::kComune)->code), kAccessoWeb);
+  EXPECT_EQ(ProfileNamed("Sindaco", CensusKind::kPrefettura), nullptr);
+  EXPECT_EQ(ProfileNamed("Sindaco e Delegato", CensusKind::kComune), nullptr);
+}
+
+TEST(CensusRules, AnIdentityThatDisagreesWithTheRecordNamesItsFieldsOnly) {
+  const PersonIdentity record{
+      "RSSMRA85T10H501O", "Rossi", "Mario", year(1985) / 12 / 10, "ROMA", "RM", "M"};
+  CensusUser same{.name = "MARIO",
+                  .surname = "rossi",
+                  .codice_fiscale = "RSSMRA85T10H501O",
+                  .birth_date = year(1985) / 12 / 10,
+                  .birth_place = "Roma",
+                  .birth_province = "RM",
+                  .sex = "M"};
+  EXPECT_TRUE(DisagreementsWithRecord(same, record, "users[0]").empty());
+  CensusUser other = same;
+  other.surname = "Russo";
+  other.birth_date = year(1985) / 12 / 11;
+  const auto errors = DisagreementsWithRecord(other, record, "users[2]");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].field, "users[2].surname");
+  EXPECT_EQ(errors[1].field, "users[2].birth_date");
+  EXPECT_EQ(errors[0].rule.find("Rossi"), std::string::npos) << errors[0].rule;
 }
 
 TEST(CensusRules, Profiles) {
@@ -194,6 +237,52 @@ TEST_F(CensusValidatorTest, EveryErrorIsReportedWithItsField) {
         "users: 4 users would get a card; at most 2"}) {
     EXPECT_NE(all.find(expected), std::string::npos) << expected << "\n in: " << all;
   }
+}
+
+// A draft may be incomplete; what it holds is checked and normalized as for a submission.
+TEST_F(CensusValidatorTest, ADraftIsCheckedForWhatItHolds) {
+  CensusValidator validator(rules_, Lookup());
+  ComuneCensus sketch{.istat = "058091", .phone = "06-0606"};
+  CensusUser half{.codice_fiscale = "bnc nna 90a41 f205 w", .sex = "f"};  // no name yet
+  sketch.users = {half};
+  auto errors = validator.ValidateComune(sketch, roma_, declaration_, today_, Stage::kDraft);
+  ASSERT_TRUE(errors.ok()) << errors.status();
+  EXPECT_TRUE(errors->empty()) << ToStatus(*errors);
+  EXPECT_EQ(sketch.phone, "06 0606");
+  EXPECT_EQ(sketch.users[0].codice_fiscale, "BNCNNA90A41F205W");
+  EXPECT_EQ(sketch.users[0].sex, "F");
+  // The same sketch is no census to submit.
+  errors = validator.ValidateComune(sketch, roma_, declaration_, today_);
+  ASSERT_TRUE(errors.ok());
+  EXPECT_FALSE(errors->empty());
+
+  // What a draft may not hold, even unfinished.
+  ComuneCensus wrong = Census();
+  wrong.cap = "186";
+  wrong.workstations = 9;
+  CensusUser mayor = Mayor();
+  mayor.profiles = {kSindacoDelegato, kAccessoWeb};
+  mayor.email = "mario.rossi@pec.it";
+  CensusUser second_mayor{.codice_fiscale = "BNCNNA90A41F205X", .profiles = {kSindacoDelegato}};
+  wrong.users = {mayor, second_mayor};
+  errors = validator.ValidateComune(wrong, roma_, declaration_, today_, Stage::kDraft);
+  ASSERT_TRUE(errors.ok());
+  std::set<std::string> fields;
+  for (const FieldError& e : *errors) fields.insert(e.field);
+  EXPECT_EQ(fields, (std::set<std::string>{"cap", "workstations", "users[0].profiles",
+                                           "users[0].email", "users[1].codice_fiscale", "users"}))
+      << ToStatus(*errors);
+  // The window is the comune's calls' business, not the draft's.
+  ComuneDeclaration later = declaration_;
+  later.switch_over = year(2027) / 6 / 1;
+  ComuneCensus good = Census();
+  errors = validator.ValidateComune(good, roma_, later, today_, Stage::kDraft);
+  ASSERT_TRUE(errors.ok());
+  EXPECT_TRUE(errors->empty()) << ToStatus(*errors);
+  errors = validator.ValidateComune(good, roma_, later, today_);
+  ASSERT_TRUE(errors.ok());
+  ASSERT_EQ(errors->size(), 1u);
+  EXPECT_EQ(errors->front().field, "switch_over");
 }
 
 TEST_F(CensusValidatorTest, TheCodiceFiscaleMustDescribeThePerson) {
