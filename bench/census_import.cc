@@ -208,7 +208,7 @@ int main(int argc, char** argv) {
   auto parsed = registry::ParseCensusImport(file, errors);
   if (!parsed.ok()) return Fail(std::string(parsed.status().message()));
   const auto read = Clock::now();
-  registry::ValidateImport(*parsed, index, declarations, *email_rules, today, errors);
+  registry::ValidateImport(*parsed, index, declarations, *email_rules, {}, today, errors);
   const auto validated = Clock::now();
   if (!errors.empty()) return Fail(registry::FormatImportError(errors.front()));
   auto saved = census_store.SaveDrafts(parsed->censuses, now);

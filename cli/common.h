@@ -89,5 +89,6 @@ absl::Status RegistryAccessCode(const Args& args);
 absl::Status RegistryMinistryOperatorAdd(const Args& args);
 absl::Status RegistryMinistryOperatorRemove(const Args& args);
 absl::Status RegistryMinistryOperatorList(const Args& args);
+absl::Status RegistryAcceptMismatch(const Args& args);
 
 }  // namespace tessera::cli

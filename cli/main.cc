@@ -67,6 +67,10 @@ registry and census (tessera-registry):
                     for the Ministry, never a card a census ordered
   registry ministry-operator remove  --cf CF --reason TEXT [--request-id ID]
   registry ministry-operator list
+  registry accept-mismatch  --cf CF --part surname|name|birth_date|sex|birthplace --reason TEXT
+                    [--request-id ID]
+                    the Agenzia delle Entrate issued this code with a mismatch: censuses
+                    naming it are no longer refused for that part (recorded with who and why)
   census import     FILE
                     a census spreadsheet (CSV, layout in the README): every error as a table of
                     line, column and rule, and nothing kept; else every comune saved as a draft
@@ -122,6 +126,7 @@ absl::Status Dispatch(const Args& args) {
       {"registry ministry-operator add", RegistryMinistryOperatorAdd},
       {"registry ministry-operator remove", RegistryMinistryOperatorRemove},
       {"registry ministry-operator list", RegistryMinistryOperatorList},
+      {"registry accept-mismatch", RegistryAcceptMismatch},
       {"census save", CensusSave},
       {"census import", CensusImport},
       {"census show", CensusShow},

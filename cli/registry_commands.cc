@@ -356,4 +356,24 @@ absl::Status RegistryMinistryOperatorList(const Args& args) {
   return absl::OkStatus();
 }
 
+absl::Status RegistryAcceptMismatch(const Args& args) {
+  v1::AcceptCodeMismatchRequest request;
+  TESSERA_ASSIGN_OR_RETURN(*request.mutable_codice_fiscale(), args.Required("cf"));
+  TESSERA_ASSIGN_OR_RETURN(*request.mutable_part(), args.Required("part"));
+  TESSERA_ASSIGN_OR_RETURN(*request.mutable_reason(), args.Required("reason"));
+  request.set_request_id(args.Or(
+      "request-id", "cli-accept-mismatch-" + request.codice_fiscale() + "-" + request.part()));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  grpc::ClientContext context;
+  v1::AcceptCodeMismatchResponse response;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(registry->AcceptCodeMismatch(&context, request, &response)));
+  Print(args,
+        {{"codice_fiscale", request.codice_fiscale()},
+         {"part", request.part()},
+         {"repeated", response.repeated()}},
+        absl::StrCat("accepted: ", request.codice_fiscale(), " does not match its holder's ",
+                     request.part(), response.repeated() ? " (recorded before)" : ""));
+  return absl::OkStatus();
+}
+
 }  // namespace tessera::cli

@@ -1,5 +1,7 @@
 #include "identity/codice_fiscale.h"
 
+#include <algorithm>
+
 #include <array>
 #include <cctype>
 
@@ -210,51 +212,70 @@ std::string PersonKey(std::string_view cf) { return WithoutOmocodia(cf.substr(0,
 
 std::string BirthplaceCode(std::string_view cf) { return WithoutOmocodia(cf).substr(11, 4); }
 
-absl::Status CheckCodiceFiscaleMatches(std::string_view cf, const Person& person) {
+std::vector<CodeMismatch> CodiceFiscaleMismatches(std::string_view cf, const Person& person) {
   const std::string plain = WithoutOmocodia(cf);
+  std::vector<CodeMismatch> out;
   auto differs = [&](const char* part, size_t at, size_t length, const std::string& declared,
-                     const std::string& expected) -> absl::Status {
+                     const std::string& expected) {
     const std::string written = plain.substr(at, length);
-    if (written == expected) return absl::OkStatus();
-    return absl::InvalidArgumentError(absl::StrCat(part, ": the code has '", written, "', '",
-                                                   declared, "' gives '", expected, "'"));
+    if (written != expected) {
+      out.push_back({part, absl::StrCat("the code has '", written, "', '", declared, "' gives '",
+                                        expected, "'")});
+    }
   };
   absl::StatusOr<std::string> surname = FoldName(person.surname);
-  if (!surname.ok())
-    return absl::InvalidArgumentError(absl::StrCat("surname: ", surname.status().message()));
   absl::StatusOr<std::string> name = FoldName(person.name);
-  if (!name.ok())
-    return absl::InvalidArgumentError(absl::StrCat("name: ", name.status().message()));
-  if (absl::Status st = differs("surname", 0, 3, person.surname, SurnameCode(*surname)); !st.ok()) {
-    return st;
+  if (!surname.ok()) {
+    out.push_back({"surname", std::string(surname.status().message())});
+  } else {
+    differs("surname", 0, 3, person.surname, SurnameCode(*surname));
   }
-  if (absl::Status st = differs("name", 3, 3, person.name, NameCode(*name)); !st.ok()) return st;
-  if (!person.birth_date.ok()) return absl::InvalidArgumentError("birth_date: not a date");
-  const std::string birth = BirthCode(person.birth_date, person.sex);
-  const std::string written = plain.substr(6, 5);
-  if (written.substr(0, 3) != birth.substr(0, 3)) {
-    return absl::InvalidArgumentError(absl::StrCat("birth_date: the code has year and month '",
-                                                   written.substr(0, 3), "', the date gives '",
-                                                   birth.substr(0, 3), "'"));
+  if (!name.ok()) {
+    out.push_back({"name", std::string(name.status().message())});
+  } else {
+    differs("name", 3, 3, person.name, NameCode(*name));
   }
-  if (written.substr(3) != birth.substr(3)) {
-    const bool other_sex =
-        BirthCode(person.birth_date, person.sex == Sex::kMale ? Sex::kFemale : Sex::kMale)
-            .substr(3) == written.substr(3);
-    return absl::InvalidArgumentError(
-        other_sex ? absl::StrCat("sex: the code's day '", written.substr(3), "' is for ",
-                                 person.sex == Sex::kMale ? "a woman" : "a man")
-                  : absl::StrCat("birth_date: the code has day '", written.substr(3),
-                                 "', the date and sex give '", birth.substr(3), "'"));
+  if (!person.birth_date.ok()) {
+    out.push_back({"birth_date", "not a date"});
+  } else {
+    const std::string birth = BirthCode(person.birth_date, person.sex);
+    const std::string written = plain.substr(6, 5);
+    if (written.substr(0, 3) != birth.substr(0, 3)) {
+      out.push_back({"birth_date", absl::StrCat("the code has year and month '",
+                                                written.substr(0, 3), "', the date gives '",
+                                                birth.substr(0, 3), "'")});
+    } else if (written.substr(3) != birth.substr(3)) {
+      const bool other_sex =
+          BirthCode(person.birth_date, person.sex == Sex::kMale ? Sex::kFemale : Sex::kMale)
+              .substr(3) == written.substr(3);
+      if (other_sex) {
+        out.push_back({"sex", absl::StrCat("the code's day '", written.substr(3), "' is for ",
+                                           person.sex == Sex::kMale ? "a woman" : "a man")});
+      } else {
+        out.push_back({"birth_date", absl::StrCat("the code has day '", written.substr(3),
+                                                  "', the date and sex give '", birth.substr(3),
+                                                  "'")});
+      }
+    }
   }
   const std::string place = BirthplaceCode(cf);
-  for (const std::string& code : person.birthplace_codes) {
-    if (code == place) return absl::OkStatus();
+  if (std::find(person.birthplace_codes.begin(), person.birthplace_codes.end(), place) ==
+      person.birthplace_codes.end()) {
+    out.push_back(
+        {"birthplace",
+         absl::StrCat("the code has '", place, "', the declared birthplace has ",
+                      person.birthplace_codes.empty() ? std::string("no known cadastral code")
+                                                      : absl::StrJoin(person.birthplace_codes,
+                                                                      ", "))});
   }
+  return out;
+}
+
+absl::Status CheckCodiceFiscaleMatches(std::string_view cf, const Person& person) {
+  const std::vector<CodeMismatch> mismatches = CodiceFiscaleMismatches(cf, person);
+  if (mismatches.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(
-      absl::StrCat("birthplace: the code has '", place, "', the declared birthplace has ",
-                   person.birthplace_codes.empty() ? std::string("no known cadastral code")
-                                                   : absl::StrJoin(person.birthplace_codes, ", ")));
+      absl::StrCat(mismatches.front().part, ": ", mismatches.front().rule));
 }
 
 }  // namespace tessera::identity

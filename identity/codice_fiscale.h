@@ -62,6 +62,15 @@ struct Person {
   std::vector<std::string> birthplace_codes;
 };
 
+// A part of the person the well-formed, normalized `cf` does not match: "surname", "name",
+// "birth_date", "sex" or "birthplace", and how ("the code has 'RSS', 'Bianchi' gives 'BNC'").
+struct CodeMismatch {
+  std::string part;
+  std::string rule;
+};
+// Every part that does not match, in that order (none: the code describes the person).
+std::vector<CodeMismatch> CodiceFiscaleMismatches(std::string_view cf, const Person& person);
+
 // OK if the well-formed, normalized `cf` matches `person`; otherwise INVALID_ARGUMENT naming
 // the first part that does not, e.g. "surname: the code has 'RSS', 'Bianchi' gives 'BNC'".
 absl::Status CheckCodiceFiscaleMatches(std::string_view cf, const Person& person);

@@ -239,14 +239,15 @@ ImportError Locate(const ParsedImport& parsed, size_t index, const FieldError& e
 
 void ValidateImport(ParsedImport& parsed, const ReferenceIndex& reference,
                     const std::map<std::string, ComuneDeclaration>& declarations,
-                    const PersonalEmailRules& email_rules, std::chrono::year_month_day today,
+                    const PersonalEmailRules& email_rules, const AcceptedMismatches& accepted, std::chrono::year_month_day today,
                     std::vector<ImportError>& errors) {
   CensusValidator validator(
       email_rules,
       [&](const std::string& place,
           const std::string& sigla) -> absl::StatusOr<std::vector<std::string>> {
         return reference.BirthplaceCodes(place, sigla);
-      });
+      },
+      &accepted);
   std::set<std::pair<int, std::string>> reported;  // cells with a parse error already
   for (const ImportError& e : errors) reported.insert({e.line, e.column});
   for (size_t i = 0; i < parsed.censuses.size(); ++i) {

@@ -72,13 +72,15 @@ absl::StatusOr<ComuneDeclaration> CensusOffice::DeclarationOf(const std::string&
   return *declaration;
 }
 
-CensusValidator CensusOffice::Validator(std::shared_ptr<const ReferenceIndex> index) const {
+CensusValidator CensusOffice::Validator(std::shared_ptr<const ReferenceIndex> index,
+                                        const AcceptedMismatches& accepted) const {
   return CensusValidator(
       email_rules_,
       [index](const std::string& place,
               const std::string& sigla) -> absl::StatusOr<std::vector<std::string>> {
         return index->BirthplaceCodes(place, sigla);
-      });
+      },
+      &accepted);
 }
 
 std::chrono::year_month_day CensusOffice::Today() const { return ItalianDate(clock_.Now()); }
@@ -138,7 +140,8 @@ absl::StatusOr<CensusRecord> CensusOffice::SaveDraft(ComuneCensus census, Refusa
         absl::StrCat("istat: '", census.istat, "' is no comune in the reference list"));
   }
   TESSERA_ASSIGN_OR_RETURN(ComuneDeclaration declaration, DeclarationOf(census.istat));
-  CensusValidator validator = Validator(index);
+  TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
+  CensusValidator validator = Validator(index, accepted);
   TESSERA_ASSIGN_OR_RETURN(
       std::vector<FieldError> errors,
       validator.ValidateComune(census, *comune, declaration, Today(), Stage::kDraft));
@@ -167,7 +170,8 @@ absl::StatusOr<CensusRecord> CensusOffice::SavePrefetturaDraft(PrefetturaCensus 
     return absl::InvalidArgumentError(absl::StrCat("province_sigla: '", census.province_sigla,
                                                    "' is no province in the reference list"));
   }
-  CensusValidator validator = Validator(index);
+  TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
+  CensusValidator validator = Validator(index, accepted);
   TESSERA_ASSIGN_OR_RETURN(
       std::vector<FieldError> errors,
       validator.ValidatePrefettura(census, province->province_name, Today(), Stage::kDraft));
@@ -226,7 +230,8 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, con
         absl::StrCat("istat: '", census.istat, "' is no comune in the reference list"));
   }
   TESSERA_ASSIGN_OR_RETURN(ComuneDeclaration declaration, DeclarationOf(census.istat));
-  CensusValidator validator = Validator(index);
+  TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
+  CensusValidator validator = Validator(index, accepted);
   TESSERA_ASSIGN_OR_RETURN(std::vector<FieldError> errors,
                            validator.ValidateComune(census, *comune, declaration, Today()));
   if (!errors.empty()) return Refused(errors, refusal);
@@ -247,7 +252,8 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitPrefettura(PrefetturaCensus cen
     return absl::InvalidArgumentError(absl::StrCat("province_sigla: '", census.province_sigla,
                                                    "' is no province in the reference list"));
   }
-  CensusValidator validator = Validator(index);
+  TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
+  CensusValidator validator = Validator(index, accepted);
   TESSERA_ASSIGN_OR_RETURN(std::vector<FieldError> errors,
                            validator.ValidatePrefettura(census, province->province_name, Today()));
   if (!errors.empty()) return Refused(errors, refusal);
@@ -262,7 +268,8 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitPrefettura(PrefetturaCensus cen
 absl::StatusOr<PgMinistryOperatorStore::Added> CensusOffice::AddMinistryOperator(
     CensusUser person, const MinistryChange& change, const Actor& actor, Refusal& refusal) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
-  CensusValidator validator = Validator(index);
+  TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
+  CensusValidator validator = Validator(index, accepted);
   TESSERA_ASSIGN_OR_RETURN(std::vector<FieldError> errors,
                            validator.ValidatePerson(person, "operator", Today()));
   if (!errors.empty()) return Refused(errors, refusal);
@@ -320,6 +327,22 @@ void CensusOffice::ForgetMinistryOperators() {
   ministry_answers_.clear();
 }
 
+absl::StatusOr<bool> CensusOffice::AcceptCodeMismatch(const std::string& codice_fiscale,
+                                                     const std::string& part,
+                                                     const std::string& reason,
+                                                     const std::string& request_id,
+                                                     const Actor& actor) {
+  const std::string normalized = identity::NormalizeCodiceFiscale(codice_fiscale);
+  TESSERA_ASSIGN_OR_RETURN(
+      bool repeated,
+      mismatches_.Accept(normalized, part, reason, request_id, clock_.Now(), actor));
+  if (!repeated) {
+    LogEvent(spdlog::level::info, "code_mismatch_accepted",
+             {{"codice_fiscale", normalized}, {"part", part}}, ActorLogFields(actor));
+  }
+  return repeated;
+}
+
 absl::StatusOr<CensusOffice::ClaimedOrders> CensusOffice::ClaimOrders(const std::string& worker,
                                                                       int limit,
                                                                       std::chrono::seconds lease) {
@@ -339,7 +362,8 @@ absl::StatusOr<std::vector<std::string>> CensusOffice::Import(std::string_view f
   std::vector<std::string> istat;
   for (const ComuneCensus& c : parsed.censuses) istat.push_back(c.istat);
   TESSERA_ASSIGN_OR_RETURN(auto declarations, censuses_.GetDeclarations(istat));
-  ValidateImport(parsed, *index, declarations, email_rules_, Today(), errors);
+  TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
+  ValidateImport(parsed, *index, declarations, email_rules_, accepted, Today(), errors);
   if (!errors.empty()) {
     refusal.violations = std::move(errors);
     return Refused(refusal.violations);

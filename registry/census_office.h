@@ -20,6 +20,7 @@
 #include "registry/census_json.h"
 #include "registry/census_rules.h"
 #include "registry/census_store.h"
+#include "registry/code_mismatches.h"
 #include "registry/ministry_operators.h"
 #include "registry/personal_email.h"
 #include "registry/reference_store.h"
@@ -34,11 +35,13 @@ struct Refusal {
 class CensusOffice {
  public:
   CensusOffice(PgReferenceStore& reference, PgCensusStore& censuses,
-               PgMinistryOperatorStore& ministry, const PersonalEmailRules& email_rules,
-               const Clock& clock, AccessCodeLimits access_code_limits = {})
+               PgMinistryOperatorStore& ministry, PgCodeMismatchStore& mismatches,
+               const PersonalEmailRules& email_rules, const Clock& clock,
+               AccessCodeLimits access_code_limits = {})
       : reference_(reference),
         censuses_(censuses),
         ministry_(ministry),
+        mismatches_(mismatches),
         email_rules_(email_rules),
         clock_(clock),
         access_codes_(access_code_limits) {}
@@ -104,6 +107,13 @@ class CensusOffice {
   bool IsMinistryOperator(const std::string& codice_fiscale);
   static constexpr std::chrono::seconds kMinistryAnswerLife{5};
 
+  // The Ministry accepts that `codice_fiscale` does not match its holder's `part` (the Agenzia
+  // delle Entrate issued it so): censuses naming it are no longer refused for that part.
+  // Returns whether this was a retry (code_mismatches.h).
+  absl::StatusOr<bool> AcceptCodeMismatch(const std::string& codice_fiscale,
+                                          const std::string& part, const std::string& reason,
+                                          const std::string& request_id, const Actor& actor);
+
   // Orders for a personalization daemon (PgCensusStore::Claim*Orders).
   struct ClaimedOrders {
     std::vector<CardOrder> cards;
@@ -122,13 +132,15 @@ class CensusOffice {
   // FAILED_PRECONDITION if the comune has no monitoring sheet on record.
   absl::StatusOr<ComuneDeclaration> DeclarationOf(const std::string& istat);
   // Checks births against `index` (kept alive by the validator).
-  CensusValidator Validator(std::shared_ptr<const ReferenceIndex> index) const;
+  CensusValidator Validator(std::shared_ptr<const ReferenceIndex> index,
+                            const AcceptedMismatches& accepted) const;
 
   void ForgetMinistryOperators();
 
   PgReferenceStore& reference_;
   PgCensusStore& censuses_;
   PgMinistryOperatorStore& ministry_;
+  PgCodeMismatchStore& mismatches_;
   const PersonalEmailRules& email_rules_;
   const Clock& clock_;
   std::mutex mutex_;

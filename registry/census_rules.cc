@@ -348,14 +348,27 @@ absl::Status CensusValidator::ValidateUser(CensusUser& user, const std::string& 
                                    ") is no comune or foreign state in the reference list")});
     return absl::OkStatus();
   }
-  check("codice_fiscale", false,
-        identity::CheckCodiceFiscaleMatches(
-            user.codice_fiscale,
-            {.surname = user.surname,
-             .name = user.name,
-             .birth_date = user.birth_date,
-             .sex = user.sex == "F" ? identity::Sex::kFemale : identity::Sex::kMale,
-             .birthplace_codes = codes}));
+  // A part the code does not match is named on that part's field; the Ministry may have
+  // accepted it for this code (the Agenzia delle Entrate issued it so).
+  const std::vector<identity::CodeMismatch> mismatches = identity::CodiceFiscaleMismatches(
+      user.codice_fiscale,
+      {.surname = user.surname,
+       .name = user.name,
+       .birth_date = user.birth_date,
+       .sex = user.sex == "F" ? identity::Sex::kFemale : identity::Sex::kMale,
+       .birthplace_codes = codes});
+  const std::set<std::string>* accepted = nullptr;
+  if (accepted_ != nullptr) {
+    auto it = accepted_->find(user.codice_fiscale);
+    if (it != accepted_->end()) accepted = &it->second;
+  }
+  for (const identity::CodeMismatch& m : mismatches) {
+    if (accepted != nullptr && accepted->contains(m.part)) continue;
+    errors.push_back({absl::StrCat(path, ".", m.part == "birthplace" ? "birth_place" : m.part),
+                      absl::StrCat("does not match the codice fiscale (", m.rule,
+                                   "); if the Agenzia delle Entrate issued the code so, the "
+                                   "Ministry can accept the mismatch")});
+  }
   return absl::OkStatus();
 }
 

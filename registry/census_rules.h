@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +68,11 @@ std::vector<FieldError> DisagreementsWithRecord(const CensusUser& user,
 // INVALID_ARGUMENT listing every error ("field: rule; field: rule"), or OK if there is none.
 absl::Status ToStatus(const std::vector<FieldError>& errors);
 
+// Codice fiscale -> the parts of its mismatch with its holder's data the Ministry accepted
+// ("surname", "name", "birth_date", "sex", "birthplace", as identity::CodiceFiscaleMismatches
+// names them; code_mismatches.h).
+using AcceptedMismatches = std::map<std::string, std::set<std::string>>;
+
 // Every cadastral code a birthplace has had (PgReferenceStore::BirthplaceCodes).
 using BirthplaceLookup = std::function<absl::StatusOr<std::vector<std::string>>(
     const std::string& place, const std::string& sigla)>;
@@ -78,8 +85,11 @@ enum class Stage { kDraft, kSubmission };
 
 class CensusValidator {
  public:
-  CensusValidator(const PersonalEmailRules& email_rules, BirthplaceLookup birthplaces)
-      : email_rules_(email_rules), birthplaces_(std::move(birthplaces)) {}
+  // `accepted`: mismatches between a code and its holder's data the Ministry accepted (kept
+  // alive by the caller); nullptr: none.
+  CensusValidator(const PersonalEmailRules& email_rules, BirthplaceLookup birthplaces,
+                  const AcceptedMismatches* accepted = nullptr)
+      : email_rules_(email_rules), birthplaces_(std::move(birthplaces)), accepted_(accepted) {}
 
   // Normalizes what has a canonical form (codice fiscale, e-mail, phone numbers, sex and
   // province sigla in capitals) in place and returns every rule the census breaks at `stage`.
@@ -110,6 +120,7 @@ class CensusValidator {
 
   const PersonalEmailRules& email_rules_;
   BirthplaceLookup birthplaces_;
+  const AcceptedMismatches* accepted_;
 };
 
 }  // namespace tessera::registry

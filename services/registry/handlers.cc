@@ -489,6 +489,19 @@ grpc::Status RegistryHandlers::ListMinistryOperators(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status RegistryHandlers::AcceptCodeMismatch(grpc::ServerContext* context,
+                                                const v1::AcceptCodeMismatchRequest* request,
+                                                v1::AcceptCodeMismatchResponse* response) {
+  absl::StatusOr<Actor> actor = ActorOf(*context);
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
+  absl::StatusOr<bool> repeated =
+      office_.AcceptCodeMismatch(request->codice_fiscale(), request->part(), request->reason(),
+                                 request->request_id(), *actor);
+  if (!repeated.ok()) return ToGrpcStatus(repeated.status());
+  response->set_repeated(*repeated);
+  return grpc::Status::OK;
+}
+
 absl::StatusOr<Principal> AccessCodeCaller(registry::CensusOffice& office,
                                            std::string_view credential) {
   if (!credential.starts_with(kAccessCodeScheme)) {
@@ -546,6 +559,11 @@ std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office) {
        service,
        {kMinistry},
        "the Ministry names its own operators",
+       operators},
+      {s + "AcceptCodeMismatch",
+       service,
+       {kMinistry},
+       "the Ministry accepts a code the Agenzia delle Entrate issued with a mismatch",
        operators},
       {s + "ListMinistryOperators",
        service,

@@ -54,6 +54,9 @@ class RegistryHandlers final : public v1::Registry::Service {
   grpc::Status ListMinistryOperators(grpc::ServerContext* context,
                                      const v1::ListMinistryOperatorsRequest* request,
                                      v1::ListMinistryOperatorsResponse* response) override;
+  grpc::Status AcceptCodeMismatch(grpc::ServerContext* context,
+                                  const v1::AcceptCodeMismatchRequest* request,
+                                  v1::AcceptCodeMismatchResponse* response) override;
 
  private:
   // The census a SaveDraft or SubmitCensus request carries, once its caller may act on it.

@@ -62,7 +62,8 @@ absl::Status Serve(const std::string& config_path) {
   registry::PgReferenceStore reference(pool);
   registry::PgCensusStore censuses(pool);
   registry::PgMinistryOperatorStore ministry(pool);
-  registry::CensusOffice office(reference, censuses, ministry, email_rules, clock);
+  registry::PgCodeMismatchStore mismatches(pool);
+  registry::CensusOffice office(reference, censuses, ministry, mismatches, email_rules, clock);
   start.rpc.rules = registry_service::RegistryPolicy(office);
   registry_service::RegistryHandlers handlers(office, static_cast<size_t>(max_import_mb) << 20);
   start.rpc.services = {&handlers};

@@ -921,6 +921,65 @@ TEST_F(RegistryServerTest, OnePersonInTwoComuniHasOneCard) {
   EXPECT_EQ(cards->Int(0, 0), 1);
 }
 
+// A code the Agenzia delle Entrate issued with a mismatch does not block a comune forever:
+// the refusal names the part, the Ministry accepts that part for that code, with a reason.
+TEST_F(RegistryServerTest, TheMinistryAcceptsACodeIssuedWithAMismatch) {
+  LoadReferenceAndDeclarations();
+  auto ministry = As(Service("tessera-cli"));
+  ASSERT_NO_FATAL_FAILURE(ImportSample(*ministry));
+  v1::ComuneCensus census;
+  {
+    v1::Census stored;
+    grpc::ClientContext context;
+    v1::GetCensusRequest request;
+    request.set_istat("057012");
+    ASSERT_TRUE(ministry->GetCensus(&context, request, &stored).ok());
+    census = stored.comune();
+  }
+  census.mutable_users(1)->set_name("Zeno");  // the name the holder goes by now
+  const std::string cf = census.users(1).codice_fiscale();
+  auto submit = [&] {
+    v1::SubmitCensusRequest request;
+    *request.mutable_census() = census;
+    grpc::ClientContext context;
+    v1::SubmitCensusResponse response;
+    return ministry->SubmitCensus(&context, request, &response);
+  };
+  grpc::Status refused = submit();
+  ASSERT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_EQ(Violations(refused).size(), 1u) << refused.error_message();
+  EXPECT_EQ(Violations(refused)[0].field(), "users[1].name");
+  EXPECT_NE(refused.error_message().find("the Ministry can accept the mismatch"),
+            std::string::npos);
+
+  auto accept = [&](v1::Registry::Stub& who, const std::string& part) {
+    grpc::ClientContext context;
+    v1::AcceptCodeMismatchRequest request;
+    request.set_codice_fiscale(cf);
+    request.set_part(part);
+    request.set_reason("nome cambiato dopo l'attribuzione del codice (sentenza 2019)");
+    request.set_request_id("accept-" + part);
+    v1::AcceptCodeMismatchResponse response;
+    return who.AcceptCodeMismatch(&context, request, &response);
+  };
+  EXPECT_EQ(accept(*As(Workstation("057012", 1)), "name").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(accept(*ministry, "nickname").error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_TRUE(accept(*ministry, "name").ok());
+  grpc::Status submitted = submit();
+  EXPECT_TRUE(submitted.ok()) << submitted.error_message();
+
+  auto db = pg::Connection::Open(*database_);
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto row = (*db)->Exec(
+      "SELECT part, accepted_by FROM registry.accepted_code_mismatches WHERE codice_fiscale = $1",
+      {pg::Param(cf)});
+  ASSERT_TRUE(row.ok()) << row.status();
+  ASSERT_EQ(row->rows(), 1);
+  EXPECT_EQ(row->Text(0, 0), "name");
+  EXPECT_EQ(row->Text(0, 1), "tessera-cli");
+}
+
 // Personalization daemons claim the orders: each order goes to one daemon, what a card needs
 // comes with it, a daemon restarted under its name gets its own back, and only tessera-perso
 // may claim.
