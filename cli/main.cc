@@ -56,9 +56,10 @@ registry and census (tessera-registry):
                     load or refresh the comuni, provinces and cadastral codes (idempotent)
   registry declare  --istat N --workstations N --employees N --switch-over YYYY-MM-DD
                     a comune's monitoring sheet: the limits its census is checked against
-  registry access-code  --istat N
-                    a census access code for a comune that has no certificate yet (replaces
-                    its earlier one); shown once, only its digest is kept
+  registry access-code  --istat N | --province SIGLA
+                    a census access code for a comune, or a prefettura, that has no
+                    certificate yet (replaces its earlier one); shown once, only its digest
+                    is kept
   registry ministry-operator add  --cf CF --surname S --name N --birth-date YYYY-MM-DD
                     --birth-place P --birth-province SIGLA --sex M|F --email MAILBOX
                     --reason TEXT [--request-id ID]

@@ -198,7 +198,14 @@ absl::Status CensusSave(const Args& args) {
 
 absl::Status RegistryAccessCode(const Args& args) {
   v1::IssueAccessCodeRequest request;
-  TESSERA_ASSIGN_OR_RETURN(*request.mutable_istat(), args.Required("istat"));
+  request.set_istat(args.Or("istat", ""));
+  request.set_province_sigla(args.Or("province", ""));
+  if (request.istat().empty() == request.province_sigla().empty()) {
+    return absl::InvalidArgumentError("--istat N or --province SIGLA: exactly one");
+  }
+  const std::string office = request.istat().empty()
+                                 ? "the prefettura of " + request.province_sigla()
+                                 : request.istat();
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
   grpc::ClientContext context;
   v1::IssueAccessCodeResponse response;
@@ -207,11 +214,12 @@ absl::Status RegistryAccessCode(const Args& args) {
       "%Y-%m-%d %H:%M UTC", absl::FromUnixSeconds(response.expires_at_unix()), absl::UTCTimeZone());
   Print(args,
         {{"istat", request.istat()},
+         {"province", request.province_sigla()},
          {"access_code", response.access_code()},
          {"expires_at_unix", response.expires_at_unix()}},
-        absl::StrCat("census access code of ", request.istat(), " (valid until ", expires,
+        absl::StrCat("census access code of ", office, " (valid until ", expires,
                      "; any earlier code is revoked):\n  ", response.access_code(),
-                     "\nshown once: give it to the comune over its PEC, never in clear mail"));
+                     "\nshown once: give it to the office over its PEC, never in clear mail"));
   return absl::OkStatus();
 }
 

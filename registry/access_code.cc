@@ -8,7 +8,7 @@ namespace tessera::registry {
 namespace {
 
 constexpr std::string_view kCrockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-constexpr size_t kIstatDigits = 6;
+constexpr size_t kOfficeDigits = 6;
 constexpr size_t kSecretChars = 25;  // 125 bits
 constexpr size_t kGroup = 5;
 
@@ -30,9 +30,16 @@ char Canonical(char c) {
 
 }  // namespace
 
-Secret NewAccessCode(const std::string& istat) {
+CensusOwner CensusOwnerOf(const std::string& office) {
+  if (office.size() == 6 && office.ends_with("000")) {
+    return {CensusKind::kPrefettura, office.substr(0, 3)};
+  }
+  return {CensusKind::kComune, office};
+}
+
+Secret NewAccessCode(const std::string& office) {
   Botan::secure_vector<uint8_t> random = ThreadRng().random_vec(kSecretChars);
-  std::string code = istat;
+  std::string code = office;
   for (size_t i = 0; i < kSecretChars; ++i) {
     if (i % kGroup == 0) code += '-';
     code += kCrockford[random[i] & 31];  // 32 symbols: the low 5 bits of each byte, unbiased
@@ -44,7 +51,7 @@ Secret NewAccessCode(const std::string& istat) {
 
 absl::StatusOr<AccessCode> ParseAccessCode(std::string_view typed) {
   std::string canonical;
-  canonical.reserve(kIstatDigits + kSecretChars);
+  canonical.reserve(kOfficeDigits + kSecretChars);
   for (char c : typed) {
     if (c == '-' || c == ' ') continue;
     const char k = Canonical(c);
@@ -52,20 +59,20 @@ absl::StatusOr<AccessCode> ParseAccessCode(std::string_view typed) {
       return absl::UnauthenticatedError(
           "access code: only digits and the letters of Crockford base 32 (no I, L, O or U)");
     }
-    if (canonical.size() == kIstatDigits + kSecretChars) {
-      return absl::UnauthenticatedError("access code: too long (ISTAT code + 25 characters)");
+    if (canonical.size() == kOfficeDigits + kSecretChars) {
+      return absl::UnauthenticatedError("access code: too long (office code + 25 characters)");
     }
     canonical += k;
   }
-  if (canonical.size() != kIstatDigits + kSecretChars) {
-    return absl::UnauthenticatedError("access code: too short (ISTAT code + 25 characters)");
+  if (canonical.size() != kOfficeDigits + kSecretChars) {
+    return absl::UnauthenticatedError("access code: too short (office code + 25 characters)");
   }
-  for (size_t i = 0; i < kIstatDigits; ++i) {
+  for (size_t i = 0; i < kOfficeDigits; ++i) {
     if (canonical[i] < '0' || canonical[i] > '9') {
-      return absl::UnauthenticatedError("access code: must start with the comune's ISTAT code");
+      return absl::UnauthenticatedError("access code: must start with the 6-digit code of the comune or prefettura");
     }
   }
-  AccessCode code{canonical.substr(0, kIstatDigits), Digest(canonical)};
+  AccessCode code{canonical.substr(0, kOfficeDigits), Digest(canonical)};
   std::fill(canonical.begin(), canonical.end(), '\0');
   return code;
 }

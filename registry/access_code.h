@@ -1,9 +1,11 @@
-// Census access codes: how a comune that has no certificate yet reaches its own census. The
-// Ministry issues one per comune (a new one revokes the old; a later issue has the outbox send
-// it to the comune's PEC); the comune's client sends it in every call's "authorization"
-// metadata instead of a client certificate, and may then act on its own census only.
+// Census access codes: how a comune or a prefettura that has no certificate yet reaches its
+// own census. The Ministry issues one per office (a new one revokes the old; a later issue has
+// the outbox send it to the office's PEC); the office's client sends it in every call's
+// "authorization" metadata instead of a client certificate, and may then act on its own census
+// only.
 //
-// A code reads "057001-7KQ2M-X9T4R-ABCDE-FGHJK-MNPQR": the comune's ISTAT code, then 125
+// A code reads "057001-7KQ2M-X9T4R-ABCDE-FGHJK-MNPQR": the office's code (a comune's ISTAT
+// code, or a prefettura's province code + "000", as its workstations are numbered), then 125
 // random bits as 25 Crockford base-32 characters in groups of five (no I, L, O or U, so it can
 // be read over the phone). Only its SHA-256 digest is stored: with 125 bits of entropy a plain
 // digest resists guessing as well as a slow password hash would, and costs a microsecond.
@@ -17,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "platform/secret.h"
+#include "registry/census.h"
 
 namespace tessera::registry {
 
@@ -27,12 +30,20 @@ inline constexpr std::chrono::days kAccessCodeValidity{90};
 using AccessCodeDigest = std::array<uint8_t, 32>;
 
 struct AccessCode {
-  std::string istat;
-  AccessCodeDigest digest{};  // SHA-256 of the canonical code, ISTAT code included
+  std::string office;         // 6 digits: a comune's ISTAT code, or province code + "000"
+  AccessCodeDigest digest{};  // SHA-256 of the canonical code, office code included
 };
 
-// A fresh code for the comune, formatted as it will be typed.
-Secret NewAccessCode(const std::string& istat);
+// Whose census an office code names: a comune's (its ISTAT code), or for province code +
+// "000" (no comune's ISTAT progressive is 000) the prefettura's (its province code).
+struct CensusOwner {
+  CensusKind kind;
+  std::string owner;
+};
+CensusOwner CensusOwnerOf(const std::string& office);
+
+// A fresh code for the office (6 digits), formatted as it will be typed.
+Secret NewAccessCode(const std::string& office);
 
 // Reads a code as a person types it: case, spaces and dashes do not matter, O reads as 0 and
 // I or L as 1. UNAUTHENTICATED (the caller's credential is malformed) naming what is wrong,

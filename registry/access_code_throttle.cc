@@ -14,19 +14,19 @@ constexpr size_t kMaxTracked = 100000;  // comuni with failures, codes known goo
 bool AccessCodeThrottle::KnownGood(const AccessCode& code, Clock::TimePoint now) {
   std::lock_guard lock(mutex_);
   auto it = good_.find(code.digest);
-  return it != good_.end() && it->second.first == code.istat && now < it->second.second;
+  return it != good_.end() && it->second.first == code.office && now < it->second.second;
 }
 
 absl::Status AccessCodeThrottle::Admit(const AccessCode& code, Clock::TimePoint now) {
   std::lock_guard lock(mutex_);
-  if (auto it = failures_.find(code.istat); it != failures_.end()) {
+  if (auto it = failures_.find(code.office); it != failures_.end()) {
     std::deque<Clock::TimePoint>& times = it->second;
     while (!times.empty() && now - times.front() >= limits_.comune_window) times.pop_front();
     if (static_cast<int>(times.size()) >= limits_.failures_per_comune) {
       const auto wait =
           std::chrono::ceil<std::chrono::seconds>(times.front() + limits_.comune_window - now);
       return absl::ResourceExhaustedError(
-          absl::StrCat("access code: too many wrong codes for comune ", code.istat,
+          absl::StrCat("access code: too many wrong codes for office ", code.office,
                        "; try again in ", wait.count(), " s"));
     }
   }
@@ -48,20 +48,20 @@ absl::Status AccessCodeThrottle::Admit(const AccessCode& code, Clock::TimePoint 
 void AccessCodeThrottle::Succeeded(const AccessCode& code, Clock::TimePoint now) {
   std::lock_guard lock(mutex_);
   if (good_.size() >= kMaxTracked) good_.clear();
-  good_[code.digest] = {code.istat, now + limits_.known_good_ttl};
+  good_[code.digest] = {code.office, now + limits_.known_good_ttl};
 }
 
 void AccessCodeThrottle::Failed(const AccessCode& code, Clock::TimePoint now) {
   std::lock_guard lock(mutex_);
   if (failures_.size() >= kMaxTracked) failures_.clear();
-  std::deque<Clock::TimePoint>& times = failures_[code.istat];
+  std::deque<Clock::TimePoint>& times = failures_[code.office];
   times.push_back(now);
   while (static_cast<int>(times.size()) > limits_.failures_per_comune) times.pop_front();
 }
 
-void AccessCodeThrottle::Forget(const std::string& istat) {
+void AccessCodeThrottle::Forget(const std::string& office) {
   std::lock_guard lock(mutex_);
-  std::erase_if(good_, [&](const auto& entry) { return entry.second.first == istat; });
+  std::erase_if(good_, [&](const auto& entry) { return entry.second.first == office; });
 }
 
 }  // namespace tessera::registry

@@ -43,7 +43,7 @@ class AccessCodeThrottle {
   void Succeeded(const AccessCode& code, Clock::TimePoint now);
   void Failed(const AccessCode& code, Clock::TimePoint now);
   // The comune's code changed (a new one, or its census submitted): nothing known good stays.
-  void Forget(const std::string& istat);
+  void Forget(const std::string& office);
 
  private:
   const AccessCodeLimits limits_;
@@ -51,7 +51,7 @@ class AccessCodeThrottle {
   double tokens_ = -1;  // -1: not started (full)
   Clock::TimePoint refilled_;
   std::map<std::string, std::deque<Clock::TimePoint>> failures_;               // by ISTAT code
-  std::map<AccessCodeDigest, std::pair<std::string, Clock::TimePoint>> good_;  // istat, until
+  std::map<AccessCodeDigest, std::pair<std::string, Clock::TimePoint>> good_;  // office, until
 };
 
 }  // namespace tessera::registry

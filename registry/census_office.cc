@@ -186,28 +186,32 @@ absl::StatusOr<CensusRecord> CensusOffice::Get(CensusKind kind, const std::strin
 }
 
 absl::StatusOr<CensusOffice::IssuedAccessCode> CensusOffice::IssueAccessCode(
-    const std::string& istat, const Actor& actor) {
+    const std::string& office, const Actor& actor) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
-  if (index->FindComune(istat) == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("istat: '", istat, "' is no comune in the reference list"));
+  const CensusOwner census = CensusOwnerOf(office);
+  if (census.kind == CensusKind::kComune) {
+    if (index->FindComune(office) == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("istat: '", office, "' is no comune in the reference list"));
+    }
+    TESSERA_RETURN_IF_ERROR(CheckCensusOpen(office));  // a code before the window is no use
   }
-  TESSERA_RETURN_IF_ERROR(CheckCensusOpen(istat));  // a code before the window opens is no use
-  IssuedAccessCode issued{NewAccessCode(istat), clock_.Now() + kAccessCodeValidity};
+  IssuedAccessCode issued{NewAccessCode(office), clock_.Now() + kAccessCodeValidity};
   TESSERA_ASSIGN_OR_RETURN(AccessCode parsed, ParseAccessCode(issued.code.view()));
   TESSERA_RETURN_IF_ERROR(
-      censuses_.PutAccessCode(istat, parsed.digest, clock_.Now(), issued.expires_at, actor));
+      censuses_.PutAccessCode(office, parsed.digest, clock_.Now(), issued.expires_at, actor));
   // Never the code: only that one was issued, for whom and by whom.
   LogEvent(spdlog::level::info, "access_code_issued",
-           {{"istat", istat}, {"expires_at", UtcText(issued.expires_at)}}, ActorLogFields(actor));
-  access_codes_.Forget(istat);  // the old code is revoked
+           {{"office", office}, {"expires_at", UtcText(issued.expires_at)}},
+           ActorLogFields(actor));
+  access_codes_.Forget(office);  // the old code is revoked
   return issued;
 }
 
 absl::StatusOr<std::string> CensusOffice::CheckAccessCode(std::string_view typed) {
   TESSERA_ASSIGN_OR_RETURN(AccessCode code, ParseAccessCode(typed));  // no database yet
   const Clock::TimePoint now = clock_.Now();
-  if (access_codes_.KnownGood(code, now)) return code.istat;
+  if (access_codes_.KnownGood(code, now)) return code.office;
   TESSERA_RETURN_IF_ERROR(access_codes_.Admit(code, now));
   TESSERA_ASSIGN_OR_RETURN(bool valid, censuses_.AccessCodeIsValid(code, now));
   if (valid) {
@@ -215,10 +219,10 @@ absl::StatusOr<std::string> CensusOffice::CheckAccessCode(std::string_view typed
   } else {
     access_codes_.Failed(code, now);
     return absl::UnauthenticatedError(
-        absl::StrCat("access code: not the current code of comune ", code.istat,
+        absl::StrCat("access code: not the current code of office ", code.office,
                      ", or expired, or its census is submitted; the Ministry can issue a new one"));
   }
-  return code.istat;
+  return code.office;
 }
 
 absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, const Actor& actor,
@@ -261,6 +265,7 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitPrefettura(PrefetturaCensus cen
       censuses_.SubmitPrefettura(province->province_code, census, clock_.Now(), actor, &errors);
   if (!errors.empty()) return Refused(errors, refusal);
   TESSERA_ASSIGN_OR_RETURN(SubmitResult result, std::move(submitted));
+  access_codes_.Forget(province->province_code + "000");  // submission revokes its code
   LogSubmitted(CensusKind::kPrefettura, result, actor);
   return result;
 }

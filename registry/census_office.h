@@ -71,15 +71,16 @@ class CensusOffice {
   // issuing the comune an access code.
   absl::Status CheckCensusOpen(const std::string& istat);
 
-  // A new census access code for the comune, replacing any earlier one, valid for
-  // kAccessCodeValidity, issued by `actor` (recorded with it). The code is returned once and
-  // only its digest is kept. FAILED_PRECONDITION once the census is submitted.
+  // A new census access code for the office (a comune's ISTAT code, or a prefettura's
+  // province code + "000"), replacing any earlier one, valid for kAccessCodeValidity, issued
+  // by `actor` (recorded with it). The code is returned once and only its digest is kept.
+  // FAILED_PRECONDITION once the census is submitted, or before a comune's window opens.
   struct IssuedAccessCode {
     Secret code;
     std::chrono::system_clock::time_point expires_at;
   };
-  absl::StatusOr<IssuedAccessCode> IssueAccessCode(const std::string& istat, const Actor& actor);
-  // The comune whose current, unexpired code `typed` is; UNAUTHENTICATED otherwise (without
+  absl::StatusOr<IssuedAccessCode> IssueAccessCode(const std::string& office, const Actor& actor);
+  // The office whose current, unexpired code `typed` is; UNAUTHENTICATED otherwise (without
   // saying which of wrong, expired or revoked, nor echoing the code); RESOURCE_EXHAUSTED when
   // too many wrong codes are being tried (AccessCodeThrottle).
   absl::StatusOr<std::string> CheckAccessCode(std::string_view typed);

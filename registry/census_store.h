@@ -127,11 +127,11 @@ class PgCensusStore {
                                                 const Actor& actor,
                                                 std::vector<FieldError>* disagreements = nullptr);
 
-  // Records the digest of the comune's new census access code, replacing (revoking) any
-  // earlier one, and who issued it (registry.access_code_issuances), in one transaction.
-  // FAILED_PRECONDITION once its census is submitted; NOT_FOUND for a comune not in the
-  // reference list.
-  absl::Status PutAccessCode(const std::string& istat, const AccessCodeDigest& digest,
+  // Records the digest of the office's new census access code (`office`: a comune's ISTAT
+  // code, or a prefettura's province code + "000"), replacing (revoking) any earlier one, and
+  // who issued it (registry.access_code_issuances), in one transaction. FAILED_PRECONDITION
+  // once its census is submitted; NOT_FOUND for an office not in the reference list.
+  absl::Status PutAccessCode(const std::string& office, const AccessCodeDigest& digest,
                              std::chrono::system_clock::time_point issued_at,
                              std::chrono::system_clock::time_point expires_at, const Actor& actor);
   // Whether `code` is the comune's current code, unexpired at `now`, for a census still open

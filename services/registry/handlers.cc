@@ -43,8 +43,8 @@ absl::Status CheckScope(const grpc::ServerContext& context, registry::CensusOffi
   const bool own_workstation = caller->kind == PrincipalKind::kWorkstation &&
                                caller->name.size() == prefix.size() + 4 &&
                                caller->name.starts_with(prefix);
-  const bool own_code = caller->kind == PrincipalKind::kAccessCode &&
-                        scope.kind == registry::CensusKind::kComune && caller->name == scope.owner;
+  // An access code names its office as workstations are numbered.
+  const bool own_code = caller->kind == PrincipalKind::kAccessCode && caller->name == prefix;
   if (own_workstation || own_code) {
     // A comune's every call is held to its census window.
     if (scope.kind == registry::CensusKind::kComune) return office.CheckCensusOpen(scope.owner);
@@ -386,8 +386,16 @@ grpc::Status RegistryHandlers::IssueAccessCode(grpc::ServerContext* context,
                                                v1::IssueAccessCodeResponse* response) {
   absl::StatusOr<Actor> actor = ActorOf(*context);
   if (!actor.ok()) return ToGrpcStatus(actor.status());
+  if (request->istat().empty() == request->province_sigla().empty()) {
+    return ToGrpcStatus(
+        absl::InvalidArgumentError("istat or province_sigla: exactly one is required"));
+  }
+  // Offices are named as their workstations are: a prefettura by province code + "000".
+  absl::StatusOr<Scope> scope = Scope{registry::CensusKind::kComune, request->istat()};
+  if (request->istat().empty()) scope = PrefetturaScope(office_, request->province_sigla());
+  if (!scope.ok()) return ToGrpcStatus(scope.status());
   absl::StatusOr<registry::CensusOffice::IssuedAccessCode> issued =
-      office_.IssueAccessCode(request->istat(), *actor);
+      office_.IssueAccessCode(scope->WorkstationPrefix(), *actor);
   if (!issued.ok()) return ToGrpcStatus(issued.status());
   response->set_access_code(std::string(issued->code.view()));
   response->set_expires_at_unix(UnixSeconds(issued->expires_at));
@@ -548,7 +556,11 @@ std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office) {
        {kMinistry},
        "the Ministry follows every comune's census",
        operators},
-      {s + "IssueAccessCode", service, {kMinistry}, "the Ministry lets a comune in", operators},
+      {s + "IssueAccessCode",
+       service,
+       {kMinistry},
+       "the Ministry lets a comune or prefettura in",
+       operators},
       {s + "ClaimOrders", service, {"tessera-perso"}, "personalization takes the orders"},
       {s + "AddMinistryOperator",
        service,

@@ -704,7 +704,7 @@ TEST_F(RegistryServerTest, AComuneWithoutACertificateUsesItsAccessCode) {
   auto db = pg::Connection::Open(*database_);
   ASSERT_TRUE(db.ok()) << db.status();
   auto issued = (*db)->Exec(
-      "SELECT istat, issued_by_kind, issued_by, issued_by_serial, call_id FROM "
+      "SELECT office, issued_by_kind, issued_by, issued_by_serial, call_id FROM "
       "registry.access_code_issuances ORDER BY id");
   ASSERT_TRUE(issued.ok()) << issued.status();
   ASSERT_EQ(issued->rows(), 3);  // 057005, 057006, 057005 again
@@ -811,6 +811,26 @@ TEST_F(RegistryServerTest, APrefetturaCensusesItsOwnPeople) {
               grpc::StatusCode::INVALID_ARGUMENT);
   }
 
+  // A prefettura without a certificate yet fills its census with an access code, scoped as
+  // its workstations are (province code + 000).
+  v1::IssueAccessCodeResponse code;
+  {
+    grpc::ClientContext context;
+    v1::IssueAccessCodeRequest issue;
+    issue.set_province_sigla("RI");
+    grpc::Status issued = ministry->IssueAccessCode(&context, issue, &code);
+    ASSERT_TRUE(issued.ok()) << issued.error_message();
+    EXPECT_EQ(code.access_code().substr(0, 7), "057000-");
+  }
+  auto by_code = v1::Registry::NewStub(
+      CredentialChannel("localhost:" + std::to_string(server_->port()),
+                        testing::ReadFileOrDie(Pki("bundle.pem")),
+                        "AccessCode " + code.access_code()));
+  EXPECT_TRUE(GetPrefettura(*by_code, "RI").status.ok());
+  EXPECT_EQ(GetPrefettura(*by_code, "RM").status.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(CensusStatus(*by_code, "057001").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
   // Six workstations and no Amministratore Postazioni: refused, every rule named.
   {
     v1::SubmitCensusRequest request;
@@ -839,6 +859,8 @@ TEST_F(RegistryServerTest, APrefetturaCensusesItsOwnPeople) {
   ASSERT_EQ(response.workstation_common_ids_size(), 2);
   EXPECT_EQ(response.workstation_common_ids(0), "0570000001");
   EXPECT_EQ(response.workstation_common_ids(1), "0570000002");
+  // Submission revokes the prefettura's code.
+  EXPECT_EQ(GetPrefettura(*by_code, "RI").status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   {
     grpc::ClientContext c;
     v1::ListCensusesRequest list;

@@ -513,7 +513,7 @@ TEST_F(CensusStoreTest, AccessCodesAndSubmissionsNameTheirActor) {
   ASSERT_TRUE(store_->PutAccessCode("058091", first->digest, kNow, expires, operator_card).ok());
   ASSERT_TRUE(store_->PutAccessCode("058091", second->digest, kNow, expires, Ministry()).ok());
   auto issued = conn_->Exec(
-      "SELECT istat, issued_by_kind, issued_by, issued_by_serial, call_id, expires_at = "
+      "SELECT office, issued_by_kind, issued_by, issued_by_serial, call_id, expires_at = "
       "to_timestamp($1) FROM registry.access_code_issuances ORDER BY id",
       {pg::Param(UnixSeconds(expires))});
   ASSERT_EQ(issued->rows(), 2) << "a replaced code keeps its row";

@@ -16,7 +16,7 @@ TEST(AccessCode, IsTheIstatCodeAndTwentyFiveCrockfordCharactersInGroupsOfFive) {
       << text;
   auto parsed = ParseAccessCode(text);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
-  EXPECT_EQ(parsed->istat, "057001");
+  EXPECT_EQ(parsed->office, "057001");
 }
 
 TEST(AccessCode, EveryCodeIsNew) {
@@ -52,7 +52,7 @@ TEST(AccessCode, MalformedCodesAreUnauthenticatedWithoutEchoingThem) {
       {"057001-7KQ2M-X9T4R-ABCDE-FGHJK", "too short"},
       {"057001-7KQ2M-X9T4R-ABCDE-FGHJK-MNPQ0-X", "too long"},
       {"057001-7KQ2M-X9T4R-ABCDE-FGHJK-MNPQU", "Crockford"},
-      {"05700A-7KQ2M-X9T4R-ABCDE-FGHJK-MNPQ0", "ISTAT"},
+      {"05700A-7KQ2M-X9T4R-ABCDE-FGHJK-MNPQ0", "6-digit code"},
       {"057001-7KQ2M-X9T4R-ABCDE-FGHJK-MNPQ'", "Crockford"},
       {"", "too short"},
   };
@@ -66,6 +66,16 @@ TEST(AccessCode, MalformedCodesAreUnauthenticatedWithoutEchoingThem) {
       EXPECT_EQ(parsed.status().message().find(typed.substr(7)), std::string_view::npos);
     }
   }
+}
+
+TEST(AccessCode, TheOfficeCodeNamesAComuneOrAPrefettura) {
+  EXPECT_EQ(CensusOwnerOf("057001").kind, CensusKind::kComune);
+  EXPECT_EQ(CensusOwnerOf("057001").owner, "057001");
+  EXPECT_EQ(CensusOwnerOf("057000").kind, CensusKind::kPrefettura);
+  EXPECT_EQ(CensusOwnerOf("057000").owner, "057");
+  auto prefettura = ParseAccessCode(NewAccessCode("057000").view());
+  ASSERT_TRUE(prefettura.ok()) << prefettura.status();
+  EXPECT_EQ(prefettura->office, "057000");
 }
 
 }  // namespace

@@ -10,7 +10,7 @@ namespace {
 using std::chrono::seconds;
 
 AccessCode Code(const std::string& istat, uint8_t tag) {
-  AccessCode code{.istat = istat};
+  AccessCode code{.office = istat};
   code.digest.fill(tag);
   return code;
 }
@@ -24,7 +24,7 @@ TEST(AccessCodeThrottle, AComuneWithTooManyWrongCodesWaitsWithoutALookup) {
   }
   absl::Status refused = throttle.Admit(Code("057001", 9), t0 + seconds(1));
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_NE(refused.message().find("comune 057001; try again in 59 s"), std::string::npos)
+  EXPECT_NE(refused.message().find("office 057001; try again in 59 s"), std::string::npos)
       << refused;
   EXPECT_TRUE(throttle.Admit(Code("057002", 1), t0 + seconds(1)).ok()) << "other comuni go on";
   EXPECT_TRUE(throttle.Admit(Code("057001", 9), t0 + seconds(61)).ok()) << "the window moved";
