@@ -438,6 +438,21 @@ TEST_F(RegistryServerTest, AComuneSavesDraftsOfItsOwnCensus) {
     v1::Census nothing;
     EXPECT_EQ(get(&nothing).error_code(), grpc::StatusCode::NOT_FOUND);
   }
+  // Every date that is no date is named, not only the first.
+  {
+    v1::SaveDraftRequest dates;
+    dates.mutable_census()->set_istat("057003");
+    dates.mutable_census()->add_users()->set_birth_date("1980-02-30");
+    dates.mutable_census()->add_users()->set_birth_date("10/11/1983");
+    grpc::ClientContext context;
+    v1::Census refused;
+    grpc::Status status = comune->SaveDraft(&context, dates, &refused);
+    ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(status.error_message().find("users[0].birth_date"), std::string::npos)
+        << status.error_message();
+    EXPECT_NE(status.error_message().find("users[1].birth_date"), std::string::npos)
+        << status.error_message();
+  }
   // Values as people type them are stored as tessera writes them.
   census.set_cap("02100");
   census.set_workstations(3);
