@@ -1,6 +1,6 @@
 // Workstation certificates, the one exception to keys-on-tokens that the process makes: the
 // CA generates the key, issues the certificate and hands both out as a PKCS#12 file with a
-// random password, which the comune's ALP downloads later (DOMAIN.md, "Workstation
+// random password, which the comune's ALP downloads later (docs/process.md, "Workstation
 // certificates"). Key, password and file are kept only sealed under an AES key on the HSM.
 //
 // Crash-safe and idempotent on request_id: the sealed key and password are committed before

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "platform/files.h"
+#include "platform/grpc_status.h"
 #include "platform/process.h"
 #include "platform/rpc_client.h"
 #include "platform/rpc_server.h"
@@ -121,10 +122,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceChannel(const Args& args) 
   return MtlsChannel(target, ca_pem, cert_pem, key_pem);
 }
 
-absl::Status FromGrpc(const grpc::Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-}
+absl::Status FromGrpc(const grpc::Status& status) { return FromGrpcStatus(status); }
 
 absl::Status Health(const Args& args) {
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ServiceChannel(args));

@@ -6,6 +6,7 @@
 #include "cli/common.h"
 #include "google/protobuf/util/json_util.h"
 #include "platform/files.h"
+#include "platform/grpc_status.h"
 #include "platform/status_macros.h"
 #include "proto/common.pb.h"
 #include "proto/registry.grpc.pb.h"
@@ -39,7 +40,7 @@ absl::Status Refusal(const Args& args, const grpc::Status& status) {
   } else {
     std::fputs(table.c_str(), stdout);
   }
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+  return absl::Status(FromGrpcStatus(status).code(),
                       absl::StrCat(details.violations_size(), " problem(s); nothing was kept"));
 }
 
@@ -203,9 +204,8 @@ absl::Status RegistryAccessCode(const Args& args) {
   if (request.istat().empty() == request.province_sigla().empty()) {
     return absl::InvalidArgumentError("--istat N or --province SIGLA: exactly one");
   }
-  const std::string office = request.istat().empty()
-                                 ? "the prefettura of " + request.province_sigla()
-                                 : request.istat();
+  const std::string office =
+      request.istat().empty() ? "the prefettura of " + request.province_sigla() : request.istat();
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
   grpc::ClientContext context;
   v1::IssueAccessCodeResponse response;

@@ -1,13 +1,21 @@
-// The one mapping from absl::Status (what every library returns) to grpc::Status (what
-// handlers return). The codes share their numbering; the message passes through unchanged.
+// The one mapping between absl::Status (what every library returns) and grpc::Status (what
+// handlers return and stubs receive). The codes share their numbering; the message passes
+// through unchanged.
 #pragma once
 
 #include <grpcpp/support/status.h>
+
+#include <string>
 
 #include "absl/status/status.h"
 
 namespace tessera {
 
 grpc::Status ToGrpcStatus(const absl::Status& status);
+// With a serialized detail message (a BadRequest listing every violation).
+grpc::Status ToGrpcStatus(const absl::Status& status, const std::string& details);
+absl::Status FromGrpcStatus(const grpc::Status& status);
+// The code's name, as the access log writes it ("PERMISSION_DENIED").
+std::string StatusCodeName(grpc::StatusCode code);
 
 }  // namespace tessera

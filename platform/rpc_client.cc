@@ -4,6 +4,7 @@
 
 #include <future>
 
+#include "platform/grpc_status.h"
 #include "platform/rpc_server.h"
 
 namespace tessera {
@@ -91,8 +92,7 @@ absl::StatusOr<std::string> CheckHealth(const std::shared_ptr<grpc::Channel>& ch
   if (reply.status.error_code() == grpc::StatusCode::NOT_FOUND)
     return std::string("SERVICE_UNKNOWN");
   if (!reply.status.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(reply.status.error_code()),
-                        reply.status.error_message());
+    return FromGrpcStatus(reply.status);
   }
   static constexpr const char* kNames[] = {"UNKNOWN", "SERVING", "NOT_SERVING", "SERVICE_UNKNOWN"};
   if (reply.body.empty()) return std::string("UNKNOWN");

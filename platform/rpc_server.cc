@@ -43,11 +43,6 @@ std::string Milliseconds(Clock::duration elapsed) {
   return absl::StrFormat("%.3f", std::chrono::duration<double, std::milli>(elapsed).count());
 }
 
-std::string StatusName(grpc::StatusCode code) {
-  // gRPC's codes and absl's share their numbering (grpc_status.h).
-  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
-}
-
 // The fields every access-log line has, whether the call was refused at the door or
 // dispatched: call_id, method, caller_kind, caller, caller_serial, peer, status, ms.
 void LogCall(spdlog::level::level_enum level, std::string_view event, const std::string& call_id,
@@ -57,7 +52,7 @@ void LogCall(spdlog::level::level_enum level, std::string_view event, const std:
   auto or_dash = [](const std::string& value) { return value.empty() ? std::string("-") : value; };
   const std::string name = caller != nullptr ? or_dash(caller->name) : "-";
   const std::string serial = caller != nullptr ? or_dash(caller->serial) : "-";
-  const std::string status = StatusName(code);
+  const std::string status = StatusCodeName(code);
   const std::string ms = Milliseconds(elapsed);
   std::vector<LogField> fields = {
       {"call_id", call_id},      {"method", method}, {"caller_kind", kind}, {"caller", name},

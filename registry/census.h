@@ -1,4 +1,4 @@
-// What a comune or a prefettura declares in its census (DOMAIN.md "Census"): its general data,
+// What a comune or a prefettura declares in its census (docs/process.md, "The census"): its general data,
 // its workstations and its users with their profiles. Every field is mandatory.
 #pragma once
 

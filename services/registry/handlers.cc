@@ -66,8 +66,7 @@ grpc::Status Refused(const absl::Status& status, const registry::Refusal& refusa
     v->set_rule(e.rule);
     v->set_row(static_cast<uint32_t>(e.line));
   }
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()),
-                      details.SerializeAsString());
+  return ToGrpcStatus(status, details.SerializeAsString());
 }
 
 // A census user, or a Ministry operator, read from the wire. A birth date that is no date is
@@ -498,13 +497,12 @@ grpc::Status RegistryHandlers::ListMinistryOperators(grpc::ServerContext*,
 }
 
 grpc::Status RegistryHandlers::AcceptCodeMismatch(grpc::ServerContext* context,
-                                                const v1::AcceptCodeMismatchRequest* request,
-                                                v1::AcceptCodeMismatchResponse* response) {
+                                                  const v1::AcceptCodeMismatchRequest* request,
+                                                  v1::AcceptCodeMismatchResponse* response) {
   absl::StatusOr<Actor> actor = ActorOf(*context);
   if (!actor.ok()) return ToGrpcStatus(actor.status());
-  absl::StatusOr<bool> repeated =
-      office_.AcceptCodeMismatch(request->codice_fiscale(), request->part(), request->reason(),
-                                 request->request_id(), *actor);
+  absl::StatusOr<bool> repeated = office_.AcceptCodeMismatch(
+      request->codice_fiscale(), request->part(), request->reason(), request->request_id(), *actor);
   if (!repeated.ok()) return ToGrpcStatus(repeated.status());
   response->set_repeated(*repeated);
   return grpc::Status::OK;
