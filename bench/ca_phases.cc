@@ -192,10 +192,10 @@ int main(int argc, char** argv) {
                                  std::chrono::system_clock::now());
     });
     if (!plan.ok()) return Fail(plan.status());
-    absl::Status linted =
-        Timed(phases, "lint (unsigned draft)", [&] { return issuer.Check(*plan); });
-    if (!linted.ok()) return Fail(linted);
-    auto signed_cert = Timed(phases, "sign on the token", [&] { return issuer.Sign(*plan); });
+    auto linted =
+        Timed(phases, "lint (unsigned draft)", [&] { return issuer.Check(std::move(*plan)); });
+    if (!linted.ok()) return Fail(linted.status());
+    auto signed_cert = Timed(phases, "sign on the token", [&] { return issuer.Sign(*linted); });
     if (!signed_cert.ok()) return Fail(signed_cert.status());
   }
   const WalCounters wal_before = ReadWal(pool);

@@ -75,7 +75,7 @@ std::string SerialHex(const Botan::BigInt& serial) {
 struct CertificateAuthority::Attempt {
   const Target* target = nullptr;
   std::vector<uint8_t> request_sha256;  // what the request_id stands for (empty: not reached)
-  std::optional<CertificatePlan> plan;  // set when planned and linted
+  std::optional<LintedPlan> plan;       // set when planned and linted
   CertificateRecord intent;             // the intent to record, with a plan
   absl::Status refusal;                 // without a plan
   bool may_be_retry = false;            // the refusal came after request_sha256
@@ -201,11 +201,13 @@ CertificateAuthority::Attempt CertificateAuthority::Prepare(const Target& target
                                                              "' needs issuing CA '", target.issuer,
                                                              "', which this CA does not hold")));
   }
-  absl::StatusOr<CertificatePlan> plan =
+  absl::StatusOr<CertificatePlan> planned =
       PlanCertificate(*target.profile, request.subject, **key, issuer->second->context(),
                       RandomSerial(ThreadRng()), clock_.Now());
-  if (!plan.ok()) return refuse(plan.status());
-  if (absl::Status linted = issuer->second->Check(*plan); !linted.ok()) return refuse(linted);
+  if (!planned.ok()) return refuse(planned.status());
+  absl::StatusOr<LintedPlan> linted = issuer->second->Check(std::move(*planned));
+  if (!linted.ok()) return refuse(linted.status());
+  const CertificatePlan* plan = &linted->plan();
 
   CertificateRecord& intent = attempt.intent;
   intent.serial = SerialHex(plan->serial);
@@ -220,7 +222,7 @@ CertificateAuthority::Attempt CertificateAuthority::Prepare(const Target& target
   intent.not_before = plan->not_before;
   intent.not_after = plan->not_after;
   intent.requested_by = actor;
-  attempt.plan = std::move(*plan);
+  attempt.plan = std::move(*linted);
   return attempt;
 }
 
@@ -407,18 +409,18 @@ absl::StatusOr<CertificatePlan> CertificateAuthority::RebuildPlan(const Certific
 }
 
 absl::StatusOr<std::vector<uint8_t>> CertificateAuthority::Sign(const CertificateRecord& record,
-                                                                const CertificatePlan* linted) {
+                                                                const LintedPlan* linted) {
   auto issuer = issuers_.find(record.issuer);
   if (issuer == issuers_.end()) {
     return absl::FailedPreconditionError(
         absl::StrCat("intent ", record.serial, ": issuing CA '", record.issuer, "' is not held"));
   }
-  std::optional<CertificatePlan> rebuilt;
+  std::optional<LintedPlan> rebuilt;
   if (linted == nullptr) {
-    TESSERA_ASSIGN_OR_RETURN(rebuilt, RebuildPlan(record, *issuer->second));
-    TESSERA_RETURN_IF_ERROR(issuer->second->Check(*rebuilt));
+    TESSERA_ASSIGN_OR_RETURN(CertificatePlan plan, RebuildPlan(record, *issuer->second));
+    TESSERA_ASSIGN_OR_RETURN(rebuilt, issuer->second->Check(std::move(plan)));
   }
-  const CertificatePlan& plan = linted != nullptr ? *linted : *rebuilt;
+  const LintedPlan& plan = linted != nullptr ? *linted : *rebuilt;
   LogEvent(spdlog::level::info, "sign_intent",
            {{"serial", record.serial},
             {"issuer", record.issuer},

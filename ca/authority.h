@@ -112,7 +112,7 @@ class CertificateAuthority {
   // Lints (when `linted` is null, after rebuilding the plan from the record) and signs the
   // intent's certificate on the token; its DER.
   absl::StatusOr<std::vector<uint8_t>> Sign(const CertificateRecord& intent,
-                                            const CertificatePlan* linted);
+                                            const LintedPlan* linted);
   // Completes an intent found on record: waits for the call that recorded it if that call is
   // still under way in this process, then signs it under the row lock if still needed.
   absl::StatusOr<CertificateRecord> Complete(const CertificateRecord& intent);

@@ -12,7 +12,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "ca/extensions.h"
-#include "ca/signing.h"
+#include "ca/internal/signing.h"
+#include "ca/internal/tbs.h"
 #include "platform/random.h"
 #include "platform/status_macros.h"
 

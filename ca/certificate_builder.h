@@ -1,8 +1,6 @@
 // Turns a profile, checked subject data and a subject public key into the exact certificate
-// the CA will sign (a plan), and signs a plan. The TBSCertificate is encoded here, once per
-// use, deterministically: the linter reads it wrapped in an unsigned draft (a zero
-// signature of the right length), and only if it passes does the issuer's key on the token
-// sign the very same bytes. No second signature, no throwaway key.
+// the CA will sign (a plan). Signing goes through ca::Issuer only (issuer.h: lint, then sign);
+// the TBSCertificate encoding and the raw signing it uses are ca/internal/tbs.h.
 #pragma once
 
 #include <botan/bigint.h>
@@ -72,46 +70,5 @@ struct SignatureShape {
   size_t signature_bytes = 0;
 };
 absl::StatusOr<SignatureShape> ShapeOf(const Botan::Private_Key& key);
-
-// The fields of a TBSCertificate (RFC 5280 4.1); always v3 with extensions.
-struct TbsFields {
-  Botan::BigInt serial;
-  Botan::AlgorithmIdentifier signature_algorithm;
-  Botan::X509_DN issuer;
-  std::chrono::system_clock::time_point not_before;
-  std::chrono::system_clock::time_point not_after;
-  Botan::X509_DN subject;
-  std::vector<uint8_t> subject_public_key;  // SubjectPublicKeyInfo, DER
-  const Botan::Extensions* extensions = nullptr;
-};
-
-// The DER TBSCertificate, encoded as Botan's X509_CA::make_cert encodes it (a unit test holds
-// the two byte for byte).
-Botan::secure_vector<uint8_t> EncodeTbs(const TbsFields& fields);
-
-// `tbs` wrapped as a certificate whose signature is `signature_bytes` zeros: what the linter
-// reads. It is never verified, stored or handed out.
-absl::StatusOr<Botan::X509_Certificate> UnsignedDraft(const Botan::secure_vector<uint8_t>& tbs,
-                                                      const SignatureShape& shape);
-
-// `tbs` signed with `key`, whose algorithm must be the one `tbs` names.
-absl::StatusOr<Botan::X509_Certificate> SignTbs(const Botan::secure_vector<uint8_t>& tbs,
-                                                const Botan::AlgorithmIdentifier& algorithm,
-                                                const Botan::Private_Key& key,
-                                                Botan::RandomNumberGenerator& rng);
-
-// A plan's TBSCertificate under `issuer`, for a key of `algorithm`.
-Botan::secure_vector<uint8_t> PlanTbs(const CertificatePlan& plan, const IssuerContext& issuer,
-                                      const Botan::AlgorithmIdentifier& algorithm);
-
-// The plan as the linter sees it: unsigned draft for a key of `shape`.
-absl::StatusOr<Botan::X509_Certificate> DraftPlan(const CertificatePlan& plan,
-                                                  const IssuerContext& issuer,
-                                                  const SignatureShape& shape);
-
-absl::StatusOr<Botan::X509_Certificate> SignPlan(const CertificatePlan& plan,
-                                                 const IssuerContext& issuer,
-                                                 const Botan::Private_Key& signing_key,
-                                                 Botan::RandomNumberGenerator& rng);
 
 }  // namespace tessera::ca

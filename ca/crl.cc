@@ -6,7 +6,7 @@
 #include <botan/x509_obj.h>
 
 #include "absl/strings/str_cat.h"
-#include "ca/signing.h"
+#include "ca/internal/signing.h"
 #include "platform/random.h"
 
 namespace tessera::ca {

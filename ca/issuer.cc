@@ -1,6 +1,7 @@
 #include "ca/issuer.h"
 
 #include "absl/strings/str_cat.h"
+#include "ca/internal/tbs.h"
 #include "hsm/token_key.h"
 #include "platform/random.h"
 #include "platform/status_macros.h"
@@ -46,19 +47,25 @@ absl::StatusOr<std::unique_ptr<Issuer>> Issuer::Create(
       new Issuer(std::move(context), std::move(certificate), std::move(key), std::move(shape)));
 }
 
-absl::Status Issuer::Check(const CertificatePlan& plan) const {
+absl::StatusOr<LintedPlan> Issuer::Check(CertificatePlan plan) const {
   if (plan.profile == nullptr) return absl::InvalidArgumentError("plan: no profile");
   TESSERA_ASSIGN_OR_RETURN(Botan::X509_Certificate draft, DraftPlan(plan, context_, shape_));
-  return Lint({draft, *plan.profile, plan.subject, *certificate_});
+  TESSERA_RETURN_IF_ERROR(Lint({draft, *plan.profile, plan.subject, *certificate_}));
+  return LintedPlan(std::move(plan), this);
 }
 
-absl::StatusOr<Botan::X509_Certificate> Issuer::Sign(const CertificatePlan& plan) const {
-  return SignTbs(PlanTbs(plan, context_, shape_.algorithm), shape_.algorithm, *key_, ThreadRng());
+absl::StatusOr<Botan::X509_Certificate> Issuer::Sign(const LintedPlan& linted) const {
+  if (linted.issuer_ != this) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("issuer ", context_.name, ": the plan was linted under another issuer"));
+  }
+  return SignTbs(PlanTbs(linted.plan(), context_, shape_.algorithm), shape_.algorithm, *key_,
+                 ThreadRng());
 }
 
-absl::StatusOr<Botan::X509_Certificate> Issuer::Issue(const CertificatePlan& plan) const {
-  TESSERA_RETURN_IF_ERROR(Check(plan));
-  return Sign(plan);
+absl::StatusOr<Botan::X509_Certificate> Issuer::Issue(CertificatePlan plan) const {
+  TESSERA_ASSIGN_OR_RETURN(LintedPlan linted, Check(std::move(plan)));
+  return Sign(linted);
 }
 
 }  // namespace tessera::ca

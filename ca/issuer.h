@@ -16,6 +16,21 @@ namespace tessera::ca {
 
 class Issuer;
 
+// A certificate plan the linter passed under one issuer (Issuer::Check), the only thing that
+// issuer signs: a plan cannot reach the token without the lint. Bound to the issuer that
+// checked it.
+class LintedPlan {
+ public:
+  const CertificatePlan& plan() const { return plan_; }
+
+ private:
+  friend class Issuer;
+  LintedPlan(CertificatePlan plan, const Issuer* issuer)
+      : plan_(std::move(plan)), issuer_(issuer) {}
+  CertificatePlan plan_;
+  const Issuer* issuer_;
+};
+
 // The issuing CA `name` as the ceremony left it on the online token: key and certificate
 // under CKA_ID = name.
 absl::StatusOr<std::unique_ptr<Issuer>> LoadIssuerFromToken(std::shared_ptr<hsm::Token> token,
@@ -33,12 +48,14 @@ class Issuer {
   const Botan::X509_Certificate& certificate() const { return *certificate_; }
   const Botan::Private_Key& key() const { return *key_; }
 
-  // Lints the plan's unsigned draft: FAILED_PRECONDITION naming the rules.
-  absl::Status Check(const CertificatePlan& plan) const;
-  // Signs with the issuer's key. Call Check first (Issue does both).
-  absl::StatusOr<Botan::X509_Certificate> Sign(const CertificatePlan& plan) const;
+  // Lints the plan's unsigned draft (the exact TBSCertificate Sign will sign): the plan, now
+  // signable by this issuer, or FAILED_PRECONDITION naming the rules.
+  absl::StatusOr<LintedPlan> Check(CertificatePlan plan) const;
+  // Signs with the issuer's key (on the token). INVALID_ARGUMENT for a plan another issuer
+  // checked.
+  absl::StatusOr<Botan::X509_Certificate> Sign(const LintedPlan& linted) const;
   // Check, and only if it passes, Sign: a lint failure signs nothing on the token.
-  absl::StatusOr<Botan::X509_Certificate> Issue(const CertificatePlan& plan) const;
+  absl::StatusOr<Botan::X509_Certificate> Issue(CertificatePlan plan) const;
 
  private:
   Issuer(IssuerContext context, std::unique_ptr<Botan::X509_Certificate> certificate,

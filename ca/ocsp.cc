@@ -9,7 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "ca/signing.h"
+#include "ca/internal/signing.h"
 #include "platform/random.h"
 
 namespace tessera::ca {

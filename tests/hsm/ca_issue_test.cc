@@ -1,6 +1,7 @@
 // An issuing CA whose key is on a SoftHSM token issues an operator certificate for a key
 // generated on a card token, after the linter passed it; openssl and certtool check it.
 #include <botan/auto_rng.h>
+#include <botan/ecdsa.h>
 #include <botan/pkcs10.h>
 #include <botan/x509self.h>
 #include <gtest/gtest.h>
@@ -119,6 +120,27 @@ TEST_P(CaIssueTest, ALintFailureIsRefusedNamingTheRule) {
   EXPECT_EQ(cert.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(std::string(cert.status().message()).find("lint: validity_period"), std::string::npos)
       << cert.status();
+}
+
+// Only a plan the issuer itself linted reaches its key: Sign takes a LintedPlan, which only
+// Check makes, and refuses one another issuer checked.
+TEST_P(CaIssueTest, OnlyAPlanThisIssuerLintedIsSigned) {
+  auto plan = OperatorPlan();
+  ASSERT_TRUE(plan.ok());
+  auto linted = issuer_->Check(*plan);
+  ASSERT_TRUE(linted.ok()) << linted.status();
+  EXPECT_TRUE(issuer_->Sign(*linted).ok());
+
+  Botan::AutoSeeded_RNG rng;
+  auto other_key = std::make_unique<Botan::ECDSA_PrivateKey>(rng, Botan::EC_Group("secp256r1"));
+  Botan::X509_Cert_Options options("Another CA/IT/Elsewhere");
+  options.CA_key(0);
+  auto other_cert = std::make_unique<Botan::X509_Certificate>(
+      Botan::X509::create_self_signed_cert(options, *other_key, "SHA-256", rng));
+  auto other = Issuer::Create(issuer_->context(), std::move(other_cert), std::move(other_key));
+  ASSERT_TRUE(other.ok()) << other.status();
+  auto refused = (*other)->Sign(*linted);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
 }
 
 INSTANTIATE_TEST_SUITE_P(IssuerKeys, CaIssueTest,

@@ -17,6 +17,7 @@
 
 #include "ca/certificate_builder.h"
 #include "ca/extensions.h"
+#include "ca/internal/tbs.h"
 #include "tests/unit/test_profiles.h"
 
 namespace tessera::ca {
