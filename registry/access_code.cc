@@ -30,13 +30,6 @@ char Canonical(char c) {
 
 }  // namespace
 
-CensusOwner CensusOwnerOf(const std::string& office) {
-  if (office.size() == 6 && office.ends_with("000")) {
-    return {CensusKind::kPrefettura, office.substr(0, 3)};
-  }
-  return {CensusKind::kComune, office};
-}
-
 Secret NewAccessCode(const std::string& office) {
   Botan::secure_vector<uint8_t> random = ThreadRng().random_vec(kSecretChars);
   std::string code = office;
@@ -69,7 +62,8 @@ absl::StatusOr<AccessCode> ParseAccessCode(std::string_view typed) {
   }
   for (size_t i = 0; i < kOfficeDigits; ++i) {
     if (canonical[i] < '0' || canonical[i] > '9') {
-      return absl::UnauthenticatedError("access code: must start with the 6-digit code of the comune or prefettura");
+      return absl::UnauthenticatedError(
+          "access code: must start with the 6-digit code of the comune or prefettura");
     }
   }
   AccessCode code{canonical.substr(0, kOfficeDigits), Digest(canonical)};

@@ -34,14 +34,6 @@ struct AccessCode {
   AccessCodeDigest digest{};  // SHA-256 of the canonical code, office code included
 };
 
-// Whose census an office code names: a comune's (its ISTAT code), or for province code +
-// "000" (no comune's ISTAT progressive is 000) the prefettura's (its province code).
-struct CensusOwner {
-  CensusKind kind;
-  std::string owner;
-};
-CensusOwner CensusOwnerOf(const std::string& office);
-
 // A fresh code for the office (6 digits), formatted as it will be typed.
 Secret NewAccessCode(const std::string& office);
 

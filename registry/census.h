@@ -1,5 +1,5 @@
-// What a comune or a prefettura declares in its census (docs/process.md, "The census"): its general data,
-// its workstations and its users with their profiles. Every field is mandatory.
+// What a comune or a prefettura declares in its census (docs/process.md, "The census"): its general
+// data, its workstations and its users with their profiles. Every field is mandatory.
 #pragma once
 
 #include <chrono>
@@ -75,6 +75,18 @@ struct PrefetturaCensus {
 };
 
 enum class CensusKind { kComune, kPrefettura };
+
+// An office's 6-digit code, the first six characters of its workstations' CNs, card numbers
+// and access codes: a comune's ISTAT code, or a prefettura's province code + "000" (no
+// comune's ISTAT progressive is 000). `owner` is the census's owner (ISTAT or province code).
+std::string OfficeCode(CensusKind kind, const std::string& owner);
+
+// Whose census an office code names: the inverse of OfficeCode.
+struct CensusOwner {
+  CensusKind kind;
+  std::string owner;
+};
+CensusOwner CensusOwnerOf(const std::string& office);
 
 struct Profile {
   const char* code;   // stored and used in files: "accesso_web"

@@ -239,8 +239,8 @@ ImportError Locate(const ParsedImport& parsed, size_t index, const FieldError& e
 
 void ValidateImport(ParsedImport& parsed, const ReferenceIndex& reference,
                     const std::map<std::string, ComuneDeclaration>& declarations,
-                    const PersonalEmailRules& email_rules, const AcceptedMismatches& accepted, std::chrono::year_month_day today,
-                    std::vector<ImportError>& errors) {
+                    const PersonalEmailRules& email_rules, const AcceptedMismatches& accepted,
+                    std::chrono::year_month_day today, std::vector<ImportError>& errors) {
   CensusValidator validator(
       email_rules,
       [&](const std::string& place,

@@ -49,8 +49,8 @@ ImportError Locate(const ParsedImport& parsed, size_t index, const FieldError& e
 // that already has one gets no second), sorted by line.
 void ValidateImport(ParsedImport& parsed, const ReferenceIndex& reference,
                     const std::map<std::string, ComuneDeclaration>& declarations,
-                    const PersonalEmailRules& email_rules, const AcceptedMismatches& accepted, std::chrono::year_month_day today,
-                    std::vector<ImportError>& errors);
+                    const PersonalEmailRules& email_rules, const AcceptedMismatches& accepted,
+                    std::chrono::year_month_day today, std::vector<ImportError>& errors);
 
 // "line 12, codice_fiscale: check character is 'X', expected 'W'"; a table for people.
 std::string FormatImportError(const ImportError& error);

@@ -202,8 +202,7 @@ absl::StatusOr<CensusOffice::IssuedAccessCode> CensusOffice::IssueAccessCode(
       censuses_.PutAccessCode(office, parsed.digest, clock_.Now(), issued.expires_at, actor));
   // Never the code: only that one was issued, for whom and by whom.
   LogEvent(spdlog::level::info, "access_code_issued",
-           {{"office", office}, {"expires_at", UtcText(issued.expires_at)}},
-           ActorLogFields(actor));
+           {{"office", office}, {"expires_at", UtcText(issued.expires_at)}}, ActorLogFields(actor));
   access_codes_.Forget(office);  // the old code is revoked
   return issued;
 }
@@ -265,7 +264,8 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitPrefettura(PrefetturaCensus cen
       censuses_.SubmitPrefettura(province->province_code, census, clock_.Now(), actor, &errors);
   if (!errors.empty()) return Refused(errors, refusal);
   TESSERA_ASSIGN_OR_RETURN(SubmitResult result, std::move(submitted));
-  access_codes_.Forget(province->province_code + "000");  // submission revokes its code
+  // Submission revokes its code.
+  access_codes_.Forget(OfficeCode(CensusKind::kPrefettura, province->province_code));
   LogSubmitted(CensusKind::kPrefettura, result, actor);
   return result;
 }
@@ -333,14 +333,13 @@ void CensusOffice::ForgetMinistryOperators() {
 }
 
 absl::StatusOr<bool> CensusOffice::AcceptCodeMismatch(const std::string& codice_fiscale,
-                                                     const std::string& part,
-                                                     const std::string& reason,
-                                                     const std::string& request_id,
-                                                     const Actor& actor) {
+                                                      const std::string& part,
+                                                      const std::string& reason,
+                                                      const std::string& request_id,
+                                                      const Actor& actor) {
   const std::string normalized = identity::NormalizeCodiceFiscale(codice_fiscale);
   TESSERA_ASSIGN_OR_RETURN(
-      bool repeated,
-      mismatches_.Accept(normalized, part, reason, request_id, clock_.Now(), actor));
+      bool repeated, mismatches_.Accept(normalized, part, reason, request_id, clock_.Now(), actor));
   if (!repeated) {
     LogEvent(spdlog::level::info, "code_mismatch_accepted",
              {{"codice_fiscale", normalized}, {"part", part}}, ActorLogFields(actor));
@@ -348,14 +347,30 @@ absl::StatusOr<bool> CensusOffice::AcceptCodeMismatch(const std::string& codice_
   return repeated;
 }
 
-absl::StatusOr<CensusOffice::ClaimedOrders> CensusOffice::ClaimOrders(const std::string& worker,
-                                                                      int limit,
-                                                                      std::chrono::seconds lease) {
+absl::StatusOr<CensusOffice::ClaimedOrders> CensusOffice::ClaimOrders(const Claim& claim) {
+  const std::string& worker = claim.worker;
+  if (worker.empty() || worker.size() > 64 ||
+      worker.find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") !=
+          std::string::npos) {
+    return absl::InvalidArgumentError(
+        "worker: 1 to 64 letters, digits and . _ : - (e.g. host:pid of the daemon)");
+  }
+  if (claim.limit < 1 || claim.limit > 1000) {
+    return absl::InvalidArgumentError("limit: 1 to 1000");
+  }
+  const std::chrono::seconds lease =
+      claim.lease_seconds == 0 ? kDefaultLease : std::chrono::seconds(claim.lease_seconds);
+  if (lease < std::chrono::seconds(60) || lease > std::chrono::seconds(86400)) {
+    return absl::InvalidArgumentError("lease_seconds: 60 to 86400 (default 900)");
+  }
+  const std::string holder = claim.caller + "/" + worker;
+  const int limit = static_cast<int>(claim.limit);
   ClaimedOrders claimed;
   TESSERA_ASSIGN_OR_RETURN(claimed.cards,
-                           censuses_.ClaimCardOrders(worker, limit, lease, clock_.Now()));
+                           censuses_.ClaimCardOrders(holder, limit, lease, clock_.Now()));
   TESSERA_ASSIGN_OR_RETURN(claimed.workstations,
-                           censuses_.ClaimWorkstationOrders(worker, limit, lease, clock_.Now()));
+                           censuses_.ClaimWorkstationOrders(holder, limit, lease, clock_.Now()));
   return claimed;
 }
 

@@ -115,13 +115,21 @@ class CensusOffice {
                                           const std::string& part, const std::string& reason,
                                           const std::string& request_id, const Actor& actor);
 
-  // Orders for a personalization daemon (PgCensusStore::Claim*Orders).
+  // Orders for a personalization daemon (PgCensusStore::Claim*Orders), claimed for
+  // "<caller>/<worker>": INVALID_ARGUMENT naming the field for a worker that is not 1 to 64
+  // letters, digits and . _ : -, a limit outside 1..1000 or a lease outside 60..86400 s.
+  struct Claim {
+    std::string caller;          // the daemon's service name
+    std::string worker;          // names the daemon (host:pid), so a restart resumes its claims
+    uint32_t limit = 0;          // orders of each kind
+    uint32_t lease_seconds = 0;  // 0: kDefaultLease
+  };
+  static constexpr std::chrono::seconds kDefaultLease{900};
   struct ClaimedOrders {
     std::vector<CardOrder> cards;
     std::vector<WorkstationOrder> workstations;
   };
-  absl::StatusOr<ClaimedOrders> ClaimOrders(const std::string& worker, int limit,
-                                            std::chrono::seconds lease);
+  absl::StatusOr<ClaimedOrders> ClaimOrders(const Claim& claim);
 
   // A whole file: every error with its line and column, or every census saved as a draft, in
   // one transaction.

@@ -59,6 +59,17 @@ const std::vector<Profile>& Profiles() {
   return kProfiles;
 }
 
+std::string OfficeCode(CensusKind kind, const std::string& owner) {
+  return kind == CensusKind::kComune ? owner : owner + "000";
+}
+
+CensusOwner CensusOwnerOf(const std::string& office) {
+  if (office.size() == 6 && office.ends_with("000")) {
+    return {CensusKind::kPrefettura, office.substr(0, 3)};
+  }
+  return {CensusKind::kComune, office};
+}
+
 const Profile* ProfileNamed(std::string_view name, CensusKind kind) {
   // Lower case, runs of spaces as one, none around '/'.
   std::string wanted;
@@ -351,12 +362,11 @@ absl::Status CensusValidator::ValidateUser(CensusUser& user, const std::string& 
   // A part the code does not match is named on that part's field; the Ministry may have
   // accepted it for this code (the Agenzia delle Entrate issued it so).
   const std::vector<identity::CodeMismatch> mismatches = identity::CodiceFiscaleMismatches(
-      user.codice_fiscale,
-      {.surname = user.surname,
-       .name = user.name,
-       .birth_date = user.birth_date,
-       .sex = user.sex == "F" ? identity::Sex::kFemale : identity::Sex::kMale,
-       .birthplace_codes = codes});
+      user.codice_fiscale, {.surname = user.surname,
+                            .name = user.name,
+                            .birth_date = user.birth_date,
+                            .sex = user.sex == "F" ? identity::Sex::kFemale : identity::Sex::kMale,
+                            .birthplace_codes = codes});
   const std::set<std::string>* accepted = nullptr;
   if (accepted_ != nullptr) {
     auto it = accepted_->find(user.codice_fiscale);

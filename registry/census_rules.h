@@ -1,6 +1,7 @@
-// The census rules (docs/process.md, README "Census rules"), one function each: OK, or INVALID_ARGUMENT whose message is
-// the rule (without the field: CensusValidator puts "users[3].codice_fiscale: " in front).
-// CensusValidator runs them all and returns every error, not only the first.
+// The census rules (docs/process.md, README "Census rules"), one function each: OK, or
+// INVALID_ARGUMENT whose message is the rule (without the field: CensusValidator puts
+// "users[3].codice_fiscale: " in front). CensusValidator runs them all and returns every error, not
+// only the first.
 #pragma once
 
 #include <chrono>

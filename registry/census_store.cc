@@ -331,8 +331,7 @@ absl::StatusOr<SubmitResult> PgCensusStore::Submit(const Submission& s,
   return result;
 }
 
-absl::Status PgCensusStore::PutAccessCode(const std::string& office,
-                                          const AccessCodeDigest& digest,
+absl::Status PgCensusStore::PutAccessCode(const std::string& office, const AccessCodeDigest& digest,
                                           system_clock::time_point issued_at,
                                           system_clock::time_point expires_at, const Actor& actor) {
   TESSERA_RETURN_IF_ERROR(CheckActor(actor));
@@ -421,13 +420,14 @@ absl::StatusOr<SubmitResult> PgCensusStore::SubmitPrefettura(
     const Actor& actor, std::vector<FieldError>* disagreements) {
   std::vector<int> progressives;
   for (int p = 1; p <= census.workstations; ++p) progressives.push_back(p);
-  // A prefettura's cards and workstations are numbered under its province code + "000".
+  // A prefettura's cards and workstations are numbered under its office code (province + 000).
+  const std::string office = OfficeCode(CensusKind::kPrefettura, province_code);
   return Submit({.kind = CensusKind::kPrefettura,
                  .owner = province_code,
                  .document = PrefetturaCensusToJson(census),
                  .users = &census.users,
-                 .card_prefix = province_code + "000",
-                 .workstation_owner = province_code + "000",
+                 .card_prefix = office,
+                 .workstation_owner = office,
                  .workstation_progressives = std::move(progressives),
                  .actor = &actor},
                 now, disagreements);

@@ -8,8 +8,7 @@
 namespace tessera::registry {
 
 absl::StatusOr<bool> PgCodeMismatchStore::Accept(const std::string& codice_fiscale,
-                                                 const std::string& part,
-                                                 const std::string& reason,
+                                                 const std::string& part, const std::string& reason,
                                                  const std::string& request_id,
                                                  std::chrono::system_clock::time_point now,
                                                  const Actor& actor) {

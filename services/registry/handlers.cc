@@ -25,11 +25,8 @@ constexpr char kMinistry[] = "tessera-cli";
 struct Scope {
   registry::CensusKind kind;
   std::string owner;
-  // The first six characters of the owner's workstation CNs: the ISTAT code, or for a
-  // prefettura the province code + "000".
-  std::string WorkstationPrefix() const {
-    return kind == registry::CensusKind::kComune ? owner : owner + "000";
-  }
+  // The first six characters of the owner's workstation CNs (registry::OfficeCode).
+  std::string WorkstationPrefix() const { return registry::OfficeCode(kind, owner); }
 };
 
 // The Ministry acts on every census; a comune or prefettura only on its own: by one of its
@@ -315,9 +312,10 @@ grpc::Status RegistryHandlers::ListCensuses(grpc::ServerContext*,
     return ToGrpcStatus(absl::InvalidArgumentError("state: \"\", \"draft\" or \"submitted\""));
   }
   filter.page_token = request->page_token();
-  filter.page_size = request->page_size() == 0
-                         ? 100
-                         : static_cast<int>(std::min<uint32_t>(request->page_size(), 100000));
+  // 0: the default (CensusFilter); a size out of range is the office's to refuse.
+  if (request->page_size() != 0) {
+    filter.page_size = static_cast<int>(std::min<uint32_t>(request->page_size(), 100000));
+  }
   absl::StatusOr<std::vector<registry::CensusSummary>> page = office_.List(filter);
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (const registry::CensusSummary& c : *page) {
@@ -389,7 +387,7 @@ grpc::Status RegistryHandlers::IssueAccessCode(grpc::ServerContext* context,
     return ToGrpcStatus(
         absl::InvalidArgumentError("istat or province_sigla: exactly one is required"));
   }
-  // Offices are named as their workstations are: a prefettura by province code + "000".
+  // Offices are named as their workstations are (registry::OfficeCode).
   absl::StatusOr<Scope> scope = Scope{registry::CensusKind::kComune, request->istat()};
   if (request->istat().empty()) scope = PrefetturaScope(office_, request->province_sigla());
   if (!scope.ok()) return ToGrpcStatus(scope.status());
@@ -406,23 +404,11 @@ grpc::Status RegistryHandlers::ClaimOrders(grpc::ServerContext* context,
                                            v1::ClaimOrdersResponse* response) {
   absl::StatusOr<Principal> caller = CallerOf(*context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
-  const std::string& worker = request->worker();
-  if (worker.empty() || worker.size() > 64 ||
-      worker.find_first_not_of(
-          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") !=
-          std::string::npos) {
-    return ToGrpcStatus(absl::InvalidArgumentError(
-        "worker: 1 to 64 letters, digits and . _ : - (e.g. host:pid of the daemon)"));
-  }
-  if (request->limit() < 1 || request->limit() > 1000) {
-    return ToGrpcStatus(absl::InvalidArgumentError("limit: 1 to 1000"));
-  }
-  const uint32_t lease = request->lease_seconds() == 0 ? 900 : request->lease_seconds();
-  if (lease < 60 || lease > 86400) {
-    return ToGrpcStatus(absl::InvalidArgumentError("lease_seconds: 60 to 86400 (default 900)"));
-  }
-  absl::StatusOr<registry::CensusOffice::ClaimedOrders> claimed = office_.ClaimOrders(
-      caller->name + "/" + worker, static_cast<int>(request->limit()), std::chrono::seconds(lease));
+  absl::StatusOr<registry::CensusOffice::ClaimedOrders> claimed =
+      office_.ClaimOrders({.caller = caller->name,
+                           .worker = request->worker(),
+                           .limit = request->limit(),
+                           .lease_seconds = request->lease_seconds()});
   if (!claimed.ok()) return ToGrpcStatus(claimed.status());
   for (const registry::CardOrder& o : claimed->cards) {
     v1::CardOrder* out = response->add_cards();
