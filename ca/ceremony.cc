@@ -1,6 +1,7 @@
 #include "ca/ceremony.h"
 
 #include <botan/auto_rng.h>
+#include <botan/data_src.h>
 #include <botan/ecdsa.h>
 #include <botan/hash.h>
 #include <botan/hex.h>
@@ -10,6 +11,7 @@
 #include <botan/x509_ext.h>
 #include <toml++/toml.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -397,6 +399,34 @@ absl::StatusOr<CeremonyConfig> CeremonyConfig::LoadFile(const std::string& path)
 absl::StatusOr<CeremonyRecord> RunCeremony(const CeremonyConfig& config, const CeremonyPins& pins,
                                            const Clock& clock) {
   return CeremonyRun(config, clock).Run(pins);
+}
+
+absl::StatusOr<std::vector<Botan::X509_Certificate>> ReadCertificatesFile(const std::string& path) {
+  TESSERA_ASSIGN_OR_RETURN(std::string pem, ReadFile(path));
+  std::vector<Botan::X509_Certificate> certificates;
+  try {
+    Botan::DataSource_Memory source(pem);
+    while (!source.end_of_data()) {
+      certificates.emplace_back(source);
+      // Skip the whitespace after each PEM block, so end_of_data() sees the real end.
+      uint8_t next = 0;
+      while (source.peek(&next, 1, 0) == 1 && std::isspace(next)) source.discard_next(1);
+    }
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a list of certificates: ", e.what()));
+  }
+  return certificates;
+}
+
+absl::StatusOr<std::vector<uint8_t>> ReadCertificateDer(const std::string& path) {
+  TESSERA_ASSIGN_OR_RETURN(std::string pem, ReadFile(path));
+  try {
+    Botan::X509_Certificate certificate(reinterpret_cast<const uint8_t*>(pem.data()), pem.size());
+    return certificate.BER_encode();
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not a certificate: ", e.what()));
+  }
 }
 
 }  // namespace tessera::ca

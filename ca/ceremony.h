@@ -6,6 +6,8 @@
 // and refuses to overwrite an existing token or output.
 #pragma once
 
+#include <botan/x509cert.h>
+
 #include <string>
 #include <vector>
 
@@ -49,6 +51,12 @@ struct CeremonyConfig {
 // The file (in the output directory) holding every leaf certificate the ceremony signed:
 // service identities and OCSP responders. tessera-ca records them at start-up.
 inline constexpr char kCeremonyIssuedFile[] = "issued.pem";
+
+// Every certificate in a PEM file (kCeremonyIssuedFile), for tessera-ca to record at start.
+// INVALID_ARGUMENT naming the file if one is unreadable.
+absl::StatusOr<std::vector<Botan::X509_Certificate>> ReadCertificatesFile(const std::string& path);
+// The DER of the one certificate in a PEM file (the root, which lives offline).
+absl::StatusOr<std::vector<uint8_t>> ReadCertificateDer(const std::string& path);
 
 struct CeremonyPins {
   Secret root_so_pin, root_user_pin;      // offline root token

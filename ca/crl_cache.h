@@ -44,6 +44,8 @@ class CrlCache {
   // are still reloaded and the cache keeps serving what it had.
   absl::Status RunOnce();
   void Start() { task_.Start(); }  // RunOnce now and every poll
+  // RunOnce on this thread (loaded before the endpoint serves), then every poll.
+  absl::Status RunThenStart() { return task_.RunThenStart(); }
   void Stop() { task_.Stop(); }
 
   // The CRL of `name`, or nullptr (none yet: not signed, database unreachable at start, or

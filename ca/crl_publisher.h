@@ -35,6 +35,8 @@ class CrlPublisher {
   // Publishes what is due for every issuer; returns how many CRLs it signed.
   absl::StatusOr<int> RunOnce();
   void Start() { task_.Start(); }  // RunOnce every policy.poll on a background thread
+  // RunOnce now (the CRLs exist before anything is served), then as Start.
+  absl::Status RunThenStart() { return task_.RunThenStart(); }
   void Stop() { task_.Stop(); }
 
  private:

@@ -4,9 +4,18 @@
 
 namespace tessera {
 
-void PeriodicTask::Start() {
-  thread_ = std::thread([this] {
+void PeriodicTask::Start() { Run(/*first_now=*/true); }
+
+absl::Status PeriodicTask::RunThenStart() {
+  absl::Status first = task_();
+  Run(/*first_now=*/false);
+  return first;
+}
+
+void PeriodicTask::Run(bool first_now) {
+  thread_ = std::thread([this, first_now] {
     std::unique_lock lock(mutex_);
+    if (!first_now) wake_.wait_for(lock, period_, [this] { return stopping_; });
     while (!stopping_) {
       lock.unlock();
       absl::Status status = task_();

@@ -24,9 +24,15 @@ class PeriodicTask {
   PeriodicTask& operator=(const PeriodicTask&) = delete;
 
   void Start();  // runs the task at once, then every period
-  void Stop();   // wakes the thread and waits for it; a running task finishes first
+  // Runs the task once on the calling thread (a service that must not serve before it has,
+  // say, its first CRLs), returns how that went, then runs it every period in the background
+  // whatever the first run said.
+  absl::Status RunThenStart();
+  void Stop();  // wakes the thread and waits for it; a running task finishes first
 
  private:
+  void Run(bool first_now);
+
   const std::string name_;
   const std::chrono::milliseconds period_;
   const std::function<absl::Status()> task_;
