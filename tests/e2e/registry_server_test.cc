@@ -42,6 +42,8 @@ std::string Source(const std::string& path) {
 
 class RegistryServerTest : public ::testing::Test {
  protected:
+  // The PKI and tessera-ca are the suite's; each test gets its own registry database and its
+  // own tessera-registry process, so no test depends on what another did before it.
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir("tessera-e2e-registry");
     hierarchy_ = new testing::TestHierarchy(dir_->path().string(),
@@ -52,9 +54,20 @@ class RegistryServerTest : public ::testing::Test {
     auto& pg = testing::TestPg::Get();
     // tessera-ca serves the CRLs the registry checks every caller against.
     ca_conninfo_ = new std::string(pg.ConnInfo(pg.CreateDatabase()));
-    registry_conninfo_ = new std::string(pg.ConnInfo(pg.CreateDatabase()));
     ca_ = hierarchy_->StartCa(*ca_conninfo_, dir_->path().string()).release();
+  }
+  static void TearDownTestSuite() {
+    EXPECT_EQ(ca_->Stop(), 0) << "tessera-ca did not shut down cleanly";
+    delete ca_;
+    delete hierarchy_;
+    delete dir_;
+    delete ca_conninfo_;
+  }
+  void SetUp() override {
+    auto& pg = testing::TestPg::Get();
+    registry_conninfo_ = new std::string(pg.ConnInfo(pg.CreateDatabase()));
     database_ = registry_conninfo_;  // tessera-registry's, for checking what it recorded
+    reference_loaded_ = false;
     testing::WriteFile(dir_->File("registry.toml"),
                        "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" +
                            dir_->File("registry-port") + "\"\n[tls]\ncertificate_chain = \"" +
@@ -67,15 +80,12 @@ class RegistryServerTest : public ::testing::Test {
     server_ = new testing::ServiceProcess("tessera-registry", dir_->File("registry.toml"),
                                           dir_->File("registry-port"), dir_->File("registry.log"));
   }
-  static void TearDownTestSuite() {
+  void TearDown() override {
     EXPECT_EQ(server_->Stop(), 0) << "tessera-registry did not shut down cleanly";
     delete server_;
-    EXPECT_EQ(ca_->Stop(), 0) << "tessera-ca did not shut down cleanly";
-    delete ca_;
-    delete hierarchy_;
-    delete dir_;
-    delete ca_conninfo_;
+    server_ = nullptr;
     delete registry_conninfo_;
+    registry_conninfo_ = database_ = nullptr;
   }
 
   static std::string Pki(const std::string& file) { return hierarchy_->Pki(file); }
@@ -162,8 +172,7 @@ class RegistryServerTest : public ::testing::Test {
   }
   // Ministry: the reference lists, and a declaration for every comune of the sample file.
   static void LoadReferenceAndDeclarations() {
-    static bool done = false;
-    if (done) return;
+    if (reference_loaded_) return;
     auto ministry = As(Service("tessera-cli"));
     grpc::ClientContext context;
     v1::LoadReferenceRequest request;
@@ -189,7 +198,7 @@ class RegistryServerTest : public ::testing::Test {
       ASSERT_TRUE(status.ok() || status.error_code() == grpc::StatusCode::INVALID_ARGUMENT)
           << status.error_message();
     }
-    done = true;
+    reference_loaded_ = true;
   }
 
   static testing::TempDir* dir_;
@@ -199,6 +208,7 @@ class RegistryServerTest : public ::testing::Test {
   static std::string* ca_conninfo_;
   static std::string* registry_conninfo_;
   static std::string* database_;  // = registry_conninfo_
+  static bool reference_loaded_;  // by this test, in its own database
 };
 
 testing::TempDir* RegistryServerTest::dir_ = nullptr;
@@ -208,6 +218,7 @@ testing::ServiceProcess* RegistryServerTest::server_ = nullptr;
 testing::ServiceProcess* RegistryServerTest::ca_ = nullptr;
 std::string* RegistryServerTest::ca_conninfo_ = nullptr;
 std::string* RegistryServerTest::registry_conninfo_ = nullptr;
+bool RegistryServerTest::reference_loaded_ = false;
 
 // The registry takes callers without a certificate (a comune's access code), so the TLS
 // handshake does not insist on one; a certificate that is presented must still chain to the

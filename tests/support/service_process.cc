@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <thread>
@@ -18,6 +19,8 @@ namespace tessera::testing {
 ServiceProcess::ServiceProcess(const std::string& binary, const std::string& config_path,
                                const std::string& port_file, const std::string& log_path) {
   const std::string path = std::string(TESSERA_BIN_DIR) + "/" + binary;
+  // A port file an earlier process left would be read as this one's port.
+  std::filesystem::remove(port_file);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_path.c_str(),
