@@ -62,6 +62,21 @@ absl::Status CheckDraftSize(const std::string& json) {
 
 }  // namespace
 
+namespace {
+
+// A province (a comune of it) by sigla; INVALID_ARGUMENT naming `field` if none.
+absl::StatusOr<const Comune*> ProvinceOf(const ReferenceIndex& index, const std::string& sigla,
+                                         std::string_view field) {
+  const Comune* any = index.FindProvince(sigla);
+  if (any == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(std::string(field), ": '", sigla, "' is no province in the reference list"));
+  }
+  return any;
+}
+
+}  // namespace
+
 absl::StatusOr<ComuneDeclaration> CensusOffice::DeclarationOf(const std::string& istat) {
   TESSERA_ASSIGN_OR_RETURN(std::optional<ComuneDeclaration> declaration,
                            censuses_.GetDeclaration(istat));
@@ -154,22 +169,15 @@ absl::StatusOr<CensusRecord> CensusOffice::SaveDraft(ComuneCensus census, Refusa
 absl::StatusOr<std::string> CensusOffice::ProvinceCode(const std::string& sigla,
                                                        std::string_view field) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
-  const Comune* any = index->FindProvince(sigla);
-  if (any == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(std::string(field), ": '", sigla, "' is no province in the reference list"));
-  }
+  TESSERA_ASSIGN_OR_RETURN(const Comune* any, ProvinceOf(*index, sigla, field));
   return any->province_code;
 }
 
 absl::StatusOr<CensusRecord> CensusOffice::SavePrefetturaDraft(PrefetturaCensus census,
                                                                Refusal& refusal) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
-  const Comune* province = index->FindProvince(census.province_sigla);
-  if (province == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("province_sigla: '", census.province_sigla,
-                                                   "' is no province in the reference list"));
-  }
+  TESSERA_ASSIGN_OR_RETURN(const Comune* province,
+                           ProvinceOf(*index, census.province_sigla, "province_sigla"));
   TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
   CensusValidator validator = Validator(index, accepted);
   TESSERA_ASSIGN_OR_RETURN(
@@ -250,11 +258,8 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, con
 absl::StatusOr<SubmitResult> CensusOffice::SubmitPrefettura(PrefetturaCensus census,
                                                             const Actor& actor, Refusal& refusal) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
-  const Comune* province = index->FindProvince(census.province_sigla);
-  if (province == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat("province_sigla: '", census.province_sigla,
-                                                   "' is no province in the reference list"));
-  }
+  TESSERA_ASSIGN_OR_RETURN(const Comune* province,
+                           ProvinceOf(*index, census.province_sigla, "province_sigla"));
   TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
   CensusValidator validator = Validator(index, accepted);
   TESSERA_ASSIGN_OR_RETURN(std::vector<FieldError> errors,

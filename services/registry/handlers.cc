@@ -243,6 +243,17 @@ absl::StatusOr<Scope> PrefetturaScope(registry::CensusOffice& office, const std:
 
 using AnyCensus = std::variant<registry::ComuneCensus, registry::PrefetturaCensus>;
 
+// The office a request names by exactly one of istat (a comune) or province_sigla (its
+// prefettura).
+absl::StatusOr<Scope> ScopeNamed(registry::CensusOffice& office, const std::string& istat,
+                                 const std::string& province_sigla) {
+  if (istat.empty() == province_sigla.empty()) {
+    return absl::InvalidArgumentError("istat or province_sigla: exactly one is required");
+  }
+  if (!istat.empty()) return Scope{registry::CensusKind::kComune, istat};
+  return PrefetturaScope(office, province_sigla);
+}
+
 }  // namespace
 
 template <typename Request>
@@ -280,12 +291,7 @@ grpc::Status RegistryHandlers::SaveDraft(grpc::ServerContext* context,
 grpc::Status RegistryHandlers::GetCensus(grpc::ServerContext* context,
                                          const v1::GetCensusRequest* request,
                                          v1::Census* response) {
-  if (request->istat().empty() == request->province_sigla().empty()) {
-    return ToGrpcStatus(
-        absl::InvalidArgumentError("istat or province_sigla: exactly one is required"));
-  }
-  absl::StatusOr<Scope> scope = Scope{registry::CensusKind::kComune, request->istat()};
-  if (request->istat().empty()) scope = PrefetturaScope(office_, request->province_sigla());
+  absl::StatusOr<Scope> scope = ScopeNamed(office_, request->istat(), request->province_sigla());
   if (!scope.ok()) return ToGrpcStatus(scope.status());
   if (absl::Status allowed = CheckScope(*context, office_, *scope); !allowed.ok()) {
     return ToGrpcStatus(allowed);
@@ -383,14 +389,9 @@ grpc::Status RegistryHandlers::IssueAccessCode(grpc::ServerContext* context,
                                                v1::IssueAccessCodeResponse* response) {
   absl::StatusOr<Actor> actor = ActorOf(*context);
   if (!actor.ok()) return ToGrpcStatus(actor.status());
-  if (request->istat().empty() == request->province_sigla().empty()) {
-    return ToGrpcStatus(
-        absl::InvalidArgumentError("istat or province_sigla: exactly one is required"));
-  }
-  // Offices are named as their workstations are (registry::OfficeCode).
-  absl::StatusOr<Scope> scope = Scope{registry::CensusKind::kComune, request->istat()};
-  if (request->istat().empty()) scope = PrefetturaScope(office_, request->province_sigla());
+  absl::StatusOr<Scope> scope = ScopeNamed(office_, request->istat(), request->province_sigla());
   if (!scope.ok()) return ToGrpcStatus(scope.status());
+  // Offices are named as their workstations are (registry::OfficeCode).
   absl::StatusOr<registry::CensusOffice::IssuedAccessCode> issued =
       office_.IssueAccessCode(scope->WorkstationPrefix(), *actor);
   if (!issued.ok()) return ToGrpcStatus(issued.status());

@@ -857,13 +857,11 @@ TEST_F(RegistryServerTest, APrefetturaCensusesItsOwnPeople) {
     ASSERT_TRUE(issued.ok()) << issued.error_message();
     EXPECT_EQ(code.access_code().substr(0, 7), "057000-");
   }
-  auto by_code = v1::Registry::NewStub(
-      CredentialChannel("localhost:" + std::to_string(server_->port()),
-                        testing::ReadFileOrDie(Pki("bundle.pem")),
-                        "AccessCode " + code.access_code()));
+  auto by_code = v1::Registry::NewStub(CredentialChannel(
+      "localhost:" + std::to_string(server_->port()), testing::ReadFileOrDie(Pki("bundle.pem")),
+      "AccessCode " + code.access_code()));
   EXPECT_TRUE(GetPrefettura(*by_code, "RI").status.ok());
-  EXPECT_EQ(GetPrefettura(*by_code, "RM").status.error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(GetPrefettura(*by_code, "RM").status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(CensusStatus(*by_code, "057001").error_code(), grpc::StatusCode::PERMISSION_DENIED);
 
   // Six workstations and no Amministratore Postazioni: refused, every rule named.
@@ -1212,14 +1210,9 @@ TEST_F(RegistryServerTest, AMinistryOperatorIsCheckedLikeACensusUser) {
   grpc::ClientContext context;
   v1::AddMinistryOperatorRequest request;
   v1::CensusUser& p = *request.mutable_operator_();
+  p = testing::RossiMario();
   p.set_codice_fiscale("RSSMRA85T10H501A");  // wrong check character
-  p.set_surname("Rossi");
-  p.set_name("Mario");
-  p.set_birth_date("1985-12-10");
-  p.set_birth_place("Roma");
-  p.set_birth_province("RM");
-  p.set_sex("M");
-  p.set_email("mario.rossi@pec.it");  // a PEC is no personal mailbox
+  p.set_email("mario.rossi@pec.it");         // a PEC is no personal mailbox
   request.set_reason("prova");
   request.set_request_id("test-bad-operator");
   v1::AddMinistryOperatorResponse response;

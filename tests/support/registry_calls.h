@@ -26,13 +26,9 @@ inline grpc::Status LoadReferenceLists(v1::Registry::Stub& ministry) {
   return ministry.LoadReference(&context, request, &loaded);
 }
 
-// Makes Rossi Mario (kMinistryOperatorCf) a Ministry operator; the same request_id each time,
-// so a second call is a retry.
-inline grpc::Status AddMinistryOperator(v1::Registry::Stub& ministry,
-                                        v1::AddMinistryOperatorResponse* response = nullptr) {
-  grpc::ClientContext context;
-  v1::AddMinistryOperatorRequest request;
-  v1::CensusUser& p = *request.mutable_operator_();
+// Rossi Mario as a person on the wire (no profiles): kMinistryOperatorCf and its data.
+inline v1::CensusUser RossiMario() {
+  v1::CensusUser p;
   p.set_codice_fiscale(kMinistryOperatorCf);
   p.set_surname("Rossi");
   p.set_name("Mario");
@@ -41,6 +37,16 @@ inline grpc::Status AddMinistryOperator(v1::Registry::Stub& ministry,
   p.set_birth_province("RM");
   p.set_sex("M");
   p.set_email("mario.rossi@interno.it");
+  return p;
+}
+
+// Makes Rossi Mario (kMinistryOperatorCf) a Ministry operator; the same request_id each time,
+// so a second call is a retry.
+inline grpc::Status AddMinistryOperator(v1::Registry::Stub& ministry,
+                                        v1::AddMinistryOperatorResponse* response = nullptr) {
+  grpc::ClientContext context;
+  v1::AddMinistryOperatorRequest request;
+  *request.mutable_operator_() = RossiMario();
   request.set_reason("operatore del Ministero per i test");
   request.set_request_id("test-add-ministry-operator");
   v1::AddMinistryOperatorResponse unused;

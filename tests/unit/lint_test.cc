@@ -3,6 +3,7 @@
 #include "ca/lint.h"
 
 #include <botan/auto_rng.h>
+#include <botan/der_enc.h>
 #include <botan/ecdsa.h>
 #include <botan/pubkey.h>
 #include <botan/rsa.h>
@@ -14,6 +15,9 @@
 
 #include <chrono>
 #include <memory>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "ca/certificate_builder.h"
 #include "ca/extensions.h"
@@ -24,6 +28,60 @@ namespace tessera::ca {
 namespace {
 
 using std::chrono::system_clock;
+
+// The rules a lint message names ("lint: a: ...; b: ..." -> {a, b}), to check that an input
+// breaks exactly the rule it was made for.
+std::set<std::string> FailedRules(const std::string& message) {
+  std::set<std::string> names;
+  if (!message.starts_with("lint: ")) return names;
+  size_t start = 6;
+  while (start < message.size()) {
+    size_t end = message.find("; ", start);
+    if (end == std::string::npos) end = message.size();
+    names.insert(message.substr(start, message.find(':', start) - start));
+    start = end + 2;
+  }
+  return names;
+}
+
+// Botan 2 writes dates before 2050 as UTCTime; this is the same instant as GeneralizedTime
+// (for 2000 to 2049, whose UTCTime string lacks only the century).
+Botan::X509_Time AsGeneralizedTime(system_clock::time_point t) {
+  const Botan::X509_Time time(t);
+  if (time.to_string().size() == 15) return time;  // 2050 on: GeneralizedTime already
+  return Botan::X509_Time("20" + time.to_string(), Botan::GENERALIZED_TIME);
+}
+
+// EncodeTbs (ca/certificate_builder.cc) with what it never varies made variable, to build
+// certificates the linter must refuse: `version` 1 omits the version field (extensions are
+// still written), 2 writes v2; `generalized_time` writes both dates as GeneralizedTime
+// whatever their year. With (3, false) it is EncodeTbs byte for byte (a test holds that).
+Botan::secure_vector<uint8_t> HandEncodeTbs(const TbsFields& f, int version,
+                                            bool generalized_time) {
+  auto date = [&](system_clock::time_point t) {
+    return generalized_time ? AsGeneralizedTime(t) : Botan::X509_Time(t);
+  };
+  Botan::secure_vector<uint8_t> tbs;
+  Botan::DER_Encoder der(tbs);
+  der.start_cons(Botan::SEQUENCE);
+  if (version > 1) der.start_explicit(0).encode(static_cast<size_t>(version - 1)).end_explicit();
+  der.encode(f.serial)
+      .encode(f.signature_algorithm)
+      .encode(f.issuer)
+      .start_cons(Botan::SEQUENCE)
+      .encode(date(f.not_before))
+      .encode(date(f.not_after))
+      .end_cons()
+      .encode(f.subject)
+      .raw_bytes(f.subject_public_key)
+      .start_explicit(3)
+      .start_cons(Botan::SEQUENCE)
+      .encode(*f.extensions)
+      .end_cons()
+      .end_explicit()
+      .end_cons();
+  return tbs;
+}
 
 class LintTest : public ::testing::Test {
  protected:
@@ -47,15 +105,40 @@ class LintTest : public ::testing::Test {
   }
   CertificatePlan Plan() { return Plan(*subject_key_); }
 
-  // Lints `plan` signed by the issuer; returns the lint message ("" when clean).
-  std::string LintOf(const CertificatePlan& plan, const Profile* profile = nullptr) {
-    auto cert = SignPlan(plan, issuer_, *issuer_key_, rng_);
-    EXPECT_TRUE(cert.ok()) << cert.status();
-    absl::Status status = Lint({*cert, profile ? *profile : profile_, plan.subject, *issuer_cert_});
+  // Lints `cert`, made from `plan`; returns the lint message ("" when clean).
+  std::string LintCert(const Botan::X509_Certificate& cert, const CertificatePlan& plan,
+                       const Profile* profile = nullptr) {
+    absl::Status status = Lint({cert, profile ? *profile : profile_, plan.subject, *issuer_cert_});
     if (!status.ok()) {
       EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
     }
     return std::string(status.message());
+  }
+
+  // Lints `plan` signed by the issuer; returns the lint message ("" when clean).
+  std::string LintOf(const CertificatePlan& plan, const Profile* profile = nullptr) {
+    auto cert = SignPlan(plan, issuer_, *issuer_key_, rng_);
+    EXPECT_TRUE(cert.ok()) << cert.status();
+    return LintCert(*cert, plan, profile);
+  }
+
+  // `plan` as PlanTbs would encode it, but through HandEncodeTbs, signed by the issuer.
+  std::string LintHandEncoded(const CertificatePlan& plan, int version, bool generalized_time) {
+    auto shape = ShapeOf(*issuer_key_);
+    EXPECT_TRUE(shape.ok()) << shape.status();
+    const TbsFields fields{.serial = plan.serial,
+                           .signature_algorithm = shape->algorithm,
+                           .issuer = issuer_cert_->subject_dn(),
+                           .not_before = plan.not_before,
+                           .not_after = plan.not_after,
+                           .subject = plan.subject,
+                           .subject_public_key = plan.subject_public_key,
+                           .extensions = &plan.extensions};
+    EXPECT_EQ(HandEncodeTbs(fields, 3, false), EncodeTbs(fields));
+    auto cert = SignTbs(HandEncodeTbs(fields, version, generalized_time), shape->algorithm,
+                        *issuer_key_, rng_);
+    EXPECT_TRUE(cert.ok()) << cert.status();
+    return LintCert(*cert, plan);
   }
 
   Botan::AutoSeeded_RNG rng_;
@@ -220,6 +303,116 @@ TEST_F(LintTest, ServiceCertificatesCarryCheckedSubjectAltNames) {
             "subject.ip_addresses[0]: must be an IPv4 address");
 }
 
+TEST_F(LintTest, OnlyVersion3Passes) {
+  CertificatePlan plan = Plan();
+  EXPECT_EQ(LintHandEncoded(plan, 3, false), "");
+  // v1 (no version field) carrying v3 extensions; Botan still reads it, the linter refuses it.
+  const std::string v1 = LintHandEncoded(plan, 1, false);
+  EXPECT_EQ(FailedRules(v1), std::set<std::string>{"version"}) << v1;
+  EXPECT_NE(v1.find("lint: version: must be X.509 v3, is v1"), std::string::npos) << v1;
+  const std::string v2 = LintHandEncoded(plan, 2, false);
+  EXPECT_NE(v2.find("lint: version: must be X.509 v3, is v2"), std::string::npos) << v2;
+}
+
+TEST_F(LintTest, DatesBefore2050InGeneralizedTimeAreRefused) {
+  CertificatePlan plan = Plan();  // now + 6 years: both dates before 2050, so UTCTime
+  EXPECT_EQ(LintHandEncoded(plan, 3, false), "");
+  const std::string message = LintHandEncoded(plan, 3, true);
+  EXPECT_EQ(FailedRules(message), std::set<std::string>{"validity_encoding"}) << message;
+  EXPECT_NE(message.find("lint: validity_encoding: dates before 2050 must be UTCTime"),
+            std::string::npos)
+      << message;
+  // From 2050 GeneralizedTime is right (a UTCTime "50" would read as 1950, so the other way
+  // round cannot even be written).
+  plan.not_before = std::chrono::sys_days(std::chrono::year(2050) / 1 / 1);
+  plan.not_after = NotAfter(profile_, plan.not_before);
+  EXPECT_EQ(LintHandEncoded(plan, 3, true), "");
+}
+
+TEST_F(LintTest, SubjectValuesWithReservedCharactersAreRefused) {
+  CertificatePlan plan = Plan();
+  // The same subject, in the same order, with a '+' (an RDN separator) in the units; the CN
+  // is untouched, and the linter is told to expect this very subject.
+  Botan::X509_DN tampered;
+  for (const auto& [oid, value] : plan.subject.dn_info()) {
+    tampered.add_attribute(oid, oid.to_formatted_string() == "X520.OrganizationalUnit"
+                                    ? value.value() + " + Admin"
+                                    : value.value());
+  }
+  plan.subject = tampered;
+  const std::string message = LintOf(plan);
+  EXPECT_EQ(FailedRules(message), std::set<std::string>{"subject_values"}) << message;
+  EXPECT_NE(message.find("lint: subject_values: X520.OrganizationalUnit: the character '+'"),
+            std::string::npos)
+      << message;
+}
+
+TEST_F(LintTest, RevocationPointersMustBeHttp) {
+  auto lint_with = [&](Botan::Certificate_Extension* extension) {
+    CertificatePlan plan = Plan();
+    plan.extensions.replace(extension, false);
+    return LintOf(plan);
+  };
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {lint_with(AuthorityInfoAccess("", issuer_.ca_issuers_url).release()),
+       "AIA must give an http:// OCSP responder URL"},
+      {lint_with(AuthorityInfoAccess("https://ca.test/ocsp", issuer_.ca_issuers_url).release()),
+       "AIA must give an http:// OCSP responder URL"},
+      {lint_with(AuthorityInfoAccess(issuer_.ocsp_url, "ldap://ca.test/operators").release()),
+       "AIA must give one http:// caIssuers URL"},
+      {lint_with(CrlDistributionPoint("ldap://ca.test/operators.crl").release()),
+       "the CRL distribution point must be one http:// URL"},
+  };
+  for (const auto& [message, reason] : cases) {
+    EXPECT_EQ(FailedRules(message), std::set<std::string>{"revocation_pointers"}) << message;
+    EXPECT_NE(message.find("lint: revocation_pointers: " + reason), std::string::npos) << message;
+  }
+  // Without the CRL distribution point at all, the extension list is short too.
+  CertificatePlan plan = Plan();
+  ASSERT_TRUE(plan.extensions.remove(Botan::OID(kOidCrlDistributionPoints)));
+  const std::string message = LintOf(plan);
+  EXPECT_EQ(FailedRules(message), (std::set<std::string>{"extensions", "revocation_pointers"}))
+      << message;
+}
+
+// Criticality is part of the "extensions" rule (there is no rule of its own).
+TEST_F(LintTest, ExtensionsWithTheWrongCriticalityAreRefused) {
+  CertificatePlan soft = Plan();
+  const auto* usage = soft.extensions.get_extension_object_as<Botan::Cert_Extension::Key_Usage>();
+  ASSERT_NE(usage, nullptr);
+  soft.extensions.replace(new Botan::Cert_Extension::Key_Usage(usage->get_constraints()), false);
+  const std::string message = LintOf(soft);
+  EXPECT_EQ(FailedRules(message), std::set<std::string>{"extensions"}) << message;
+  EXPECT_NE(message.find("lint: extensions: extension 2.5.29.15 must be critical"),
+            std::string::npos)
+      << message;
+
+  CertificatePlan hard = Plan();
+  const auto* eku =
+      hard.extensions.get_extension_object_as<Botan::Cert_Extension::Extended_Key_Usage>();
+  ASSERT_NE(eku, nullptr);
+  hard.extensions.replace(new Botan::Cert_Extension::Extended_Key_Usage(eku->get_oids()), true);
+  const std::string critical_eku = LintOf(hard);
+  EXPECT_EQ(FailedRules(critical_eku), std::set<std::string>{"extensions"}) << critical_eku;
+  EXPECT_NE(critical_eku.find("lint: extensions: extension 2.5.29.37 must be non-critical"),
+            std::string::npos)
+      << critical_eku;
+}
+
+TEST_F(LintTest, SignatureAlgorithmMustBeTheIssuersKeys) {
+  // Signed by an RSA key while the issuer's certificate holds an EC key.
+  Botan::RSA_PrivateKey rsa(rng_, 2048);
+  CertificatePlan plan = Plan();
+  auto cert = SignPlan(plan, issuer_, rsa, rng_);
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  const std::string message = LintCert(*cert, plan);
+  EXPECT_EQ(FailedRules(message), std::set<std::string>{"signature_algorithm"}) << message;
+  EXPECT_NE(message.find("lint: signature_algorithm: signature algorithm RSA/EMSA3(SHA-256), "
+                         "expected ECDSA/EMSA1(SHA-256)"),
+            std::string::npos)
+      << message;
+}
+
 TEST_F(LintTest, EveryRuleHasANameAndRuns) {
   std::set<std::string> names;
   for (const LintRule& rule : LintRules()) names.insert(rule.name);
@@ -267,6 +460,8 @@ struct CaKnobs {
   Botan::BigInt serial = Botan::BigInt("0x5f3c9a0e77d1c2b4a6908172635445ab");
   std::string common_name = "Tessera CA Operatori";
   bool extended_key_usage = false;
+  std::string crl_url = "http://ca.test/crl/root.crl";  // with pointers
+  int version = 3;                                      // else HandEncodeTbs
 };
 
 class CaLintTest : public ::testing::Test {
@@ -293,7 +488,7 @@ class CaLintTest : public ::testing::Test {
     if (k.pointers) {
       ext.add(new Botan::Cert_Extension::Authority_Key_ID(parent ? parent->subject_key_id()
                                                                  : std::vector<uint8_t>{1, 2}));
-      ext.add(CrlDistributionPoint("http://ca.test/crl/root.crl").release());
+      ext.add(CrlDistributionPoint(k.crl_url).release());
       ext.add(AuthorityInfoAccess("", "http://ca.test/ca/root.crt").release());
     }
     if (k.extended_key_usage) {
@@ -304,15 +499,17 @@ class CaLintTest : public ::testing::Test {
     const auto not_before = std::chrono::floor<std::chrono::seconds>(now_);
     auto shape = ShapeOf(signer);
     EXPECT_TRUE(shape.ok()) << shape.status();
-    auto cert = SignTbs(EncodeTbs({.serial = k.serial,
-                                   .signature_algorithm = shape->algorithm,
-                                   .issuer = parent ? parent->subject_dn() : subject,
-                                   .not_before = not_before,
-                                   .not_after = NotAfter(years, not_before),
-                                   .subject = subject,
-                                   .subject_public_key = subject_key.subject_public_key(),
-                                   .extensions = &ext}),
-                        shape->algorithm, signer, rng_);
+    const TbsFields fields{.serial = k.serial,
+                           .signature_algorithm = shape->algorithm,
+                           .issuer = parent ? parent->subject_dn() : subject,
+                           .not_before = not_before,
+                           .not_after = NotAfter(years, not_before),
+                           .subject = subject,
+                           .subject_public_key = subject_key.subject_public_key(),
+                           .extensions = &ext};
+    auto cert =
+        SignTbs(k.version == 3 ? EncodeTbs(fields) : HandEncodeTbs(fields, k.version, false),
+                shape->algorithm, signer, rng_);
     EXPECT_TRUE(cert.ok()) << cert.status();
     return std::make_unique<Botan::X509_Certificate>(*cert);
   }
@@ -392,6 +589,42 @@ TEST_F(CaLintTest, SerialNamesAndKeys) {
   EXPECT_NE(std::string(LintCa({*cert, root_.get(), 10}).message())
                 .find("ca_public_key: RSA CA key of 2048 bits"),
             std::string::npos);
+}
+
+TEST_F(CaLintTest, OnlyVersion3Passes) {
+  const std::string v2 = LintIssuing({.version = 2});
+  EXPECT_EQ(FailedRules(v2), std::set<std::string>{"ca_version"}) << v2;
+  EXPECT_NE(v2.find("lint: ca_version: must be X.509 v3, is v2"), std::string::npos) << v2;
+  auto root =
+      Make(*root_key_, *root_key_, nullptr,
+           {.path_limit = 1, .pointers = false, .years = 20, .common_name = "Root", .version = 1});
+  const std::string v1(LintCa({*root, nullptr, 20}).message());
+  EXPECT_EQ(FailedRules(v1), std::set<std::string>{"ca_version"}) << v1;
+  EXPECT_NE(v1.find("is v1"), std::string::npos) << v1;
+}
+
+TEST_F(CaLintTest, AnIssuingCasRevocationPointersAreHttp) {
+  const std::string message = LintIssuing({.crl_url = "ldap://ca.test/crl/root.crl"});
+  EXPECT_EQ(FailedRules(message), std::set<std::string>{"ca_revocation_pointers"}) << message;
+  EXPECT_NE(message.find("lint: ca_revocation_pointers: the CRL distribution point must be one "
+                         "http:// URL"),
+            std::string::npos)
+      << message;
+}
+
+TEST_F(CaLintTest, SignatureAlgorithmIsTheSignersKeys) {
+  // An RSA signature under a root (and on a root) whose key is EC.
+  Botan::RSA_PrivateKey rsa(rng_, 2048);
+  auto issuing = Make(*key_, rsa, root_.get(), {});
+  const std::string message(LintCa({*issuing, root_.get(), 10}).message());
+  EXPECT_EQ(FailedRules(message), std::set<std::string>{"ca_signature_algorithm"}) << message;
+  EXPECT_NE(message.find("lint: ca_signature_algorithm: signature algorithm RSA/EMSA3(SHA-256)"),
+            std::string::npos)
+      << message;
+  auto root = Make(*root_key_, rsa, nullptr,
+                   {.path_limit = 1, .pointers = false, .years = 20, .common_name = "Root"});
+  const std::string self(LintCa({*root, nullptr, 20}).message());
+  EXPECT_EQ(FailedRules(self), std::set<std::string>{"ca_signature_algorithm"}) << self;
 }
 
 TEST_F(CaLintTest, EveryCaRuleHasANameAndRuns) {
