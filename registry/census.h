@@ -33,15 +33,20 @@ struct PersonIdentity {
   std::string sex;
 };
 
+// How to reach an office: what a comune's and a prefettura's census both declare.
+struct Contacts {
+  std::string address;
+  std::string cap;    // 5 digits
+  std::string phone;  // stored normalized (NormalizePhone)
+  std::string fax;
+  std::string email;  // the office's ordinary mailbox
+  std::string pec;    // its certified mailbox
+};
+
 struct ComuneCensus {
   std::string istat;
   std::string name;
-  std::string address;
-  std::string cap;
-  std::string phone;
-  std::string fax;
-  std::string email;
-  std::string pec;
+  Contacts contacts;
   std::string mayor_surname;
   std::string mayor_name;
   std::string it_supplier;        // società informatica di riferimento
@@ -62,12 +67,7 @@ struct ComuneDeclaration {
 struct PrefetturaCensus {
   std::string province_sigla;
   std::string province;
-  std::string address;
-  std::string cap;
-  std::string phone;
-  std::string fax;
-  std::string email;
-  std::string pec;
+  Contacts contacts;
   std::string prefect_surname;
   std::string prefect_name;
   int workstations = 0;

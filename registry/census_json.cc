@@ -78,24 +78,20 @@ template <typename Census>
 json SharedToJson(const Census& c) {
   json users = json::array();
   for (const CensusUser& u : c.users) users.push_back(UserToJson(u));
-  return json{{"address", c.address},
-              {"cap", c.cap},
-              {"phone", c.phone},
-              {"fax", c.fax},
-              {"email", c.email},
-              {"pec", c.pec},
-              {"workstations", c.workstations},
-              {"users", users}};
+  return json{{"address", c.contacts.address},  {"cap", c.contacts.cap},
+              {"phone", c.contacts.phone},      {"fax", c.contacts.fax},
+              {"email", c.contacts.email},      {"pec", c.contacts.pec},
+              {"workstations", c.workstations}, {"users", users}};
 }
 
 template <typename Census>
 absl::Status SharedFromJson(const json& o, Census& c) {
-  TESSERA_MEMBER(o, "", "address", c.address);
-  TESSERA_MEMBER(o, "", "cap", c.cap);
-  TESSERA_MEMBER(o, "", "phone", c.phone);
-  TESSERA_MEMBER(o, "", "fax", c.fax);
-  TESSERA_MEMBER(o, "", "email", c.email);
-  TESSERA_MEMBER(o, "", "pec", c.pec);
+  TESSERA_MEMBER(o, "", "address", c.contacts.address);
+  TESSERA_MEMBER(o, "", "cap", c.contacts.cap);
+  TESSERA_MEMBER(o, "", "phone", c.contacts.phone);
+  TESSERA_MEMBER(o, "", "fax", c.contacts.fax);
+  TESSERA_MEMBER(o, "", "email", c.contacts.email);
+  TESSERA_MEMBER(o, "", "pec", c.contacts.pec);
   TESSERA_MEMBER(o, "", "workstations", c.workstations);
   absl::StatusOr<std::vector<CensusUser>> users = UsersFromJson(o);
   if (!users.ok()) return users.status();

@@ -396,8 +396,7 @@ void AddUnlessUnset(std::vector<FieldError>& errors, Stage stage, const std::str
 }
 
 // The contact data a comune and a prefettura both declare (phone numbers normalized).
-template <typename Census>
-void CheckContacts(Census& c, Stage stage, std::vector<FieldError>& errors) {
+void CheckContacts(Contacts& c, Stage stage, std::vector<FieldError>& errors) {
   c.phone = NormalizePhone(c.phone);
   c.fax = NormalizePhone(c.fax);
   AddUnlessUnset(errors, stage, "address", c.address, CheckRequiredText(c.address, 200));
@@ -446,7 +445,7 @@ absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidateComune(
     Add(errors, "name",
         Rule(absl::StrCat("the comune ", reference.istat, " is '", reference.name, "'")));
   }
-  CheckContacts(c, stage, errors);
+  CheckContacts(c.contacts, stage, errors);
   AddUnlessUnset(errors, stage, "mayor_surname", c.mayor_surname,
                  CheckRequiredText(c.mayor_surname, 100));
   AddUnlessUnset(errors, stage, "mayor_name", c.mayor_name, CheckRequiredText(c.mayor_name, 100));
@@ -492,7 +491,7 @@ absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidatePrefettura(
     Add(errors, "province",
         Rule(absl::StrCat("the province ", c.province_sigla, " is '", province_name, "'")));
   }
-  CheckContacts(c, stage, errors);
+  CheckContacts(c.contacts, stage, errors);
   AddUnlessUnset(errors, stage, "prefect_surname", c.prefect_surname,
                  CheckRequiredText(c.prefect_surname, 100));
   AddUnlessUnset(errors, stage, "prefect_name", c.prefect_name,

@@ -117,24 +117,24 @@ int Count(uint32_t n) { return static_cast<int>(std::min<uint32_t>(n, 100000)); 
 // contacts, workstations and users.
 template <typename Proto, typename Census>
 absl::Status SharedFromProto(const Proto& p, Census& c) {
-  c.address = p.address();
-  c.cap = p.cap();
-  c.phone = p.phone();
-  c.fax = p.fax();
-  c.email = p.email();
-  c.pec = p.pec();
+  c.contacts.address = p.address();
+  c.contacts.cap = p.cap();
+  c.contacts.phone = p.phone();
+  c.contacts.fax = p.fax();
+  c.contacts.email = p.email();
+  c.contacts.pec = p.pec();
   c.workstations = Count(p.workstations());
   return UsersFromProto(p.users(), c.users);
 }
 
 template <typename Census, typename Proto>
 void SharedToProto(const Census& c, Proto* p) {
-  p->set_address(c.address);
-  p->set_cap(c.cap);
-  p->set_phone(c.phone);
-  p->set_fax(c.fax);
-  p->set_email(c.email);
-  p->set_pec(c.pec);
+  p->set_address(c.contacts.address);
+  p->set_cap(c.contacts.cap);
+  p->set_phone(c.contacts.phone);
+  p->set_fax(c.contacts.fax);
+  p->set_email(c.contacts.email);
+  p->set_pec(c.contacts.pec);
   p->set_workstations(static_cast<uint32_t>(std::max(c.workstations, 0)));
   for (const registry::CensusUser& u : c.users) UserToProto(u, p->add_users());
 }

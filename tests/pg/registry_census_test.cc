@@ -39,12 +39,12 @@ CensusUser User(const std::string& cf, std::vector<std::string> profiles) {
 ComuneCensus Census(const std::string& istat, int workstations, std::vector<CensusUser> users) {
   return {.istat = istat,
           .name = "X",
-          .address = "Piazza 1",
-          .cap = "00100",
-          .phone = "06 0606",
-          .fax = "06 0607",
-          .email = "info@comune.it",
-          .pec = "protocollo@pec.comune.it",
+          .contacts = {.address = "Piazza 1",
+                       .cap = "00100",
+                       .phone = "06 0606",
+                       .fax = "06 0607",
+                       .email = "info@comune.it",
+                       .pec = "protocollo@pec.comune.it"},
           .mayor_surname = "Rossi",
           .mayor_name = "Mario",
           .it_supplier = "Software Spa",
@@ -418,14 +418,14 @@ TEST_F(CensusStoreTest, AnImportIsSavedWholeOrNotAtAll) {
   ASSERT_TRUE(store_->SubmitComune(file[1], kNow, Ministry()).ok());
   // Milano is final now: a file holding it keeps nothing, Roma's draft included.
   std::vector<ComuneCensus> again = file;
-  again[0].cap = "00199";
+  again[0].contacts.cap = "00199";
   auto refused = store_->SaveDrafts(again, kNow);
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(refused.message(),
             "census of 015146 is already submitted; changes go through the security console");
   auto roma = store_->Get(CensusKind::kComune, "058091");
   ASSERT_TRUE(roma.ok());
-  EXPECT_EQ(ComuneCensusFromJson(roma->document)->cap, "00100");
+  EXPECT_EQ(ComuneCensusFromJson(roma->document)->contacts.cap, "00100");
 }
 
 TEST_F(CensusStoreTest, AnImportRacingASubmissionNeverOverwritesTheSubmittedCensus) {
@@ -444,8 +444,8 @@ TEST_F(CensusStoreTest, AnImportRacingASubmissionNeverOverwritesTheSubmittedCens
                          "= 'comune' AND owner = '015146'")
                   .ok());
   std::vector<ComuneCensus> again = file;
-  again[0].cap = "00199";
-  again[1].cap = "20199";
+  again[0].contacts.cap = "00199";
+  again[1].contacts.cap = "20199";
   absl::Status imported;
   std::thread import([&] { imported = store_->SaveDrafts(again, kNow); });
   // The import waits on Milano's row; wait until PostgreSQL shows it waiting on a lock.
@@ -460,10 +460,12 @@ TEST_F(CensusStoreTest, AnImportRacingASubmissionNeverOverwritesTheSubmittedCens
   EXPECT_EQ(imported.message(),
             "census of 015146 is already submitted; changes go through the security console");
   // Milano's submitted census is the one submitted, and Roma's draft is untouched too.
-  EXPECT_EQ(ComuneCensusFromJson(store_->Get(CensusKind::kComune, "015146")->document)->cap,
-            "00100");
-  EXPECT_EQ(ComuneCensusFromJson(store_->Get(CensusKind::kComune, "058091")->document)->cap,
-            "00100");
+  EXPECT_EQ(
+      ComuneCensusFromJson(store_->Get(CensusKind::kComune, "015146")->document)->contacts.cap,
+      "00100");
+  EXPECT_EQ(
+      ComuneCensusFromJson(store_->Get(CensusKind::kComune, "058091")->document)->contacts.cap,
+      "00100");
 }
 
 TEST_F(CensusStoreTest, AnAccessCodeOpensItsComuneUntilReplacedExpiredOrSubmitted) {

@@ -169,12 +169,12 @@ class CensusValidatorTest : public ::testing::Test {
   static ComuneCensus Census() {
     return {.istat = "058091",
             .name = "Roma",
-            .address = "Piazza del Campidoglio 1",
-            .cap = "00186",
-            .phone = "06 0606",
-            .fax = "06 67103590",
-            .email = "info@comune.roma.it",
-            .pec = "protocollo.gabinetto@pec.comune.roma.it",
+            .contacts = {.address = "Piazza del Campidoglio 1",
+                         .cap = "00186",
+                         .phone = "06 0606",
+                         .fax = "06 67103590",
+                         .email = "info@comune.roma.it",
+                         .pec = "protocollo.gabinetto@pec.comune.roma.it"},
             .mayor_surname = "Rossi",
             .mayor_name = "Mario",
             .it_supplier = "Informatica Spa",
@@ -203,7 +203,7 @@ TEST_F(CensusValidatorTest, AGoodCensusPassesAndIsNormalized) {
 TEST_F(CensusValidatorTest, EveryErrorIsReportedWithItsField) {
   CensusValidator validator(rules_, Lookup());
   ComuneCensus census = Census();
-  census.cap = "186";
+  census.contacts.cap = "186";
   census.workstations = 4;
   CensusUser pec = Mayor();
   pec.profiles = {kAccessoWeb};
@@ -242,13 +242,13 @@ TEST_F(CensusValidatorTest, EveryErrorIsReportedWithItsField) {
 // A draft may be incomplete; what it holds is checked and normalized as for a submission.
 TEST_F(CensusValidatorTest, ADraftIsCheckedForWhatItHolds) {
   CensusValidator validator(rules_, Lookup());
-  ComuneCensus sketch{.istat = "058091", .phone = "06-0606"};
+  ComuneCensus sketch{.istat = "058091", .contacts = {.phone = "06-0606"}};
   CensusUser half{.codice_fiscale = "bnc nna 90a41 f205 w", .sex = "f"};  // no name yet
   sketch.users = {half};
   auto errors = validator.ValidateComune(sketch, roma_, declaration_, today_, Stage::kDraft);
   ASSERT_TRUE(errors.ok()) << errors.status();
   EXPECT_TRUE(errors->empty()) << ToStatus(*errors);
-  EXPECT_EQ(sketch.phone, "06 0606");
+  EXPECT_EQ(sketch.contacts.phone, "06 0606");
   EXPECT_EQ(sketch.users[0].codice_fiscale, "BNCNNA90A41F205W");
   EXPECT_EQ(sketch.users[0].sex, "F");
   // The same sketch is no census to submit.
@@ -258,7 +258,7 @@ TEST_F(CensusValidatorTest, ADraftIsCheckedForWhatItHolds) {
 
   // What a draft may not hold, even unfinished.
   ComuneCensus wrong = Census();
-  wrong.cap = "186";
+  wrong.contacts.cap = "186";
   wrong.workstations = 9;
   CensusUser mayor = Mayor();
   mayor.profiles = {kSindacoDelegato, kAccessoWeb};
@@ -327,12 +327,12 @@ TEST_F(CensusValidatorTest, APrefetturaNeedsItsAdministrators) {
   admin.profiles = {kAmministratoreSicurezza};
   PrefetturaCensus census{.province_sigla = "RM",
                           .province = "Roma",
-                          .address = "Via IV Novembre 119/A",
-                          .cap = "00187",
-                          .phone = "06 67291",
-                          .fax = "06 6729 4560",
-                          .email = "prefettura.roma@interno.it",
-                          .pec = "protocollo.prefrm@pec.interno.it",
+                          .contacts = {.address = "Via IV Novembre 119/A",
+                                       .cap = "00187",
+                                       .phone = "06 67291",
+                                       .fax = "06 6729 4560",
+                                       .email = "prefettura.roma@interno.it",
+                                       .pec = "protocollo.prefrm@pec.interno.it"},
                           .prefect_surname = "Bianchi",
                           .prefect_name = "Luca",
                           .workstations = 6,
