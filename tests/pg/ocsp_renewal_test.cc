@@ -49,6 +49,14 @@ class OcspRenewalTest : public testing::CaHierarchyTest {
     return std::to_string(
         std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count());
   }
+  // A minute from now on the wall clock: the test's clock may stand before the responder
+  // certificate the ceremony just made, which openssl checks too.
+  static std::string Later() {
+    return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count() +
+                          60);
+  }
   std::unique_ptr<OcspResponder> responder_;
 };
 
@@ -218,6 +226,52 @@ TEST_F(OcspRenewalTest, UnknownSerialsAndManyCertIdsAreAnsweredUnsigned) {
   EXPECT_EQ(responder_->Respond(
                 std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(two.data()), two.size())),
             OcspErrorResponse(OcspError::kMalformedRequest));
+}
+
+// What else costs no signature or is refused: a request naming a CA this responder does not
+// answer for (the root, offline); a nonce, which a pre-signed answer does not echo (RFC 5019
+// §2.2.1: openssl warns and verifies the answer all the same); and a database outage, which
+// answers tryLater and remembers nothing, so the next request after it is answered properly.
+TEST_F(OcspRenewalTest, AnotherCaANonceAndAnOutage) {
+  auto card = ca_->Issue(OperatorRequest("nonce-1"), testing::CliActor());
+  ASSERT_TRUE(card.ok()) << card.status();
+  testing::WriteFile(dir_.File("card.pem"), Botan::X509_Certificate(card->der).PEM_encode());
+  auto as_span = [](const std::string& der) {
+    return std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(der.data()), der.size());
+  };
+
+  // The issuing CA's own certificate, asked of its issuer, the root: not ours to answer.
+  auto made =
+      RunCommand("openssl ocsp -no_nonce -issuer " + hierarchy_->Pki("root.pem") + " -cert " +
+                 hierarchy_->Pki("operators.pem") + " -reqout " + dir_.File("root-id.der"));
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  EXPECT_EQ(responder_->Respond(as_span(testing::ReadFileOrDie(dir_.File("root-id.der")))),
+            OcspErrorResponse(OcspError::kUnauthorized));
+
+  // The database away: tryLater, and nothing remembered.
+  ASSERT_TRUE(conn_->Exec("ALTER TABLE ca.certificates RENAME TO certificates_away").ok());
+  const std::vector<uint8_t> plain =
+      OcspRequestFor(dir_, hierarchy_->Pki("operators.pem"), dir_.File("card.pem"));
+  EXPECT_EQ(responder_->Respond(plain), OcspErrorResponse(OcspError::kTryLater));
+  EXPECT_EQ(responder_->size(), 0u);
+  ASSERT_TRUE(conn_->Exec("ALTER TABLE ca.certificates_away RENAME TO certificates").ok());
+
+  // With a nonce (openssl's default): the same pre-signed answer as without one.
+  made = RunCommand("openssl ocsp -issuer " + hierarchy_->Pki("operators.pem") + " -cert " +
+                    dir_.File("card.pem") + " -reqout " + dir_.File("nonce.der"));
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  const std::vector<uint8_t> answer =
+      responder_->Respond(as_span(testing::ReadFileOrDie(dir_.File("nonce.der"))));
+  EXPECT_EQ(answer, responder_->Respond(plain)) << "one answer per certificate, nonce or not";
+  testing::WriteFile(dir_.File("nonce-resp.der"), std::string(answer.begin(), answer.end()));
+  auto checked = RunCommand("openssl ocsp -reqin " + dir_.File("nonce.der") + " -respin " +
+                            dir_.File("nonce-resp.der") + " -issuer " +
+                            hierarchy_->Pki("operators.pem") + " -cert " + dir_.File("card.pem") +
+                            " -CAfile " + hierarchy_->Pki("bundle.pem") + " -attime " + Later());
+  EXPECT_NE(checked.output.find("WARNING: no nonce in response"), std::string::npos)
+      << checked.output;
+  EXPECT_NE(checked.output.find("Response verify OK"), std::string::npos) << checked.output;
+  EXPECT_NE(checked.output.find(": good"), std::string::npos) << checked.output;
 }
 
 TEST_F(OcspRenewalTest, ARenewedResponderCertificateIsSignedIntoServedAnswers) {
