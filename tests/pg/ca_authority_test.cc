@@ -548,6 +548,66 @@ TEST_F(CaAuthorityTest, CrlPublisherSignsWhenRevocationsMoveTheRevisionAndBefore
   EXPECT_EQ(crls.State("operators")->crl_number, 3);
 }
 
+// Two tessera-ca replicas share one CRL sequence per issuer: a publisher that read the same
+// state as another and signs the same number loses (compare-and-set on the number), keeps
+// nothing of its own, and the sequence has neither a gap nor a repeat. Then both race for real.
+TEST_F(CaAuthorityTest, TwoPublishersNeverStoreOneCrlNumberTwice) {
+  PgCrlStore crls(*pool_);
+  CrlPublisher first(crls, ca_->issuers(), clock_);
+  ASSERT_EQ(first.RunOnce().value_or(-1), 2);
+  auto seen = crls.State("operators");  // what the slower replica read
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  ASSERT_EQ(seen->crl_number, 1);
+
+  auto issued = ca_->Issue(OperatorRequest("req-race"), testing::CliActor());
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  ASSERT_TRUE(ca_->Revoke("rev-race", issued->serial, 1, testing::CliActor()).ok());
+  ASSERT_EQ(first.RunOnce().value_or(-1), 1);  // the faster replica signed number 2
+  auto winner = crls.State("operators");
+  ASSERT_TRUE(winner.ok());
+  ASSERT_EQ(winner->crl_number, 2);
+
+  // The slower one signs number 2 too, from what it read: refused, the winner's CRL stands.
+  const std::vector<uint8_t> loser_der = {0x30, 0x00};
+  auto lost = crls.Publish("operators", seen->revision,
+                           {.number = 2,
+                            .this_update = clock_.Now(),
+                            .next_update = clock_.Now() + std::chrono::hours(24)},
+                           loser_der);
+  ASSERT_TRUE(lost.ok()) << lost.status();
+  EXPECT_FALSE(*lost);
+  auto after = crls.State("operators");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->crl_number, 2);
+  EXPECT_EQ(after->der, winner->der);
+  EXPECT_TRUE(Botan::X509_CRL(after->der).is_revoked(Botan::X509_Certificate(issued->der)));
+
+  // For real: revocations move both issuers' revisions, two replicas publish at once, many
+  // times. Each number is stored once, in order, and the last CRL lists every revocation.
+  CrlPublisher second(crls, ca_->issuers(), clock_);
+  std::vector<std::string> revoked = {issued->serial};
+  for (int round = 0; round < 5; ++round) {
+    auto card =
+        ca_->Issue(OperatorRequest("req-race-" + std::to_string(round)), testing::CliActor());
+    ASSERT_TRUE(card.ok()) << card.status();
+    ASSERT_TRUE(
+        ca_->Revoke("rev-race-" + std::to_string(round), card->serial, 4, testing::CliActor())
+            .ok());
+    revoked.push_back(card->serial);
+    const int64_t before = crls.State("operators")->crl_number;
+    absl::StatusOr<int> a = 0, b = 0;
+    std::thread one([&] { a = first.RunOnce(); });
+    std::thread two([&] { b = second.RunOnce(); });
+    one.join();
+    two.join();
+    ASSERT_TRUE(a.ok() && b.ok()) << a.status() << b.status();
+    EXPECT_EQ(crls.State("operators")->crl_number, before + 1) << "round " << round;
+  }
+  Botan::X509_CRL last(crls.State("operators")->der);
+  EXPECT_EQ(last.crl_number(), 7u);
+  EXPECT_EQ(last.get_revoked().size(), revoked.size());
+}
+
 TEST_F(CaAuthorityTest, ListsWithFiltersAndPages) {
   for (int i = 0; i < 5; ++i)
     ASSERT_TRUE(ca_->Issue(OperatorRequest("req-l" + std::to_string(i)), testing::CliActor()).ok());
