@@ -300,5 +300,36 @@ TEST_F(WorkstationBundleTest, ResumesAfterAFailureAtEveryStep) {
   EXPECT_EQ(info.exit_code, 0) << info.output;
 }
 
+// The two other steps: the pending bundle's own insert (nothing at all is kept) and the
+// signed certificate's store (the intent stays; the retry completes that same serial).
+TEST_F(WorkstationBundleTest, ResumesAfterAFailureAtTheFirstAndThirdSteps) {
+  // 1. The pending bundle (sealed key and password) cannot be written: nothing is kept.
+  InjectFailure("ca.workstation_bundles", "INSERT");
+  auto failed = bundles_->Issue({"ws-step1", "058091", 9}, testing::CliActor());
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.workstation_bundles"), 0);
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates"), 0);
+  LiftFailure("ca.workstation_bundles");
+
+  // 3. The intent is committed and the token signs, but storing the certificate fails: the
+  // intent stays unsigned on record, and no certificate exists.
+  InjectFailure("ca.certificates", "UPDATE");
+  failed = bundles_->Issue({"ws-step1", "058091", 9}, testing::CliActor());
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates WHERE state = 'INTENT'"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates WHERE state = 'ISSUED'"), 0);
+  const std::string intent(conn_->Exec("SELECT serial FROM ca.certificates")->Text(0, 0));
+  LiftFailure("ca.certificates");
+
+  // The retry completes that intent: its serial, one certificate, a bundle that opens.
+  auto done = bundles_->Issue({"ws-step1", "058091", 9}, testing::CliActor());
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->certificate.serial, intent);
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.certificates"), 1);
+  EXPECT_EQ(Count("SELECT count(*) FROM ca.workstation_bundles"), 1);
+  auto info = OpenSslPkcs12(*done, "-info -noout");
+  EXPECT_EQ(info.exit_code, 0) << info.output;
+}
+
 }  // namespace
 }  // namespace tessera::ca
