@@ -40,7 +40,8 @@ class CaServerTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new testing::TempDir("tessera-e2e");
     // The port the certificates' CRL and OCSP URLs name is the one tessera-ca listens on.
-    const std::string http = "127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
+    http_ = new std::string("127.0.0.1:" + std::to_string(testing::FreeLoopbackPort()));
+    const std::string& http = *http_;
     hierarchy_ = new testing::TestHierarchy(dir_->path().string(),
                                             {{"tessera-ca", {"localhost"}, {"127.0.0.1"}},
                                              {"tessera-cli", {"localhost"}, {}},
@@ -58,6 +59,7 @@ class CaServerTest : public ::testing::Test {
     delete hierarchy_;
     delete dir_;
     delete database_;
+    delete http_;
   }
 
   static std::string Pki(const std::string& file) { return hierarchy_->Pki(file); }
@@ -147,11 +149,13 @@ class CaServerTest : public ::testing::Test {
   static testing::TestHierarchy* hierarchy_;
   static testing::ServiceProcess* server_;
   static std::string* database_;  // tessera-ca's, for checking what it recorded
+  static std::string* http_;      // its HTTP endpoint, the one the certificates name
   static int counter_;
 };
 
 testing::TempDir* CaServerTest::dir_;
 std::string* CaServerTest::database_;
+std::string* CaServerTest::http_;
 testing::TestHierarchy* CaServerTest::hierarchy_;
 testing::ServiceProcess* CaServerTest::server_;
 int CaServerTest::counter_ = 1;
@@ -280,6 +284,57 @@ TEST_F(CaServerTest, IssuesAnOperatorCertificateOverGrpcIdempotently) {
   v1::Certificate fetched;
   ASSERT_TRUE(Ca(Service("tessera-registry"))->GetCertificate(&context, get, &fetched).ok());
   EXPECT_EQ(fetched.der(), first.der());
+}
+
+// The token signs, the commit of the certificate fails, and tessera-ca is stopped and started
+// again, a new process on the same database: the retry under the same request_id completes the
+// intent the first process committed (its serial), and only one certificate exists.
+TEST_F(CaServerTest, AFailedCommitAfterTheTokenSignedIsCompletedAfterARestart) {
+  auto db = pg::Connection::Open(*database_);
+  ASSERT_TRUE(db.ok()) << db.status();
+  // The "death" between signature and commit: the certificate's UPDATE fails.
+  ASSERT_TRUE(
+      (*db)
+          ->ExecScript("CREATE OR REPLACE FUNCTION public.tessera_injected_failure() RETURNS "
+                       "trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'injected "
+                       "failure'; END $$; CREATE TRIGGER tessera_injected_failure BEFORE "
+                       "UPDATE ON ca.certificates FOR EACH ROW EXECUTE FUNCTION "
+                       "public.tessera_injected_failure();")
+          .ok());
+  v1::IssueCertificateRequest request;
+  request.set_request_id("restart-1");
+  request.set_profile("operator");
+  request.set_csr_der(NewCsr().csr_der);
+  request.mutable_subject()->set_codice_fiscale("RSSMRA85T10A562S");
+  v1::Certificate lost;
+  ASSERT_FALSE(Issue(Service("tessera-cli"), request, &lost).ok());
+  auto intent =
+      (*db)->Exec("SELECT serial, state FROM ca.certificates WHERE request_id = 'restart-1'");
+  ASSERT_TRUE(intent.ok()) << intent.status();
+  ASSERT_EQ(intent->rows(), 1);
+  EXPECT_EQ(intent->Text(0, 1), "INTENT");
+  const std::string serial(intent->Text(0, 0));
+
+  EXPECT_EQ(server_->Stop(), 0);
+  delete server_;
+  ASSERT_TRUE((*db)->ExecScript("DROP TRIGGER tessera_injected_failure ON ca.certificates").ok());
+  server_ = hierarchy_->StartCa(*database_, dir_->path().string(), *http_).release();
+
+  v1::Certificate done;
+  grpc::Status status = Issue(Service("tessera-cli"), request, &done);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(done.serial(), serial);
+  EXPECT_EQ(done.state(), v1::Certificate::ISSUED);
+  auto rows = (*db)->Exec("SELECT count(*) FROM ca.certificates WHERE request_id = 'restart-1'");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->Int(0, 0), 1);
+  Botan::X509_Certificate cert(reinterpret_cast<const uint8_t*>(done.der().data()),
+                               done.der().size());
+  testing::WriteFile(dir_->File("restart.pem"), cert.PEM_encode());
+  auto verified =
+      RunCommand("openssl verify -x509_strict -CAfile " + Pki("root.pem") + " -untrusted " +
+                 Pki("operators.pem") + " " + dir_->File("restart.pem"));
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
 }
 
 TEST_F(CaServerTest, IssuesABatchInOneCallWithOneResultPerRequest) {
