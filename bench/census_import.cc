@@ -204,13 +204,13 @@ int main(int argc, char** argv) {
   if (!index_data.ok()) return Fail(std::string(index_data.status().message()));
   const registry::ReferenceIndex index(*index_data);
   const auto indexed = Clock::now();
-  std::vector<registry::ImportError> errors;
+  std::vector<registry::Violation> errors;
   auto parsed = registry::ParseCensusImport(file, errors);
   if (!parsed.ok()) return Fail(std::string(parsed.status().message()));
   const auto read = Clock::now();
   registry::ValidateImport(*parsed, index, declarations, *email_rules, {}, today, errors);
   const auto validated = Clock::now();
-  if (!errors.empty()) return Fail(registry::FormatImportError(errors.front()));
+  if (!errors.empty()) return Fail(registry::FormatInFile(errors.front()));
   auto saved = census_store.SaveDrafts(parsed->censuses, now);
   if (!saved.ok()) return Fail(std::string(saved.message()));
   const auto stored = Clock::now();

@@ -139,7 +139,7 @@ const std::vector<std::string>& CensusImportColumns() {
 }
 
 absl::StatusOr<ParsedImport> ParseCensusImport(std::string_view text,
-                                               std::vector<ImportError>& errors) {
+                                               std::vector<Violation>& errors) {
   absl::StatusOr<csv::Table> table =
       csv::Parse(text, {.max_bytes = 64 << 20, .max_rows = 200'000, .max_field_bytes = 1024});
   if (!table.ok()) return table.status();
@@ -152,7 +152,7 @@ absl::StatusOr<ParsedImport> ParseCensusImport(std::string_view text,
   for (const csv::Row& row : table->rows) {
     const std::vector<std::string>& f = row.fields;
     auto error = [&](Column column, const std::string& rule) {
-      errors.push_back({row.line, CensusImportColumns()[column], rule});
+      errors.push_back({CensusImportColumns()[column], rule, row.line});
     };
     auto [it, added] = index_of.try_emplace(f[kIstat], parsed.censuses.size());
     if (added) {
@@ -216,31 +216,31 @@ absl::StatusOr<ParsedImport> ParseCensusImport(std::string_view text,
   return parsed;
 }
 
-ImportError Locate(const ParsedImport& parsed, size_t index, const FieldError& error) {
+Violation Locate(const ParsedImport& parsed, size_t index, const Violation& error) {
   static const std::regex kUserField("users\\[([0-9]+)\\]\\.([a-z_]+)");
   std::smatch m;
   if (std::regex_match(error.field, m, kUserField)) {
     const size_t user = std::stoul(m[1]);
     auto column = UserFieldColumns().find(m[2]);
-    return {parsed.user_lines[index].at(user),
-            column == UserFieldColumns().end() ? std::string(m[2])
+    return {column == UserFieldColumns().end() ? std::string(m[2])
                                                : CensusImportColumns()[column->second],
-            error.rule};
+            error.rule, parsed.user_lines[index].at(user)};
   }
   auto column = FieldColumns().find(error.field);
   const std::string where = column != FieldColumns().end()
                                 ? CensusImportColumns()[column->second]
                                 : (error.field.empty() ? "" : error.field);
-  return {parsed.census_lines[index], where,
+  return {where,
           error.field == "users" || error.field == "switch_over" || error.field.empty()
               ? absl::StrCat("comune ", parsed.censuses[index].istat, ": ", error.rule)
-              : error.rule};
+              : error.rule,
+          parsed.census_lines[index]};
 }
 
 void ValidateImport(ParsedImport& parsed, const ReferenceIndex& reference,
                     const std::map<std::string, ComuneDeclaration>& declarations,
                     const PersonalEmailRules& email_rules, const AcceptedMismatches& accepted,
-                    std::chrono::year_month_day today, std::vector<ImportError>& errors) {
+                    std::chrono::year_month_day today, std::vector<Violation>& errors) {
   CensusValidator validator(
       email_rules,
       [&](const std::string& place,
@@ -249,7 +249,7 @@ void ValidateImport(ParsedImport& parsed, const ReferenceIndex& reference,
       },
       &accepted);
   std::set<std::pair<int, std::string>> reported;  // cells with a parse error already
-  for (const ImportError& e : errors) reported.insert({e.line, e.column});
+  for (const Violation& e : errors) reported.insert({e.line, e.field});
   for (size_t i = 0; i < parsed.censuses.size(); ++i) {
     ComuneCensus& census = parsed.censuses[i];
     const Comune* comune = reference.FindComune(census.istat);
@@ -258,37 +258,39 @@ void ValidateImport(ParsedImport& parsed, const ReferenceIndex& reference,
       const bool lost_zero = !census.istat.empty() && census.istat.size() < 6 &&
                              census.istat.find_first_not_of("0123456789") == std::string::npos;
       errors.push_back(
-          {parsed.census_lines[i], "istat",
+          {"istat",
            absl::StrCat("'", census.istat, "' is no comune in the reference list",
                         lost_zero ? ": an ISTAT code has 6 digits (did the spreadsheet drop a "
                                     "leading zero? keep the column as text)"
-                                  : "")});
+                                  : ""),
+           parsed.census_lines[i]});
       continue;
     }
     auto declaration = declarations.find(census.istat);
     if (declaration == declarations.end()) {
-      errors.push_back({parsed.census_lines[i], "istat",
+      errors.push_back({"istat",
                         absl::StrCat("comune ", census.istat,
-                                     " has no declaration (monitoring sheet) on record")});
+                                     " has no declaration (monitoring sheet) on record"),
+                        parsed.census_lines[i]});
       continue;
     }
     // The in-memory lookup cannot fail, so neither can the validation as a whole.
-    absl::StatusOr<std::vector<FieldError>> found =
+    absl::StatusOr<std::vector<Violation>> found =
         validator.ValidateComune(census, *comune, declaration->second, today);
-    for (const FieldError& e : found.value_or(std::vector<FieldError>{})) {
-      ImportError located = Locate(parsed, i, e);
-      if (!reported.contains({located.line, located.column})) {
+    for (const Violation& e : found.value_or(std::vector<Violation>{})) {
+      Violation located = Locate(parsed, i, e);
+      if (!reported.contains({located.line, located.field})) {
         errors.push_back(std::move(located));
       }
     }
   }
   std::stable_sort(errors.begin(), errors.end(),
-                   [](const ImportError& a, const ImportError& b) { return a.line < b.line; });
+                   [](const Violation& a, const Violation& b) { return a.line < b.line; });
 }
 
-std::string FormatImportError(const ImportError& e) {
+std::string FormatInFile(const Violation& e) {
   std::string where = e.line > 0 ? absl::StrCat("line ", e.line) : "file";
-  if (!e.column.empty()) absl::StrAppend(&where, ", ", e.column);
+  if (!e.field.empty()) absl::StrAppend(&where, ", ", e.field);
   return absl::StrCat(where, ": ", e.rule);
 }
 

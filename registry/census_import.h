@@ -20,12 +20,6 @@ namespace tessera::registry {
 // The columns, in order, as the header must name them.
 const std::vector<std::string>& CensusImportColumns();
 
-struct ImportError {
-  int line = 0;        // 0: the file as a whole
-  std::string column;  // "" when the error is not one cell's
-  std::string rule;
-};
-
 struct ParsedImport {
   std::vector<ComuneCensus> censuses;  // in the order of their first row
   // Where each census and user came from, to report validation errors on lines and columns.
@@ -38,10 +32,10 @@ struct ParsedImport {
 // `errors`; a file that cannot be read at all (not UTF-8, wrong header, truncated) is the
 // returned status.
 absl::StatusOr<ParsedImport> ParseCensusImport(std::string_view text,
-                                               std::vector<ImportError>& errors);
+                                               std::vector<Violation>& errors);
 
 // Where a validator error ("users[2].codice_fiscale") of census `index` sits in the file.
-ImportError Locate(const ParsedImport& parsed, size_t index, const FieldError& error);
+Violation Locate(const ParsedImport& parsed, size_t index, const Violation& error);
 
 // Validates every census of the file against the reference data, the comuni's declarations
 // and every census rule (normalizing codici fiscali and e-mails in place), and adds every
@@ -50,9 +44,10 @@ ImportError Locate(const ParsedImport& parsed, size_t index, const FieldError& e
 void ValidateImport(ParsedImport& parsed, const ReferenceIndex& reference,
                     const std::map<std::string, ComuneDeclaration>& declarations,
                     const PersonalEmailRules& email_rules, const AcceptedMismatches& accepted,
-                    std::chrono::year_month_day today, std::vector<ImportError>& errors);
+                    std::chrono::year_month_day today, std::vector<Violation>& errors);
 
 // "line 12, codice_fiscale: check character is 'X', expected 'W'"; a table for people.
-std::string FormatImportError(const ImportError& error);
+// A violation in the import's words: "line 3, email_personale: rule" ("file" for line 0).
+std::string FormatInFile(const Violation& violation);
 
 }  // namespace tessera::registry

@@ -27,15 +27,15 @@ absl::Status Refused(const std::vector<Violation>& violations, Describe describe
 }
 
 // A file's violations: "line 3, email_personale: rule" (the import's words).
-absl::Status Refused(const std::vector<ImportError>& violations) {
-  return Refused(violations, FormatImportError);
+absl::Status Refused(const std::vector<Violation>& violations) {
+  return Refused(violations, FormatInFile);
 }
 
 // A census's field errors, which travel in `refusal` too: "users[0].email: rule" — a census
 // sent over gRPC has no file and no lines.
-absl::Status Refused(const std::vector<FieldError>& errors, Refusal& refusal) {
-  for (const FieldError& e : errors) refusal.violations.push_back({0, e.field, e.rule});
-  return Refused(errors, [](const FieldError& e) {
+absl::Status Refused(const std::vector<Violation>& errors, Refusal& refusal) {
+  refusal.violations.insert(refusal.violations.end(), errors.begin(), errors.end());
+  return Refused(errors, [](const Violation& e) {
     return e.field.empty() ? e.rule : absl::StrCat(e.field, ": ", e.rule);
   });
 }
@@ -158,7 +158,7 @@ absl::StatusOr<CensusRecord> CensusOffice::SaveDraft(ComuneCensus census, Refusa
   TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
   CensusValidator validator = Validator(index, accepted);
   TESSERA_ASSIGN_OR_RETURN(
-      std::vector<FieldError> errors,
+      std::vector<Violation> errors,
       validator.ValidateComune(census, *comune, declaration, Today(), Stage::kDraft));
   if (!errors.empty()) return Refused(errors, refusal);
   const std::string json = ComuneCensusToJson(census);
@@ -181,7 +181,7 @@ absl::StatusOr<CensusRecord> CensusOffice::SavePrefetturaDraft(PrefetturaCensus 
   TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
   CensusValidator validator = Validator(index, accepted);
   TESSERA_ASSIGN_OR_RETURN(
-      std::vector<FieldError> errors,
+      std::vector<Violation> errors,
       validator.ValidatePrefettura(census, province->province_name, Today(), Stage::kDraft));
   if (!errors.empty()) return Refused(errors, refusal);
   const std::string json = PrefetturaCensusToJson(census);
@@ -243,7 +243,7 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, con
   TESSERA_ASSIGN_OR_RETURN(ComuneDeclaration declaration, DeclarationOf(census.istat));
   TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
   CensusValidator validator = Validator(index, accepted);
-  TESSERA_ASSIGN_OR_RETURN(std::vector<FieldError> errors,
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Violation> errors,
                            validator.ValidateComune(census, *comune, declaration, Today()));
   if (!errors.empty()) return Refused(errors, refusal);
   absl::StatusOr<SubmitResult> submitted =
@@ -262,7 +262,7 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitPrefettura(PrefetturaCensus cen
                            ProvinceOf(*index, census.province_sigla, "province_sigla"));
   TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
   CensusValidator validator = Validator(index, accepted);
-  TESSERA_ASSIGN_OR_RETURN(std::vector<FieldError> errors,
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Violation> errors,
                            validator.ValidatePrefettura(census, province->province_name, Today()));
   if (!errors.empty()) return Refused(errors, refusal);
   absl::StatusOr<SubmitResult> submitted =
@@ -280,7 +280,7 @@ absl::StatusOr<PgMinistryOperatorStore::Added> CensusOffice::AddMinistryOperator
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
   TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
   CensusValidator validator = Validator(index, accepted);
-  TESSERA_ASSIGN_OR_RETURN(std::vector<FieldError> errors,
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Violation> errors,
                            validator.ValidatePerson(person, "operator", Today()));
   if (!errors.empty()) return Refused(errors, refusal);
   absl::StatusOr<PgMinistryOperatorStore::Added> added =
@@ -382,7 +382,7 @@ absl::StatusOr<CensusOffice::ClaimedOrders> CensusOffice::ClaimOrders(const Clai
 absl::StatusOr<std::vector<std::string>> CensusOffice::Import(std::string_view file,
                                                               Refusal& refusal) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
-  std::vector<ImportError> errors;
+  std::vector<Violation> errors;
   TESSERA_ASSIGN_OR_RETURN(ParsedImport parsed, ParseCensusImport(file, errors));
   std::vector<std::string> istat;
   for (const ComuneCensus& c : parsed.censuses) istat.push_back(c.istat);

@@ -29,7 +29,7 @@ namespace tessera::registry {
 
 // A refusal with every violation (field or line/column, and rule): INVALID_ARGUMENT.
 struct Refusal {
-  std::vector<ImportError> violations;
+  std::vector<Violation> violations;
 };
 
 class CensusOffice {

@@ -287,10 +287,10 @@ absl::Status CheckCensusWindow(std::chrono::year_month_day today,
   return absl::OkStatus();
 }
 
-absl::Status ToStatus(const std::vector<FieldError>& errors) {
+absl::Status ToStatus(const std::vector<Violation>& errors) {
   if (errors.empty()) return absl::OkStatus();
   std::vector<std::string> parts;
-  for (const FieldError& e : errors) {
+  for (const Violation& e : errors) {
     parts.push_back(e.field.empty() ? e.rule : absl::StrCat(e.field, ": ", e.rule));
   }
   return absl::InvalidArgumentError(absl::StrJoin(parts, "; "));
@@ -311,7 +311,7 @@ std::string Upper(std::string value) {
 
 absl::Status CensusValidator::ValidateUser(CensusUser& user, const std::string& path,
                                            std::chrono::year_month_day today, Stage stage,
-                                           std::vector<FieldError>& errors) {
+                                           std::vector<Violation>& errors) {
   const bool draft = stage == Stage::kDraft;
   // A draft's empty value is not checked (it may be filled in later); a set one always is.
   auto check = [&](const char* field, bool blank, const absl::Status& status) {
@@ -384,19 +384,19 @@ absl::Status CensusValidator::ValidateUser(CensusUser& user, const std::string& 
 
 namespace {
 
-void Add(std::vector<FieldError>& errors, const std::string& field, const absl::Status& status) {
+void Add(std::vector<Violation>& errors, const std::string& field, const absl::Status& status) {
   if (!status.ok()) errors.push_back({field, std::string(status.message())});
 }
 
 // A value's check, unless it is a draft's empty value.
-void AddUnlessUnset(std::vector<FieldError>& errors, Stage stage, const std::string& field,
+void AddUnlessUnset(std::vector<Violation>& errors, Stage stage, const std::string& field,
                     std::string_view value, const absl::Status& status) {
   if (stage == Stage::kDraft && Blank(value)) return;
   Add(errors, field, status);
 }
 
 // The contact data a comune and a prefettura both declare (phone numbers normalized).
-void CheckContacts(Contacts& c, Stage stage, std::vector<FieldError>& errors) {
+void CheckContacts(Contacts& c, Stage stage, std::vector<Violation>& errors) {
   c.phone = NormalizePhone(c.phone);
   c.fax = NormalizePhone(c.fax);
   AddUnlessUnset(errors, stage, "address", c.address, CheckRequiredText(c.address, 200));
@@ -411,7 +411,7 @@ void CheckContacts(Contacts& c, Stage stage, std::vector<FieldError>& errors) {
 
 absl::Status CensusValidator::ValidateUsers(std::vector<CensusUser>& users, CensusKind kind,
                                             std::chrono::year_month_day today, Stage stage,
-                                            std::vector<FieldError>& errors) {
+                                            std::vector<Violation>& errors) {
   std::set<std::string> seen;  // person keys: two spellings of one code are one person
   for (size_t i = 0; i < users.size(); ++i) {
     CensusUser& user = users[i];
@@ -430,11 +430,11 @@ absl::Status CensusValidator::ValidateUsers(std::vector<CensusUser>& users, Cens
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidateComune(
+absl::StatusOr<std::vector<Violation>> CensusValidator::ValidateComune(
     ComuneCensus& c, const Comune& reference, const ComuneDeclaration& declaration,
     std::chrono::year_month_day today, Stage stage) {
   const bool draft = stage == Stage::kDraft;
-  std::vector<FieldError> errors;
+  std::vector<Violation> errors;
   if (c.istat != reference.istat) {
     Add(errors, "istat", Rule(absl::StrCat("this census is for ", reference.istat)));
   }
@@ -478,11 +478,11 @@ absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidateComune(
   return errors;
 }
 
-absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidatePrefettura(
+absl::StatusOr<std::vector<Violation>> CensusValidator::ValidatePrefettura(
     PrefetturaCensus& c, const std::string& province_name, std::chrono::year_month_day today,
     Stage stage) {
   const bool draft = stage == Stage::kDraft;
-  std::vector<FieldError> errors;
+  std::vector<Violation> errors;
   c.province_sigla = Upper(c.province_sigla);
   Add(errors, "province_sigla", CheckSigla(c.province_sigla));
   if (FoldPlaceName(c.province) == FoldPlaceName(province_name)) {
@@ -504,21 +504,20 @@ absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidatePrefettura(
   return errors;
 }
 
-absl::StatusOr<std::vector<FieldError>> CensusValidator::ValidatePerson(
+absl::StatusOr<std::vector<Violation>> CensusValidator::ValidatePerson(
     CensusUser& user, const std::string& path, std::chrono::year_month_day today) {
-  std::vector<FieldError> errors;
+  std::vector<Violation> errors;
   TESSERA_RETURN_IF_ERROR(ValidateUser(user, path, today, Stage::kSubmission, errors));
   return errors;
 }
 
-std::vector<FieldError> DisagreementsWithRecord(const CensusUser& user,
-                                                const PersonIdentity& record,
-                                                const std::string& path) {
+std::vector<Violation> DisagreementsWithRecord(const CensusUser& user, const PersonIdentity& record,
+                                               const std::string& path) {
   auto folded = [](const std::string& text) {
     absl::StatusOr<std::string> f = identity::FoldName(text);
     return f.ok() ? *f : text;
   };
-  std::vector<FieldError> errors;
+  std::vector<Violation> errors;
   auto compare = [&](const char* field, bool same) {
     if (same) return;
     errors.push_back({absl::StrCat(path, ".", field),

@@ -53,21 +53,24 @@ absl::Status CheckPrefetturaUsers(const std::vector<CensusUser>& users);
 absl::Status CheckCensusWindow(std::chrono::year_month_day today,
                                std::chrono::year_month_day switch_over);
 
-struct FieldError {
-  std::string field;  // "users[3].codice_fiscale"; "" for the census as a whole
+// A rule broken, and where: the one violation type of censuses, drafts and census files.
+struct Violation {
+  // "users[3].codice_fiscale" in a census; in a census file the column ("codice_fiscale");
+  // "" for the census or the file as a whole
+  std::string field;
   std::string rule;
+  int line = 0;  // a census file's line; 0 for a census sent without a file
 };
 
 // The parts of `user`'s identity that disagree with the person on record for the same code
 // (surname, name: compared as the codice fiscale reads them, FoldName; birth date, sex,
 // birthplace), each as an error on `path`.<field>. The rule never shows the recorded value:
 // it was declared by another office.
-std::vector<FieldError> DisagreementsWithRecord(const CensusUser& user,
-                                                const PersonIdentity& record,
-                                                const std::string& path);
+std::vector<Violation> DisagreementsWithRecord(const CensusUser& user, const PersonIdentity& record,
+                                               const std::string& path);
 
 // INVALID_ARGUMENT listing every error ("field: rule; field: rule"), or OK if there is none.
-absl::Status ToStatus(const std::vector<FieldError>& errors);
+absl::Status ToStatus(const std::vector<Violation>& errors);
 
 // Codice fiscale -> the parts of its mismatch with its holder's data the Ministry accepted
 // ("surname", "name", "birth_date", "sex", "birthplace", as identity::CodiceFiscaleMismatches
@@ -96,28 +99,28 @@ class CensusValidator {
   // province sigla in capitals) in place and returns every rule the census breaks at `stage`.
   // A failing lookup is returned as the status. A submission is checked against the census
   // window too; a draft is not (the window is checked on the comune's calls).
-  absl::StatusOr<std::vector<FieldError>> ValidateComune(ComuneCensus& census,
-                                                         const Comune& reference,
-                                                         const ComuneDeclaration& declaration,
-                                                         std::chrono::year_month_day today,
-                                                         Stage stage = Stage::kSubmission);
-  absl::StatusOr<std::vector<FieldError>> ValidatePrefettura(PrefetturaCensus& census,
-                                                             const std::string& province_name,
-                                                             std::chrono::year_month_day today,
-                                                             Stage stage = Stage::kSubmission);
+  absl::StatusOr<std::vector<Violation>> ValidateComune(ComuneCensus& census,
+                                                        const Comune& reference,
+                                                        const ComuneDeclaration& declaration,
+                                                        std::chrono::year_month_day today,
+                                                        Stage stage = Stage::kSubmission);
+  absl::StatusOr<std::vector<Violation>> ValidatePrefettura(PrefetturaCensus& census,
+                                                            const std::string& province_name,
+                                                            std::chrono::year_month_day today,
+                                                            Stage stage = Stage::kSubmission);
   // One person outside any census (a Ministry operator): identity, codice fiscale and
   // personal mailbox, each error on `path`.<field>; `user.profiles` is not looked at.
-  absl::StatusOr<std::vector<FieldError>> ValidatePerson(CensusUser& user, const std::string& path,
-                                                         std::chrono::year_month_day today);
+  absl::StatusOr<std::vector<Violation>> ValidatePerson(CensusUser& user, const std::string& path,
+                                                        std::chrono::year_month_day today);
 
  private:
   absl::Status ValidateUser(CensusUser& user, const std::string& path,
                             std::chrono::year_month_day today, Stage stage,
-                            std::vector<FieldError>& errors);
+                            std::vector<Violation>& errors);
   // Every user, their profiles for this kind of census, and nobody twice.
   absl::Status ValidateUsers(std::vector<CensusUser>& users, CensusKind kind,
                              std::chrono::year_month_day today, Stage stage,
-                             std::vector<FieldError>& errors);
+                             std::vector<Violation>& errors);
 
   const PersonalEmailRules& email_rules_;
   BirthplaceLookup birthplaces_;

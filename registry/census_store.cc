@@ -230,8 +230,8 @@ absl::StatusOr<CensusRecord> PgCensusStore::Get(CensusKind kind, const std::stri
 
 absl::StatusOr<SubmitResult> PgCensusStore::Submit(const Submission& s,
                                                    system_clock::time_point now,
-                                                   std::vector<FieldError>* disagreements_out) {
-  std::vector<FieldError> disagreements;
+                                                   std::vector<Violation>* disagreements_out) {
+  std::vector<Violation> disagreements;
   TESSERA_RETURN_IF_ERROR(CheckActor(*s.actor));
   const std::string& document = s.document;
   const pg::Param when(UnixSeconds(now));
@@ -282,7 +282,7 @@ absl::StatusOr<SubmitResult> PgCensusStore::Submit(const Submission& s,
     // The person is recorded once, by the first census naming them; this census must agree
     // with the record (its own mailbox and profiles are its own, in census_users).
     TESSERA_ASSIGN_OR_RETURN(PersonIdentity person, internal::RecordPerson(*conn, u, when));
-    std::vector<FieldError> differs =
+    std::vector<Violation> differs =
         DisagreementsWithRecord(u, person, absl::StrCat("users[", i, "]"));
     if (!differs.empty()) {
       disagreements.insert(disagreements.end(), differs.begin(), differs.end());
@@ -398,7 +398,7 @@ absl::StatusOr<bool> PgCensusStore::AccessCodeIsValid(const AccessCode& code,
 absl::StatusOr<SubmitResult> PgCensusStore::SubmitComune(const ComuneCensus& census,
                                                          system_clock::time_point now,
                                                          const Actor& actor,
-                                                         std::vector<FieldError>* disagreements) {
+                                                         std::vector<Violation>* disagreements) {
   // The comune's server (0099), then its workstations 0001.. (99 is never a workstation).
   std::vector<int> progressives = {99};
   for (int p = 1; static_cast<int>(progressives.size()) < census.workstations; ++p) {
@@ -417,7 +417,7 @@ absl::StatusOr<SubmitResult> PgCensusStore::SubmitComune(const ComuneCensus& cen
 
 absl::StatusOr<SubmitResult> PgCensusStore::SubmitPrefettura(
     const std::string& province_code, const PrefetturaCensus& census, system_clock::time_point now,
-    const Actor& actor, std::vector<FieldError>* disagreements) {
+    const Actor& actor, std::vector<Violation>* disagreements) {
   std::vector<int> progressives;
   for (int p = 1; p <= census.workstations; ++p) progressives.push_back(p);
   // A prefettura's cards and workstations are numbered under its office code (province + 000).

@@ -117,7 +117,7 @@ class PgCensusStore {
   absl::StatusOr<SubmitResult> SubmitComune(const ComuneCensus& census,
                                             std::chrono::system_clock::time_point now,
                                             const Actor& actor,
-                                            std::vector<FieldError>* disagreements = nullptr);
+                                            std::vector<Violation>* disagreements = nullptr);
 
   // The same for a prefettura (owner: its province code): every user gets a card, numbered
   // <province code>000<10-digit progressive>; workstations 0001.. under <province code>000.
@@ -125,7 +125,7 @@ class PgCensusStore {
                                                 const PrefetturaCensus& census,
                                                 std::chrono::system_clock::time_point now,
                                                 const Actor& actor,
-                                                std::vector<FieldError>* disagreements = nullptr);
+                                                std::vector<Violation>* disagreements = nullptr);
 
   // Records the digest of the office's new census access code (`office`: a comune's ISTAT
   // code, or a prefettura's province code + "000"), replacing (revoking) any earlier one, and
@@ -165,7 +165,7 @@ class PgCensusStore {
   };
   absl::StatusOr<SubmitResult> Submit(const Submission& submission,
                                       std::chrono::system_clock::time_point now,
-                                      std::vector<FieldError>* disagreements);
+                                      std::vector<Violation>* disagreements);
 
   pg::ConnectionPool& pool_;
 };

@@ -56,7 +56,7 @@ absl::Status CheckChange(const MinistryChange& change) {
 absl::StatusOr<PgMinistryOperatorStore::Added> PgMinistryOperatorStore::Add(
     const CensusUser& person, const MinistryChange& change,
     std::chrono::system_clock::time_point now, const Actor& actor,
-    std::vector<FieldError>* disagreements) {
+    std::vector<Violation>* disagreements) {
   TESSERA_RETURN_IF_ERROR(CheckActor(actor));
   TESSERA_RETURN_IF_ERROR(CheckChange(change));
   const pg::Param when(UnixSeconds(now));
@@ -75,7 +75,7 @@ absl::StatusOr<PgMinistryOperatorStore::Added> PgMinistryOperatorStore::Add(
     if (live.has_value()) added.card_number = live->card_number;
     return added;
   }
-  std::vector<FieldError> differs = DisagreementsWithRecord(person, recorded, "operator");
+  std::vector<Violation> differs = DisagreementsWithRecord(person, recorded, "operator");
   if (!differs.empty()) {
     if (disagreements != nullptr) *disagreements = differs;
     return ToStatus(differs);

@@ -48,7 +48,7 @@ class PgMinistryOperatorStore {
   // first: a Ministry operator's card is the Ministry's); request_id used for another change.
   absl::StatusOr<Added> Add(const CensusUser& person, const MinistryChange& change,
                             std::chrono::system_clock::time_point now, const Actor& actor,
-                            std::vector<FieldError>* disagreements = nullptr);
+                            std::vector<Violation>* disagreements = nullptr);
   // Ends the record (the card stays live until the security console ends it; it carries no
   // Ministry right once the record is gone). NOT_FOUND if they are no Ministry operator.
   // Returns whether this was a retry.

@@ -57,9 +57,9 @@ absl::Status CheckScope(const grpc::ServerContext& context, registry::CensusOffi
 // INVALID_ARGUMENT with every violation as a serialized BadRequest detail.
 grpc::Status Refused(const absl::Status& status, const registry::Refusal& refusal) {
   v1::BadRequest details;
-  for (const registry::ImportError& e : refusal.violations) {
+  for (const registry::Violation& e : refusal.violations) {
     v1::FieldViolation* v = details.add_violations();
-    v->set_field(e.column);
+    v->set_field(e.field);
     v->set_rule(e.rule);
     v->set_row(static_cast<uint32_t>(e.line));
   }
@@ -69,7 +69,7 @@ grpc::Status Refused(const absl::Status& status, const registry::Refusal& refusa
 // A census user, or a Ministry operator, read from the wire. A birth date that is no date is
 // added to `errors` on "<path>.birth_date" (every one, not only the first).
 registry::CensusUser UserFromProto(const v1::CensusUser& u, const std::string& path,
-                                   std::vector<registry::FieldError>& errors) {
+                                   std::vector<registry::Violation>& errors) {
   registry::CensusUser user{.name = u.name(),
                             .surname = u.surname(),
                             .codice_fiscale = u.codice_fiscale(),
@@ -91,7 +91,7 @@ registry::CensusUser UserFromProto(const v1::CensusUser& u, const std::string& p
 
 absl::Status UsersFromProto(const google::protobuf::RepeatedPtrField<v1::CensusUser>& in,
                             std::vector<registry::CensusUser>& out) {
-  std::vector<registry::FieldError> errors;
+  std::vector<registry::Violation> errors;
   for (int i = 0; i < in.size(); ++i) {
     out.push_back(UserFromProto(in[i], absl::StrCat("users[", i, "]"), errors));
   }
@@ -436,7 +436,7 @@ grpc::Status RegistryHandlers::AddMinistryOperator(grpc::ServerContext* context,
     return ToGrpcStatus(absl::InvalidArgumentError(
         "operator.profiles: must be empty; a Ministry operator's rights are the Ministry's"));
   }
-  std::vector<registry::FieldError> bad_date;
+  std::vector<registry::Violation> bad_date;
   registry::CensusUser person = UserFromProto(request->operator_(), "operator", bad_date);
   if (!bad_date.empty()) return ToGrpcStatus(registry::ToStatus(bad_date));
   registry::Refusal refusal;

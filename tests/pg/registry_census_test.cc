@@ -193,13 +193,13 @@ TEST_F(CensusStoreTest, ACensusThatDisagreesWithThePersonOnRecordIsRefusedWithou
   other.surname = "Russo";     // the same letters in the code: only the record tells them apart
   other.name = "Maria";        // MRA too; the code's day says male, so the sex stays
   other.birth_place = "Roma";  // another spelling of the same place is the same place
-  std::vector<FieldError> disagreements;
+  std::vector<Violation> disagreements;
   auto refused = store_->SubmitComune(
       Census("015146", 2, {User("BNCNNA90A41H501W", {kSindacoDelegato}), other}), kNow, Ministry(),
       &disagreements);
   ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
   std::set<std::string> fields;
-  for (const FieldError& e : disagreements) fields.insert(e.field);
+  for (const Violation& e : disagreements) fields.insert(e.field);
   EXPECT_EQ(fields, (std::set<std::string>{"users[1].surname", "users[1].name"}));
   const std::string message(refused.status().message());
   EXPECT_EQ(message.find("Rossi"), std::string::npos) << message;

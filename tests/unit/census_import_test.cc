@@ -51,8 +51,8 @@ class CensusImportTest : public ::testing::Test {
     declarations_["058091"] = {2, 3, year(2027) / 1 / 10};
     declarations_["058001"] = {1, 2, year(2027) / 1 / 10};
   }
-  std::vector<ImportError> Import(const std::string& rows, ParsedImport* out = nullptr) {
-    std::vector<ImportError> errors;
+  std::vector<Violation> Import(const std::string& rows, ParsedImport* out = nullptr) {
+    std::vector<Violation> errors;
     auto parsed = ParseCensusImport("\xEF\xBB\xBF" + kHeader + rows, errors);
     EXPECT_TRUE(parsed.ok()) << parsed.status();
     if (!parsed.ok()) return errors;
@@ -60,9 +60,9 @@ class CensusImportTest : public ::testing::Test {
     if (out != nullptr) *out = std::move(*parsed);
     return errors;
   }
-  static std::string All(const std::vector<ImportError>& errors) {
+  static std::string All(const std::vector<Violation>& errors) {
     std::string all;
-    for (const ImportError& e : errors) all += FormatImportError(e) + "\n";
+    for (const Violation& e : errors) all += FormatInFile(e) + "\n";
     return all;
   }
 
@@ -112,7 +112,8 @@ TEST_F(CensusImportTest, EveryErrorIsNamedByLineAndColumn) {
              other_cap + bad_date + bad_profile + unknown + as_number);
   const std::string all = All(errors);
   for (const char* expected : {
-           "line 3, nome: does not match the codice fiscale (the code has 'NNB', 'Anna' gives 'NNA')",
+           "line 3, nome: does not match the codice fiscale (the code has 'NNB', 'Anna' gives "
+           "'NNA')",
            "line 4, email_personale: 'luca.neri@pec.it' is a PEC (domain pec.it)",
            "line 5, cap: differs from line 2 for the same comune 058091",
            "line 6, data_nascita: '31/02/1980' does not exist",
@@ -132,7 +133,7 @@ TEST_F(CensusImportTest, ABadWorkstationCountIsReportedOnceNotOnEveryRow) {
   second.replace(second.find(";02438750586;2;"), 15, ";02438750586;due;");
   const auto errors = Import(first + second);
   ASSERT_EQ(errors.size(), 1u) << All(errors);
-  EXPECT_EQ(FormatImportError(errors[0]), "line 2, postazioni: a whole number of workstations");
+  EXPECT_EQ(FormatInFile(errors[0]), "line 2, postazioni: a whole number of workstations");
 }
 
 TEST_F(CensusImportTest, OneBadRowAmongTenThousandIsFoundAndNamed) {
@@ -156,11 +157,11 @@ TEST_F(CensusImportTest, OneBadRowAmongTenThousandIsFoundAndNamed) {
   }
   const auto errors = Import(rows);
   ASSERT_EQ(errors.size(), 1u) << All(errors);
-  EXPECT_EQ(FormatImportError(errors[0]), "line 7778, sesso: M or F");
+  EXPECT_EQ(FormatInFile(errors[0]), "line 7778, sesso: M or F");
 }
 
 TEST_F(CensusImportTest, FilesThatCannotBeReadAreRefusedWhole) {
-  std::vector<ImportError> errors;
+  std::vector<Violation> errors;
   EXPECT_NE(std::string(ParseCensusImport("istat;comune\n1;2\n", errors).status().message())
                 .find("header: the columns are istat;comune; expected istat;comune;indirizzo"),
             std::string::npos);

@@ -268,7 +268,7 @@ TEST_F(CensusValidatorTest, ADraftIsCheckedForWhatItHolds) {
   errors = validator.ValidateComune(wrong, roma_, declaration_, today_, Stage::kDraft);
   ASSERT_TRUE(errors.ok());
   std::set<std::string> fields;
-  for (const FieldError& e : *errors) fields.insert(e.field);
+  for (const Violation& e : *errors) fields.insert(e.field);
   EXPECT_EQ(fields, (std::set<std::string>{"cap", "workstations", "users[0].profiles",
                                            "users[0].email", "users[1].codice_fiscale", "users"}))
       << ToStatus(*errors);
