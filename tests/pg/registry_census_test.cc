@@ -573,6 +573,64 @@ TEST_F(CensusStoreTest, AccessCodesAndSubmissionsNameTheirActor) {
   }
 }
 
+// A registry that ran before persons were keyed by PersonKey: V005 fills the key from the code
+// as written (omocodia undone), moves each person's mailbox to the census that declared it,
+// and keeps the card orders, now live; V007 renames access codes' istat to office.
+TEST(RegistryUpgrade, V005AndV007CarryExistingRowsOver) {
+  testing::TestPg& pg = testing::TestPg::Get();
+  const std::string conninfo = pg.ConnInfo(pg.CreateDatabase());
+  auto conn = pg::Connection::Open(conninfo);
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  std::vector<pg::Migration> all = PgReferenceStore::Migrations();
+  std::vector<pg::Migration> before_v005;
+  for (const pg::Migration& m : all) {
+    if (m.version < 5) before_v005.push_back(m);
+  }
+  ASSERT_EQ(before_v005.size(), 4u);
+  ASSERT_TRUE(pg::ApplyMigrations(**conn, PgReferenceStore::kSchema, before_v005).ok());
+  // An omocodic spelling (the year's 5 written as R) and its census, card and access code.
+  ASSERT_TRUE(
+      (*conn)
+          ->ExecScript("INSERT INTO registry.province (code, sigla, name, region) VALUES "
+                       "('058', 'RM', 'Roma', 'Lazio'); "
+                       "INSERT INTO registry.comuni (istat, name, province_code, belfiore) VALUES "
+                       "('058091', 'Roma', '058', 'H501'); "
+                       "INSERT INTO registry.censuses (kind, owner, state, document, saved_at, "
+                       "submitted_at, submitted_by_kind, submitted_by) VALUES ('comune', "
+                       "'058091', 'SUBMITTED', '{}', now(), now(), 'service', 'tessera-cli'); "
+                       "INSERT INTO registry.persons (codice_fiscale, surname, name, birth_date, "
+                       "birth_place, birth_province, sex, email, created_at) VALUES "
+                       "('RSSMRA8RT10H501X', 'Rossi', 'Mario', '1985-12-10', 'Roma', 'RM', 'M', "
+                       "'mario.rossi@comune.roma.it', now()); "
+                       "INSERT INTO registry.census_users (census_id, codice_fiscale, profiles) "
+                       "SELECT id, 'RSSMRA8RT10H501X', '{sindaco_delegato}' FROM "
+                       "registry.censuses; "
+                       "INSERT INTO registry.card_orders (card_number, codice_fiscale, census_id, "
+                       "state, created_at) SELECT '0580910000000001', 'RSSMRA8RT10H501X', id, "
+                       "'LAVORAZIONE', now() FROM registry.censuses; "
+                       "INSERT INTO registry.access_code_issuances (istat, issued_at, expires_at, "
+                       "issued_by_kind, issued_by) VALUES ('058091', now(), now() + interval "
+                       "'1 day', 'service', 'tessera-cli');")
+          .ok());
+  auto upgraded = pg::ApplyMigrations(**conn, PgReferenceStore::kSchema, all);
+  ASSERT_TRUE(upgraded.ok()) << upgraded.status();
+  EXPECT_EQ(upgraded->current_version, all.back().version);
+  auto person = (*conn)->Exec("SELECT person_key FROM registry.persons");
+  ASSERT_TRUE(person.ok()) << person.status();
+  EXPECT_EQ(person->Text(0, 0), "RSSMRA85T10H501");
+  auto mailbox = (*conn)->Exec("SELECT email FROM registry.census_users");
+  ASSERT_TRUE(mailbox.ok()) << mailbox.status();
+  EXPECT_EQ(mailbox->Text(0, 0), "mario.rossi@comune.roma.it");
+  auto live = (*conn)->Exec(
+      "SELECT count(*) FROM registry.card_orders WHERE ended_at IS NULL AND census_id IS NOT "
+      "NULL");
+  ASSERT_TRUE(live.ok()) << live.status();
+  EXPECT_EQ(live->Int(0, 0), 1);
+  auto office = (*conn)->Exec("SELECT office FROM registry.access_code_issuances");
+  ASSERT_TRUE(office.ok()) << office.status();
+  EXPECT_EQ(office->Text(0, 0), "058091");
+}
+
 TEST(CensusJson, RoundTripsAndNamesWhatIsMissing) {
   ComuneCensus census = Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})});
   auto back = ComuneCensusFromJson(ComuneCensusToJson(census));
