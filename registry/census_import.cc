@@ -239,7 +239,8 @@ Violation Locate(const ParsedImport& parsed, size_t index, const Violation& erro
 
 void ValidateImport(ParsedImport& parsed, const ReferenceIndex& reference,
                     const std::map<std::string, ComuneDeclaration>& declarations,
-                    const PersonalEmailRules& email_rules, const AcceptedMismatches& accepted,
+                    const PersonalEmailRules& email_rules,
+                    std::shared_ptr<const AcceptedMismatches> accepted,
                     std::chrono::year_month_day today, std::vector<Violation>& errors) {
   CensusValidator validator(
       email_rules,
@@ -247,7 +248,7 @@ void ValidateImport(ParsedImport& parsed, const ReferenceIndex& reference,
           const std::string& sigla) -> absl::StatusOr<std::vector<std::string>> {
         return reference.BirthplaceCodes(place, sigla);
       },
-      &accepted);
+      std::move(accepted));
   std::set<std::pair<int, std::string>> reported;  // cells with a parse error already
   for (const Violation& e : errors) reported.insert({e.line, e.field});
   for (size_t i = 0; i < parsed.censuses.size(); ++i) {

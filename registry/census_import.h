@@ -43,7 +43,8 @@ Violation Locate(const ParsedImport& parsed, size_t index, const Violation& erro
 // that already has one gets no second), sorted by line.
 void ValidateImport(ParsedImport& parsed, const ReferenceIndex& reference,
                     const std::map<std::string, ComuneDeclaration>& declarations,
-                    const PersonalEmailRules& email_rules, const AcceptedMismatches& accepted,
+                    const PersonalEmailRules& email_rules,
+                    std::shared_ptr<const AcceptedMismatches> accepted,
                     std::chrono::year_month_day today, std::vector<Violation>& errors);
 
 // "line 12, codice_fiscale: check character is 'X', expected 'W'"; a table for people.

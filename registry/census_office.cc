@@ -60,10 +60,6 @@ absl::Status CheckDraftSize(const std::string& json) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-namespace {
-
 // A province (a comune of it) by sigla; INVALID_ARGUMENT naming `field` if none.
 absl::StatusOr<const Comune*> ProvinceOf(const ReferenceIndex& index, const std::string& sigla,
                                          std::string_view field) {
@@ -87,15 +83,21 @@ absl::StatusOr<ComuneDeclaration> CensusOffice::DeclarationOf(const std::string&
   return *declaration;
 }
 
-CensusValidator CensusOffice::Validator(std::shared_ptr<const ReferenceIndex> index,
-                                        const AcceptedMismatches& accepted) const {
+absl::StatusOr<std::shared_ptr<const AcceptedMismatches>> CensusOffice::Accepted() {
+  TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
+  return std::make_shared<const AcceptedMismatches>(std::move(accepted));
+}
+
+absl::StatusOr<CensusValidator> CensusOffice::Validator(
+    std::shared_ptr<const ReferenceIndex> index) {
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const AcceptedMismatches> accepted, Accepted());
   return CensusValidator(
       email_rules_,
       [index](const std::string& place,
               const std::string& sigla) -> absl::StatusOr<std::vector<std::string>> {
         return index->BirthplaceCodes(place, sigla);
       },
-      &accepted);
+      std::move(accepted));
 }
 
 std::chrono::year_month_day CensusOffice::Today() const { return ItalianDate(clock_.Now()); }
@@ -155,8 +157,7 @@ absl::StatusOr<CensusRecord> CensusOffice::SaveDraft(ComuneCensus census, Refusa
         absl::StrCat("istat: '", census.istat, "' is no comune in the reference list"));
   }
   TESSERA_ASSIGN_OR_RETURN(ComuneDeclaration declaration, DeclarationOf(census.istat));
-  TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
-  CensusValidator validator = Validator(index, accepted);
+  TESSERA_ASSIGN_OR_RETURN(CensusValidator validator, Validator(index));
   TESSERA_ASSIGN_OR_RETURN(
       std::vector<Violation> errors,
       validator.ValidateComune(census, *comune, declaration, Today(), Stage::kDraft));
@@ -178,8 +179,7 @@ absl::StatusOr<CensusRecord> CensusOffice::SavePrefetturaDraft(PrefetturaCensus 
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
   TESSERA_ASSIGN_OR_RETURN(const Comune* province,
                            ProvinceOf(*index, census.province_sigla, "province_sigla"));
-  TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
-  CensusValidator validator = Validator(index, accepted);
+  TESSERA_ASSIGN_OR_RETURN(CensusValidator validator, Validator(index));
   TESSERA_ASSIGN_OR_RETURN(
       std::vector<Violation> errors,
       validator.ValidatePrefettura(census, province->province_name, Today(), Stage::kDraft));
@@ -241,8 +241,7 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, con
         absl::StrCat("istat: '", census.istat, "' is no comune in the reference list"));
   }
   TESSERA_ASSIGN_OR_RETURN(ComuneDeclaration declaration, DeclarationOf(census.istat));
-  TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
-  CensusValidator validator = Validator(index, accepted);
+  TESSERA_ASSIGN_OR_RETURN(CensusValidator validator, Validator(index));
   TESSERA_ASSIGN_OR_RETURN(std::vector<Violation> errors,
                            validator.ValidateComune(census, *comune, declaration, Today()));
   if (!errors.empty()) return Refused(errors, refusal);
@@ -260,8 +259,7 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitPrefettura(PrefetturaCensus cen
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
   TESSERA_ASSIGN_OR_RETURN(const Comune* province,
                            ProvinceOf(*index, census.province_sigla, "province_sigla"));
-  TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
-  CensusValidator validator = Validator(index, accepted);
+  TESSERA_ASSIGN_OR_RETURN(CensusValidator validator, Validator(index));
   TESSERA_ASSIGN_OR_RETURN(std::vector<Violation> errors,
                            validator.ValidatePrefettura(census, province->province_name, Today()));
   if (!errors.empty()) return Refused(errors, refusal);
@@ -276,10 +274,13 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitPrefettura(PrefetturaCensus cen
 }
 
 absl::StatusOr<PgMinistryOperatorStore::Added> CensusOffice::AddMinistryOperator(
-    CensusUser person, const MinistryChange& change, const Actor& actor, Refusal& refusal) {
+    CensusUser person, const ChangeRequest& change, const Actor& actor, Refusal& refusal) {
+  if (!person.profiles.empty()) {
+    return absl::InvalidArgumentError(
+        "operator.profiles: must be empty; a Ministry operator's rights are the Ministry's");
+  }
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
-  TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
-  CensusValidator validator = Validator(index, accepted);
+  TESSERA_ASSIGN_OR_RETURN(CensusValidator validator, Validator(index));
   TESSERA_ASSIGN_OR_RETURN(std::vector<Violation> errors,
                            validator.ValidatePerson(person, "operator", Today()));
   if (!errors.empty()) return Refused(errors, refusal);
@@ -298,8 +299,7 @@ absl::StatusOr<PgMinistryOperatorStore::Added> CensusOffice::AddMinistryOperator
 }
 
 absl::Status CensusOffice::RemoveMinistryOperator(const std::string& codice_fiscale,
-                                                  const MinistryChange& change,
-                                                  const Actor& actor) {
+                                                  const ChangeRequest& change, const Actor& actor) {
   const std::string normalized = identity::NormalizeCodiceFiscale(codice_fiscale);
   TESSERA_ASSIGN_OR_RETURN(bool repeated,
                            ministry_.Remove(normalized, change, clock_.Now(), actor));
@@ -339,12 +339,11 @@ void CensusOffice::ForgetMinistryOperators() {
 
 absl::StatusOr<bool> CensusOffice::AcceptCodeMismatch(const std::string& codice_fiscale,
                                                       const std::string& part,
-                                                      const std::string& reason,
-                                                      const std::string& request_id,
+                                                      const ChangeRequest& change,
                                                       const Actor& actor) {
   const std::string normalized = identity::NormalizeCodiceFiscale(codice_fiscale);
-  TESSERA_ASSIGN_OR_RETURN(
-      bool repeated, mismatches_.Accept(normalized, part, reason, request_id, clock_.Now(), actor));
+  TESSERA_ASSIGN_OR_RETURN(bool repeated,
+                           mismatches_.Accept(normalized, part, change, clock_.Now(), actor));
   if (!repeated) {
     LogEvent(spdlog::level::info, "code_mismatch_accepted",
              {{"codice_fiscale", normalized}, {"part", part}}, ActorLogFields(actor));
@@ -387,8 +386,8 @@ absl::StatusOr<std::vector<std::string>> CensusOffice::Import(std::string_view f
   std::vector<std::string> istat;
   for (const ComuneCensus& c : parsed.censuses) istat.push_back(c.istat);
   TESSERA_ASSIGN_OR_RETURN(auto declarations, censuses_.GetDeclarations(istat));
-  TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
-  ValidateImport(parsed, *index, declarations, email_rules_, accepted, Today(), errors);
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const AcceptedMismatches> accepted, Accepted());
+  ValidateImport(parsed, *index, declarations, email_rules_, std::move(accepted), Today(), errors);
   if (!errors.empty()) {
     refusal.violations = std::move(errors);
     return Refused(refusal.violations);

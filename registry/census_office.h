@@ -94,13 +94,14 @@ class CensusOffice {
                                                 Refusal& refusal);
 
   // The Ministry's own operators (ministry_operators.h). `person` is checked and normalized as
-  // a census user is (without profiles); violations go to `refusal` on "operator.<field>".
+  // a census user is, and must have no profiles; violations go to `refusal` on
+  // "operator.<field>".
   absl::StatusOr<PgMinistryOperatorStore::Added> AddMinistryOperator(CensusUser person,
-                                                                     const MinistryChange& change,
+                                                                     const ChangeRequest& change,
                                                                      const Actor& actor,
                                                                      Refusal& refusal);
   absl::Status RemoveMinistryOperator(const std::string& codice_fiscale,
-                                      const MinistryChange& change, const Actor& actor);
+                                      const ChangeRequest& change, const Actor& actor);
   absl::StatusOr<std::vector<MinistryOperator>> ListMinistryOperators() { return ministry_.List(); }
   // Whether the card certificate naming `codice_fiscale` acts for the Ministry. Answers are
   // kept kMinistryAnswerLife (a removal made through another replica takes that long here;
@@ -112,8 +113,8 @@ class CensusOffice {
   // delle Entrate issued it so): censuses naming it are no longer refused for that part.
   // Returns whether this was a retry (code_mismatches.h).
   absl::StatusOr<bool> AcceptCodeMismatch(const std::string& codice_fiscale,
-                                          const std::string& part, const std::string& reason,
-                                          const std::string& request_id, const Actor& actor);
+                                          const std::string& part, const ChangeRequest& change,
+                                          const Actor& actor);
 
   // Orders for a personalization daemon (PgCensusStore::Claim*Orders), claimed for
   // "<caller>/<worker>": INVALID_ARGUMENT naming the field for a worker that is not 1 to 64
@@ -140,9 +141,11 @@ class CensusOffice {
   std::chrono::year_month_day Today() const;
   // FAILED_PRECONDITION if the comune has no monitoring sheet on record.
   absl::StatusOr<ComuneDeclaration> DeclarationOf(const std::string& istat);
-  // Checks births against `index` (kept alive by the validator).
-  CensusValidator Validator(std::shared_ptr<const ReferenceIndex> index,
-                            const AcceptedMismatches& accepted) const;
+  // The mismatches the Ministry accepted, as they stand now.
+  absl::StatusOr<std::shared_ptr<const AcceptedMismatches>> Accepted();
+  // Checks births against `index` and codes against Accepted() (both kept alive by the
+  // validator).
+  absl::StatusOr<CensusValidator> Validator(std::shared_ptr<const ReferenceIndex> index);
 
   void ForgetMinistryOperators();
 

@@ -5,6 +5,7 @@
 #include <regex>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "identity/codice_fiscale.h"
@@ -14,6 +15,11 @@ namespace tessera::registry {
 namespace {
 
 absl::Status Rule(const std::string& rule) { return absl::InvalidArgumentError(rule); }
+
+// Nothing but spaces and tabs: a value not given.
+bool Blank(std::string_view value) {
+  return value.find_first_not_of(" \t") == std::string_view::npos;
+}
 
 bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
@@ -91,9 +97,7 @@ const Profile* ProfileNamed(std::string_view name, CensusKind kind) {
   }
   for (const Profile& p : Profiles()) {
     if (p.kind != kind) continue;
-    std::string label(p.label);
-    for (char& c : label) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (wanted == p.code || wanted == label) return &p;
+    if (wanted == p.code || wanted == absl::AsciiStrToLower(p.label)) return &p;
   }
   return nullptr;
 }
@@ -103,7 +107,7 @@ bool GetsCard(const CensusUser& user, CensusKind kind) {
 }
 
 absl::Status CheckRequiredText(std::string_view value, size_t max_length) {
-  if (value.find_first_not_of(" \t") == std::string_view::npos) return Rule("is required");
+  if (Blank(value)) return Rule("is required");
   if (value.size() > max_length) return Rule(absl::StrCat("at most ", max_length, " characters"));
   for (char c : value) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
@@ -296,19 +300,6 @@ absl::Status ToStatus(const std::vector<Violation>& errors) {
   return absl::InvalidArgumentError(absl::StrJoin(parts, "; "));
 }
 
-namespace {
-
-bool Blank(std::string_view value) {
-  return value.find_first_not_of(" \t") == std::string_view::npos;
-}
-
-std::string Upper(std::string value) {
-  for (char& c : value) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return value;
-}
-
-}  // namespace
-
 absl::Status CensusValidator::ValidateUser(CensusUser& user, const std::string& path,
                                            std::chrono::year_month_day today, Stage stage,
                                            std::vector<Violation>& errors) {
@@ -325,8 +316,8 @@ absl::Status CensusValidator::ValidateUser(CensusUser& user, const std::string& 
     TESSERA_RETURN_IF_ERROR(CheckRequiredText(value, 100));
     return identity::FoldName(value).status();
   };
-  user.sex = Upper(user.sex);
-  user.birth_province = Upper(user.birth_province);
+  user.sex = absl::AsciiStrToUpper(user.sex);
+  user.birth_province = absl::AsciiStrToUpper(user.birth_province);
   const bool name_ok = check("name", Blank(user.name), person_name(user.name));
   const bool surname_ok = check("surname", Blank(user.surname), person_name(user.surname));
   const bool birth_ok = check("birth_date", user.birth_date == std::chrono::year_month_day{},
@@ -483,7 +474,7 @@ absl::StatusOr<std::vector<Violation>> CensusValidator::ValidatePrefettura(
     Stage stage) {
   const bool draft = stage == Stage::kDraft;
   std::vector<Violation> errors;
-  c.province_sigla = Upper(c.province_sigla);
+  c.province_sigla = absl::AsciiStrToUpper(c.province_sigla);
   Add(errors, "province_sigla", CheckSigla(c.province_sigla));
   if (FoldPlaceName(c.province) == FoldPlaceName(province_name)) {
     c.province = province_name;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -89,11 +90,13 @@ enum class Stage { kDraft, kSubmission };
 
 class CensusValidator {
  public:
-  // `accepted`: mismatches between a code and its holder's data the Ministry accepted (kept
-  // alive by the caller); nullptr: none.
+  // `accepted`: mismatches between a code and its holder's data the Ministry accepted;
+  // nullptr: none.
   CensusValidator(const PersonalEmailRules& email_rules, BirthplaceLookup birthplaces,
-                  const AcceptedMismatches* accepted = nullptr)
-      : email_rules_(email_rules), birthplaces_(std::move(birthplaces)), accepted_(accepted) {}
+                  std::shared_ptr<const AcceptedMismatches> accepted = nullptr)
+      : email_rules_(email_rules),
+        birthplaces_(std::move(birthplaces)),
+        accepted_(std::move(accepted)) {}
 
   // Normalizes what has a canonical form (codice fiscale, e-mail, phone numbers, sex and
   // province sigla in capitals) in place and returns every rule the census breaks at `stage`.
@@ -124,7 +127,7 @@ class CensusValidator {
 
   const PersonalEmailRules& email_rules_;
   BirthplaceLookup birthplaces_;
-  const AcceptedMismatches* accepted_;
+  std::shared_ptr<const AcceptedMismatches> accepted_;
 };
 
 }  // namespace tessera::registry

@@ -8,8 +8,8 @@
 namespace tessera::registry {
 
 absl::StatusOr<bool> PgCodeMismatchStore::Accept(const std::string& codice_fiscale,
-                                                 const std::string& part, const std::string& reason,
-                                                 const std::string& request_id,
+                                                 const std::string& part,
+                                                 const ChangeRequest& change,
                                                  std::chrono::system_clock::time_point now,
                                                  const Actor& actor) {
   TESSERA_RETURN_IF_ERROR(CheckActor(actor));
@@ -24,18 +24,13 @@ absl::StatusOr<bool> PgCodeMismatchStore::Accept(const std::string& codice_fisca
         "part: one of surname, name, birth_date, sex, birthplace (the part of the code that "
         "does not match)");
   }
-  if (reason.empty() || reason.size() > 500) {
-    return absl::InvalidArgumentError("reason: 1 to 500 characters, recorded with the acceptance");
-  }
-  if (request_id.empty() || request_id.size() > 100) {
-    return absl::InvalidArgumentError("request_id: 1 to 100 characters");
-  }
+  TESSERA_RETURN_IF_ERROR(CheckChangeRequest(change));
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result earlier,
       conn->Exec("SELECT codice_fiscale, part FROM registry.accepted_code_mismatches WHERE "
                  "request_id = $1",
-                 {pg::Param(request_id)}));
+                 {pg::Param(change.request_id)}));
   if (earlier.rows() > 0) {
     if (earlier.Text(0, 0) != codice_fiscale || earlier.Text(0, 1) != part) {
       return absl::FailedPreconditionError(
@@ -48,8 +43,8 @@ absl::StatusOr<bool> PgCodeMismatchStore::Accept(const std::string& codice_fisca
                  "accepted_at, request_id, accepted_by_kind, accepted_by, accepted_by_serial, "
                  "call_id) VALUES ($1, $2, $3, to_timestamp($4), $5, $6, $7, NULLIF($8, ''), "
                  "NULLIF($9, '')) ON CONFLICT (codice_fiscale, part) DO NOTHING",
-                 {pg::Param(codice_fiscale), pg::Param(part), pg::Param(reason),
-                  pg::Param(UnixSeconds(now)), pg::Param(request_id), pg::Param(actor.kind),
+                 {pg::Param(codice_fiscale), pg::Param(part), pg::Param(change.reason),
+                  pg::Param(UnixSeconds(now)), pg::Param(change.request_id), pg::Param(actor.kind),
                   pg::Param(actor.name), pg::Param(actor.serial), pg::Param(actor.call_id)})
           .status());
   return false;

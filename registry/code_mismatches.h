@@ -11,6 +11,7 @@
 #include "platform/actor.h"
 #include "platform/pg_pool.h"
 #include "registry/census_rules.h"
+#include "registry/change_request.h"
 
 namespace tessera::registry {
 
@@ -23,7 +24,7 @@ class PgCodeMismatchStore {
   // already changes nothing; so does a retry with the same request_id (returns true); a
   // request_id used for another acceptance is FAILED_PRECONDITION.
   absl::StatusOr<bool> Accept(const std::string& codice_fiscale, const std::string& part,
-                              const std::string& reason, const std::string& request_id,
+                              const ChangeRequest& change,
                               std::chrono::system_clock::time_point now, const Actor& actor);
   // Every acceptance (a few, nationally): read whole for each validation.
   absl::StatusOr<AcceptedMismatches> All();

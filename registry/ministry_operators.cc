@@ -29,7 +29,7 @@ absl::Status RequestIdTaken() {
 }
 
 absl::Status RecordChange(pg::Connection& conn, const std::string& codice_fiscale, const char* what,
-                          const MinistryChange& change, const pg::Param& when, const Actor& actor) {
+                          const ChangeRequest& change, const pg::Param& when, const Actor& actor) {
   return conn
       .Exec(
           "INSERT INTO registry.ministry_operator_changes (codice_fiscale, change, reason, "
@@ -41,24 +41,14 @@ absl::Status RecordChange(pg::Connection& conn, const std::string& codice_fiscal
       .status();
 }
 
-absl::Status CheckChange(const MinistryChange& change) {
-  if (change.reason.empty() || change.reason.size() > 500) {
-    return absl::InvalidArgumentError("reason: 1 to 500 characters, recorded with the change");
-  }
-  if (change.request_id.empty() || change.request_id.size() > 100) {
-    return absl::InvalidArgumentError("request_id: 1 to 100 characters");
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<PgMinistryOperatorStore::Added> PgMinistryOperatorStore::Add(
-    const CensusUser& person, const MinistryChange& change,
+    const CensusUser& person, const ChangeRequest& change,
     std::chrono::system_clock::time_point now, const Actor& actor,
     std::vector<Violation>* disagreements) {
   TESSERA_RETURN_IF_ERROR(CheckActor(actor));
-  TESSERA_RETURN_IF_ERROR(CheckChange(change));
+  TESSERA_RETURN_IF_ERROR(CheckChangeRequest(change));
   const pg::Param when(UnixSeconds(now));
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
@@ -110,11 +100,11 @@ absl::StatusOr<PgMinistryOperatorStore::Added> PgMinistryOperatorStore::Add(
 }
 
 absl::StatusOr<bool> PgMinistryOperatorStore::Remove(const std::string& codice_fiscale,
-                                                     const MinistryChange& change,
+                                                     const ChangeRequest& change,
                                                      std::chrono::system_clock::time_point now,
                                                      const Actor& actor) {
   TESSERA_RETURN_IF_ERROR(CheckActor(actor));
-  TESSERA_RETURN_IF_ERROR(CheckChange(change));
+  TESSERA_RETURN_IF_ERROR(CheckChangeRequest(change));
   if (absl::Status valid = identity::ValidateCodiceFiscale(codice_fiscale); !valid.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("codice_fiscale: ", std::string(valid.message())));

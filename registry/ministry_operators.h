@@ -13,6 +13,7 @@
 #include "platform/pg_pool.h"
 #include "registry/census.h"
 #include "registry/census_rules.h"
+#include "registry/change_request.h"
 
 namespace tessera::registry {
 
@@ -21,13 +22,6 @@ struct MinistryOperator {
   std::string email;  // personal mailbox, for the card's second halves
   std::chrono::system_clock::time_point added_at;
   std::string card_number;  // the live card, "" if none
-};
-
-// A change's reason and the caller's idempotency key: a retry with the same request_id
-// answers as the first call did and changes nothing.
-struct MinistryChange {
-  std::string reason;  // 1..500 characters, recorded
-  std::string request_id;
 };
 
 class PgMinistryOperatorStore {
@@ -46,13 +40,13 @@ class PgMinistryOperatorStore {
   // `disagreements` if given).
   // FAILED_PRECONDITION: already an operator; holds a live card a census ordered (it must end
   // first: a Ministry operator's card is the Ministry's); request_id used for another change.
-  absl::StatusOr<Added> Add(const CensusUser& person, const MinistryChange& change,
+  absl::StatusOr<Added> Add(const CensusUser& person, const ChangeRequest& change,
                             std::chrono::system_clock::time_point now, const Actor& actor,
                             std::vector<Violation>* disagreements = nullptr);
   // Ends the record (the card stays live until the security console ends it; it carries no
   // Ministry right once the record is gone). NOT_FOUND if they are no Ministry operator.
   // Returns whether this was a retry.
-  absl::StatusOr<bool> Remove(const std::string& codice_fiscale, const MinistryChange& change,
+  absl::StatusOr<bool> Remove(const std::string& codice_fiscale, const ChangeRequest& change,
                               std::chrono::system_clock::time_point now, const Actor& actor);
   // Every current operator, by surname and name.
   absl::StatusOr<std::vector<MinistryOperator>> List();

@@ -432,10 +432,6 @@ grpc::Status RegistryHandlers::AddMinistryOperator(grpc::ServerContext* context,
                                                    v1::AddMinistryOperatorResponse* response) {
   absl::StatusOr<Actor> actor = ActorOf(*context);
   if (!actor.ok()) return ToGrpcStatus(actor.status());
-  if (request->operator_().profiles_size() > 0) {
-    return ToGrpcStatus(absl::InvalidArgumentError(
-        "operator.profiles: must be empty; a Ministry operator's rights are the Ministry's"));
-  }
   std::vector<registry::Violation> bad_date;
   registry::CensusUser person = UserFromProto(request->operator_(), "operator", bad_date);
   if (!bad_date.empty()) return ToGrpcStatus(registry::ToStatus(bad_date));
@@ -488,8 +484,9 @@ grpc::Status RegistryHandlers::AcceptCodeMismatch(grpc::ServerContext* context,
                                                   v1::AcceptCodeMismatchResponse* response) {
   absl::StatusOr<Actor> actor = ActorOf(*context);
   if (!actor.ok()) return ToGrpcStatus(actor.status());
-  absl::StatusOr<bool> repeated = office_.AcceptCodeMismatch(
-      request->codice_fiscale(), request->part(), request->reason(), request->request_id(), *actor);
+  absl::StatusOr<bool> repeated =
+      office_.AcceptCodeMismatch(request->codice_fiscale(), request->part(),
+                                 {request->reason(), request->request_id()}, *actor);
   if (!repeated.ok()) return ToGrpcStatus(repeated.status());
   response->set_repeated(*repeated);
   return grpc::Status::OK;
@@ -507,9 +504,18 @@ absl::StatusOr<Principal> AccessCodeCaller(registry::CensusOffice& office,
   return Principal{PrincipalKind::kAccessCode, *istat};
 }
 
+namespace {
+
+// The card of one of the Ministry's operators, as the registry records them.
+bool IsMinistryCard(registry::CensusOffice& office, const Principal& caller) {
+  return caller.kind == PrincipalKind::kOperator && office.IsMinistryOperator(caller.name);
+}
+
+}  // namespace
+
 bool IsMinistry(registry::CensusOffice& office, const Principal& caller) {
   return (caller.kind == PrincipalKind::kService && caller.name == kMinistry) ||
-         (caller.kind == PrincipalKind::kOperator && office.IsMinistryOperator(caller.name));
+         IsMinistryCard(office, caller);
 }
 
 std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office) {
@@ -517,9 +523,8 @@ std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office) {
   const std::vector<PrincipalKind> service = {PrincipalKind::kService};
   const std::vector<PrincipalKind> comune = {PrincipalKind::kService, PrincipalKind::kWorkstation,
                                              PrincipalKind::kAccessCode, PrincipalKind::kOperator};
-  // The Ministry's operators' cards, as the registry records them.
   const auto operators = [&office](const Principal& caller) {
-    return caller.kind == PrincipalKind::kOperator && office.IsMinistryOperator(caller.name);
+    return IsMinistryCard(office, caller);
   };
   const std::string own_census =
       "the Ministry; a comune or prefettura for its own census (workstation certificate, or a "

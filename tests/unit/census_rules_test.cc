@@ -313,8 +313,9 @@ TEST_F(CensusValidatorTest, TheCodiceFiscaleMustDescribeThePerson) {
                 accept);
 
   // Accepted for this code: the surname passes, the birthplace is still refused.
-  const AcceptedMismatches accepted = {{"RSSMRA85T10H501O", {"surname"}}};
-  CensusValidator lenient(rules_, Lookup(), &accepted);
+  CensusValidator lenient(rules_, Lookup(),
+                          std::make_shared<const AcceptedMismatches>(
+                              AcceptedMismatches{{"RSSMRA85T10H501O", {"surname"}}}));
   errors = lenient.ValidateComune(census, roma_, declaration_, today_);
   ASSERT_TRUE(errors.ok());
   ASSERT_EQ(errors->size(), 1u) << ToStatus(*errors);
