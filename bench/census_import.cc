@@ -22,8 +22,7 @@
 #include "platform/files.h"
 #include "platform/migrations.h"
 #include "platform/pg_pool.h"
-#include "registry/census_store.h"
-#include "registry/reference_store.h"
+#include "registry/pg_stores.h"
 #include "tests/support/test_pg.h"
 
 namespace tessera::bench {
@@ -184,8 +183,8 @@ int main(int argc, char** argv) {
   {
     auto conn = pool.Acquire();
     if (!conn.ok()) return Fail("no database");
-    auto migrated = tessera::pg::ApplyMigrations(**conn, registry::PgReferenceStore::kSchema,
-                                                 registry::PgReferenceStore::Migrations());
+    auto migrated =
+        tessera::pg::ApplyMigrations(**conn, registry::kPgSchema, registry::PgMigrations());
     if (!migrated.ok()) return Fail(std::string(migrated.status().message()));
   }
   registry::PgReferenceStore reference_store(pool);

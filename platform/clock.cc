@@ -1,7 +1,10 @@
 #include "platform/clock.h"
 
 #include <optional>
+#include <regex>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 
@@ -35,6 +38,24 @@ absl::Status CheckItalianTimeZone() {
         "day are Italian dates)");
   }
   return absl::OkStatus();
+}
+
+std::string IsoDate(std::chrono::year_month_day date) {
+  return absl::StrFormat("%04d-%02u-%02u", static_cast<int>(date.year()),
+                         static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+}
+
+absl::StatusOr<std::chrono::year_month_day> ParseIsoDate(const std::string& text) {
+  static const std::regex kDate("([0-9]{4})-([0-9]{2})-([0-9]{2})");
+  std::smatch m;
+  if (!std::regex_match(text, m, kDate)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not a date YYYY-MM-DD"));
+  }
+  const std::chrono::year_month_day date{std::chrono::year(std::stoi(m[1])),
+                                         std::chrono::month(std::stoi(m[2])),
+                                         std::chrono::day(std::stoi(m[3]))};
+  if (!date.ok()) return absl::InvalidArgumentError(absl::StrCat("'", text, "' does not exist"));
+  return date;
 }
 
 }  // namespace tessera

@@ -8,7 +8,7 @@
 #include <ctime>
 #include <string>
 
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace tessera {
 
@@ -37,6 +37,10 @@ inline std::string UtcText(Clock::TimePoint t) {
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return text;
 }
+
+// "1985-12-10" <-> year_month_day; a malformed or impossible date is INVALID_ARGUMENT.
+std::string IsoDate(std::chrono::year_month_day date);
+absl::StatusOr<std::chrono::year_month_day> ParseIsoDate(const std::string& text);
 
 // The calendar date in Italy (Europe/Rome) at `t`: the day a rule about "today" means (a
 // census window, a daily password). The zone comes from the system's tzdata.

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "platform/actor.h"
 #include "platform/secret.h"
 #include "registry/census.h"
 
@@ -41,5 +42,22 @@ Secret NewAccessCode(const std::string& office);
 // I or L as 1. UNAUTHENTICATED (the caller's credential is malformed) naming what is wrong,
 // never echoing the code.
 absl::StatusOr<AccessCode> ParseAccessCode(std::string_view typed);
+
+// The current code of each office, as a digest.
+class AccessCodeStore {
+ public:
+  virtual ~AccessCodeStore() = default;
+  // Records the digest of the office's new code, replacing (revoking) any earlier one, and who
+  // issued it, at once. FAILED_PRECONDITION once its census is submitted; NOT_FOUND for an
+  // office not in the reference list.
+  virtual absl::Status Put(const std::string& office, const AccessCodeDigest& digest,
+                           std::chrono::system_clock::time_point issued_at,
+                           std::chrono::system_clock::time_point expires_at,
+                           const Actor& actor) = 0;
+  // Whether `code` is its office's current code, unexpired at `now`, for a census still open
+  // (submission revokes the code). Digests are compared in constant time.
+  virtual absl::StatusOr<bool> IsValid(const AccessCode& code,
+                                       std::chrono::system_clock::time_point now) = 0;
+};
 
 }  // namespace tessera::registry

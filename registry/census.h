@@ -76,6 +76,9 @@ struct PrefetturaCensus {
 
 enum class CensusKind { kComune, kPrefettura };
 
+// "comune" or "prefettura", as stored and logged.
+const char* CensusKindName(CensusKind kind);
+
 // An office's 6-digit code, the first six characters of its workstations' CNs, card numbers
 // and access codes: a comune's ISTAT code, or a prefettura's province code + "000" (no
 // comune's ISTAT progressive is 000). `owner` is the census's owner (ISTAT or province code).

@@ -7,8 +7,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "platform/clock.h"
 #include "platform/csv.h"
-#include "registry/census_json.h"
 #include "registry/personal_email.h"
 
 namespace tessera::registry {

@@ -1,10 +1,9 @@
 #include "registry/census_json.h"
 
 #include <nlohmann/json.hpp>
-#include <regex>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "platform/clock.h"
 
 namespace tessera::registry {
 namespace {
@@ -110,24 +109,6 @@ absl::StatusOr<json> Parse(const std::string& text) {
 }
 
 }  // namespace
-
-std::string IsoDate(std::chrono::year_month_day date) {
-  return absl::StrFormat("%04d-%02u-%02u", static_cast<int>(date.year()),
-                         static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
-}
-
-absl::StatusOr<std::chrono::year_month_day> ParseIsoDate(const std::string& text) {
-  static const std::regex kDate("([0-9]{4})-([0-9]{2})-([0-9]{2})");
-  std::smatch m;
-  if (!std::regex_match(text, m, kDate)) {
-    return absl::InvalidArgumentError(absl::StrCat("'", text, "' is not a date YYYY-MM-DD"));
-  }
-  const std::chrono::year_month_day date{std::chrono::year(std::stoi(m[1])),
-                                         std::chrono::month(std::stoi(m[2])),
-                                         std::chrono::day(std::stoi(m[3]))};
-  if (!date.ok()) return absl::InvalidArgumentError(absl::StrCat("'", text, "' does not exist"));
-  return date;
-}
 
 std::string ComuneCensusToJson(const ComuneCensus& c) {
   json o = SharedToJson(c);

@@ -1,5 +1,5 @@
 // Censuses as JSON documents: how a draft is kept between saves (any state, even invalid)
-// and how the CLI prints one. Dates are ISO 8601 (YYYY-MM-DD).
+// and how the CLI prints one. Dates are ISO 8601 (YYYY-MM-DD, platform/clock.h).
 #pragma once
 
 #include <string>
@@ -15,9 +15,5 @@ absl::StatusOr<ComuneCensus> ComuneCensusFromJson(const std::string& json);
 
 std::string PrefetturaCensusToJson(const PrefetturaCensus& census);
 absl::StatusOr<PrefetturaCensus> PrefetturaCensusFromJson(const std::string& json);
-
-// "1985-12-10" <-> year_month_day; a malformed or impossible date is INVALID_ARGUMENT.
-std::string IsoDate(std::chrono::year_month_day date);
-absl::StatusOr<std::chrono::year_month_day> ParseIsoDate(const std::string& text);
 
 }  // namespace tessera::registry

@@ -51,15 +51,6 @@ void LogSubmitted(CensusKind kind, const SubmitResult& result, const Actor& acto
            ActorLogFields(actor));
 }
 
-// The largest draft stored: anything near it is not a census.
-absl::Status CheckDraftSize(const std::string& json) {
-  if (json.size() > kMaxDraftBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "census: ", json.size(), " bytes; a census draft is at most ", kMaxDraftBytes, " bytes"));
-  }
-  return absl::OkStatus();
-}
-
 // A province (a comune of it) by sigla; INVALID_ARGUMENT naming `field` if none.
 absl::StatusOr<const Comune*> ProvinceOf(const ReferenceIndex& index, const std::string& sigla,
                                          std::string_view field) {
@@ -75,7 +66,7 @@ absl::StatusOr<const Comune*> ProvinceOf(const ReferenceIndex& index, const std:
 
 absl::StatusOr<ComuneDeclaration> CensusOffice::DeclarationOf(const std::string& istat) {
   TESSERA_ASSIGN_OR_RETURN(std::optional<ComuneDeclaration> declaration,
-                           censuses_.GetDeclaration(istat));
+                           stores_.declarations.Get(istat));
   if (!declaration.has_value()) {
     return absl::FailedPreconditionError(
         absl::StrCat("comune ", istat, " has no declaration (monitoring sheet) on record"));
@@ -84,7 +75,7 @@ absl::StatusOr<ComuneDeclaration> CensusOffice::DeclarationOf(const std::string&
 }
 
 absl::StatusOr<std::shared_ptr<const AcceptedMismatches>> CensusOffice::Accepted() {
-  TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, mismatches_.All());
+  TESSERA_ASSIGN_OR_RETURN(AcceptedMismatches accepted, stores_.mismatches.All());
   return std::make_shared<const AcceptedMismatches>(std::move(accepted));
 }
 
@@ -114,7 +105,7 @@ absl::Status CensusOffice::CheckCensusOpen(const std::string& istat) {
 absl::StatusOr<std::shared_ptr<const ReferenceIndex>> CensusOffice::Index() {
   std::lock_guard lock(mutex_);
   if (index_ == nullptr) {
-    TESSERA_ASSIGN_OR_RETURN(ReferenceData data, reference_.ReadAll());
+    TESSERA_ASSIGN_OR_RETURN(ReferenceData data, stores_.reference.ReadAll());
     if (data.comuni.empty()) {
       return absl::FailedPreconditionError(
           "no reference data loaded yet (tessera registry load-reference)");
@@ -127,7 +118,7 @@ absl::StatusOr<std::shared_ptr<const ReferenceIndex>> CensusOffice::Index() {
 absl::StatusOr<ReferenceLoadReport> CensusOffice::LoadReference(std::string_view comuni_csv,
                                                                 std::string_view codes_csv) {
   TESSERA_ASSIGN_OR_RETURN(ReferenceData data, ParseReferenceData(comuni_csv, codes_csv));
-  TESSERA_ASSIGN_OR_RETURN(ReferenceLoadReport report, reference_.Load(data, clock_.Now()));
+  TESSERA_ASSIGN_OR_RETURN(ReferenceLoadReport report, stores_.reference.Load(data, clock_.Now()));
   std::lock_guard lock(mutex_);
   index_.reset();  // rebuilt from the database on next use
   return report;
@@ -146,7 +137,7 @@ absl::Status CensusOffice::SetDeclaration(const std::string& istat,
   if (!declaration.switch_over.ok()) {
     return absl::InvalidArgumentError("switch_over: not a date");
   }
-  return censuses_.SetDeclaration(istat, declaration);
+  return stores_.declarations.Set(istat, declaration);
 }
 
 absl::StatusOr<CensusRecord> CensusOffice::SaveDraft(ComuneCensus census, Refusal& refusal) {
@@ -162,9 +153,8 @@ absl::StatusOr<CensusRecord> CensusOffice::SaveDraft(ComuneCensus census, Refusa
       std::vector<Violation> errors,
       validator.ValidateComune(census, *comune, declaration, Today(), Stage::kDraft));
   if (!errors.empty()) return Refused(errors, refusal);
-  const std::string json = ComuneCensusToJson(census);
-  TESSERA_RETURN_IF_ERROR(CheckDraftSize(json));
-  return censuses_.SaveDraft(CensusKind::kComune, census.istat, json, clock_.Now());
+  const std::string istat = census.istat;
+  return stores_.censuses.SaveDraft(istat, std::move(census), clock_.Now());
 }
 
 absl::StatusOr<std::string> CensusOffice::ProvinceCode(const std::string& sigla,
@@ -184,13 +174,11 @@ absl::StatusOr<CensusRecord> CensusOffice::SavePrefetturaDraft(PrefetturaCensus 
       std::vector<Violation> errors,
       validator.ValidatePrefettura(census, province->province_name, Today(), Stage::kDraft));
   if (!errors.empty()) return Refused(errors, refusal);
-  const std::string json = PrefetturaCensusToJson(census);
-  TESSERA_RETURN_IF_ERROR(CheckDraftSize(json));
-  return censuses_.SaveDraft(CensusKind::kPrefettura, province->province_code, json, clock_.Now());
+  return stores_.censuses.SaveDraft(province->province_code, std::move(census), clock_.Now());
 }
 
 absl::StatusOr<CensusRecord> CensusOffice::Get(CensusKind kind, const std::string& owner) {
-  return censuses_.Get(kind, owner);
+  return stores_.censuses.Get(kind, owner);
 }
 
 absl::StatusOr<CensusOffice::IssuedAccessCode> CensusOffice::IssueAccessCode(
@@ -207,24 +195,24 @@ absl::StatusOr<CensusOffice::IssuedAccessCode> CensusOffice::IssueAccessCode(
   IssuedAccessCode issued{NewAccessCode(office), clock_.Now() + kAccessCodeValidity};
   TESSERA_ASSIGN_OR_RETURN(AccessCode parsed, ParseAccessCode(issued.code.view()));
   TESSERA_RETURN_IF_ERROR(
-      censuses_.PutAccessCode(office, parsed.digest, clock_.Now(), issued.expires_at, actor));
+      stores_.access_codes.Put(office, parsed.digest, clock_.Now(), issued.expires_at, actor));
   // Never the code: only that one was issued, for whom and by whom.
   LogEvent(spdlog::level::info, "access_code_issued",
            {{"office", office}, {"expires_at", UtcText(issued.expires_at)}}, ActorLogFields(actor));
-  access_codes_.Forget(office);  // the old code is revoked
+  access_code_throttle_.Forget(office);  // the old code is revoked
   return issued;
 }
 
 absl::StatusOr<std::string> CensusOffice::CheckAccessCode(std::string_view typed) {
   TESSERA_ASSIGN_OR_RETURN(AccessCode code, ParseAccessCode(typed));  // no database yet
   const Clock::TimePoint now = clock_.Now();
-  if (access_codes_.KnownGood(code, now)) return code.office;
-  TESSERA_RETURN_IF_ERROR(access_codes_.Admit(code, now));
-  TESSERA_ASSIGN_OR_RETURN(bool valid, censuses_.AccessCodeIsValid(code, now));
+  if (access_code_throttle_.KnownGood(code, now)) return code.office;
+  TESSERA_RETURN_IF_ERROR(access_code_throttle_.Admit(code, now));
+  TESSERA_ASSIGN_OR_RETURN(bool valid, stores_.access_codes.IsValid(code, now));
   if (valid) {
-    access_codes_.Succeeded(code, now);
+    access_code_throttle_.Succeeded(code, now);
   } else {
-    access_codes_.Failed(code, now);
+    access_code_throttle_.Failed(code, now);
     return absl::UnauthenticatedError(
         absl::StrCat("access code: not the current code of office ", code.office,
                      ", or expired, or its census is submitted; the Ministry can issue a new one"));
@@ -246,10 +234,10 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, con
                            validator.ValidateComune(census, *comune, declaration, Today()));
   if (!errors.empty()) return Refused(errors, refusal);
   absl::StatusOr<SubmitResult> submitted =
-      censuses_.SubmitComune(census, clock_.Now(), actor, &errors);
+      stores_.censuses.Submit(SubmissionOf(census), clock_.Now(), actor, &errors);
   if (!errors.empty()) return Refused(errors, refusal);
   TESSERA_ASSIGN_OR_RETURN(SubmitResult result, std::move(submitted));
-  access_codes_.Forget(census.istat);  // submission revokes the comune's code
+  access_code_throttle_.Forget(census.istat);  // submission revokes the comune's code
   LogSubmitted(CensusKind::kComune, result, actor);
   return result;
 }
@@ -263,17 +251,17 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitPrefettura(PrefetturaCensus cen
   TESSERA_ASSIGN_OR_RETURN(std::vector<Violation> errors,
                            validator.ValidatePrefettura(census, province->province_name, Today()));
   if (!errors.empty()) return Refused(errors, refusal);
-  absl::StatusOr<SubmitResult> submitted =
-      censuses_.SubmitPrefettura(province->province_code, census, clock_.Now(), actor, &errors);
+  absl::StatusOr<SubmitResult> submitted = stores_.censuses.Submit(
+      SubmissionOf(province->province_code, census), clock_.Now(), actor, &errors);
   if (!errors.empty()) return Refused(errors, refusal);
   TESSERA_ASSIGN_OR_RETURN(SubmitResult result, std::move(submitted));
   // Submission revokes its code.
-  access_codes_.Forget(OfficeCode(CensusKind::kPrefettura, province->province_code));
+  access_code_throttle_.Forget(OfficeCode(CensusKind::kPrefettura, province->province_code));
   LogSubmitted(CensusKind::kPrefettura, result, actor);
   return result;
 }
 
-absl::StatusOr<PgMinistryOperatorStore::Added> CensusOffice::AddMinistryOperator(
+absl::StatusOr<MinistryOperatorStore::Added> CensusOffice::AddMinistryOperator(
     CensusUser person, const ChangeRequest& change, const Actor& actor, Refusal& refusal) {
   if (!person.profiles.empty()) {
     return absl::InvalidArgumentError(
@@ -284,8 +272,8 @@ absl::StatusOr<PgMinistryOperatorStore::Added> CensusOffice::AddMinistryOperator
   TESSERA_ASSIGN_OR_RETURN(std::vector<Violation> errors,
                            validator.ValidatePerson(person, "operator", Today()));
   if (!errors.empty()) return Refused(errors, refusal);
-  absl::StatusOr<PgMinistryOperatorStore::Added> added =
-      ministry_.Add(person, change, clock_.Now(), actor, &errors);
+  absl::StatusOr<MinistryOperatorStore::Added> added =
+      stores_.ministry.Add(person, change, clock_.Now(), actor, &errors);
   if (!errors.empty()) return Refused(errors, refusal);
   if (added.ok() && !added->repeated) {
     ForgetMinistryOperators();
@@ -302,7 +290,7 @@ absl::Status CensusOffice::RemoveMinistryOperator(const std::string& codice_fisc
                                                   const ChangeRequest& change, const Actor& actor) {
   const std::string normalized = identity::NormalizeCodiceFiscale(codice_fiscale);
   TESSERA_ASSIGN_OR_RETURN(bool repeated,
-                           ministry_.Remove(normalized, change, clock_.Now(), actor));
+                           stores_.ministry.Remove(normalized, change, clock_.Now(), actor));
   if (!repeated) {
     ForgetMinistryOperators();
     LogEvent(spdlog::level::info, "ministry_operator_removed", {{"codice_fiscale", normalized}},
@@ -320,7 +308,7 @@ bool CensusOffice::IsMinistryOperator(const std::string& codice_fiscale) {
       return known->second.first;
     }
   }
-  absl::StatusOr<bool> is = ministry_.IsOperator(codice_fiscale);
+  absl::StatusOr<bool> is = stores_.ministry.IsOperator(codice_fiscale);
   if (!is.ok()) {  // no answer is no right
     LogEvent(spdlog::level::warn, "ministry_operator_lookup_failed",
              {{"error", std::string(is.status().message())}});
@@ -342,8 +330,8 @@ absl::StatusOr<bool> CensusOffice::AcceptCodeMismatch(const std::string& codice_
                                                       const ChangeRequest& change,
                                                       const Actor& actor) {
   const std::string normalized = identity::NormalizeCodiceFiscale(codice_fiscale);
-  TESSERA_ASSIGN_OR_RETURN(bool repeated,
-                           mismatches_.Accept(normalized, part, change, clock_.Now(), actor));
+  TESSERA_ASSIGN_OR_RETURN(
+      bool repeated, stores_.mismatches.Accept(normalized, part, change, clock_.Now(), actor));
   if (!repeated) {
     LogEvent(spdlog::level::info, "code_mismatch_accepted",
              {{"codice_fiscale", normalized}, {"part", part}}, ActorLogFields(actor));
@@ -372,9 +360,9 @@ absl::StatusOr<CensusOffice::ClaimedOrders> CensusOffice::ClaimOrders(const Clai
   const int limit = static_cast<int>(claim.limit);
   ClaimedOrders claimed;
   TESSERA_ASSIGN_OR_RETURN(claimed.cards,
-                           censuses_.ClaimCardOrders(holder, limit, lease, clock_.Now()));
-  TESSERA_ASSIGN_OR_RETURN(claimed.workstations,
-                           censuses_.ClaimWorkstationOrders(holder, limit, lease, clock_.Now()));
+                           stores_.orders.ClaimCardOrders(holder, limit, lease, clock_.Now()));
+  TESSERA_ASSIGN_OR_RETURN(claimed.workstations, stores_.orders.ClaimWorkstationOrders(
+                                                     holder, limit, lease, clock_.Now()));
   return claimed;
 }
 
@@ -385,14 +373,14 @@ absl::StatusOr<std::vector<std::string>> CensusOffice::Import(std::string_view f
   TESSERA_ASSIGN_OR_RETURN(ParsedImport parsed, ParseCensusImport(file, errors));
   std::vector<std::string> istat;
   for (const ComuneCensus& c : parsed.censuses) istat.push_back(c.istat);
-  TESSERA_ASSIGN_OR_RETURN(auto declarations, censuses_.GetDeclarations(istat));
+  TESSERA_ASSIGN_OR_RETURN(auto declarations, stores_.declarations.GetMany(istat));
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<const AcceptedMismatches> accepted, Accepted());
   ValidateImport(parsed, *index, declarations, email_rules_, std::move(accepted), Today(), errors);
   if (!errors.empty()) {
     refusal.violations = std::move(errors);
     return Refused(refusal.violations);
   }
-  TESSERA_RETURN_IF_ERROR(censuses_.SaveDrafts(parsed.censuses, clock_.Now()));
+  TESSERA_RETURN_IF_ERROR(stores_.censuses.SaveDrafts(parsed.censuses, clock_.Now()));
   std::vector<std::string> saved;
   for (const ComuneCensus& c : parsed.censuses) saved.push_back(c.istat);
   return saved;

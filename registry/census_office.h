@@ -17,11 +17,11 @@
 #include "registry/access_code_throttle.h"
 #include "registry/census.h"
 #include "registry/census_import.h"
-#include "registry/census_json.h"
 #include "registry/census_rules.h"
 #include "registry/census_store.h"
 #include "registry/code_mismatches.h"
 #include "registry/ministry_operators.h"
+#include "registry/order_queue.h"
 #include "registry/personal_email.h"
 #include "registry/reference_store.h"
 
@@ -32,19 +32,25 @@ struct Refusal {
   std::vector<Violation> violations;
 };
 
+// The stores the office works on, one per aggregate (PostgreSQL's: PgRegistryStores).
+struct RegistryStores {
+  ReferenceStore& reference;
+  DeclarationStore& declarations;
+  CensusStore& censuses;
+  AccessCodeStore& access_codes;
+  OrderQueue& orders;
+  MinistryOperatorStore& ministry;
+  CodeMismatchStore& mismatches;
+};
+
 class CensusOffice {
  public:
-  CensusOffice(PgReferenceStore& reference, PgCensusStore& censuses,
-               PgMinistryOperatorStore& ministry, PgCodeMismatchStore& mismatches,
-               const PersonalEmailRules& email_rules, const Clock& clock,
+  CensusOffice(RegistryStores stores, const PersonalEmailRules& email_rules, const Clock& clock,
                AccessCodeLimits access_code_limits = {})
-      : reference_(reference),
-        censuses_(censuses),
-        ministry_(ministry),
-        mismatches_(mismatches),
+      : stores_(stores),
         email_rules_(email_rules),
         clock_(clock),
-        access_codes_(access_code_limits) {}
+        access_code_throttle_(access_code_limits) {}
 
   // Loads a new edition of the reference lists (files' text) and refreshes the in-memory index.
   absl::StatusOr<ReferenceLoadReport> LoadReference(std::string_view comuni_csv,
@@ -61,7 +67,7 @@ class CensusOffice {
   absl::StatusOr<std::string> ProvinceCode(const std::string& sigla, std::string_view field);
   absl::StatusOr<CensusRecord> Get(CensusKind kind, const std::string& owner);
   absl::StatusOr<std::vector<CensusSummary>> List(const CensusFilter& filter) {
-    return censuses_.List(filter);
+    return stores_.censuses.List(filter);
   }
 
   // Whether the comune's census is open today (Italian date): from two months before its
@@ -96,13 +102,15 @@ class CensusOffice {
   // The Ministry's own operators (ministry_operators.h). `person` is checked and normalized as
   // a census user is, and must have no profiles; violations go to `refusal` on
   // "operator.<field>".
-  absl::StatusOr<PgMinistryOperatorStore::Added> AddMinistryOperator(CensusUser person,
-                                                                     const ChangeRequest& change,
-                                                                     const Actor& actor,
-                                                                     Refusal& refusal);
+  absl::StatusOr<MinistryOperatorStore::Added> AddMinistryOperator(CensusUser person,
+                                                                   const ChangeRequest& change,
+                                                                   const Actor& actor,
+                                                                   Refusal& refusal);
   absl::Status RemoveMinistryOperator(const std::string& codice_fiscale,
                                       const ChangeRequest& change, const Actor& actor);
-  absl::StatusOr<std::vector<MinistryOperator>> ListMinistryOperators() { return ministry_.List(); }
+  absl::StatusOr<std::vector<MinistryOperator>> ListMinistryOperators() {
+    return stores_.ministry.List();
+  }
   // Whether the card certificate naming `codice_fiscale` acts for the Ministry. Answers are
   // kept kMinistryAnswerLife (a removal made through another replica takes that long here;
   // through this one, no time); a failed lookup is "no".
@@ -116,7 +124,7 @@ class CensusOffice {
                                           const std::string& part, const ChangeRequest& change,
                                           const Actor& actor);
 
-  // Orders for a personalization daemon (PgCensusStore::Claim*Orders), claimed for
+  // Orders for a personalization daemon (OrderQueue), claimed for
   // "<caller>/<worker>": INVALID_ARGUMENT naming the field for a worker that is not 1 to 64
   // letters, digits and . _ : -, a limit outside 1..1000 or a lease outside 60..86400 s.
   struct Claim {
@@ -149,22 +157,15 @@ class CensusOffice {
 
   void ForgetMinistryOperators();
 
-  PgReferenceStore& reference_;
-  PgCensusStore& censuses_;
-  PgMinistryOperatorStore& ministry_;
-  PgCodeMismatchStore& mismatches_;
+  RegistryStores stores_;
   const PersonalEmailRules& email_rules_;
   const Clock& clock_;
   std::mutex mutex_;
   std::shared_ptr<const ReferenceIndex> index_;  // null until first needed or after a load
-  AccessCodeThrottle access_codes_;
+  AccessCodeThrottle access_code_throttle_;
   std::mutex ministry_mutex_;
   // codice fiscale -> (is a Ministry operator, when asked)
   std::map<std::string, std::pair<bool, Clock::TimePoint>> ministry_answers_;
 };
-
-// The largest census draft stored (its JSON form): a comune's census with a few hundred users
-// is some tens of KiB; anything near this is not a census.
-inline constexpr size_t kMaxDraftBytes = 2 << 20;
 
 }  // namespace tessera::registry

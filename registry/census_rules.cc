@@ -65,6 +65,10 @@ const std::vector<Profile>& Profiles() {
   return kProfiles;
 }
 
+const char* CensusKindName(CensusKind kind) {
+  return kind == CensusKind::kComune ? "comune" : "prefettura";
+}
+
 std::string OfficeCode(CensusKind kind, const std::string& owner) {
   return kind == CensusKind::kComune ? owner : owner + "000";
 }
@@ -216,8 +220,7 @@ absl::Status CheckProfiles(const std::vector<std::string>& profiles, CensusKind 
       for (const Profile& p : Profiles()) {
         if (p.kind == kind) known.push_back(p.code);
       }
-      return Rule(absl::StrCat("'", code, "' is not a ",
-                               kind == CensusKind::kComune ? "comune" : "prefettura", " profile (",
+      return Rule(absl::StrCat("'", code, "' is not a ", CensusKindName(kind), " profile (",
                                absl::StrJoin(known, ", "), ")"));
     }
     if (!seen.insert(code).second) return Rule(absl::StrCat("'", code, "' appears twice"));

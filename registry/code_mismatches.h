@@ -9,28 +9,25 @@
 
 #include "absl/status/statusor.h"
 #include "platform/actor.h"
-#include "platform/pg_pool.h"
 #include "registry/census_rules.h"
 #include "registry/change_request.h"
 
 namespace tessera::registry {
 
-class PgCodeMismatchStore {
+class CodeMismatchStore {
  public:
-  explicit PgCodeMismatchStore(pg::ConnectionPool& pool) : pool_(pool) {}
+  virtual ~CodeMismatchStore() = default;
 
   // Records the acceptance (INVALID_ARGUMENT for a malformed code, an unknown part, a reason
   // outside 1..500 characters or a request_id outside 1..100). Accepting what is accepted
   // already changes nothing; so does a retry with the same request_id (returns true); a
   // request_id used for another acceptance is FAILED_PRECONDITION.
-  absl::StatusOr<bool> Accept(const std::string& codice_fiscale, const std::string& part,
-                              const ChangeRequest& change,
-                              std::chrono::system_clock::time_point now, const Actor& actor);
+  virtual absl::StatusOr<bool> Accept(const std::string& codice_fiscale, const std::string& part,
+                                      const ChangeRequest& change,
+                                      std::chrono::system_clock::time_point now,
+                                      const Actor& actor) = 0;
   // Every acceptance (a few, nationally): read whole for each validation.
-  absl::StatusOr<AcceptedMismatches> All();
-
- private:
-  pg::ConnectionPool& pool_;
+  virtual absl::StatusOr<AcceptedMismatches> All() = 0;
 };
 
 }  // namespace tessera::registry

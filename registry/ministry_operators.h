@@ -10,7 +10,6 @@
 
 #include "absl/status/statusor.h"
 #include "platform/actor.h"
-#include "platform/pg_pool.h"
 #include "registry/census.h"
 #include "registry/census_rules.h"
 #include "registry/change_request.h"
@@ -24,9 +23,9 @@ struct MinistryOperator {
   std::string card_number;  // the live card, "" if none
 };
 
-class PgMinistryOperatorStore {
+class MinistryOperatorStore {
  public:
-  explicit PgMinistryOperatorStore(pg::ConnectionPool& pool) : pool_(pool) {}
+  virtual ~MinistryOperatorStore() = default;
 
   struct Added {
     std::string codice_fiscale;  // as on record
@@ -40,21 +39,20 @@ class PgMinistryOperatorStore {
   // `disagreements` if given).
   // FAILED_PRECONDITION: already an operator; holds a live card a census ordered (it must end
   // first: a Ministry operator's card is the Ministry's); request_id used for another change.
-  absl::StatusOr<Added> Add(const CensusUser& person, const ChangeRequest& change,
-                            std::chrono::system_clock::time_point now, const Actor& actor,
-                            std::vector<Violation>* disagreements = nullptr);
+  virtual absl::StatusOr<Added> Add(const CensusUser& person, const ChangeRequest& change,
+                                    std::chrono::system_clock::time_point now, const Actor& actor,
+                                    std::vector<Violation>* disagreements = nullptr) = 0;
   // Ends the record (the card stays live until the security console ends it; it carries no
   // Ministry right once the record is gone). NOT_FOUND if they are no Ministry operator.
   // Returns whether this was a retry.
-  absl::StatusOr<bool> Remove(const std::string& codice_fiscale, const ChangeRequest& change,
-                              std::chrono::system_clock::time_point now, const Actor& actor);
+  virtual absl::StatusOr<bool> Remove(const std::string& codice_fiscale,
+                                      const ChangeRequest& change,
+                                      std::chrono::system_clock::time_point now,
+                                      const Actor& actor) = 0;
   // Every current operator, by surname and name.
-  absl::StatusOr<std::vector<MinistryOperator>> List();
+  virtual absl::StatusOr<std::vector<MinistryOperator>> List() = 0;
   // Whether any spelling of `codice_fiscale` (identity::PersonKey) is a current operator.
-  absl::StatusOr<bool> IsOperator(const std::string& codice_fiscale);
-
- private:
-  pg::ConnectionPool& pool_;
+  virtual absl::StatusOr<bool> IsOperator(const std::string& codice_fiscale) = 0;
 };
 
 }  // namespace tessera::registry

@@ -1,6 +1,5 @@
-// The reference data in PostgreSQL (schema "registry"): loading a new edition of the lists,
-// and the lookups the census needs (a comune by ISTAT code, the cadastral codes of a
-// birthplace).
+// Where the reference lists live (PostgreSQL: pg_stores.h): loading a new edition, and reading
+// it whole for the in-memory ReferenceIndex the census is checked against.
 #pragma once
 
 #include <chrono>
@@ -9,8 +8,6 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "platform/migrations.h"
-#include "platform/pg_pool.h"
 #include "registry/reference_data.h"
 
 namespace tessera::registry {
@@ -22,31 +19,17 @@ struct ReferenceLoadReport {
   int cadastral_codes = 0;  // rows in the birthplace list after the load
 };
 
-class PgReferenceStore {
+class ReferenceStore {
  public:
-  static constexpr char kSchema[] = "registry";
-  static std::vector<pg::Migration> Migrations();
+  virtual ~ReferenceStore() = default;
 
-  explicit PgReferenceStore(pg::ConnectionPool& pool) : pool_(pool) {}
-
-  // One transaction: provinces and comuni upserted (a comune no longer listed is marked ceased,
+  // All at once: provinces and comuni upserted (a comune no longer listed is marked ceased,
   // never deleted; one listed again is live again), the birthplace list replaced.
-  absl::StatusOr<ReferenceLoadReport> Load(const ReferenceData& data,
-                                           std::chrono::system_clock::time_point now);
+  virtual absl::StatusOr<ReferenceLoadReport> Load(const ReferenceData& data,
+                                                   std::chrono::system_clock::time_point now) = 0;
 
   // Live comuni and every cadastral code, for a ReferenceIndex.
-  absl::StatusOr<ReferenceData> ReadAll();
-
-  // A live comune by ISTAT code; nullopt if there is none.
-  absl::StatusOr<std::optional<Comune>> FindComune(const std::string& istat);
-
-  // Every cadastral code the place `name` in province `sigla` ("EE" and the state's name for a
-  // foreign state) has had, matched on letters only ("Sant'Angelo" = "SANT ANGELO").
-  absl::StatusOr<std::vector<std::string>> BirthplaceCodes(const std::string& name,
-                                                           const std::string& sigla);
-
- private:
-  pg::ConnectionPool& pool_;
+  virtual absl::StatusOr<ReferenceData> ReadAll() = 0;
 };
 
 }  // namespace tessera::registry

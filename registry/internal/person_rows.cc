@@ -3,8 +3,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "identity/codice_fiscale.h"
+#include "platform/clock.h"
 #include "platform/status_macros.h"
-#include "registry/census_json.h"
 
 namespace tessera::registry::internal {
 

@@ -11,7 +11,6 @@
 #include "platform/rpc_server.h"
 #include "platform/status_macros.h"
 #include "proto/common.pb.h"
-#include "registry/census_json.h"
 
 namespace tessera::registry_service {
 namespace {
@@ -79,7 +78,7 @@ registry::CensusUser UserFromProto(const v1::CensusUser& u, const std::string& p
                             .email = u.email(),
                             .profiles = {u.profiles().begin(), u.profiles().end()}};
   if (!u.birth_date().empty()) {
-    absl::StatusOr<std::chrono::year_month_day> date = registry::ParseIsoDate(u.birth_date());
+    absl::StatusOr<std::chrono::year_month_day> date = ParseIsoDate(u.birth_date());
     if (date.ok()) {
       user.birth_date = *date;
     } else {
@@ -102,7 +101,7 @@ void UserToProto(const registry::CensusUser& u, v1::CensusUser* p) {
   p->set_name(u.name);
   p->set_surname(u.surname);
   p->set_codice_fiscale(u.codice_fiscale);
-  if (u.birth_date.ok()) p->set_birth_date(registry::IsoDate(u.birth_date));
+  if (u.birth_date.ok()) p->set_birth_date(IsoDate(u.birth_date));
   p->set_birth_place(u.birth_place);
   p->set_birth_province(u.birth_province);
   p->set_sex(u.sex);
@@ -179,23 +178,17 @@ void ToProto(const registry::PrefetturaCensus& c, v1::PrefetturaCensus* p) {
   SharedToProto(c, p);
 }
 
-grpc::Status ToProto(const registry::CensusRecord& record, v1::Census* out) {
+void ToProto(const registry::CensusRecord& record, v1::Census* out) {
   out->set_owner(record.owner);
   out->set_submitted(record.submitted);
   out->set_revision(static_cast<uint32_t>(record.revision));
   out->set_saved_at_unix(UnixSeconds(record.saved_at));
   if (record.submitted_at) out->set_submitted_at_unix(UnixSeconds(*record.submitted_at));
-  if (record.kind == registry::CensusKind::kPrefettura) {
-    absl::StatusOr<registry::PrefetturaCensus> census =
-        registry::PrefetturaCensusFromJson(record.document);
-    if (!census.ok()) return ToGrpcStatus(absl::InternalError("stored census unreadable"));
-    ToProto(*census, out->mutable_prefettura());
+  if (const auto* prefettura = std::get_if<registry::PrefetturaCensus>(&record.census)) {
+    ToProto(*prefettura, out->mutable_prefettura());
   } else {
-    absl::StatusOr<registry::ComuneCensus> census = registry::ComuneCensusFromJson(record.document);
-    if (!census.ok()) return ToGrpcStatus(absl::InternalError("stored census unreadable"));
-    ToProto(*census, out->mutable_comune());
+    ToProto(std::get<registry::ComuneCensus>(record.census), out->mutable_comune());
   }
-  return grpc::Status::OK;
 }
 
 }  // namespace
@@ -219,8 +212,7 @@ grpc::Status RegistryHandlers::LoadReference(grpc::ServerContext*,
 grpc::Status RegistryHandlers::SetDeclaration(grpc::ServerContext*,
                                               const v1::SetDeclarationRequest* request,
                                               v1::SetDeclarationResponse*) {
-  absl::StatusOr<std::chrono::year_month_day> switch_over =
-      registry::ParseIsoDate(request->switch_over());
+  absl::StatusOr<std::chrono::year_month_day> switch_over = ParseIsoDate(request->switch_over());
   if (!switch_over.ok()) {
     return ToGrpcStatus(
         absl::InvalidArgumentError("switch_over: " + std::string(switch_over.status().message())));
@@ -285,7 +277,8 @@ grpc::Status RegistryHandlers::SaveDraft(grpc::ServerContext* context,
       census->index() == 0 ? office_.SaveDraft(std::move(std::get<0>(*census)), refusal)
                            : office_.SavePrefetturaDraft(std::move(std::get<1>(*census)), refusal);
   if (!saved.ok()) return Refused(saved.status(), refusal);
-  return ToProto(*saved, response);
+  ToProto(*saved, response);
+  return grpc::Status::OK;
 }
 
 grpc::Status RegistryHandlers::GetCensus(grpc::ServerContext* context,
@@ -298,7 +291,8 @@ grpc::Status RegistryHandlers::GetCensus(grpc::ServerContext* context,
   }
   absl::StatusOr<registry::CensusRecord> record = office_.Get(scope->kind, scope->owner);
   if (!record.ok()) return ToGrpcStatus(record.status());
-  return ToProto(*record, response);
+  ToProto(*record, response);
+  return grpc::Status::OK;
 }
 
 grpc::Status RegistryHandlers::ListCensuses(grpc::ServerContext*,
@@ -351,7 +345,7 @@ grpc::Status RegistryHandlers::SubmitCensus(grpc::ServerContext* context,
       census->index() == 0 ? office_.SubmitComune(std::get<0>(*census), *actor, refusal)
                            : office_.SubmitPrefettura(std::get<1>(*census), *actor, refusal);
   if (!result.ok()) return Refused(result.status(), refusal);
-  if (grpc::Status s = ToProto(result->census, response->mutable_census()); !s.ok()) return s;
+  ToProto(result->census, response->mutable_census());
   for (const registry::CardOrder& o : result->card_orders)
     response->add_card_numbers(o.card_number);
   for (const registry::WorkstationOrder& o : result->workstation_orders) {
@@ -436,7 +430,7 @@ grpc::Status RegistryHandlers::AddMinistryOperator(grpc::ServerContext* context,
   registry::CensusUser person = UserFromProto(request->operator_(), "operator", bad_date);
   if (!bad_date.empty()) return ToGrpcStatus(registry::ToStatus(bad_date));
   registry::Refusal refusal;
-  absl::StatusOr<registry::PgMinistryOperatorStore::Added> added = office_.AddMinistryOperator(
+  absl::StatusOr<registry::MinistryOperatorStore::Added> added = office_.AddMinistryOperator(
       std::move(person), {request->reason(), request->request_id()}, *actor, refusal);
   if (!added.ok()) return Refused(added.status(), refusal);
   response->set_codice_fiscale(added->codice_fiscale);

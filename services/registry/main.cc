@@ -27,6 +27,7 @@
 #include "platform/service_main.h"
 #include "platform/status_macros.h"
 #include "registry/census_office.h"
+#include "registry/pg_stores.h"
 #include "services/registry/handlers.h"
 
 namespace tessera {
@@ -56,14 +57,10 @@ absl::Status Serve(const std::string& config_path) {
                            registry::PersonalEmailRules::ReadFile(email_rules_path));
 
   pg::ConnectionPool pool(conninfo, static_cast<size_t>(max_connections));
-  TESSERA_RETURN_IF_ERROR(pg::MigrateAtStart(pool, registry::PgReferenceStore::kSchema,
-                                             registry::PgReferenceStore::Migrations()));
+  TESSERA_RETURN_IF_ERROR(pg::MigrateAtStart(pool, registry::kPgSchema, registry::PgMigrations()));
   SystemClock clock;
-  registry::PgReferenceStore reference(pool);
-  registry::PgCensusStore censuses(pool);
-  registry::PgMinistryOperatorStore ministry(pool);
-  registry::PgCodeMismatchStore mismatches(pool);
-  registry::CensusOffice office(reference, censuses, ministry, mismatches, email_rules, clock);
+  registry::PgRegistryStores stores(pool);
+  registry::CensusOffice office(stores.View(), email_rules, clock);
   start.rpc.rules = registry_service::RegistryPolicy(office);
   registry_service::RegistryHandlers handlers(office, static_cast<size_t>(max_import_mb) << 20);
   start.rpc.services = {&handlers};

@@ -14,11 +14,11 @@
 #include "absl/strings/str_replace.h"
 #include "ca/certificate_builder.h"
 #include "ca/profile.h"
+#include "platform/clock.h"
 #include "platform/pg.h"
 #include "platform/rpc_client.h"
 #include "proto/common.pb.h"
 #include "proto/registry.grpc.pb.h"
-#include "registry/census_json.h"
 #include "services/registry/census_upload.h"
 #include "tests/support/registry_calls.h"
 #include "tests/support/run.h"
@@ -192,7 +192,7 @@ class RegistryServerTest : public ::testing::Test {
       d.set_istat(istat);
       d.set_declared_workstations(2);
       d.set_declared_employees(5);
-      d.set_switch_over(registry::IsoDate(std::chrono::year_month_day(switch_over)));
+      d.set_switch_over(IsoDate(std::chrono::year_month_day(switch_over)));
       v1::SetDeclarationResponse r;
       grpc::Status status = ministry->SetDeclaration(&c, d, &r);
       // The province of Rieti numbers its comuni 057001..057075 with gaps.
@@ -531,7 +531,7 @@ TEST_F(RegistryServerTest, AComuneIsHeldToItsCensusWindowOnEveryCall) {
     request.set_istat("057059");
     request.set_declared_workstations(2);
     request.set_declared_employees(5);
-    request.set_switch_over(registry::IsoDate(std::chrono::year_month_day(switch_over)));
+    request.set_switch_over(IsoDate(std::chrono::year_month_day(switch_over)));
     v1::SetDeclarationResponse response;
     ASSERT_TRUE(ministry->SetDeclaration(&context, request, &response).ok());
   };

@@ -8,9 +8,7 @@
 #include "platform/clock.h"
 #include "platform/migrations.h"
 #include "registry/census_json.h"
-#include "registry/census_store.h"
-#include "registry/ministry_operators.h"
-#include "registry/reference_store.h"
+#include "registry/pg_stores.h"
 #include "tests/support/test_pg.h"
 
 namespace tessera::registry {
@@ -58,9 +56,7 @@ class CensusStoreTest : public testing::PgTest {
  protected:
   void SetUp() override {
     PgTest::SetUp();
-    ASSERT_TRUE(
-        pg::ApplyMigrations(*conn_, PgReferenceStore::kSchema, PgReferenceStore::Migrations())
-            .ok());
+    ASSERT_TRUE(pg::ApplyMigrations(*conn_, kPgSchema, PgMigrations()).ok());
     pool_ = std::make_unique<pg::ConnectionPool>(conninfo_, 4);
     PgReferenceStore reference(*pool_);
     auto data = ParseReferenceData(
@@ -69,36 +65,53 @@ class CensusStoreTest : public testing::PgTest {
         "code,sigla,name,current\nH501,RM,ROMA,1\n");
     ASSERT_TRUE(data.ok()) << data.status();
     ASSERT_TRUE(reference.Load(*data, kNow).ok());
-    store_ = std::make_unique<PgCensusStore>(*pool_);
+    stores_ = std::make_unique<PgRegistryStores>(*pool_);
+    store_ = &stores_->censuses;
   }
   int64_t Count(const std::string& sql) { return conn_->Exec(sql)->Int(0, 0); }
+  absl::StatusOr<SubmitResult> SubmitComune(const ComuneCensus& census,
+                                            std::chrono::system_clock::time_point now,
+                                            const Actor& actor,
+                                            std::vector<Violation>* disagreements = nullptr) {
+    return store_->Submit(SubmissionOf(census), now, actor, disagreements);
+  }
+  absl::StatusOr<SubmitResult> SubmitPrefettura(const std::string& province_code,
+                                                const PrefetturaCensus& census,
+                                                std::chrono::system_clock::time_point now,
+                                                const Actor& actor) {
+    return store_->Submit(SubmissionOf(province_code, census), now, actor);
+  }
 
   std::unique_ptr<pg::ConnectionPool> pool_;
-  std::unique_ptr<PgCensusStore> store_;
+  std::unique_ptr<PgRegistryStores> stores_;
+  PgCensusStore* store_ = nullptr;
 };
 
 TEST_F(CensusStoreTest, DraftsAreSavedAnyNumberOfTimes) {
-  ASSERT_TRUE(store_->SetDeclaration("058091", {5, 10, year(2027) / 1 / 15}).ok());
-  auto declaration = store_->GetDeclaration("058091");
+  ASSERT_TRUE(stores_->declarations.Set("058091", {5, 10, year(2027) / 1 / 15}).ok());
+  auto declaration = stores_->declarations.Get("058091");
   ASSERT_TRUE(declaration.ok() && declaration->has_value());
   EXPECT_EQ((*declaration)->declared_employees, 10);
   EXPECT_EQ((*declaration)->switch_over, year(2027) / 1 / 15);
-  auto many = store_->GetDeclarations({"058091", "015146"});
+  auto many = stores_->declarations.GetMany({"058091", "015146"});
   ASSERT_TRUE(many.ok()) << many.status();
   EXPECT_EQ(many->size(), 1u);  // Milano has none
   EXPECT_EQ(many->at("058091").declared_workstations, 5);
 
   EXPECT_EQ(store_->Get(CensusKind::kComune, "058091").status().code(),
             absl::StatusCode::kNotFound);
-  auto first = store_->SaveDraft(CensusKind::kComune, "058091", R"({"cap": "001"})", kNow);
+  ComuneCensus draft{.istat = "058091"};
+  draft.contacts.cap = "001";
+  auto first = store_->SaveDraft("058091", draft, kNow);
   ASSERT_TRUE(first.ok()) << first.status();
-  auto second = store_->SaveDraft(CensusKind::kComune, "058091", R"({"cap": "00186"})", kNow);
+  draft.contacts.cap = "00186";
+  auto second = store_->SaveDraft("058091", draft, kNow);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->revision, 2);
   EXPECT_FALSE(second->submitted);
   auto got = store_->Get(CensusKind::kComune, "058091");
   ASSERT_TRUE(got.ok());
-  EXPECT_EQ(got->document, R"({"cap": "00186"})");
+  EXPECT_EQ(std::get<ComuneCensus>(got->census).contacts.cap, "00186");
 }
 
 TEST_F(CensusStoreTest, SubmitCreatesPeopleCardsAndWorkstationsOnce) {
@@ -106,8 +119,8 @@ TEST_F(CensusStoreTest, SubmitCreatesPeopleCardsAndWorkstationsOnce) {
                              {User("RSSMRA85T10H501O", {kSindacoDelegato}),
                               User("BNCNNA90A41H501W", {kAccessoWeb, "operatore_consultazione"}),
                               User("VRDLGU70A01H501X", {"operatore_consultazione"})});
-  ASSERT_TRUE(store_->SaveDraft(CensusKind::kComune, "058091", "{}", kNow).ok());
-  auto submitted = store_->SubmitComune(roma, kNow, Ministry());
+  ASSERT_TRUE(store_->SaveDraft("058091", ComuneCensus{.istat = "058091"}, kNow).ok());
+  auto submitted = SubmitComune(roma, kNow, Ministry());
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   EXPECT_TRUE(submitted->census.submitted);
   ASSERT_EQ(submitted->card_orders.size(), 2u);  // the Sindaco and the Accesso Web user
@@ -121,36 +134,36 @@ TEST_F(CensusStoreTest, SubmitCreatesPeopleCardsAndWorkstationsOnce) {
   EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders WHERE state = 'LAVORAZIONE'"), 2);
 
   // A retry of the same submission answers the same and creates nothing.
-  auto again = store_->SubmitComune(roma, kNow, Ministry());
+  auto again = SubmitComune(roma, kNow, Ministry());
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->card_orders.size(), 2u);
   EXPECT_EQ(again->workstation_orders.size(), 3u);
   EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders"), 2);
   // Final: no more drafts, no different submission.
-  EXPECT_EQ(store_->SaveDraft(CensusKind::kComune, "058091", "{}", kNow).status().code(),
+  EXPECT_EQ(store_->SaveDraft("058091", ComuneCensus{.istat = "058091"}, kNow).status().code(),
             absl::StatusCode::kFailedPrecondition);
   roma.workstations = 2;
-  EXPECT_EQ(store_->SubmitComune(roma, kNow, Ministry()).status().code(),
+  EXPECT_EQ(SubmitComune(roma, kNow, Ministry()).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(CensusStoreTest, APersonInTwoComuniGetsOneCard) {
-  auto roma = store_->SubmitComune(
-      Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow, Ministry());
+  auto roma = SubmitComune(Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
+                           kNow, Ministry());
   ASSERT_TRUE(roma.ok()) << roma.status();
-  auto milano = store_->SubmitComune(Census("015146", 1,
-                                            {User("RSSMRA85T10H501O", {kAccessoWeb, "supervisore"}),
-                                             User("BNCNNA90A41H501W", {kSindacoDelegato})}),
-                                     kNow, Ministry());
+  auto milano = SubmitComune(Census("015146", 1,
+                                    {User("RSSMRA85T10H501O", {kAccessoWeb, "supervisore"}),
+                                     User("BNCNNA90A41H501W", {kSindacoDelegato})}),
+                             kNow, Ministry());
   ASSERT_TRUE(milano.ok()) << milano.status();
   EXPECT_EQ(milano->holders_with_a_card_already, std::vector<std::string>{"RSSMRA85T10H501O"});
   ASSERT_EQ(milano->card_orders.size(), 1u);
   EXPECT_EQ(milano->card_orders[0].card_number, "0151460000000001");
   // The same submission again (a retry) answers the same, holders included.
-  auto again = store_->SubmitComune(Census("015146", 1,
-                                           {User("RSSMRA85T10H501O", {kAccessoWeb, "supervisore"}),
-                                            User("BNCNNA90A41H501W", {kSindacoDelegato})}),
-                                    kNow, Ministry());
+  auto again = SubmitComune(Census("015146", 1,
+                                   {User("RSSMRA85T10H501O", {kAccessoWeb, "supervisore"}),
+                                    User("BNCNNA90A41H501W", {kSindacoDelegato})}),
+                            kNow, Ministry());
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->repeated);
   EXPECT_EQ(again->holders_with_a_card_already, std::vector<std::string>{"RSSMRA85T10H501O"});
@@ -168,8 +181,8 @@ TEST_F(CensusStoreTest, TwoComuniKeepTheirOwnMailboxAndProfilesForOnePerson) {
   CensusUser in_roma = User("RSSMRA85T10H501O", {kSindacoDelegato});
   CensusUser in_milano = User("RSSMRA85T10H501O", {kAccessoWeb});
   in_milano.email = "m.rossi@comune.milano.it";
-  ASSERT_TRUE(store_->SubmitComune(Census("058091", 2, {in_roma}), kNow, Ministry()).ok());
-  ASSERT_TRUE(store_->SubmitComune(Census("015146", 2, {in_milano}), kNow, Ministry()).ok());
+  ASSERT_TRUE(SubmitComune(Census("058091", 2, {in_roma}), kNow, Ministry()).ok());
+  ASSERT_TRUE(SubmitComune(Census("015146", 2, {in_milano}), kNow, Ministry()).ok());
   EXPECT_EQ(Count("SELECT count(*) FROM registry.persons"), 1);
   EXPECT_EQ(Count("SELECT count(*) FROM registry.census_users u JOIN registry.censuses c ON "
                   "c.id = u.census_id WHERE c.owner = '058091' AND u.email = "
@@ -184,19 +197,17 @@ TEST_F(CensusStoreTest, TwoComuniKeepTheirOwnMailboxAndProfilesForOnePerson) {
 // The identity is the person's: a second census that disagrees is refused, naming the fields
 // but not what the first comune declared, and keeps nothing.
 TEST_F(CensusStoreTest, ACensusThatDisagreesWithThePersonOnRecordIsRefusedWithoutItsValues) {
-  ASSERT_TRUE(
-      store_
-          ->SubmitComune(Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow,
-                         Ministry())
-          .ok());
+  ASSERT_TRUE(SubmitComune(Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
+                           kNow, Ministry())
+                  .ok());
   CensusUser other = User("RSSMRA85T10H501O", {kAccessoWeb});
   other.surname = "Russo";     // the same letters in the code: only the record tells them apart
   other.name = "Maria";        // MRA too; the code's day says male, so the sex stays
   other.birth_place = "Roma";  // another spelling of the same place is the same place
   std::vector<Violation> disagreements;
-  auto refused = store_->SubmitComune(
-      Census("015146", 2, {User("BNCNNA90A41H501W", {kSindacoDelegato}), other}), kNow, Ministry(),
-      &disagreements);
+  auto refused =
+      SubmitComune(Census("015146", 2, {User("BNCNNA90A41H501W", {kSindacoDelegato}), other}), kNow,
+                   Ministry(), &disagreements);
   ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
   std::set<std::string> fields;
   for (const Violation& e : disagreements) fields.insert(e.field);
@@ -210,16 +221,14 @@ TEST_F(CensusStoreTest, ACensusThatDisagreesWithThePersonOnRecordIsRefusedWithou
 
 // Omocodia spellings of one code name one person: the second spelling gets no second card.
 TEST_F(CensusStoreTest, TwoSpellingsOfOneCodeAreOnePersonWithOneCard) {
-  ASSERT_TRUE(
-      store_
-          ->SubmitComune(Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow,
-                         Ministry())
-          .ok());
+  ASSERT_TRUE(SubmitComune(Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
+                           kNow, Ministry())
+                  .ok());
   std::string variant = "RSSMRA85T10H50M";  // the last digit 1 written as its letter M
   variant += identity::CodiceFiscaleCheckCharacter(variant);
   ASSERT_TRUE(identity::ValidateCodiceFiscale(variant).ok()) << variant;
-  auto milano = store_->SubmitComune(Census("015146", 2, {User(variant, {kSindacoDelegato})}), kNow,
-                                     Ministry());
+  auto milano =
+      SubmitComune(Census("015146", 2, {User(variant, {kSindacoDelegato})}), kNow, Ministry());
   ASSERT_TRUE(milano.ok()) << milano.status();
   EXPECT_TRUE(milano->card_orders.empty());
   EXPECT_EQ(milano->holders_with_a_card_already, std::vector<std::string>{"RSSMRA85T10H501O"});
@@ -229,15 +238,15 @@ TEST_F(CensusStoreTest, TwoSpellingsOfOneCodeAreOnePersonWithOneCard) {
 
 // One live card per person; an ended card stays as history and a new one may be ordered.
 TEST_F(CensusStoreTest, APersonHasOneLiveCardAndKeepsTheEndedOnes) {
-  auto roma = store_->SubmitComune(
-      Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow, Ministry());
+  auto roma = SubmitComune(Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
+                           kNow, Ministry());
   ASSERT_TRUE(roma.ok()) << roma.status();
   ASSERT_TRUE(conn_
                   ->Exec("UPDATE registry.card_orders SET ended_at = now(), end_reason = "
                          "'revoked' WHERE card_number = '0580910000000001'")
                   .ok());
-  auto milano = store_->SubmitComune(
-      Census("015146", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow, Ministry());
+  auto milano = SubmitComune(Census("015146", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
+                             kNow, Ministry());
   ASSERT_TRUE(milano.ok()) << milano.status();
   ASSERT_EQ(milano->card_orders.size(), 1u);  // the lost card's successor
   EXPECT_EQ(milano->card_orders[0].card_number, "0151460000000001");
@@ -245,7 +254,7 @@ TEST_F(CensusStoreTest, APersonHasOneLiveCardAndKeepsTheEndedOnes) {
                   "'RSSMRA85T10H501O'"),
             2);
   // Ended cards are not claimed for personalization.
-  auto claimed = store_->ClaimCardOrders("perso", 10, std::chrono::seconds(900), kNow);
+  auto claimed = stores_->orders.ClaimCardOrders("perso", 10, std::chrono::seconds(900), kNow);
   ASSERT_TRUE(claimed.ok()) << claimed.status();
   ASSERT_EQ(claimed->size(), 1u);
   EXPECT_EQ(claimed->front().card_number, "0151460000000001");
@@ -266,11 +275,11 @@ TEST_F(CensusStoreTest, MinistryOperatorsHaveMinistryCardsAndARecordOfChanges) {
   EXPECT_TRUE(added->new_card);
   EXPECT_TRUE(ministry.IsOperator("RSSMRA85T10H501O").value());
   // A comune naming him gives him profiles there, and no second card.
-  auto roma = store_->SubmitComune(
-      Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow, Ministry());
+  auto roma = SubmitComune(Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
+                           kNow, Ministry());
   ASSERT_TRUE(roma.ok()) << roma.status();
   EXPECT_EQ(roma->holders_with_a_card_already, std::vector<std::string>{"RSSMRA85T10H501O"});
-  auto claimed = store_->ClaimCardOrders("perso", 10, std::chrono::seconds(900), kNow);
+  auto claimed = stores_->orders.ClaimCardOrders("perso", 10, std::chrono::seconds(900), kNow);
   ASSERT_TRUE(claimed.ok()) << claimed.status();
   ASSERT_EQ(claimed->size(), 1u);
   EXPECT_EQ(claimed->front().ordered_by, kMinistryOrderer);
@@ -298,11 +307,9 @@ TEST_F(CensusStoreTest, MinistryOperatorsHaveMinistryCardsAndARecordOfChanges) {
   auto refused =
       ministry.Add(User("BNCNNA90A41H501W", {}), {"x", "req-5"}, kNow, Ministry(), nullptr);
   EXPECT_TRUE(refused.ok()) << refused.status();  // no card yet: a Ministry card is ordered
-  ASSERT_TRUE(
-      store_
-          ->SubmitComune(Census("015146", 2, {User("VRDLGU70A01H501X", {kSindacoDelegato})}), kNow,
-                         Ministry())
-          .ok());
+  ASSERT_TRUE(SubmitComune(Census("015146", 2, {User("VRDLGU70A01H501X", {kSindacoDelegato})}),
+                           kNow, Ministry())
+                  .ok());
   auto holds_census_card =
       ministry.Add(User("VRDLGU70A01H501X", {}), {"x", "req-6"}, kNow, Ministry(), nullptr);
   EXPECT_EQ(holds_census_card.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -314,16 +321,16 @@ TEST_F(CensusStoreTest, MinistryOperatorsHaveMinistryCardsAndARecordOfChanges) {
 TEST_F(CensusStoreTest, AFailureHalfwayKeepsNothing) {
   // Fail the last step of the transaction: the workstation orders.
   InjectFailure("registry.workstation_orders", "INSERT");
-  auto failed = store_->SubmitComune(
-      Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow, Ministry());
+  auto failed = SubmitComune(Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
+                             kNow, Ministry());
   EXPECT_FALSE(failed.ok());
   EXPECT_EQ(Count("SELECT count(*) FROM registry.censuses WHERE state = 'SUBMITTED'"), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM registry.persons"), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders"), 0);
   EXPECT_EQ(Count("SELECT count(*) FROM registry.card_number_counters"), 0);
   LiftFailure("registry.workstation_orders");
-  auto retried = store_->SubmitComune(
-      Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow, Ministry());
+  auto retried = SubmitComune(Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
+                              kNow, Ministry());
   ASSERT_TRUE(retried.ok()) << retried.status();
   EXPECT_EQ(retried->card_orders[0].card_number, "0580910000000001");  // no number lost
 }
@@ -333,11 +340,13 @@ TEST_F(CensusStoreTest, WorkersClaimDisjointOrders) {
   for (const char* cf : {"BNCNNA90A41H501W", "VRDLGU70A01H501X", "NRELCU80A01H501A"}) {
     users.push_back(User(cf, {kAccessoWeb}));
   }
-  ASSERT_TRUE(store_->SubmitComune(Census("058091", 3, users), kNow, Ministry()).ok());
+  ASSERT_TRUE(SubmitComune(Census("058091", 3, users), kNow, Ministry()).ok());
   const std::chrono::seconds lease(900);
   std::vector<CardOrder> a, b;
-  std::thread first([&] { a = store_->ClaimCardOrders("perso-a", 3, lease, kNow).value(); });
-  std::thread second([&] { b = store_->ClaimCardOrders("perso-b", 3, lease, kNow).value(); });
+  std::thread first(
+      [&] { a = stores_->orders.ClaimCardOrders("perso-a", 3, lease, kNow).value(); });
+  std::thread second(
+      [&] { b = stores_->orders.ClaimCardOrders("perso-b", 3, lease, kNow).value(); });
   first.join();
   second.join();
   std::set<std::string> claimed;
@@ -345,12 +354,12 @@ TEST_F(CensusStoreTest, WorkersClaimDisjointOrders) {
   for (const auto& o : b) claimed.insert(o.card_number);
   EXPECT_EQ(a.size() + b.size(), 4u);
   EXPECT_EQ(claimed.size(), 4u);  // nobody got an order twice
-  EXPECT_TRUE(store_->ClaimCardOrders("perso-c", 10, lease, kNow)->empty());
+  EXPECT_TRUE(stores_->orders.ClaimCardOrders("perso-c", 10, lease, kNow)->empty());
   // What the card needs travels with the order.
   const CardOrder& any = a.empty() ? b.front() : a.front();
   EXPECT_EQ(any.surname, "Rossi");
   EXPECT_EQ(any.ordered_by, "058091");
-  auto stations = store_->ClaimWorkstationOrders("perso-a", 10, lease, kNow);
+  auto stations = stores_->orders.ClaimWorkstationOrders("perso-a", 10, lease, kNow);
   ASSERT_TRUE(stations.ok()) << stations.status();
   ASSERT_EQ(stations->size(), 3u);
   EXPECT_EQ(stations->front().CommonId(), "0580910001");
@@ -360,33 +369,35 @@ TEST_F(CensusStoreTest, WorkersClaimDisjointOrders) {
 TEST_F(CensusStoreTest, AClaimOutlivesNoDaemon) {
   std::vector<CensusUser> users = {User("RSSMRA85T10H501O", {kSindacoDelegato}),
                                    User("BNCNNA90A41H501W", {kAccessoWeb})};
-  ASSERT_TRUE(store_->SubmitComune(Census("058091", 1, users), kNow, Ministry()).ok());
+  ASSERT_TRUE(SubmitComune(Census("058091", 1, users), kNow, Ministry()).ok());
   const std::chrono::seconds lease(900);
-  auto held = store_->ClaimCardOrders("perso-a", 1, lease, kNow);
+  auto held = stores_->orders.ClaimCardOrders("perso-a", 1, lease, kNow);
   ASSERT_TRUE(held.ok() && held->size() == 1u);
   // perso-a restarts under the same name: it gets its order back first, not a second one.
-  auto resumed = store_->ClaimCardOrders("perso-a", 1, lease, kNow + std::chrono::seconds(10));
+  auto resumed =
+      stores_->orders.ClaimCardOrders("perso-a", 1, lease, kNow + std::chrono::seconds(10));
   ASSERT_TRUE(resumed.ok() && resumed->size() == 1u);
   EXPECT_EQ(resumed->front().card_number, held->front().card_number);
   // While the lease runs, nobody else takes it; the other order is free.
-  auto other = store_->ClaimCardOrders("perso-b", 5, lease, kNow + std::chrono::seconds(20));
+  auto other =
+      stores_->orders.ClaimCardOrders("perso-b", 5, lease, kNow + std::chrono::seconds(20));
   ASSERT_TRUE(other.ok() && other->size() == 1u);
   EXPECT_NE(other->front().card_number, held->front().card_number);
   // perso-a died: when its lease (renewed at +10 s) runs out, perso-c takes its order.
   EXPECT_TRUE(
-      store_->ClaimCardOrders("perso-c", 5, lease, kNow + std::chrono::seconds(909))->empty());
-  auto taken_over = store_->ClaimCardOrders("perso-c", 5, lease, kNow + std::chrono::seconds(910));
+      stores_->orders.ClaimCardOrders("perso-c", 5, lease, kNow + std::chrono::seconds(909))
+          ->empty());
+  auto taken_over =
+      stores_->orders.ClaimCardOrders("perso-c", 5, lease, kNow + std::chrono::seconds(910));
   ASSERT_TRUE(taken_over.ok() && taken_over->size() == 1u);
   EXPECT_EQ(taken_over->front().card_number, held->front().card_number);
   EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders WHERE claimed_by = 'perso-c'"), 1);
 }
 
 TEST_F(CensusStoreTest, APrefetturaNumbersItsCardsUnderItsProvince) {
-  ASSERT_TRUE(
-      store_
-          ->SubmitComune(Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow,
-                         Ministry())
-          .ok());
+  ASSERT_TRUE(SubmitComune(Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
+                           kNow, Ministry())
+                  .ok());
   PrefetturaCensus prefettura{
       .province_sigla = "RM",
       .province = "Roma",
@@ -394,7 +405,7 @@ TEST_F(CensusStoreTest, APrefetturaNumbersItsCardsUnderItsProvince) {
       .users = {User("BNCNNA90A41H501W", {kAmministratoreSicurezza}),
                 User("VRDLGU70A01H501X", {"amministratore_postazioni_prefettura"}),
                 User("RSSMRA85T10H501O", {"operatore_monitoraggio_operazioni"})}};
-  auto submitted = store_->SubmitPrefettura("058", prefettura, kNow, Ministry());
+  auto submitted = SubmitPrefettura("058", prefettura, kNow, Ministry());
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   ASSERT_EQ(submitted->card_orders.size(), 2u);  // the third already has the comune's card
   EXPECT_EQ(submitted->card_orders[0].card_number, "0580000000000001");
@@ -406,7 +417,7 @@ TEST_F(CensusStoreTest, APrefetturaNumbersItsCardsUnderItsProvince) {
   auto record = store_->Get(CensusKind::kPrefettura, "058");
   ASSERT_TRUE(record.ok());
   EXPECT_TRUE(record->submitted);
-  EXPECT_EQ(PrefetturaCensusFromJson(record->document)->users.size(), 3u);
+  EXPECT_EQ(std::get<PrefetturaCensus>(record->census).users.size(), 3u);
 }
 
 TEST_F(CensusStoreTest, AnImportIsSavedWholeOrNotAtAll) {
@@ -415,7 +426,7 @@ TEST_F(CensusStoreTest, AnImportIsSavedWholeOrNotAtAll) {
       Census("015146", 1, {User("BNCNNA90A41H501W", {kSindacoDelegato})})};
   ASSERT_TRUE(store_->SaveDrafts(file, kNow).ok());
   EXPECT_EQ(Count("SELECT count(*) FROM registry.censuses WHERE state = 'DRAFT'"), 2);
-  ASSERT_TRUE(store_->SubmitComune(file[1], kNow, Ministry()).ok());
+  ASSERT_TRUE(SubmitComune(file[1], kNow, Ministry()).ok());
   // Milano is final now: a file holding it keeps nothing, Roma's draft included.
   std::vector<ComuneCensus> again = file;
   again[0].contacts.cap = "00199";
@@ -425,7 +436,7 @@ TEST_F(CensusStoreTest, AnImportIsSavedWholeOrNotAtAll) {
             "census of 015146 is already submitted; changes go through the security console");
   auto roma = store_->Get(CensusKind::kComune, "058091");
   ASSERT_TRUE(roma.ok());
-  EXPECT_EQ(ComuneCensusFromJson(roma->document)->contacts.cap, "00100");
+  EXPECT_EQ(std::get<ComuneCensus>(roma->census).contacts.cap, "00100");
 }
 
 TEST_F(CensusStoreTest, AnImportRacingASubmissionNeverOverwritesTheSubmittedCensus) {
@@ -460,45 +471,43 @@ TEST_F(CensusStoreTest, AnImportRacingASubmissionNeverOverwritesTheSubmittedCens
   EXPECT_EQ(imported.message(),
             "census of 015146 is already submitted; changes go through the security console");
   // Milano's submitted census is the one submitted, and Roma's draft is untouched too.
-  EXPECT_EQ(
-      ComuneCensusFromJson(store_->Get(CensusKind::kComune, "015146")->document)->contacts.cap,
-      "00100");
-  EXPECT_EQ(
-      ComuneCensusFromJson(store_->Get(CensusKind::kComune, "058091")->document)->contacts.cap,
-      "00100");
+  EXPECT_EQ(std::get<ComuneCensus>(store_->Get(CensusKind::kComune, "015146")->census).contacts.cap,
+            "00100");
+  EXPECT_EQ(std::get<ComuneCensus>(store_->Get(CensusKind::kComune, "058091")->census).contacts.cap,
+            "00100");
 }
 
 TEST_F(CensusStoreTest, AnAccessCodeOpensItsComuneUntilReplacedExpiredOrSubmitted) {
   auto code = ParseAccessCode(NewAccessCode("058091").view());
   ASSERT_TRUE(code.ok());
   const auto expires = kNow + kAccessCodeValidity;
-  ASSERT_TRUE(store_->PutAccessCode("058091", code->digest, kNow, expires, Ministry()).ok());
+  ASSERT_TRUE(stores_->access_codes.Put("058091", code->digest, kNow, expires, Ministry()).ok());
   EXPECT_EQ(Count("SELECT count(*) FROM registry.census_access_codes"), 1);
-  EXPECT_TRUE(*store_->AccessCodeIsValid(*code, kNow));
-  EXPECT_FALSE(*store_->AccessCodeIsValid(*code, expires));  // expired
+  EXPECT_TRUE(*stores_->access_codes.IsValid(*code, kNow));
+  EXPECT_FALSE(*stores_->access_codes.IsValid(*code, expires));  // expired
   // Only the digest is stored, never the code.
   EXPECT_EQ(Count("SELECT length(code_sha256) FROM registry.census_access_codes"), 32);
 
   // A new code revokes the old one.
   auto second = ParseAccessCode(NewAccessCode("058091").view());
-  ASSERT_TRUE(store_->PutAccessCode("058091", second->digest, kNow, expires, Ministry()).ok());
-  EXPECT_FALSE(*store_->AccessCodeIsValid(*code, kNow));
-  EXPECT_TRUE(*store_->AccessCodeIsValid(*second, kNow));
+  ASSERT_TRUE(stores_->access_codes.Put("058091", second->digest, kNow, expires, Ministry()).ok());
+  EXPECT_FALSE(*stores_->access_codes.IsValid(*code, kNow));
+  EXPECT_TRUE(*stores_->access_codes.IsValid(*second, kNow));
   // A code is for its own comune only: the same digest claimed for Milano opens nothing.
   AccessCode claimed_elsewhere{"015146", second->digest};
-  EXPECT_FALSE(*store_->AccessCodeIsValid(claimed_elsewhere, kNow));
+  EXPECT_FALSE(*stores_->access_codes.IsValid(claimed_elsewhere, kNow));
 
   // Unknown comune: NOT_FOUND, nothing stored.
-  EXPECT_EQ(store_->PutAccessCode("099999", code->digest, kNow, expires, Ministry()).code(),
+  EXPECT_EQ(stores_->access_codes.Put("099999", code->digest, kNow, expires, Ministry()).code(),
             absl::StatusCode::kNotFound);
 
   // Submission closes the census and revokes the code in the same transaction; no new code.
-  auto submitted = store_->SubmitComune(
-      Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}), kNow, Ministry());
+  auto submitted = SubmitComune(Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
+                                kNow, Ministry());
   ASSERT_TRUE(submitted.ok()) << submitted.status();
-  EXPECT_FALSE(*store_->AccessCodeIsValid(*second, kNow));
+  EXPECT_FALSE(*stores_->access_codes.IsValid(*second, kNow));
   EXPECT_EQ(Count("SELECT count(*) FROM registry.census_access_codes"), 0);
-  EXPECT_EQ(store_->PutAccessCode("058091", code->digest, kNow, expires, Ministry()).code(),
+  EXPECT_EQ(stores_->access_codes.Put("058091", code->digest, kNow, expires, Ministry()).code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
@@ -512,8 +521,9 @@ TEST_F(CensusStoreTest, AccessCodesAndSubmissionsNameTheirActor) {
   auto first = ParseAccessCode(NewAccessCode("058091").view());
   auto second = ParseAccessCode(NewAccessCode("058091").view());
   ASSERT_TRUE(first.ok() && second.ok());
-  ASSERT_TRUE(store_->PutAccessCode("058091", first->digest, kNow, expires, operator_card).ok());
-  ASSERT_TRUE(store_->PutAccessCode("058091", second->digest, kNow, expires, Ministry()).ok());
+  ASSERT_TRUE(
+      stores_->access_codes.Put("058091", first->digest, kNow, expires, operator_card).ok());
+  ASSERT_TRUE(stores_->access_codes.Put("058091", second->digest, kNow, expires, Ministry()).ok());
   auto issued = conn_->Exec(
       "SELECT office, issued_by_kind, issued_by, issued_by_serial, call_id, expires_at = "
       "to_timestamp($1) FROM registry.access_code_issuances ORDER BY id",
@@ -527,8 +537,8 @@ TEST_F(CensusStoreTest, AccessCodesAndSubmissionsNameTheirActor) {
   EXPECT_TRUE(issued->Bool(0, 5));
   EXPECT_EQ(issued->Text(1, 2), "tessera-cli");
   // Refused: an unknown comune, an act by nobody.
-  EXPECT_FALSE(store_->PutAccessCode("099999", first->digest, kNow, expires, Ministry()).ok());
-  EXPECT_FALSE(store_->PutAccessCode("058091", first->digest, kNow, expires, Actor{}).ok());
+  EXPECT_FALSE(stores_->access_codes.Put("099999", first->digest, kNow, expires, Ministry()).ok());
+  EXPECT_FALSE(stores_->access_codes.Put("058091", first->digest, kNow, expires, Actor{}).ok());
   EXPECT_EQ(Count("SELECT count(*) FROM registry.access_code_issuances"), 2);
 
   // A submission that fails halfway records no submitter; the one that succeeds does, with
@@ -536,12 +546,12 @@ TEST_F(CensusStoreTest, AccessCodesAndSubmissionsNameTheirActor) {
   const ComuneCensus census = Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})});
   const Actor comune{.kind = "access_code", .name = "058091", .call_id = "call-submit-1"};
   InjectFailure("registry.workstation_orders", "INSERT");
-  EXPECT_FALSE(store_->SubmitComune(census, kNow, comune).ok());
+  EXPECT_FALSE(SubmitComune(census, kNow, comune).ok());
   EXPECT_EQ(Count("SELECT count(*) FROM registry.censuses WHERE submitted_by IS NOT NULL"), 0);
   LiftFailure("registry.workstation_orders");
-  EXPECT_FALSE(store_->SubmitComune(census, kNow, Actor{}).ok());
-  ASSERT_TRUE(store_->SubmitComune(census, kNow, comune).ok());
-  auto repeated = store_->SubmitComune(census, kNow, Ministry());
+  EXPECT_FALSE(SubmitComune(census, kNow, Actor{}).ok());
+  ASSERT_TRUE(SubmitComune(census, kNow, comune).ok());
+  auto repeated = SubmitComune(census, kNow, Ministry());
   ASSERT_TRUE(repeated.ok()) << repeated.status();
   EXPECT_TRUE(repeated->repeated);
   auto submitted = conn_->Exec(
@@ -558,7 +568,7 @@ TEST_F(CensusStoreTest, AccessCodesAndSubmissionsNameTheirActor) {
                               .province = "Roma",
                               .workstations = 1,
                               .users = {User("BNCNNA90A41H501W", {kAmministratoreSicurezza})}};
-  ASSERT_TRUE(store_->SubmitPrefettura("058", prefettura, kNow, operator_card).ok());
+  ASSERT_TRUE(SubmitPrefettura("058", prefettura, kNow, operator_card).ok());
   EXPECT_EQ(Count("SELECT count(*) FROM registry.censuses WHERE kind = 'prefettura' AND "
                   "submitted_by = 'RSSMRA85T10A562S' AND submitted_call_id = 'call-code-1'"),
             1);
@@ -581,13 +591,13 @@ TEST(RegistryUpgrade, V005AndV007CarryExistingRowsOver) {
   const std::string conninfo = pg.ConnInfo(pg.CreateDatabase());
   auto conn = pg::Connection::Open(conninfo);
   ASSERT_TRUE(conn.ok()) << conn.status();
-  std::vector<pg::Migration> all = PgReferenceStore::Migrations();
+  std::vector<pg::Migration> all = PgMigrations();
   std::vector<pg::Migration> before_v005;
   for (const pg::Migration& m : all) {
     if (m.version < 5) before_v005.push_back(m);
   }
   ASSERT_EQ(before_v005.size(), 4u);
-  ASSERT_TRUE(pg::ApplyMigrations(**conn, PgReferenceStore::kSchema, before_v005).ok());
+  ASSERT_TRUE(pg::ApplyMigrations(**conn, kPgSchema, before_v005).ok());
   // An omocodic spelling (the year's 5 written as R) and its census, card and access code.
   ASSERT_TRUE(
       (*conn)
@@ -612,7 +622,7 @@ TEST(RegistryUpgrade, V005AndV007CarryExistingRowsOver) {
                        "issued_by_kind, issued_by) VALUES ('058091', now(), now() + interval "
                        "'1 day', 'service', 'tessera-cli');")
           .ok());
-  auto upgraded = pg::ApplyMigrations(**conn, PgReferenceStore::kSchema, all);
+  auto upgraded = pg::ApplyMigrations(**conn, kPgSchema, all);
   ASSERT_TRUE(upgraded.ok()) << upgraded.status();
   EXPECT_EQ(upgraded->current_version, all.back().version);
   auto person = (*conn)->Exec("SELECT person_key FROM registry.persons");

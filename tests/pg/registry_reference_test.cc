@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "platform/migrations.h"
+#include "registry/pg_stores.h"
 #include "registry/reference_data.h"
-#include "registry/reference_store.h"
 #include "tests/support/test_pg.h"
 
 namespace tessera::registry {
@@ -22,9 +22,7 @@ class ReferenceStoreTest : public testing::PgTest {
  protected:
   void SetUp() override {
     PgTest::SetUp();
-    ASSERT_TRUE(
-        pg::ApplyMigrations(*conn_, PgReferenceStore::kSchema, PgReferenceStore::Migrations())
-            .ok());
+    ASSERT_TRUE(pg::ApplyMigrations(*conn_, kPgSchema, PgMigrations()).ok());
     pool_ = std::make_unique<pg::ConnectionPool>(conninfo_, 2);
     store_ = std::make_unique<PgReferenceStore>(*pool_);
   }

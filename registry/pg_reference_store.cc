@@ -1,10 +1,9 @@
-#include "registry/reference_store.h"
-
 #include <map>
 
 #include "absl/strings/str_cat.h"
 #include "platform/clock.h"
 #include "platform/status_macros.h"
+#include "registry/pg_stores.h"
 
 std::vector<tessera::pg::Migration> RegistryMigrations();  // generated from registry/migrations/
 
@@ -18,7 +17,7 @@ void CountUpserts(const pg::Result& r, int& added, int& changed) {
 
 }  // namespace
 
-std::vector<pg::Migration> PgReferenceStore::Migrations() { return RegistryMigrations(); }
+std::vector<pg::Migration> PgMigrations() { return RegistryMigrations(); }
 
 absl::StatusOr<ReferenceLoadReport> PgReferenceStore::Load(
     const ReferenceData& data, std::chrono::system_clock::time_point now) {

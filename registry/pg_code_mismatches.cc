@@ -1,9 +1,8 @@
-#include "registry/code_mismatches.h"
-
 #include "absl/strings/str_cat.h"
 #include "identity/codice_fiscale.h"
 #include "platform/clock.h"
 #include "platform/status_macros.h"
+#include "registry/pg_stores.h"
 
 namespace tessera::registry {
 

@@ -1,11 +1,9 @@
-#include "registry/ministry_operators.h"
-
 #include "absl/strings/str_cat.h"
 #include "identity/codice_fiscale.h"
 #include "platform/clock.h"
 #include "platform/status_macros.h"
-#include "registry/census_json.h"
 #include "registry/internal/person_rows.h"
+#include "registry/pg_stores.h"
 
 namespace tessera::registry {
 namespace {
