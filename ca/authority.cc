@@ -20,6 +20,7 @@
 #include "ca/csr.h"
 #include "platform/log.h"
 #include "platform/random.h"
+#include "platform/request_id.h"
 #include "platform/status_macros.h"
 
 namespace tessera::ca {
@@ -49,14 +50,6 @@ absl::StatusOr<SubjectData> SubjectFromJson(const std::string& text) {
 }
 
 }  // namespace
-
-absl::Status CheckRequestId(const std::string& id) {
-  static const std::regex kId("[A-Za-z0-9._:-]{1,128}");
-  if (!std::regex_match(id, kId)) {
-    return absl::InvalidArgumentError("request_id: 1 to 128 of A-Z a-z 0-9 . _ : -");
-  }
-  return absl::OkStatus();
-}
 
 absl::Status CheckSerial(const std::string& serial) {
   static const std::regex kSerial("[0-9a-f]{1,40}");

@@ -133,8 +133,6 @@ class CertificateAuthority {
   } in_flight_;
 };
 
-// INVALID_ARGUMENT unless 1..128 of [A-Za-z0-9._:-]: the form of every idempotency key.
-absl::Status CheckRequestId(const std::string& id);
 // INVALID_ARGUMENT unless lower-case hex of at most 40 digits: the form of a serial.
 absl::Status CheckSerial(const std::string& serial);
 

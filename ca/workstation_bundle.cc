@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "ca/pkcs12.h"
 #include "platform/log.h"
+#include "platform/request_id.h"
 #include "platform/status_macros.h"
 
 namespace tessera::ca {

@@ -10,6 +10,7 @@
 #include <botan/x509cert.h>
 #include <botan/x509self.h>
 
+#include <CLI/CLI.hpp>
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
@@ -85,9 +86,9 @@ struct BundleOutputs {
 
 absl::StatusOr<BundleOutputs> BundleOutputsFrom(const Args& args) {
   BundleOutputs outputs;
-  TESSERA_ASSIGN_OR_RETURN(outputs.pkcs12, args.Required("out"));
-  outputs.show_password = args.Or("show-password", "") == "true";
-  outputs.password = args.Or("password-out", "");
+  outputs.pkcs12 = args.Get("out");
+  outputs.show_password = args.Has("show-password");
+  outputs.password = args.Get("password-out");
   if (outputs.password.empty() && !outputs.show_password) {
     if (outputs.pkcs12 == "-") {
       return absl::InvalidArgumentError(
@@ -124,11 +125,9 @@ absl::Status SaveBundle(const Args& args, const BundleOutputs& outputs,
   return absl::OkStatus();
 }
 
-}  // namespace
-
 absl::Status Ceremony(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(std::string config_path, args.Required("config"));
-  TESSERA_ASSIGN_OR_RETURN(ca::CeremonyConfig config, ca::CeremonyConfig::LoadFile(config_path));
+  TESSERA_ASSIGN_OR_RETURN(ca::CeremonyConfig config,
+                           ca::CeremonyConfig::LoadFile(args.Get("config")));
   ca::CeremonyPins pins;
   TESSERA_ASSIGN_OR_RETURN(pins.root_so_pin, PinFromEnv("TESSERA_ROOT_SO_PIN"));
   TESSERA_ASSIGN_OR_RETURN(pins.root_user_pin, PinFromEnv("TESSERA_ROOT_PIN"));
@@ -149,25 +148,22 @@ absl::Status Ceremony(const Args& args) {
 }
 
 absl::Status CaIssue(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(std::string profile, args.Required("profile"));
-  TESSERA_ASSIGN_OR_RETURN(std::string csr_path, args.Required("csr"));
-  TESSERA_ASSIGN_OR_RETURN(std::string csr, CsrDer(csr_path));
+  const std::string profile = args.Get("profile");
+  TESSERA_ASSIGN_OR_RETURN(std::string csr, CsrDer(args.Get("csr")));
   v1::IssueCertificateRequest request;
   request.set_profile(profile);
   request.set_csr_der(csr);
   v1::SubjectData* subject = request.mutable_subject();
-  subject->set_codice_fiscale(args.Or("cf", ""));
-  subject->set_istat(args.Or("istat", ""));
+  subject->set_codice_fiscale(args.Get("cf"));
+  subject->set_istat(args.Get("istat"));
   TESSERA_ASSIGN_OR_RETURN(int progressive, ParseDigits(args.Or("progressive", "0"), 6,
                                                         "--progressive: a number from 1 to 9999"));
   subject->set_progressive(static_cast<uint32_t>(progressive));
-  subject->set_service(args.Or("service", ""));
-  auto [dns_first, dns_last] = args.options.equal_range("dns");
-  for (auto it = dns_first; it != dns_last; ++it) subject->add_dns_names(it->second);
-  auto [ip_first, ip_last] = args.options.equal_range("ip");
-  for (auto it = ip_first; it != ip_last; ++it) subject->add_ip_addresses(it->second);
+  subject->set_service(args.Get("service"));
+  for (const std::string& dns : args.All("dns")) subject->add_dns_names(dns);
+  for (const std::string& ip : args.All("ip")) subject->add_ip_addresses(ip);
   // Without --request-id, the same command run twice is the same request (a safe retry).
-  std::string request_id = args.Or("request-id", "");
+  std::string request_id = args.Get("request-id");
   if (request_id.empty()) {
     auto sha256 = Botan::HashFunction::create_or_throw("SHA-256");
     sha256->update(profile + "\n" + csr + "\n" + subject->SerializeAsString());
@@ -180,7 +176,7 @@ absl::Status CaIssue(const Args& args) {
   Deadline(context);
   v1::Certificate issued;
   TESSERA_RETURN_IF_ERROR(FromGrpc(Stub(channel)->IssueCertificate(&context, request, &issued)));
-  const std::string out = args.Or("out", "");
+  const std::string out = args.Get("out");
   if (!out.empty()) TESSERA_RETURN_IF_ERROR(WriteFile(out, Pem(issued.der())));
   nlohmann::json json = ToJson(issued);
   json["request_id"] = request_id;
@@ -191,15 +187,14 @@ absl::Status CaIssue(const Args& args) {
 }
 
 absl::Status CaGet(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(std::string serial, args.Required("serial"));
   TESSERA_ASSIGN_OR_RETURN(auto channel, ServiceChannel(args));
   grpc::ClientContext context;
   Deadline(context);
   v1::GetCertificateRequest request;
-  request.set_serial(serial);
+  request.set_serial(args.Get("serial"));
   v1::Certificate found;
   TESSERA_RETURN_IF_ERROR(FromGrpc(Stub(channel)->GetCertificate(&context, request, &found)));
-  const std::string out = args.Or("out", "");
+  const std::string out = args.Get("out");
   if (!out.empty() && !found.der().empty())
     TESSERA_RETURN_IF_ERROR(WriteFile(out, Pem(found.der())));
   Print(args, ToJson(found), ToText(found));
@@ -209,14 +204,14 @@ absl::Status CaGet(const Args& args) {
 absl::Status CaList(const Args& args) {
   TESSERA_ASSIGN_OR_RETURN(auto channel, ServiceChannel(args));
   v1::ListCertificatesRequest request;
-  request.set_issuer(args.Or("issuer", ""));
-  request.set_profile(args.Or("profile", ""));
-  request.set_subject_contains(args.Or("subject", ""));
-  request.set_only_revoked(args.Or("revoked", "") == "true");
-  TESSERA_ASSIGN_OR_RETURN(int page_size, ParseDigits(args.Or("page-size", "50"), 4,
-                                                      "--page-size: a number from 1 to 1000"));
+  request.set_issuer(args.Get("issuer"));
+  request.set_profile(args.Get("profile"));
+  request.set_subject_contains(args.Get("subject"));
+  request.set_only_revoked(args.Get("revoked") == "true");
+  TESSERA_ASSIGN_OR_RETURN(
+      int page_size, ParseDigits(args.Get("page-size"), 4, "--page-size: a number from 1 to 1000"));
   request.set_page_size(page_size);
-  request.set_page_token(args.Or("page-token", ""));
+  request.set_page_token(args.Get("page-token"));
   grpc::ClientContext context;
   Deadline(context);
   v1::ListCertificatesResponse page;
@@ -235,11 +230,8 @@ absl::Status CaList(const Args& args) {
 }
 
 absl::Status CaRevoke(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(std::string serial, args.Required("serial"));
-  TESSERA_ASSIGN_OR_RETURN(std::string reason_text, args.Required("reason"));
-  TESSERA_ASSIGN_OR_RETURN(
-      int reason,
-      ParseDigits(reason_text, 2, "--reason: an RFC 5280 reason code, e.g. 1 (keyCompromise)"));
+  const std::string serial = args.Get("serial");
+  const int reason = std::stoi(args.Get("reason"));  // the parser took only a reason code
   v1::RevokeCertificateRequest request;
   request.set_serial(serial);
   request.set_reason(reason);
@@ -256,7 +248,7 @@ absl::Status CaRevoke(const Args& args) {
 }
 
 absl::Status CaChain(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(std::string out_dir, args.Required("out-dir"));
+  const std::string out_dir = args.Get("out-dir");
   TESSERA_ASSIGN_OR_RETURN(auto channel, ServiceChannel(args));
   grpc::ClientContext context;
   Deadline(context);
@@ -275,13 +267,9 @@ absl::Status CaChain(const Args& args) {
 }
 
 absl::Status CaCrl(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(std::string issuer, args.Required("issuer"));
-  const std::string format = args.Or("format", "der");
-  if (format != "der" && format != "pem") {
-    return absl::InvalidArgumentError("--format: der or pem");
-  }
+  const std::string format = args.Get("format");
   v1::GetCrlRequest request;
-  request.set_issuer(issuer);
+  request.set_issuer(args.Get("issuer"));
   TESSERA_ASSIGN_OR_RETURN(auto channel, ServiceChannel(args));
   grpc::ClientContext context;
   Deadline(context);
@@ -296,7 +284,7 @@ absl::Status CaCrl(const Args& args) {
   } catch (const std::exception& e) {
     return absl::DataLossError(absl::StrCat("the CA sent a CRL that does not parse: ", e.what()));
   }
-  const std::string out = args.Or("out", "");
+  const std::string out = args.Get("out");
   if (!out.empty()) TESSERA_RETURN_IF_ERROR(WriteFile(out, format == "pem" ? pem : crl.der()));
   nlohmann::json json = {{"issuer", crl.issuer()},
                          {"crl_number", crl.crl_number()},
@@ -314,18 +302,17 @@ absl::Status CaCrl(const Args& args) {
 
 absl::Status CaBundle(const Args& args) {
   TESSERA_ASSIGN_OR_RETURN(BundleOutputs outputs, BundleOutputsFrom(args));
-  TESSERA_ASSIGN_OR_RETURN(std::string istat, args.Required("istat"));
-  TESSERA_ASSIGN_OR_RETURN(std::string progressive_text, args.Required("progressive"));
-  TESSERA_ASSIGN_OR_RETURN(
-      int progressive,
-      ParseDigits(progressive_text, 4, "--progressive: a number from 1 to 9999 (99: the comune)"));
+  const std::string istat = args.Get("istat");
+  TESSERA_ASSIGN_OR_RETURN(int progressive,
+                           ParseDigits(args.Get("progressive"), 4,
+                                       "--progressive: a number from 1 to 9999 (99: the comune)"));
   v1::IssueWorkstationBundleRequest request;
   request.set_istat(istat);
   request.set_progressive(static_cast<uint32_t>(progressive));
   // The key is made by the CA, so nothing in the command tells two bundles apart: a new id
   // each time. A rerun after a lost answer is told the bundle exists (ca bundle-get fetches
   // it) or is pending (rerun with the printed --request-id).
-  std::string request_id = args.Or("request-id", "");
+  std::string request_id = args.Get("request-id");
   if (request_id.empty()) {
     Botan::AutoSeeded_RNG rng;
     request_id = absl::StrCat("cli-bundle-", istat, "-", progressive, "-",
@@ -346,9 +333,8 @@ absl::Status CaBundle(const Args& args) {
 
 absl::Status CaBundleGet(const Args& args) {
   TESSERA_ASSIGN_OR_RETURN(BundleOutputs outputs, BundleOutputsFrom(args));
-  TESSERA_ASSIGN_OR_RETURN(std::string serial, args.Required("serial"));
   v1::GetWorkstationBundleRequest request;
-  request.set_serial(serial);
+  request.set_serial(args.Get("serial"));
   TESSERA_ASSIGN_OR_RETURN(auto channel, ServiceChannel(args));
   grpc::ClientContext context;
   Deadline(context);
@@ -358,22 +344,16 @@ absl::Status CaBundleGet(const Args& args) {
   return SaveBundle(args, outputs, bundle, nlohmann::json::object());
 }
 
-}  // namespace tessera::cli
-
-namespace tessera::cli {
-
 absl::Status CaRenewService(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(std::string service, args.Required("service"));
-  TESSERA_ASSIGN_OR_RETURN(std::string dir, args.Required("dir"));
+  const std::string service = args.Get("service");
+  const std::string dir = args.Get("dir");
   const std::string chain_path = dir + "/" + service + ".pem";
   const std::string key_path = dir + "/" + service + ".key";
   v1::RenewServiceCertificateRequest request;
   v1::SubjectData* subject = request.mutable_subject();
   subject->set_service(service);
-  auto [dns_first, dns_last] = args.options.equal_range("dns");
-  for (auto it = dns_first; it != dns_last; ++it) subject->add_dns_names(it->second);
-  auto [ip_first, ip_last] = args.options.equal_range("ip");
-  for (auto it = ip_first; it != ip_last; ++it) subject->add_ip_addresses(it->second);
+  for (const std::string& dns : args.All("dns")) subject->add_dns_names(dns);
+  for (const std::string& ip : args.All("ip")) subject->add_ip_addresses(ip);
   if (subject->dns_names().empty() && subject->ip_addresses().empty()) {
     // The names the service answers on stay those of its current certificate.
     TESSERA_ASSIGN_OR_RETURN(std::string current, ReadFile(chain_path));
@@ -396,7 +376,7 @@ absl::Status CaRenewService(const Args& args) {
       Botan::X509::create_cert_req(Botan::X509_Cert_Options(service), key, "SHA-256", rng)
           .BER_encode();
   request.set_csr_der(std::string(csr.begin(), csr.end()));
-  std::string request_id = args.Or("request-id", "");
+  std::string request_id = args.Get("request-id");
   if (request_id.empty()) {
     auto sha256 = Botan::HashFunction::create_or_throw("SHA-256");
     sha256->update(key.public_key_bits());
@@ -440,18 +420,12 @@ absl::Status CaRenewService(const Args& args) {
   return absl::OkStatus();
 }
 
-}  // namespace tessera::cli
-
-namespace tessera::cli {
-
 absl::Status CeremonyRootCrl(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(std::string config_path, args.Required("config"));
-  TESSERA_ASSIGN_OR_RETURN(ca::CeremonyConfig config, ca::CeremonyConfig::LoadFile(config_path));
-  TESSERA_ASSIGN_OR_RETURN(int reason,
-                           ParseDigits(args.Or("reason", "0"), 1, "--reason: 0, 2, 3, 4 or 5"));
+  TESSERA_ASSIGN_OR_RETURN(ca::CeremonyConfig config,
+                           ca::CeremonyConfig::LoadFile(args.Get("config")));
+  const int reason = std::stoi(args.Get("reason"));  // the parser took only a reason code
   std::vector<ca::CaRevocation> revocations;
-  auto [first, last] = args.options.equal_range("revoke");
-  for (auto it = first; it != last; ++it) revocations.push_back({it->second, reason});
+  for (const std::string& ca : args.All("revoke")) revocations.push_back({ca, reason});
   TESSERA_ASSIGN_OR_RETURN(Secret root_pin, PinFromEnv("TESSERA_ROOT_PIN"));
   TESSERA_RETURN_IF_ERROR(InitLogging("tessera-ceremony"));
   SystemClock clock;
@@ -468,6 +442,160 @@ absl::Status CeremonyRootCrl(const Args& args) {
                      "\ncopy it to tessera-ca's ca.root_crl: it serves the new one within "
                      "seconds"));
   return absl::OkStatus();
+}
+
+void AddNames(CLI::App& command) {
+  command.add_option("--dns", "a DNS name (repeatable)")->type_name("D")->take_all();
+  command.add_option("--ip", "an IP address (repeatable)")->type_name("A")->take_all();
+}
+
+// The subject data a profile takes: --cf for an operator, --istat/--progressive for a
+// workstation, --service/--dns/--ip for a service.
+void AddSubjectOptions(CLI::App& command) {
+  command.add_option("--cf", "the holder's codice fiscale (operator)")->type_name("CF");
+  command.add_option("--istat", "the comune's ISTAT code (workstation)")->type_name("N");
+  command.add_option("--progressive", "the workstation's number (workstation)")->type_name("N");
+  command.add_option("--service", "the service's name (service)")->type_name("S");
+  AddNames(command);
+}
+
+void AddRequestId(CLI::App& command, const std::string& without) {
+  command.add_option("--request-id")
+      ->description("the request's id; without it, " + without)
+      ->type_name("ID");
+}
+
+void AddBundleOutputs(CLI::App& command) {
+  command.add_option("--out", "the PKCS#12 file (- for stdout)")->type_name("FILE.p12")->required();
+  command.add_option("--password-out", "its password's file (default FILE.p12.pass)")
+      ->type_name("FILE");
+  command.add_flag("--show-password")->description("print the password too");
+}
+
+}  // namespace
+
+void AddCaCommands(CLI::App& app) {
+  CLI::App* ceremony = AddCommand(
+      app, "ceremony", "the key ceremony: root, issuing CAs, OCSP responders, service certificates",
+      Ceremony,
+      "The root on its own token, the issuing CAs and their OCSP responders on the online token, "
+      "TLS certificates for the services; also signs the root's first CRL (root.crl).\nPINs "
+      "from TESSERA_ROOT_SO_PIN, TESSERA_ROOT_PIN, TESSERA_CA_SO_PIN and TESSERA_CA_PIN (or "
+      "their _FILE credential files), never from arguments.");
+  CLI::Option* ceremony_config = ceremony->add_option("--config", "the ceremony's configuration")
+                                     ->type_name("FILE")
+                                     ->required();
+
+  CLI::App* root_crl = AddCommand(
+      *ceremony, "root-crl", "the root's next CRL, signed on the offline root token",
+      CeremonyRootCrl,
+      "Every earlier entry, the issuing CAs named by --revoke revoked, cRLNumber + 1. The PIN "
+      "from TESSERA_ROOT_PIN (or TESSERA_ROOT_PIN_FILE). Copy the CRL to tessera-ca's "
+      "ca.root_crl: it serves the new one within seconds.");
+  // root-crl has its own --config: the ceremony's is not asked for when root-crl runs.
+  root_crl->preparse_callback([ceremony_config](size_t) { ceremony_config->required(false); });
+  root_crl->add_option("--config", "the ceremony's configuration")->type_name("FILE")->required();
+  root_crl->add_option("--revoke", "an issuing CA to revoke (repeatable)")
+      ->type_name("CA")
+      ->take_all();
+  root_crl
+      ->add_option("--reason",
+                   "why: 0 unspecified, 2 cACompromise, 3 affiliationChanged, 4 superseded, 5 "
+                   "cessationOfOperation")
+      ->type_name("N")
+      ->check(CLI::IsMember({"0", "2", "3", "4", "5"}))  // the CA reasons ca/root_crl.cc takes
+      ->default_str("0");
+
+  CLI::App* ca =
+      AddGroup(app, "ca", "the certificate authority, tessera-ca", ConnectsTo("tessera-ca"));
+
+  CLI::App* issue = AddCommand(*ca, "issue", "issue a certificate for a PKCS#10 request", CaIssue,
+                               "The subject data the profile takes: --cf (operator), --istat "
+                               "--progressive (workstation), --service --dns --ip (service).");
+  issue->add_option("--profile", "the certificate profile (operator, workstation …)")
+      ->type_name("P")
+      ->required();
+  issue->add_option("--csr", "the request, PEM or DER")->type_name("FILE")->required();
+  AddSubjectOptions(*issue);
+  AddRequestId(*issue, "derived from the request, so running the command again is a safe retry");
+  issue->add_option("--out", "where the certificate (PEM) goes")->type_name("FILE");
+
+  CLI::App* get = AddCommand(*ca, "get", "a certificate by serial", CaGet);
+  get->add_option("--serial", "the certificate's serial")->type_name("S")->required();
+  get->add_option("--out", "where the certificate (PEM) goes")->type_name("FILE");
+
+  CLI::App* list = AddCommand(*ca, "list", "certificates on record, a page at a time", CaList);
+  list->add_option("--issuer", "only this issuing CA's")->type_name("I");
+  list->add_option("--profile", "only this profile's")->type_name("P");
+  list->add_option("--subject", "only subjects containing TEXT")->type_name("TEXT");
+  list->add_option("--revoked", "true: only revoked certificates")
+      ->type_name("BOOL")
+      ->check(CLI::IsMember({"true", "false"}));
+  list->add_option("--page-size", "certificates per page, 1 to 1000")
+      ->type_name("N")
+      ->default_str("50");
+  list->add_option("--page-token", "the next page, as the previous one printed")->type_name("T");
+
+  CLI::App* chain =
+      AddCommand(*ca, "chain", "the root and issuing CA certificates, as PEM files", CaChain);
+  chain->add_option("--out-dir", "where root.pem and <issuer>.pem go")
+      ->type_name("DIR")
+      ->required();
+
+  CLI::App* crl =
+      AddCommand(*ca, "crl", "an issuing CA's current CRL: number, dates, entries", CaCrl);
+  crl->add_option("--issuer", "the issuing CA")->type_name("CA")->required();
+  crl->add_option("--out", "where the CRL goes (- for stdout, the report then on stderr)")
+      ->type_name("FILE");
+  crl->add_option("--format", "the file's encoding")
+      ->type_name("FMT")
+      ->check(CLI::IsMember({"der", "pem"}))
+      ->default_str("der");
+
+  CLI::App* bundle = AddCommand(
+      *ca, "bundle", "a workstation's key, certificate and chain as a PKCS#12 file", CaBundle,
+      "Progressive 99 is the comune's server certificate. The password goes to --password-out "
+      "(default FILE.p12.pass; both files mode 0600) and is printed only with --show-password.");
+  bundle->add_option("--istat", "the comune's ISTAT code")->type_name("N")->required();
+  bundle->add_option("--progressive", "the workstation's number, 1 to 9999 (99: the comune)")
+      ->type_name("N")
+      ->required();
+  AddBundleOutputs(*bundle);
+  AddRequestId(*bundle,
+               "a new one each time (printed with any error: rerun with it after a lost answer)");
+
+  CLI::App* bundle_get = AddCommand(*ca, "bundle-get",
+                                    "a workstation bundle issued before, e.g. for the ALP's "
+                                    "download",
+                                    CaBundleGet);
+  bundle_get->add_option("--serial", "the workstation certificate's serial")
+      ->type_name("S")
+      ->required();
+  AddBundleOutputs(*bundle_get);
+
+  CLI::App* renew = AddCommand(
+      *ca, "renew-service", "a new key and certificate for a tessera service", CaRenewService,
+      "For the names the service profile's renewable_services lists; written over PKI_DIR/NAME.key "
+      "and NAME.pem, which the service takes up without a restart. Without --dns/--ip the names "
+      "of its current certificate.");
+  renew->add_option("--service", "the service's name")->type_name("NAME")->required();
+  renew->add_option("--dir", "the directory of its key and certificate")
+      ->type_name("PKI_DIR")
+      ->required();
+  AddNames(*renew);
+  AddRequestId(*renew, "derived from the new key");
+
+  CLI::App* revoke = AddCommand(*ca, "revoke", "revoke a certificate", CaRevoke);
+  revoke->add_option("--serial", "the certificate's serial")->type_name("S")->required();
+  revoke
+      ->add_option("--reason",
+                   "why: 0 unspecified, 1 keyCompromise, 3 affiliationChanged, 4 superseded, 5 "
+                   "cessationOfOperation, 9 privilegeWithdrawn")
+      ->type_name("N")
+      ->required()
+      ->check(CLI::IsMember({"0", "1", "3", "4", "5", "9"}));  // the leaf reasons the CA takes
+  AddRequestId(*revoke,
+               "derived from serial and reason, so running the command again is a safe retry");
 }
 
 }  // namespace tessera::cli

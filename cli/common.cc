@@ -1,7 +1,10 @@
 #include "cli/common.h"
 
+#include <botan/hash.h>
+#include <botan/hex.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -15,9 +18,10 @@
 namespace tessera::cli {
 namespace {
 
-std::string OptionOrEnv(const Args& args, const std::string& name, const char* env) {
-  const char* value = std::getenv(env);
-  return args.Or(name, value != nullptr ? value : "");
+// What each command runs, by its place in the tree.
+std::map<const CLI::App*, Command>& Commands() {
+  static auto* commands = new std::map<const CLI::App*, Command>;
+  return *commands;
 }
 
 // Every secret a command may read, by variable name, as TakeSecretsFromEnv took it.
@@ -42,22 +46,93 @@ void TakeSecretsFromEnv() {
   }
 }
 
-absl::StatusOr<Args> Parse(int argc, char** argv) {
-  Args args;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--json") {
-      args.json = true;
-    } else if (arg == "--show-password") {  // a switch: no value follows
-      args.options.emplace("show-password", "true");
-    } else if (arg.starts_with("--")) {
-      if (i + 1 >= argc) return absl::InvalidArgumentError(arg + " needs a value");
-      args.options.emplace(arg.substr(2), argv[++i]);
-    } else {
-      args.words.push_back(arg);
-    }
+std::vector<std::string> Args::All(const std::string& name) const {
+  std::vector<std::string> values;
+  auto [first, last] = options.equal_range(name);
+  for (auto it = first; it != last; ++it) values.push_back(it->second);
+  return values;
+}
+
+CLI::App* AddCommand(CLI::App& parent, const std::string& name, const std::string& description,
+                     Command run, const std::string& footer) {
+  // A command under a group (not under the bare tessera, nor under the ceremony, which is a
+  // command itself) carries the group's note too.
+  const bool in_group = parent.get_parent() != nullptr && CommandOf(parent) == nullptr;
+  const std::string group_footer = in_group ? parent.get_footer() : "";
+  CLI::App* command = parent.add_subcommand(name, description);
+  command->footer(footer.empty() || group_footer.empty() ? footer + group_footer
+                                                         : footer + "\n\n" + group_footer);
+  Commands().emplace(command, std::move(run));
+  return command;
+}
+
+CLI::App* AddGroup(CLI::App& parent, const std::string& name, const std::string& description,
+                   const std::string& footer) {
+  CLI::App* group = parent.add_subcommand(name, description);
+  group->footer(footer);
+  return group;
+}
+
+const Command* CommandOf(const CLI::App& app) {
+  auto it = Commands().find(&app);
+  return it == Commands().end() ? nullptr : &it->second;
+}
+
+std::vector<CLI::Option*> OptionsOf(CLI::App& app) {
+  std::vector<CLI::Option*> options = app.get_options();
+  for (CLI::App* group :
+       app.get_subcommands([](CLI::App* sub) { return sub->get_name().empty(); })) {
+    for (CLI::Option* option : group->get_options()) options.push_back(option);
   }
-  return args;
+  return options;
+}
+
+std::string ConnectsTo(const std::string& service) {
+  std::string note = "Connects to " + service +
+                     " with --target HOST:PORT --ca BUNDLE.pem --cert CLIENT.pem --key CLIENT.key "
+                     "(before or after the command), or TESSERA_TARGET, TESSERA_TLS_CA, "
+                     "TESSERA_TLS_CERT, TESSERA_TLS_KEY.";
+  if (service == "tessera-registry") {
+    note +=
+        "\nA comune or prefettura without a certificate: TESSERA_ACCESS_CODE=<its census access "
+        "code> (or TESSERA_ACCESS_CODE_FILE), no --cert/--key.";
+  }
+  return note;
+}
+
+void AddGlobalOptions(CLI::App& app) {
+  // Global options are read wherever they stand: before the command or after it (fallthrough).
+  app.fallthrough();
+  app.add_flag("--json")->description("machine-readable output; errors too, as JSON on stderr");
+  app.add_option("--module", "PKCS#11 module (token commands)")
+      ->type_name("PATH")
+      ->envname("TESSERA_PKCS11_MODULE")
+      ->default_str("/usr/lib/softhsm/libsofthsm2.so");
+  const std::string connecting = "Connecting to a service";
+  app.add_option("--target", "the service's address")
+      ->type_name("HOST:PORT")
+      ->envname("TESSERA_TARGET")
+      ->group(connecting);
+  app.add_option("--ca", "CA certificates the service's certificate is checked against")
+      ->type_name("BUNDLE.pem")
+      ->envname("TESSERA_TLS_CA")
+      ->group(connecting);
+  app.add_option("--cert", "this client's certificate chain")
+      ->type_name("CLIENT.pem")
+      ->envname("TESSERA_TLS_CERT")
+      ->group(connecting);
+  app.add_option("--key", "this client's private key")
+      ->type_name("CLIENT.key")
+      ->envname("TESSERA_TLS_KEY")
+      ->group(connecting);
+}
+
+std::string RequestIdOf(const Args& args, std::string_view command, std::string_view content) {
+  if (std::string given = args.Get("request-id"); !given.empty()) return given;
+  auto sha256 = Botan::HashFunction::create_or_throw("SHA-256");
+  sha256->update(reinterpret_cast<const uint8_t*>(content.data()), content.size());
+  return absl::StrCat("cli-", std::string(command), "-",
+                      Botan::hex_encode(sha256->final(), false).substr(0, 32));
 }
 
 absl::StatusOr<Secret> PinFromEnv(const char* name) {
@@ -70,13 +145,12 @@ absl::StatusOr<Secret> PinFromEnv(const char* name) {
 }
 
 absl::StatusOr<std::shared_ptr<hsm::Module>> LoadModule(const Args& args) {
-  const char* env = std::getenv("TESSERA_PKCS11_MODULE");
-  return hsm::Module::Load(args.Or("module", env ? env : "/usr/lib/softhsm/libsofthsm2.so"));
+  return hsm::Module::Load(args.Get("module"));
 }
 
 void Print(const Args& args, const nlohmann::json& result, const std::string& text) {
   // With --out - the file itself goes to stdout, for a pipe: the report goes beside it.
-  const bool stdout_taken = args.Or("out", "") == "-" || args.Or("password-out", "") == "-";
+  const bool stdout_taken = args.Get("out") == "-" || args.Get("password-out") == "-";
   std::fputs((args.json ? result.dump() : text).c_str(), stdout_taken ? stderr : stdout);
   std::fputc('\n', stdout_taken ? stderr : stdout);
 }
@@ -91,13 +165,13 @@ absl::StatusOr<int> ParseDigits(const std::string& text, size_t max_digits,
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceChannel(const Args& args) {
-  const std::string target = OptionOrEnv(args, "target", "TESSERA_TARGET");
-  const std::string ca = OptionOrEnv(args, "ca", "TESSERA_TLS_CA");
+  const std::string target = args.Get("target");
+  const std::string ca = args.Get("ca");
   if (target.empty()) return absl::InvalidArgumentError("--target (or TESSERA_TARGET) is required");
   if (ca.empty()) return absl::InvalidArgumentError("--ca (or TESSERA_TLS_CA) is required");
   TESSERA_ASSIGN_OR_RETURN(std::string ca_pem, ReadFile(ca));
-  const std::string cert = OptionOrEnv(args, "cert", "TESSERA_TLS_CERT");
-  const std::string key = OptionOrEnv(args, "key", "TESSERA_TLS_KEY");
+  const std::string cert = args.Get("cert");
+  const std::string key = args.Get("key");
   absl::StatusOr<Secret> access_code = SecretFromEnv("TESSERA_ACCESS_CODE");
   if (!access_code.ok() && access_code.status().code() != absl::StatusCode::kNotFound) {
     return access_code.status();
@@ -126,7 +200,7 @@ absl::Status FromGrpc(const grpc::Status& status) { return FromGrpcStatus(status
 
 absl::Status Health(const Args& args) {
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ServiceChannel(args));
-  const std::string target = OptionOrEnv(args, "target", "TESSERA_TARGET");
+  const std::string target = args.Get("target");
   TESSERA_ASSIGN_OR_RETURN(std::string status, CheckHealth(channel));
   nlohmann::json json = {
       {"target", target}, {"status", status}, {"warnings", nlohmann::json::array()}};

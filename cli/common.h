@@ -1,9 +1,11 @@
-// What every tessera CLI command shares: parsed options, PINs from the environment, the
-// PKCS#11 module, output as text or JSON, and the mTLS channel to a tessera service.
+// What every tessera CLI command shares: the command tree (CLI11 subcommands), parsed options,
+// PINs from the environment, the PKCS#11 module, output as text or JSON, and the mTLS channel to
+// a tessera service.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,26 +16,67 @@
 #include "hsm/module.h"
 #include "platform/secret.h"
 
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
+
 namespace tessera::cli {
 
-// Parsed "--name value" options; repeated options keep every value.
+// A command's options as the parser took them, with the global ones (--json, --module,
+// --target …), by long name without "--" (a positional by its name). Which options a command
+// has, which are required and which values they take is declared once, where its group file
+// adds it (AddCaCommands …), and the parser enforces it before the command runs.
 struct Args {
-  std::vector<std::string> words;
-  std::multimap<std::string, std::string> options;
+  std::multimap<std::string, std::string> options;  // every value of a repeated option
   bool json = false;
 
-  absl::StatusOr<std::string> Required(const std::string& name) const {
-    auto it = options.find(name);
-    if (it == options.end()) return absl::InvalidArgumentError("--" + name + " is required");
-    return it->second;
-  }
+  // The option's value, its default, or "" when it has neither.
+  std::string Get(const std::string& name) const { return Or(name, ""); }
+  // The option's value (the first given, if repeated) or its default; `fallback` when it has
+  // neither.
   std::string Or(const std::string& name, const std::string& fallback) const {
-    auto it = options.find(name);
-    return it == options.end() ? fallback : it->second;
+    auto [first, last] = options.equal_range(name);
+    return first == last ? fallback : first->second;
   }
+  // Every value of a repeatable option (--dns, --ip, --revoke), in order.
+  std::vector<std::string> All(const std::string& name) const;
+  // A switch (--show-password) was given.
+  bool Has(const std::string& name) const { return options.contains(name); }
 };
 
-absl::StatusOr<Args> Parse(int argc, char** argv);
+// What a command does with its options.
+using Command = std::function<absl::Status(const Args&)>;
+
+// Adds the command `name` under `parent` (a CLI11 subcommand) that runs `run`; the caller
+// declares its options on the result. `description` is its line in --help listings, `footer`
+// the longer explanation under its own --help (followed by its group's).
+CLI::App* AddCommand(CLI::App& parent, const std::string& name, const std::string& description,
+                     Command run, const std::string& footer = "");
+// Adds a group of commands (ca, census …), not a command itself; `footer` applies to every
+// command in it (e.g. which service they connect to).
+CLI::App* AddGroup(CLI::App& parent, const std::string& name, const std::string& description,
+                   const std::string& footer = "");
+// What `app` runs; null for a group or the bare tessera.
+const Command* CommandOf(const CLI::App& app);
+// Every option of `app`, those in its option groups (--istat | --province) included.
+std::vector<CLI::Option*> OptionsOf(CLI::App& app);
+// The note on connecting to `service` that goes under each of its commands' --help.
+std::string ConnectsTo(const std::string& service);
+
+// The command tree. Global options (--json, --module, and --target/--ca/--cert/--key with
+// their TESSERA_* variables) go on the app; each group file adds its commands.
+void AddGlobalOptions(CLI::App& app);
+void AddTokenCommands(CLI::App& app);     // token …
+void AddCaCommands(CLI::App& app);        // ceremony, ceremony root-crl, ca …
+void AddRegistryCommands(CLI::App& app);  // registry …, census …
+// The bash completion script for the tree under `app`: its commands at each level and each
+// command's options.
+std::string BashCompletion(CLI::App& app);
+// Parses argv against the tree, runs the command and returns the exit status: 0 success, 2
+// invalid arguments (refused by the parser, or the command's INVALID_ARGUMENT), 1 any other
+// failure; --help 0.
+int RunCommandLine(int argc, char** argv);
 
 // A non-negative number of at most `max_digits` digits; otherwise INVALID_ARGUMENT `error`.
 absl::StatusOr<int> ParseDigits(const std::string& text, size_t max_digits,
@@ -53,6 +96,11 @@ absl::StatusOr<std::shared_ptr<hsm::Module>> LoadModule(const Args& args);
 // is "-" (stdout then carries the file).
 void Print(const Args& args, const nlohmann::json& result, const std::string& text);
 
+// The request_id of a command that changes something: --request-id, else "cli-<command>-" and
+// a digest of what it sends, so the same command run twice is one request (a safe retry) and a
+// changed one a new request.
+std::string RequestIdOf(const Args& args, std::string_view command, std::string_view content);
+
 // An mTLS channel from --target/--ca/--cert/--key, defaulting to $TESSERA_TARGET,
 // $TESSERA_TLS_CA, $TESSERA_TLS_CERT and $TESSERA_TLS_KEY. With $TESSERA_ACCESS_CODE instead
 // of a certificate (a comune without one yet, on tessera-registry), every call carries the
@@ -62,33 +110,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceChannel(const Args& args);
 // A gRPC error as a status whose message says what the service answered.
 absl::Status FromGrpc(const grpc::Status& status);
 
-// The commands.
-absl::Status TokenInit(const Args& args);
-absl::Status TokenCsr(const Args& args);
-absl::Status TokenWriteCert(const Args& args);
-absl::Status Ceremony(const Args& args);
-absl::Status CeremonyRootCrl(const Args& args);
+// tessera health: ask a tessera service for its gRPC health.
 absl::Status Health(const Args& args);
-absl::Status CaIssue(const Args& args);
-absl::Status CaGet(const Args& args);
-absl::Status CaList(const Args& args);
-absl::Status CaChain(const Args& args);
-absl::Status CaRevoke(const Args& args);
-absl::Status CaCrl(const Args& args);
-absl::Status CaBundle(const Args& args);
-absl::Status CaBundleGet(const Args& args);
-absl::Status CaRenewService(const Args& args);
-absl::Status RegistryLoadReference(const Args& args);
-absl::Status RegistryDeclare(const Args& args);
-absl::Status CensusImport(const Args& args);
-absl::Status CensusShow(const Args& args);
-absl::Status CensusList(const Args& args);
-absl::Status CensusSubmit(const Args& args);
-absl::Status CensusSave(const Args& args);
-absl::Status RegistryAccessCode(const Args& args);
-absl::Status RegistryMinistryOperatorAdd(const Args& args);
-absl::Status RegistryMinistryOperatorRemove(const Args& args);
-absl::Status RegistryMinistryOperatorList(const Args& args);
-absl::Status RegistryAcceptMismatch(const Args& args);
 
 }  // namespace tessera::cli

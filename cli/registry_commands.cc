@@ -1,5 +1,9 @@
 // tessera registry … and tessera census …: reference data, declarations and censuses on
 // tessera-registry.
+#include <botan/hex.h>
+
+#include <CLI/CLI.hpp>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
@@ -7,6 +11,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "platform/files.h"
 #include "platform/grpc_status.h"
+#include "platform/random.h"
 #include "platform/status_macros.h"
 #include "proto/common.pb.h"
 #include "proto/registry.grpc.pb.h"
@@ -57,14 +62,13 @@ absl::StatusOr<nlohmann::json> ToJson(const v1::Census& c) {
   return nlohmann::json::parse(json);
 }
 
-}  // namespace
-
 absl::Status RegistryLoadReference(const Args& args) {
-  const std::string dir = args.Or("dir", "deploy/reference");
+  const std::string dir = args.Get("dir");
   v1::LoadReferenceRequest request;
   TESSERA_ASSIGN_OR_RETURN(*request.mutable_comuni_csv(), ReadFile(dir + "/comuni.csv"));
   TESSERA_ASSIGN_OR_RETURN(*request.mutable_cadastral_codes_csv(),
                            ReadFile(dir + "/codici_catastali.csv"));
+  request.set_request_id(RequestIdOf(args, "load-reference", request.SerializeAsString()));
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
   grpc::ClientContext context;
   v1::LoadReferenceResponse r;
@@ -87,14 +91,14 @@ absl::Status RegistryLoadReference(const Args& args) {
 
 absl::Status RegistryDeclare(const Args& args) {
   v1::SetDeclarationRequest request;
-  TESSERA_ASSIGN_OR_RETURN(*request.mutable_istat(), args.Required("istat"));
-  TESSERA_ASSIGN_OR_RETURN(std::string workstations, args.Required("workstations"));
-  TESSERA_ASSIGN_OR_RETURN(std::string employees, args.Required("employees"));
-  TESSERA_ASSIGN_OR_RETURN(*request.mutable_switch_over(), args.Required("switch-over"));
-  TESSERA_ASSIGN_OR_RETURN(int w, ParseDigits(workstations, 5, "--workstations: a number"));
-  TESSERA_ASSIGN_OR_RETURN(int e, ParseDigits(employees, 6, "--employees: a number"));
+  request.set_istat(args.Get("istat"));
+  request.set_switch_over(args.Get("switch-over"));
+  TESSERA_ASSIGN_OR_RETURN(int w,
+                           ParseDigits(args.Get("workstations"), 5, "--workstations: a number"));
+  TESSERA_ASSIGN_OR_RETURN(int e, ParseDigits(args.Get("employees"), 6, "--employees: a number"));
   request.set_declared_workstations(w);
   request.set_declared_employees(e);
+  request.set_request_id(RequestIdOf(args, "declare", request.SerializeAsString()));
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
   grpc::ClientContext context;
   v1::SetDeclarationResponse response;
@@ -105,13 +109,12 @@ absl::Status RegistryDeclare(const Args& args) {
 }
 
 absl::Status CensusImport(const Args& args) {
-  if (args.words.size() != 3)
-    return absl::InvalidArgumentError("usage: tessera census import FILE");
-  TESSERA_ASSIGN_OR_RETURN(std::string csv, ReadFile(args.words[2]));
+  TESSERA_ASSIGN_OR_RETURN(std::string csv, ReadFile(args.Get("FILE")));
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
   grpc::ClientContext context;
   v1::ImportCensusResponse response;
-  grpc::Status status = registry_service::UploadCensusFile(*registry, context, csv, &response);
+  grpc::Status status = registry_service::UploadCensusFile(
+      *registry, context, csv, RequestIdOf(args, "import", csv), &response);
   if (!status.ok()) return Refusal(args, status);
   Print(args,
         {{"saved_istat",
@@ -120,15 +123,12 @@ absl::Status CensusImport(const Args& args) {
   return absl::OkStatus();
 }
 
-// --istat N (a comune) or --province SIGLA (a prefettura), and the stored census.
+// --istat N (a comune) or --province SIGLA (a prefettura; AddOffice: exactly one), and the
+// stored census.
 absl::StatusOr<v1::Census> FetchCensus(const Args& args, v1::Registry::Stub& registry) {
   v1::GetCensusRequest request;
-  request.set_istat(args.Or("istat", ""));
-  request.set_province_sigla(args.Or("province", ""));
-  if (request.istat().empty() == request.province_sigla().empty()) {
-    return absl::InvalidArgumentError(
-        "give --istat N (a comune) or --province SIGLA (a prefettura)");
-  }
+  request.set_istat(args.Get("istat"));
+  request.set_province_sigla(args.Get("province"));
   grpc::ClientContext context;
   v1::Census census;
   TESSERA_RETURN_IF_ERROR(FromGrpc(registry.GetCensus(&context, request, &census)));
@@ -158,15 +158,13 @@ absl::Status CensusShow(const Args& args) {
 }
 
 absl::Status CensusSave(const Args& args) {
-  if (args.words.size() != 3) {
-    return absl::InvalidArgumentError("usage: tessera census save FILE.json");
-  }
-  TESSERA_ASSIGN_OR_RETURN(std::string text, ReadFile(args.words[2]));
+  const std::string path = args.Get("FILE.json");
+  TESSERA_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   // Either what census show --json prints (the stored census, whose "comune" or "prefettura"
   // is saved) or a bare comune or prefettura census.
   nlohmann::json document = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded() || !document.is_object()) {
-    return absl::InvalidArgumentError(args.words[2] + ": not a JSON object");
+    return absl::InvalidArgumentError(path + ": not a JSON object");
   }
   v1::SaveDraftRequest request;
   google::protobuf::Message* body = request.mutable_census();
@@ -181,8 +179,9 @@ absl::Status CensusSave(const Args& args) {
   if (auto parsed = google::protobuf::util::JsonStringToMessage(document.dump(), body);
       !parsed.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(args.words[2], ": not a census: ", std::string(parsed.message())));
+        absl::StrCat(path, ": not a census: ", std::string(parsed.message())));
   }
+  request.set_request_id(RequestIdOf(args, "save", request.SerializeAsString()));
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
   grpc::ClientContext context;
   v1::Census saved;
@@ -199,11 +198,15 @@ absl::Status CensusSave(const Args& args) {
 
 absl::Status RegistryAccessCode(const Args& args) {
   v1::IssueAccessCodeRequest request;
-  request.set_istat(args.Or("istat", ""));
-  request.set_province_sigla(args.Or("province", ""));
-  if (request.istat().empty() == request.province_sigla().empty()) {
-    return absl::InvalidArgumentError("--istat N or --province SIGLA: exactly one");
+  request.set_istat(args.Get("istat"));
+  request.set_province_sigla(args.Get("province"));
+  // A code is shown once: running the command again asks for a new one, so without
+  // --request-id each run is its own request.
+  std::string request_id = args.Get("request-id");
+  if (request_id.empty()) {
+    request_id = "cli-access-code-" + Botan::hex_encode(ThreadRng().random_vec(16), false);
   }
+  request.set_request_id(request_id);
   const std::string office =
       request.istat().empty() ? "the prefettura of " + request.province_sigla() : request.istat();
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
@@ -225,11 +228,11 @@ absl::Status RegistryAccessCode(const Args& args) {
 
 absl::Status CensusList(const Args& args) {
   v1::ListCensusesRequest request;
-  request.set_state(args.Or("state", ""));
-  request.set_kind(args.Or("kind", "comune"));
-  request.set_page_token(args.Or("page-token", ""));
+  request.set_state(args.Get("state"));
+  request.set_kind(args.Get("kind"));
+  request.set_page_token(args.Get("page-token"));
   TESSERA_ASSIGN_OR_RETURN(int size,
-                           ParseDigits(args.Or("page-size", "100"), 4, "--page-size: 1 to 1000"));
+                           ParseDigits(args.Get("page-size"), 4, "--page-size: 1 to 1000"));
   request.set_page_size(size);
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
   grpc::ClientContext context;
@@ -264,6 +267,7 @@ absl::Status CensusSubmit(const Args& args) {
   } else {
     *request.mutable_census() = draft.comune();
   }
+  request.set_request_id(RequestIdOf(args, "submit", request.SerializeAsString()));
   grpc::ClientContext context;
   v1::SubmitCensusResponse response;
   grpc::Status status = registry->SubmitCensus(&context, request, &response);
@@ -294,15 +298,15 @@ absl::Status CensusSubmit(const Args& args) {
 absl::Status RegistryMinistryOperatorAdd(const Args& args) {
   v1::AddMinistryOperatorRequest request;
   v1::CensusUser& person = *request.mutable_operator_();
-  TESSERA_ASSIGN_OR_RETURN(*person.mutable_codice_fiscale(), args.Required("cf"));
-  TESSERA_ASSIGN_OR_RETURN(*person.mutable_surname(), args.Required("surname"));
-  TESSERA_ASSIGN_OR_RETURN(*person.mutable_name(), args.Required("name"));
-  TESSERA_ASSIGN_OR_RETURN(*person.mutable_birth_date(), args.Required("birth-date"));
-  TESSERA_ASSIGN_OR_RETURN(*person.mutable_birth_place(), args.Required("birth-place"));
-  TESSERA_ASSIGN_OR_RETURN(*person.mutable_birth_province(), args.Required("birth-province"));
-  TESSERA_ASSIGN_OR_RETURN(*person.mutable_sex(), args.Required("sex"));
-  TESSERA_ASSIGN_OR_RETURN(*person.mutable_email(), args.Required("email"));
-  TESSERA_ASSIGN_OR_RETURN(*request.mutable_reason(), args.Required("reason"));
+  person.set_codice_fiscale(args.Get("cf"));
+  person.set_surname(args.Get("surname"));
+  person.set_name(args.Get("name"));
+  person.set_birth_date(args.Get("birth-date"));
+  person.set_birth_place(args.Get("birth-place"));
+  person.set_birth_province(args.Get("birth-province"));
+  person.set_sex(args.Get("sex"));
+  person.set_email(args.Get("email"));
+  request.set_reason(args.Get("reason"));
   // Without --request-id, the same command run twice is the same request (a safe retry).
   request.set_request_id(args.Or("request-id", "cli-ministry-add-" + person.codice_fiscale()));
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
@@ -324,8 +328,8 @@ absl::Status RegistryMinistryOperatorAdd(const Args& args) {
 
 absl::Status RegistryMinistryOperatorRemove(const Args& args) {
   v1::RemoveMinistryOperatorRequest request;
-  TESSERA_ASSIGN_OR_RETURN(*request.mutable_codice_fiscale(), args.Required("cf"));
-  TESSERA_ASSIGN_OR_RETURN(*request.mutable_reason(), args.Required("reason"));
+  request.set_codice_fiscale(args.Get("cf"));
+  request.set_reason(args.Get("reason"));
   request.set_request_id(args.Or("request-id", "cli-ministry-remove-" + request.codice_fiscale()));
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
   grpc::ClientContext context;
@@ -366,9 +370,9 @@ absl::Status RegistryMinistryOperatorList(const Args& args) {
 
 absl::Status RegistryAcceptMismatch(const Args& args) {
   v1::AcceptCodeMismatchRequest request;
-  TESSERA_ASSIGN_OR_RETURN(*request.mutable_codice_fiscale(), args.Required("cf"));
-  TESSERA_ASSIGN_OR_RETURN(*request.mutable_part(), args.Required("part"));
-  TESSERA_ASSIGN_OR_RETURN(*request.mutable_reason(), args.Required("reason"));
+  request.set_codice_fiscale(args.Get("cf"));
+  request.set_part(args.Get("part"));
+  request.set_reason(args.Get("reason"));
   request.set_request_id(args.Or(
       "request-id", "cli-accept-mismatch-" + request.codice_fiscale() + "-" + request.part()));
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
@@ -382,6 +386,153 @@ absl::Status RegistryAcceptMismatch(const Args& args) {
         absl::StrCat("accepted: ", request.codice_fiscale(), " does not match its holder's ",
                      request.part(), response.repeated() ? " (recorded before)" : ""));
   return absl::OkStatus();
+}
+
+// --istat N | --province SIGLA: a comune or a prefettura, exactly one.
+void AddOffice(CLI::App& command) {
+  CLI::Option_group* office = command.add_option_group("comune or prefettura");
+  office->add_option("--istat", "a comune, by ISTAT code")->type_name("N");
+  office->add_option("--province", "a prefettura, by its province's sigla")->type_name("SIGLA");
+  office->require_option(1);
+}
+
+void AddRequestId(CLI::App& command) {
+  command
+      .add_option("--request-id",
+                  "the request's id; without it, derived from the command, so running it again "
+                  "is a safe retry")
+      ->type_name("ID");
+}
+
+void AddRegistryGroup(CLI::App& app) {
+  CLI::App* registry =
+      AddGroup(app, "registry", "reference data, declarations, access codes, Ministry operators",
+               ConnectsTo("tessera-registry"));
+
+  CLI::App* load = AddCommand(*registry, "load-reference",
+                              "load or refresh the comuni, provinces and cadastral codes "
+                              "(idempotent)",
+                              RegistryLoadReference);
+  load->add_option("--dir", "comuni.csv and codici_catastali.csv")
+      ->type_name("DIR")
+      ->default_str("deploy/reference");
+  AddRequestId(*load);
+
+  CLI::App* declare = AddCommand(
+      *registry, "declare", "a comune's monitoring sheet: the limits its census is checked against",
+      RegistryDeclare);
+  declare->add_option("--istat", "the comune's ISTAT code")->type_name("N")->required();
+  declare->add_option("--workstations", "workstations declared")->type_name("N")->required();
+  declare->add_option("--employees", "employees declared")->type_name("N")->required();
+  declare->add_option("--switch-over", "the day it moves to ANPR")
+      ->type_name("YYYY-MM-DD")
+      ->required();
+  AddRequestId(*declare);
+
+  CLI::App* access_code =
+      AddCommand(*registry, "access-code",
+                 "a census access code for a comune or prefettura without a certificate yet",
+                 RegistryAccessCode,
+                 "It replaces the office's earlier code; shown once, only its digest is kept.");
+  AddOffice(*access_code);
+  access_code
+      ->add_option("--request-id",
+                   "the request's id; without it each run is a new request (and a new code)")
+      ->type_name("ID");
+
+  CLI::App* ministry = AddGroup(*registry, "ministry-operator", "the Ministry's own operators",
+                                registry->get_footer());
+  CLI::App* add = AddCommand(
+      *ministry, "add", "make a person a Ministry operator and order their card",
+      RegistryMinistryOperatorAdd,
+      "Recorded with who and why; the card is ordered under the Ministry's number 000000…; only "
+      "these cards act for the Ministry, never a card a census ordered.");
+  add->add_option("--cf", "their codice fiscale")->type_name("CF")->required();
+  add->add_option("--surname", "their surname")->type_name("S")->required();
+  add->add_option("--name", "their name")->type_name("N")->required();
+  add->add_option("--birth-date", "their birth date")->type_name("YYYY-MM-DD")->required();
+  add->add_option("--birth-place", "their birthplace")->type_name("P")->required();
+  add->add_option("--birth-province", "its province (EE abroad)")->type_name("SIGLA")->required();
+  add->add_option("--sex", "their sex")
+      ->type_name("SEX")
+      ->required()
+      ->check(CLI::IsMember({"M", "F"}));
+  add->add_option("--email", "their personal mailbox")->type_name("MAILBOX")->required();
+  add->add_option("--reason", "why (recorded)")->type_name("TEXT")->required();
+  AddRequestId(*add);
+
+  CLI::App* remove =
+      AddCommand(*ministry, "remove", "a Ministry operator no more", RegistryMinistryOperatorRemove,
+                 "Their card then carries no Ministry right; the security console "
+                 "ends it.");
+  remove->add_option("--cf", "their codice fiscale")->type_name("CF")->required();
+  remove->add_option("--reason", "why (recorded)")->type_name("TEXT")->required();
+  AddRequestId(*remove);
+
+  AddCommand(*ministry, "list", "the Ministry's operators and their cards",
+             RegistryMinistryOperatorList);
+
+  CLI::App* mismatch = AddCommand(
+      *registry, "accept-mismatch",
+      "accept a codice fiscale the Agenzia delle Entrate issued with a mismatch",
+      RegistryAcceptMismatch,
+      "Censuses naming it are no longer refused for that part (recorded with who and why).");
+  mismatch->add_option("--cf", "the codice fiscale")->type_name("CF")->required();
+  mismatch->add_option("--part", "what it does not match")
+      ->type_name("PART")
+      ->required()
+      ->check(CLI::IsMember({"surname", "name", "birth_date", "sex", "birthplace"}));
+  mismatch->add_option("--reason", "why (recorded)")->type_name("TEXT")->required();
+  AddRequestId(*mismatch);
+}
+
+void AddCensusGroup(CLI::App& app) {
+  CLI::App* census = AddGroup(app, "census", "the censuses of comuni and prefetture",
+                              ConnectsTo("tessera-registry"));
+
+  CLI::App* import = AddCommand(
+      *census, "import", "import a census spreadsheet (CSV, layout in the README)", CensusImport,
+      "Every error as a table of line, column and rule, and nothing kept; else every comune in "
+      "it saved as a draft.");
+  import->add_option("FILE", "the spreadsheet")->type_name("")->required();
+  AddRequestId(*import);
+
+  CLI::App* show = AddCommand(*census, "show", "a comune's census, or a prefettura's", CensusShow,
+                              "With --json the census as JSON, which census save reads back.");
+  AddOffice(*show);
+
+  CLI::App* save = AddCommand(*census, "save",
+                              "save a draft (the JSON of census show --json, edited)", CensusSave);
+  save->add_option("FILE.json", "the census, as census show --json wrote it")
+      ->type_name("")
+      ->required();
+  AddRequestId(*save);
+
+  CLI::App* list = AddCommand(*census, "list", "censuses, a page at a time", CensusList);
+  list->add_option("--kind", "whose censuses")
+      ->type_name("KIND")
+      ->check(CLI::IsMember({"comune", "prefettura"}))
+      ->default_str("comune");
+  list->add_option("--state", "only drafts, or only submitted censuses")
+      ->type_name("STATE")
+      ->check(CLI::IsMember({"draft", "submitted"}));
+  list->add_option("--page-size", "censuses per page, 1 to 1000")
+      ->type_name("N")
+      ->default_str("100");
+  list->add_option("--page-token", "the next page, as the previous one printed")->type_name("T");
+
+  CLI::App* submit = AddCommand(
+      *census, "submit", "submit a draft: every rule checked, then card and workstation orders",
+      CensusSubmit);
+  AddOffice(*submit);
+  AddRequestId(*submit);
+}
+
+}  // namespace
+
+void AddRegistryCommands(CLI::App& app) {
+  AddRegistryGroup(app);
+  AddCensusGroup(app);
 }
 
 }  // namespace tessera::cli

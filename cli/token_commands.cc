@@ -3,6 +3,9 @@
 #include <botan/pkcs10.h>
 #include <botan/x509self.h>
 
+#include <CLI/CLI.hpp>
+#include <map>
+
 #include "absl/strings/str_cat.h"
 #include "ca/profile.h"
 #include "cli/common.h"
@@ -14,17 +17,14 @@
 namespace tessera::cli {
 namespace {
 
-absl::StatusOr<hsm::KeyAlgorithm> AlgorithmFromName(const std::string& name) {
-  if (name == "ec-p256") return hsm::KeyAlgorithm::kEcP256;
-  if (name == "rsa-2048") return hsm::KeyAlgorithm::kRsa2048;
-  if (name == "rsa-3072") return hsm::KeyAlgorithm::kRsa3072;
-  return absl::InvalidArgumentError("--algorithm: must be ec-p256, rsa-2048 or rsa-3072");
-}
-
-}  // namespace
+// --algorithm's choices: the parser takes only these names.
+const std::map<std::string, hsm::KeyAlgorithm> kAlgorithms = {
+    {"ec-p256", hsm::KeyAlgorithm::kEcP256},
+    {"rsa-2048", hsm::KeyAlgorithm::kRsa2048},
+    {"rsa-3072", hsm::KeyAlgorithm::kRsa3072}};
 
 absl::Status TokenInit(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(std::string label, args.Required("label"));
+  const std::string label = args.Get("label");
   TESSERA_ASSIGN_OR_RETURN(Secret so_pin, PinFromEnv("TESSERA_SO_PIN"));
   TESSERA_ASSIGN_OR_RETURN(Secret user_pin, PinFromEnv("TESSERA_USER_PIN"));
   TESSERA_ASSIGN_OR_RETURN(auto module, LoadModule(args));
@@ -35,12 +35,11 @@ absl::Status TokenInit(const Args& args) {
 }
 
 absl::Status TokenCsr(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(std::string label, args.Required("label"));
-  TESSERA_ASSIGN_OR_RETURN(std::string key_id, args.Required("key-id"));
-  TESSERA_ASSIGN_OR_RETURN(std::string common_name, args.Required("cn"));
-  TESSERA_ASSIGN_OR_RETURN(std::string out, args.Required("out"));
-  TESSERA_ASSIGN_OR_RETURN(hsm::KeyAlgorithm algorithm,
-                           AlgorithmFromName(args.Or("algorithm", "ec-p256")));
+  const std::string label = args.Get("label");
+  const std::string key_id = args.Get("key-id");
+  const std::string common_name = args.Get("cn");
+  const std::string out = args.Get("out");
+  const hsm::KeyAlgorithm algorithm = kAlgorithms.at(args.Get("algorithm"));
   TESSERA_ASSIGN_OR_RETURN(Secret user_pin, PinFromEnv("TESSERA_USER_PIN"));
   TESSERA_ASSIGN_OR_RETURN(auto module, LoadModule(args));
   TESSERA_ASSIGN_OR_RETURN(auto token, hsm::Token::Login(module, label, user_pin));
@@ -72,9 +71,9 @@ absl::Status TokenCsr(const Args& args) {
 }
 
 absl::Status TokenWriteCert(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(std::string label, args.Required("label"));
-  TESSERA_ASSIGN_OR_RETURN(std::string key_id, args.Required("key-id"));
-  TESSERA_ASSIGN_OR_RETURN(std::string cert_path, args.Required("cert"));
+  const std::string label = args.Get("label");
+  const std::string key_id = args.Get("key-id");
+  const std::string cert_path = args.Get("cert");
   TESSERA_ASSIGN_OR_RETURN(std::string pem, ReadFile(cert_path));
   std::vector<uint8_t> der;
   try {
@@ -100,6 +99,52 @@ absl::Status TokenWriteCert(const Args& args) {
   Print(args, {{"token", label}, {"key_id", key_id}},
         absl::StrCat("certificate written to token '", label, "' beside key '", key_id, "'"));
   return absl::OkStatus();
+}
+
+void AddLabel(CLI::App& command) {
+  command.add_option("--label", "the token's label (for a card, its number)")
+      ->type_name("L")
+      ->required();
+}
+
+void AddKeyId(CLI::App& command) {
+  command.add_option("--key-id", "the key pair's id (and label) on the token")
+      ->type_name("ID")
+      ->required();
+}
+
+}  // namespace
+
+void AddTokenCommands(CLI::App& app) {
+  CLI::App* token =
+      AddGroup(app, "token", "tokens and cards, through the PKCS#11 module",
+               "PINs come from TESSERA_SO_PIN and TESSERA_USER_PIN (or their _FILE credential "
+               "files), never from arguments. The module: --module PATH, or "
+               "TESSERA_PKCS11_MODULE, or SoftHSM's.");
+
+  CLI::App* init = AddCommand(*token, "init", "initialize a token with the two PINs", TokenInit);
+  AddLabel(*init);
+
+  CLI::App* csr = AddCommand(
+      *token, "csr", "generate a key pair on the token and write a PKCS#10 request signed there",
+      TokenCsr, "The key never leaves the token; only TESSERA_USER_PIN is needed.");
+  AddLabel(*csr);
+  AddKeyId(*csr);
+  csr->add_option("--cn", "the request's common name")->type_name("CN")->required();
+  csr->add_option("--out", "where the request (PEM) goes")->type_name("FILE")->required();
+  csr->add_option("--algorithm", "the key pair's algorithm")
+      ->type_name("ALG")
+      ->check(CLI::IsMember(kAlgorithms))
+      ->default_str("ec-p256");
+
+  CLI::App* write_cert =
+      AddCommand(*token, "write-cert", "store a certificate beside its key pair (checked to match)",
+                 TokenWriteCert);
+  AddLabel(*write_cert);
+  AddKeyId(*write_cert);
+  // Not the global --cert (the client certificate for a service): a command's own option comes
+  // first, and no token command connects to a service.
+  write_cert->add_option("--cert", "the certificate to store")->type_name("FILE")->required();
 }
 
 }  // namespace tessera::cli

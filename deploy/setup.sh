@@ -11,6 +11,7 @@ packages=(
   libbotan-2-dev libssl-dev libp11-kit-dev libpq-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libabsl-dev
   libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev libmicrohttpd-dev
+  libcli11-dev
   libgtest-dev libgmock-dev
   # tokens, database and the independent checkers tests use
   softhsm2 opensc p11-kit postgresql-15 postgresql-client-15

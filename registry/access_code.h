@@ -18,9 +18,9 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "platform/actor.h"
 #include "platform/secret.h"
 #include "registry/census.h"
+#include "registry/change_request.h"
 
 namespace tessera::registry {
 
@@ -48,12 +48,14 @@ class AccessCodeStore {
  public:
   virtual ~AccessCodeStore() = default;
   // Records the digest of the office's new code, replacing (revoking) any earlier one, and who
-  // issued it, at once. FAILED_PRECONDITION once its census is submitted; NOT_FOUND for an
-  // office not in the reference list.
+  // issued it (the request's actor), at once. FAILED_PRECONDITION once its census is
+  // submitted; NOT_FOUND for an office not in the reference list. A code is shown once, so a
+  // retry of `request` cannot be answered as the first call was: it is ALREADY_EXISTS, saying
+  // so, and changes nothing.
   virtual absl::Status Put(const std::string& office, const AccessCodeDigest& digest,
                            std::chrono::system_clock::time_point issued_at,
                            std::chrono::system_clock::time_point expires_at,
-                           const Actor& actor) = 0;
+                           const Request& request) = 0;
   // Whether `code` is its office's current code, unexpired at `now`, for a census still open
   // (submission revokes the code). Digests are compared in constant time.
   virtual absl::StatusOr<bool> IsValid(const AccessCode& code,

@@ -7,6 +7,7 @@
 #include "identity/codice_fiscale.h"
 #include "platform/log.h"
 #include "platform/status_macros.h"
+#include "registry/census_json.h"
 
 namespace tessera::registry {
 namespace {
@@ -116,16 +117,19 @@ absl::StatusOr<std::shared_ptr<const ReferenceIndex>> CensusOffice::Index() {
 }
 
 absl::StatusOr<ReferenceLoadReport> CensusOffice::LoadReference(std::string_view comuni_csv,
-                                                                std::string_view codes_csv) {
+                                                                std::string_view codes_csv,
+                                                                Request request) {
   TESSERA_ASSIGN_OR_RETURN(ReferenceData data, ParseReferenceData(comuni_csv, codes_csv));
-  TESSERA_ASSIGN_OR_RETURN(ReferenceLoadReport report, stores_.reference.Load(data, clock_.Now()));
+  request.fingerprint = RequestFingerprint("LoadReference", {comuni_csv, codes_csv});
+  TESSERA_ASSIGN_OR_RETURN(ReferenceLoadReport report,
+                           stores_.reference.Load(data, clock_.Now(), request));
   std::lock_guard lock(mutex_);
   index_.reset();  // rebuilt from the database on next use
   return report;
 }
 
 absl::Status CensusOffice::SetDeclaration(const std::string& istat,
-                                          const ComuneDeclaration& declaration) {
+                                          const ComuneDeclaration& declaration, Request request) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
   if (index->FindComune(istat) == nullptr) {
     return absl::InvalidArgumentError(
@@ -137,10 +141,15 @@ absl::Status CensusOffice::SetDeclaration(const std::string& istat,
   if (!declaration.switch_over.ok()) {
     return absl::InvalidArgumentError("switch_over: not a date");
   }
-  return stores_.declarations.Set(istat, declaration);
+  request.fingerprint = RequestFingerprint(
+      "SetDeclaration",
+      {istat, std::to_string(declaration.declared_workstations),
+       std::to_string(declaration.declared_employees), IsoDate(declaration.switch_over)});
+  return stores_.declarations.Set(istat, declaration, clock_.Now(), request);
 }
 
-absl::StatusOr<CensusRecord> CensusOffice::SaveDraft(ComuneCensus census, Refusal& refusal) {
+absl::StatusOr<CensusRecord> CensusOffice::SaveDraft(ComuneCensus census, Request request,
+                                                     Refusal& refusal) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
   const Comune* comune = index->FindComune(census.istat);
   if (comune == nullptr) {
@@ -153,8 +162,9 @@ absl::StatusOr<CensusRecord> CensusOffice::SaveDraft(ComuneCensus census, Refusa
       std::vector<Violation> errors,
       validator.ValidateComune(census, *comune, declaration, Today(), Stage::kDraft));
   if (!errors.empty()) return Refused(errors, refusal);
+  request.fingerprint = RequestFingerprint("SaveDraft", {ComuneCensusToJson(census)});
   const std::string istat = census.istat;
-  return stores_.censuses.SaveDraft(istat, std::move(census), clock_.Now());
+  return stores_.censuses.SaveDraft(istat, std::move(census), clock_.Now(), request);
 }
 
 absl::StatusOr<std::string> CensusOffice::ProvinceCode(const std::string& sigla,
@@ -165,7 +175,7 @@ absl::StatusOr<std::string> CensusOffice::ProvinceCode(const std::string& sigla,
 }
 
 absl::StatusOr<CensusRecord> CensusOffice::SavePrefetturaDraft(PrefetturaCensus census,
-                                                               Refusal& refusal) {
+                                                               Request request, Refusal& refusal) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
   TESSERA_ASSIGN_OR_RETURN(const Comune* province,
                            ProvinceOf(*index, census.province_sigla, "province_sigla"));
@@ -174,7 +184,9 @@ absl::StatusOr<CensusRecord> CensusOffice::SavePrefetturaDraft(PrefetturaCensus 
       std::vector<Violation> errors,
       validator.ValidatePrefettura(census, province->province_name, Today(), Stage::kDraft));
   if (!errors.empty()) return Refused(errors, refusal);
-  return stores_.censuses.SaveDraft(province->province_code, std::move(census), clock_.Now());
+  request.fingerprint = RequestFingerprint("SaveDraft", {PrefetturaCensusToJson(census)});
+  return stores_.censuses.SaveDraft(province->province_code, std::move(census), clock_.Now(),
+                                    request);
 }
 
 absl::StatusOr<CensusRecord> CensusOffice::Get(CensusKind kind, const std::string& owner) {
@@ -182,7 +194,7 @@ absl::StatusOr<CensusRecord> CensusOffice::Get(CensusKind kind, const std::strin
 }
 
 absl::StatusOr<CensusOffice::IssuedAccessCode> CensusOffice::IssueAccessCode(
-    const std::string& office, const Actor& actor) {
+    const std::string& office, Request request) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
   const CensusOwner census = CensusOwnerOf(office);
   if (census.kind == CensusKind::kComune) {
@@ -194,11 +206,13 @@ absl::StatusOr<CensusOffice::IssuedAccessCode> CensusOffice::IssueAccessCode(
   }
   IssuedAccessCode issued{NewAccessCode(office), clock_.Now() + kAccessCodeValidity};
   TESSERA_ASSIGN_OR_RETURN(AccessCode parsed, ParseAccessCode(issued.code.view()));
+  request.fingerprint = RequestFingerprint("IssueAccessCode", {office});
   TESSERA_RETURN_IF_ERROR(
-      stores_.access_codes.Put(office, parsed.digest, clock_.Now(), issued.expires_at, actor));
+      stores_.access_codes.Put(office, parsed.digest, clock_.Now(), issued.expires_at, request));
   // Never the code: only that one was issued, for whom and by whom.
   LogEvent(spdlog::level::info, "access_code_issued",
-           {{"office", office}, {"expires_at", UtcText(issued.expires_at)}}, ActorLogFields(actor));
+           {{"office", office}, {"expires_at", UtcText(issued.expires_at)}},
+           ActorLogFields(request.actor));
   access_code_throttle_.Forget(office);  // the old code is revoked
   return issued;
 }
@@ -220,7 +234,7 @@ absl::StatusOr<std::string> CensusOffice::CheckAccessCode(std::string_view typed
   return code.office;
 }
 
-absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, const Actor& actor,
+absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, Request request,
                                                         Refusal& refusal) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
   const Comune* comune = index->FindComune(census.istat);
@@ -233,17 +247,18 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, con
   TESSERA_ASSIGN_OR_RETURN(std::vector<Violation> errors,
                            validator.ValidateComune(census, *comune, declaration, Today()));
   if (!errors.empty()) return Refused(errors, refusal);
+  request.fingerprint = RequestFingerprint("SubmitCensus", {ComuneCensusToJson(census)});
   absl::StatusOr<SubmitResult> submitted =
-      stores_.censuses.Submit(SubmissionOf(census), clock_.Now(), actor, &errors);
+      stores_.censuses.Submit(SubmissionOf(census), clock_.Now(), request, &errors);
   if (!errors.empty()) return Refused(errors, refusal);
   TESSERA_ASSIGN_OR_RETURN(SubmitResult result, std::move(submitted));
   access_code_throttle_.Forget(census.istat);  // submission revokes the comune's code
-  LogSubmitted(CensusKind::kComune, result, actor);
+  LogSubmitted(CensusKind::kComune, result, request.actor);
   return result;
 }
 
 absl::StatusOr<SubmitResult> CensusOffice::SubmitPrefettura(PrefetturaCensus census,
-                                                            const Actor& actor, Refusal& refusal) {
+                                                            Request request, Refusal& refusal) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
   TESSERA_ASSIGN_OR_RETURN(const Comune* province,
                            ProvinceOf(*index, census.province_sigla, "province_sigla"));
@@ -251,13 +266,14 @@ absl::StatusOr<SubmitResult> CensusOffice::SubmitPrefettura(PrefetturaCensus cen
   TESSERA_ASSIGN_OR_RETURN(std::vector<Violation> errors,
                            validator.ValidatePrefettura(census, province->province_name, Today()));
   if (!errors.empty()) return Refused(errors, refusal);
+  request.fingerprint = RequestFingerprint("SubmitCensus", {PrefetturaCensusToJson(census)});
   absl::StatusOr<SubmitResult> submitted = stores_.censuses.Submit(
-      SubmissionOf(province->province_code, census), clock_.Now(), actor, &errors);
+      SubmissionOf(province->province_code, census), clock_.Now(), request, &errors);
   if (!errors.empty()) return Refused(errors, refusal);
   TESSERA_ASSIGN_OR_RETURN(SubmitResult result, std::move(submitted));
   // Submission revokes its code.
   access_code_throttle_.Forget(OfficeCode(CensusKind::kPrefettura, province->province_code));
-  LogSubmitted(CensusKind::kPrefettura, result, actor);
+  LogSubmitted(CensusKind::kPrefettura, result, request.actor);
   return result;
 }
 
@@ -367,7 +383,7 @@ absl::StatusOr<CensusOffice::ClaimedOrders> CensusOffice::ClaimOrders(const Clai
 }
 
 absl::StatusOr<std::vector<std::string>> CensusOffice::Import(std::string_view file,
-                                                              Refusal& refusal) {
+                                                              Request request, Refusal& refusal) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
   std::vector<Violation> errors;
   TESSERA_ASSIGN_OR_RETURN(ParsedImport parsed, ParseCensusImport(file, errors));
@@ -380,7 +396,8 @@ absl::StatusOr<std::vector<std::string>> CensusOffice::Import(std::string_view f
     refusal.violations = std::move(errors);
     return Refused(refusal.violations);
   }
-  TESSERA_RETURN_IF_ERROR(stores_.censuses.SaveDrafts(parsed.censuses, clock_.Now()));
+  request.fingerprint = RequestFingerprint("ImportCensus", {file});
+  TESSERA_RETURN_IF_ERROR(stores_.censuses.SaveDrafts(parsed.censuses, clock_.Now(), request));
   std::vector<std::string> saved;
   for (const ComuneCensus& c : parsed.censuses) saved.push_back(c.istat);
   return saved;

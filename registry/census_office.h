@@ -43,6 +43,9 @@ struct RegistryStores {
   CodeMismatchStore& mismatches;
 };
 
+// Every call that changes something takes the caller's Request (actor and request_id); the
+// office fills in its fingerprint, and the store records it with the change, so a retry is
+// answered as the first call was (change_request.h).
 class CensusOffice {
  public:
   CensusOffice(RegistryStores stores, const PersonalEmailRules& email_rules, const Clock& clock,
@@ -54,15 +57,17 @@ class CensusOffice {
 
   // Loads a new edition of the reference lists (files' text) and refreshes the in-memory index.
   absl::StatusOr<ReferenceLoadReport> LoadReference(std::string_view comuni_csv,
-                                                    std::string_view codes_csv);
+                                                    std::string_view codes_csv, Request request);
 
-  absl::Status SetDeclaration(const std::string& istat, const ComuneDeclaration& declaration);
+  absl::Status SetDeclaration(const std::string& istat, const ComuneDeclaration& declaration,
+                              Request request);
 
   // A draft may be incomplete, but every value it holds is normalized and checked when saved
   // (Stage::kDraft): INVALID_ARGUMENT with every violation in `refusal` and nothing stored if
   // one fails. A comune needs its declaration on record (FAILED_PRECONDITION).
-  absl::StatusOr<CensusRecord> SaveDraft(ComuneCensus census, Refusal& refusal);
-  absl::StatusOr<CensusRecord> SavePrefetturaDraft(PrefetturaCensus census, Refusal& refusal);
+  absl::StatusOr<CensusRecord> SaveDraft(ComuneCensus census, Request request, Refusal& refusal);
+  absl::StatusOr<CensusRecord> SavePrefetturaDraft(PrefetturaCensus census, Request request,
+                                                   Refusal& refusal);
   // The province code of the prefettura of `sigla`; INVALID_ARGUMENT naming `field` if none.
   absl::StatusOr<std::string> ProvinceCode(const std::string& sigla, std::string_view field);
   absl::StatusOr<CensusRecord> Get(CensusKind kind, const std::string& owner);
@@ -79,24 +84,24 @@ class CensusOffice {
 
   // A new census access code for the office (a comune's ISTAT code, or a prefettura's
   // province code + "000"), replacing any earlier one, valid for kAccessCodeValidity, issued
-  // by `actor` (recorded with it). The code is returned once and only its digest is kept.
+  // by the request's actor (recorded with it). The code is returned once and only its digest
+  // is kept, so a retry of the request is ALREADY_EXISTS (AccessCodeStore::Put).
   // FAILED_PRECONDITION once the census is submitted, or before a comune's window opens.
   struct IssuedAccessCode {
     Secret code;
     std::chrono::system_clock::time_point expires_at;
   };
-  absl::StatusOr<IssuedAccessCode> IssueAccessCode(const std::string& office, const Actor& actor);
+  absl::StatusOr<IssuedAccessCode> IssueAccessCode(const std::string& office, Request request);
   // The office whose current, unexpired code `typed` is; UNAUTHENTICATED otherwise (without
   // saying which of wrong, expired or revoked, nor echoing the code); RESOURCE_EXHAUSTED when
   // too many wrong codes are being tried (AccessCodeThrottle).
   absl::StatusOr<std::string> CheckAccessCode(std::string_view typed);
 
-  // Validates the comune's census with every rule and submits it, as `actor` (recorded with
-  // the submission). INVALID_ARGUMENT with the violations in `refusal` (and a message listing
-  // them) if any rule fails; nothing stored.
-  absl::StatusOr<SubmitResult> SubmitComune(ComuneCensus census, const Actor& actor,
-                                            Refusal& refusal);
-  absl::StatusOr<SubmitResult> SubmitPrefettura(PrefetturaCensus census, const Actor& actor,
+  // Validates the comune's census with every rule and submits it, as the request's actor
+  // (recorded with the submission). INVALID_ARGUMENT with the violations in `refusal` (and a
+  // message listing them) if any rule fails; nothing stored.
+  absl::StatusOr<SubmitResult> SubmitComune(ComuneCensus census, Request request, Refusal& refusal);
+  absl::StatusOr<SubmitResult> SubmitPrefettura(PrefetturaCensus census, Request request,
                                                 Refusal& refusal);
 
   // The Ministry's own operators (ministry_operators.h). `person` is checked and normalized as
@@ -142,7 +147,8 @@ class CensusOffice {
 
   // A whole file: every error with its line and column, or every census saved as a draft, in
   // one transaction.
-  absl::StatusOr<std::vector<std::string>> Import(std::string_view file, Refusal& refusal);
+  absl::StatusOr<std::vector<std::string>> Import(std::string_view file, Request request,
+                                                  Refusal& refusal);
 
  private:
   absl::StatusOr<std::shared_ptr<const ReferenceIndex>> Index();

@@ -15,6 +15,7 @@
 #include "platform/actor.h"
 #include "registry/census.h"
 #include "registry/census_rules.h"
+#include "registry/change_request.h"
 #include "registry/order_queue.h"
 
 namespace tessera::registry {
@@ -89,8 +90,9 @@ inline constexpr size_t kMaxDraftBytes = 2 << 20;
 class DeclarationStore {
  public:
   virtual ~DeclarationStore() = default;
-  // Records or replaces the comune's declaration.
-  virtual absl::Status Set(const std::string& istat, const ComuneDeclaration& declaration) = 0;
+  // Records or replaces the comune's declaration (a retry of `request` changes nothing).
+  virtual absl::Status Set(const std::string& istat, const ComuneDeclaration& declaration,
+                           std::chrono::system_clock::time_point now, const Request& request) = 0;
   virtual absl::StatusOr<std::optional<ComuneDeclaration>> Get(const std::string& istat) = 0;
   // The declarations of all these comuni that have one, at once (a national file).
   virtual absl::StatusOr<std::map<std::string, ComuneDeclaration>> GetMany(
@@ -102,14 +104,17 @@ class CensusStore {
   virtual ~CensusStore() = default;
 
   // Saves the census as its owner's draft (creating it). FAILED_PRECONDITION once submitted;
-  // INVALID_ARGUMENT above kMaxDraftBytes.
+  // INVALID_ARGUMENT above kMaxDraftBytes. A retry of `request` saves nothing and returns the
+  // record as the first call saved it.
   virtual absl::StatusOr<CensusRecord> SaveDraft(const std::string& owner,
                                                  const CensusDocument& census,
-                                                 std::chrono::system_clock::time_point now) = 0;
+                                                 std::chrono::system_clock::time_point now,
+                                                 const Request& request) = 0;
   // Saves every census as its comune's draft: all or none. A comune whose census is already
-  // submitted fails the whole call (FAILED_PRECONDITION naming it).
+  // submitted fails the whole call (FAILED_PRECONDITION naming it). A retry saves nothing.
   virtual absl::Status SaveDrafts(const std::vector<ComuneCensus>& censuses,
-                                  std::chrono::system_clock::time_point now) = 0;
+                                  std::chrono::system_clock::time_point now,
+                                  const Request& request) = 0;
   // NOT_FOUND if the owner has no census yet.
   virtual absl::StatusOr<CensusRecord> Get(CensusKind kind, const std::string& owner) = 0;
   // Censuses by owner, keyset-paged.
@@ -124,10 +129,10 @@ class CensusStore {
   // call is INVALID_ARGUMENT with nothing stored, and every disagreement goes to
   // `disagreements` if given. Submitting the same content again returns the same result
   // (`repeated`); different content is FAILED_PRECONDITION (changes go through the security
-  // console). `actor` is recorded as the submitter.
+  // console). The request's actor is recorded as the submitter.
   virtual absl::StatusOr<SubmitResult> Submit(const Submission& submission,
                                               std::chrono::system_clock::time_point now,
-                                              const Actor& actor,
+                                              const Request& request,
                                               std::vector<Violation>* disagreements = nullptr) = 0;
 };
 

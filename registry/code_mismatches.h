@@ -21,7 +21,7 @@ class CodeMismatchStore {
   // Records the acceptance (INVALID_ARGUMENT for a malformed code, an unknown part, a reason
   // outside 1..500 characters or a request_id outside 1..100). Accepting what is accepted
   // already changes nothing; so does a retry with the same request_id (returns true); a
-  // request_id used for another acceptance is FAILED_PRECONDITION.
+  // request_id used for another acceptance is ALREADY_EXISTS.
   virtual absl::StatusOr<bool> Accept(const std::string& codice_fiscale, const std::string& part,
                                       const ChangeRequest& change,
                                       std::chrono::system_clock::time_point now,

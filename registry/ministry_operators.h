@@ -38,7 +38,8 @@ class MinistryOperatorStore {
   // must agree with it (else INVALID_ARGUMENT, nothing stored, each disagreement in
   // `disagreements` if given).
   // FAILED_PRECONDITION: already an operator; holds a live card a census ordered (it must end
-  // first: a Ministry operator's card is the Ministry's); request_id used for another change.
+  // first: a Ministry operator's card is the Ministry's). ALREADY_EXISTS: request_id used for
+  // another change.
   virtual absl::StatusOr<Added> Add(const CensusUser& person, const ChangeRequest& change,
                                     std::chrono::system_clock::time_point now, const Actor& actor,
                                     std::vector<Violation>* disagreements = nullptr) = 0;

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "platform/clock.h"
 #include "platform/status_macros.h"
+#include "registry/internal/request_journal.h"
 #include "registry/pg_stores.h"
 
 namespace tessera::registry {
@@ -11,12 +12,21 @@ using std::chrono::system_clock;
 
 absl::Status PgAccessCodeStore::Put(const std::string& office, const AccessCodeDigest& digest,
                                     system_clock::time_point issued_at,
-                                    system_clock::time_point expires_at, const Actor& actor) {
-  TESSERA_RETURN_IF_ERROR(CheckActor(actor));
+                                    system_clock::time_point expires_at, const Request& request) {
+  const Actor& actor = request.actor;
   const CensusOwner census = CensusOwnerOf(office);
   const bool comune = census.kind == CensusKind::kComune;
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
+  TESSERA_ASSIGN_OR_RETURN(
+      std::optional<std::string> repeated,
+      internal::BeginRequest(*conn, request, "IssueAccessCode", pg::Param(UnixSeconds(issued_at))));
+  if (repeated.has_value()) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "request_id: '", request.request_id, "' already issued office ", office,
+        "'s access code, which was shown once; ask with a new request_id for a new code (it "
+        "replaces that one)"));
+  }
   // The office must be in the reference list: a comune, or a province with current comuni.
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result r,
@@ -52,6 +62,8 @@ absl::Status PgAccessCodeStore::Put(const std::string& office, const AccessCodeD
                   pg::Param(UnixSeconds(expires_at)), pg::Param(actor.kind), pg::Param(actor.name),
                   pg::Param(actor.serial), pg::Param(actor.call_id)})
           .status());
+  TESSERA_RETURN_IF_ERROR(internal::FinishRequest(*conn, request, "{}"));
+  TESSERA_RETURN_IF_ERROR(internal::FinishRequest(*conn, request, "{}"));
   return tx.Commit();
 }
 

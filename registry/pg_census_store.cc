@@ -1,3 +1,4 @@
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -6,6 +7,7 @@
 #include "platform/status_macros.h"
 #include "registry/census_json.h"
 #include "registry/internal/person_rows.h"
+#include "registry/internal/request_journal.h"
 #include "registry/pg_stores.h"
 
 namespace tessera::registry {
@@ -39,6 +41,24 @@ absl::StatusOr<CensusRecord> ReadCensus(const pg::Result& r, int row) {
   c.saved_at = FromUnixSeconds(r.Int(row, 6));
   if (!r.IsNull(row, 7)) c.submitted_at = FromUnixSeconds(r.Int(row, 7));
   return c;
+}
+
+// The draft a retry of `request` answers with: the census it sent, as its first call saved it
+// (`outcome`: id, revision and time, FinishRequest in SaveDraft).
+absl::StatusOr<CensusRecord> DraftAsSaved(const std::string& owner, const CensusDocument& census,
+                                          const std::string& outcome) {
+  try {
+    const nlohmann::json j = nlohmann::json::parse(outcome);
+    CensusRecord record;
+    record.id = j.at("id");
+    record.owner = owner;
+    record.census = census;
+    record.revision = j.at("revision");
+    record.saved_at = FromUnixSeconds(j.at("saved_at").get<int64_t>());
+    return record;
+  } catch (const nlohmann::json::exception& e) {
+    return absl::DataLossError(absl::StrCat("recorded draft save unreadable: ", e.what()));
+  }
 }
 
 // The census as stored (census_json.h); INVALID_ARGUMENT above kMaxDraftBytes.
@@ -101,10 +121,16 @@ absl::StatusOr<SubmitResult> OrdersOf(pg::Connection& conn, CensusRecord census)
 
 absl::StatusOr<CensusRecord> PgCensusStore::SaveDraft(const std::string& owner,
                                                       const CensusDocument& census,
-                                                      system_clock::time_point now) {
+                                                      system_clock::time_point now,
+                                                      const Request& request) {
   TESSERA_ASSIGN_OR_RETURN(const std::string document, StoredForm(census));
   const CensusKind kind = KindOf(census);
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
+  TESSERA_ASSIGN_OR_RETURN(
+      std::optional<std::string> repeated,
+      internal::BeginRequest(*conn, request, "SaveDraft", pg::Param(UnixSeconds(now))));
+  if (repeated.has_value()) return DraftAsSaved(owner, census, *repeated);
   // Insert or overwrite the draft in one statement; a submitted census is left untouched.
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result r,
@@ -120,7 +146,14 @@ absl::StatusOr<CensusRecord> PgCensusStore::SaveDraft(const std::string& owner,
     return absl::FailedPreconditionError(absl::StrCat(
         "census of ", owner, " is already submitted; changes go through the security console"));
   }
-  return ReadCensus(r, 0);
+  TESSERA_ASSIGN_OR_RETURN(CensusRecord saved, ReadCensus(r, 0));
+  TESSERA_RETURN_IF_ERROR(internal::FinishRequest(
+      *conn, request,
+      nlohmann::json{
+          {"id", saved.id}, {"revision", saved.revision}, {"saved_at", UnixSeconds(saved.saved_at)}}
+          .dump()));
+  TESSERA_RETURN_IF_ERROR(tx.Commit());
+  return saved;
 }
 
 absl::StatusOr<std::vector<CensusSummary>> PgCensusStore::List(const CensusFilter& f) {
@@ -149,7 +182,7 @@ absl::StatusOr<std::vector<CensusSummary>> PgCensusStore::List(const CensusFilte
 }
 
 absl::Status PgCensusStore::SaveDrafts(const std::vector<ComuneCensus>& censuses,
-                                       system_clock::time_point now) {
+                                       system_clock::time_point now, const Request& request) {
   std::vector<std::string> owners, documents;
   for (const ComuneCensus& c : censuses) {
     owners.push_back(c.istat);
@@ -158,6 +191,10 @@ absl::Status PgCensusStore::SaveDrafts(const std::vector<ComuneCensus>& censuses
   }
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
+  TESSERA_ASSIGN_OR_RETURN(
+      std::optional<std::string> repeated,
+      internal::BeginRequest(*conn, request, "ImportCensus", pg::Param(UnixSeconds(now))));
+  if (repeated.has_value()) return absl::OkStatus();
   // Refuse before writing if any of them is final: the import keeps all or nothing.
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result final,
@@ -192,6 +229,7 @@ absl::Status PgCensusStore::SaveDrafts(const std::vector<ComuneCensus>& censuses
       }
     }
   }
+  TESSERA_RETURN_IF_ERROR(internal::FinishRequest(*conn, request, "{}"));
   return tx.Commit();
 }
 
@@ -209,15 +247,19 @@ absl::StatusOr<CensusRecord> PgCensusStore::Get(CensusKind kind, const std::stri
 }
 
 absl::StatusOr<SubmitResult> PgCensusStore::Submit(const Submission& s,
-                                                   system_clock::time_point now, const Actor& actor,
+                                                   system_clock::time_point now,
+                                                   const Request& request,
                                                    std::vector<Violation>* disagreements_out) {
   std::vector<Violation> disagreements;
-  TESSERA_RETURN_IF_ERROR(CheckActor(actor));
+  const Actor& actor = request.actor;
   TESSERA_ASSIGN_OR_RETURN(const std::string document, StoredForm(s.census));
   const pg::Param when(UnixSeconds(now));
   const pg::Param kind(CensusKindName(s.kind()));
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
+  // A retry of this request finds the census submitted with this content, below, and answers
+  // as the first call did.
+  TESSERA_RETURN_IF_ERROR(internal::BeginRequest(*conn, request, "SubmitCensus", when).status());
 
   // The census row, created if the owner never saved a draft, then locked.
   TESSERA_RETURN_IF_ERROR(
@@ -306,6 +348,7 @@ absl::StatusOr<SubmitResult> PgCensusStore::Submit(const Submission& s,
             .status());
     result.workstation_orders.push_back({s.workstation_owner, progressive, census_id, s.owner});
   }
+  TESSERA_RETURN_IF_ERROR(internal::FinishRequest(*conn, request, "{}"));
   TESSERA_RETURN_IF_ERROR(tx.Commit());
   return result;
 }

@@ -32,7 +32,7 @@ absl::StatusOr<bool> PgCodeMismatchStore::Accept(const std::string& codice_fisca
                  {pg::Param(change.request_id)}));
   if (earlier.rows() > 0) {
     if (earlier.Text(0, 0) != codice_fiscale || earlier.Text(0, 1) != part) {
-      return absl::FailedPreconditionError(
+      return absl::AlreadyExistsError(
           "request_id: already used for another acceptance; a new one needs a new request_id");
     }
     return true;

@@ -1,25 +1,32 @@
 #include "absl/strings/str_cat.h"
 #include "platform/clock.h"
 #include "platform/status_macros.h"
-#include "registry/census_json.h"
+#include "registry/internal/request_journal.h"
 #include "registry/pg_stores.h"
 
 namespace tessera::registry {
 
 using std::chrono::system_clock;
 
-absl::Status PgDeclarationStore::Set(const std::string& istat, const ComuneDeclaration& d) {
+absl::Status PgDeclarationStore::Set(const std::string& istat, const ComuneDeclaration& d,
+                                     system_clock::time_point now, const Request& request) {
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
-  return conn
-      ->Exec(
-          "INSERT INTO registry.comune_declarations (istat, declared_workstations, "
-          "declared_employees, switch_over) VALUES ($1, $2, $3, $4::date) "
-          "ON CONFLICT (istat) DO UPDATE SET declared_workstations = EXCLUDED."
-          "declared_workstations, declared_employees = EXCLUDED.declared_employees, "
-          "switch_over = EXCLUDED.switch_over",
-          {pg::Param(istat), pg::Param(d.declared_workstations), pg::Param(d.declared_employees),
-           pg::Param(IsoDate(d.switch_over))})
-      .status();
+  TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
+  TESSERA_ASSIGN_OR_RETURN(
+      std::optional<std::string> repeated,
+      internal::BeginRequest(*conn, request, "SetDeclaration", pg::Param(UnixSeconds(now))));
+  if (repeated.has_value()) return absl::OkStatus();
+  TESSERA_RETURN_IF_ERROR(
+      conn->Exec("INSERT INTO registry.comune_declarations (istat, declared_workstations, "
+                 "declared_employees, switch_over) VALUES ($1, $2, $3, $4::date) "
+                 "ON CONFLICT (istat) DO UPDATE SET declared_workstations = EXCLUDED."
+                 "declared_workstations, declared_employees = EXCLUDED.declared_employees, "
+                 "switch_over = EXCLUDED.switch_over",
+                 {pg::Param(istat), pg::Param(d.declared_workstations),
+                  pg::Param(d.declared_employees), pg::Param(IsoDate(d.switch_over))})
+          .status());
+  TESSERA_RETURN_IF_ERROR(internal::FinishRequest(*conn, request, "{}"));
+  return tx.Commit();
 }
 
 absl::StatusOr<std::optional<ComuneDeclaration>> PgDeclarationStore::Get(const std::string& istat) {

@@ -22,7 +22,7 @@ absl::StatusOr<std::optional<std::pair<std::string, std::string>>> EarlierChange
 }
 
 absl::Status RequestIdTaken() {
-  return absl::FailedPreconditionError(
+  return absl::AlreadyExistsError(
       "request_id: already used for another change; a new change needs a new request_id");
 }
 

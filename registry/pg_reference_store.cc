@@ -1,8 +1,10 @@
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "platform/clock.h"
 #include "platform/status_macros.h"
+#include "registry/internal/request_journal.h"
 #include "registry/pg_stores.h"
 
 std::vector<tessera::pg::Migration> RegistryMigrations();  // generated from registry/migrations/
@@ -15,12 +17,37 @@ void CountUpserts(const pg::Result& r, int& added, int& changed) {
   for (int row = 0; row < r.rows(); ++row) (r.Bool(row, 0) ? added : changed)++;
 }
 
+// A load's report as registry.requests keeps it, to answer a retry.
+std::string ReportToJson(const ReferenceLoadReport& r) {
+  return nlohmann::json{{"provinces", {r.provinces_added, r.provinces_changed, r.provinces_ceased}},
+                        {"comuni", {r.comuni_added, r.comuni_changed, r.comuni_ceased}},
+                        {"cadastral_codes", r.cadastral_codes}}
+      .dump();
+}
+
+absl::StatusOr<ReferenceLoadReport> ReportFromJson(const std::string& text) {
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    ReferenceLoadReport r;
+    r.provinces_added = j.at("provinces").at(0);
+    r.provinces_changed = j.at("provinces").at(1);
+    r.provinces_ceased = j.at("provinces").at(2);
+    r.comuni_added = j.at("comuni").at(0);
+    r.comuni_changed = j.at("comuni").at(1);
+    r.comuni_ceased = j.at("comuni").at(2);
+    r.cadastral_codes = j.at("cadastral_codes");
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    return absl::DataLossError(absl::StrCat("recorded load report unreadable: ", e.what()));
+  }
+}
+
 }  // namespace
 
 std::vector<pg::Migration> PgMigrations() { return RegistryMigrations(); }
 
 absl::StatusOr<ReferenceLoadReport> PgReferenceStore::Load(
-    const ReferenceData& data, std::chrono::system_clock::time_point now) {
+    const ReferenceData& data, std::chrono::system_clock::time_point now, const Request& request) {
   std::map<std::string, const Comune*> province_of;  // province code -> a comune of it
   for (const Comune& c : data.comuni) province_of.try_emplace(c.province_code, &c);
   std::vector<std::string> p_code, p_sigla, p_name, p_region;
@@ -50,6 +77,9 @@ absl::StatusOr<ReferenceLoadReport> PgReferenceStore::Load(
   ReferenceLoadReport report;
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
+  TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> repeated,
+                           internal::BeginRequest(*conn, request, "LoadReference", when));
+  if (repeated.has_value()) return ReportFromJson(*repeated);
   // Cease first what left the lists, so a sigla or Belfiore code passed on to a new entry
   // does not collide with the old one's.
   TESSERA_ASSIGN_OR_RETURN(pg::Result ceased_comuni,
@@ -95,6 +125,7 @@ absl::StatusOr<ReferenceLoadReport> PgReferenceStore::Load(
                   pg::Param::TextArray(k_name), pg::Param::TextArray(k_folded),
                   pg::Param::TextArray(k_current)}));
   report.cadastral_codes = static_cast<int>(codes.AffectedRows());
+  TESSERA_RETURN_IF_ERROR(internal::FinishRequest(*conn, request, ReportToJson(report)));
   TESSERA_RETURN_IF_ERROR(tx.Commit());
   return report;
 }

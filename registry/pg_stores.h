@@ -29,7 +29,8 @@ class PgReferenceStore final : public ReferenceStore {
   explicit PgReferenceStore(pg::ConnectionPool& pool) : pool_(pool) {}
 
   absl::StatusOr<ReferenceLoadReport> Load(const ReferenceData& data,
-                                           std::chrono::system_clock::time_point now) override;
+                                           std::chrono::system_clock::time_point now,
+                                           const Request& request) override;
   absl::StatusOr<ReferenceData> ReadAll() override;
 
   // A live comune by ISTAT code; nullopt if there is none.
@@ -47,7 +48,8 @@ class PgDeclarationStore final : public DeclarationStore {
  public:
   explicit PgDeclarationStore(pg::ConnectionPool& pool) : pool_(pool) {}
 
-  absl::Status Set(const std::string& istat, const ComuneDeclaration& declaration) override;
+  absl::Status Set(const std::string& istat, const ComuneDeclaration& declaration,
+                   std::chrono::system_clock::time_point now, const Request& request) override;
   absl::StatusOr<std::optional<ComuneDeclaration>> Get(const std::string& istat) override;
   absl::StatusOr<std::map<std::string, ComuneDeclaration>> GetMany(
       const std::vector<std::string>& istat) override;
@@ -64,13 +66,16 @@ class PgCensusStore final : public CensusStore {
   explicit PgCensusStore(pg::ConnectionPool& pool) : pool_(pool) {}
 
   absl::StatusOr<CensusRecord> SaveDraft(const std::string& owner, const CensusDocument& census,
-                                         std::chrono::system_clock::time_point now) override;
+                                         std::chrono::system_clock::time_point now,
+                                         const Request& request) override;
   absl::Status SaveDrafts(const std::vector<ComuneCensus>& censuses,
-                          std::chrono::system_clock::time_point now) override;
+                          std::chrono::system_clock::time_point now,
+                          const Request& request) override;
   absl::StatusOr<CensusRecord> Get(CensusKind kind, const std::string& owner) override;
   absl::StatusOr<std::vector<CensusSummary>> List(const CensusFilter& filter) override;
   absl::StatusOr<SubmitResult> Submit(const Submission& submission,
-                                      std::chrono::system_clock::time_point now, const Actor& actor,
+                                      std::chrono::system_clock::time_point now,
+                                      const Request& request,
                                       std::vector<Violation>* disagreements = nullptr) override;
 
  private:
@@ -83,7 +88,8 @@ class PgAccessCodeStore final : public AccessCodeStore {
 
   absl::Status Put(const std::string& office, const AccessCodeDigest& digest,
                    std::chrono::system_clock::time_point issued_at,
-                   std::chrono::system_clock::time_point expires_at, const Actor& actor) override;
+                   std::chrono::system_clock::time_point expires_at,
+                   const Request& request) override;
   absl::StatusOr<bool> IsValid(const AccessCode& code,
                                std::chrono::system_clock::time_point now) override;
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "registry/change_request.h"
 #include "registry/reference_data.h"
 
 namespace tessera::registry {
@@ -24,9 +25,11 @@ class ReferenceStore {
   virtual ~ReferenceStore() = default;
 
   // All at once: provinces and comuni upserted (a comune no longer listed is marked ceased,
-  // never deleted; one listed again is live again), the birthplace list replaced.
+  // never deleted; one listed again is live again), the birthplace list replaced. A retry of
+  // `request` returns the first call's report.
   virtual absl::StatusOr<ReferenceLoadReport> Load(const ReferenceData& data,
-                                                   std::chrono::system_clock::time_point now) = 0;
+                                                   std::chrono::system_clock::time_point now,
+                                                   const Request& request) = 0;
 
   // Live comuni and every cadastral code, for a ReferenceIndex.
   virtual absl::StatusOr<ReferenceData> ReadAll() = 0;

@@ -8,6 +8,7 @@
 #include "identity/codice_fiscale.h"
 #include "platform/clock.h"
 #include "platform/grpc_status.h"
+#include "platform/request_id.h"
 #include "platform/rpc_server.h"
 #include "platform/status_macros.h"
 #include "proto/common.pb.h"
@@ -191,13 +192,23 @@ void ToProto(const registry::CensusRecord& record, v1::Census* out) {
   }
 }
 
+// The caller and its idempotency key, for a call that changes something.
+absl::StatusOr<registry::Request> RequestOf(const grpc::ServerContext& context,
+                                            const std::string& request_id) {
+  TESSERA_RETURN_IF_ERROR(CheckRequestId(request_id));
+  TESSERA_ASSIGN_OR_RETURN(Actor actor, ActorOf(context));
+  return registry::Request{.actor = std::move(actor), .request_id = request_id};
+}
+
 }  // namespace
 
-grpc::Status RegistryHandlers::LoadReference(grpc::ServerContext*,
+grpc::Status RegistryHandlers::LoadReference(grpc::ServerContext* context,
                                              const v1::LoadReferenceRequest* request,
                                              v1::LoadReferenceResponse* response) {
+  absl::StatusOr<registry::Request> change = RequestOf(*context, request->request_id());
+  if (!change.ok()) return ToGrpcStatus(change.status());
   absl::StatusOr<registry::ReferenceLoadReport> report =
-      office_.LoadReference(request->comuni_csv(), request->cadastral_codes_csv());
+      office_.LoadReference(request->comuni_csv(), request->cadastral_codes_csv(), *change);
   if (!report.ok()) return ToGrpcStatus(report.status());
   response->set_provinces_added(report->provinces_added);
   response->set_provinces_changed(report->provinces_changed);
@@ -209,20 +220,24 @@ grpc::Status RegistryHandlers::LoadReference(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status RegistryHandlers::SetDeclaration(grpc::ServerContext*,
+grpc::Status RegistryHandlers::SetDeclaration(grpc::ServerContext* context,
                                               const v1::SetDeclarationRequest* request,
                                               v1::SetDeclarationResponse*) {
+  absl::StatusOr<registry::Request> change = RequestOf(*context, request->request_id());
+  if (!change.ok()) return ToGrpcStatus(change.status());
   absl::StatusOr<std::chrono::year_month_day> switch_over = ParseIsoDate(request->switch_over());
   if (!switch_over.ok()) {
     return ToGrpcStatus(
         absl::InvalidArgumentError("switch_over: " + std::string(switch_over.status().message())));
   }
   return ToGrpcStatus(office_.SetDeclaration(
-      request->istat(), {.declared_workstations = static_cast<int>(
-                             std::min<uint32_t>(request->declared_workstations(), 100000)),
-                         .declared_employees = static_cast<int>(
-                             std::min<uint32_t>(request->declared_employees(), 1000000)),
-                         .switch_over = *switch_over}));
+      request->istat(),
+      {.declared_workstations =
+           static_cast<int>(std::min<uint32_t>(request->declared_workstations(), 100000)),
+       .declared_employees =
+           static_cast<int>(std::min<uint32_t>(request->declared_employees(), 1000000)),
+       .switch_over = *switch_over},
+      *change));
 }
 
 namespace {
@@ -272,10 +287,13 @@ grpc::Status RegistryHandlers::SaveDraft(grpc::ServerContext* context,
                                          v1::Census* response) {
   absl::StatusOr<AnyCensus> census = CensusToActOn(*context, *request);
   if (!census.ok()) return ToGrpcStatus(census.status());
+  absl::StatusOr<registry::Request> change = RequestOf(*context, request->request_id());
+  if (!change.ok()) return ToGrpcStatus(change.status());
   registry::Refusal refusal;
   absl::StatusOr<registry::CensusRecord> saved =
-      census->index() == 0 ? office_.SaveDraft(std::move(std::get<0>(*census)), refusal)
-                           : office_.SavePrefetturaDraft(std::move(std::get<1>(*census)), refusal);
+      census->index() == 0
+          ? office_.SaveDraft(std::move(std::get<0>(*census)), *change, refusal)
+          : office_.SavePrefetturaDraft(std::move(std::get<1>(*census)), *change, refusal);
   if (!saved.ok()) return Refused(saved.status(), refusal);
   ToProto(*saved, response);
   return grpc::Status::OK;
@@ -338,12 +356,12 @@ grpc::Status RegistryHandlers::SubmitCensus(grpc::ServerContext* context,
                                             v1::SubmitCensusResponse* response) {
   absl::StatusOr<AnyCensus> census = CensusToActOn(*context, *request);
   if (!census.ok()) return ToGrpcStatus(census.status());
-  absl::StatusOr<Actor> actor = ActorOf(*context);
-  if (!actor.ok()) return ToGrpcStatus(actor.status());
+  absl::StatusOr<registry::Request> change = RequestOf(*context, request->request_id());
+  if (!change.ok()) return ToGrpcStatus(change.status());
   registry::Refusal refusal;
   absl::StatusOr<registry::SubmitResult> result =
-      census->index() == 0 ? office_.SubmitComune(std::get<0>(*census), *actor, refusal)
-                           : office_.SubmitPrefettura(std::get<1>(*census), *actor, refusal);
+      census->index() == 0 ? office_.SubmitComune(std::get<0>(*census), *change, refusal)
+                           : office_.SubmitPrefettura(std::get<1>(*census), *change, refusal);
   if (!result.ok()) return Refused(result.status(), refusal);
   ToProto(result->census, response->mutable_census());
   for (const registry::CardOrder& o : result->card_orders)
@@ -357,12 +375,13 @@ grpc::Status RegistryHandlers::SubmitCensus(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status RegistryHandlers::ImportCensus(grpc::ServerContext*,
+grpc::Status RegistryHandlers::ImportCensus(grpc::ServerContext* context,
                                             grpc::ServerReader<v1::ImportCensusChunk>* parts,
                                             v1::ImportCensusResponse* response) {
-  std::string csv;
+  std::string csv, request_id;
   v1::ImportCensusChunk part;
   while (parts->Read(&part)) {
+    if (request_id.empty()) request_id = part.request_id();
     if (csv.size() + part.csv().size() > max_import_bytes_) {
       return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                           absl::StrCat("csv: more than ", max_import_bytes_ >> 20,
@@ -371,8 +390,10 @@ grpc::Status RegistryHandlers::ImportCensus(grpc::ServerContext*,
     }
     csv += part.csv();
   }
+  absl::StatusOr<registry::Request> change = RequestOf(*context, request_id);
+  if (!change.ok()) return ToGrpcStatus(change.status());
   registry::Refusal refusal;
-  absl::StatusOr<std::vector<std::string>> saved = office_.Import(csv, refusal);
+  absl::StatusOr<std::vector<std::string>> saved = office_.Import(csv, *change, refusal);
   if (!saved.ok()) return Refused(saved.status(), refusal);
   for (const std::string& istat : *saved) response->add_saved_istat(istat);
   return grpc::Status::OK;
@@ -381,13 +402,13 @@ grpc::Status RegistryHandlers::ImportCensus(grpc::ServerContext*,
 grpc::Status RegistryHandlers::IssueAccessCode(grpc::ServerContext* context,
                                                const v1::IssueAccessCodeRequest* request,
                                                v1::IssueAccessCodeResponse* response) {
-  absl::StatusOr<Actor> actor = ActorOf(*context);
-  if (!actor.ok()) return ToGrpcStatus(actor.status());
+  absl::StatusOr<registry::Request> change = RequestOf(*context, request->request_id());
+  if (!change.ok()) return ToGrpcStatus(change.status());
   absl::StatusOr<Scope> scope = ScopeNamed(office_, request->istat(), request->province_sigla());
   if (!scope.ok()) return ToGrpcStatus(scope.status());
   // Offices are named as their workstations are (registry::OfficeCode).
   absl::StatusOr<registry::CensusOffice::IssuedAccessCode> issued =
-      office_.IssueAccessCode(scope->WorkstationPrefix(), *actor);
+      office_.IssueAccessCode(scope->WorkstationPrefix(), *change);
   if (!issued.ok()) return ToGrpcStatus(issued.status());
   response->set_access_code(std::string(issued->code.view()));
   response->set_expires_at_unix(UnixSeconds(issued->expires_at));

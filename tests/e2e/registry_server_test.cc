@@ -135,7 +135,8 @@ class RegistryServerTest : public ::testing::Test {
     grpc::ClientContext context;
     v1::ImportCensusResponse response;
     grpc::Status status = registry_service::UploadCensusFile(
-        ministry, context, Source("deploy/sample/census_rieti.csv"), &response);
+        ministry, context, Source("deploy/sample/census_rieti.csv"), testing::NewRequestId(),
+        &response);
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
   // The tessera command line with the Ministry's certificate, ready for a command.
@@ -177,10 +178,12 @@ class RegistryServerTest : public ::testing::Test {
     auto ministry = As(Service("tessera-cli"));
     grpc::ClientContext context;
     v1::LoadReferenceRequest request;
+    request.set_request_id(testing::NewRequestId());
     request.set_comuni_csv(Source("deploy/reference/comuni.csv"));
     request.set_cadastral_codes_csv(Source("deploy/reference/codici_catastali.csv"));
     v1::LoadReferenceResponse loaded;
-    ASSERT_TRUE(ministry->LoadReference(&context, request, &loaded).ok());
+    grpc::Status status = ministry->LoadReference(&context, request, &loaded);
+    ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(loaded.comuni_added(), 7896u);
     const auto switch_over = std::chrono::floor<std::chrono::days>(
         std::chrono::system_clock::now() + std::chrono::hours(24 * 30));
@@ -189,6 +192,7 @@ class RegistryServerTest : public ::testing::Test {
       std::snprintf(istat, sizeof istat, "057%03d", n);
       grpc::ClientContext c;
       v1::SetDeclarationRequest d;
+      d.set_request_id(testing::NewRequestId());
       d.set_istat(istat);
       d.set_declared_workstations(2);
       d.set_declared_employees(5);
@@ -249,8 +253,9 @@ TEST_F(RegistryServerTest, AProvinceCensusIsImportedWhole) {
   auto ministry = As(Service("tessera-cli"));
   grpc::ClientContext context;
   v1::ImportCensusResponse response;
-  grpc::Status status = registry_service::UploadCensusFile(
-      *ministry, context, Source("deploy/sample/census_rieti.csv"), &response);
+  grpc::Status status = registry_service::UploadCensusFile(*ministry, context,
+                                                           Source("deploy/sample/census_rieti.csv"),
+                                                           testing::NewRequestId(), &response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(response.saved_istat_size(), 73);
 }
@@ -288,7 +293,8 @@ TEST_F(RegistryServerTest, ABadFileIsRefusedWithEveryViolationAndKeepsNothing) {
   ASSERT_EQ(before.size(), 73u);
   grpc::ClientContext context;
   v1::ImportCensusResponse response;
-  grpc::Status status = registry_service::UploadCensusFile(*ministry, context, file, &response);
+  grpc::Status status = registry_service::UploadCensusFile(*ministry, context, file,
+                                                           testing::NewRequestId(), &response);
   ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   const auto violations = Violations(status);
   ASSERT_EQ(violations.size(), 2u) << status.error_message();
@@ -324,12 +330,15 @@ TEST_F(RegistryServerTest, AComuneSubmitsItsOwnCensusOnly) {
   {
     grpc::ClientContext context;
     v1::ImportCensusResponse response;
-    EXPECT_EQ(registry_service::UploadCensusFile(*accumoli, context, "x", &response).error_code(),
+    EXPECT_EQ(registry_service::UploadCensusFile(*accumoli, context, "x", testing::NewRequestId(),
+                                                 &response)
+                  .error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
   }
   // A submission with a broken rule is refused with the field named, and stores nothing.
   {
     v1::SubmitCensusRequest request;
+    request.set_request_id(testing::NewRequestId());
     *request.mutable_census() = draft.comune();
     request.mutable_census()->set_workstations(9);
     grpc::ClientContext context;
@@ -341,6 +350,7 @@ TEST_F(RegistryServerTest, AComuneSubmitsItsOwnCensusOnly) {
         << "a census sent over gRPC has no file to speak of: " << status.error_message();
   }
   v1::SubmitCensusRequest request;
+  request.set_request_id(testing::NewRequestId());
   *request.mutable_census() = draft.comune();
   grpc::ClientContext context;
   v1::SubmitCensusResponse response;
@@ -401,6 +411,7 @@ TEST_F(RegistryServerTest, NoMessageIsLargerThanADraftAndAFileStopsAtItsLimit) {
   LoadReferenceAndDeclarations();
   // A 50 MB census document is refused by gRPC before any handler sees it.
   v1::SaveDraftRequest draft;
+  draft.set_request_id(testing::NewRequestId());
   draft.mutable_census()->set_istat("057003");
   draft.mutable_census()->set_cap(std::string(50 << 20, '1'));
   grpc::ClientContext draft_context;
@@ -411,7 +422,8 @@ TEST_F(RegistryServerTest, NoMessageIsLargerThanADraftAndAFileStopsAtItsLimit) {
   grpc::ClientContext import_context;
   v1::ImportCensusResponse response;
   grpc::Status status = registry_service::UploadCensusFile(
-      *As(Service("tessera-cli")), import_context, std::string(65 << 20, 'x'), &response);
+      *As(Service("tessera-cli")), import_context, std::string(65 << 20, 'x'),
+      testing::NewRequestId(), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(status.error_message(),
             "csv: more than 64 MiB; the registry takes census files up to registry.max_import_mb");
@@ -434,6 +446,7 @@ TEST_F(RegistryServerTest, AComuneSavesDraftsOfItsOwnCensus) {
     return comune->GetCensus(&context, request, out);
   };
   v1::SaveDraftRequest request;
+  request.set_request_id(testing::NewRequestId());
   v1::ComuneCensus& census = *request.mutable_census();
   census.set_istat("057003");
   // A draft may be incomplete, but not wrong: every value is checked when saved, every
@@ -461,6 +474,7 @@ TEST_F(RegistryServerTest, AComuneSavesDraftsOfItsOwnCensus) {
   // Every date that is no date is named, not only the first.
   {
     v1::SaveDraftRequest dates;
+    dates.set_request_id(testing::NewRequestId());
     dates.mutable_census()->set_istat("057003");
     dates.mutable_census()->add_users()->set_birth_date("1980-02-30");
     dates.mutable_census()->add_users()->set_birth_date("10/11/1983");
@@ -493,6 +507,13 @@ TEST_F(RegistryServerTest, AComuneSavesDraftsOfItsOwnCensus) {
   EXPECT_EQ(first.comune().users(0).email(), "laura.bianchi@gmail.com");
   EXPECT_EQ(first.comune().users(0).sex(), "F");
   census.set_address("Piazza del Comune 1");
+  {  // new content under the same key: refused, nothing saved
+    grpc::ClientContext context;
+    v1::Census unused;
+    grpc::Status status = comune->SaveDraft(&context, request, &unused);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << status.error_message();
+  }
+  request.set_request_id(testing::NewRequestId());
   {
     grpc::ClientContext context;
     ASSERT_TRUE(comune->SaveDraft(&context, request, &second).ok());
@@ -500,6 +521,13 @@ TEST_F(RegistryServerTest, AComuneSavesDraftsOfItsOwnCensus) {
   EXPECT_EQ(second.revision(), first.revision() + 1);
   EXPECT_EQ(second.comune().address(), "Piazza del Comune 1");
   EXPECT_FALSE(second.submitted());
+  {  // a retry (the answer was lost) is answered as the first call was, and saves nothing
+    grpc::ClientContext context;
+    v1::Census retried;
+    ASSERT_TRUE(comune->SaveDraft(&context, request, &retried).ok());
+    EXPECT_EQ(retried.revision(), second.revision());
+    EXPECT_EQ(retried.saved_at_unix(), second.saved_at_unix());
+  }
   {
     census.set_istat("057004");
     grpc::ClientContext context;
@@ -528,6 +556,7 @@ TEST_F(RegistryServerTest, AComuneIsHeldToItsCensusWindowOnEveryCall) {
         std::chrono::system_clock::now() + std::chrono::hours(24 * days_ahead));
     grpc::ClientContext context;
     v1::SetDeclarationRequest request;
+    request.set_request_id(testing::NewRequestId());
     request.set_istat("057059");
     request.set_declared_workstations(2);
     request.set_declared_employees(5);
@@ -543,6 +572,7 @@ TEST_F(RegistryServerTest, AComuneIsHeldToItsCensusWindowOnEveryCall) {
       << read.error_message();
   {
     v1::SaveDraftRequest request;
+    request.set_request_id(testing::NewRequestId());
     request.mutable_census()->set_istat("057059");
     grpc::ClientContext context;
     v1::Census saved;
@@ -552,6 +582,7 @@ TEST_F(RegistryServerTest, AComuneIsHeldToItsCensusWindowOnEveryCall) {
   {
     grpc::ClientContext context;
     v1::IssueAccessCodeRequest request;
+    request.set_request_id(testing::NewRequestId());
     request.set_istat("057059");
     v1::IssueAccessCodeResponse response;
     grpc::Status status = ministry->IssueAccessCode(&context, request, &response);
@@ -574,6 +605,7 @@ TEST_F(RegistryServerTest, AComuneWithoutACertificateUsesItsAccessCode) {
   auto issue = [&](const std::string& istat) {
     grpc::ClientContext context;
     v1::IssueAccessCodeRequest request;
+    request.set_request_id(testing::NewRequestId());
     request.set_istat(istat);
     v1::IssueAccessCodeResponse response;
     grpc::Status status = ministry->IssueAccessCode(&context, request, &response);
@@ -614,6 +646,7 @@ TEST_F(RegistryServerTest, AComuneWithoutACertificateUsesItsAccessCode) {
   {
     grpc::ClientContext context;
     v1::IssueAccessCodeRequest request;
+    request.set_request_id(testing::NewRequestId());
     request.set_istat("057006");
     v1::IssueAccessCodeResponse response;
     EXPECT_EQ(belmonte->IssueAccessCode(&context, request, &response).error_code(),
@@ -699,6 +732,7 @@ TEST_F(RegistryServerTest, AComuneWithoutACertificateUsesItsAccessCode) {
   {
     grpc::ClientContext context;
     v1::IssueAccessCodeRequest request;
+    request.set_request_id(testing::NewRequestId());
     request.set_istat("057005");
     v1::IssueAccessCodeResponse response;
     EXPECT_EQ(ministry->IssueAccessCode(&context, request, &response).error_code(),
@@ -807,6 +841,7 @@ TEST_F(RegistryServerTest, APrefetturaCensusesItsOwnPeople) {
   // A draft by the Ministry, read back by sigla.
   {
     v1::SaveDraftRequest request;
+    request.set_request_id(testing::NewRequestId());
     *request.mutable_prefettura() = rieti;
     grpc::ClientContext context;
     v1::Census saved;
@@ -852,6 +887,7 @@ TEST_F(RegistryServerTest, APrefetturaCensusesItsOwnPeople) {
   {
     grpc::ClientContext context;
     v1::IssueAccessCodeRequest issue;
+    issue.set_request_id(testing::NewRequestId());
     issue.set_province_sigla("RI");
     grpc::Status issued = ministry->IssueAccessCode(&context, issue, &code);
     ASSERT_TRUE(issued.ok()) << issued.error_message();
@@ -867,6 +903,7 @@ TEST_F(RegistryServerTest, APrefetturaCensusesItsOwnPeople) {
   // Six workstations and no Amministratore Postazioni: refused, every rule named.
   {
     v1::SubmitCensusRequest request;
+    request.set_request_id(testing::NewRequestId());
     *request.mutable_prefettura() = rieti;
     request.mutable_prefettura()->set_workstations(6);
     request.mutable_prefettura()->mutable_users(1)->set_profiles(
@@ -881,6 +918,7 @@ TEST_F(RegistryServerTest, APrefetturaCensusesItsOwnPeople) {
     EXPECT_TRUE(fields.count("users")) << status.error_message();
   }
   v1::SubmitCensusRequest request;
+  request.set_request_id(testing::NewRequestId());
   *request.mutable_prefettura() = rieti;
   grpc::ClientContext context;
   v1::SubmitCensusResponse response;
@@ -920,6 +958,7 @@ TEST_F(RegistryServerTest, OnePersonInTwoComuniHasOneCard) {
   ASSERT_NO_FATAL_FAILURE(ImportSample(*ministry));
   auto submit = [&](const v1::ComuneCensus& census) {
     v1::SubmitCensusRequest request;
+    request.set_request_id(testing::NewRequestId());
     *request.mutable_census() = census;
     grpc::ClientContext context;
     v1::SubmitCensusResponse response;
@@ -995,6 +1034,7 @@ TEST_F(RegistryServerTest, TheMinistryAcceptsACodeIssuedWithAMismatch) {
   const std::string cf = census.users(1).codice_fiscale();
   auto submit = [&] {
     v1::SubmitCensusRequest request;
+    request.set_request_id(testing::NewRequestId());
     *request.mutable_census() = census;
     grpc::ClientContext context;
     v1::SubmitCensusResponse response;
@@ -1049,6 +1089,7 @@ TEST_F(RegistryServerTest, PersonalizationClaimsTheOrders) {
     which.set_istat(istat);
     ASSERT_TRUE(ministry->GetCensus(&get, which, &draft).ok());
     v1::SubmitCensusRequest request;
+    request.set_request_id(testing::NewRequestId());
     *request.mutable_census() = draft.comune();
     grpc::ClientContext context;
     v1::SubmitCensusResponse response;
@@ -1146,6 +1187,7 @@ TEST_F(RegistryServerTest, MinistryOperatorsActForTheMinistryWhileTheirRecordLas
   {
     grpc::ClientContext context;
     v1::IssueAccessCodeRequest request;
+    request.set_request_id(testing::NewRequestId());
     request.set_istat("057042");
     v1::IssueAccessCodeResponse response;
     EXPECT_TRUE(ministry_operator->IssueAccessCode(&context, request, &response).ok());
@@ -1237,6 +1279,7 @@ TEST_F(RegistryServerTest, OtherServicesMayNotLoadReferenceData) {
   auto perso = As(Service("tessera-perso"));
   grpc::ClientContext context;
   v1::LoadReferenceRequest request;
+  request.set_request_id(testing::NewRequestId());
   v1::LoadReferenceResponse response;
   EXPECT_EQ(perso->LoadReference(&context, request, &response).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
@@ -1250,6 +1293,7 @@ TEST_F(RegistryServerTest, SecretsAreInNoLogDumpOrEnvironment) {
   auto ministry = As(Service("tessera-cli"));
   grpc::ClientContext context;
   v1::IssueAccessCodeRequest request;
+  request.set_request_id(testing::NewRequestId());
   request.set_istat("057010");
   v1::IssueAccessCodeResponse issued;
   ASSERT_TRUE(ministry->IssueAccessCode(&context, request, &issued).ok());

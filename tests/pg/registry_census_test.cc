@@ -22,6 +22,15 @@ Actor Ministry() {
   return {.kind = "service", .name = "tessera-cli", .serial = "c11", .call_id = "call-1"};
 }
 
+// A first call of `actor`'s: a key never used before. The store checks no fingerprint of its
+// own (the office computes it), so each test request gets its own.
+Request Fresh(Actor actor = Ministry()) {
+  static int next = 0;
+  Request request{.actor = std::move(actor), .request_id = "test-" + std::to_string(++next)};
+  request.fingerprint[0] = static_cast<uint8_t>(next);
+  return request;
+}
+
 CensusUser User(const std::string& cf, std::vector<std::string> profiles) {
   return {.name = "Mario",
           .surname = "Rossi",
@@ -64,7 +73,7 @@ class CensusStoreTest : public testing::PgTest {
         "058091,Roma,058,RM,Roma,Lazio,H501\n015146,Milano,015,MI,Milano,Lombardia,F205\n",
         "code,sigla,name,current\nH501,RM,ROMA,1\n");
     ASSERT_TRUE(data.ok()) << data.status();
-    ASSERT_TRUE(reference.Load(*data, kNow).ok());
+    ASSERT_TRUE(reference.Load(*data, kNow, Fresh()).ok());
     stores_ = std::make_unique<PgRegistryStores>(*pool_);
     store_ = &stores_->censuses;
   }
@@ -73,13 +82,13 @@ class CensusStoreTest : public testing::PgTest {
                                             std::chrono::system_clock::time_point now,
                                             const Actor& actor,
                                             std::vector<Violation>* disagreements = nullptr) {
-    return store_->Submit(SubmissionOf(census), now, actor, disagreements);
+    return store_->Submit(SubmissionOf(census), now, Fresh(actor), disagreements);
   }
   absl::StatusOr<SubmitResult> SubmitPrefettura(const std::string& province_code,
                                                 const PrefetturaCensus& census,
                                                 std::chrono::system_clock::time_point now,
                                                 const Actor& actor) {
-    return store_->Submit(SubmissionOf(province_code, census), now, actor);
+    return store_->Submit(SubmissionOf(province_code, census), now, Fresh(actor));
   }
 
   std::unique_ptr<pg::ConnectionPool> pool_;
@@ -88,7 +97,8 @@ class CensusStoreTest : public testing::PgTest {
 };
 
 TEST_F(CensusStoreTest, DraftsAreSavedAnyNumberOfTimes) {
-  ASSERT_TRUE(stores_->declarations.Set("058091", {5, 10, year(2027) / 1 / 15}).ok());
+  ASSERT_TRUE(
+      stores_->declarations.Set("058091", {5, 10, year(2027) / 1 / 15}, kNow, Fresh()).ok());
   auto declaration = stores_->declarations.Get("058091");
   ASSERT_TRUE(declaration.ok() && declaration->has_value());
   EXPECT_EQ((*declaration)->declared_employees, 10);
@@ -102,10 +112,10 @@ TEST_F(CensusStoreTest, DraftsAreSavedAnyNumberOfTimes) {
             absl::StatusCode::kNotFound);
   ComuneCensus draft{.istat = "058091"};
   draft.contacts.cap = "001";
-  auto first = store_->SaveDraft("058091", draft, kNow);
+  auto first = store_->SaveDraft("058091", draft, kNow, Fresh());
   ASSERT_TRUE(first.ok()) << first.status();
   draft.contacts.cap = "00186";
-  auto second = store_->SaveDraft("058091", draft, kNow);
+  auto second = store_->SaveDraft("058091", draft, kNow, Fresh());
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(second->revision, 2);
   EXPECT_FALSE(second->submitted);
@@ -119,7 +129,7 @@ TEST_F(CensusStoreTest, SubmitCreatesPeopleCardsAndWorkstationsOnce) {
                              {User("RSSMRA85T10H501O", {kSindacoDelegato}),
                               User("BNCNNA90A41H501W", {kAccessoWeb, "operatore_consultazione"}),
                               User("VRDLGU70A01H501X", {"operatore_consultazione"})});
-  ASSERT_TRUE(store_->SaveDraft("058091", ComuneCensus{.istat = "058091"}, kNow).ok());
+  ASSERT_TRUE(store_->SaveDraft("058091", ComuneCensus{.istat = "058091"}, kNow, Fresh()).ok());
   auto submitted = SubmitComune(roma, kNow, Ministry());
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   EXPECT_TRUE(submitted->census.submitted);
@@ -140,8 +150,9 @@ TEST_F(CensusStoreTest, SubmitCreatesPeopleCardsAndWorkstationsOnce) {
   EXPECT_EQ(again->workstation_orders.size(), 3u);
   EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders"), 2);
   // Final: no more drafts, no different submission.
-  EXPECT_EQ(store_->SaveDraft("058091", ComuneCensus{.istat = "058091"}, kNow).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      store_->SaveDraft("058091", ComuneCensus{.istat = "058091"}, kNow, Fresh()).status().code(),
+      absl::StatusCode::kFailedPrecondition);
   roma.workstations = 2;
   EXPECT_EQ(SubmitComune(roma, kNow, Ministry()).status().code(),
             absl::StatusCode::kFailedPrecondition);
@@ -300,7 +311,7 @@ TEST_F(CensusStoreTest, MinistryOperatorsHaveMinistryCardsAndARecordOfChanges) {
   EXPECT_EQ(ministry.Add(User("BNCNNA90A41H501W", {}), {"x", "req-3"}, kNow, Ministry(), nullptr)
                 .status()
                 .code(),
-            absl::StatusCode::kFailedPrecondition);
+            absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(Count("SELECT count(*) FROM registry.ministry_operator_changes"), 3);
 
   // Someone whose live card a census ordered cannot become a Ministry operator with it.
@@ -424,13 +435,13 @@ TEST_F(CensusStoreTest, AnImportIsSavedWholeOrNotAtAll) {
   const std::vector<ComuneCensus> file = {
       Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
       Census("015146", 1, {User("BNCNNA90A41H501W", {kSindacoDelegato})})};
-  ASSERT_TRUE(store_->SaveDrafts(file, kNow).ok());
+  ASSERT_TRUE(store_->SaveDrafts(file, kNow, Fresh()).ok());
   EXPECT_EQ(Count("SELECT count(*) FROM registry.censuses WHERE state = 'DRAFT'"), 2);
   ASSERT_TRUE(SubmitComune(file[1], kNow, Ministry()).ok());
   // Milano is final now: a file holding it keeps nothing, Roma's draft included.
   std::vector<ComuneCensus> again = file;
   again[0].contacts.cap = "00199";
-  auto refused = store_->SaveDrafts(again, kNow);
+  auto refused = store_->SaveDrafts(again, kNow, Fresh());
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(refused.message(),
             "census of 015146 is already submitted; changes go through the security console");
@@ -443,7 +454,7 @@ TEST_F(CensusStoreTest, AnImportRacingASubmissionNeverOverwritesTheSubmittedCens
   const std::vector<ComuneCensus> file = {
       Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
       Census("015146", 1, {User("BNCNNA90A41H501W", {kSindacoDelegato})})};
-  ASSERT_TRUE(store_->SaveDrafts(file, kNow).ok());
+  ASSERT_TRUE(store_->SaveDrafts(file, kNow, Fresh()).ok());
   // A submission of Milano under way: its transaction holds the row, not yet committed, so
   // the import's check still sees a draft.
   auto submitter = pg::Connection::Open(conninfo_);
@@ -458,7 +469,7 @@ TEST_F(CensusStoreTest, AnImportRacingASubmissionNeverOverwritesTheSubmittedCens
   again[0].contacts.cap = "00199";
   again[1].contacts.cap = "20199";
   absl::Status imported;
-  std::thread import([&] { imported = store_->SaveDrafts(again, kNow); });
+  std::thread import([&] { imported = store_->SaveDrafts(again, kNow, Fresh()); });
   // The import waits on Milano's row; wait until PostgreSQL shows it waiting on a lock.
   for (int i = 0; i < 500 && Count("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type "
                                    "= 'Lock' AND datname = current_database()") == 0;
@@ -481,7 +492,8 @@ TEST_F(CensusStoreTest, AnAccessCodeOpensItsComuneUntilReplacedExpiredOrSubmitte
   auto code = ParseAccessCode(NewAccessCode("058091").view());
   ASSERT_TRUE(code.ok());
   const auto expires = kNow + kAccessCodeValidity;
-  ASSERT_TRUE(stores_->access_codes.Put("058091", code->digest, kNow, expires, Ministry()).ok());
+  ASSERT_TRUE(
+      stores_->access_codes.Put("058091", code->digest, kNow, expires, Fresh(Ministry())).ok());
   EXPECT_EQ(Count("SELECT count(*) FROM registry.census_access_codes"), 1);
   EXPECT_TRUE(*stores_->access_codes.IsValid(*code, kNow));
   EXPECT_FALSE(*stores_->access_codes.IsValid(*code, expires));  // expired
@@ -490,7 +502,8 @@ TEST_F(CensusStoreTest, AnAccessCodeOpensItsComuneUntilReplacedExpiredOrSubmitte
 
   // A new code revokes the old one.
   auto second = ParseAccessCode(NewAccessCode("058091").view());
-  ASSERT_TRUE(stores_->access_codes.Put("058091", second->digest, kNow, expires, Ministry()).ok());
+  ASSERT_TRUE(
+      stores_->access_codes.Put("058091", second->digest, kNow, expires, Fresh(Ministry())).ok());
   EXPECT_FALSE(*stores_->access_codes.IsValid(*code, kNow));
   EXPECT_TRUE(*stores_->access_codes.IsValid(*second, kNow));
   // A code is for its own comune only: the same digest claimed for Milano opens nothing.
@@ -498,8 +511,9 @@ TEST_F(CensusStoreTest, AnAccessCodeOpensItsComuneUntilReplacedExpiredOrSubmitte
   EXPECT_FALSE(*stores_->access_codes.IsValid(claimed_elsewhere, kNow));
 
   // Unknown comune: NOT_FOUND, nothing stored.
-  EXPECT_EQ(stores_->access_codes.Put("099999", code->digest, kNow, expires, Ministry()).code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      stores_->access_codes.Put("099999", code->digest, kNow, expires, Fresh(Ministry())).code(),
+      absl::StatusCode::kNotFound);
 
   // Submission closes the census and revokes the code in the same transaction; no new code.
   auto submitted = SubmitComune(Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
@@ -507,8 +521,9 @@ TEST_F(CensusStoreTest, AnAccessCodeOpensItsComuneUntilReplacedExpiredOrSubmitte
   ASSERT_TRUE(submitted.ok()) << submitted.status();
   EXPECT_FALSE(*stores_->access_codes.IsValid(*second, kNow));
   EXPECT_EQ(Count("SELECT count(*) FROM registry.census_access_codes"), 0);
-  EXPECT_EQ(stores_->access_codes.Put("058091", code->digest, kNow, expires, Ministry()).code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      stores_->access_codes.Put("058091", code->digest, kNow, expires, Fresh(Ministry())).code(),
+      absl::StatusCode::kFailedPrecondition);
 }
 
 // Who did what: each access code issued is a row of its own naming who issued it (never the
@@ -522,8 +537,9 @@ TEST_F(CensusStoreTest, AccessCodesAndSubmissionsNameTheirActor) {
   auto second = ParseAccessCode(NewAccessCode("058091").view());
   ASSERT_TRUE(first.ok() && second.ok());
   ASSERT_TRUE(
-      stores_->access_codes.Put("058091", first->digest, kNow, expires, operator_card).ok());
-  ASSERT_TRUE(stores_->access_codes.Put("058091", second->digest, kNow, expires, Ministry()).ok());
+      stores_->access_codes.Put("058091", first->digest, kNow, expires, Fresh(operator_card)).ok());
+  ASSERT_TRUE(
+      stores_->access_codes.Put("058091", second->digest, kNow, expires, Fresh(Ministry())).ok());
   auto issued = conn_->Exec(
       "SELECT office, issued_by_kind, issued_by, issued_by_serial, call_id, expires_at = "
       "to_timestamp($1) FROM registry.access_code_issuances ORDER BY id",
@@ -537,8 +553,10 @@ TEST_F(CensusStoreTest, AccessCodesAndSubmissionsNameTheirActor) {
   EXPECT_TRUE(issued->Bool(0, 5));
   EXPECT_EQ(issued->Text(1, 2), "tessera-cli");
   // Refused: an unknown comune, an act by nobody.
-  EXPECT_FALSE(stores_->access_codes.Put("099999", first->digest, kNow, expires, Ministry()).ok());
-  EXPECT_FALSE(stores_->access_codes.Put("058091", first->digest, kNow, expires, Actor{}).ok());
+  EXPECT_FALSE(
+      stores_->access_codes.Put("099999", first->digest, kNow, expires, Fresh(Ministry())).ok());
+  EXPECT_FALSE(
+      stores_->access_codes.Put("058091", first->digest, kNow, expires, Fresh(Actor{})).ok());
   EXPECT_EQ(Count("SELECT count(*) FROM registry.access_code_issuances"), 2);
 
   // A submission that fails halfway records no submitter; the one that succeeds does, with
@@ -650,6 +668,86 @@ TEST(CensusJson, RoundTripsAndNamesWhatIsMissing) {
   EXPECT_EQ(ComuneCensusFromJson(R"({"istat": "058091"})").status().message(), "name: missing");
   EXPECT_EQ(ComuneCensusFromJson("[1]").status().message(), "census: not a JSON object");
   EXPECT_EQ(ParseIsoDate("1985-02-30").status().message(), "'1985-02-30' does not exist");
+}
+
+// registry.requests: a retry (same caller, key and content) is answered from the record of the
+// first call and changes nothing; the key used for anything else is refused.
+TEST_F(CensusStoreTest, ARetryWithTheSameKeyChangesNothingAndAnotherUseOfTheKeyIsRefused) {
+  ComuneCensus draft{.istat = "058091"};
+  draft.contacts.cap = "00186";
+  const Request save = Fresh();
+  auto first = store_->SaveDraft("058091", draft, kNow, save);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto retry = store_->SaveDraft("058091", draft, kNow + std::chrono::seconds(5), save);
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_EQ(retry->revision, first->revision);
+  EXPECT_EQ(retry->saved_at, first->saved_at);
+  EXPECT_EQ(Count("SELECT revision FROM registry.censuses"), 1);
+
+  // The same key for other content, or for another call, is ALREADY_EXISTS and writes nothing.
+  Request other = save;
+  other.fingerprint[31] ^= 1;
+  auto reused = store_->SaveDraft("058091", draft, kNow, other);
+  EXPECT_EQ(reused.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->SaveDrafts({draft}, kNow, save).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Count("SELECT revision FROM registry.censuses"), 1);
+  // Keys are the caller's own: another caller's "test-N" is another request.
+  Request elsewhere = save;
+  elsewhere.actor = {.kind = "access_code", .name = "058091"};
+  ASSERT_TRUE(store_->SaveDraft("058091", draft, kNow, elsewhere).ok());
+  EXPECT_EQ(Count("SELECT revision FROM registry.censuses"), 2);
+
+  // A retried import saves nothing again.
+  const Request import = Fresh();
+  ASSERT_TRUE(store_->SaveDrafts({draft}, kNow, import).ok());
+  ASSERT_TRUE(store_->SaveDrafts({draft}, kNow, import).ok());
+  EXPECT_EQ(Count("SELECT revision FROM registry.censuses"), 3);
+
+  // A retried submission answers as the first did; the key for another census is refused.
+  const Request submit = Fresh();
+  ComuneCensus roma = Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})});
+  auto submitted = store_->Submit(SubmissionOf(roma), kNow, submit);
+  ASSERT_TRUE(submitted.ok()) << submitted.status();
+  auto again = store_->Submit(SubmissionOf(roma), kNow, submit);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->repeated);
+  EXPECT_EQ(again->card_orders.size(), 1u);
+  Request milano = submit;
+  milano.fingerprint[31] ^= 1;
+  EXPECT_EQ(store_->Submit(SubmissionOf(Census("015146", 2, {})), kNow, milano).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.censuses WHERE owner = '015146'"), 0);
+}
+
+TEST_F(CensusStoreTest, AnAccessCodeIsShownOnceSoARetryIssuesNothing) {
+  auto code = ParseAccessCode(NewAccessCode("058091").view());
+  auto other = ParseAccessCode(NewAccessCode("058091").view());
+  ASSERT_TRUE(code.ok() && other.ok());
+  const auto expires = kNow + kAccessCodeValidity;
+  const Request issue = Fresh();
+  ASSERT_TRUE(stores_->access_codes.Put("058091", code->digest, kNow, expires, issue).ok());
+  absl::Status retry = stores_->access_codes.Put("058091", other->digest, kNow, expires, issue);
+  EXPECT_EQ(retry.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(retry.message().find("shown once"), std::string::npos) << retry;
+  EXPECT_TRUE(*stores_->access_codes.IsValid(*code, kNow));  // the first code stands
+  EXPECT_FALSE(*stores_->access_codes.IsValid(*other, kNow));
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.access_code_issuances"), 1);
+}
+
+TEST_F(CensusStoreTest, TwoCallsWithOneKeyAtOnceSaveOnce) {
+  ComuneCensus draft{.istat = "058091"};
+  const Request save = Fresh();
+  std::vector<absl::StatusOr<CensusRecord>> results(4, absl::UnknownError("not run"));
+  std::vector<std::thread> callers;
+  for (auto& result : results) {
+    callers.emplace_back([&] { result = store_->SaveDraft("058091", draft, kNow, save); });
+  }
+  for (std::thread& t : callers) t.join();
+  for (const auto& result : results) {
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->revision, 1);
+  }
+  EXPECT_EQ(Count("SELECT revision FROM registry.censuses"), 1);
 }
 
 }  // namespace

@@ -29,28 +29,35 @@ class ReferenceStoreTest : public testing::PgTest {
   ReferenceLoadReport Load(const std::string& comuni, const std::string& codes = "") {
     auto data = ParseReferenceData(kComuniHeader + comuni, kCodesHeader + codes);
     EXPECT_TRUE(data.ok()) << data.status();
-    auto report = store_->Load(*data, kNow);
+    auto report = store_->Load(*data, kNow, NextLoad());
     EXPECT_TRUE(report.ok()) << report.status();
     return report.value_or(ReferenceLoadReport{});
   }
   int64_t Count(const std::string& sql) { return conn_->Exec(sql)->Int(0, 0); }
 
   std::unique_ptr<pg::ConnectionPool> pool_;
+  // A new load of the Ministry's (its own idempotency key).
+  Request NextLoad() {
+    return {.actor = {.kind = "service", .name = "tessera-cli"},
+            .request_id = "load-" + std::to_string(++loads_)};
+  }
+
   std::unique_ptr<PgReferenceStore> store_;
+  int loads_ = 0;
 };
 
 TEST_F(ReferenceStoreTest, TheShippedListsLoadOnceAndAgainChangeNothing) {
   auto data = ReadReferenceData(kShipped);
   ASSERT_TRUE(data.ok()) << data.status();
   EXPECT_EQ(data->comuni.size(), 7896u);
-  auto first = store_->Load(*data, kNow);
+  auto first = store_->Load(*data, kNow, NextLoad());
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->comuni_added, 7896);
   EXPECT_EQ(first->provinces_added, 107);
   EXPECT_EQ(first->cadastral_codes, Count("SELECT count(*) FROM registry.codici_catastali"));
   EXPECT_GT(first->cadastral_codes, 13000);
 
-  auto again = store_->Load(*data, kNow);
+  auto again = store_->Load(*data, kNow, NextLoad());
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->comuni_added + again->comuni_changed + again->comuni_ceased, 0);
   EXPECT_EQ(again->provinces_added + again->provinces_changed + again->provinces_ceased, 0);

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <atomic>
 #include <string>
 
 #include "proto/registry.grpc.pb.h"
@@ -14,10 +16,17 @@ namespace tessera::testing {
 // Rossi Mario, born in Roma on 10 December 1985: a codice fiscale consistent with its person.
 inline constexpr char kMinistryOperatorCf[] = "RSSMRA85T10H501O";
 
+// A request_id no call of this test process used before.
+inline std::string NewRequestId() {
+  static std::atomic<int> next{0};
+  return "test-" + std::to_string(getpid()) + "-" + std::to_string(++next);
+}
+
 // Loads deploy/reference (idempotent: a second load adds nothing).
 inline grpc::Status LoadReferenceLists(v1::Registry::Stub& ministry) {
   grpc::ClientContext context;
   v1::LoadReferenceRequest request;
+  request.set_request_id(NewRequestId());
   request.set_comuni_csv(
       ReadFileOrDie(std::string(TESSERA_SOURCE_DIR) + "/deploy/reference/comuni.csv"));
   request.set_cadastral_codes_csv(

@@ -20,6 +20,9 @@ using std::chrono::year;
 const Clock::TimePoint kNow = std::chrono::sys_days(year(2026) / 11 / 23) + std::chrono::hours(10);
 const Actor kMinistry{.kind = "service", .name = "tessera-cli"};
 
+// A call of the Ministry's with this idempotency key.
+Request Asked(std::string request_id) { return {.actor = kMinistry, .request_id = request_id}; }
+
 CensusUser Mayor() {
   return {.name = "Mario",
           .surname = "Rossi",
@@ -61,10 +64,11 @@ class CensusOfficeTest : public ::testing::Test {
     auto loaded = office_->LoadReference(
         "istat,name,province_code,province_sigla,province_name,region,belfiore\n"
         "058091,Roma,058,RM,Roma,Lazio,H501\n015146,Milano,015,MI,Milano,Lombardia,F205\n",
-        "code,sigla,name,current\nH501,RM,ROMA,1\nF205,MI,MILANO,1\n");
+        "code,sigla,name,current\nH501,RM,ROMA,1\nF205,MI,MILANO,1\n", Asked("load"));
     ASSERT_TRUE(loaded.ok()) << loaded.status();
     for (const char* istat : {"058091", "015146"}) {
-      ASSERT_TRUE(office_->SetDeclaration(istat, {2, 5, year(2027) / 1 / 15}).ok());
+      ASSERT_TRUE(
+          office_->SetDeclaration(istat, {2, 5, year(2027) / 1 / 15}, Asked("declare")).ok());
     }
   }
 
@@ -79,7 +83,7 @@ TEST_F(CensusOfficeTest, ADraftWithAnyViolationIsRefusedWholeAndNothingIsStored)
   census.users[0].codice_fiscale = "RSSMRA85T10H501A";  // wrong check character
   census.users[0].email = "mario@pec.it";               // a PEC, not a personal mailbox
   Refusal refusal;
-  auto saved = office_->SaveDraft(census, refusal);
+  auto saved = office_->SaveDraft(census, Asked("draft"), refusal);
   EXPECT_EQ(saved.status().code(), absl::StatusCode::kInvalidArgument);
   std::set<std::string> fields;
   for (const Violation& v : refusal.violations) fields.insert(v.field);
@@ -91,7 +95,7 @@ TEST_F(CensusOfficeTest, ADraftWithAnyViolationIsRefusedWholeAndNothingIsStored)
   census = Census("058091", "Roma");
   census.users[0].codice_fiscale = "rssmra 85t10-h501o";
   census.users[0].email = "Mario.Rossi@Example.it";
-  ASSERT_TRUE(office_->SaveDraft(census, refusal).ok());
+  ASSERT_TRUE(office_->SaveDraft(census, Asked("draft"), refusal).ok());
   auto stored = office_->Get(CensusKind::kComune, "058091");
   ASSERT_TRUE(stored.ok());
   const CensusUser& user = std::get<ComuneCensus>(stored->census).users[0];
@@ -102,14 +106,14 @@ TEST_F(CensusOfficeTest, ADraftWithAnyViolationIsRefusedWholeAndNothingIsStored)
 TEST_F(CensusOfficeTest, AComuneWithoutADeclarationHasNoCensus) {
   stores_.declarations.declarations.erase("015146");
   Refusal refusal;
-  EXPECT_EQ(office_->SaveDraft(Census("015146", "Milano"), refusal).status().code(),
+  EXPECT_EQ(office_->SaveDraft(Census("015146", "Milano"), Asked("draft"), refusal).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(office_->CheckCensusOpen("015146").code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(CensusOfficeTest, TheWindowOpensTwoMonthsBeforeTheSwitchOverOnTheItalianDate) {
   // Switch-over 2027-03-01: the census opens on 2027-01-01, Rome's date.
-  ASSERT_TRUE(office_->SetDeclaration("058091", {2, 5, year(2027) / 3 / 1}).ok());
+  ASSERT_TRUE(office_->SetDeclaration("058091", {2, 5, year(2027) / 3 / 1}, Asked("declare")).ok());
   // 31 December 23:30 UTC is already 1 January in Rome.
   clock_.Set(std::chrono::sys_days(year(2026) / 12 / 31) + std::chrono::minutes(23 * 60 + 30));
   EXPECT_TRUE(office_->CheckCensusOpen("058091").ok());
@@ -119,33 +123,33 @@ TEST_F(CensusOfficeTest, TheWindowOpensTwoMonthsBeforeTheSwitchOverOnTheItalianD
   EXPECT_EQ(closed.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(absl::StartsWith(closed.message(), "switch_over: ")) << closed;
   // And no access code before the window: it would be no use.
-  EXPECT_EQ(office_->IssueAccessCode("058091", kMinistry).status().code(),
+  EXPECT_EQ(office_->IssueAccessCode("058091", Asked("code")).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(CensusOfficeTest, AnAccessCodeOpensItsOfficeUntilTheCensusIsSubmitted) {
-  auto issued = office_->IssueAccessCode("058091", kMinistry);
+  auto issued = office_->IssueAccessCode("058091", Asked("code"));
   ASSERT_TRUE(issued.ok()) << issued.status();
   auto office = office_->CheckAccessCode(issued->code.view());
   ASSERT_TRUE(office.ok()) << office.status();
   EXPECT_EQ(*office, "058091");
   // A new code revokes the old one at once (nothing known-good is kept across it).
-  auto second = office_->IssueAccessCode("058091", kMinistry);
+  auto second = office_->IssueAccessCode("058091", Asked("code"));
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(office_->CheckAccessCode(issued->code.view()).status().code(),
             absl::StatusCode::kUnauthenticated);
   ASSERT_TRUE(office_->CheckAccessCode(second->code.view()).ok());
 
   Refusal refusal;
-  ASSERT_TRUE(office_->SubmitComune(Census("058091", "Roma"), kMinistry, refusal).ok());
+  ASSERT_TRUE(office_->SubmitComune(Census("058091", "Roma"), Asked("submit"), refusal).ok());
   EXPECT_EQ(office_->CheckAccessCode(second->code.view()).status().code(),
             absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(office_->IssueAccessCode("058091", kMinistry).status().code(),
+  EXPECT_EQ(office_->IssueAccessCode("058091", Asked("code")).status().code(),
             absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(CensusOfficeTest, WrongCodesAreThrottledBeforeTheyReachTheStore) {
-  ASSERT_TRUE(office_->IssueAccessCode("058091", kMinistry).ok());
+  ASSERT_TRUE(office_->IssueAccessCode("058091", Asked("code")).ok());
   const std::string wrong(NewAccessCode("058091").view());
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(office_->CheckAccessCode(wrong).status().code(), absl::StatusCode::kUnauthenticated);
@@ -207,10 +211,10 @@ TEST_F(CensusOfficeTest, AMinistryOperatorIsCheckedAsACensusUserAndHasNoProfiles
 
 TEST_F(CensusOfficeTest, ACensusThatDisagreesWithThePersonOnRecordIsRefused) {
   Refusal refusal;
-  ASSERT_TRUE(office_->SubmitComune(Census("058091", "Roma"), kMinistry, refusal).ok());
+  ASSERT_TRUE(office_->SubmitComune(Census("058091", "Roma"), Asked("submit"), refusal).ok());
   ComuneCensus milano = Census("015146", "Milano");
   milano.users[0].name = "Mauro";  // agrees with the code (MRA), not with Roma's record
-  auto refused = office_->SubmitComune(milano, kMinistry, refusal);
+  auto refused = office_->SubmitComune(milano, Asked("submit"), refusal);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
   ASSERT_EQ(refusal.violations.size(), 1u);
   EXPECT_EQ(refusal.violations[0].field, "users[0].name");
@@ -218,7 +222,7 @@ TEST_F(CensusOfficeTest, ACensusThatDisagreesWithThePersonOnRecordIsRefused) {
 
   // The same person, agreeing: one card only, the first comune's.
   refusal = {};
-  auto second = office_->SubmitComune(Census("015146", "Milano"), kMinistry, refusal);
+  auto second = office_->SubmitComune(Census("015146", "Milano"), Asked("submit"), refusal);
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_TRUE(second->card_orders.empty());
   EXPECT_EQ(second->holders_with_a_card_already, std::vector<std::string>{"RSSMRA85T10H501O"});
@@ -231,7 +235,7 @@ TEST_F(CensusOfficeTest, AnAcceptedMismatchNoLongerRefusesTheCensus) {
   ComuneCensus census = Census("058091", "Roma");
   census.users[0].surname = "Bianchi";  // the code's RSS says Rossi
   Refusal refusal;
-  EXPECT_EQ(office_->SubmitComune(census, kMinistry, refusal).status().code(),
+  EXPECT_EQ(office_->SubmitComune(census, Asked("submit"), refusal).status().code(),
             absl::StatusCode::kInvalidArgument);
   ASSERT_EQ(refusal.violations.size(), 1u);
   EXPECT_EQ(refusal.violations[0].field, "users[0].surname");
@@ -240,7 +244,7 @@ TEST_F(CensusOfficeTest, AnAcceptedMismatchNoLongerRefusesTheCensus) {
   ASSERT_TRUE(accepted.ok()) << accepted.status();
   EXPECT_FALSE(*accepted);
   refusal = {};
-  EXPECT_TRUE(office_->SubmitComune(census, kMinistry, refusal).ok());
+  EXPECT_TRUE(office_->SubmitComune(census, Asked("submit"), refusal).ok());
 }
 
 TEST_F(CensusOfficeTest, ClaimsAreBoundedAndNamedAfterTheCallerAndItsWorker) {
@@ -274,17 +278,17 @@ TEST_F(CensusOfficeTest, ClaimsAreBoundedAndNamedAfterTheCallerAndItsWorker) {
 
 TEST_F(CensusOfficeTest, TheReferenceIsReadOnceAndAgainAfterANewEdition) {
   Refusal refusal;
-  ASSERT_TRUE(office_->SaveDraft(Census("058091", "Roma"), refusal).ok());
-  ASSERT_TRUE(office_->SaveDraft(Census("015146", "Milano"), refusal).ok());
+  ASSERT_TRUE(office_->SaveDraft(Census("058091", "Roma"), Asked("draft"), refusal).ok());
+  ASSERT_TRUE(office_->SaveDraft(Census("015146", "Milano"), Asked("draft"), refusal).ok());
   EXPECT_EQ(stores_.reference.reads, 1);
   // An edition without Milano: Milano is no comune any more.
   ASSERT_TRUE(
       office_
           ->LoadReference("istat,name,province_code,province_sigla,province_name,region,belfiore\n"
                           "058091,Roma,058,RM,Roma,Lazio,H501\n",
-                          "code,sigla,name,current\nH501,RM,ROMA,1\n")
+                          "code,sigla,name,current\nH501,RM,ROMA,1\n", Asked("load-2"))
           .ok());
-  auto refused = office_->SaveDraft(Census("015146", "Milano"), refusal);
+  auto refused = office_->SaveDraft(Census("015146", "Milano"), Asked("draft"), refusal);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StartsWith(refused.status().message(), "istat: ")) << refused.status();
   EXPECT_EQ(stores_.reference.reads, 2);

@@ -1,6 +1,7 @@
 // In-memory registry stores for unit tests of CensusOffice: the same contracts as the
 // PostgreSQL ones (pg_stores.h, tested against a real server in tests/pg), kept in maps, with
-// counters for what the office asked of them.
+// counters for what the office asked of them. Idempotency keys are PostgreSQL's to keep
+// (registry.requests) and are not kept here.
 #pragma once
 
 #include <map>
@@ -21,7 +22,8 @@ namespace tessera::registry::testing {
 class FakeReferenceStore final : public ReferenceStore {
  public:
   absl::StatusOr<ReferenceLoadReport> Load(const ReferenceData& data,
-                                           std::chrono::system_clock::time_point) override {
+                                           std::chrono::system_clock::time_point,
+                                           const Request&) override {
     ReferenceLoadReport report;
     report.comuni_added = static_cast<int>(data.comuni.size());
     report.cadastral_codes = static_cast<int>(data.codes.size());
@@ -40,7 +42,8 @@ class FakeReferenceStore final : public ReferenceStore {
 
 class FakeDeclarationStore final : public DeclarationStore {
  public:
-  absl::Status Set(const std::string& istat, const ComuneDeclaration& declaration) override {
+  absl::Status Set(const std::string& istat, const ComuneDeclaration& declaration,
+                   std::chrono::system_clock::time_point, const Request&) override {
     declarations[istat] = declaration;
     return absl::OkStatus();
   }
@@ -64,7 +67,8 @@ class FakeDeclarationStore final : public DeclarationStore {
 class FakeCensusStore final : public CensusStore {
  public:
   absl::StatusOr<CensusRecord> SaveDraft(const std::string& owner, const CensusDocument& census,
-                                         std::chrono::system_clock::time_point now) override {
+                                         std::chrono::system_clock::time_point now,
+                                         const Request&) override {
     CensusRecord& record = censuses_[{KindOf(census), owner}];
     if (record.submitted) return absl::FailedPreconditionError("already submitted");
     record.id = record.id != 0 ? record.id : static_cast<int64_t>(censuses_.size());
@@ -75,14 +79,15 @@ class FakeCensusStore final : public CensusStore {
     return record;
   }
   absl::Status SaveDrafts(const std::vector<ComuneCensus>& censuses,
-                          std::chrono::system_clock::time_point now) override {
+                          std::chrono::system_clock::time_point now,
+                          const Request& request) override {
     for (const ComuneCensus& c : censuses) {
       if (IsSubmitted(CensusKind::kComune, c.istat)) {
         return absl::FailedPreconditionError(absl::StrCat("census of ", c.istat, " submitted"));
       }
     }
     for (const ComuneCensus& c : censuses) {
-      if (absl::StatusOr<CensusRecord> saved = SaveDraft(c.istat, c, now); !saved.ok()) {
+      if (absl::StatusOr<CensusRecord> saved = SaveDraft(c.istat, c, now, request); !saved.ok()) {
         return saved.status();
       }
     }
@@ -97,7 +102,7 @@ class FakeCensusStore final : public CensusStore {
     return std::vector<CensusSummary>{};
   }
   absl::StatusOr<SubmitResult> Submit(const Submission& s,
-                                      std::chrono::system_clock::time_point now, const Actor&,
+                                      std::chrono::system_clock::time_point now, const Request&,
                                       std::vector<Violation>* disagreements_out) override {
     ++submissions;
     CensusRecord& record = censuses_[{s.kind(), s.owner}];
@@ -179,7 +184,7 @@ class FakeAccessCodeStore final : public AccessCodeStore {
 
   absl::Status Put(const std::string& office, const AccessCodeDigest& digest,
                    std::chrono::system_clock::time_point,
-                   std::chrono::system_clock::time_point expires_at, const Actor&) override {
+                   std::chrono::system_clock::time_point expires_at, const Request&) override {
     const CensusOwner owner = CensusOwnerOf(office);
     if (censuses_.IsSubmitted(owner.kind, owner.owner)) {
       return absl::FailedPreconditionError("census submitted");
