@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "platform/clock.h"
+#include "tests/support/sample_census.h"
 #include "tests/unit/fake_registry_stores.h"
 
 namespace tessera::registry {
@@ -23,34 +24,18 @@ const Actor kMinistry{.kind = "service", .name = "tessera-cli"};
 // A call of the Ministry's with this idempotency key.
 Request Asked(std::string request_id) { return {.actor = kMinistry, .request_id = request_id}; }
 
+// Mario Rossi, mayor (his code normalized, as a census holds it after validation).
 CensusUser Mayor() {
-  return {.name = "Mario",
-          .surname = "Rossi",
-          .codice_fiscale = "RSSMRA85T10H501O",
-          .birth_date = year(1985) / 12 / 10,
-          .birth_place = "ROMA",
-          .birth_province = "RM",
-          .sex = "M",
-          .email = "mario.rossi@example.it",
-          .profiles = {kSindacoDelegato}};
+  CensusUser mayor = ::tessera::testing::SampleMayor();
+  mayor.codice_fiscale = "RSSMRA85T10H501O";
+  return mayor;
 }
 
+// A comune asking for its server and one workstation.
 ComuneCensus Census(const std::string& istat, const std::string& name) {
-  return {.istat = istat,
-          .name = name,
-          .contacts = {.address = "Piazza del Municipio 1",
-                       .cap = "00186",
-                       .phone = "06 0606",
-                       .fax = "06 67103590",
-                       .email = "info@comune.example.it",
-                       .pec = "protocollo@pec.comune.example.it"},
-          .mayor_surname = "Rossi",
-          .mayor_name = "Mario",
-          .it_supplier = "Informatica Spa",
-          .registry_software = "Anagrafe 2",
-          .vat_number = "02438750586",
-          .workstations = 2,
-          .users = {Mayor()}};
+  ComuneCensus census = ::tessera::testing::SampleComuneCensus(istat, name);
+  census.workstations = 2;
+  return census;
 }
 
 class CensusOfficeTest : public ::testing::Test {

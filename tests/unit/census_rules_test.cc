@@ -7,6 +7,8 @@
 #include <map>
 #include <set>
 
+#include "tests/support/sample_census.h"
+
 namespace tessera::registry {
 namespace {
 
@@ -155,34 +157,8 @@ class CensusValidatorTest : public ::testing::Test {
       return it->second;
     };
   }
-  static CensusUser Mayor() {
-    return {.name = "Mario",
-            .surname = "Rossi",
-            .codice_fiscale = "rss mra 85t10 h501 o",
-            .birth_date = year(1985) / 12 / 10,
-            .birth_place = "ROMA",
-            .birth_province = "RM",
-            .sex = "M",
-            .email = "Mario.Rossi@comune.roma.it",
-            .profiles = {kSindacoDelegato}};
-  }
-  static ComuneCensus Census() {
-    return {.istat = "058091",
-            .name = "Roma",
-            .contacts = {.address = "Piazza del Campidoglio 1",
-                         .cap = "00186",
-                         .phone = "06 0606",
-                         .fax = "06 67103590",
-                         .email = "info@comune.roma.it",
-                         .pec = "protocollo.gabinetto@pec.comune.roma.it"},
-            .mayor_surname = "Rossi",
-            .mayor_name = "Mario",
-            .it_supplier = "Informatica Spa",
-            .registry_software = "Anagrafe 2",
-            .vat_number = "02438750586",
-            .workstations = 3,
-            .users = {Mayor()}};
-  }
+  static CensusUser Mayor() { return ::tessera::testing::SampleMayor(); }
+  static ComuneCensus Census() { return ::tessera::testing::SampleComuneCensus(); }
   const Comune roma_{"058091", "Roma", "058", "RM", "Roma", "Lazio", "H501"};
   const ComuneDeclaration declaration_{
       .declared_workstations = 2, .declared_employees = 2, .switch_over = year(2027) / 1 / 15};
