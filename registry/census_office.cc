@@ -52,6 +52,44 @@ void LogSubmitted(CensusKind kind, const SubmitResult& result, const Actor& acto
            ActorLogFields(actor));
 }
 
+// A personalization daemon's name for itself, the same across its restarts.
+absl::Status CheckWorker(const std::string& worker) {
+  if (worker.empty() || worker.size() > 64 ||
+      worker.find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") !=
+          std::string::npos) {
+    return absl::InvalidArgumentError(
+        "worker: 1 to 64 letters, digits and . _ : - (e.g. host:pid of the daemon)");
+  }
+  return absl::OkStatus();
+}
+
+// One reported outcome's form, naming the field at fault.
+absl::Status CheckOutcome(const OrderOutcome& o) {
+  if (o.order.empty()) {
+    return absl::InvalidArgumentError("card_number or workstation_common_id: one is required");
+  }
+  const bool card = o.kind == OrderOutcome::Kind::kCard;
+  const size_t digits = card ? 16 : 10;
+  if (o.order.size() != digits || o.order.find_first_not_of("0123456789") != std::string::npos) {
+    return absl::InvalidArgumentError(card ? "card_number: 16 digits"
+                                           : "workstation_common_id: 10 digits");
+  }
+  if (o.certificate_serial.empty() == o.failure.empty()) {
+    return absl::InvalidArgumentError(
+        "certificate_serial or failure: exactly one (produced, or failed and why)");
+  }
+  if (!o.certificate_serial.empty() &&
+      (o.certificate_serial.size() > 40 ||
+       o.certificate_serial.find_first_not_of("0123456789abcdef") != std::string::npos)) {
+    return absl::InvalidArgumentError("certificate_serial: lower-case hex, at most 40 digits");
+  }
+  if (o.failure.size() > 500) {
+    return absl::InvalidArgumentError("failure: at most 500 characters");
+  }
+  return absl::OkStatus();
+}
+
 // A province (a comune of it) by sigla; INVALID_ARGUMENT naming `field` if none.
 absl::StatusOr<const Comune*> ProvinceOf(const ReferenceIndex& index, const std::string& sigla,
                                          std::string_view field) {
@@ -357,13 +395,7 @@ absl::StatusOr<bool> CensusOffice::AcceptCodeMismatch(const std::string& codice_
 
 absl::StatusOr<CensusOffice::ClaimedOrders> CensusOffice::ClaimOrders(const Claim& claim) {
   const std::string& worker = claim.worker;
-  if (worker.empty() || worker.size() > 64 ||
-      worker.find_first_not_of(
-          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") !=
-          std::string::npos) {
-    return absl::InvalidArgumentError(
-        "worker: 1 to 64 letters, digits and . _ : - (e.g. host:pid of the daemon)");
-  }
+  TESSERA_RETURN_IF_ERROR(CheckWorker(worker));
   if (claim.limit < 1 || claim.limit > 1000) {
     return absl::InvalidArgumentError("limit: 1 to 1000");
   }
@@ -380,6 +412,40 @@ absl::StatusOr<CensusOffice::ClaimedOrders> CensusOffice::ClaimOrders(const Clai
   TESSERA_ASSIGN_OR_RETURN(claimed.workstations, stores_.orders.ClaimWorkstationOrders(
                                                      holder, limit, lease, clock_.Now()));
   return claimed;
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<bool>>> CensusOffice::ReportOutcomes(
+    const Report& report) {
+  TESSERA_RETURN_IF_ERROR(CheckWorker(report.worker));
+  if (report.outcomes.empty() || report.outcomes.size() > 1000) {
+    return absl::InvalidArgumentError("outcomes: 1 to 1000");
+  }
+  const std::string holder = report.caller + "/" + report.worker;
+  // The well-formed ones go to the store together; each keeps its place in the answer.
+  std::vector<absl::StatusOr<bool>> results(report.outcomes.size(), false);
+  std::vector<OrderOutcome> checked;
+  std::vector<size_t> places;
+  for (size_t i = 0; i < report.outcomes.size(); ++i) {
+    if (absl::Status ok = CheckOutcome(report.outcomes[i]); !ok.ok()) {
+      results[i] = ok;
+    } else {
+      checked.push_back(report.outcomes[i]);
+      places.push_back(i);
+    }
+  }
+  std::vector<absl::StatusOr<bool>> stored = stores_.orders.Report(holder, checked, clock_.Now());
+  for (size_t k = 0; k < stored.size(); ++k) {
+    const OrderOutcome& o = checked[k];
+    if (stored[k].ok() && !*stored[k]) {
+      LogEvent(spdlog::level::info, o.failure.empty() ? "order_produced" : "order_failed",
+               {{"order", o.order},
+                {"certificate_serial", o.certificate_serial},
+                {"failure", o.failure},
+                {"worker", holder}});
+    }
+    results[places[k]] = std::move(stored[k]);
+  }
+  return results;
 }
 
 absl::StatusOr<std::vector<std::string>> CensusOffice::Import(std::string_view file,

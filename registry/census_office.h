@@ -145,6 +145,19 @@ class CensusOffice {
   };
   absl::StatusOr<ClaimedOrders> ClaimOrders(const Claim& claim);
 
+  // What a personalization daemon made of orders it claimed (OrderQueue::Report), reported as
+  // "<caller>/<worker>": INVALID_ARGUMENT for a worker ClaimOrders would refuse, or for none
+  // or more than 1000 outcomes. Each outcome is checked on its own (a card number is 16
+  // digits, a workstation's common id 10; exactly one of a certificate serial, lower-case hex
+  // of at most 40 digits, or a failure of 1 to 500 characters) and gets its own result, in
+  // order: true for a retry of an outcome on record.
+  struct Report {
+    std::string caller;  // the daemon's service name
+    std::string worker;  // as it claimed the orders
+    std::vector<OrderOutcome> outcomes;
+  };
+  absl::StatusOr<std::vector<absl::StatusOr<bool>>> ReportOutcomes(const Report& report);
+
   // A whole file: every error with its line and column, or every census saved as a draft, in
   // one transaction.
   absl::StatusOr<std::vector<std::string>> Import(std::string_view file, Request request,

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,17 @@ struct WorkstationOrder {
   std::string CommonId() const;  // owner + 4-digit progressive, the certificate's CN
 };
 
+// What personalization made of one order it holds.
+struct OrderOutcome {
+  enum class Kind { kCard, kWorkstation };
+  Kind kind = Kind::kCard;
+  std::string order;  // a card number, or a workstation's common id (WorkstationOrder::CommonId)
+  // Produced: the certificate on the card or in the bundle (lower-case hex); else empty.
+  std::string certificate_serial;
+  // Failed for good (the daemon's own retries are over): why; else empty.
+  std::string failure;
+};
+
 class OrderQueue {
  public:
   virtual ~OrderQueue() = default;
@@ -46,6 +58,16 @@ class OrderQueue {
   virtual absl::StatusOr<std::vector<WorkstationOrder>> ClaimWorkstationOrders(
       const std::string& worker, int limit, std::chrono::seconds lease,
       std::chrono::system_clock::time_point now) = 0;
+
+  // Records each outcome reported by `worker`, which must hold the order's claim: produced
+  // (state PRODOTTA, its certificate serial) or failed (FALLITA, why; a failed card order
+  // ends, so its person may be given a new card). One result per outcome, in order: true if it
+  // was recorded before (a retry), NOT_FOUND for an unknown order, FAILED_PRECONDITION for an
+  // order another worker holds (this one's lease ran out) or one with another outcome already,
+  // ALREADY_EXISTS for a serial recorded on another order.
+  virtual std::vector<absl::StatusOr<bool>> Report(const std::string& worker,
+                                                   std::span<const OrderOutcome> outcomes,
+                                                   std::chrono::system_clock::time_point now) = 0;
 };
 
 }  // namespace tessera::registry

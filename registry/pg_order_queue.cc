@@ -63,4 +63,69 @@ absl::StatusOr<std::vector<WorkstationOrder>> PgOrderQueue::ClaimWorkstationOrde
   return orders;
 }
 
+namespace {
+
+// One outcome in one statement: the order moves out of LAVORAZIONE only for the worker holding
+// its claim; otherwise the row as it was says whether this is a retry (the same outcome on
+// record) or a refusal.
+absl::StatusOr<bool> ReportOne(pg::Connection& conn, const std::string& worker,
+                               const OrderOutcome& o, const pg::Param& when) {
+  const bool card = o.kind == OrderOutcome::Kind::kCard;
+  // A card's failure ends its order (the person may get a new card); a workstation order has
+  // no end.
+  const std::string table = card ? "registry.card_orders" : "registry.workstation_orders";
+  const std::string key =
+      card ? "card_number = $1" : "workstation_owner || lpad(progressive::text, 4, '0') = $1";
+  const std::string ends = card ? ", ended_at = CASE WHEN $3 = '' THEN to_timestamp($5) END, "
+                                  "end_reason = CASE WHEN $3 = '' THEN 'failed' END"
+                                : "";
+  absl::StatusOr<pg::Result> r = conn.Exec(
+      absl::StrCat("WITH reported AS (UPDATE ", table,
+                   " SET state = CASE WHEN $3 <> '' THEN 'PRODOTTA' ELSE 'FALLITA' END, "
+                   "certificate_serial = NULLIF($3, ''), failure = NULLIF($4, ''), outcome_at = "
+                   "to_timestamp($5), outcome_by = $2",
+                   ends, " WHERE ", key,
+                   " AND state = 'LAVORAZIONE' AND claimed_by = $2 RETURNING 1) SELECT (SELECT "
+                   "count(*) FROM reported), state, coalesce(certificate_serial, ''), "
+                   "coalesce(failure, ''), coalesce(claimed_by, '') FROM ",
+                   table, " WHERE ", key),
+      {pg::Param(o.order), pg::Param(worker), pg::Param(o.certificate_serial), pg::Param(o.failure),
+       when});
+  if (!r.ok()) {
+    if (r.status().code() == absl::StatusCode::kAlreadyExists) {
+      return absl::AlreadyExistsError(absl::StrCat("certificate_serial: ", o.certificate_serial,
+                                                   " is recorded on another order"));
+    }
+    return r.status();
+  }
+  if (r->rows() == 0)
+    return absl::NotFoundError(absl::StrCat("order ", o.order, ": no such order"));
+  if (r->Int(0, 0) == 1) return false;
+  const std::string_view state = r->Text(0, 1);
+  if (state != "LAVORAZIONE") {
+    if (r->Text(0, 2) == o.certificate_serial && r->Text(0, 3) == o.failure) return true;
+    return absl::FailedPreconditionError(
+        absl::StrCat("order ", o.order, ": already ", std::string(state), " with another outcome"));
+  }
+  return absl::FailedPreconditionError(absl::StrCat("order ", o.order, ": not held by ", worker,
+                                                    r->Text(0, 4).empty()
+                                                        ? " (never claimed)"
+                                                        : " (another worker holds it: a worker "
+                                                          "whose lease ran out loses its orders)"));
+}
+
+}  // namespace
+
+std::vector<absl::StatusOr<bool>> PgOrderQueue::Report(const std::string& worker,
+                                                       std::span<const OrderOutcome> outcomes,
+                                                       system_clock::time_point now) {
+  std::vector<absl::StatusOr<bool>> results;
+  absl::StatusOr<pg::ConnectionPool::Lease> conn = pool_.Acquire();
+  const pg::Param when(UnixSeconds(now));
+  for (const OrderOutcome& outcome : outcomes) {
+    results.push_back(conn.ok() ? ReportOne(**conn, worker, outcome, when) : conn.status());
+  }
+  return results;
+}
+
 }  // namespace tessera::registry

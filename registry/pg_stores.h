@@ -109,6 +109,9 @@ class PgOrderQueue final : public OrderQueue {
   absl::StatusOr<std::vector<WorkstationOrder>> ClaimWorkstationOrders(
       const std::string& worker, int limit, std::chrono::seconds lease,
       std::chrono::system_clock::time_point now) override;
+  std::vector<absl::StatusOr<bool>> Report(const std::string& worker,
+                                           std::span<const OrderOutcome> outcomes,
+                                           std::chrono::system_clock::time_point now) override;
 
  private:
   pg::ConnectionPool& pool_;

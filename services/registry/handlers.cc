@@ -442,6 +442,31 @@ grpc::Status RegistryHandlers::ClaimOrders(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status RegistryHandlers::ReportOrders(grpc::ServerContext* context,
+                                            const v1::ReportOrdersRequest* request,
+                                            v1::ReportOrdersResponse* response) {
+  absl::StatusOr<Principal> caller = CallerOf(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  registry::CensusOffice::Report report{.caller = caller->name, .worker = request->worker()};
+  for (const v1::OrderOutcome& o : request->outcomes()) {
+    const bool card = o.order_case() == v1::OrderOutcome::kCardNumber;
+    report.outcomes.push_back({.kind = card ? registry::OrderOutcome::Kind::kCard
+                                            : registry::OrderOutcome::Kind::kWorkstation,
+                               .order = card ? o.card_number() : o.workstation_common_id(),
+                               .certificate_serial = o.certificate_serial(),
+                               .failure = o.failure()});
+  }
+  absl::StatusOr<std::vector<absl::StatusOr<bool>>> results = office_.ReportOutcomes(report);
+  if (!results.ok()) return ToGrpcStatus(results.status());
+  for (const absl::StatusOr<bool>& result : *results) {
+    v1::ReportOrdersResponse::Result* out = response->add_results();
+    out->set_code(static_cast<int32_t>(result.status().code()));
+    out->set_message(std::string(result.status().message()));
+    out->set_repeated(result.ok() && *result);
+  }
+  return grpc::Status::OK;
+}
+
 grpc::Status RegistryHandlers::AddMinistryOperator(grpc::ServerContext* context,
                                                    const v1::AddMinistryOperatorRequest* request,
                                                    v1::AddMinistryOperatorResponse* response) {
@@ -567,6 +592,7 @@ std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office) {
        "the Ministry lets a comune or prefettura in",
        operators},
       {s + "ClaimOrders", service, {"tessera-perso"}, "personalization takes the orders"},
+      {s + "ReportOrders", service, {"tessera-perso"}, "personalization says what it made of them"},
       {s + "AddMinistryOperator",
        service,
        {kMinistry},

@@ -45,6 +45,8 @@ class RegistryHandlers final : public v1::Registry::Service {
                                v1::IssueAccessCodeResponse* response) override;
   grpc::Status ClaimOrders(grpc::ServerContext* context, const v1::ClaimOrdersRequest* request,
                            v1::ClaimOrdersResponse* response) override;
+  grpc::Status ReportOrders(grpc::ServerContext* context, const v1::ReportOrdersRequest* request,
+                            v1::ReportOrdersResponse* response) override;
   grpc::Status AddMinistryOperator(grpc::ServerContext* context,
                                    const v1::AddMinistryOperatorRequest* request,
                                    v1::AddMinistryOperatorResponse* response) override;

@@ -1140,6 +1140,42 @@ TEST_F(RegistryServerTest, PersonalizationClaimsTheOrders) {
   EXPECT_EQ(claim(*ministry, "cli", 5).first.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(claim(*As(Workstation("057010", 1)), "pc", 5).first.error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+
+  // What station-a made of its first two cards: one produced, one failed; each result says.
+  v1::ReportOrdersRequest report;
+  report.set_worker("station-a:101");
+  v1::OrderOutcome* produced = report.add_outcomes();
+  produced->set_card_number(first.cards(0).card_number());
+  produced->set_certificate_serial("7ee37ace69c15ee0");
+  v1::OrderOutcome* failed = report.add_outcomes();
+  failed->set_card_number(first.cards(1).card_number());
+  failed->set_failure("card removed during key generation");
+  v1::OrderOutcome* not_its = report.add_outcomes();  // station-b holds this one
+  not_its->set_card_number(second.cards(0).card_number());
+  not_its->set_certificate_serial("7ee37ace69c15ee1");
+  auto send = [&](v1::Registry::Stub& stub) {
+    grpc::ClientContext context;
+    v1::ReportOrdersResponse response;
+    grpc::Status status = stub.ReportOrders(&context, report, &response);
+    return std::make_pair(status, response);
+  };
+  for (bool retry : {false, true}) {
+    auto [status, response] = send(*perso);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_EQ(response.results_size(), 3);
+    EXPECT_EQ(response.results(0).code(), 0) << response.results(0).message();
+    EXPECT_EQ(response.results(0).repeated(), retry);
+    EXPECT_EQ(response.results(1).code(), 0) << response.results(1).message();
+    EXPECT_EQ(response.results(2).code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_NE(response.results(2).message().find("not held by tessera-perso/station-a:101"),
+              std::string::npos)
+        << response.results(2).message();
+  }
+  // Neither order comes back to a claim; nobody but personalization reports.
+  auto [after_status, after] = claim(*perso, "station-a:101", 5);
+  ASSERT_TRUE(after_status.ok());
+  EXPECT_EQ(after.cards_size(), 3);
+  EXPECT_EQ(send(*ministry).first.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
 // The Ministry's operators (by the codice fiscale their cards name) may do what the Ministry

@@ -405,6 +405,61 @@ TEST_F(CensusStoreTest, AClaimOutlivesNoDaemon) {
   EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders WHERE claimed_by = 'perso-c'"), 1);
 }
 
+// What the daemons made of the orders: each outcome from the worker holding the order, once.
+TEST_F(CensusStoreTest, OutcomesComeFromTheHolderOnceAndAFailedCardEnds) {
+  std::vector<CensusUser> users = {User("RSSMRA85T10H501O", {kSindacoDelegato}),
+                                   User("BNCNNA90A41H501W", {kAccessoWeb}),
+                                   User("VRDLGU70A01H501X", {kAccessoWeb})};
+  ASSERT_TRUE(SubmitComune(Census("058091", 2, users), kNow, Ministry()).ok());
+  const std::chrono::seconds lease(900);
+  auto cards = stores_->orders.ClaimCardOrders("perso-a", 10, lease, kNow);
+  auto stations = stores_->orders.ClaimWorkstationOrders("perso-a", 10, lease, kNow);
+  ASSERT_TRUE(cards.ok() && cards->size() == 3u && stations.ok() && stations->size() == 2u);
+  using Kind = OrderOutcome::Kind;
+  const OrderOutcome first{Kind::kCard, (*cards)[0].card_number, "aa01", ""};
+  const OrderOutcome second_failed{Kind::kCard, (*cards)[1].card_number, "", "card removed"};
+  const OrderOutcome server{Kind::kWorkstation, (*stations)[0].CommonId(), "bb01", ""};
+  auto report = [&](std::string worker, std::vector<OrderOutcome> outcomes) {
+    return stores_->orders.Report(worker, outcomes, kNow + std::chrono::seconds(60));
+  };
+
+  auto recorded = report("perso-a", {first, second_failed, server});
+  ASSERT_EQ(recorded.size(), 3u);
+  for (const auto& r : recorded) EXPECT_TRUE(r.ok() && !*r) << r.status();
+  // A retry is answered as recorded; another outcome for the same order is refused.
+  auto again = report("perso-a", {first, second_failed});
+  EXPECT_TRUE(again[0].ok() && *again[0]);
+  EXPECT_TRUE(again[1].ok() && *again[1]);
+  EXPECT_EQ(report("perso-a", {{Kind::kCard, first.order, "aa02", ""}})[0].status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  // Only the holder reports; a serial is on one order; an unknown order is NOT_FOUND.
+  const std::string third = (*cards)[2].card_number;
+  EXPECT_EQ(report("perso-b", {{Kind::kCard, third, "cc01", ""}})[0].status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(report("perso-a", {{Kind::kCard, third, "aa01", ""}})[0].status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(report("perso-a", {{Kind::kCard, "0580919999999999", "dd01", ""}})[0].status().code(),
+            absl::StatusCode::kNotFound);
+
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders WHERE state = 'PRODOTTA' AND "
+                  "certificate_serial = 'aa01' AND outcome_by = 'perso-a'"),
+            1);
+  // The failed card ended: its person has no live card, and the history keeps why.
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders WHERE state = 'FALLITA' AND "
+                  "end_reason = 'failed' AND ended_at IS NOT NULL AND failure = 'card removed'"),
+            1);
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.workstation_orders WHERE state = 'PRODOTTA'"), 1);
+  // Claims hand out only what is left: the third card and the other workstation.
+  auto left_cards =
+      stores_->orders.ClaimCardOrders("perso-c", 10, lease, kNow + std::chrono::seconds(2000));
+  auto left_stations = stores_->orders.ClaimWorkstationOrders("perso-c", 10, lease,
+                                                              kNow + std::chrono::seconds(2000));
+  ASSERT_TRUE(left_cards.ok() && left_stations.ok());
+  ASSERT_EQ(left_cards->size(), 1u);
+  EXPECT_EQ(left_cards->front().card_number, third);
+  EXPECT_EQ(left_stations->size(), 1u);
+}
+
 TEST_F(CensusStoreTest, APrefetturaNumbersItsCardsUnderItsProvince) {
   ASSERT_TRUE(SubmitComune(Census("058091", 1, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
                            kNow, Ministry())

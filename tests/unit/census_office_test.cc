@@ -279,5 +279,52 @@ TEST_F(CensusOfficeTest, TheReferenceIsReadOnceAndAgainAfterANewEdition) {
   EXPECT_EQ(stores_.reference.reads, 2);
 }
 
+TEST_F(CensusOfficeTest, EachReportedOutcomeIsCheckedOnItsOwn) {
+  using Kind = OrderOutcome::Kind;
+  const std::vector<OrderOutcome> outcomes = {
+      {Kind::kCard, "0580910000000001", "7ee37ace69c15ee0", ""},
+      {Kind::kCard, "058091000000001", "7ee3", ""},  // 15 digits
+      {Kind::kWorkstation, "0580910099", "", "tessera-ca refused"},
+      {Kind::kCard, "0580910000000002", "7EE3", ""},               // upper-case hex
+      {Kind::kCard, "0580910000000003", "7ee3", "and a failure"},  // both
+      {Kind::kCard, "0580910000000004", "", ""},                   // neither
+      {Kind::kWorkstation, "", "7ee3", ""}};
+  auto results = office_->ReportOutcomes(
+      {.caller = "tessera-perso", .worker = "host-1:4242", .outcomes = outcomes});
+  ASSERT_TRUE(results.ok()) << results.status();
+  ASSERT_EQ(results->size(), outcomes.size());
+  const std::vector<std::string> fields = {"",
+                                           "card_number",
+                                           "",
+                                           "certificate_serial",
+                                           "certificate_serial or failure",
+                                           "certificate_serial or failure",
+                                           "card_number or workstation_common_id"};
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    if (fields[i].empty()) {
+      EXPECT_TRUE((*results)[i].ok()) << i << ": " << (*results)[i].status();
+    } else {
+      EXPECT_EQ((*results)[i].status().code(), absl::StatusCode::kInvalidArgument) << i;
+      EXPECT_TRUE(absl::StartsWith((*results)[i].status().message(), fields[i] + ": "))
+          << i << ": " << (*results)[i].status();
+    }
+  }
+  // Only the well-formed ones reach the store, as "<caller>/<worker>".
+  using Reported = std::pair<std::string, std::string>;
+  EXPECT_EQ(stores_.orders.reported,
+            (std::vector<Reported>{{"tessera-perso/host-1:4242", "0580910000000001"},
+                                   {"tessera-perso/host-1:4242", "0580910099"}}));
+
+  EXPECT_EQ(
+      office_->ReportOutcomes({.caller = "tessera-perso", .worker = "a/b", .outcomes = outcomes})
+          .status()
+          .code(),
+      absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(office_->ReportOutcomes({.caller = "tessera-perso", .worker = "h", .outcomes = {}})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace tessera::registry

@@ -207,7 +207,8 @@ class FakeAccessCodeStore final : public AccessCodeStore {
   std::map<std::string, std::pair<AccessCodeDigest, std::chrono::system_clock::time_point>> codes_;
 };
 
-// Records each claim; hands out nothing (the queue's semantics are PostgreSQL's, tested there).
+// Records each claim and report; hands out nothing (the queue's semantics are PostgreSQL's,
+// tested there).
 class FakeOrderQueue final : public OrderQueue {
  public:
   struct Claim {
@@ -226,7 +227,14 @@ class FakeOrderQueue final : public OrderQueue {
       std::chrono::system_clock::time_point) override {
     return std::vector<WorkstationOrder>{};
   }
-  std::vector<Claim> claims;  // card claims, in order
+  std::vector<absl::StatusOr<bool>> Report(const std::string& worker,
+                                           std::span<const OrderOutcome> outcomes,
+                                           std::chrono::system_clock::time_point) override {
+    for (const OrderOutcome& o : outcomes) reported.emplace_back(worker, o.order);
+    return std::vector<absl::StatusOr<bool>>(outcomes.size(), false);
+  }
+  std::vector<Claim> claims;                                  // card claims, in order
+  std::vector<std::pair<std::string, std::string>> reported;  // (worker, order), in order
 };
 
 class FakeMinistryOperatorStore final : public MinistryOperatorStore {
