@@ -1,6 +1,5 @@
 #include "ca/pkcs12.h"
 
-#include <botan/auto_rng.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pkcs12.h>
@@ -9,6 +8,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "platform/random.h"
 
 namespace tessera::ca {
 namespace {
@@ -102,18 +102,7 @@ absl::StatusOr<Botan::secure_vector<uint8_t>> CreatePkcs12(const Pkcs12Contents&
 }
 
 Secret RandomPassword(size_t length) {
-  static constexpr std::string_view kAlphabet =
-      "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
-  // Bytes at or above the largest multiple of the alphabet's size are drawn again.
-  constexpr size_t kLimit = 256 - 256 % kAlphabet.size();
-  Botan::AutoSeeded_RNG rng;
-  Botan::secure_vector<uint8_t> text;
-  text.reserve(length);
-  while (text.size() < length) {
-    const uint8_t byte = rng.next_byte();
-    if (byte < kLimit) text.push_back(static_cast<uint8_t>(kAlphabet[byte % kAlphabet.size()]));
-  }
-  return Secret(std::move(text));
+  return RandomText(length, "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789");
 }
 
 }  // namespace tessera::ca

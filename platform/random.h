@@ -7,8 +7,18 @@
 
 #include <botan/rng.h>
 
+#include <cstddef>
+#include <string_view>
+
+#include "platform/secret.h"
+
 namespace tessera {
 
 Botan::RandomNumberGenerator& ThreadRng();
+
+// `length` characters drawn uniformly from `alphabet` (1..256 characters) by the CSPRNG: bytes at
+// or above the largest multiple of the alphabet's size are drawn again, so no character is
+// likelier than another.
+Secret RandomText(size_t length, std::string_view alphabet);
 
 }  // namespace tessera
