@@ -11,6 +11,7 @@
 #include "cli/common.h"
 #include "hsm/token.h"
 #include "hsm/token_key.h"
+#include "personalization/card_proof.h"
 #include "platform/files.h"
 #include "platform/status_macros.h"
 
@@ -88,9 +89,7 @@ absl::Status TokenWriteCert(const Args& args) {
   const std::vector<uint8_t> id(key_id.begin(), key_id.end());
   // The certificate must belong to the key pair already on the card.
   TESSERA_ASSIGN_OR_RETURN(auto key, hsm::LoadTokenKey(token, id));
-  Botan::X509_Certificate cert(der);
-  std::unique_ptr<Botan::Public_Key> certified(cert.subject_public_key());
-  if (certified->public_key_bits() != key->public_key_bits()) {
+  if (!personalization::CheckCertificateMatchesKey(Botan::X509_Certificate(der), *key).ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("--cert: certifies another key than '", key_id, "' on token '", label, "'"));
   }
