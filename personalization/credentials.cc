@@ -48,12 +48,12 @@ Secret Join(const Halves& halves) {
   return Secret(std::move(whole));
 }
 
-std::string MailHalfContext(std::string_view card_number, Credential credential) {
+std::string HalfContext(std::string_view card_number, Credential credential, Half half) {
   return "card " + std::string(card_number) + ": " + std::string(CredentialName(credential)) +
-         " mail half";
+         (half == Half::kEnvelope ? " envelope half" : " mail half");
 }
 
-const std::vector<uint8_t>& SealedMailHalves::Get(Credential credential) const {
+const std::vector<uint8_t>& SealedHalves::Get(Credential credential) const {
   switch (credential) {
     case Credential::kPin:
       return pin;
@@ -65,22 +65,42 @@ const std::vector<uint8_t>& SealedMailHalves::Get(Credential credential) const {
   return password;
 }
 
-absl::StatusOr<SealedMailHalves> SealMailHalves(const hsm::SecretSealer& sealer,
-                                                std::string_view card_number,
-                                                const CardCredentials& credentials) {
+absl::StatusOr<SealedHalves> SealHalves(const hsm::SecretSealer& sealer,
+                                        std::string_view card_number,
+                                        const CardCredentials& credentials, Half half) {
   auto seal = [&](Credential c) {
-    return sealer.Seal(Split(credentials.Get(c)).mail, MailHalfContext(card_number, c));
+    const Halves halves = Split(credentials.Get(c));
+    return sealer.Seal(half == Half::kEnvelope ? halves.envelope : halves.mail,
+                       HalfContext(card_number, c, half));
   };
-  SealedMailHalves sealed;
+  SealedHalves sealed;
   TESSERA_ASSIGN_OR_RETURN(sealed.pin, seal(Credential::kPin));
   TESSERA_ASSIGN_OR_RETURN(sealed.puk, seal(Credential::kPuk));
   TESSERA_ASSIGN_OR_RETURN(sealed.password, seal(Credential::kPassword));
   return sealed;
 }
 
-absl::StatusOr<Secret> OpenMailHalf(const hsm::SecretSealer& sealer, std::string_view card_number,
-                                    Credential credential, std::span<const uint8_t> blob) {
-  return sealer.Unseal(blob, MailHalfContext(card_number, credential));
+absl::StatusOr<Secret> OpenHalf(const hsm::SecretSealer& sealer, std::string_view card_number,
+                                Credential credential, Half half, std::span<const uint8_t> blob) {
+  return sealer.Unseal(blob, HalfContext(card_number, credential, half));
+}
+
+absl::StatusOr<CardCredentials> OpenCredentials(const hsm::SecretSealer& sealer,
+                                                std::string_view card_number,
+                                                const SealedHalves& envelope,
+                                                const SealedHalves& mail) {
+  auto open = [&](Credential c) -> absl::StatusOr<Secret> {
+    TESSERA_ASSIGN_OR_RETURN(Secret first,
+                             OpenHalf(sealer, card_number, c, Half::kEnvelope, envelope.Get(c)));
+    TESSERA_ASSIGN_OR_RETURN(Secret second,
+                             OpenHalf(sealer, card_number, c, Half::kMail, mail.Get(c)));
+    return Join({std::move(first), std::move(second)});
+  };
+  CardCredentials credentials;
+  TESSERA_ASSIGN_OR_RETURN(credentials.pin, open(Credential::kPin));
+  TESSERA_ASSIGN_OR_RETURN(credentials.puk, open(Credential::kPuk));
+  TESSERA_ASSIGN_OR_RETURN(credentials.password, open(Credential::kPassword));
+  return credentials;
 }
 
 }  // namespace tessera::personalization

@@ -53,23 +53,31 @@ Halves Split(const Secret& secret);
 // The secret the holder types: envelope half, then mail half.
 Secret Join(const Halves& halves);
 
-// The associated data a sealed mail half is bound to ("card 0580910000000001: PIN mail half"):
-// a blob copied to another card or another credential does not open.
-std::string MailHalfContext(std::string_view card_number, Credential credential);
+enum class Half { kEnvelope, kMail };
 
-// The three mail halves of a card, each sealed (AES-256-GCM under the sealer's key on the HSM)
-// for its card and its name. These blobs are the only form in which a mail half is kept.
-struct SealedMailHalves {
+// The associated data a sealed half is bound to ("card 0580910000000001: PIN mail half"): a
+// blob copied to another card, credential or half does not open.
+std::string HalfContext(std::string_view card_number, Credential credential, Half half);
+
+// One half of each of a card's credentials, sealed (AES-256-GCM under the sealer's key on the
+// HSM) for its card, credential and half. Mail halves are kept so until the holder's
+// registration releases them by e-mail; envelope halves until the envelope file is printed.
+struct SealedHalves {
   std::vector<uint8_t> pin, puk, password;
 
   const std::vector<uint8_t>& Get(Credential credential) const;
 };
-absl::StatusOr<SealedMailHalves> SealMailHalves(const hsm::SecretSealer& sealer,
+absl::StatusOr<SealedHalves> SealHalves(const hsm::SecretSealer& sealer,
+                                        std::string_view card_number,
+                                        const CardCredentials& credentials, Half half);
+// One half back; INVALID_ARGUMENT for a blob altered or sealed for another card, credential or
+// half.
+absl::StatusOr<Secret> OpenHalf(const hsm::SecretSealer& sealer, std::string_view card_number,
+                                Credential credential, Half half, std::span<const uint8_t> blob);
+// The whole credentials again from both sealed halves (a resumed card needs its PIN and PUK).
+absl::StatusOr<CardCredentials> OpenCredentials(const hsm::SecretSealer& sealer,
                                                 std::string_view card_number,
-                                                const CardCredentials& credentials);
-// One mail half back, for the mail that releases it; INVALID_ARGUMENT for a blob altered or
-// sealed for another card or credential.
-absl::StatusOr<Secret> OpenMailHalf(const hsm::SecretSealer& sealer, std::string_view card_number,
-                                    Credential credential, std::span<const uint8_t> blob);
+                                                const SealedHalves& envelope,
+                                                const SealedHalves& mail);
 
 }  // namespace tessera::personalization

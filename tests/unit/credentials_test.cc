@@ -62,16 +62,16 @@ TEST(Credentials, SplitInHalvesThatJoinBack) {
   EXPECT_EQ(Text(Join(odd)), "abcde");
 }
 
-TEST(Credentials, EachMailHalfIsSealedForItsCardAndItsName) {
-  EXPECT_EQ(MailHalfContext("0580910000000001", Credential::kPin),
+TEST(Credentials, EachHalfIsSealedForItsCardItsNameAndItsHalf) {
+  EXPECT_EQ(HalfContext("0580910000000001", Credential::kPin, Half::kMail),
             "card 0580910000000001: PIN mail half");
   std::set<std::string> contexts;
   for (const char* card : {"0580910000000001", "0580910000000002"}) {
     for (Credential c : {Credential::kPin, Credential::kPuk, Credential::kPassword}) {
-      contexts.insert(MailHalfContext(card, c));
+      for (Half h : {Half::kEnvelope, Half::kMail}) contexts.insert(HalfContext(card, c, h));
     }
   }
-  EXPECT_EQ(contexts.size(), 6u);
+  EXPECT_EQ(contexts.size(), 12u);
 }
 
 }  // namespace

@@ -1,0 +1,106 @@
+// Producing one card on its token, step by step (docs/process.md, "Producing a card"). Each
+// step is recorded in the card's journal when done, so a rerun after a crash or a failure
+// resumes after the last recorded step and does no step's work twice on the card:
+//
+//   credentials  PIN, PUK and password drawn, both halves of each sealed and recorded
+//                (whole, they live only in this process's memory)
+//   token        the blank token labelled with the card number, SO PIN = PUK, user PIN set
+//   key          the key pair generated on the card (sensitive, never extractable)
+//   request      a PKCS#10 request signed on the card
+//   certificate  the certificate from the CA, asked with request_id = the card number
+//   written      the certificate on the card beside its key (same CKA_ID)
+//   proved       a challenge signed on the card with the user PIN, verified with the
+//                certificate: only then is the card produced
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "hsm/module.h"
+#include "hsm/secret_sealer.h"
+#include "hsm/session.h"
+#include "personalization/credentials.h"
+
+namespace tessera::personalization {
+
+// A card order as personalization receives it.
+struct CardToMake {
+  std::string card_number;  // 16 digits; the token's label
+  std::string codice_fiscale;
+  std::string surname, name;
+};
+
+enum class CardStep {
+  kNone,
+  kCredentials,
+  kToken,
+  kKey,
+  kRequest,
+  kCertificate,
+  kWritten,
+  kProved
+};
+// "credentials", "token", …: as journals and logs name a step.
+std::string_view CardStepName(CardStep step);
+
+// Where a card's production stands: what its journal keeps between steps.
+struct CardRecord {
+  std::string card_number;
+  CardStep done = CardStep::kNone;   // the last step completed
+  SealedHalves envelope, mail;       // after kCredentials
+  std::vector<uint8_t> request;      // PKCS#10 DER, after kRequest
+  std::vector<uint8_t> certificate;  // X.509 DER, after kCertificate
+};
+
+// The card journal: PostgreSQL in the daemon, memory in tests.
+class CardJournal {
+ public:
+  virtual ~CardJournal() = default;
+  virtual absl::StatusOr<std::optional<CardRecord>> Load(const std::string& card_number) = 0;
+  // Records the card's progress; the step is done once this returns OK.
+  virtual absl::Status Save(const CardRecord& record) = 0;
+};
+
+// The CA as the card maker needs it: a certificate for the card's request, issued once per
+// card whatever the retries (request_id = the card number).
+class CardCertifier {
+ public:
+  virtual ~CardCertifier() = default;
+  virtual absl::StatusOr<std::vector<uint8_t>> Certify(const CardToMake& card,
+                                                       std::span<const uint8_t> request) = 0;
+};
+
+// The key pair's CKA_ID on every card: one key pair, one certificate.
+inline const std::vector<uint8_t> kCardKeyId = {0x01};
+
+class CardMaker {
+ public:
+  CardMaker(std::shared_ptr<hsm::Module> cards, const hsm::SecretSealer& sealer,
+            CardJournal& journal, CardCertifier& certifier,
+            hsm::KeyAlgorithm algorithm = hsm::KeyAlgorithm::kEcP256)
+      : cards_(std::move(cards)),
+        sealer_(sealer),
+        journal_(journal),
+        certifier_(certifier),
+        algorithm_(algorithm) {}
+
+  // Runs the card's remaining steps and returns its record, proved. A failing step returns
+  // its error with the steps before it recorded: calling again resumes there.
+  absl::StatusOr<CardRecord> Make(const CardToMake& card);
+
+ private:
+  absl::Status InitializeToken(const CardToMake& card, const CardCredentials& credentials);
+
+  std::shared_ptr<hsm::Module> cards_;
+  const hsm::SecretSealer& sealer_;
+  CardJournal& journal_;
+  CardCertifier& certifier_;
+  hsm::KeyAlgorithm algorithm_;
+};
+
+}  // namespace tessera::personalization

@@ -1,0 +1,175 @@
+// One card made on a real SoftHSM token, step by step, with the process "dying" after each
+// step's work and before its record: the rerun resumes and the card ends with one key pair and
+// one matching certificate (pkcs11-tool -O), issued once, proved, and its PIN the one sealed.
+#include "personalization/card_maker.h"
+
+#include <botan/ecdsa.h>
+#include <botan/pkcs10.h>
+#include <botan/x509_ca.h>
+#include <botan/x509self.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "hsm/token.h"
+#include "platform/random.h"
+#include "tests/support/run.h"
+#include "tests/support/test_hsm.h"
+
+namespace tessera::personalization {
+namespace {
+
+using testing::RunCommand;
+using testing::ShellQuote;
+using testing::TestSoftHsm;
+
+// A journal in memory that can "die" once: after `crash_at`'s work, before its record.
+class MemoryJournal final : public CardJournal {
+ public:
+  absl::StatusOr<std::optional<CardRecord>> Load(const std::string& card_number) override {
+    auto it = records_.find(card_number);
+    if (it == records_.end()) return std::optional<CardRecord>();
+    return std::optional<CardRecord>(it->second);
+  }
+  absl::Status Save(const CardRecord& record) override {
+    if (record.done == crash_at) {
+      crash_at = CardStep::kNone;
+      return absl::UnavailableError(
+          absl::StrCat("died before recording '", std::string(CardStepName(record.done)), "'"));
+    }
+    records_[record.card_number] = record;
+    return absl::OkStatus();
+  }
+  CardStep crash_at = CardStep::kNone;
+
+ private:
+  std::map<std::string, CardRecord> records_;
+};
+
+// A CA in software that answers as tessera-ca does with request_id = the card number: the
+// same request again gets the same certificate; another request under the same card is
+// refused.
+class SoftwareCa final : public CardCertifier {
+ public:
+  SoftwareCa() : key_(ThreadRng(), Botan::EC_Group("secp256r1")) {
+    Botan::X509_Cert_Options options("tessera test operators CA/IT");
+    options.CA_key();
+    certificate_ = Botan::X509::create_self_signed_cert(options, key_, "SHA-256", ThreadRng());
+  }
+  absl::StatusOr<std::vector<uint8_t>> Certify(const CardToMake& card,
+                                               std::span<const uint8_t> request) override {
+    auto it = issued_.find(card.card_number);
+    if (it != issued_.end()) {
+      if (it->second.first != std::vector<uint8_t>(request.begin(), request.end())) {
+        return absl::AlreadyExistsError("request_id: used for another request");
+      }
+      return it->second.second;
+    }
+    Botan::X509_CA ca(certificate_, key_, "SHA-256", ThreadRng());
+    Botan::PKCS10_Request csr(std::vector<uint8_t>(request.begin(), request.end()));
+    const auto now = std::chrono::system_clock::now();
+    std::vector<uint8_t> der =
+        ca.sign_request(csr, ThreadRng(), Botan::X509_Time(now),
+                        Botan::X509_Time(now + std::chrono::hours(24 * 365 * 6)))
+            .BER_encode();
+    issued_[card.card_number] = {std::vector<uint8_t>(request.begin(), request.end()), der};
+    return der;
+  }
+  size_t issued() const { return issued_.size(); }
+
+ private:
+  Botan::ECDSA_PrivateKey key_;
+  Botan::X509_Certificate certificate_;
+  std::map<std::string, std::pair<std::vector<uint8_t>, std::vector<uint8_t>>> issued_;
+};
+
+size_t Count(const std::string& text, const std::string& part) {
+  size_t n = 0;
+  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++n;
+  return n;
+}
+
+class CardMakerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto vault = TestSoftHsm::Get().CreateToken(TestSoftHsm::UniqueLabel("vault"));
+    auto sealer = hsm::SecretSealer::Open(vault, "card-halves", /*create_if_missing=*/true);
+    ASSERT_TRUE(sealer.ok()) << sealer.status();
+    sealer_ = std::make_unique<hsm::SecretSealer>(*std::move(sealer));
+  }
+  // A card number no other test of this process used (it labels the card's token).
+  static std::string NewCardNumber() {
+    static int next = 0;
+    return absl::StrFormat("057001%010d", getpid() % 100000 * 100 + ++next);
+  }
+  // The card's objects as pkcs11-tool lists them, logged in with `pin`.
+  static std::string Objects(const std::string& card_number, std::string_view pin) {
+    auto listed =
+        RunCommand("pkcs11-tool --module " + ShellQuote(TestSoftHsm::Get().module_path()) +
+                   " --token-label " + card_number + " --login --pin " + std::string(pin) + " -O");
+    EXPECT_EQ(listed.exit_code, 0) << listed.output;
+    return listed.output;
+  }
+
+  std::unique_ptr<hsm::SecretSealer> sealer_;
+  MemoryJournal journal_;
+  SoftwareCa ca_;
+};
+
+TEST_F(CardMakerTest, ACardIsMadeAndProvedWithOneKeyAndOneCertificate) {
+  for (hsm::KeyAlgorithm algorithm : {hsm::KeyAlgorithm::kEcP256, hsm::KeyAlgorithm::kRsa2048}) {
+    CardMaker maker(TestSoftHsm::Get().module(), *sealer_, journal_, ca_, algorithm);
+    const CardToMake card{NewCardNumber(), "RSSMRA85T10H501O", "Rossi", "Mario"};
+    auto made = maker.Make(card);
+    ASSERT_TRUE(made.ok()) << made.status();
+    EXPECT_EQ(made->done, CardStep::kProved);
+    auto credentials = OpenCredentials(*sealer_, card.card_number, made->envelope, made->mail);
+    ASSERT_TRUE(credentials.ok()) << credentials.status();
+    const std::string objects = Objects(card.card_number, credentials->pin.view());
+    EXPECT_EQ(Count(objects, "Private Key Object"), 1u) << objects;
+    EXPECT_EQ(Count(objects, "Public Key Object"), 1u) << objects;
+    EXPECT_EQ(Count(objects, "Certificate Object"), 1u) << objects;
+    EXPECT_EQ(Count(objects, "ID:         01"), 3u) << objects;  // one CKA_ID for the three
+    // Made already: running it again changes nothing on the card.
+    ASSERT_TRUE(maker.Make(card).ok());
+    EXPECT_EQ(Objects(card.card_number, credentials->pin.view()), objects);
+  }
+  EXPECT_EQ(ca_.issued(), 2u);
+}
+
+TEST_F(CardMakerTest, AProcessThatDiesAfterAnyStepResumesAndDoesNothingTwice) {
+  CardMaker maker(TestSoftHsm::Get().module(), *sealer_, journal_, ca_);
+  for (CardStep step :
+       {CardStep::kCredentials, CardStep::kToken, CardStep::kKey, CardStep::kRequest,
+        CardStep::kCertificate, CardStep::kWritten, CardStep::kProved}) {
+    const CardToMake card{NewCardNumber(), "BNCNNA90A41H501T", "Bianchi", "Anna"};
+    journal_.crash_at = step;
+    auto died = maker.Make(card);
+    ASSERT_EQ(died.status().code(), absl::StatusCode::kUnavailable) << CardStepName(step);
+    auto made = maker.Make(card);
+    ASSERT_TRUE(made.ok()) << CardStepName(step) << ": " << made.status();
+    EXPECT_EQ(made->done, CardStep::kProved);
+    auto credentials = OpenCredentials(*sealer_, card.card_number, made->envelope, made->mail);
+    ASSERT_TRUE(credentials.ok());
+    const std::string objects = Objects(card.card_number, credentials->pin.view());
+    EXPECT_EQ(Count(objects, "Private Key Object"), 1u) << CardStepName(step) << objects;
+    EXPECT_EQ(Count(objects, "Certificate Object"), 1u) << CardStepName(step) << objects;
+  }
+  EXPECT_EQ(ca_.issued(), 7u);  // one certificate per card, whatever died
+}
+
+TEST_F(CardMakerTest, ATokenThatIsNotTheCardsIsRefused) {
+  // Someone else's token already carries the card number as its label.
+  const std::string number = NewCardNumber();
+  TestSoftHsm::Get().CreateToken(number);
+  CardMaker maker(TestSoftHsm::Get().module(), *sealer_, journal_, ca_);
+  auto refused = maker.Make({number, "RSSMRA85T10H501O", "Rossi", "Mario"});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  EXPECT_EQ(ca_.issued(), 0u);
+}
+
+}  // namespace
+}  // namespace tessera::personalization
