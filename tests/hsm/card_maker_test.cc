@@ -3,10 +3,6 @@
 // one matching certificate (pkcs11-tool -O), issued once, proved, and its PIN the one sealed.
 #include "personalization/card_maker.h"
 
-#include <botan/ecdsa.h>
-#include <botan/pkcs10.h>
-#include <botan/x509_ca.h>
-#include <botan/x509self.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -17,6 +13,7 @@
 #include "hsm/token.h"
 #include "platform/random.h"
 #include "tests/support/run.h"
+#include "tests/support/software_card_ca.h"
 #include "tests/support/test_hsm.h"
 
 namespace tessera::personalization {
@@ -24,6 +21,7 @@ namespace {
 
 using testing::RunCommand;
 using testing::ShellQuote;
+using testing::SoftwareCardCa;
 using testing::TestSoftHsm;
 
 // A journal in memory that can "die" once: after `crash_at`'s work, before its record.
@@ -47,43 +45,6 @@ class MemoryJournal final : public CardJournal {
 
  private:
   std::map<std::string, CardRecord> records_;
-};
-
-// A CA in software that answers as tessera-ca does with request_id = the card number: the
-// same request again gets the same certificate; another request under the same card is
-// refused.
-class SoftwareCa final : public CardCertifier {
- public:
-  SoftwareCa() : key_(ThreadRng(), Botan::EC_Group("secp256r1")) {
-    Botan::X509_Cert_Options options("tessera test operators CA/IT");
-    options.CA_key();
-    certificate_ = Botan::X509::create_self_signed_cert(options, key_, "SHA-256", ThreadRng());
-  }
-  absl::StatusOr<std::vector<uint8_t>> Certify(const CardToMake& card,
-                                               std::span<const uint8_t> request) override {
-    auto it = issued_.find(card.card_number);
-    if (it != issued_.end()) {
-      if (it->second.first != std::vector<uint8_t>(request.begin(), request.end())) {
-        return absl::AlreadyExistsError("request_id: used for another request");
-      }
-      return it->second.second;
-    }
-    Botan::X509_CA ca(certificate_, key_, "SHA-256", ThreadRng());
-    Botan::PKCS10_Request csr(std::vector<uint8_t>(request.begin(), request.end()));
-    const auto now = std::chrono::system_clock::now();
-    std::vector<uint8_t> der =
-        ca.sign_request(csr, ThreadRng(), Botan::X509_Time(now),
-                        Botan::X509_Time(now + std::chrono::hours(24 * 365 * 6)))
-            .BER_encode();
-    issued_[card.card_number] = {std::vector<uint8_t>(request.begin(), request.end()), der};
-    return der;
-  }
-  size_t issued() const { return issued_.size(); }
-
- private:
-  Botan::ECDSA_PrivateKey key_;
-  Botan::X509_Certificate certificate_;
-  std::map<std::string, std::pair<std::vector<uint8_t>, std::vector<uint8_t>>> issued_;
 };
 
 size_t Count(const std::string& text, const std::string& part) {
@@ -116,7 +77,7 @@ class CardMakerTest : public ::testing::Test {
 
   std::unique_ptr<hsm::SecretSealer> sealer_;
   MemoryJournal journal_;
-  SoftwareCa ca_;
+  SoftwareCardCa ca_;
 };
 
 TEST_F(CardMakerTest, ACardIsMadeAndProvedWithOneKeyAndOneCertificate) {

@@ -1,0 +1,58 @@
+// A CA in software for tests of the card maker: it answers as tessera-ca does with request_id =
+// the card number (the same request again gets the same certificate; another request for the
+// same card is refused), without a service or a token.
+#pragma once
+
+#include <botan/ec_group.h>
+#include <botan/ecdsa.h>
+#include <botan/pkcs10.h>
+#include <botan/x509_ca.h>
+#include <botan/x509self.h>
+
+#include <chrono>
+#include <map>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "personalization/card_maker.h"
+#include "platform/random.h"
+
+namespace tessera::testing {
+
+class SoftwareCardCa final : public personalization::CardCertifier {
+ public:
+  SoftwareCardCa() : key_(ThreadRng(), Botan::EC_Group("secp256r1")) {
+    Botan::X509_Cert_Options options("tessera test operators CA/IT");
+    options.CA_key();
+    certificate_ = Botan::X509::create_self_signed_cert(options, key_, "SHA-256", ThreadRng());
+  }
+  absl::StatusOr<std::vector<uint8_t>> Certify(const personalization::CardToMake& card,
+                                               std::span<const uint8_t> request) override {
+    auto it = issued_.find(card.card_number);
+    if (it != issued_.end()) {
+      if (it->second.first != std::vector<uint8_t>(request.begin(), request.end())) {
+        return absl::AlreadyExistsError("request_id: used for another request");
+      }
+      return it->second.second;
+    }
+    Botan::X509_CA ca(certificate_, key_, "SHA-256", ThreadRng());
+    Botan::PKCS10_Request csr(std::vector<uint8_t>(request.begin(), request.end()));
+    const auto now = std::chrono::system_clock::now();
+    std::vector<uint8_t> der =
+        ca.sign_request(csr, ThreadRng(), Botan::X509_Time(now),
+                        Botan::X509_Time(now + std::chrono::hours(24 * 365 * 6)))
+            .BER_encode();
+    issued_[card.card_number] = {std::vector<uint8_t>(request.begin(), request.end()), der};
+    return der;
+  }
+  size_t issued() const { return issued_.size(); }
+
+ private:
+  Botan::ECDSA_PrivateKey key_;
+  Botan::X509_Certificate certificate_;
+  std::map<std::string, std::pair<std::vector<uint8_t>, std::vector<uint8_t>>> issued_;
+};
+
+}  // namespace tessera::testing
