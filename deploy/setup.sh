@@ -12,10 +12,12 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libabsl-dev
   libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev libmicrohttpd-dev
   libcli11-dev
+  # print files: PDF pages, text and barcodes; the fonts they embed
+  libcairo2-dev libpango1.0-dev libzint-dev fonts-dejavu-core
   libgtest-dev libgmock-dev
   # tokens, database and the independent checkers tests use
   softhsm2 opensc p11-kit postgresql-15 postgresql-client-15
-  openssl gnutls-bin libnss3-tools curl wrk
+  openssl gnutls-bin libnss3-tools curl wrk poppler-utils
   # process helpers
   procps util-linux python3 tzdata
 )
