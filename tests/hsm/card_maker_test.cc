@@ -12,40 +12,18 @@
 #include "absl/strings/str_format.h"
 #include "hsm/token.h"
 #include "platform/random.h"
+#include "tests/support/card_fakes.h"
 #include "tests/support/run.h"
-#include "tests/support/software_card_ca.h"
 #include "tests/support/test_hsm.h"
 
 namespace tessera::personalization {
 namespace {
 
+using testing::MemoryCardJournal;
 using testing::RunCommand;
 using testing::ShellQuote;
 using testing::SoftwareCardCa;
 using testing::TestSoftHsm;
-
-// A journal in memory that can "die" once: after `crash_at`'s work, before its record.
-class MemoryJournal final : public CardJournal {
- public:
-  absl::StatusOr<std::optional<CardRecord>> Load(const std::string& card_number) override {
-    auto it = records_.find(card_number);
-    if (it == records_.end()) return std::optional<CardRecord>();
-    return std::optional<CardRecord>(it->second);
-  }
-  absl::Status Save(const CardRecord& record) override {
-    if (record.done == crash_at) {
-      crash_at = CardStep::kNone;
-      return absl::UnavailableError(
-          absl::StrCat("died before recording '", std::string(CardStepName(record.done)), "'"));
-    }
-    records_[record.card_number] = record;
-    return absl::OkStatus();
-  }
-  CardStep crash_at = CardStep::kNone;
-
- private:
-  std::map<std::string, CardRecord> records_;
-};
 
 size_t Count(const std::string& text, const std::string& part) {
   size_t n = 0;
@@ -76,7 +54,7 @@ class CardMakerTest : public ::testing::Test {
   }
 
   std::unique_ptr<hsm::SecretSealer> sealer_;
-  MemoryJournal journal_;
+  MemoryCardJournal journal_;
   SoftwareCardCa ca_;
 };
 

@@ -4,7 +4,7 @@
 
 #include "personalization/pg_card_journal.h"
 #include "platform/migrations.h"
-#include "tests/support/software_card_ca.h"
+#include "tests/support/card_fakes.h"
 #include "tests/support/test_hsm.h"
 #include "tests/support/test_pg.h"
 

@@ -1,6 +1,7 @@
-// A CA in software for tests of the card maker: it answers as tessera-ca does with request_id =
-// the card number (the same request again gets the same certificate; another request for the
-// same card is refused), without a service or a token.
+// What tests of the card maker put in place of tessera-perso's PostgreSQL journal and of
+// tessera-ca: a journal in memory that can "die" once, and a CA in software that answers as
+// tessera-ca does with request_id = the card number (the same request again gets the same
+// certificate; another request for the same card is refused).
 #pragma once
 
 #include <botan/ec_group.h>
@@ -11,15 +12,41 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "personalization/card_maker.h"
 #include "platform/random.h"
 
 namespace tessera::testing {
+
+// A journal in memory that can "die" once: after `crash_at`'s work, before its record.
+class MemoryCardJournal final : public personalization::CardJournal {
+ public:
+  absl::StatusOr<std::optional<personalization::CardRecord>> Load(
+      const std::string& card_number) override {
+    auto it = records_.find(card_number);
+    if (it == records_.end()) return std::optional<personalization::CardRecord>();
+    return std::optional<personalization::CardRecord>(it->second);
+  }
+  absl::Status Save(const personalization::CardRecord& record) override {
+    if (record.done == crash_at) {
+      crash_at = personalization::CardStep::kNone;
+      return absl::UnavailableError(absl::StrCat(
+          "died before recording '", std::string(personalization::CardStepName(record.done)), "'"));
+    }
+    records_[record.card_number] = record;
+    return absl::OkStatus();
+  }
+  personalization::CardStep crash_at = personalization::CardStep::kNone;
+
+ private:
+  std::map<std::string, personalization::CardRecord> records_;
+};
 
 class SoftwareCardCa final : public personalization::CardCertifier {
  public:

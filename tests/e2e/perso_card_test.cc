@@ -1,0 +1,127 @@
+// A card made on a SoftHSM token with its certificate from a real tessera-ca over mTLS, as
+// tessera-perso (its service certificate): the certificate on the card chains to the root
+// (openssl verify), the card holds one key pair and that certificate (pkcs11-tool -O), and a
+// process that died after asking the CA gets the same certificate again, never a second.
+#include <botan/x509cert.h>
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "platform/rpc_client.h"
+#include "services/perso/ca_certifier.h"
+#include "tests/support/card_fakes.h"
+#include "tests/support/run.h"
+#include "tests/support/service_process.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_ceremony.h"
+#include "tests/support/test_hsm.h"
+#include "tests/support/test_pg.h"
+
+namespace tessera {
+namespace {
+
+using personalization::CardMaker;
+using personalization::CardStep;
+using personalization::CardToMake;
+using testing::RunCommand;
+using testing::TestSoftHsm;
+
+class PersoCardTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir("tessera-e2e-perso");
+    const std::string http = "127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
+    hierarchy_ = new testing::TestHierarchy(dir_->path().string(),
+                                            {{"tessera-ca", {"localhost"}, {"127.0.0.1"}},
+                                             {"tessera-perso", {"localhost"}, {}},
+                                             {"tessera-registry", {"localhost"}, {}}},
+                                            "http://" + http);
+    auto& pg = testing::TestPg::Get();
+    server_ = hierarchy_->StartCa(pg.ConnInfo(pg.CreateDatabase()), dir_->path().string(), http)
+                  .release();
+  }
+  static void TearDownTestSuite() {
+    EXPECT_EQ(server_->Stop(), 0) << "tessera-ca did not shut down cleanly";
+    delete server_;
+    delete hierarchy_;
+    delete dir_;
+  }
+
+  // tessera-perso's channel to tessera-ca.
+  static std::shared_ptr<grpc::Channel> PersoToCa() {
+    const testing::TlsIdentity perso = hierarchy_->ServiceIdentity("tessera-perso");
+    return MtlsChannel("localhost:" + std::to_string(server_->port()),
+                       testing::ReadFileOrDie(hierarchy_->Pki("bundle.pem")), perso.cert_pem,
+                       perso.key_pem);
+  }
+
+  void SetUp() override {
+    auto vault = TestSoftHsm::Get().CreateToken(TestSoftHsm::UniqueLabel("vault"));
+    auto sealer = hsm::SecretSealer::Open(vault, "card-halves", /*create_if_missing=*/true);
+    ASSERT_TRUE(sealer.ok()) << sealer.status();
+    sealer_ = std::make_unique<hsm::SecretSealer>(*std::move(sealer));
+  }
+
+  static testing::TempDir* dir_;
+  static testing::TestHierarchy* hierarchy_;
+  static testing::ServiceProcess* server_;
+  std::unique_ptr<hsm::SecretSealer> sealer_;
+  testing::MemoryCardJournal journal_;
+};
+
+testing::TempDir* PersoCardTest::dir_ = nullptr;
+testing::TestHierarchy* PersoCardTest::hierarchy_ = nullptr;
+testing::ServiceProcess* PersoCardTest::server_ = nullptr;
+
+TEST_F(PersoCardTest, ACardGetsItsCertificateFromTesseraCaOnceWhateverDied) {
+  perso_service::CaCertifier ca(PersoToCa());
+  CardMaker maker(TestSoftHsm::Get().module(), *sealer_, journal_, ca);
+  const std::string number = "057001" + std::to_string(2000000000 + getpid() % 100000000);
+  const CardToMake card{number, "RSSMRA85T10H501O", "Rossi", "Mario"};
+
+  // The process dies after tessera-ca answered, before the answer was recorded.
+  journal_.crash_at = CardStep::kCertificate;
+  ASSERT_EQ(maker.Make(card).status().code(), absl::StatusCode::kUnavailable);
+  auto made = maker.Make(card);
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_EQ(made->done, CardStep::kProved);
+
+  const Botan::X509_Certificate certificate(made->certificate);
+  EXPECT_EQ(certificate.subject_dn().get_first_attribute("CN"), "RSSMRA85T10H501O");
+  const std::string pem = dir_->File(number + ".pem");
+  testing::WriteFile(pem, certificate.PEM_encode());
+  auto verified = RunCommand("openssl verify -x509_strict -CAfile " + hierarchy_->Pki("root.pem") +
+                             " -untrusted " + hierarchy_->Pki("operators.pem") + " " + pem);
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+
+  // One certificate for the card at tessera-ca: the retry got the first one back.
+  perso_service::CaCertifier again(PersoToCa());
+  auto same = again.Certify(card, made->request);
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(*same, made->certificate);
+
+  auto credentials = personalization::OpenCredentials(*sealer_, number, made->envelope, made->mail);
+  ASSERT_TRUE(credentials.ok());
+  auto objects =
+      RunCommand("pkcs11-tool --module " + TestSoftHsm::Get().module_path() + " --token-label " +
+                 number + " --login --pin " + std::string(credentials->pin.view()) + " -O");
+  ASSERT_EQ(objects.exit_code, 0) << objects.output;
+  EXPECT_NE(objects.output.find("Certificate Object"), std::string::npos) << objects.output;
+  EXPECT_NE(objects.output.find("RSSMRA85T10H501O"), std::string::npos) << objects.output;
+}
+
+TEST_F(PersoCardTest, ACardTesseraCaRefusesFailsWithItsReasonAndGetsNoCertificate) {
+  perso_service::CaCertifier ca(PersoToCa());
+  CardMaker maker(TestSoftHsm::Get().module(), *sealer_, journal_, ca);
+  const std::string number = "057001" + std::to_string(3000000000 + getpid() % 100000000);
+  // A codice fiscale whose check character is wrong: the CA refuses the subject.
+  auto refused = maker.Make({number, "RSSMRA85T10H501A", "Rossi", "Mario"});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  auto record = journal_.Load(number);
+  ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_EQ((*record)->done, CardStep::kRequest);  // resumable once the order is mended
+  EXPECT_TRUE((*record)->certificate.empty());
+}
+
+}  // namespace
+}  // namespace tessera
