@@ -17,7 +17,11 @@ std::string_view CredentialName(Credential credential) {
   return "?";
 }
 
-const Secret& CardCredentials::Get(Credential credential) const {
+namespace {
+
+// The one of three things that goes with `credential`.
+template <typename T>
+const T& Pick(Credential credential, const T& pin, const T& puk, const T& password) {
   switch (credential) {
     case Credential::kPin:
       return pin;
@@ -27,6 +31,12 @@ const Secret& CardCredentials::Get(Credential credential) const {
       break;
   }
   return password;
+}
+
+}  // namespace
+
+const Secret& CardCredentials::Get(Credential credential) const {
+  return Pick(credential, pin, puk, password);
 }
 
 CardCredentials NewCardCredentials() {
@@ -54,15 +64,7 @@ std::string HalfContext(std::string_view card_number, Credential credential, Hal
 }
 
 const std::vector<uint8_t>& SealedHalves::Get(Credential credential) const {
-  switch (credential) {
-    case Credential::kPin:
-      return pin;
-    case Credential::kPuk:
-      return puk;
-    case Credential::kPassword:
-      break;
-  }
-  return password;
+  return Pick(credential, pin, puk, password);
 }
 
 absl::StatusOr<SealedHalves> SealHalves(const hsm::SecretSealer& sealer,

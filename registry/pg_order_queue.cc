@@ -71,24 +71,29 @@ namespace {
 absl::StatusOr<bool> ReportOne(pg::Connection& conn, const std::string& worker,
                                const OrderOutcome& o, const pg::Param& when) {
   const bool card = o.kind == OrderOutcome::Kind::kCard;
-  // A card's failure ends its order (the person may get a new card); a workstation order has
-  // no end.
   const std::string table = card ? "registry.card_orders" : "registry.workstation_orders";
-  const std::string key =
-      card ? "card_number = $1" : "workstation_owner || lpad(progressive::text, 4, '0') = $1";
-  const std::string ends = card ? ", ended_at = CASE WHEN $3 = '' THEN to_timestamp($5) END, "
-                                  "end_reason = CASE WHEN $3 = '' THEN 'failed' END"
+  // By primary key: a workstation's common id is its owner and 4-digit progressive.
+  const std::string key = card ? "card_number = $1"
+                               : "workstation_owner = left($1, 6) AND progressive = "
+                                 "right($1, 4)::int";
+  // A card's failure ends its order (the person may get a new card); a card order ended
+  // meanwhile (replaced, revoked) takes no outcome. A workstation order has no end.
+  const std::string ends = card ? ", ended_at = CASE WHEN $3 = '' THEN to_timestamp($5) ELSE "
+                                  "ended_at END, end_reason = CASE WHEN $3 = '' THEN 'failed' "
+                                  "ELSE end_reason END"
                                 : "";
+  const std::string live = card ? " AND ended_at IS NULL" : "";
+  const std::string ended = card ? "ended_at IS NOT NULL" : "false";
   absl::StatusOr<pg::Result> r = conn.Exec(
       absl::StrCat("WITH reported AS (UPDATE ", table,
                    " SET state = CASE WHEN $3 <> '' THEN 'PRODOTTA' ELSE 'FALLITA' END, "
                    "certificate_serial = NULLIF($3, ''), failure = NULLIF($4, ''), outcome_at = "
                    "to_timestamp($5), outcome_by = $2",
-                   ends, " WHERE ", key,
-                   " AND state = 'LAVORAZIONE' AND claimed_by = $2 RETURNING 1) SELECT (SELECT "
-                   "count(*) FROM reported), state, coalesce(certificate_serial, ''), "
-                   "coalesce(failure, ''), coalesce(claimed_by, '') FROM ",
-                   table, " WHERE ", key),
+                   ends, " WHERE ", key, " AND state = 'LAVORAZIONE' AND claimed_by = $2", live,
+                   " RETURNING 1) SELECT (SELECT count(*) FROM reported), state, "
+                   "coalesce(certificate_serial, ''), coalesce(failure, ''), coalesce(claimed_by, "
+                   "''), ",
+                   ended, " FROM ", table, " WHERE ", key),
       {pg::Param(o.order), pg::Param(worker), pg::Param(o.certificate_serial), pg::Param(o.failure),
        when});
   if (!r.ok()) {
@@ -106,6 +111,10 @@ absl::StatusOr<bool> ReportOne(pg::Connection& conn, const std::string& worker,
     if (r->Text(0, 2) == o.certificate_serial && r->Text(0, 3) == o.failure) return true;
     return absl::FailedPreconditionError(
         absl::StrCat("order ", o.order, ": already ", std::string(state), " with another outcome"));
+  }
+  if (r->Bool(0, 5)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("order ", o.order, ": ended while in production (replaced or revoked)"));
   }
   return absl::FailedPreconditionError(absl::StrCat("order ", o.order, ": not held by ", worker,
                                                     r->Text(0, 4).empty()

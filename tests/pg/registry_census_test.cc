@@ -458,6 +458,20 @@ TEST_F(CensusStoreTest, OutcomesComeFromTheHolderOnceAndAFailedCardEnds) {
   ASSERT_EQ(left_cards->size(), 1u);
   EXPECT_EQ(left_cards->front().card_number, third);
   EXPECT_EQ(left_stations->size(), 1u);
+
+  // A card order ended meanwhile (the security console replaced it) takes no outcome.
+  ASSERT_TRUE(conn_
+                  ->Exec("UPDATE registry.card_orders SET ended_at = now(), end_reason = "
+                         "'replaced' WHERE card_number = $1",
+                         {pg::Param(third)})
+                  .ok());
+  auto ended = report("perso-c", {{Kind::kCard, third, "ee01", ""}});
+  EXPECT_EQ(ended[0].status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(ended[0].status().message().find("ended while in production"), std::string::npos)
+      << ended[0].status();
+  EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders WHERE state = 'LAVORAZIONE' AND "
+                  "end_reason = 'replaced'"),
+            1);
 }
 
 TEST_F(CensusStoreTest, APrefetturaNumbersItsCardsUnderItsProvince) {
