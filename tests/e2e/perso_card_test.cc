@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "platform/rpc_client.h"
+#include "services/perso/ca_bundler.h"
 #include "services/perso/ca_certifier.h"
 #include "tests/support/card_fakes.h"
 #include "tests/support/run.h"
@@ -121,6 +122,24 @@ TEST_F(PersoCardTest, ACardTesseraCaRefusesFailsWithItsReasonAndGetsNoCertificat
   ASSERT_TRUE(record.ok() && record->has_value());
   EXPECT_EQ((*record)->done, CardStep::kRequest);  // resumable once the order is mended
   EXPECT_TRUE((*record)->certificate.empty());
+}
+
+TEST_F(PersoCardTest, AWorkstationBundleIsIssuedOnceAndOnlyItsSerialComesBack) {
+  perso_service::CaBundler bundler(PersoToCa());
+  auto id = personalization::ParseCommonId("0570010099");  // Accumoli's server
+  ASSERT_TRUE(id.ok());
+  auto serial = bundler.IssueBundle(*id);
+  ASSERT_TRUE(serial.ok()) << serial.status();
+  EXPECT_FALSE(serial->empty());
+  EXPECT_EQ(serial->find_first_not_of("0123456789abcdef"), std::string::npos) << *serial;
+  // A retry (the answer was lost): the same bundle, no second certificate.
+  auto again = bundler.IssueBundle(*id);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, *serial);
+  // Workstation 1 of the same comune is another bundle.
+  auto first = bundler.IssueBundle({"057001", 1});
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_NE(*first, *serial);
 }
 
 }  // namespace
