@@ -1,0 +1,66 @@
+#include "personalization/producer.h"
+
+#include <botan/hex.h>
+#include <botan/x509cert.h>
+
+#include "platform/status_macros.h"
+
+namespace tessera::personalization {
+namespace {
+
+// The serial of a certificate as tessera-ca names it: lower-case hex without leading zeros.
+std::string SerialOf(const std::vector<uint8_t>& der) {
+  const std::string hex = Botan::hex_encode(Botan::X509_Certificate(der).serial_number(), false);
+  const size_t first = hex.find_first_not_of('0');
+  return first == std::string::npos ? "0" : hex.substr(first);
+}
+
+}  // namespace
+
+bool IsFinal(const absl::Status& failure) {
+  switch (failure.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kOutOfRange:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::StatusOr<RoundReport> Producer::RunOnce(int limit) {
+  TESSERA_ASSIGN_OR_RETURN(ClaimedWork work, orders_.Claim(limit));
+  RoundReport report;
+  std::vector<Outcome> outcomes;
+  auto settle = [&](bool card, const std::string& order, absl::StatusOr<std::string> serial) {
+    if (serial.ok()) {
+      outcomes.push_back({card, order, *serial, ""});
+      ++report.produced;
+    } else if (IsFinal(serial.status())) {
+      outcomes.push_back({card, order, "", std::string(serial.status().message())});
+      ++report.failed;
+    } else {
+      ++report.retried;
+    }
+  };
+  for (const CardToMake& card : work.cards) {
+    absl::StatusOr<CardRecord> made = cards_.Make(card);
+    settle(true, card.card_number,
+           made.ok() ? absl::StatusOr<std::string>(SerialOf(made->certificate)) : made.status());
+  }
+  for (const std::string& common_id : work.workstations) {
+    absl::StatusOr<WorkstationId> id = ParseCommonId(common_id);
+    settle(false, common_id, id.ok() ? bundles_.IssueBundle(*id) : id.status());
+  }
+  if (outcomes.empty()) return report;
+  TESSERA_ASSIGN_OR_RETURN(std::vector<absl::Status> reported, orders_.Report(outcomes));
+  for (absl::Status& status : reported) {
+    if (!status.ok()) report.unreported.push_back(std::move(status));
+  }
+  return report;
+}
+
+}  // namespace tessera::personalization
