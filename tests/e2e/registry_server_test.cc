@@ -19,6 +19,7 @@
 #include "platform/rpc_client.h"
 #include "proto/common.pb.h"
 #include "proto/registry.grpc.pb.h"
+#include "services/perso/registry_orders.h"
 #include "services/registry/census_upload.h"
 #include "tests/support/registry_calls.h"
 #include "tests/support/run.h"
@@ -125,10 +126,12 @@ class RegistryServerTest : public ::testing::Test {
   static Identity Operator(const std::string& codice_fiscale) {
     return Issue("operator", {.codice_fiscale = codice_fiscale});
   }
+  static std::shared_ptr<grpc::Channel> ChannelAs(const Identity& who) {
+    return MtlsChannel("localhost:" + std::to_string(server_->port()),
+                       testing::ReadFileOrDie(Pki("bundle.pem")), who.cert_pem, who.key_pem);
+  }
   static std::unique_ptr<v1::Registry::Stub> As(const Identity& who) {
-    return v1::Registry::NewStub(MtlsChannel("localhost:" + std::to_string(server_->port()),
-                                             testing::ReadFileOrDie(Pki("bundle.pem")),
-                                             who.cert_pem, who.key_pem));
+    return v1::Registry::NewStub(ChannelAs(who));
   }
   // The Ministry imports deploy/sample/census_rieti.csv: every comune of Rieti has a draft.
   static void ImportSample(v1::Registry::Stub& ministry) {
@@ -1378,6 +1381,55 @@ TEST_F(RegistryServerTest, SecretsAreInNoLogDumpOrEnvironment) {
       EXPECT_EQ(text.find(secret), std::string::npos) << what << " found in " << where;
     }
   }
+}
+
+// The daemon's own client (services/perso/registry_orders.h) over the same door: what it
+// claims it reports, and what it reported is not claimed again.
+TEST_F(RegistryServerTest, ThePersonalizationClientClaimsAndReportsThroughTheRegistry) {
+  LoadReferenceAndDeclarations();
+  auto ministry = As(Service("tessera-cli"));
+  ASSERT_NO_FATAL_FAILURE(ImportSample(*ministry));
+  v1::Census draft;
+  {
+    grpc::ClientContext get;
+    v1::GetCensusRequest which;
+    which.set_istat("057012");
+    ASSERT_TRUE(ministry->GetCensus(&get, which, &draft).ok());
+    v1::SubmitCensusRequest request;
+    request.set_request_id(testing::NewRequestId());
+    *request.mutable_census() = draft.comune();
+    grpc::ClientContext context;
+    v1::SubmitCensusResponse response;
+    ASSERT_TRUE(ministry->SubmitCensus(&context, request, &response).ok());
+  }
+  perso_service::RegistryOrders orders(ChannelAs(Service("tessera-perso")), "station-z:9");
+  auto work = orders.Claim(100);
+  ASSERT_TRUE(work.ok()) << work.status();
+  ASSERT_GE(work->cards.size(), 2u);
+  ASSERT_FALSE(work->workstations.empty());
+  EXPECT_EQ(work->cards[0].card_number.substr(0, 6), "057012");
+  EXPECT_EQ(work->cards[0].codice_fiscale.size(), 16u);
+  const std::vector<personalization::Outcome> outcomes = {
+      {true, work->cards[0].card_number, "5eed01", ""},
+      {true, work->cards[1].card_number, "", "card removed during key generation"},
+      {false, work->workstations[0], "5eed02", ""}};
+  for (int round = 0; round < 2; ++round) {  // the second is a retry: the same answers
+    auto reported = orders.Report(outcomes);
+    ASSERT_TRUE(reported.ok()) << reported.status();
+    ASSERT_EQ(reported->size(), 3u);
+    for (const absl::Status& status : *reported) EXPECT_TRUE(status.ok()) << status;
+  }
+  auto left = orders.Claim(100);
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(left->cards.size(), work->cards.size() - 2);
+  EXPECT_EQ(left->workstations.size(), work->workstations.size() - 1);
+  // Another worker may not report what this one holds.
+  ASSERT_FALSE(left->cards.empty());
+  perso_service::RegistryOrders other(ChannelAs(Service("tessera-perso")), "station-y:8");
+  auto refused = other.Report(
+      std::vector<personalization::Outcome>{{true, left->cards[0].card_number, "5eed03", ""}});
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ((*refused)[0].code(), absl::StatusCode::kFailedPrecondition) << (*refused)[0];
 }
 
 }  // namespace
