@@ -133,6 +133,21 @@ class RegistryServerTest : public ::testing::Test {
   static std::unique_ptr<v1::Registry::Stub> As(const Identity& who) {
     return v1::Registry::NewStub(ChannelAs(who));
   }
+  // The Ministry submits comune `istat`'s draft as it stands.
+  static void SubmitDraft(v1::Registry::Stub& ministry, const std::string& istat) {
+    v1::Census draft;
+    grpc::ClientContext get;
+    v1::GetCensusRequest which;
+    which.set_istat(istat);
+    ASSERT_TRUE(ministry.GetCensus(&get, which, &draft).ok());
+    v1::SubmitCensusRequest request;
+    request.set_request_id(testing::NewRequestId());
+    *request.mutable_census() = draft.comune();
+    grpc::ClientContext context;
+    v1::SubmitCensusResponse response;
+    grpc::Status status = ministry.SubmitCensus(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
   // The Ministry imports deploy/sample/census_rieti.csv: every comune of Rieti has a draft.
   static void ImportSample(v1::Registry::Stub& ministry) {
     grpc::ClientContext context;
@@ -1086,18 +1101,7 @@ TEST_F(RegistryServerTest, PersonalizationClaimsTheOrders) {
   auto ministry = As(Service("tessera-cli"));
   ASSERT_NO_FATAL_FAILURE(ImportSample(*ministry));
   for (const char* istat : {"057010", "057011"}) {
-    v1::Census draft;
-    grpc::ClientContext get;
-    v1::GetCensusRequest which;
-    which.set_istat(istat);
-    ASSERT_TRUE(ministry->GetCensus(&get, which, &draft).ok());
-    v1::SubmitCensusRequest request;
-    request.set_request_id(testing::NewRequestId());
-    *request.mutable_census() = draft.comune();
-    grpc::ClientContext context;
-    v1::SubmitCensusResponse response;
-    grpc::Status status = ministry->SubmitCensus(&context, request, &response);
-    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_NO_FATAL_FAILURE(SubmitDraft(*ministry, istat));
   }
   auto claim = [](v1::Registry::Stub& stub, const std::string& worker, uint32_t limit) {
     grpc::ClientContext context;
@@ -1389,19 +1393,7 @@ TEST_F(RegistryServerTest, ThePersonalizationClientClaimsAndReportsThroughTheReg
   LoadReferenceAndDeclarations();
   auto ministry = As(Service("tessera-cli"));
   ASSERT_NO_FATAL_FAILURE(ImportSample(*ministry));
-  v1::Census draft;
-  {
-    grpc::ClientContext get;
-    v1::GetCensusRequest which;
-    which.set_istat("057012");
-    ASSERT_TRUE(ministry->GetCensus(&get, which, &draft).ok());
-    v1::SubmitCensusRequest request;
-    request.set_request_id(testing::NewRequestId());
-    *request.mutable_census() = draft.comune();
-    grpc::ClientContext context;
-    v1::SubmitCensusResponse response;
-    ASSERT_TRUE(ministry->SubmitCensus(&context, request, &response).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(SubmitDraft(*ministry, "057012"));
   perso_service::RegistryOrders orders(ChannelAs(Service("tessera-perso")), "station-z:9");
   auto work = orders.Claim(100);
   ASSERT_TRUE(work.ok()) << work.status();
