@@ -404,13 +404,35 @@ absl::StatusOr<CensusOffice::ClaimedOrders> CensusOffice::ClaimOrders(const Clai
   if (lease < std::chrono::seconds(60) || lease > std::chrono::seconds(86400)) {
     return absl::InvalidArgumentError("lease_seconds: 60 to 86400 (default 900)");
   }
+  ClaimScope scope{.orders = claim.orders};
+  if (!claim.province_sigla.empty() && !claim.istat.empty()) {
+    return absl::InvalidArgumentError("province_sigla or istat: at most one");
+  }
+  if (!claim.province_sigla.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(scope.prefix, ProvinceCode(claim.province_sigla, "province_sigla"));
+  } else if (!claim.istat.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(auto index, Index());
+    if (index->FindComune(claim.istat) == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("istat: '", claim.istat, "' is no comune in the reference list"));
+    }
+    scope.prefix = claim.istat;
+  }
+  if (claim.orders.size() > 1000) return absl::InvalidArgumentError("orders: at most 1000");
+  for (size_t i = 0; i < claim.orders.size(); ++i) {
+    const std::string& o = claim.orders[i];
+    if ((o.size() != 16 && o.size() != 10) || o.find_first_not_of("0123456789") != o.npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("orders[", i, "]: a card number (16 digits) or a common id (10)"));
+    }
+  }
   const std::string holder = claim.caller + "/" + worker;
   const int limit = static_cast<int>(claim.limit);
   ClaimedOrders claimed;
-  TESSERA_ASSIGN_OR_RETURN(claimed.cards,
-                           stores_.orders.ClaimCardOrders(holder, limit, lease, clock_.Now()));
+  TESSERA_ASSIGN_OR_RETURN(
+      claimed.cards, stores_.orders.ClaimCardOrders(holder, limit, lease, clock_.Now(), scope));
   TESSERA_ASSIGN_OR_RETURN(claimed.workstations, stores_.orders.ClaimWorkstationOrders(
-                                                     holder, limit, lease, clock_.Now()));
+                                                     holder, limit, lease, clock_.Now(), scope));
   return claimed;
 }
 

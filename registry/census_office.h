@@ -131,12 +131,19 @@ class CensusOffice {
 
   // Orders for a personalization daemon (OrderQueue), claimed for
   // "<caller>/<worker>": INVALID_ARGUMENT naming the field for a worker that is not 1 to 64
-  // letters, digits and . _ : -, a limit outside 1..1000 or a lease outside 60..86400 s.
+  // letters, digits and . _ : -, a limit outside 1..1000, a lease outside 60..86400 s, both a
+  // province and a comune, an unknown one, or a listed order that is no card number or common
+  // id (at most 1000 listed).
   struct Claim {
     std::string caller;          // the daemon's service name
     std::string worker;          // names the daemon (host:pid), so a restart resumes its claims
     uint32_t limit = 0;          // orders of each kind
     uint32_t lease_seconds = 0;  // 0: kDefaultLease
+    // A batch's reach: a province's orders (its comuni's and its prefettura's), a comune's,
+    // or only those listed; nothing given: any order.
+    std::string province_sigla;
+    std::string istat;
+    std::vector<std::string> orders;
   };
   static constexpr std::chrono::seconds kDefaultLease{900};
   struct ClaimedOrders {

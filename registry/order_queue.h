@@ -34,6 +34,14 @@ struct WorkstationOrder {
   std::string CommonId() const;  // owner + 4-digit progressive, the certificate's CN
 };
 
+// Which orders a claim may take (a batch's reach): those whose card number or workstation
+// common id starts with `prefix` (a province's 3-digit code, an office's 6 digits; empty: any)
+// and, if `orders` is not empty, only those listed.
+struct ClaimScope {
+  std::string prefix;
+  std::vector<std::string> orders;  // card numbers and workstation common ids
+};
+
 // What personalization made of one order it holds.
 struct OrderOutcome {
   enum class Kind { kCard, kWorkstation };
@@ -51,13 +59,13 @@ class OrderQueue {
   // Up to `limit` orders claimed for `worker` until now + `lease`, without two workers ever
   // holding one order: first those `worker` already holds (a restarted daemon resumes them),
   // then unclaimed ones and ones whose lease ran out (their daemon died), oldest first.
-  // Returned by card number / common id.
+  // Only orders within `scope`. Returned by card number / common id.
   virtual absl::StatusOr<std::vector<CardOrder>> ClaimCardOrders(
       const std::string& worker, int limit, std::chrono::seconds lease,
-      std::chrono::system_clock::time_point now) = 0;
+      std::chrono::system_clock::time_point now, const ClaimScope& scope) = 0;
   virtual absl::StatusOr<std::vector<WorkstationOrder>> ClaimWorkstationOrders(
       const std::string& worker, int limit, std::chrono::seconds lease,
-      std::chrono::system_clock::time_point now) = 0;
+      std::chrono::system_clock::time_point now, const ClaimScope& scope) = 0;
 
   // Records each outcome reported by `worker`, which must hold the order's claim: produced
   // (state PRODOTTA, its certificate serial) or failed (FALLITA, why; a failed card order

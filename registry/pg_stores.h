@@ -103,12 +103,13 @@ class PgOrderQueue final : public OrderQueue {
  public:
   explicit PgOrderQueue(pg::ConnectionPool& pool) : pool_(pool) {}
 
-  absl::StatusOr<std::vector<CardOrder>> ClaimCardOrders(
-      const std::string& worker, int limit, std::chrono::seconds lease,
-      std::chrono::system_clock::time_point now) override;
+  absl::StatusOr<std::vector<CardOrder>> ClaimCardOrders(const std::string& worker, int limit,
+                                                         std::chrono::seconds lease,
+                                                         std::chrono::system_clock::time_point now,
+                                                         const ClaimScope& scope) override;
   absl::StatusOr<std::vector<WorkstationOrder>> ClaimWorkstationOrders(
       const std::string& worker, int limit, std::chrono::seconds lease,
-      std::chrono::system_clock::time_point now) override;
+      std::chrono::system_clock::time_point now, const ClaimScope& scope) override;
   std::vector<absl::StatusOr<bool>> Report(const std::string& worker,
                                            std::span<const OrderOutcome> outcomes,
                                            std::chrono::system_clock::time_point now) override;

@@ -424,7 +424,10 @@ grpc::Status RegistryHandlers::ClaimOrders(grpc::ServerContext* context,
       office_.ClaimOrders({.caller = caller->name,
                            .worker = request->worker(),
                            .limit = request->limit(),
-                           .lease_seconds = request->lease_seconds()});
+                           .lease_seconds = request->lease_seconds(),
+                           .province_sigla = request->province_sigla(),
+                           .istat = request->istat(),
+                           .orders = {request->orders().begin(), request->orders().end()}});
   if (!claimed.ok()) return ToGrpcStatus(claimed.status());
   for (const registry::CardOrder& o : claimed->cards) {
     v1::CardOrder* out = response->add_cards();

@@ -1137,6 +1137,24 @@ TEST_F(RegistryServerTest, PersonalizationClaimsTheOrders) {
   ASSERT_EQ(again.cards_size(), 5);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(again.cards(i).card_number(), first.cards(i).card_number());
   EXPECT_EQ(claim(*perso, "station-c:303", 10).second.cards_size(), 0);
+  {  // A batch's reach: station-a's claim for 057011 takes back only its 057011 orders.
+    grpc::ClientContext context;
+    v1::ClaimOrdersRequest scoped;
+    scoped.set_worker("station-a:101");
+    scoped.set_limit(100);
+    scoped.set_istat("057011");
+    v1::ClaimOrdersResponse response;
+    ASSERT_TRUE(perso->ClaimOrders(&context, scoped, &response).ok());
+    EXPECT_GT(response.cards_size(), 0);
+    EXPECT_LT(response.cards_size(), 5);
+    for (const v1::CardOrder& o : response.cards()) {
+      EXPECT_EQ(o.card_number().substr(0, 6), "057011");
+    }
+    grpc::ClientContext refused_context;
+    scoped.set_province_sigla("RI");  // and a comune: at most one
+    EXPECT_EQ(perso->ClaimOrders(&refused_context, scoped, &response).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
 
   // Bad requests change nothing; other callers may not claim at all.
   EXPECT_EQ(claim(*perso, "", 5).first.error_code(), grpc::StatusCode::INVALID_ARGUMENT);

@@ -265,7 +265,7 @@ TEST_F(CensusStoreTest, APersonHasOneLiveCardAndKeepsTheEndedOnes) {
                   "'RSSMRA85T10H501O'"),
             2);
   // Ended cards are not claimed for personalization.
-  auto claimed = stores_->orders.ClaimCardOrders("perso", 10, std::chrono::seconds(900), kNow);
+  auto claimed = stores_->orders.ClaimCardOrders("perso", 10, std::chrono::seconds(900), kNow, {});
   ASSERT_TRUE(claimed.ok()) << claimed.status();
   ASSERT_EQ(claimed->size(), 1u);
   EXPECT_EQ(claimed->front().card_number, "0151460000000001");
@@ -290,7 +290,7 @@ TEST_F(CensusStoreTest, MinistryOperatorsHaveMinistryCardsAndARecordOfChanges) {
                            kNow, Ministry());
   ASSERT_TRUE(roma.ok()) << roma.status();
   EXPECT_EQ(roma->holders_with_a_card_already, std::vector<std::string>{"RSSMRA85T10H501O"});
-  auto claimed = stores_->orders.ClaimCardOrders("perso", 10, std::chrono::seconds(900), kNow);
+  auto claimed = stores_->orders.ClaimCardOrders("perso", 10, std::chrono::seconds(900), kNow, {});
   ASSERT_TRUE(claimed.ok()) << claimed.status();
   ASSERT_EQ(claimed->size(), 1u);
   EXPECT_EQ(claimed->front().ordered_by, kMinistryOrderer);
@@ -355,9 +355,9 @@ TEST_F(CensusStoreTest, WorkersClaimDisjointOrders) {
   const std::chrono::seconds lease(900);
   std::vector<CardOrder> a, b;
   std::thread first(
-      [&] { a = stores_->orders.ClaimCardOrders("perso-a", 3, lease, kNow).value(); });
+      [&] { a = stores_->orders.ClaimCardOrders("perso-a", 3, lease, kNow, {}).value(); });
   std::thread second(
-      [&] { b = stores_->orders.ClaimCardOrders("perso-b", 3, lease, kNow).value(); });
+      [&] { b = stores_->orders.ClaimCardOrders("perso-b", 3, lease, kNow, {}).value(); });
   first.join();
   second.join();
   std::set<std::string> claimed;
@@ -365,12 +365,12 @@ TEST_F(CensusStoreTest, WorkersClaimDisjointOrders) {
   for (const auto& o : b) claimed.insert(o.card_number);
   EXPECT_EQ(a.size() + b.size(), 4u);
   EXPECT_EQ(claimed.size(), 4u);  // nobody got an order twice
-  EXPECT_TRUE(stores_->orders.ClaimCardOrders("perso-c", 10, lease, kNow)->empty());
+  EXPECT_TRUE(stores_->orders.ClaimCardOrders("perso-c", 10, lease, kNow, {})->empty());
   // What the card needs travels with the order.
   const CardOrder& any = a.empty() ? b.front() : a.front();
   EXPECT_EQ(any.surname, "Rossi");
   EXPECT_EQ(any.ordered_by, "058091");
-  auto stations = stores_->orders.ClaimWorkstationOrders("perso-a", 10, lease, kNow);
+  auto stations = stores_->orders.ClaimWorkstationOrders("perso-a", 10, lease, kNow, {});
   ASSERT_TRUE(stations.ok()) << stations.status();
   ASSERT_EQ(stations->size(), 3u);
   EXPECT_EQ(stations->front().CommonId(), "0580910001");
@@ -382,24 +382,24 @@ TEST_F(CensusStoreTest, AClaimOutlivesNoDaemon) {
                                    User("BNCNNA90A41H501W", {kAccessoWeb})};
   ASSERT_TRUE(SubmitComune(Census("058091", 1, users), kNow, Ministry()).ok());
   const std::chrono::seconds lease(900);
-  auto held = stores_->orders.ClaimCardOrders("perso-a", 1, lease, kNow);
+  auto held = stores_->orders.ClaimCardOrders("perso-a", 1, lease, kNow, {});
   ASSERT_TRUE(held.ok() && held->size() == 1u);
   // perso-a restarts under the same name: it gets its order back first, not a second one.
   auto resumed =
-      stores_->orders.ClaimCardOrders("perso-a", 1, lease, kNow + std::chrono::seconds(10));
+      stores_->orders.ClaimCardOrders("perso-a", 1, lease, kNow + std::chrono::seconds(10), {});
   ASSERT_TRUE(resumed.ok() && resumed->size() == 1u);
   EXPECT_EQ(resumed->front().card_number, held->front().card_number);
   // While the lease runs, nobody else takes it; the other order is free.
   auto other =
-      stores_->orders.ClaimCardOrders("perso-b", 5, lease, kNow + std::chrono::seconds(20));
+      stores_->orders.ClaimCardOrders("perso-b", 5, lease, kNow + std::chrono::seconds(20), {});
   ASSERT_TRUE(other.ok() && other->size() == 1u);
   EXPECT_NE(other->front().card_number, held->front().card_number);
   // perso-a died: when its lease (renewed at +10 s) runs out, perso-c takes its order.
   EXPECT_TRUE(
-      stores_->orders.ClaimCardOrders("perso-c", 5, lease, kNow + std::chrono::seconds(909))
+      stores_->orders.ClaimCardOrders("perso-c", 5, lease, kNow + std::chrono::seconds(909), {})
           ->empty());
   auto taken_over =
-      stores_->orders.ClaimCardOrders("perso-c", 5, lease, kNow + std::chrono::seconds(910));
+      stores_->orders.ClaimCardOrders("perso-c", 5, lease, kNow + std::chrono::seconds(910), {});
   ASSERT_TRUE(taken_over.ok() && taken_over->size() == 1u);
   EXPECT_EQ(taken_over->front().card_number, held->front().card_number);
   EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders WHERE claimed_by = 'perso-c'"), 1);
@@ -412,8 +412,8 @@ TEST_F(CensusStoreTest, OutcomesComeFromTheHolderOnceAndAFailedCardEnds) {
                                    User("VRDLGU70A01H501X", {kAccessoWeb})};
   ASSERT_TRUE(SubmitComune(Census("058091", 2, users), kNow, Ministry()).ok());
   const std::chrono::seconds lease(900);
-  auto cards = stores_->orders.ClaimCardOrders("perso-a", 10, lease, kNow);
-  auto stations = stores_->orders.ClaimWorkstationOrders("perso-a", 10, lease, kNow);
+  auto cards = stores_->orders.ClaimCardOrders("perso-a", 10, lease, kNow, {});
+  auto stations = stores_->orders.ClaimWorkstationOrders("perso-a", 10, lease, kNow, {});
   ASSERT_TRUE(cards.ok() && cards->size() == 3u && stations.ok() && stations->size() == 2u);
   using Kind = OrderOutcome::Kind;
   const OrderOutcome first{Kind::kCard, (*cards)[0].card_number, "aa01", ""};
@@ -451,9 +451,9 @@ TEST_F(CensusStoreTest, OutcomesComeFromTheHolderOnceAndAFailedCardEnds) {
   EXPECT_EQ(Count("SELECT count(*) FROM registry.workstation_orders WHERE state = 'PRODOTTA'"), 1);
   // Claims hand out only what is left: the third card and the other workstation.
   auto left_cards =
-      stores_->orders.ClaimCardOrders("perso-c", 10, lease, kNow + std::chrono::seconds(2000));
-  auto left_stations = stores_->orders.ClaimWorkstationOrders("perso-c", 10, lease,
-                                                              kNow + std::chrono::seconds(2000));
+      stores_->orders.ClaimCardOrders("perso-c", 10, lease, kNow + std::chrono::seconds(2000), {});
+  auto left_stations = stores_->orders.ClaimWorkstationOrders(
+      "perso-c", 10, lease, kNow + std::chrono::seconds(2000), {});
   ASSERT_TRUE(left_cards.ok() && left_stations.ok());
   ASSERT_EQ(left_cards->size(), 1u);
   EXPECT_EQ(left_cards->front().card_number, third);
@@ -472,6 +472,39 @@ TEST_F(CensusStoreTest, OutcomesComeFromTheHolderOnceAndAFailedCardEnds) {
   EXPECT_EQ(Count("SELECT count(*) FROM registry.card_orders WHERE state = 'LAVORAZIONE' AND "
                   "end_reason = 'replaced'"),
             1);
+}
+
+// A batch's reach: a claim takes only a province's, a comune's or the listed orders.
+TEST_F(CensusStoreTest, AClaimTakesOnlyWhatItsScopeReaches) {
+  ASSERT_TRUE(SubmitComune(Census("058091", 2, {User("RSSMRA85T10H501O", {kSindacoDelegato})}),
+                           kNow, Ministry())
+                  .ok());
+  ASSERT_TRUE(SubmitComune(Census("015146", 2, {User("BNCNNA90A41H501W", {kSindacoDelegato})}),
+                           kNow, Ministry())
+                  .ok());
+  const std::chrono::seconds lease(900);
+  auto milano = stores_->orders.ClaimCardOrders("perso-a", 10, lease, kNow, {.prefix = "015"});
+  ASSERT_TRUE(milano.ok()) << milano.status();
+  ASSERT_EQ(milano->size(), 1u);
+  EXPECT_EQ(milano->front().card_number.substr(0, 6), "015146");
+  auto stations =
+      stores_->orders.ClaimWorkstationOrders("perso-a", 10, lease, kNow, {.prefix = "015146"});
+  ASSERT_TRUE(stations.ok());
+  EXPECT_EQ(stations->size(), 2u);
+  for (const WorkstationOrder& w : *stations) EXPECT_EQ(w.owner, "015146");
+  // Only the listed ones: Roma's server, not its workstation 0001.
+  auto listed = stores_->orders.ClaimWorkstationOrders("perso-b", 10, lease, kNow,
+                                                       {.orders = {"0580910099"}});
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().CommonId(), "0580910099");
+  EXPECT_TRUE(
+      stores_->orders.ClaimCardOrders("perso-b", 10, lease, kNow, {.prefix = "099"})->empty());
+  // Everything else is still there for an unscoped claim.
+  auto rest = stores_->orders.ClaimCardOrders("perso-c", 10, lease, kNow, {});
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ(rest->front().card_number.substr(0, 6), "058091");
 }
 
 TEST_F(CensusStoreTest, APrefetturaNumbersItsCardsUnderItsProvince) {

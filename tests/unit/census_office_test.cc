@@ -326,5 +326,32 @@ TEST_F(CensusOfficeTest, EachReportedOutcomeIsCheckedOnItsOwn) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(CensusOfficeTest, AClaimsScopeIsAProvinceAComuneOrAListAndIsChecked) {
+  auto claim = [&](std::string sigla, std::string istat, std::vector<std::string> orders) {
+    return office_
+        ->ClaimOrders({.caller = "tessera-perso",
+                       .worker = "h",
+                       .limit = 10,
+                       .province_sigla = std::move(sigla),
+                       .istat = std::move(istat),
+                       .orders = std::move(orders)})
+        .status();
+  };
+  ASSERT_TRUE(claim("MI", "", {}).ok());
+  EXPECT_EQ(stores_.orders.claims.back().scope.prefix, "015");
+  ASSERT_TRUE(claim("", "058091", {"0580910000000001", "0580910099"}).ok());
+  EXPECT_EQ(stores_.orders.claims.back().scope.prefix, "058091");
+  EXPECT_EQ(stores_.orders.claims.back().scope.orders.size(), 2u);
+  for (auto [status, field] : std::vector<std::pair<absl::Status, std::string>>{
+           {claim("MI", "015146", {}), "province_sigla or istat"},
+           {claim("XX", "", {}), "province_sigla"},
+           {claim("", "099999", {}), "istat"},
+           {claim("", "", {"123"}), "orders[0]"}}) {
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+    EXPECT_TRUE(absl::StartsWith(status.message(), field + ": ")) << status;
+  }
+  EXPECT_EQ(stores_.orders.claims.size(), 2u);
+}
+
 }  // namespace
 }  // namespace tessera::registry

@@ -215,16 +215,18 @@ class FakeOrderQueue final : public OrderQueue {
     std::string worker;
     int limit;
     std::chrono::seconds lease;
+    ClaimScope scope;
   };
-  absl::StatusOr<std::vector<CardOrder>> ClaimCardOrders(
-      const std::string& worker, int limit, std::chrono::seconds lease,
-      std::chrono::system_clock::time_point) override {
-    claims.push_back({worker, limit, lease});
+  absl::StatusOr<std::vector<CardOrder>> ClaimCardOrders(const std::string& worker, int limit,
+                                                         std::chrono::seconds lease,
+                                                         std::chrono::system_clock::time_point,
+                                                         const ClaimScope& scope) override {
+    claims.push_back({worker, limit, lease, scope});
     return std::vector<CardOrder>{};
   }
   absl::StatusOr<std::vector<WorkstationOrder>> ClaimWorkstationOrders(
-      const std::string&, int, std::chrono::seconds,
-      std::chrono::system_clock::time_point) override {
+      const std::string&, int, std::chrono::seconds, std::chrono::system_clock::time_point,
+      const ClaimScope&) override {
     return std::vector<WorkstationOrder>{};
   }
   std::vector<absl::StatusOr<bool>> Report(const std::string& worker,
