@@ -68,7 +68,12 @@ absl::Status RegistryLoadReference(const Args& args) {
   TESSERA_ASSIGN_OR_RETURN(*request.mutable_comuni_csv(), ReadFile(dir + "/comuni.csv"));
   TESSERA_ASSIGN_OR_RETURN(*request.mutable_cadastral_codes_csv(),
                            ReadFile(dir + "/codici_catastali.csv"));
-  request.set_request_id(RequestIdOf(args, "load-reference", request.SerializeAsString()));
+  // Loading is idempotent by itself, and a second load should report what it changed (nothing),
+  // not the first load's counts: without --request-id each run is its own request.
+  request.set_request_id(args.Has("request-id")
+                             ? args.Get("request-id")
+                             : "cli-load-reference-" +
+                                   Botan::hex_encode(ThreadRng().random_vec(16), false));
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
   grpc::ClientContext context;
   v1::LoadReferenceResponse r;
@@ -416,7 +421,10 @@ void AddRegistryGroup(CLI::App& app) {
   load->add_option("--dir", "comuni.csv and codici_catastali.csv")
       ->type_name("DIR")
       ->default_str("deploy/reference");
-  AddRequestId(*load);
+  load->add_option("--request-id",
+                   "the request's id; without it each run is a new load (loading is idempotent "
+                   "and reports what it changed)")
+      ->type_name("ID");
 
   CLI::App* declare = AddCommand(
       *registry, "declare", "a comune's monitoring sheet: the limits its census is checked against",
