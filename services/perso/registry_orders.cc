@@ -9,6 +9,9 @@ absl::StatusOr<personalization::ClaimedWork> RegistryOrders::Claim(int limit) {
   request.set_worker(worker_);
   request.set_limit(static_cast<uint32_t>(limit));
   request.set_lease_seconds(lease_seconds_);
+  request.set_province_sigla(reach_.province_sigla);
+  request.set_istat(reach_.istat);
+  for (const std::string& order : reach_.orders) request.add_orders(order);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + deadline_);
   v1::ClaimOrdersResponse response;

@@ -8,20 +8,29 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "personalization/producer.h"
 #include "proto/registry.grpc.pb.h"
 
 namespace tessera::perso_service {
 
+// Which orders a batch reaches (ClaimOrdersRequest): a province or a comune, and/or a list.
+struct Reach {
+  std::string province_sigla;
+  std::string istat;
+  std::vector<std::string> orders;
+};
+
 class RegistryOrders final : public personalization::OrderSource {
  public:
-  // `lease_seconds` 0: the registry's default (900 s).
-  RegistryOrders(std::shared_ptr<grpc::Channel> registry, std::string worker,
+  // `lease_seconds` 0: the registry's default (900 s). An empty reach: any order.
+  RegistryOrders(std::shared_ptr<grpc::Channel> registry, std::string worker, Reach reach = {},
                  uint32_t lease_seconds = 0,
                  std::chrono::seconds deadline = std::chrono::seconds(30))
       : stub_(v1::Registry::NewStub(std::move(registry))),
         worker_(std::move(worker)),
+        reach_(std::move(reach)),
         lease_seconds_(lease_seconds),
         deadline_(deadline) {}
 
@@ -32,6 +41,7 @@ class RegistryOrders final : public personalization::OrderSource {
  private:
   std::unique_ptr<v1::Registry::Stub> stub_;
   std::string worker_;
+  Reach reach_;
   uint32_t lease_seconds_;
   std::chrono::seconds deadline_;
 };

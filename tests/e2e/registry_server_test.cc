@@ -1412,7 +1412,14 @@ TEST_F(RegistryServerTest, ThePersonalizationClientClaimsAndReportsThroughTheReg
   auto ministry = As(Service("tessera-cli"));
   ASSERT_NO_FATAL_FAILURE(ImportSample(*ministry));
   ASSERT_NO_FATAL_FAILURE(SubmitDraft(*ministry, "057012"));
-  perso_service::RegistryOrders orders(ChannelAs(Service("tessera-perso")), "station-z:9");
+  // A batch reaching another comune finds nothing of 057012's.
+  perso_service::RegistryOrders elsewhere(ChannelAs(Service("tessera-perso")), "station-x:7",
+                                          {.istat = "057001"});
+  auto nothing = elsewhere.Claim(100);
+  ASSERT_TRUE(nothing.ok()) << nothing.status();
+  EXPECT_TRUE(nothing->cards.empty() && nothing->workstations.empty());
+  perso_service::RegistryOrders orders(ChannelAs(Service("tessera-perso")), "station-z:9",
+                                       {.province_sigla = "RI"});
   auto work = orders.Claim(100);
   ASSERT_TRUE(work.ok()) << work.status();
   ASSERT_GE(work->cards.size(), 2u);
