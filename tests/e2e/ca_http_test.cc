@@ -101,23 +101,14 @@ int64_t VmRssKb(pid_t pid) {
 class CaHttpTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new testing::TempDir("tessera-http");
-    http_port_ = testing::FreeLoopbackPort();
-    const std::string http = "127.0.0.1:" + std::to_string(http_port_);
-    hierarchy_ = new testing::TestHierarchy(
-        dir_->path().string(),
-        {{"tessera-ca", {"localhost"}, {"127.0.0.1"}}, {"tessera-cli", {"localhost"}, {}}},
-        "http://" + http);
-    auto& pg = testing::TestPg::Get();
-    server_ = hierarchy_->StartCa(pg.ConnInfo(pg.CreateDatabase()), dir_->path().string(), http)
-                  .release();
+    ca_ = new testing::RunningCa("tessera-http", {{"tessera-ca", {"localhost"}, {"127.0.0.1"}},
+                                                  {"tessera-cli", {"localhost"}, {}}});
+    dir_ = &ca_->dir();
+    hierarchy_ = &ca_->hierarchy();
+    server_ = &ca_->server();
+    http_port_ = ca_->http_port();
   }
-  static void TearDownTestSuite() {
-    EXPECT_EQ(server_->Stop(), 0) << "tessera-ca did not shut down cleanly";
-    delete server_;
-    delete hierarchy_;
-    delete dir_;
-  }
+  static void TearDownTestSuite() { delete ca_; }
 
   static std::string Pki(const std::string& file) { return hierarchy_->Pki(file); }
   static std::string Url(const std::string& path) {
@@ -181,12 +172,14 @@ class CaHttpTest : public ::testing::Test {
     return connection.Receive();
   }
 
+  static testing::RunningCa* ca_;
   static testing::TempDir* dir_;
   static testing::TestHierarchy* hierarchy_;
   static testing::ServiceProcess* server_;
   static int http_port_;
 };
 
+testing::RunningCa* CaHttpTest::ca_;
 testing::TempDir* CaHttpTest::dir_;
 testing::TestHierarchy* CaHttpTest::hierarchy_;
 testing::ServiceProcess* CaHttpTest::server_;

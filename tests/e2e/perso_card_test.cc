@@ -30,29 +30,17 @@ using testing::TestSoftHsm;
 class PersoCardTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new testing::TempDir("tessera-e2e-perso");
-    const std::string http = "127.0.0.1:" + std::to_string(testing::FreeLoopbackPort());
-    hierarchy_ = new testing::TestHierarchy(dir_->path().string(),
-                                            {{"tessera-ca", {"localhost"}, {"127.0.0.1"}},
-                                             {"tessera-perso", {"localhost"}, {}},
-                                             {"tessera-registry", {"localhost"}, {}}},
-                                            "http://" + http);
-    auto& pg = testing::TestPg::Get();
-    server_ = hierarchy_->StartCa(pg.ConnInfo(pg.CreateDatabase()), dir_->path().string(), http)
-                  .release();
+    ca_ = new testing::RunningCa("tessera-e2e-perso", {{"tessera-ca", {"localhost"}, {"127.0.0.1"}},
+                                                       {"tessera-perso", {"localhost"}, {}},
+                                                       {"tessera-registry", {"localhost"}, {}}});
   }
-  static void TearDownTestSuite() {
-    EXPECT_EQ(server_->Stop(), 0) << "tessera-ca did not shut down cleanly";
-    delete server_;
-    delete hierarchy_;
-    delete dir_;
-  }
+  static void TearDownTestSuite() { delete ca_; }
 
   // tessera-perso's channel to tessera-ca.
   static std::shared_ptr<grpc::Channel> PersoToCa() {
-    const testing::TlsIdentity perso = hierarchy_->ServiceIdentity("tessera-perso");
-    return MtlsChannel("localhost:" + std::to_string(server_->port()),
-                       testing::ReadFileOrDie(hierarchy_->Pki("bundle.pem")), perso.cert_pem,
+    const testing::TlsIdentity perso = ca_->hierarchy().ServiceIdentity("tessera-perso");
+    return MtlsChannel("localhost:" + std::to_string(ca_->server().port()),
+                       testing::ReadFileOrDie(ca_->hierarchy().Pki("bundle.pem")), perso.cert_pem,
                        perso.key_pem);
   }
 
@@ -63,16 +51,12 @@ class PersoCardTest : public ::testing::Test {
     sealer_ = std::make_unique<hsm::SecretSealer>(*std::move(sealer));
   }
 
-  static testing::TempDir* dir_;
-  static testing::TestHierarchy* hierarchy_;
-  static testing::ServiceProcess* server_;
+  static testing::RunningCa* ca_;
   std::unique_ptr<hsm::SecretSealer> sealer_;
   testing::MemoryCardJournal journal_;
 };
 
-testing::TempDir* PersoCardTest::dir_ = nullptr;
-testing::TestHierarchy* PersoCardTest::hierarchy_ = nullptr;
-testing::ServiceProcess* PersoCardTest::server_ = nullptr;
+testing::RunningCa* PersoCardTest::ca_ = nullptr;
 
 TEST_F(PersoCardTest, ACardGetsItsCertificateFromTesseraCaOnceWhateverDied) {
   perso_service::CaCertifier ca(PersoToCa());
@@ -89,10 +73,11 @@ TEST_F(PersoCardTest, ACardGetsItsCertificateFromTesseraCaOnceWhateverDied) {
 
   const Botan::X509_Certificate certificate(made->certificate);
   EXPECT_EQ(certificate.subject_dn().get_first_attribute("CN"), "RSSMRA85T10H501O");
-  const std::string pem = dir_->File(number + ".pem");
+  const std::string pem = ca_->dir().File(number + ".pem");
   testing::WriteFile(pem, certificate.PEM_encode());
-  auto verified = RunCommand("openssl verify -x509_strict -CAfile " + hierarchy_->Pki("root.pem") +
-                             " -untrusted " + hierarchy_->Pki("operators.pem") + " " + pem);
+  auto verified =
+      RunCommand("openssl verify -x509_strict -CAfile " + ca_->hierarchy().Pki("root.pem") +
+                 " -untrusted " + ca_->hierarchy().Pki("operators.pem") + " " + pem);
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
 
   // One certificate for the card at tessera-ca: the retry got the first one back.

@@ -1,5 +1,6 @@
 #include "tests/support/test_ceremony.h"
 
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include "platform/clock.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_hsm.h"
+#include "tests/support/test_pg.h"
 
 namespace tessera::testing {
 
@@ -125,5 +127,17 @@ void TestHierarchy::WriteRegistryConfig(const std::string& path, const std::stri
 TlsIdentity TestHierarchy::ServiceIdentity(const std::string& name) const {
   return {ReadFileOrDie(Pki(name + ".pem")), ReadFileOrDie(Pki(name + ".key"))};
 }
+
+RunningCa::RunningCa(const std::string& prefix, std::vector<ca::ServiceSpec> services)
+    : dir_(prefix),
+      http_port_(FreeLoopbackPort()),
+      hierarchy_(dir_.path().string(), std::move(services),
+                 "http://127.0.0.1:" + std::to_string(http_port_)) {
+  TestPg& pg = TestPg::Get();
+  server_ = hierarchy_.StartCa(pg.ConnInfo(pg.CreateDatabase()), dir_.path().string(),
+                               "127.0.0.1:" + std::to_string(http_port_));
+}
+
+RunningCa::~RunningCa() { EXPECT_EQ(server_->Stop(), 0) << "tessera-ca did not shut down cleanly"; }
 
 }  // namespace tessera::testing

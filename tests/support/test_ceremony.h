@@ -13,6 +13,7 @@
 #include "ca/issuer.h"
 #include "hsm/token.h"
 #include "tests/support/service_process.h"
+#include "tests/support/temp_dir.h"
 
 namespace tessera::testing {
 
@@ -73,6 +74,29 @@ class TestHierarchy {
  private:
   ca::CeremonyConfig config_;
   std::shared_ptr<hsm::Token> online_;
+};
+
+// A test suite's own PKI and tessera-ca: the ceremony in a temporary directory naming
+// `services`, and tessera-ca on a fresh database with its HTTP endpoint on a free loopback
+// port, the one the certificates' CRL and OCSP URLs name. Throws if either fails (usable from
+// SetUpTestSuite); the destructor stops tessera-ca and expects a clean exit.
+class RunningCa {
+ public:
+  RunningCa(const std::string& prefix, std::vector<ca::ServiceSpec> services);
+  ~RunningCa();
+  RunningCa(const RunningCa&) = delete;
+  RunningCa& operator=(const RunningCa&) = delete;
+
+  TempDir& dir() { return dir_; }
+  TestHierarchy& hierarchy() { return hierarchy_; }
+  ServiceProcess& server() { return *server_; }
+  int http_port() const { return http_port_; }
+
+ private:
+  TempDir dir_;
+  int http_port_;
+  TestHierarchy hierarchy_;
+  std::unique_ptr<ServiceProcess> server_;
 };
 
 }  // namespace tessera::testing
