@@ -90,6 +90,16 @@ absl::Status CheckOutcome(const OrderOutcome& o) {
   return absl::OkStatus();
 }
 
+// A live comune by ISTAT code; INVALID_ARGUMENT naming `istat` if none.
+absl::StatusOr<const Comune*> ComuneOf(const ReferenceIndex& index, const std::string& istat) {
+  const Comune* comune = index.FindComune(istat);
+  if (comune == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("istat: '", istat, "' is no comune in the reference list"));
+  }
+  return comune;
+}
+
 // A province (a comune of it) by sigla; INVALID_ARGUMENT naming `field` if none.
 absl::StatusOr<const Comune*> ProvinceOf(const ReferenceIndex& index, const std::string& sigla,
                                          std::string_view field) {
@@ -169,10 +179,7 @@ absl::StatusOr<ReferenceLoadReport> CensusOffice::LoadReference(std::string_view
 absl::Status CensusOffice::SetDeclaration(const std::string& istat,
                                           const ComuneDeclaration& declaration, Request request) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
-  if (index->FindComune(istat) == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("istat: '", istat, "' is no comune in the reference list"));
-  }
+  TESSERA_RETURN_IF_ERROR(ComuneOf(*index, istat).status());
   if (declaration.declared_workstations < 0 || declaration.declared_employees < 0) {
     return absl::InvalidArgumentError("declared counts: must not be negative");
   }
@@ -189,11 +196,7 @@ absl::Status CensusOffice::SetDeclaration(const std::string& istat,
 absl::StatusOr<CensusRecord> CensusOffice::SaveDraft(ComuneCensus census, Request request,
                                                      Refusal& refusal) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
-  const Comune* comune = index->FindComune(census.istat);
-  if (comune == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("istat: '", census.istat, "' is no comune in the reference list"));
-  }
+  TESSERA_ASSIGN_OR_RETURN(const Comune* comune, ComuneOf(*index, census.istat));
   TESSERA_ASSIGN_OR_RETURN(ComuneDeclaration declaration, DeclarationOf(census.istat));
   TESSERA_ASSIGN_OR_RETURN(CensusValidator validator, Validator(index));
   TESSERA_ASSIGN_OR_RETURN(
@@ -236,10 +239,7 @@ absl::StatusOr<CensusOffice::IssuedAccessCode> CensusOffice::IssueAccessCode(
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
   const CensusOwner census = CensusOwnerOf(office);
   if (census.kind == CensusKind::kComune) {
-    if (index->FindComune(office) == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("istat: '", office, "' is no comune in the reference list"));
-    }
+    TESSERA_RETURN_IF_ERROR(ComuneOf(*index, office).status());
     TESSERA_RETURN_IF_ERROR(CheckCensusOpen(office));  // a code before the window is no use
   }
   IssuedAccessCode issued{NewAccessCode(office), clock_.Now() + kAccessCodeValidity};
@@ -275,11 +275,7 @@ absl::StatusOr<std::string> CensusOffice::CheckAccessCode(std::string_view typed
 absl::StatusOr<SubmitResult> CensusOffice::SubmitComune(ComuneCensus census, Request request,
                                                         Refusal& refusal) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());
-  const Comune* comune = index->FindComune(census.istat);
-  if (comune == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("istat: '", census.istat, "' is no comune in the reference list"));
-  }
+  TESSERA_ASSIGN_OR_RETURN(const Comune* comune, ComuneOf(*index, census.istat));
   TESSERA_ASSIGN_OR_RETURN(ComuneDeclaration declaration, DeclarationOf(census.istat));
   TESSERA_ASSIGN_OR_RETURN(CensusValidator validator, Validator(index));
   TESSERA_ASSIGN_OR_RETURN(std::vector<Violation> errors,
@@ -412,10 +408,7 @@ absl::StatusOr<CensusOffice::ClaimedOrders> CensusOffice::ClaimOrders(const Clai
     TESSERA_ASSIGN_OR_RETURN(scope.prefix, ProvinceCode(claim.province_sigla, "province_sigla"));
   } else if (!claim.istat.empty()) {
     TESSERA_ASSIGN_OR_RETURN(auto index, Index());
-    if (index->FindComune(claim.istat) == nullptr) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("istat: '", claim.istat, "' is no comune in the reference list"));
-    }
+    TESSERA_RETURN_IF_ERROR(ComuneOf(*index, claim.istat).status());
     scope.prefix = claim.istat;
   }
   if (claim.orders.size() > 1000) return absl::InvalidArgumentError("orders: at most 1000");
