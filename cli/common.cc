@@ -11,6 +11,7 @@
 #include "platform/files.h"
 #include "platform/grpc_status.h"
 #include "platform/process.h"
+#include "platform/random.h"
 #include "platform/rpc_client.h"
 #include "platform/rpc_server.h"
 #include "platform/status_macros.h"
@@ -125,6 +126,12 @@ void AddGlobalOptions(CLI::App& app) {
       ->type_name("CLIENT.key")
       ->envname("TESSERA_TLS_KEY")
       ->group(connecting);
+}
+
+std::string NewRequestIdOf(const Args& args, std::string_view command) {
+  if (std::string given = args.Get("request-id"); !given.empty()) return given;
+  return absl::StrCat("cli-", std::string(command), "-",
+                      Botan::hex_encode(ThreadRng().random_vec(16), false));
 }
 
 std::string RequestIdOf(const Args& args, std::string_view command, std::string_view content) {

@@ -100,6 +100,9 @@ void Print(const Args& args, const nlohmann::json& result, const std::string& te
 // a digest of what it sends, so the same command run twice is one request (a safe retry) and a
 // changed one a new request.
 std::string RequestIdOf(const Args& args, std::string_view command, std::string_view content);
+// --request-id, else "cli-<command>-" and 128 random bits: for the commands whose every run is
+// its own request (a reload that reports what it changed, a new access code).
+std::string NewRequestIdOf(const Args& args, std::string_view command);
 
 // An mTLS channel from --target/--ca/--cert/--key, defaulting to $TESSERA_TARGET,
 // $TESSERA_TLS_CA, $TESSERA_TLS_CERT and $TESSERA_TLS_KEY. With $TESSERA_ACCESS_CODE instead

@@ -1,6 +1,5 @@
 // tessera registry … and tessera census …: reference data, declarations and censuses on
 // tessera-registry.
-#include <botan/hex.h>
 
 #include <CLI/CLI.hpp>
 
@@ -11,7 +10,6 @@
 #include "google/protobuf/util/json_util.h"
 #include "platform/files.h"
 #include "platform/grpc_status.h"
-#include "platform/random.h"
 #include "platform/status_macros.h"
 #include "proto/common.pb.h"
 #include "proto/registry.grpc.pb.h"
@@ -70,10 +68,7 @@ absl::Status RegistryLoadReference(const Args& args) {
                            ReadFile(dir + "/codici_catastali.csv"));
   // Loading is idempotent by itself, and a second load should report what it changed (nothing),
   // not the first load's counts: without --request-id each run is its own request.
-  request.set_request_id(args.Has("request-id")
-                             ? args.Get("request-id")
-                             : "cli-load-reference-" +
-                                   Botan::hex_encode(ThreadRng().random_vec(16), false));
+  request.set_request_id(NewRequestIdOf(args, "load-reference"));
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
   grpc::ClientContext context;
   v1::LoadReferenceResponse r;
@@ -207,11 +202,7 @@ absl::Status RegistryAccessCode(const Args& args) {
   request.set_province_sigla(args.Get("province"));
   // A code is shown once: running the command again asks for a new one, so without
   // --request-id each run is its own request.
-  std::string request_id = args.Get("request-id");
-  if (request_id.empty()) {
-    request_id = "cli-access-code-" + Botan::hex_encode(ThreadRng().random_vec(16), false);
-  }
-  request.set_request_id(request_id);
+  request.set_request_id(NewRequestIdOf(args, "access-code"));
   const std::string office =
       request.istat().empty() ? "the prefettura of " + request.province_sigla() : request.istat();
   TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
