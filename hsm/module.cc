@@ -112,6 +112,7 @@ absl::StatusOr<TokenInfo> Module::InitToken(std::string_view label, const Secret
   if (label.empty() || label.size() > 32) {
     return absl::InvalidArgumentError("token label: must be 1 to 32 characters");
   }
+  std::lock_guard lock(init_token_);
   TESSERA_ASSIGN_OR_RETURN(std::vector<TokenInfo> tokens, ListTokens());
   const TokenInfo* free_slot = nullptr;
   for (const TokenInfo& token : tokens) {

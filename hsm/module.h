@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,8 @@ class Module : public std::enable_shared_from_this<Module> {
 
   // Initializes a fresh token in a free slot with `label` and SO PIN, then sets the user PIN.
   // Refuses (ALREADY_EXISTS) when a token with that label exists: never overwrites a token.
+  // One at a time per module: SoftHSM offers a single free slot, which two threads would
+  // otherwise both take.
   absl::StatusOr<TokenInfo> InitToken(std::string_view label, const Secret& so_pin,
                                       const Secret& user_pin);
 
@@ -50,6 +53,7 @@ class Module : public std::enable_shared_from_this<Module> {
       : path_(std::move(path)), handle_(handle), fn_(fn) {}
 
   std::string path_;
+  std::mutex init_token_;
   void* handle_;
   CK_FUNCTION_LIST* fn_;
 };

@@ -52,7 +52,8 @@ absl::Status CardMaker::InitializeToken(const CardToMake& card,
   return session->Logout();
 }
 
-absl::StatusOr<CardRecord> CardMaker::Make(const CardToMake& card) {
+absl::StatusOr<CardRecord> CardMaker::Make(const CardToMake& card,
+                                           const std::function<void(CardStep)>& starting) {
   TESSERA_ASSIGN_OR_RETURN(std::optional<CardRecord> stored, journal_.Load(card.card_number));
   CardRecord record = stored.value_or(CardRecord{.card_number = card.card_number});
   auto done = [&](CardStep step) {
@@ -62,6 +63,7 @@ absl::StatusOr<CardRecord> CardMaker::Make(const CardToMake& card) {
 
   CardCredentials credentials;
   if (record.done < CardStep::kCredentials) {
+    if (starting) starting(CardStep::kCredentials);
     credentials = NewCardCredentials();
     TESSERA_ASSIGN_OR_RETURN(record.envelope,
                              SealHalves(sealer_, card.card_number, credentials, Half::kEnvelope));
@@ -74,6 +76,7 @@ absl::StatusOr<CardRecord> CardMaker::Make(const CardToMake& card) {
   }
 
   if (record.done < CardStep::kToken) {
+    if (starting) starting(CardStep::kToken);
     TESSERA_RETURN_IF_ERROR(InitializeToken(card, credentials));
     TESSERA_RETURN_IF_ERROR(done(CardStep::kToken));
   }
@@ -83,6 +86,7 @@ absl::StatusOr<CardRecord> CardMaker::Make(const CardToMake& card) {
   // A key pair generated before a crash but not recorded is the card's: never a second one.
   absl::StatusOr<std::unique_ptr<Botan::Private_Key>> key = hsm::LoadTokenKey(token, kCardKeyId);
   if (record.done < CardStep::kKey) {
+    if (starting) starting(CardStep::kKey);
     if (key.status().code() == absl::StatusCode::kNotFound) {
       key = hsm::GenerateTokenKey(
           token, {.algorithm = algorithm_, .id = kCardKeyId, .label = card.card_number});
@@ -93,6 +97,7 @@ absl::StatusOr<CardRecord> CardMaker::Make(const CardToMake& card) {
   TESSERA_RETURN_IF_ERROR(key.status());
 
   if (record.done < CardStep::kRequest) {
+    if (starting) starting(CardStep::kRequest);
     // The CA builds the subject from the order, not from the request: the request proves the
     // card holds the key.
     Botan::X509_Cert_Options options;
@@ -108,6 +113,7 @@ absl::StatusOr<CardRecord> CardMaker::Make(const CardToMake& card) {
   }
 
   if (record.done < CardStep::kCertificate) {
+    if (starting) starting(CardStep::kCertificate);
     TESSERA_ASSIGN_OR_RETURN(std::vector<uint8_t> certificate,
                              certifier_.Certify(card, record.request));
     try {
@@ -122,6 +128,7 @@ absl::StatusOr<CardRecord> CardMaker::Make(const CardToMake& card) {
   const Botan::X509_Certificate certificate(record.certificate);
 
   if (record.done < CardStep::kWritten) {
+    if (starting) starting(CardStep::kWritten);
     TESSERA_ASSIGN_OR_RETURN(hsm::Token::Lease lease, token->Acquire());
     absl::StatusOr<std::vector<uint8_t>> on_card = lease->ReadCertificate(kCardKeyId);
     if (on_card.status().code() == absl::StatusCode::kNotFound) {
@@ -137,6 +144,7 @@ absl::StatusOr<CardRecord> CardMaker::Make(const CardToMake& card) {
   }
 
   if (record.done < CardStep::kProved) {
+    if (starting) starting(CardStep::kProved);
     TESSERA_RETURN_IF_ERROR(ProveCard(token, kCardKeyId, certificate));
     TESSERA_RETURN_IF_ERROR(done(CardStep::kProved));
   }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -90,8 +91,10 @@ class CardMaker {
         algorithm_(algorithm) {}
 
   // Runs the card's remaining steps and returns its record, proved. A failing step returns
-  // its error with the steps before it recorded: calling again resumes there.
-  absl::StatusOr<CardRecord> Make(const CardToMake& card);
+  // its error with the steps before it recorded: calling again resumes there. `starting`, if
+  // given, hears each step as it starts (a reader's status line).
+  absl::StatusOr<CardRecord> Make(const CardToMake& card,
+                                  const std::function<void(CardStep)>& starting = {});
 
  private:
   absl::Status InitializeToken(const CardToMake& card, const CardCredentials& credentials);

@@ -33,25 +33,36 @@ bool IsFinal(const absl::Status& failure) {
 
 absl::StatusOr<RoundReport> Producer::RunOnce(int limit) {
   TESSERA_ASSIGN_OR_RETURN(ClaimedWork work, orders_.Claim(limit));
-  RoundReport report;
-  std::vector<Outcome> outcomes;
+  RoundReport report{.open_orders = work.open_orders};
+  std::vector<Outcome>& outcomes = report.outcomes;
+  auto retry = [&](absl::Status why) {
+    ++report.retried;
+    report.retry_reason = std::move(why);
+  };
   auto settle = [&](bool card, const std::string& order, absl::StatusOr<std::string> serial) {
+    Outcome outcome{card, order, "", ""};
     if (serial.ok()) {
-      outcomes.push_back({card, order, *serial, ""});
-      ++report.produced;
+      outcome.certificate_serial = *serial;
     } else if (IsFinal(serial.status())) {
-      outcomes.push_back({card, order, "", std::string(serial.status().message())});
-      ++report.failed;
+      outcome.failure = std::string(serial.status().message()).substr(0, 500);
     } else {
-      ++report.retried;
+      return retry(serial.status());
     }
+    if (hooks_.record) {
+      if (absl::Status recorded = hooks_.record(outcome); !recorded.ok()) return retry(recorded);
+    }
+    ++(serial.ok() ? report.produced : report.failed);
+    outcomes.push_back(std::move(outcome));
   };
   for (const CardToMake& card : work.cards) {
-    absl::StatusOr<CardRecord> made = cards_.Make(card);
+    absl::StatusOr<CardRecord> made = cards_.Make(card, [&](CardStep step) {
+      if (hooks_.on_step) hooks_.on_step(card.card_number, CardStepName(step));
+    });
     settle(true, card.card_number,
            made.ok() ? absl::StatusOr<std::string>(SerialOf(made->certificate)) : made.status());
   }
   for (const std::string& common_id : work.workstations) {
+    if (hooks_.on_step) hooks_.on_step(common_id, "bundle");
     absl::StatusOr<WorkstationId> id = ParseCommonId(common_id);
     settle(false, common_id, id.ok() ? bundles_.IssueBundle(*id) : id.status());
   }

@@ -3,6 +3,7 @@
 // while its batches run; several daemons share the queue through the registry's leases.
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -18,6 +19,9 @@ namespace tessera::personalization {
 struct ClaimedWork {
   std::vector<CardToMake> cards;
   std::vector<std::string> workstations;  // common ids
+  // Orders of the reach not yet produced or failed after this claim, held ones included
+  // (every worker's); -1 if the source cannot say.
+  int open_orders = -1;
 };
 struct Outcome {
   bool card = true;
@@ -43,13 +47,24 @@ struct RoundReport {
   int produced = 0;
   int failed = 0;                        // reported failed for good
   int retried = 0;                       // left for the next round
+  absl::Status retry_reason;             // the last failure that left an order for later
+  int open_orders = -1;                  // as the claim said (ClaimedWork::open_orders)
+  std::vector<Outcome> outcomes;         // what was reported, produced and failed
   std::vector<absl::Status> unreported;  // the registry refused an outcome (logged by the caller)
+};
+
+// Optional hooks of a round: where it stands (the reader's status line), and each outcome
+// before it is reported (the daemon records it against its batch; a failure to record leaves
+// the order for the next round, unreported).
+struct RoundHooks {
+  std::function<void(const std::string& order, std::string_view step)> on_step;
+  std::function<absl::Status(const Outcome&)> record;
 };
 
 class Producer {
  public:
-  Producer(OrderSource& orders, CardMaker& cards, BundleIssuer& bundles)
-      : orders_(orders), cards_(cards), bundles_(bundles) {}
+  Producer(OrderSource& orders, CardMaker& cards, BundleIssuer& bundles, RoundHooks hooks = {})
+      : orders_(orders), cards_(cards), bundles_(bundles), hooks_(std::move(hooks)) {}
 
   absl::StatusOr<RoundReport> RunOnce(int limit);
 
@@ -57,6 +72,7 @@ class Producer {
   OrderSource& orders_;
   CardMaker& cards_;
   BundleIssuer& bundles_;
+  RoundHooks hooks_;
 };
 
 }  // namespace tessera::personalization

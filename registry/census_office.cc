@@ -426,6 +426,7 @@ absl::StatusOr<CensusOffice::ClaimedOrders> CensusOffice::ClaimOrders(const Clai
       claimed.cards, stores_.orders.ClaimCardOrders(holder, limit, lease, clock_.Now(), scope));
   TESSERA_ASSIGN_OR_RETURN(claimed.workstations, stores_.orders.ClaimWorkstationOrders(
                                                      holder, limit, lease, clock_.Now(), scope));
+  TESSERA_ASSIGN_OR_RETURN(claimed.open_orders, stores_.orders.CountOpenOrders(scope));
   return claimed;
 }
 

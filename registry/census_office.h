@@ -149,6 +149,7 @@ class CensusOffice {
   struct ClaimedOrders {
     std::vector<CardOrder> cards;
     std::vector<WorkstationOrder> workstations;
+    int64_t open_orders = 0;  // within the claim's reach after it (OrderQueue::CountOpenOrders)
   };
   absl::StatusOr<ClaimedOrders> ClaimOrders(const Claim& claim);
 

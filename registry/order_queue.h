@@ -67,6 +67,10 @@ class OrderQueue {
       const std::string& worker, int limit, std::chrono::seconds lease,
       std::chrono::system_clock::time_point now, const ClaimScope& scope) = 0;
 
+  // How many orders within `scope` are still open (LAVORAZIONE; a card's order not ended),
+  // claimed or not, cards and workstations together: 0 means a batch of that reach is done.
+  virtual absl::StatusOr<int64_t> CountOpenOrders(const ClaimScope& scope) = 0;
+
   // Records each outcome reported by `worker`, which must hold the order's claim: produced
   // (state PRODOTTA, its certificate serial) or failed (FALLITA, why; a failed card order
   // ends, so its person may be given a new card). One result per outcome, in order: true if it

@@ -70,6 +70,20 @@ absl::StatusOr<std::vector<WorkstationOrder>> PgOrderQueue::ClaimWorkstationOrde
   return orders;
 }
 
+absl::StatusOr<int64_t> PgOrderQueue::CountOpenOrders(const ClaimScope& scope) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn->Exec("SELECT (SELECT count(*) FROM registry.card_orders WHERE state = 'LAVORAZIONE' "
+                 "AND ended_at IS NULL AND card_number LIKE $1 AND (cardinality($2::text[]) = 0 "
+                 "OR card_number = ANY ($2::text[]))) + (SELECT count(*) FROM "
+                 "registry.workstation_orders WHERE state = 'LAVORAZIONE' AND workstation_owner "
+                 "|| lpad(progressive::text, 4, '0') LIKE $1 AND (cardinality($2::text[]) = 0 OR "
+                 "workstation_owner || lpad(progressive::text, 4, '0') = ANY ($2::text[])))",
+                 {pg::Param(scope.prefix + "%"), pg::Param::TextArray(scope.orders)}));
+  return r.Int(0, 0);
+}
+
 namespace {
 
 // One outcome in one statement: the order moves out of LAVORAZIONE only for the worker holding

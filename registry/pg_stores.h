@@ -110,6 +110,7 @@ class PgOrderQueue final : public OrderQueue {
   absl::StatusOr<std::vector<WorkstationOrder>> ClaimWorkstationOrders(
       const std::string& worker, int limit, std::chrono::seconds lease,
       std::chrono::system_clock::time_point now, const ClaimScope& scope) override;
+  absl::StatusOr<int64_t> CountOpenOrders(const ClaimScope& scope) override;
   std::vector<absl::StatusOr<bool>> Report(const std::string& worker,
                                            std::span<const OrderOutcome> outcomes,
                                            std::chrono::system_clock::time_point now) override;

@@ -25,6 +25,7 @@ absl::StatusOr<personalization::ClaimedWork> RegistryOrders::Claim(int limit) {
   for (const v1::WorkstationOrder& o : response.workstations()) {
     work.workstations.push_back(o.common_id());
   }
+  work.open_orders = static_cast<int>(response.open_orders());
   return work;
 }
 

@@ -10,23 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "personalization/batches.h"
 #include "personalization/producer.h"
 #include "proto/registry.grpc.pb.h"
 
 namespace tessera::perso_service {
 
-// Which orders a batch reaches (ClaimOrdersRequest): a province or a comune, and/or a list.
-struct Reach {
-  std::string province_sigla;
-  std::string istat;
-  std::vector<std::string> orders;
-};
-
 class RegistryOrders final : public personalization::OrderSource {
  public:
   // `lease_seconds` 0: the registry's default (900 s). An empty reach: any order.
-  RegistryOrders(std::shared_ptr<grpc::Channel> registry, std::string worker, Reach reach = {},
-                 uint32_t lease_seconds = 0,
+  RegistryOrders(std::shared_ptr<grpc::Channel> registry, std::string worker,
+                 personalization::BatchReach reach = {}, uint32_t lease_seconds = 0,
                  std::chrono::seconds deadline = std::chrono::seconds(30))
       : stub_(v1::Registry::NewStub(std::move(registry))),
         worker_(std::move(worker)),
@@ -41,7 +35,7 @@ class RegistryOrders final : public personalization::OrderSource {
  private:
   std::unique_ptr<v1::Registry::Stub> stub_;
   std::string worker_;
-  Reach reach_;
+  personalization::BatchReach reach_;
   uint32_t lease_seconds_;
   std::chrono::seconds deadline_;
 };

@@ -442,6 +442,7 @@ grpc::Status RegistryHandlers::ClaimOrders(grpc::ServerContext* context,
     out->set_common_id(o.CommonId());
     out->set_ordered_by(o.ordered_by);
   }
+  response->set_open_orders(static_cast<uint32_t>(claimed->open_orders));
   return grpc::Status::OK;
 }
 

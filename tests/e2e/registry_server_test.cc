@@ -203,24 +203,8 @@ class RegistryServerTest : public ::testing::Test {
     grpc::Status status = ministry->LoadReference(&context, request, &loaded);
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(loaded.comuni_added(), 7896u);
-    const auto switch_over = std::chrono::floor<std::chrono::days>(
-        std::chrono::system_clock::now() + std::chrono::hours(24 * 30));
-    for (int n = 1; n <= 73; ++n) {
-      char istat[8];
-      std::snprintf(istat, sizeof istat, "057%03d", n);
-      grpc::ClientContext c;
-      v1::SetDeclarationRequest d;
-      d.set_request_id(testing::NewRequestId());
-      d.set_istat(istat);
-      d.set_declared_workstations(2);
-      d.set_declared_employees(5);
-      d.set_switch_over(IsoDate(std::chrono::year_month_day(switch_over)));
-      v1::SetDeclarationResponse r;
-      grpc::Status status = ministry->SetDeclaration(&c, d, &r);
-      // The province of Rieti numbers its comuni 057001..057075 with gaps.
-      ASSERT_TRUE(status.ok() || status.error_code() == grpc::StatusCode::INVALID_ARGUMENT)
-          << status.error_message();
-    }
+    grpc::Status declared = testing::DeclareRietiComuni(*ministry);
+    ASSERT_TRUE(declared.ok()) << declared.error_message();
     reference_loaded_ = true;
   }
 

@@ -229,6 +229,7 @@ class FakeOrderQueue final : public OrderQueue {
       const ClaimScope&) override {
     return std::vector<WorkstationOrder>{};
   }
+  absl::StatusOr<int64_t> CountOpenOrders(const ClaimScope&) override { return 0; }
   std::vector<absl::StatusOr<bool>> Report(const std::string& worker,
                                            std::span<const OrderOutcome> outcomes,
                                            std::chrono::system_clock::time_point) override {

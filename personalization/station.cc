@@ -1,0 +1,163 @@
+#include "personalization/station.h"
+
+#include "absl/strings/str_cat.h"
+#include "platform/log.h"
+
+namespace tessera::personalization {
+
+Station::Station(StationOptions options, BatchStore& batches, OrderSources sources,
+                 CardMaker& cards, BundleIssuer& bundles, const Clock& clock)
+    : options_(std::move(options)),
+      batches_(batches),
+      sources_(std::move(sources)),
+      cards_(cards),
+      bundles_(bundles),
+      clock_(clock) {
+  for (int i = 0; i < options_.readers; ++i) {
+    status_.push_back({.station = options_.name, .reader = i});
+  }
+}
+
+Station::~Station() { Stop(); }
+
+void Station::Start() {
+  for (int i = 0; i < options_.readers; ++i) threads_.emplace_back([this, i] { RunReader(i); });
+  threads_.emplace_back([this] { BeatLoop(); });
+}
+
+void Station::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+}
+
+std::vector<ReaderStatus> Station::Readers() const {
+  std::lock_guard lock(mutex_);
+  return status_;
+}
+
+void Station::SetStatus(int reader, const std::function<void(ReaderStatus&)>& change) {
+  std::lock_guard lock(mutex_);
+  change(status_[static_cast<size_t>(reader)]);
+}
+
+void Station::WaitFor(std::chrono::milliseconds how_long) {
+  std::unique_lock lock(mutex_);
+  wake_.wait_for(lock, how_long, [this] { return stopping_; });
+}
+
+void Station::RunReader(int reader) {
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    if (!Work(reader)) WaitFor(options_.idle_wait);
+  }
+}
+
+bool Station::Work(int reader) {
+  const std::string worker = absl::StrCat(options_.name, ":reader-", reader);
+  auto waiting = [&](int64_t batch_id, const std::string& why) {
+    SetStatus(reader, [&](ReaderStatus& s) {
+      s.batch_id = batch_id;
+      s.waiting_for = why;
+    });
+    LogEvent(spdlog::level::warn, "reader_waiting",
+             {{"reader", worker}, {"batch", std::to_string(batch_id)}, {"why", why}});
+    WaitFor(options_.retry_wait);
+    return true;
+  };
+
+  absl::StatusOr<std::vector<Batch>> running = batches_.Running();
+  if (!running.ok()) return waiting(0, absl::StrCat("database: ", running.status().message()));
+  int64_t unclaimed = 0;
+  std::string why_unclaimed;
+  for (const Batch& batch : *running) {
+    std::unique_ptr<OrderSource> source = sources_(worker, batch.reach);
+    RoundHooks hooks{
+        .on_step =
+            [&](const std::string& order, std::string_view step) {
+              SetStatus(reader, [&](ReaderStatus& s) {
+                if (s.card_number != order) s.card_since = clock_.Now();
+                s.batch_id = batch.id;
+                s.card_number = order;
+                s.step = step;
+                s.waiting_for.clear();
+              });
+            },
+        .record =
+            [&](const Outcome& outcome) {
+              return batches_.RecordResult({.batch_id = batch.id,
+                                            .card = outcome.card,
+                                            .order = outcome.order,
+                                            .certificate_serial = outcome.certificate_serial,
+                                            .failure = outcome.failure},
+                                           clock_.Now());
+            },
+    };
+    Producer producer(*source, cards_, bundles_, std::move(hooks));
+    absl::StatusOr<RoundReport> round = producer.RunOnce(1);
+    if (!round.ok()) {
+      // The registry refuses this batch's reach, or cannot be reached: said on the reader's
+      // line; the other batches still get their turn.
+      unclaimed = batch.id;
+      why_unclaimed = absl::StrCat("tessera-registry: ", round.status().message());
+      continue;
+    }
+    for (const absl::Status& refused : round->unreported) {
+      LogEvent(spdlog::level::err, "outcome_refused",
+               {{"reader", worker},
+                {"batch", std::to_string(batch.id)},
+                {"error", std::string(refused.message())}});
+    }
+    for (const Outcome& o : round->outcomes) {
+      LogEvent(o.failure.empty() ? spdlog::level::info : spdlog::level::warn,
+               o.card ? "card_done" : "workstation_done",
+               {{"reader", worker},
+                {"batch", std::to_string(batch.id)},
+                {"order", o.order},
+                {"serial", o.certificate_serial},
+                {"failure", o.failure}});
+    }
+    if (round->open_orders >= 0) {
+      if (absl::Status s = batches_.RecordOpenOrders(batch.id, round->open_orders, clock_.Now());
+          !s.ok()) {
+        return waiting(batch.id, absl::StrCat("database: ", s.message()));
+      }
+    }
+    SetStatus(reader, [&](ReaderStatus& s) {
+      s.card_number.clear();
+      s.step.clear();
+    });
+    if (round->retried > 0) {
+      // The order stays claimed by this reader: the next round takes it again first.
+      return waiting(batch.id, std::string(round->retry_reason.message()));
+    }
+    SetStatus(reader, [](ReaderStatus& s) { s.waiting_for.clear(); });
+    if (!round->outcomes.empty()) return true;
+  }
+  if (unclaimed != 0) return waiting(unclaimed, why_unclaimed);
+  SetStatus(reader, [](ReaderStatus& s) { s = {.station = s.station, .reader = s.reader}; });
+  return false;
+}
+
+void Station::BeatLoop() {
+  for (;;) {
+    for (ReaderStatus status : Readers()) {
+      status.beat_at = clock_.Now();
+      if (absl::Status s = batches_.Beat(status); !s.ok()) {
+        LogEvent(spdlog::level::warn, "reader_beat_failed", {{"error", std::string(s.message())}});
+        break;
+      }
+    }
+    std::unique_lock lock(mutex_);
+    if (wake_.wait_for(lock, options_.beat, [this] { return stopping_; })) return;
+  }
+}
+
+}  // namespace tessera::personalization

@@ -1,0 +1,170 @@
+#include "services/perso/handlers.h"
+
+#include <chrono>
+#include <thread>
+
+#include "platform/clock.h"
+#include "platform/grpc_status.h"
+#include "platform/rpc_server.h"
+
+namespace tessera::perso_service {
+namespace {
+
+constexpr char kService[] = "/tessera.v1.Personalization/";
+constexpr char kMinistry[] = "tessera-cli";
+
+v1::BatchState StateToProto(personalization::BatchState state) {
+  switch (state) {
+    case personalization::BatchState::kCreated:
+      return v1::BATCH_CREATED;
+    case personalization::BatchState::kRunning:
+      return v1::BATCH_RUNNING;
+    case personalization::BatchState::kPaused:
+      return v1::BATCH_PAUSED;
+    case personalization::BatchState::kCancelled:
+      return v1::BATCH_CANCELLED;
+    case personalization::BatchState::kFinished:
+      return v1::BATCH_FINISHED;
+  }
+  return v1::BATCH_STATE_UNSPECIFIED;
+}
+
+void ToProto(const personalization::Batch& b, Clock::TimePoint now, v1::Batch* out) {
+  out->set_id(b.id);
+  out->set_name(b.name);
+  out->mutable_reach()->set_province_sigla(b.reach.province_sigla);
+  out->mutable_reach()->set_istat(b.reach.istat);
+  for (const std::string& o : b.reach.orders) out->mutable_reach()->add_orders(o);
+  out->set_state(StateToProto(b.state));
+  out->set_created_by(b.created_by);
+  out->set_created_at(UtcText(b.created_at));
+  out->set_updated_at(UtcText(b.updated_at));
+  const personalization::BatchProgress& p = b.progress;
+  out->set_cards_produced(static_cast<uint32_t>(p.cards_produced));
+  out->set_cards_failed(static_cast<uint32_t>(p.cards_failed));
+  out->set_workstations_produced(static_cast<uint32_t>(p.workstations_produced));
+  out->set_workstations_failed(static_cast<uint32_t>(p.workstations_failed));
+  out->set_open_orders(static_cast<uint32_t>(std::max(p.open_orders, 0)));
+  out->set_cards_per_second(p.cards_per_second);
+  out->set_eta_seconds(p.open_orders < 0 || p.cards_per_second <= 0
+                           ? (p.open_orders == 0 ? 0 : -1)
+                           : static_cast<int64_t>(p.open_orders / p.cards_per_second + 0.5));
+  for (const personalization::ReaderStatus& r : b.readers) {
+    v1::ReaderStatus* reader = out->add_readers();
+    reader->set_station(r.station);
+    reader->set_reader(static_cast<uint32_t>(r.reader));
+    reader->set_card_number(r.card_number);
+    reader->set_step(r.step);
+    reader->set_waiting_for(r.waiting_for);
+    if (!r.card_number.empty()) {
+      reader->set_seconds_on_card(
+          std::chrono::duration_cast<std::chrono::seconds>(now - r.card_since).count());
+    }
+  }
+  for (const std::string& f : p.recent_failures) out->add_recent_failures(f);
+}
+
+personalization::BatchReach ReachFromProto(const v1::BatchReach& reach) {
+  return {reach.province_sigla(), reach.istat(), {reach.orders().begin(), reach.orders().end()}};
+}
+
+bool Ended(personalization::BatchState state) {
+  return state == personalization::BatchState::kCancelled ||
+         state == personalization::BatchState::kFinished;
+}
+
+}  // namespace
+
+grpc::Status PersoHandlers::CreateBatch(grpc::ServerContext* context,
+                                        const v1::CreateBatchRequest* request,
+                                        v1::Batch* response) {
+  absl::StatusOr<Actor> actor = ActorOf(*context);
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
+  absl::StatusOr<personalization::BatchStore::Created> created = batches_.Create(
+      request->name(), ReachFromProto(request->reach()), {*actor, request->request_id()});
+  if (!created.ok()) return ToGrpcStatus(created.status());
+  ToProto(created->batch, SystemClock().Now(), response);
+  return grpc::Status::OK;
+}
+
+grpc::Status PersoHandlers::Change(grpc::ServerContext* context, const v1::BatchChange& request,
+                                   personalization::BatchAction action, v1::Batch* response) {
+  absl::StatusOr<Actor> actor = ActorOf(*context);
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
+  absl::StatusOr<personalization::Batch> batch =
+      batches_.Change(request.id(), action, {*actor, request.request_id()});
+  if (!batch.ok()) return ToGrpcStatus(batch.status());
+  ToProto(*batch, SystemClock().Now(), response);
+  return grpc::Status::OK;
+}
+
+grpc::Status PersoHandlers::RunBatch(grpc::ServerContext* context, const v1::BatchChange* request,
+                                     v1::Batch* response) {
+  return Change(context, *request, personalization::BatchAction::kRun, response);
+}
+
+grpc::Status PersoHandlers::PauseBatch(grpc::ServerContext* context, const v1::BatchChange* request,
+                                       v1::Batch* response) {
+  return Change(context, *request, personalization::BatchAction::kPause, response);
+}
+
+grpc::Status PersoHandlers::CancelBatch(grpc::ServerContext* context,
+                                        const v1::BatchChange* request, v1::Batch* response) {
+  return Change(context, *request, personalization::BatchAction::kCancel, response);
+}
+
+grpc::Status PersoHandlers::GetBatch(grpc::ServerContext*, const v1::GetBatchRequest* request,
+                                     v1::Batch* response) {
+  absl::StatusOr<personalization::Batch> batch = batches_.Get(request->id());
+  if (!batch.ok()) return ToGrpcStatus(batch.status());
+  ToProto(*batch, SystemClock().Now(), response);
+  return grpc::Status::OK;
+}
+
+grpc::Status PersoHandlers::ListBatches(grpc::ServerContext*, const v1::ListBatchesRequest* request,
+                                        v1::ListBatchesResponse* response) {
+  absl::StatusOr<std::vector<personalization::Batch>> batches =
+      batches_.List(request->include_ended());
+  if (!batches.ok()) return ToGrpcStatus(batches.status());
+  const Clock::TimePoint now = SystemClock().Now();
+  for (const personalization::Batch& b : *batches) ToProto(b, now, response->add_batches());
+  return grpc::Status::OK;
+}
+
+grpc::Status PersoHandlers::WatchBatch(grpc::ServerContext* context,
+                                       const v1::WatchBatchRequest* request,
+                                       grpc::ServerWriter<v1::Batch>* writer) {
+  const uint32_t interval_ms = request->interval_ms() == 0 ? 1000 : request->interval_ms();
+  if (interval_ms < 200 || interval_ms > 10000) {
+    return ToGrpcStatus(absl::InvalidArgumentError("interval_ms: 200 to 10000 (default 1000)"));
+  }
+  for (;;) {
+    absl::StatusOr<personalization::Batch> batch = batches_.Get(request->id());
+    if (!batch.ok()) return ToGrpcStatus(batch.status());
+    v1::Batch update;
+    ToProto(*batch, SystemClock().Now(), &update);
+    if (!writer->Write(update) || Ended(batch->state)) return grpc::Status::OK;
+    // In short naps, so a caller that went away frees the thread soon.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(interval_ms);
+    while (std::chrono::steady_clock::now() < until) {
+      if (context->IsCancelled()) return grpc::Status::CANCELLED;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+}
+
+std::vector<RpcRule> PersoPolicy() {
+  const std::string s = kService;
+  const std::vector<PrincipalKind> service = {PrincipalKind::kService};
+  return {
+      {s + "CreateBatch", service, {kMinistry}, "the Ministry runs issuance batches"},
+      {s + "RunBatch", service, {kMinistry}, "the Ministry runs issuance batches"},
+      {s + "PauseBatch", service, {kMinistry}, "the Ministry runs issuance batches"},
+      {s + "CancelBatch", service, {kMinistry}, "the Ministry runs issuance batches"},
+      {s + "GetBatch", service, {kMinistry}, "the Ministry follows its batches"},
+      {s + "ListBatches", service, {kMinistry}, "the Ministry follows its batches"},
+      {s + "WatchBatch", service, {kMinistry}, "the Ministry follows its batches"},
+  };
+}
+
+}  // namespace tessera::perso_service

@@ -1,0 +1,149 @@
+// tessera-perso: the personalization daemon. Its readers make the cards and workstation bundles
+// of every running batch (personalization/station.h); its gRPC API over mTLS lets the Ministry
+// create, run, pause, cancel and watch batches (services/perso/handlers.cc).
+//
+//   tessera-perso --config <file.toml>
+//
+// Config keys (each overridable by TESSERA_<KEY> in the environment):
+//   grpc.listen, grpc.port_file, tls.*, trust.*   as every service (platform/service_main.h);
+//                          the TLS identity (service certificate tessera-perso) is also the one
+//                          it presents to tessera-ca and tessera-registry
+//   revocation.crl_url     where tessera-ca serves the issuing CAs' CRLs
+//   db.conninfo            libpq connection string; migrations of schema "perso" run at start
+//   db.max_connections     default 8
+//   ca.target              tessera-ca's gRPC address, host:port (the host its certificate names)
+//   registry.target        tessera-registry's gRPC address, likewise
+//   perso.station          this daemon's name, the same across restarts (default: host name)
+//   perso.readers          card readers (worker threads) of this daemon, default 4
+//   cards.module           PKCS#11 module of the card readers (SoftHSM, the virtual reader
+//                          module, opensc-pkcs11.so)
+//   cards.key_algorithm    ec-p256 (default) or rsa-2048
+//   vault.module           PKCS#11 module of the token keeping the halves' sealing key
+//   vault.token            its label
+//   vault.seal_key         label of the AES key sealing the halves (default "card-halves";
+//                          created on first start if missing)
+//   log.level              debug | info | warn | error (default info)
+// The vault token's PIN comes from TESSERA_VAULT_PIN (or a 0600 file named by
+// TESSERA_VAULT_PIN_FILE), never from the config file.
+#include <unistd.h>
+
+#include <string>
+
+#include "hsm/module.h"
+#include "hsm/secret_sealer.h"
+#include "hsm/token.h"
+#include "personalization/batches.h"
+#include "personalization/card_maker.h"
+#include "personalization/pg_batches.h"
+#include "personalization/pg_card_journal.h"
+#include "personalization/station.h"
+#include "platform/files.h"
+#include "platform/log.h"
+#include "platform/migrations.h"
+#include "platform/pg_pool.h"
+#include "platform/process.h"
+#include "platform/rpc_client.h"
+#include "platform/service_main.h"
+#include "platform/status_macros.h"
+#include "services/perso/ca_bundler.h"
+#include "services/perso/ca_certifier.h"
+#include "services/perso/handlers.h"
+#include "services/perso/registry_orders.h"
+
+namespace tessera {
+namespace {
+
+constexpr char kName[] = "tessera-perso";
+
+absl::StatusOr<hsm::KeyAlgorithm> CardKeyAlgorithm(const Config& config) {
+  TESSERA_ASSIGN_OR_RETURN(std::string name, config.StringOr("cards.key_algorithm", "ec-p256"));
+  if (name == "ec-p256") return hsm::KeyAlgorithm::kEcP256;
+  if (name == "rsa-2048") return hsm::KeyAlgorithm::kRsa2048;
+  return absl::InvalidArgumentError("cards.key_algorithm: ec-p256 or rsa-2048");
+}
+
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "perso";
+  return name;
+}
+
+absl::Status Serve(const std::string& config_path) {
+  TESSERA_ASSIGN_OR_RETURN(ServiceStart start, StartService(kName, config_path));
+  TESSERA_RETURN_IF_ERROR(UseCrlRevocation(start));
+  const Config& config = start.config;
+  TESSERA_ASSIGN_OR_RETURN(Secret vault_pin, TakeSecretFromEnv("TESSERA_VAULT_PIN"));
+  TESSERA_ASSIGN_OR_RETURN(std::string conninfo, config.String("db.conninfo"));
+  TESSERA_ASSIGN_OR_RETURN(int64_t max_connections, config.IntOr("db.max_connections", 8));
+  TESSERA_ASSIGN_OR_RETURN(std::string ca_target, config.String("ca.target"));
+  TESSERA_ASSIGN_OR_RETURN(std::string registry_target, config.String("registry.target"));
+  TESSERA_ASSIGN_OR_RETURN(std::string station_name, config.StringOr("perso.station", HostName()));
+  TESSERA_ASSIGN_OR_RETURN(int64_t readers, config.IntOr("perso.readers", 4));
+  TESSERA_ASSIGN_OR_RETURN(std::string cards_module, config.String("cards.module"));
+  TESSERA_ASSIGN_OR_RETURN(hsm::KeyAlgorithm algorithm, CardKeyAlgorithm(config));
+  TESSERA_ASSIGN_OR_RETURN(std::string vault_module, config.String("vault.module"));
+  TESSERA_ASSIGN_OR_RETURN(std::string vault_token, config.String("vault.token"));
+  TESSERA_ASSIGN_OR_RETURN(std::string seal_key, config.StringOr("vault.seal_key", "card-halves"));
+  if (readers < 1 || readers > 64) return absl::InvalidArgumentError("perso.readers: 1 to 64");
+  // It names the readers' claims at the registry: "<station>:reader-<n>".
+  if (station_name.empty() || station_name.size() > 50 ||
+      station_name.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+          "._-") != std::string::npos) {
+    return absl::InvalidArgumentError("perso.station: 1 to 50 letters, digits and . _ -");
+  }
+
+  // Every reader and the handlers at once, and room for the beat.
+  pg::ConnectionPool pool(
+      conninfo, std::max(static_cast<size_t>(max_connections), static_cast<size_t>(readers) + 4));
+  TESSERA_RETURN_IF_ERROR(
+      pg::MigrateAtStart(pool, personalization::kPgSchema, personalization::PgMigrations()));
+
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<hsm::Module> vault, hsm::Module::Load(vault_module));
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<hsm::Token> vault_session,
+                           hsm::Token::Login(vault, vault_token, vault_pin));
+  TESSERA_ASSIGN_OR_RETURN(hsm::SecretSealer sealer,
+                           hsm::SecretSealer::Open(vault_session, seal_key, true));
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<hsm::Module> cards, hsm::Module::Load(cards_module));
+
+  // tessera-perso calls tessera-ca and tessera-registry as itself.
+  TESSERA_ASSIGN_OR_RETURN(std::string own_chain, ReadFile(start.rpc.tls.certificate_chain));
+  TESSERA_ASSIGN_OR_RETURN(std::string own_key, ReadFile(start.rpc.tls.private_key));
+  TESSERA_ASSIGN_OR_RETURN(std::string roots, ReadFile(start.rpc.tls.client_ca_bundle));
+  std::shared_ptr<grpc::Channel> ca = MtlsChannel(ca_target, roots, own_chain, own_key);
+  std::shared_ptr<grpc::Channel> registry = MtlsChannel(registry_target, roots, own_chain, own_key);
+
+  SystemClock clock;
+  personalization::PgCardJournal journal(pool, clock);
+  perso_service::CaCertifier certifier(ca);
+  perso_service::CaBundler bundler(ca);
+  personalization::CardMaker maker(cards, sealer, journal, certifier, algorithm);
+  personalization::PgBatchStore batch_store(pool);
+  personalization::Batches batches(batch_store, clock);
+  personalization::Station station(
+      {.name = station_name, .readers = static_cast<int>(readers)}, batch_store,
+      [registry](const std::string& worker, const personalization::BatchReach& reach) {
+        return std::make_unique<perso_service::RegistryOrders>(registry, worker, reach);
+      },
+      maker, bundler, clock);
+  LogEvent(spdlog::level::info, "station_started",
+           {{"station", station_name},
+            {"readers", std::to_string(readers)},
+            {"cards_module", cards_module},
+            {"key_algorithm", hsm::KeyAlgorithmName(algorithm)}});
+  station.Start();
+
+  perso_service::PersoHandlers handlers(batches);
+  start.rpc.services = {&handlers};
+  start.rpc.rules = perso_service::PersoPolicy();
+  const absl::Status served = ServeUntilStopped(std::move(start.rpc), start.port_file);
+  station.Stop();
+  return served;
+}
+
+}  // namespace
+}  // namespace tessera
+
+int main(int argc, char** argv) {
+  return tessera::ServiceMain(argc, argv, tessera::kName, tessera::Serve);
+}

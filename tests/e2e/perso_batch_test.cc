@@ -1,0 +1,374 @@
+// tessera-perso as a process, with tessera-ca and tessera-registry over mTLS, SoftHSM cards and
+// PostgreSQL: a Ministry batch of one comune's orders becomes proved cards (pkcs11-tool and
+// openssl verify agree) and workstation bundles, each order reported to the registry once;
+// the batch says how far it is and why a reader waits; bad requests are refused with the field.
+#include <botan/x509cert.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include "hsm/secret_sealer.h"
+#include "personalization/credentials.h"
+#include "personalization/pg_card_journal.h"
+#include "platform/clock.h"
+#include "platform/pg_pool.h"
+#include "platform/rpc_client.h"
+#include "proto/perso.grpc.pb.h"
+#include "proto/registry.grpc.pb.h"
+#include "services/registry/census_upload.h"
+#include "tests/support/registry_calls.h"
+#include "tests/support/run.h"
+#include "tests/support/service_process.h"
+#include "tests/support/test_ceremony.h"
+#include "tests/support/test_hsm.h"
+#include "tests/support/test_pg.h"
+
+namespace tessera {
+namespace {
+
+using testing::TestSoftHsm;
+
+constexpr char kComune[] = "057012";  // a comune of the sample census (Rieti)
+
+class PersoBatchTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ca_ = new testing::RunningCa("tessera-e2e-batch",
+                                 {{"tessera-ca", {"localhost"}, {"127.0.0.1"}},
+                                  {"tessera-registry", {"localhost"}, {"127.0.0.1"}},
+                                  {"tessera-perso", {"localhost"}, {"127.0.0.1"}},
+                                  {"tessera-cli", {"localhost"}, {}}});
+    const std::string run = ca_->dir().path().string();
+    testing::TestPg& pg = testing::TestPg::Get();
+    ca_->hierarchy().WriteRegistryConfig(ca_->dir().File("registry.toml"),
+                                         pg.ConnInfo(pg.CreateDatabase()), run);
+    registry_ = new testing::ServiceProcess("tessera-registry", ca_->dir().File("registry.toml"),
+                                            ca_->dir().File("registry-port"),
+                                            ca_->dir().File("registry.log"));
+    CensusOfTheSample();
+
+    // The vault: the token whose AES key seals the halves, shared with this test process so
+    // that it can open them.
+    vault_label_ = new std::string(TestSoftHsm::UniqueLabel("vault"));
+    auto vault = TestSoftHsm::Get().CreateToken(*vault_label_);
+    auto sealer = hsm::SecretSealer::Open(vault, "card-halves", /*create_if_missing=*/true);
+    if (!sealer.ok()) throw std::runtime_error(sealer.status().ToString());
+    sealer_ = new hsm::SecretSealer(*std::move(sealer));
+
+    perso_conninfo_ = new std::string(pg.ConnInfo(pg.CreateDatabase()));
+    std::string http_port = testing::ReadFileOrDie(ca_->dir().File("http-port"));
+    http_port.erase(http_port.find('\n'));
+    testing::WriteFile(
+        ca_->dir().File("perso.toml"),
+        "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + ca_->dir().File("perso-port") +
+            "\"\n[tls]\ncertificate_chain = \"" + Pki("tessera-perso.pem") +
+            "\"\nprivate_key = \"" + Pki("tessera-perso.key") + "\"\nclient_ca_bundle = \"" +
+            Pki("bundle.pem") + "\"\n[db]\nconninfo = \"" + *perso_conninfo_ +
+            "\"\n[revocation]\ncrl_url = \"http://127.0.0.1:" + http_port +
+            "/crl\"\nrefresh_seconds = 1\n[ca]\ntarget = \"localhost:" +
+            std::to_string(ca_->server().port()) +
+            "\"\n[registry]\ntarget = \"localhost:" + std::to_string(registry_->port()) +
+            "\"\n[perso]\nstation = \"test-station\"\nreaders = 3\n[cards]\nmodule = \"" +
+            TestSoftHsm::Get().module_path() + "\"\n[vault]\nmodule = \"" +
+            TestSoftHsm::Get().module_path() + "\"\ntoken = \"" + *vault_label_ + "\"\n");
+    setenv("TESSERA_VAULT_PIN", testing::kTestUserPin, 1);
+    perso_ =
+        new testing::ServiceProcess("tessera-perso", ca_->dir().File("perso.toml"),
+                                    ca_->dir().File("perso-port"), ca_->dir().File("perso.log"));
+  }
+  static void TearDownTestSuite() {
+    if (perso_ != nullptr) {
+      EXPECT_EQ(perso_->Stop(), 0) << "tessera-perso did not shut down cleanly";
+    }
+    if (registry_ != nullptr) {
+      EXPECT_EQ(registry_->Stop(), 0) << "tessera-registry did not shut down cleanly";
+    }
+    delete perso_;
+    delete registry_;
+    delete sealer_;
+    delete vault_label_;
+    delete perso_conninfo_;
+    delete ca_;
+  }
+
+  void SetUp() override {
+    if (perso_ == nullptr) GTEST_FAIL() << "the suite's services did not start";
+  }
+
+  static std::string Pki(const std::string& file) { return ca_->hierarchy().Pki(file); }
+  static std::shared_ptr<grpc::Channel> ChannelAs(const std::string& service, int port) {
+    const testing::TlsIdentity who = ca_->hierarchy().ServiceIdentity(service);
+    return MtlsChannel("localhost:" + std::to_string(port),
+                       testing::ReadFileOrDie(Pki("bundle.pem")), who.cert_pem, who.key_pem);
+  }
+  static std::unique_ptr<v1::Personalization::Stub> Perso(const std::string& as = "tessera-cli") {
+    return v1::Personalization::NewStub(ChannelAs(as, perso_->port()));
+  }
+
+  // The Ministry loads the reference lists, declares Rieti's comuni, imports the sample census
+  // and submits comune kComune's: its persons' cards and its workstations are ordered.
+  static void CensusOfTheSample() {
+    auto ministry = v1::Registry::NewStub(ChannelAs("tessera-cli", registry_->port()));
+    grpc::Status loaded = testing::LoadReferenceLists(*ministry);
+    if (!loaded.ok()) throw std::runtime_error("LoadReference: " + loaded.error_message());
+    if (grpc::Status s = testing::DeclareRietiComuni(*ministry); !s.ok()) {
+      throw std::runtime_error("SetDeclaration: " + s.error_message());
+    }
+    grpc::ClientContext import;
+    v1::ImportCensusResponse imported;
+    grpc::Status s = registry_service::UploadCensusFile(
+        *ministry, import,
+        testing::ReadFileOrDie(std::string(TESSERA_SOURCE_DIR) + "/deploy/sample/census_rieti.csv"),
+        testing::NewRequestId(), &imported);
+    if (!s.ok()) throw std::runtime_error("ImportCensus: " + s.error_message());
+    v1::Census draft;
+    grpc::ClientContext get;
+    v1::GetCensusRequest which;
+    which.set_istat(kComune);
+    if (s = ministry->GetCensus(&get, which, &draft); !s.ok()) {
+      throw std::runtime_error("GetCensus: " + s.error_message());
+    }
+    v1::SubmitCensusRequest submit;
+    submit.set_request_id(testing::NewRequestId());
+    *submit.mutable_census() = draft.comune();
+    grpc::ClientContext submitting;
+    v1::SubmitCensusResponse submitted;
+    if (s = ministry->SubmitCensus(&submitting, submit, &submitted); !s.ok()) {
+      throw std::runtime_error("SubmitCensus: " + s.error_message());
+    }
+  }
+
+  static v1::Batch Create(const v1::BatchReach& reach, const std::string& request_id) {
+    auto perso = Perso();
+    grpc::ClientContext context;
+    v1::CreateBatchRequest request;
+    request.set_name("prova " + request_id);
+    *request.mutable_reach() = reach;
+    request.set_request_id(request_id);
+    v1::Batch batch;
+    grpc::Status status = perso->CreateBatch(&context, request, &batch);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return batch;
+  }
+  static grpc::Status Act(const std::string& rpc, int64_t id, const std::string& request_id,
+                          v1::Batch* batch) {
+    auto perso = Perso();
+    grpc::ClientContext context;
+    v1::BatchChange change;
+    change.set_id(id);
+    change.set_request_id(request_id);
+    if (rpc == "run") return perso->RunBatch(&context, change, batch);
+    if (rpc == "pause") return perso->PauseBatch(&context, change, batch);
+    return perso->CancelBatch(&context, change, batch);
+  }
+  // WatchBatch until `done` says so or `seconds` pass: every update seen, in order.
+  static std::vector<v1::Batch> Watch(int64_t id, const std::function<bool(const v1::Batch&)>& done,
+                                      int seconds) {
+    auto perso = Perso();
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+    v1::WatchBatchRequest request;
+    request.set_id(id);
+    request.set_interval_ms(200);
+    auto reader = perso->WatchBatch(&context, request);
+    std::vector<v1::Batch> seen;
+    v1::Batch update;
+    while (reader->Read(&update)) {
+      seen.push_back(update);
+      if (done(update)) {
+        context.TryCancel();
+        break;
+      }
+    }
+    reader->Finish();
+    return seen;
+  }
+
+  static testing::RunningCa* ca_;
+  static testing::ServiceProcess* registry_;
+  static testing::ServiceProcess* perso_;
+  static hsm::SecretSealer* sealer_;
+  static std::string* vault_label_;
+  static std::string* perso_conninfo_;
+};
+
+testing::RunningCa* PersoBatchTest::ca_ = nullptr;
+testing::ServiceProcess* PersoBatchTest::registry_ = nullptr;
+testing::ServiceProcess* PersoBatchTest::perso_ = nullptr;
+hsm::SecretSealer* PersoBatchTest::sealer_ = nullptr;
+std::string* PersoBatchTest::vault_label_ = nullptr;
+std::string* PersoBatchTest::perso_conninfo_ = nullptr;
+
+TEST_F(PersoBatchTest, AComunesBatchBecomesProvedCardsAndBundlesEachReportedOnce) {
+  v1::BatchReach reach;
+  reach.set_istat(kComune);
+  const v1::Batch created = Create(reach, "batch-comune");
+  ASSERT_GT(created.id(), 0);
+  EXPECT_EQ(created.state(), v1::BATCH_CREATED);
+  EXPECT_EQ(created.created_by(), "tessera-cli");
+  // A retry of the create is the same batch.
+  EXPECT_EQ(Create(reach, "batch-comune").id(), created.id());
+
+  v1::Batch running;
+  grpc::Status run = Act("run", created.id(), "run-comune", &running);
+  ASSERT_TRUE(run.ok()) << run.error_message();
+  EXPECT_EQ(running.state(), v1::BATCH_RUNNING);
+
+  const std::vector<v1::Batch> seen = Watch(
+      created.id(), [](const v1::Batch& b) { return b.state() == v1::BATCH_FINISHED; }, 180);
+  ASSERT_FALSE(seen.empty());
+  const v1::Batch& last = seen.back();
+  ASSERT_EQ(last.state(), v1::BATCH_FINISHED)
+      << last.DebugString() << testing::ReadFileOrDie(ca_->dir().File("perso.log"));
+  EXPECT_GE(last.cards_produced(), 1u);
+  EXPECT_EQ(last.cards_failed(), 0u) << last.DebugString();
+  EXPECT_GE(last.workstations_produced(), 2u);  // the server 0099 and at least one more
+  EXPECT_EQ(last.workstations_failed(), 0u) << last.DebugString();
+  EXPECT_EQ(last.open_orders(), 0u);
+  // The stream showed readers at work on the way.
+  bool saw_a_reader = false;
+  for (const v1::Batch& b : seen) saw_a_reader |= b.readers_size() > 0;
+  EXPECT_TRUE(saw_a_reader);
+
+  // Finished is final: running it again names the state.
+  v1::Batch again;
+  grpc::Status rerun = Act("run", created.id(), "run-comune-again", &again);
+  EXPECT_EQ(rerun.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(rerun.error_message().find("is finished"), std::string::npos) << rerun.error_message();
+
+  // Every card: on its token one key pair and its certificate (pkcs11-tool), the certificate
+  // chaining to the root (openssl verify).
+  pg::ConnectionPool pool(*perso_conninfo_, 1);
+  SystemClock clock;
+  personalization::PgCardJournal journal(pool, clock);
+  absl::StatusOr<pg::Result> cards = absl::UnknownError("not asked");
+  {
+    auto conn = pool.Acquire();
+    ASSERT_TRUE(conn.ok());
+    cards = (*conn)->Exec(
+        "SELECT order_id FROM perso.batch_results WHERE card AND batch_id = $1 ORDER BY order_id",
+        {pg::Param(created.id())});
+  }
+  ASSERT_TRUE(cards.ok()) << cards.status();
+  ASSERT_EQ(static_cast<uint32_t>(cards->rows()), last.cards_produced());
+  for (int row = 0; row < cards->rows(); ++row) {
+    const std::string number(cards->Text(row, 0));
+    EXPECT_EQ(number.substr(0, 6), kComune);
+    auto record = journal.Load(number);
+    ASSERT_TRUE(record.ok() && record->has_value()) << number;
+    EXPECT_EQ((*record)->done, personalization::CardStep::kProved);
+    auto credentials =
+        personalization::OpenCredentials(*sealer_, number, (*record)->envelope, (*record)->mail);
+    ASSERT_TRUE(credentials.ok()) << credentials.status();
+    auto objects = testing::RunCommand("pkcs11-tool --module " + TestSoftHsm::Get().module_path() +
+                                       " --token-label " + number + " --login --pin " +
+                                       std::string(credentials->pin.view()) + " -O");
+    ASSERT_EQ(objects.exit_code, 0) << objects.output;
+    size_t private_keys = 0, certificates = 0;
+    for (size_t at = 0; (at = objects.output.find("Private Key Object", at)) != std::string::npos;
+         ++at) {
+      ++private_keys;
+    }
+    for (size_t at = 0; (at = objects.output.find("Certificate Object", at)) != std::string::npos;
+         ++at) {
+      ++certificates;
+    }
+    EXPECT_EQ(private_keys, 1u) << objects.output;
+    EXPECT_EQ(certificates, 1u) << objects.output;
+    const std::string pem = ca_->dir().File(number + ".pem");
+    testing::WriteFile(pem, Botan::X509_Certificate((*record)->certificate).PEM_encode());
+    auto verified = testing::RunCommand("openssl verify -x509_strict -CAfile " + Pki("root.pem") +
+                                        " -untrusted " + Pki("operators.pem") + " " + pem);
+    EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  }
+
+  // The registry holds no open order of the comune any more: a new batch of it ends at once.
+  const v1::Batch second = Create(reach, "batch-comune-2");
+  ASSERT_TRUE(Act("run", second.id(), "run-comune-2", &running).ok());
+  const std::vector<v1::Batch> empty = Watch(
+      second.id(), [](const v1::Batch& b) { return b.state() == v1::BATCH_FINISHED; }, 60);
+  ASSERT_FALSE(empty.empty());
+  EXPECT_EQ(empty.back().state(), v1::BATCH_FINISHED);
+  EXPECT_EQ(empty.back().cards_produced(), 0u);
+}
+
+TEST_F(PersoBatchTest, AReachTheRegistryRefusesLeavesTheReadersSayingWhy) {
+  v1::BatchReach reach;
+  reach.set_province_sigla("ZZ");  // well formed; no such province
+  const v1::Batch created = Create(reach, "batch-zz");
+  v1::Batch running;
+  ASSERT_TRUE(Act("run", created.id(), "run-zz", &running).ok());
+  const std::vector<v1::Batch> seen = Watch(
+      created.id(),
+      [](const v1::Batch& b) {
+        for (const v1::ReaderStatus& r : b.readers()) {
+          if (!r.waiting_for().empty()) return true;
+        }
+        return false;
+      },
+      30);
+  ASSERT_FALSE(seen.empty());
+  ASSERT_GT(seen.back().readers_size(), 0) << seen.back().DebugString();
+  EXPECT_NE(seen.back().readers(0).waiting_for().find("province_sigla"), std::string::npos)
+      << seen.back().DebugString();
+  // Pause, resume, cancel: each from the states it applies to, retries answered alike.
+  v1::Batch paused;
+  ASSERT_TRUE(Act("pause", created.id(), "pause-zz", &paused).ok());
+  EXPECT_EQ(paused.state(), v1::BATCH_PAUSED);
+  ASSERT_TRUE(Act("pause", created.id(), "pause-zz", &paused).ok());  // a retry
+  grpc::Status twice = Act("pause", created.id(), "pause-zz-2", &paused);
+  EXPECT_EQ(twice.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << twice.error_message();
+  v1::Batch cancelled;
+  ASSERT_TRUE(Act("cancel", created.id(), "cancel-zz", &cancelled).ok());
+  EXPECT_EQ(cancelled.state(), v1::BATCH_CANCELLED);
+  // A request id is one act: reusing it for another is refused.
+  grpc::Status reused = Act("run", created.id(), "cancel-zz", &running);
+  EXPECT_EQ(reused.error_code(), grpc::StatusCode::ALREADY_EXISTS) << reused.error_message();
+}
+
+TEST_F(PersoBatchTest, BadRequestsAreRefusedNamingTheFieldAndOnlyTheMinistryMayAsk) {
+  auto perso = Perso();
+  const std::vector<std::pair<std::function<void(v1::CreateBatchRequest&)>, std::string>> cases = {
+      {[](v1::CreateBatchRequest& r) { r.mutable_reach()->set_istat("57012"); }, "reach.istat"},
+      {[](v1::CreateBatchRequest& r) { r.mutable_reach()->set_province_sigla("rieti"); },
+       "reach.province_sigla"},
+      {[](v1::CreateBatchRequest& r) {
+         r.mutable_reach()->set_istat("057012");
+         r.mutable_reach()->set_province_sigla("RI");
+       },
+       "reach"},
+      {[](v1::CreateBatchRequest& r) { r.mutable_reach()->add_orders("12345"); },
+       "reach.orders[0]"},
+      {[](v1::CreateBatchRequest& r) { r.set_name(""); }, "name"},
+      {[](v1::CreateBatchRequest& r) { r.set_request_id("with space"); }, "request_id"},
+  };
+  for (const auto& [spoil, field] : cases) {
+    v1::CreateBatchRequest request;
+    request.set_name("bad");
+    request.set_request_id(testing::NewRequestId());
+    spoil(request);
+    grpc::ClientContext context;
+    v1::Batch batch;
+    grpc::Status status = perso->CreateBatch(&context, request, &batch);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
+    EXPECT_EQ(status.error_message().rfind(field, 0), 0u) << status.error_message();
+  }
+  grpc::ClientContext context;
+  v1::GetBatchRequest unknown;
+  unknown.set_id(999999);
+  v1::Batch batch;
+  EXPECT_EQ(perso->GetBatch(&context, unknown, &batch).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  // Another service is not the Ministry.
+  auto registry_as_caller = Perso("tessera-registry");
+  grpc::ClientContext denied;
+  v1::ListBatchesRequest list;
+  v1::ListBatchesResponse batches;
+  EXPECT_EQ(registry_as_caller->ListBatches(&denied, list, &batches).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+}  // namespace
+}  // namespace tessera
