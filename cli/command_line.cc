@@ -236,6 +236,7 @@ void BuildTree(CLI::App& app) {
   AddTokenCommands(app);
   AddCaCommands(app);
   AddRegistryCommands(app);
+  AddBatchCommands(app);
   AddCommand(app, "health", "ask a tessera service for its gRPC health", Health,
              ConnectsTo("the service"));
   CLI::App* completion =

@@ -88,6 +88,14 @@ std::vector<CLI::Option*> OptionsOf(CLI::App& app) {
   return options;
 }
 
+void AddRequestId(CLI::App& command) {
+  command
+      .add_option("--request-id",
+                  "the request's id; without it, derived from the command, so running it again "
+                  "is a safe retry")
+      ->type_name("ID");
+}
+
 std::string ConnectsTo(const std::string& service) {
   std::string note = "Connects to " + service +
                      " with --target HOST:PORT --ca BUNDLE.pem --cert CLIENT.pem --key CLIENT.key "

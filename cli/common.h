@@ -61,6 +61,8 @@ CLI::App* AddGroup(CLI::App& parent, const std::string& name, const std::string&
 const Command* CommandOf(const CLI::App& app);
 // Every option of `app`, those in its option groups (--istat | --province) included.
 std::vector<CLI::Option*> OptionsOf(CLI::App& app);
+// --request-id ID on a command whose id RequestIdOf derives from what it sends.
+void AddRequestId(CLI::App& command);
 // The note on connecting to `service` that goes under each of its commands' --help.
 std::string ConnectsTo(const std::string& service);
 
@@ -70,6 +72,7 @@ void AddGlobalOptions(CLI::App& app);
 void AddTokenCommands(CLI::App& app);     // token …
 void AddCaCommands(CLI::App& app);        // ceremony, ceremony root-crl, ca …
 void AddRegistryCommands(CLI::App& app);  // registry …, census …
+void AddBatchCommands(CLI::App& app);     // batch …
 // The bash completion script for the tree under `app`: its commands at each level and each
 // command's options.
 std::string BashCompletion(CLI::App& app);

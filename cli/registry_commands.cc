@@ -392,14 +392,6 @@ void AddOffice(CLI::App& command) {
   office->require_option(1);
 }
 
-void AddRequestId(CLI::App& command) {
-  command
-      .add_option("--request-id",
-                  "the request's id; without it, derived from the command, so running it again "
-                  "is a safe retry")
-      ->type_name("ID");
-}
-
 void AddRegistryGroup(CLI::App& app) {
   CLI::App* registry =
       AddGroup(app, "registry", "reference data, declarations, access codes, Ministry operators",

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "hsm/secret_sealer.h"
@@ -368,6 +369,40 @@ TEST_F(PersoBatchTest, BadRequestsAreRefusedNamingTheFieldAndOnlyTheMinistryMayA
   v1::ListBatchesResponse batches;
   EXPECT_EQ(registry_as_caller->ListBatches(&denied, list, &batches).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// The command line an operator uses: create and run in one go, watch to the end (a summary
+// when stdout is not a terminal), list with --json.
+TEST_F(PersoBatchTest, TheCommandLineCreatesRunsWatchesAndListsBatches) {
+  const std::string cli = std::string(TESSERA_BIN_DIR) +
+                          "/tessera --target localhost:" + std::to_string(perso_->port()) +
+                          " --ca " + Pki("bundle.pem") + " --cert " + Pki("tessera-cli.pem") +
+                          " --key " + Pki("tessera-cli.key");
+  // Comune 057001 submitted no census: nothing is open there, the batch finishes at once.
+  auto created =
+      testing::RunCommand(cli + " --json batch create --name Accumoli --istat 057001 --run");
+  ASSERT_EQ(created.exit_code, 0) << created.output;
+  const auto batch = nlohmann::json::parse(created.output);
+  const std::string id = std::to_string(batch["id"].get<int64_t>());
+  auto watched = testing::RunCommand(cli + " batch watch " + id);
+  EXPECT_EQ(watched.exit_code, 0) << watched.output;
+  EXPECT_NE(watched.output.find("batch " + id + " \"Accumoli\" (comune 057001): finished"),
+            std::string::npos)
+      << watched.output;
+  auto listed = testing::RunCommand(cli + " --json batch list --all");
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  bool found = false;
+  const nlohmann::json list = nlohmann::json::parse(listed.output);
+  for (const auto& b : list["batches"]) {
+    found |=
+        std::to_string(b["id"].get<int64_t>()) == id && b["state"].get<std::string>() == "finished";
+  }
+  EXPECT_TRUE(found) << listed.output;
+  // Finished: pausing names the state; a malformed id is the caller's mistake (exit 2).
+  auto pause = testing::RunCommand(cli + " batch pause " + id);
+  EXPECT_EQ(pause.exit_code, 1) << pause.output;
+  EXPECT_NE(pause.output.find("is finished"), std::string::npos) << pause.output;
+  EXPECT_EQ(testing::RunCommand(cli + " batch show x1").exit_code, 2);
 }
 
 }  // namespace
