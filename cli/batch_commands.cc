@@ -1,4 +1,5 @@
-// tessera batch …: the Ministry's issuance batches on tessera-perso, and a live view of one.
+// tessera batch … and tessera lot …: the Ministry's issuance batches on tessera-perso, a live
+// view of one, the print confirmation, and the sealed lots.
 
 #include <unistd.h>
 
@@ -276,6 +277,87 @@ absl::Status BatchWatch(const Args& args) {
   return absl::OkStatus();
 }
 
+absl::Status BatchPrinted(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(int64_t id, BatchId(args));
+  v1::BatchChange request;
+  request.set_id(id);
+  request.set_request_id(RequestIdOf(args, "batch-printed", std::to_string(id)));
+  TESSERA_ASSIGN_OR_RETURN(auto perso, Perso(args));
+  grpc::ClientContext context;
+  v1::ConfirmPrintedResponse response;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(perso->ConfirmPrinted(&context, request, &response)));
+  const std::vector<std::string> lots(response.lots().begin(), response.lots().end());
+  Print(args, {{"batch", id}, {"lots", lots}},
+        lots.empty() ? absl::StrCat("batch ", id, ": no envelope file left to destroy")
+                     : absl::StrCat("batch ", id, ": envelope files of ", lots.size(),
+                                    " lot(s) destroyed, envelope halves dropped"));
+  return absl::OkStatus();
+}
+
+nlohmann::json ToJson(const v1::Lot& lot) {
+  nlohmann::json cards = nlohmann::json::array();
+  for (const v1::LotCard& c : lot.cards()) {
+    cards.push_back({{"card_number", c.card_number()},
+                     {"codice_fiscale", c.codice_fiscale()},
+                     {"surname", c.surname()},
+                     {"name", c.name()}});
+  }
+  return {{"lot_number", lot.lot_number()},
+          {"batch_id", lot.batch_id()},
+          {"office", lot.office()},
+          {"office_name", lot.office_name()},
+          {"prefettura", lot.prefettura()},
+          {"sealed_at", lot.sealed_at()},
+          {"cards_file", lot.cards_file()},
+          {"envelopes_file", lot.envelopes_file()},
+          {"printed", lot.printed()},
+          {"handed_over", lot.handed_over()},
+          {"cards", cards}};
+}
+
+absl::Status LotList(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(auto perso, Perso(args));
+  v1::ListLotsRequest request;
+  request.set_include_handed_over(args.Has("all"));
+  grpc::ClientContext context;
+  v1::ListLotsResponse response;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(perso->ListLots(&context, request, &response)));
+  nlohmann::json list = nlohmann::json::array();
+  std::string text = absl::StrFormat("%-10s %-6s %-28s %-10s %-8s %s", "lot", "batch", "office",
+                                     "prefettura", "printed", "handed over");
+  for (const v1::Lot& lot : response.lots()) {
+    list.push_back(ToJson(lot));
+    absl::StrAppend(
+        &text, absl::StrFormat("\n%-10s %-6d %-28s %-10s %-8s %s", lot.lot_number(), lot.batch_id(),
+                               lot.office_name().substr(0, 28),
+                               lot.prefettura().empty() ? "-" : lot.prefettura(),
+                               lot.printed() ? "yes" : "no", lot.handed_over() ? "yes" : "no"));
+  }
+  Print(args, {{"lots", list}}, text);
+  return absl::OkStatus();
+}
+
+absl::Status LotShow(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(auto perso, Perso(args));
+  v1::GetLotRequest request;
+  request.set_lot_number(args.Get("LOT"));
+  grpc::ClientContext context;
+  v1::Lot lot;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(perso->GetLot(&context, request, &lot)));
+  std::string text = absl::StrFormat(
+      "lot %s of batch %d: %s, to the prefettura of %s; sealed %s\ncard faces: %s\nenvelopes: "
+      "%s\n",
+      lot.lot_number(), lot.batch_id(), lot.office_name(),
+      lot.prefettura().empty() ? "- (the Ministry's own)" : lot.prefettura(), lot.sealed_at(),
+      lot.cards_file(), lot.printed() ? "printed, file destroyed" : lot.envelopes_file());
+  for (const v1::LotCard& c : lot.cards()) {
+    absl::StrAppend(&text, absl::StrFormat("  %s  %s  %s %s\n", c.card_number(), c.codice_fiscale(),
+                                           c.surname(), c.name()));
+  }
+  Print(args, ToJson(lot), text.substr(0, text.size() - 1));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void AddBatchCommands(CLI::App& app) {
@@ -329,6 +411,19 @@ void AddBatchCommands(CLI::App& app) {
   CLI::App* list =
       AddCommand(*batch, "list", "batches under way (and ended ones with --all)", BatchList);
   list->add_flag("--all")->description("the latest 100 ended batches too");
+  CLI::App* printed = AddCommand(
+      *batch, "printed", "confirm the batch's envelope sheets printed", BatchPrinted,
+      "Destroys the envelope files of the batch's lots (the only place the envelope halves were "
+      "in clear) and drops their sealed envelope halves; recorded with who confirmed.");
+  printed->add_option("ID", "the batch's number")->required();
+  AddRequestId(*printed);
+
+  CLI::App* lot = AddGroup(app, "lot", "sealed lots of produced cards, per ordering office",
+                           ConnectsTo("tessera-perso"));
+  CLI::App* lots = AddCommand(*lot, "list", "lots not yet handed over to dispatch", LotList);
+  lots->add_flag("--all")->description("the latest 1000 lots, handed over or not");
+  CLI::App* show_lot = AddCommand(*lot, "show", "a lot, its print files and its cards", LotShow);
+  show_lot->add_option("LOT", "the lot's number")->required();
 }
 
 }  // namespace tessera::cli

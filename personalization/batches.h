@@ -74,6 +74,8 @@ struct OrderResult {
   std::string order;               // card number or common id
   std::string certificate_serial;  // produced; else empty
   std::string failure;             // failed for good; else empty
+  // A card's holder and ordering office, for its lot (CardToMake).
+  std::string codice_fiscale, surname, name, office, office_name, province_sigla;
 };
 
 class BatchStore {

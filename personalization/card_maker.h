@@ -34,6 +34,9 @@ struct CardToMake {
   std::string card_number;  // 16 digits; the token's label
   std::string codice_fiscale;
   std::string surname, name;
+  // The ordering office (ISTAT code, province code, or "ministero"), as printed on envelopes
+  // ("ACCUMOLI (RI)"), and its province's sigla: its prefettura receives the card's lot.
+  std::string office, office_name, province_sigla;
 };
 
 enum class CardStep {

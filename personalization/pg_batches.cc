@@ -285,10 +285,14 @@ absl::Status PgBatchStore::RecordResult(const OrderResult& result, Clock::TimePo
   return conn
       ->Exec(
           "INSERT INTO perso.batch_results (order_id, batch_id, card, certificate_serial, "
-          "failure, at) VALUES ($1, $2, $3, $4, $5, to_timestamp($6::bigint / 1e6)) ON "
-          "CONFLICT (order_id) DO NOTHING",
+          "failure, at, codice_fiscale, surname, name, office, office_name, province_sigla) "
+          "VALUES ($1, $2, $3, $4, $5, to_timestamp($6::bigint / 1e6), $7, $8, $9, $10, $11, "
+          "$12) ON CONFLICT (order_id) DO NOTHING",
           {pg::Param(result.order), pg::Param(result.batch_id), pg::Param(result.card),
-           nullable(result.certificate_serial), nullable(result.failure), At(now)})
+           nullable(result.certificate_serial), nullable(result.failure), At(now),
+           pg::Param(result.codice_fiscale), pg::Param(result.surname), pg::Param(result.name),
+           pg::Param(result.office), pg::Param(result.office_name),
+           pg::Param(result.province_sigla)})
       .status();
 }
 

@@ -39,8 +39,9 @@ absl::StatusOr<RoundReport> Producer::RunOnce(int limit) {
     ++report.retried;
     report.retry_reason = std::move(why);
   };
-  auto settle = [&](bool card, const std::string& order, absl::StatusOr<std::string> serial) {
-    Outcome outcome{card, order, "", ""};
+  auto settle = [&](const CardToMake* card, const std::string& order,
+                    absl::StatusOr<std::string> serial) {
+    Outcome outcome{card != nullptr, order, "", ""};
     if (serial.ok()) {
       outcome.certificate_serial = *serial;
     } else if (IsFinal(serial.status())) {
@@ -49,7 +50,9 @@ absl::StatusOr<RoundReport> Producer::RunOnce(int limit) {
       return retry(serial.status());
     }
     if (hooks_.record) {
-      if (absl::Status recorded = hooks_.record(outcome); !recorded.ok()) return retry(recorded);
+      if (absl::Status recorded = hooks_.record(outcome, card); !recorded.ok()) {
+        return retry(recorded);
+      }
     }
     ++(serial.ok() ? report.produced : report.failed);
     outcomes.push_back(std::move(outcome));
@@ -58,13 +61,13 @@ absl::StatusOr<RoundReport> Producer::RunOnce(int limit) {
     absl::StatusOr<CardRecord> made = cards_.Make(card, [&](CardStep step) {
       if (hooks_.on_step) hooks_.on_step(card.card_number, CardStepName(step));
     });
-    settle(true, card.card_number,
+    settle(&card, card.card_number,
            made.ok() ? absl::StatusOr<std::string>(SerialOf(made->certificate)) : made.status());
   }
   for (const std::string& common_id : work.workstations) {
     if (hooks_.on_step) hooks_.on_step(common_id, "bundle");
     absl::StatusOr<WorkstationId> id = ParseCommonId(common_id);
-    settle(false, common_id, id.ok() ? bundles_.IssueBundle(*id) : id.status());
+    settle(nullptr, common_id, id.ok() ? bundles_.IssueBundle(*id) : id.status());
   }
   if (outcomes.empty()) return report;
   TESSERA_ASSIGN_OR_RETURN(std::vector<absl::Status> reported, orders_.Report(outcomes));

@@ -58,7 +58,8 @@ struct RoundReport {
 // the order for the next round, unreported).
 struct RoundHooks {
   std::function<void(const std::string& order, std::string_view step)> on_step;
-  std::function<absl::Status(const Outcome&)> record;
+  // `card` is the order of a card outcome, null for a workstation's.
+  std::function<absl::Status(const Outcome&, const CardToMake* card)> record;
 };
 
 class Producer {

@@ -41,8 +41,12 @@ std::vector<ReaderStatus> Station::Readers() const {
 }
 
 void Station::SetStatus(int reader, const std::function<void(ReaderStatus&)>& change) {
-  std::lock_guard lock(mutex_);
-  change(status_[static_cast<size_t>(reader)]);
+  {
+    std::lock_guard lock(mutex_);
+    change(status_[static_cast<size_t>(reader)]);
+    changed_ = true;
+  }
+  wake_.notify_all();
 }
 
 void Station::WaitFor(std::chrono::milliseconds how_long) {
@@ -91,13 +95,21 @@ bool Station::Work(int reader) {
               });
             },
         .record =
-            [&](const Outcome& outcome) {
-              return batches_.RecordResult({.batch_id = batch.id,
-                                            .card = outcome.card,
-                                            .order = outcome.order,
-                                            .certificate_serial = outcome.certificate_serial,
-                                            .failure = outcome.failure},
-                                           clock_.Now());
+            [&](const Outcome& outcome, const CardToMake* card) {
+              OrderResult result{.batch_id = batch.id,
+                                 .card = outcome.card,
+                                 .order = outcome.order,
+                                 .certificate_serial = outcome.certificate_serial,
+                                 .failure = outcome.failure};
+              if (card != nullptr) {
+                result.codice_fiscale = card->codice_fiscale;
+                result.surname = card->surname;
+                result.name = card->name;
+                result.office = card->office;
+                result.office_name = card->office_name;
+                result.province_sigla = card->province_sigla;
+              }
+              return batches_.RecordResult(result, clock_.Now());
             },
     };
     Producer producer(*source, cards_, bundles_, std::move(hooks));
@@ -155,8 +167,14 @@ void Station::BeatLoop() {
         break;
       }
     }
+    // At most every 200 ms, at least every beat: a watcher sees a reader start a card.
     std::unique_lock lock(mutex_);
-    if (wake_.wait_for(lock, options_.beat, [this] { return stopping_; })) return;
+    if (wake_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stopping_; })) return;
+    if (wake_.wait_for(lock, options_.beat, [this] { return stopping_ || changed_; }) &&
+        stopping_) {
+      return;
+    }
+    changed_ = false;
   }
 }
 

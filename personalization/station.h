@@ -4,8 +4,8 @@
 // worker name "<station>:reader-<n>": restarted, it gets back the order it held, whose token is
 // still in its slot. Between two orders a reader looks at the batches again, so a pause or a
 // cancel takes effect after the card under way. Every reader's state is written to the batch
-// store about once a second (ReaderStatus) for WatchBatch; why a reader waits (a service
-// unreachable) is part of it.
+// store soon after it changes and at least once a second (ReaderStatus) for WatchBatch; why a
+// reader waits (a service unreachable) is part of it.
 #pragma once
 
 #include <atomic>
@@ -28,7 +28,8 @@ struct StationOptions {
   int readers = 1;
   std::chrono::milliseconds idle_wait{1000};   // nothing to do: look again after this
   std::chrono::milliseconds retry_wait{2000};  // a service unreachable: try again after this
-  std::chrono::milliseconds beat{1000};        // how often reader states are written
+  std::chrono::milliseconds beat{1000};        // reader states are written at least this often, and
+                                               // within 200 ms of a change
 };
 
 // The order source of one reader for one batch: tessera-registry's ClaimOrders within the
@@ -69,6 +70,7 @@ class Station {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool changed_ = false;  // a reader's status changed since the last beat
   std::vector<ReaderStatus> status_;
   std::vector<std::thread> threads_;
 };

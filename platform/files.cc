@@ -196,4 +196,28 @@ absl::Status WriteSecretFile(const std::string& path, std::string_view content) 
   return Write(path, content, 0600, /*secret=*/true);
 }
 
+absl::Status MakePrivateDirectory(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::exists(path, error)) {
+    std::filesystem::create_directories(path, error);
+    if (error) return absl::InternalError(absl::StrCat(path, ": ", error.message()));
+    std::filesystem::permissions(path, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, error);
+    if (error) return absl::InternalError(absl::StrCat(path, ": ", error.message()));
+    return absl::OkStatus();
+  }
+  const std::filesystem::file_status status = std::filesystem::symlink_status(path, error);
+  if (error) return absl::InternalError(absl::StrCat(path, ": ", error.message()));
+  if (status.type() != std::filesystem::file_type::directory) {
+    return absl::FailedPreconditionError(absl::StrCat(path, ": not a directory"));
+  }
+  const auto others = std::filesystem::perms::group_all | std::filesystem::perms::others_all;
+  if ((status.permissions() & others) != std::filesystem::perms::none) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, ": group or others may enter it (mode ",
+        absl::StrFormat("%04o", static_cast<unsigned>(status.permissions())), "); make it 0700"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace tessera

@@ -33,4 +33,9 @@ absl::Status WriteFile(const std::string& path, std::string_view content, mode_t
 // could end up anywhere) and nothing is written.
 absl::Status WriteSecretFile(const std::string& path, std::string_view content);
 
+// A directory only its owner may enter (0700), for files with secrets: created with its parents
+// if missing; one that exists must be a directory that group and others cannot read
+// (FAILED_PRECONDITION naming the mode otherwise).
+absl::Status MakePrivateDirectory(const std::string& path);
+
 }  // namespace tessera

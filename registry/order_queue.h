@@ -23,6 +23,11 @@ struct CardOrder {
   int64_t census_id = 0;       // 0 for a Ministry order
   std::string surname, name;   // the holder, as the card's face prints them
   std::string ordered_by;      // owner of the census that ordered it, or kMinistryOrderer
+  // The orderer as envelopes and lots print it: "ACCUMOLI (RI)", "PREFETTURA DI RIETI",
+  // "MINISTERO DELL'INTERNO"; and the sigla of its province, whose prefettura receives its
+  // cards (empty for the Ministry's).
+  std::string office_name;
+  std::string province_sigla;
 };
 
 struct WorkstationOrder {

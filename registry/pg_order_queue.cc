@@ -26,9 +26,13 @@ absl::StatusOr<std::vector<CardOrder>> PgOrderQueue::ClaimCardOrders(const std::
           "FROM $1 "
           "DESC, created_at, card_number LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING card_number, "
           "codice_fiscale, census_id) SELECT c.card_number, c.codice_fiscale, "
-          "coalesce(c.census_id, 0), p.surname, p.name, coalesce(k.owner, $5) FROM claimed c "
+          "coalesce(c.census_id, 0), p.surname, p.name, coalesce(k.owner, $5), CASE WHEN k.owner "
+          "IS NULL THEN 'MINISTERO DELL''INTERNO' WHEN cm.istat IS NOT NULL THEN upper(cm.name) "
+          "|| ' (' || pr.sigla || ')' ELSE 'PREFETTURA DI ' || upper(pr.name) END, "
+          "coalesce(pr.sigla, '') FROM claimed c "
           "JOIN registry.persons p USING (codice_fiscale) LEFT JOIN registry.censuses k ON k.id "
-          "= c.census_id ORDER BY c.card_number",
+          "= c.census_id LEFT JOIN registry.comuni cm ON cm.istat = k.owner LEFT JOIN "
+          "registry.province pr ON pr.code = left(k.owner, 3) ORDER BY c.card_number",
           {pg::Param(worker), pg::Param(limit), pg::Param(UnixSeconds(now)),
            pg::Param(UnixSeconds(now - lease)), pg::Param(kMinistryOrderer),
            pg::Param(scope.prefix + "%"), pg::Param::TextArray(scope.orders)}));
@@ -36,7 +40,8 @@ absl::StatusOr<std::vector<CardOrder>> PgOrderQueue::ClaimCardOrders(const std::
   for (int row = 0; row < r.rows(); ++row) {
     orders.push_back({std::string(r.Text(row, 0)), std::string(r.Text(row, 1)), r.Int(row, 2),
                       std::string(r.Text(row, 3)), std::string(r.Text(row, 4)),
-                      std::string(r.Text(row, 5))});
+                      std::string(r.Text(row, 5)), std::string(r.Text(row, 6)),
+                      std::string(r.Text(row, 7))});
   }
   return orders;
 }

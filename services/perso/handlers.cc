@@ -12,6 +12,7 @@ namespace {
 
 constexpr char kService[] = "/tessera.v1.Personalization/";
 constexpr char kMinistry[] = "tessera-cli";
+constexpr char kDispatch[] = "tessera-dispatch";
 
 v1::BatchState StateToProto(personalization::BatchState state) {
   switch (state) {
@@ -66,6 +67,27 @@ void ToProto(const personalization::Batch& b, Clock::TimePoint now, v1::Batch* o
 
 personalization::BatchReach ReachFromProto(const v1::BatchReach& reach) {
   return {reach.province_sigla(), reach.istat(), {reach.orders().begin(), reach.orders().end()}};
+}
+
+void ToProto(const personalization::Lot& lot, v1::Lot* out) {
+  out->set_lot_number(lot.number);
+  out->set_batch_id(lot.batch_id);
+  out->set_office(lot.office);
+  out->set_office_name(lot.office_name);
+  out->set_prefettura(lot.prefettura);
+  out->set_sealed_at(UtcText(lot.sealed_at));
+  out->set_cards_file(lot.cards_file);
+  out->set_envelopes_file(lot.printed ? "" : lot.envelopes_file);
+  out->set_printed(lot.printed);
+  out->set_handed_over(lot.handed_over);
+  for (const personalization::LotCard& card : lot.cards) {
+    v1::LotCard* c = out->add_cards();
+    c->set_card_number(card.card_number);
+    c->set_codice_fiscale(card.codice_fiscale);
+    c->set_surname(card.surname);
+    c->set_name(card.name);
+    c->set_certificate(std::string(card.certificate.begin(), card.certificate.end()));
+  }
 }
 
 bool Ended(personalization::BatchState state) {
@@ -153,6 +175,52 @@ grpc::Status PersoHandlers::WatchBatch(grpc::ServerContext* context,
   }
 }
 
+grpc::Status PersoHandlers::ConfirmPrinted(grpc::ServerContext* context,
+                                           const v1::BatchChange* request,
+                                           v1::ConfirmPrintedResponse* response) {
+  absl::StatusOr<Actor> actor = ActorOf(*context);
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
+  // The batch must exist; its lots are confirmed once whatever the retries.
+  if (absl::StatusOr<personalization::Batch> batch = batches_.Get(request->id()); !batch.ok()) {
+    return ToGrpcStatus(batch.status());
+  }
+  absl::StatusOr<std::vector<std::string>> confirmed =
+      lot_desk_.ConfirmPrinted(request->id(), {*actor, request->request_id()});
+  if (!confirmed.ok()) return ToGrpcStatus(confirmed.status());
+  for (const std::string& lot : *confirmed) response->add_lots(lot);
+  return grpc::Status::OK;
+}
+
+grpc::Status PersoHandlers::ListLots(grpc::ServerContext*, const v1::ListLotsRequest* request,
+                                     v1::ListLotsResponse* response) {
+  absl::StatusOr<std::vector<personalization::Lot>> lots =
+      lots_.List(request->include_handed_over());
+  if (!lots.ok()) return ToGrpcStatus(lots.status());
+  for (const personalization::Lot& lot : *lots) ToProto(lot, response->add_lots());
+  return grpc::Status::OK;
+}
+
+grpc::Status PersoHandlers::GetLot(grpc::ServerContext*, const v1::GetLotRequest* request,
+                                   v1::Lot* response) {
+  absl::StatusOr<personalization::Lot> lot = lots_.Get(request->lot_number());
+  if (!lot.ok()) return ToGrpcStatus(lot.status());
+  ToProto(*lot, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status PersoHandlers::HandOverLot(grpc::ServerContext* context,
+                                        const v1::HandOverLotRequest* request, v1::Lot* response) {
+  absl::StatusOr<Actor> actor = ActorOf(*context);
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
+  if (absl::Status s = lots_.HandOver(request->lot_number(), actor->name, SystemClock().Now());
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  v1::GetLotRequest taken;
+  taken.set_lot_number(request->lot_number());
+  return GetLot(context, &taken, response);
+}
+
 std::vector<RpcRule> PersoPolicy() {
   const std::string s = kService;
   const std::vector<PrincipalKind> service = {PrincipalKind::kService};
@@ -164,6 +232,10 @@ std::vector<RpcRule> PersoPolicy() {
       {s + "GetBatch", service, {kMinistry}, "the Ministry follows its batches"},
       {s + "ListBatches", service, {kMinistry}, "the Ministry follows its batches"},
       {s + "WatchBatch", service, {kMinistry}, "the Ministry follows its batches"},
+      {s + "ConfirmPrinted", service, {kMinistry}, "the Ministry's print room confirms envelopes"},
+      {s + "ListLots", service, {kMinistry, kDispatch}, "lots go from personalization to dispatch"},
+      {s + "GetLot", service, {kMinistry, kDispatch}, "lots go from personalization to dispatch"},
+      {s + "HandOverLot", service, {kDispatch}, "only the dispatch service takes lots over"},
   };
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "personalization/batches.h"
+#include "personalization/lots.h"
 #include "platform/rpc_policy.h"
 #include "proto/perso.grpc.pb.h"
 
@@ -12,7 +13,9 @@ namespace tessera::perso_service {
 
 class PersoHandlers final : public v1::Personalization::Service {
  public:
-  explicit PersoHandlers(personalization::Batches& batches) : batches_(batches) {}
+  PersoHandlers(personalization::Batches& batches, personalization::LotDesk& lot_desk,
+                personalization::LotStore& lots)
+      : batches_(batches), lot_desk_(lot_desk), lots_(lots) {}
 
   grpc::Status CreateBatch(grpc::ServerContext* context, const v1::CreateBatchRequest* request,
                            v1::Batch* response) override;
@@ -28,16 +31,27 @@ class PersoHandlers final : public v1::Personalization::Service {
                            v1::ListBatchesResponse* response) override;
   grpc::Status WatchBatch(grpc::ServerContext* context, const v1::WatchBatchRequest* request,
                           grpc::ServerWriter<v1::Batch>* writer) override;
+  grpc::Status ConfirmPrinted(grpc::ServerContext* context, const v1::BatchChange* request,
+                              v1::ConfirmPrintedResponse* response) override;
+  grpc::Status ListLots(grpc::ServerContext* context, const v1::ListLotsRequest* request,
+                        v1::ListLotsResponse* response) override;
+  grpc::Status GetLot(grpc::ServerContext* context, const v1::GetLotRequest* request,
+                      v1::Lot* response) override;
+  grpc::Status HandOverLot(grpc::ServerContext* context, const v1::HandOverLotRequest* request,
+                           v1::Lot* response) override;
 
  private:
   grpc::Status Change(grpc::ServerContext* context, const v1::BatchChange& request,
                       personalization::BatchAction action, v1::Batch* response);
 
   personalization::Batches& batches_;
+  personalization::LotDesk& lot_desk_;
+  personalization::LotStore& lots_;
 };
 
-// Who may call what on tessera-perso: batches are the Ministry's (the CLI's service
-// certificate, until card sessions come); nothing else is served.
+// Who may call what on tessera-perso: batches and print confirmations are the Ministry's (the
+// CLI's service certificate, until card sessions come); lots are listed for the Ministry and
+// the dispatch service, and handed over only to the dispatch service.
 std::vector<RpcRule> PersoPolicy();
 
 }  // namespace tessera::perso_service

@@ -15,6 +15,8 @@
 //   registry.target        tessera-registry's gRPC address, likewise
 //   perso.station          this daemon's name, the same across restarts (default: host name)
 //   perso.readers          card readers (worker threads) of this daemon, default 4
+//   perso.spool            directory of the lots' print files (created 0700 if missing); the
+//                          envelope files (0600) stay there until `tessera batch printed`
 //   cards.module           PKCS#11 module of the card readers (SoftHSM, the virtual reader
 //                          module, opensc-pkcs11.so)
 //   cards.key_algorithm    ec-p256 (default) or rsa-2048
@@ -36,10 +38,12 @@
 #include "personalization/card_maker.h"
 #include "personalization/pg_batches.h"
 #include "personalization/pg_card_journal.h"
+#include "personalization/pg_lots.h"
 #include "personalization/station.h"
 #include "platform/files.h"
 #include "platform/log.h"
 #include "platform/migrations.h"
+#include "platform/periodic.h"
 #include "platform/pg_pool.h"
 #include "platform/process.h"
 #include "platform/rpc_client.h"
@@ -79,6 +83,7 @@ absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(std::string registry_target, config.String("registry.target"));
   TESSERA_ASSIGN_OR_RETURN(std::string station_name, config.StringOr("perso.station", HostName()));
   TESSERA_ASSIGN_OR_RETURN(int64_t readers, config.IntOr("perso.readers", 4));
+  TESSERA_ASSIGN_OR_RETURN(std::string spool, config.String("perso.spool"));
   TESSERA_ASSIGN_OR_RETURN(std::string cards_module, config.String("cards.module"));
   TESSERA_ASSIGN_OR_RETURN(hsm::KeyAlgorithm algorithm, CardKeyAlgorithm(config));
   TESSERA_ASSIGN_OR_RETURN(std::string vault_module, config.String("vault.module"));
@@ -126,6 +131,13 @@ absl::Status Serve(const std::string& config_path) {
         return std::make_unique<perso_service::RegistryOrders>(registry, worker, reach);
       },
       maker, bundler, clock);
+  TESSERA_RETURN_IF_ERROR(MakePrivateDirectory(spool));
+  personalization::PgLotStore lot_store(pool);
+  personalization::LotDesk lot_desk(lot_store, sealer, spool, clock);
+  // Ended batches become sealed lots with their print files within seconds.
+  PeriodicTask lots("lots", std::chrono::seconds(2),
+                    [&lot_desk] { return lot_desk.SealAndPrint().status(); });
+  lots.Start();
   LogEvent(spdlog::level::info, "station_started",
            {{"station", station_name},
             {"readers", std::to_string(readers)},
@@ -133,11 +145,12 @@ absl::Status Serve(const std::string& config_path) {
             {"key_algorithm", hsm::KeyAlgorithmName(algorithm)}});
   station.Start();
 
-  perso_service::PersoHandlers handlers(batches);
+  perso_service::PersoHandlers handlers(batches, lot_desk, lot_store);
   start.rpc.services = {&handlers};
   start.rpc.rules = perso_service::PersoPolicy();
   const absl::Status served = ServeUntilStopped(std::move(start.rpc), start.port_file);
   station.Stop();
+  lots.Stop();
   return served;
 }
 

@@ -20,7 +20,8 @@ absl::StatusOr<personalization::ClaimedWork> RegistryOrders::Claim(int limit) {
   }
   personalization::ClaimedWork work;
   for (const v1::CardOrder& o : response.cards()) {
-    work.cards.push_back({o.card_number(), o.codice_fiscale(), o.surname(), o.name()});
+    work.cards.push_back({o.card_number(), o.codice_fiscale(), o.surname(), o.name(),
+                          o.ordered_by(), o.office_name(), o.province_sigla()});
   }
   for (const v1::WorkstationOrder& o : response.workstations()) {
     work.workstations.push_back(o.common_id());

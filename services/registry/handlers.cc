@@ -436,6 +436,8 @@ grpc::Status RegistryHandlers::ClaimOrders(grpc::ServerContext* context,
     out->set_surname(o.surname);
     out->set_name(o.name);
     out->set_ordered_by(o.ordered_by);
+    out->set_office_name(o.office_name);
+    out->set_province_sigla(o.province_sigla);
   }
   for (const registry::WorkstationOrder& o : claimed->workstations) {
     v1::WorkstationOrder* out = response->add_workstations();

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -40,7 +41,8 @@ class PersoBatchTest : public ::testing::Test {
                                  {{"tessera-ca", {"localhost"}, {"127.0.0.1"}},
                                   {"tessera-registry", {"localhost"}, {"127.0.0.1"}},
                                   {"tessera-perso", {"localhost"}, {"127.0.0.1"}},
-                                  {"tessera-cli", {"localhost"}, {}}});
+                                  {"tessera-cli", {"localhost"}, {}},
+                                  {"tessera-dispatch", {"localhost"}, {}}});
     const std::string run = ca_->dir().path().string();
     testing::TestPg& pg = testing::TestPg::Get();
     ca_->hierarchy().WriteRegistryConfig(ca_->dir().File("registry.toml"),
@@ -71,7 +73,8 @@ class PersoBatchTest : public ::testing::Test {
             "/crl\"\nrefresh_seconds = 1\n[ca]\ntarget = \"localhost:" +
             std::to_string(ca_->server().port()) +
             "\"\n[registry]\ntarget = \"localhost:" + std::to_string(registry_->port()) +
-            "\"\n[perso]\nstation = \"test-station\"\nreaders = 3\n[cards]\nmodule = \"" +
+            "\"\n[perso]\nstation = \"test-station\"\nreaders = 3\nspool = \"" +
+            ca_->dir().File("spool") + "\"\n[cards]\nmodule = \"" +
             TestSoftHsm::Get().module_path() + "\"\n[vault]\nmodule = \"" +
             TestSoftHsm::Get().module_path() + "\"\ntoken = \"" + *vault_label_ + "\"\n");
     setenv("TESSERA_VAULT_PIN", testing::kTestUserPin, 1);
@@ -239,8 +242,32 @@ TEST_F(PersoBatchTest, AComunesBatchBecomesProvedCardsAndBundlesEachReportedOnce
   EXPECT_EQ(rerun.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(rerun.error_message().find("is finished"), std::string::npos) << rerun.error_message();
 
+  // The ended batch becomes one sealed lot for the comune, bound for the prefettura of Rieti,
+  // with its print files: every card's face, and an envelope sheet per card (0600) with the
+  // envelope halves and never a mail half.
+  v1::Lot lot;
+  for (int i = 0; i < 100 && lot.cards_file().empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    v1::ListLotsResponse lots;
+    grpc::ClientContext context;
+    ASSERT_TRUE(Perso()->ListLots(&context, v1::ListLotsRequest(), &lots).ok());
+    for (const v1::Lot& l : lots.lots()) {
+      if (l.batch_id() == created.id()) lot = l;
+    }
+  }
+  ASSERT_FALSE(lot.cards_file().empty()) << testing::ReadFileOrDie(ca_->dir().File("perso.log"));
+  EXPECT_EQ(lot.lot_number().size(), 10u);
+  EXPECT_EQ(lot.office(), kComune);
+  EXPECT_EQ(lot.prefettura(), "RI");
+  EXPECT_NE(lot.office_name().find("(RI)"), std::string::npos) << lot.office_name();
+  EXPECT_EQ(std::filesystem::status(lot.envelopes_file()).permissions(),
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  const std::string faces = testing::RunCommand("pdftotext " + lot.cards_file() + " -").output;
+  const std::string envelopes =
+      testing::RunCommand("pdftotext " + lot.envelopes_file() + " -").output;
+
   // Every card: on its token one key pair and its certificate (pkcs11-tool), the certificate
-  // chaining to the root (openssl verify).
+  // chaining to the root (openssl verify); on the lot's card faces and envelope sheets.
   pg::ConnectionPool pool(*perso_conninfo_, 1);
   SystemClock clock;
   personalization::PgCardJournal journal(pool, clock);
@@ -263,6 +290,12 @@ TEST_F(PersoBatchTest, AComunesBatchBecomesProvedCardsAndBundlesEachReportedOnce
     auto credentials =
         personalization::OpenCredentials(*sealer_, number, (*record)->envelope, (*record)->mail);
     ASSERT_TRUE(credentials.ok()) << credentials.status();
+    EXPECT_NE(faces.find(number), std::string::npos) << number;
+    EXPECT_NE(envelopes.find(number), std::string::npos) << number;
+    const personalization::Halves password = personalization::Split(credentials->password);
+    EXPECT_NE(envelopes.find(std::string(password.envelope.view())), std::string::npos);
+    EXPECT_EQ(envelopes.find(std::string(password.mail.view())), std::string::npos);
+    EXPECT_EQ(faces.find(std::string(password.envelope.view())), std::string::npos);
     auto objects = testing::RunCommand("pkcs11-tool --module " + TestSoftHsm::Get().module_path() +
                                        " --token-label " + number + " --login --pin " +
                                        std::string(credentials->pin.view()) + " -O");
@@ -283,6 +316,50 @@ TEST_F(PersoBatchTest, AComunesBatchBecomesProvedCardsAndBundlesEachReportedOnce
     auto verified = testing::RunCommand("openssl verify -x509_strict -CAfile " + Pki("root.pem") +
                                         " -untrusted " + Pki("operators.pem") + " " + pem);
     EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  }
+
+  // The print confirmed: the envelope file is gone, the sealed envelope halves too; the mail
+  // halves stay for the holder's registration.
+  v1::BatchChange printed;
+  printed.set_id(created.id());
+  printed.set_request_id("printed-comune");
+  v1::ConfirmPrintedResponse confirmed;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(Perso()->ConfirmPrinted(&context, printed, &confirmed).ok());
+  }
+  ASSERT_EQ(confirmed.lots_size(), 1);
+  EXPECT_EQ(confirmed.lots(0), lot.lot_number());
+  EXPECT_FALSE(std::filesystem::exists(lot.envelopes_file()));
+  EXPECT_TRUE(std::filesystem::exists(lot.cards_file()));
+  for (int row = 0; row < cards->rows(); ++row) {
+    auto record = journal.Load(std::string(cards->Text(row, 0)));
+    ASSERT_TRUE(record.ok() && record->has_value());
+    EXPECT_TRUE((*record)->envelope.pin.empty() && (*record)->envelope.password.empty());
+    EXPECT_FALSE((*record)->mail.pin.empty());
+  }
+  {
+    grpc::ClientContext context;  // a retry: nothing left to confirm
+    ASSERT_TRUE(Perso()->ConfirmPrinted(&context, printed, &confirmed).ok());
+    EXPECT_EQ(confirmed.lots_size(), 0);
+  }
+
+  // Only the dispatch service takes the lot over, once.
+  v1::HandOverLotRequest hand_over;
+  hand_over.set_lot_number(lot.lot_number());
+  v1::Lot taken;
+  {
+    grpc::ClientContext context;
+    EXPECT_EQ(Perso()->HandOverLot(&context, hand_over, &taken).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  for (int attempt = 0; attempt < 2; ++attempt) {  // the second is a retry
+    grpc::ClientContext context;
+    grpc::Status status = Perso("tessera-dispatch")->HandOverLot(&context, hand_over, &taken);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_TRUE(taken.handed_over());
+    EXPECT_EQ(static_cast<uint32_t>(taken.cards_size()), last.cards_produced());
+    EXPECT_TRUE(taken.printed());
   }
 
   // The registry holds no open order of the comune any more: a new batch of it ends at once.

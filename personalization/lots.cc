@@ -1,0 +1,90 @@
+#include "personalization/lots.h"
+
+#include <botan/x509cert.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "personalization/print_files.h"
+#include "platform/files.h"
+#include "platform/log.h"
+#include "platform/status_macros.h"
+
+namespace tessera::personalization {
+
+absl::Status LotDesk::WriteFiles(const Lot& lot) {
+  std::vector<CardFace> faces;
+  std::vector<EnvelopeSheet> sheets;
+  for (const LotCard& card : lot.cards) {
+    std::chrono::year_month_day expires{};
+    try {
+      expires =
+          ItalianDate(Botan::X509_Certificate(card.certificate).not_after().to_std_timepoint());
+    } catch (const std::exception& e) {
+      return absl::DataLossError(absl::StrCat("lot ", lot.number, ": card ", card.card_number,
+                                              "'s certificate: ", e.what()));
+    }
+    faces.push_back({card.card_number, card.surname, card.name, expires});
+    EnvelopeSheet sheet{.card_number = card.card_number,
+                        .holder = absl::StrCat(card.surname, " ", card.name),
+                        .comune = lot.office_name};
+    for (auto [credential, half] : {std::pair{Credential::kPin, &sheet.pin_half},
+                                    std::pair{Credential::kPuk, &sheet.puk_half},
+                                    std::pair{Credential::kPassword, &sheet.password_half}}) {
+      TESSERA_ASSIGN_OR_RETURN(*half, OpenHalf(sealer_, card.card_number, credential,
+                                               Half::kEnvelope, card.envelope.Get(credential)));
+    }
+    sheets.push_back(std::move(sheet));
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::string cards_pdf, CardFacesPdf(faces));
+  TESSERA_ASSIGN_OR_RETURN(Secret envelopes_pdf, EnvelopesPdf(sheets));
+  const std::string cards_file = absl::StrCat(spool_dir_, "/lot-", lot.number, "-cards.pdf");
+  const std::string envelopes_file =
+      absl::StrCat(spool_dir_, "/lot-", lot.number, "-envelopes.pdf");
+  TESSERA_RETURN_IF_ERROR(WriteFile(cards_file, cards_pdf));
+  TESSERA_RETURN_IF_ERROR(WriteSecretFile(envelopes_file, envelopes_pdf.view()));
+  TESSERA_RETURN_IF_ERROR(
+      store_.FilesWritten(lot.number, cards_file, envelopes_file, clock_.Now()));
+  LogEvent(spdlog::level::info, "lot_files_written",
+           {{"lot", lot.number},
+            {"office", lot.office},
+            {"cards", std::to_string(lot.cards.size())},
+            {"cards_file", cards_file},
+            {"envelopes_file", envelopes_file}});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Lot>> LotDesk::SealAndPrint() {
+  TESSERA_ASSIGN_OR_RETURN(int sealed, store_.SealEndedBatches(clock_.Now()));
+  if (sealed > 0) LogEvent(spdlog::level::info, "lots_sealed", {{"lots", std::to_string(sealed)}});
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Lot> lots, store_.LotsToPrint());
+  for (const Lot& lot : lots) TESSERA_RETURN_IF_ERROR(WriteFiles(lot));
+  return lots;
+}
+
+absl::StatusOr<std::vector<std::string>> LotDesk::ConfirmPrinted(int64_t batch_id,
+                                                                 const BatchRequest& request) {
+  TESSERA_RETURN_IF_ERROR(CheckActor(request.actor));
+  TESSERA_ASSIGN_OR_RETURN(std::vector<Lot> lots, store_.Unprinted(batch_id));
+  std::vector<std::string> confirmed;
+  for (const Lot& lot : lots) {
+    // The file first: a crash after this leaves a lot recorded unprinted with no file, which
+    // the next confirmation completes; never a file with the halves after "printed".
+    if (unlink(lot.envelopes_file.c_str()) != 0 && errno != ENOENT) {
+      return absl::InternalError(
+          absl::StrCat("destroying ", lot.envelopes_file, ": ", std::strerror(errno)));
+    }
+    TESSERA_RETURN_IF_ERROR(store_.Printed(lot.number, request, clock_.Now()));
+    LogEvent(spdlog::level::info, "lot_printed",
+             {{"lot", lot.number},
+              {"batch", std::to_string(batch_id)},
+              {"envelopes_file", lot.envelopes_file}},
+             ActorLogFields(request.actor));
+    confirmed.push_back(lot.number);
+  }
+  return confirmed;
+}
+
+}  // namespace tessera::personalization
