@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tessera's main job, as far as it exists: builds, starts a private PostgreSQL cluster and
-# private SoftHSM tokens under a work dir, starts tessera-ca over mTLS, and walks through
-# what works so far, printing each step. Work dir: $TESSERA_WORK (default ./work/demo),
+# private SoftHSM tokens under a work dir, starts tessera-ca, tessera-registry and tessera-perso
+# over mTLS, and walks through what works so far (census to personalized cards and sealed
+# lots), printing each step. Work dir: $TESSERA_WORK (default ./work/demo),
 # recreated on every run; PostgreSQL and tessera-ca are stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,9 @@ step() { printf '\n== %s\n' "$*"; }
 
 ca_pid=""
 registry_pid=""
+perso_pid=""
 cleanup() {
+  [ -n "$perso_pid" ] && kill "$perso_pid" 2>/dev/null && wait "$perso_pid" 2>/dev/null || true
   [ -n "$ca_pid" ] && kill "$ca_pid" 2>/dev/null && wait "$ca_pid" 2>/dev/null || true
   [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null || true
   tests/scripts/pg-cluster.sh stop "$work/pg.env" || true
@@ -297,6 +300,88 @@ done
 echo "  refused $(elapsed) s later (the registry fetches the CRLs every 10 s): $(head -1 "$work/stolen.err")"
 echo "  refusals in the registry log: $(grep -c 'client certificate: revoked' "$work/registry.log" || true)"
 
+step "tessera-perso: the province's cards and workstation bundles, in a batch on 4 readers"
+# The vault: a token of its own whose AES key (created at the daemon's first start) seals the
+# PIN/PUK/password halves. Its PIN goes to tessera-perso only, in a 0600 credentials file.
+vault_pin=$(openssl rand -hex 4)
+TESSERA_USER_PIN=$vault_pin "$bin/tessera" token init --label perso-vault >/dev/null
+(umask 077; printf '%s\n' "$vault_pin" >"$work/vault.pin")
+cat >"$work/perso.toml" <<TOML
+[grpc]
+listen = "127.0.0.1:0"
+port_file = "$work/perso.port"
+[tls]
+certificate_chain = "$work/pki/tessera-perso.pem"
+private_key = "$work/pki/tessera-perso.key"
+client_ca_bundle = "$work/pki/bundle.pem"
+[db]
+conninfo = "host=$PGHOST port=$PGPORT user=$PGUSER dbname=tessera"
+[revocation]
+crl_url = "$http/crl"
+[ca]
+target = "localhost:$port"
+[registry]
+target = "localhost:$(cat "$work/registry.port")"
+[perso]
+station = "demo-station"
+readers = 4
+spool = "$work/spool"
+[cards]
+module = "$TESSERA_PKCS11_MODULE"
+[vault]
+module = "$TESSERA_PKCS11_MODULE"
+token = "perso-vault"
+TOML
+env -u TESSERA_SO_PIN -u TESSERA_USER_PIN TESSERA_VAULT_PIN_FILE="$work/vault.pin" \
+  "$bin/tessera-perso" --config "$work/perso.toml" 2>"$work/perso.log" &
+perso_pid=$!
+for _ in $(seq 1 200); do [ -s "$work/perso.port" ] && break; sleep 0.05; done
+[ -s "$work/perso.port" ] || { cat "$work/perso.log"; exit 1; }
+perso() { "$bin/tessera" --target "localhost:$(cat "$work/perso.port")" "$@"; }
+echo "  tessera-perso pid $perso_pid listening on 127.0.0.1:$(cat "$work/perso.port") (schema perso migrated)"
+batch=$(perso --json batch create --name "Rieti, first issue" --province RI --run |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+echo "  batch $batch created and running; watching it (a live view on a terminal):"
+perso batch watch "$batch" | sed 's/^/    /'
+psql -qAt -d tessera -c "SELECT '  registry: ' || state || ' ' || count(*) || ' card orders' || CASE WHEN state = 'LAVORAZIONE' THEN ' (the Ministry operator''s card: not in Rieti''s reach)' ELSE '' END FROM registry.card_orders GROUP BY state UNION ALL SELECT '  registry: ' || state || ' ' || count(*) || ' workstation orders' FROM registry.workstation_orders GROUP BY state"
+for _ in $(seq 1 100); do  # the daemon seals the ended batch's lots within seconds
+  [ "$(perso --json lot list | python3 -c 'import json,sys; print(sum(1 for l in json.load(sys.stdin)["lots"] if l["cards_file"]))')" != 0 ] && break
+  sleep 0.2
+done
+echo "  lots sealed, one per office, for the prefettura of Rieti:"
+perso lot list | sed -n "1,6s/^/    /p"
+echo "    ... $(perso --json lot list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["lots"]))') lots in all"
+lot=$(perso --json lot list | python3 -c 'import json,sys; print([l["lot_number"] for l in json.load(sys.stdin)["lots"] if l["office"] == "057001"][0])')
+perso lot show "$lot" | sed 's/^/    /'
+faces=$(perso --json lot show "$lot" | python3 -c 'import json,sys; print(json.load(sys.stdin)["cards_file"])')
+envelopes=$(perso --json lot show "$lot" | python3 -c 'import json,sys; print(json.load(sys.stdin)["envelopes_file"])')
+echo "  the card faces ($(pdfinfo "$faces" | awk '/^Pages/ {print $2}') ID-1 pages), first card, as pdftotext reads it:"
+pdftotext -l 1 "$faces" - | tr -d '\f' | grep -v '^$' | sed 's/^/    /'
+echo "  the envelope sheets: $(stat -c '%A' "$envelopes") $(pdfinfo "$envelopes" | awk '/^Pages/ {print $2}') A4 pages (the envelope halves; not shown here)"
+first_card=$(pdftotext -l 1 "$faces" - | grep -oE '[0-9]{16}' | head -1)
+echo "  card $first_card, as pkcs11-tool sees it (no PIN: the public objects):"
+pkcs11-tool --module "$TESSERA_PKCS11_MODULE" --token-label "$first_card" -O 2>/dev/null \
+  | grep -E "Object;|label:|ID:|subject:" | sed 's/^/    /'
+pkcs11-tool --module "$TESSERA_PKCS11_MODULE" --token-label "$first_card" --read-object \
+  --type cert --id 01 -o "$work/card-$first_card.der" >/dev/null 2>&1
+pkcs11-tool --module "$TESSERA_PKCS11_MODULE" --token-label "$first_card" --read-object \
+  --type pubkey --id 01 -o "$work/card-$first_card.pub" >/dev/null 2>&1
+printf '    openssl verify of its certificate: '
+openssl x509 -inform DER -in "$work/card-$first_card.der" -out "$work/card-$first_card.pem"
+openssl verify -x509_strict -CAfile "$work/pki/root.pem" -untrusted "$work/pki/operators.pem" "$work/card-$first_card.pem"
+printf '    the key on the card is the certificate'"'"'s: '
+if cmp -s <(openssl pkey -pubin -inform DER -in "$work/card-$first_card.pub" -outform DER) \
+  <(openssl x509 -in "$work/card-$first_card.pem" -noout -pubkey | openssl pkey -pubin -outform DER); then
+  echo yes
+else
+  echo "NO"; exit 1
+fi
+printf '  the print room confirms the envelopes printed: '
+perso batch printed "$batch"
+if [ -e "$envelopes" ]; then echo "  the envelope file is STILL THERE"; exit 1; fi
+echo "  the envelope file is gone from the spool; the card faces stay: $(ls "$(dirname "$faces")" | grep -c cards.pdf) files"
+
 step "Done"
-echo "  PostgreSQL, SoftHSM tokens, the key ceremony, tessera-ca and tessera-registry over mTLS"
-echo "  worked end to end. Files are in $work (logs: $work/ca.log, $work/registry.log). Stopping."
+echo "  PostgreSQL, SoftHSM tokens, the key ceremony, tessera-ca, tessera-registry and tessera-perso"
+echo "  over mTLS worked end to end. Files are in $work (logs: $work/ca.log, $work/registry.log,"
+echo "  $work/perso.log). Stopping."
