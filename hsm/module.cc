@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "hsm/error.h"
 #include "hsm/session.h"
+#include "platform/log.h"
 #include "platform/status_macros.h"
 
 namespace tessera::hsm {
@@ -75,7 +76,18 @@ absl::StatusOr<std::vector<TokenInfo>> Module::ListTokens() const {
   std::vector<TokenInfo> tokens;
   for (CK_SLOT_ID slot : slots) {
     CK_TOKEN_INFO info{};
-    TESSERA_RETURN_IF_ERROR(CkStatus("C_GetTokenInfo", fn_->C_GetTokenInfo(slot, &info)));
+    const CK_RV rv = fn_->C_GetTokenInfo(slot, &info);
+    if (rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_DEVICE_REMOVED || rv == CKR_DEVICE_ERROR ||
+        rv == CKR_TOKEN_NOT_RECOGNIZED || rv == CKR_GENERAL_ERROR) {
+      // A card pulled out of its reader, or a token a crashed process left half-written
+      // (SoftHSM: C_InitToken killed midway): not a token anyone can use. The others are.
+      LogEvent(spdlog::level::warn, "token_unreadable",
+               {{"module", path_},
+                {"slot", std::to_string(slot)},
+                {"error", std::string(CkStatus("C_GetTokenInfo", rv).message())}});
+      continue;
+    }
+    TESSERA_RETURN_IF_ERROR(CkStatus("C_GetTokenInfo", rv));
     tokens.push_back(TokenInfo{
         .slot = slot,
         .label = Trim(info.label, sizeof info.label),

@@ -35,7 +35,8 @@ class Module : public std::enable_shared_from_this<Module> {
   CK_FUNCTION_LIST* fn() const { return fn_; }
   const std::string& path() const { return path_; }
 
-  // Every slot that holds a token, initialized or not.
+  // Every slot that holds a token, initialized or not. A slot whose token cannot be read (a
+  // card pulled out, a token a crashed process left half-written) is logged and left out.
   absl::StatusOr<std::vector<TokenInfo>> ListTokens() const;
   // Slot ids change (SoftHSM renumbers after C_InitToken): look tokens up every time.
   absl::StatusOr<TokenInfo> FindTokenByLabel(std::string_view label) const;

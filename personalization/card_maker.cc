@@ -3,13 +3,35 @@
 #include <botan/x509self.h>
 
 #include "absl/strings/str_cat.h"
+#include "hsm/attributes.h"
 #include "hsm/token.h"
 #include "hsm/token_key.h"
 #include "personalization/card_proof.h"
+#include "platform/log.h"
 #include "platform/random.h"
 #include "platform/status_macros.h"
 
 namespace tessera::personalization {
+namespace {
+
+// A failure that says the card itself is spoiled (its token gone or unreadable, its key
+// unusable), not that a service or the database is away.
+bool Spoiled(const absl::Status& failure) {
+  return failure.code() == absl::StatusCode::kDataLoss ||
+         failure.code() == absl::StatusCode::kInternal;
+}
+
+// Every object with the card key's CKA_ID: what a key generation cut short left on the card.
+absl::Status RemoveKeyLeftovers(hsm::Token& token) {
+  TESSERA_ASSIGN_OR_RETURN(hsm::Token::Lease lease, token.Acquire());
+  hsm::Attributes match;
+  match.Bytes(CKA_ID, kCardKeyId);
+  TESSERA_ASSIGN_OR_RETURN(std::vector<CK_OBJECT_HANDLE> found, lease->FindObjects(match));
+  for (CK_OBJECT_HANDLE object : found) TESSERA_RETURN_IF_ERROR(lease->DestroyObject(object));
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 std::string_view CardStepName(CardStep step) {
   switch (step) {
@@ -75,19 +97,59 @@ absl::StatusOr<CardRecord> CardMaker::Make(const CardToMake& card,
         credentials, OpenCredentials(sealer_, card.card_number, record.envelope, record.mail));
   }
 
+  absl::StatusOr<CardRecord> made = MakeOnCard(card, credentials, record, starting);
+  if (made.ok() || record.done >= CardStep::kCertificate || !Spoiled(made.status())) return made;
+  // Spoiled before anything was certified for it: its token unreadable or its key unusable (a
+  // card pulled out mid-write, a process killed while SoftHSM wrote the token's files). The
+  // card starts again from the token step with the same credentials; a key left on a token
+  // that can still be read is removed so that a new one is generated.
+  LogEvent(spdlog::level::warn, "card_restarted",
+           {{"card", card.card_number},
+            {"after", std::string(CardStepName(record.done))},
+            {"error", std::string(made.status().message())}});
+  if (absl::StatusOr<std::shared_ptr<hsm::Token>> readable =
+          hsm::Token::Login(cards_, card.card_number, credentials.pin);
+      readable.ok()) {
+    TESSERA_RETURN_IF_ERROR(RemoveKeyLeftovers(**readable));
+  }
+  record.done = CardStep::kCredentials;
+  record.request.clear();
+  TESSERA_RETURN_IF_ERROR(journal_.Save(record));
+  return absl::AbortedError(absl::StrCat(
+      "card ", card.card_number, " starts again from its token: ", made.status().message()));
+}
+
+absl::StatusOr<CardRecord> CardMaker::MakeOnCard(const CardToMake& card,
+                                                 const CardCredentials& credentials,
+                                                 CardRecord& record,
+                                                 const std::function<void(CardStep)>& starting) {
+  auto done = [&](CardStep step) {
+    record.done = step;
+    return journal_.Save(record);
+  };
   if (record.done < CardStep::kToken) {
     if (starting) starting(CardStep::kToken);
     TESSERA_RETURN_IF_ERROR(InitializeToken(card, credentials));
     TESSERA_RETURN_IF_ERROR(done(CardStep::kToken));
   }
-  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<hsm::Token> token,
-                           hsm::Token::Login(cards_, card.card_number, credentials.pin));
+  absl::StatusOr<std::shared_ptr<hsm::Token>> logged_in =
+      hsm::Token::Login(cards_, card.card_number, credentials.pin);
+  if (logged_in.status().code() == absl::StatusCode::kNotFound) {
+    return absl::DataLossError(absl::StrCat(
+        "token '", card.card_number, "' is gone or unreadable: ", logged_in.status().message()));
+  }
+  TESSERA_RETURN_IF_ERROR(logged_in.status());
+  const std::shared_ptr<hsm::Token> token = *std::move(logged_in);
 
-  // A key pair generated before a crash but not recorded is the card's: never a second one.
+  // A whole key pair generated before a crash but not recorded is the card's: never a second
+  // one. Anything less (a generation the process did not live through left a public key
+  // alone, or two) is removed first: no request was signed with it yet.
   absl::StatusOr<std::unique_ptr<Botan::Private_Key>> key = hsm::LoadTokenKey(token, kCardKeyId);
   if (record.done < CardStep::kKey) {
     if (starting) starting(CardStep::kKey);
-    if (key.status().code() == absl::StatusCode::kNotFound) {
+    if (key.status().code() == absl::StatusCode::kNotFound ||
+        key.status().code() == absl::StatusCode::kFailedPrecondition) {
+      TESSERA_RETURN_IF_ERROR(RemoveKeyLeftovers(*token));
       key = hsm::GenerateTokenKey(
           token, {.algorithm = algorithm_, .id = kCardKeyId, .label = card.card_number});
     }

@@ -94,13 +94,19 @@ class CardMaker {
         algorithm_(algorithm) {}
 
   // Runs the card's remaining steps and returns its record, proved. A failing step returns
-  // its error with the steps before it recorded: calling again resumes there. `starting`, if
-  // given, hears each step as it starts (a reader's status line).
+  // its error with the steps before it recorded: calling again resumes there. A card spoiled
+  // before its certificate (token gone or unreadable, key unusable) is set back to its token
+  // step with the same credentials and ABORTED returned: calling again makes it afresh. `starting`,
+  // if given, hears each step as it starts (a reader's status line).
   absl::StatusOr<CardRecord> Make(const CardToMake& card,
                                   const std::function<void(CardStep)>& starting = {});
 
  private:
   absl::Status InitializeToken(const CardToMake& card, const CardCredentials& credentials);
+  // The steps done on the card itself (token to proved), recording each in `record`.
+  absl::StatusOr<CardRecord> MakeOnCard(const CardToMake& card, const CardCredentials& credentials,
+                                        CardRecord& record,
+                                        const std::function<void(CardStep)>& starting);
 
   std::shared_ptr<hsm::Module> cards_;
   const hsm::SecretSealer& sealer_;

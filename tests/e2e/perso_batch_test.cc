@@ -5,10 +5,13 @@
 #include <botan/x509cert.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <thread>
 
 #include "hsm/secret_sealer.h"
@@ -45,8 +48,9 @@ class PersoBatchTest : public ::testing::Test {
                                   {"tessera-dispatch", {"localhost"}, {}}});
     const std::string run = ca_->dir().path().string();
     testing::TestPg& pg = testing::TestPg::Get();
-    ca_->hierarchy().WriteRegistryConfig(ca_->dir().File("registry.toml"),
-                                         pg.ConnInfo(pg.CreateDatabase()), run);
+    registry_conninfo_ = new std::string(pg.ConnInfo(pg.CreateDatabase()));
+    ca_->hierarchy().WriteRegistryConfig(ca_->dir().File("registry.toml"), *registry_conninfo_,
+                                         run);
     registry_ = new testing::ServiceProcess("tessera-registry", ca_->dir().File("registry.toml"),
                                             ca_->dir().File("registry-port"),
                                             ca_->dir().File("registry.log"));
@@ -78,9 +82,12 @@ class PersoBatchTest : public ::testing::Test {
             TestSoftHsm::Get().module_path() + "\"\n[vault]\nmodule = \"" +
             TestSoftHsm::Get().module_path() + "\"\ntoken = \"" + *vault_label_ + "\"\n");
     setenv("TESSERA_VAULT_PIN", testing::kTestUserPin, 1);
-    perso_ =
-        new testing::ServiceProcess("tessera-perso", ca_->dir().File("perso.toml"),
-                                    ca_->dir().File("perso-port"), ca_->dir().File("perso.log"));
+    StartPerso("perso.log");
+  }
+  // tessera-perso (again), its log in `log`.
+  static void StartPerso(const std::string& log) {
+    perso_ = new testing::ServiceProcess("tessera-perso", ca_->dir().File("perso.toml"),
+                                         ca_->dir().File("perso-port"), ca_->dir().File(log));
   }
   static void TearDownTestSuite() {
     if (perso_ != nullptr) {
@@ -94,6 +101,7 @@ class PersoBatchTest : public ::testing::Test {
     delete sealer_;
     delete vault_label_;
     delete perso_conninfo_;
+    delete registry_conninfo_;
     delete ca_;
   }
 
@@ -196,6 +204,7 @@ class PersoBatchTest : public ::testing::Test {
   static hsm::SecretSealer* sealer_;
   static std::string* vault_label_;
   static std::string* perso_conninfo_;
+  static std::string* registry_conninfo_;
 };
 
 testing::RunningCa* PersoBatchTest::ca_ = nullptr;
@@ -204,6 +213,7 @@ testing::ServiceProcess* PersoBatchTest::perso_ = nullptr;
 hsm::SecretSealer* PersoBatchTest::sealer_ = nullptr;
 std::string* PersoBatchTest::vault_label_ = nullptr;
 std::string* PersoBatchTest::perso_conninfo_ = nullptr;
+std::string* PersoBatchTest::registry_conninfo_ = nullptr;
 
 TEST_F(PersoBatchTest, AComunesBatchBecomesProvedCardsAndBundlesEachReportedOnce) {
   v1::BatchReach reach;
@@ -480,6 +490,153 @@ TEST_F(PersoBatchTest, TheCommandLineCreatesRunsWatchesAndListsBatches) {
   EXPECT_EQ(pause.exit_code, 1) << pause.output;
   EXPECT_NE(pause.output.find("is finished"), std::string::npos) << pause.output;
   EXPECT_EQ(testing::RunCommand(cli + " batch show x1").exit_code, 2);
+}
+
+// The text column of every row of `sql` on database `conninfo` (a test's look at what a service
+// recorded).
+std::vector<std::string> Column(const std::string& conninfo, const std::string& sql) {
+  pg::ConnectionPool pool(conninfo, 1);
+  auto conn = pool.Acquire();
+  if (!conn.ok()) {
+    ADD_FAILURE() << conn.status();
+    return {""};
+  }
+  auto r = (*conn)->Exec(sql);
+  if (!r.ok()) {
+    ADD_FAILURE() << r.status();
+    return {""};
+  }
+  std::vector<std::string> values;
+  for (int row = 0; row < r->rows(); ++row) values.emplace_back(r->Text(row, 0));
+  return values;
+}
+
+size_t Occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size()) ++n;
+  return n;
+}
+
+// The province's whole census, personalized while the daemon is killed (SIGKILL) at random
+// moments and restarted: every order ends produced exactly once, every token is made once with
+// one key pair and its certificate, tessera-ca issued exactly the certificates on the cards,
+// and every card's halves are sealed and open.
+TEST_F(PersoBatchTest, ABatchSurvivesTheDaemonKilledAtRandomMoments) {
+  auto ministry = v1::Registry::NewStub(ChannelAs("tessera-cli", registry_->port()));
+  for (int n = 1; n <= 73; ++n) {
+    char istat[8];
+    std::snprintf(istat, sizeof istat, "057%03d", n);
+    v1::Census draft;
+    grpc::ClientContext get;
+    v1::GetCensusRequest which;
+    which.set_istat(istat);
+    if (!ministry->GetCensus(&get, which, &draft).ok() || !draft.has_comune() ||
+        draft.submitted()) {
+      continue;  // a gap in Rieti's numbering, or 057012 submitted before
+    }
+    v1::SubmitCensusRequest submit;
+    submit.set_request_id(testing::NewRequestId());
+    *submit.mutable_census() = draft.comune();
+    grpc::ClientContext context;
+    v1::SubmitCensusResponse submitted;
+    grpc::Status status = ministry->SubmitCensus(&context, submit, &submitted);
+    ASSERT_TRUE(status.ok()) << istat << ": " << status.error_message();
+  }
+  const std::vector<std::string> ordered =
+      Column(*registry_conninfo_,
+             "SELECT card_number FROM registry.card_orders WHERE card_number LIKE "
+             "'057%' AND state = 'LAVORAZIONE' ORDER BY 1");
+  ASSERT_GE(ordered.size(), 200u);
+
+  v1::BatchReach reach;
+  reach.set_province_sigla("RI");
+  const v1::Batch batch = Create(reach, "batch-crash");
+  v1::Batch running;
+  ASSERT_TRUE(Act("run", batch.id(), "run-crash", &running).ok());
+
+  const unsigned seed = static_cast<unsigned>(getpid());
+  std::mt19937 random(seed);
+  std::uniform_int_distribution<int> pause_ms(300, 2000);
+  int kills = 0;
+  for (; kills < 8; ++kills) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(random)));
+    v1::Batch now;
+    grpc::ClientContext context;
+    v1::GetBatchRequest get;
+    get.set_id(batch.id());
+    ASSERT_TRUE(Perso()->GetBatch(&context, get, &now).ok());
+    if (now.state() == v1::BATCH_FINISHED) break;
+    ASSERT_EQ(kill(perso_->pid(), SIGKILL), 0);
+    perso_->Stop();  // reaps it
+    delete perso_;
+    perso_ = nullptr;
+    StartPerso("perso-" + std::to_string(kills + 1) + ".log");
+  }
+  const std::vector<v1::Batch> seen = Watch(
+      batch.id(), [](const v1::Batch& b) { return b.state() == v1::BATCH_FINISHED; }, 120);
+  ASSERT_FALSE(seen.empty());
+  const v1::Batch& last = seen.back();
+  ASSERT_EQ(last.state(), v1::BATCH_FINISHED) << last.DebugString() << " seed " << seed;
+  EXPECT_GE(kills, 3) << "the batch ended before the daemon was killed 3 times (seed " << seed
+                      << ")";
+  EXPECT_EQ(last.cards_failed(), 0u) << last.DebugString();
+  EXPECT_EQ(last.workstations_failed(), 0u) << last.DebugString();
+  EXPECT_EQ(last.cards_produced(), ordered.size());
+
+  // The registry: every order produced, each with its own serial.
+  EXPECT_EQ(Column(*registry_conninfo_,
+                   "SELECT count(*) FROM registry.card_orders WHERE card_number LIKE '057%' AND "
+                   "state <> 'PRODOTTA'")[0],
+            "0");
+  EXPECT_EQ(Column(*registry_conninfo_,
+                   "SELECT count(*) FROM registry.workstation_orders WHERE workstation_owner LIKE "
+                   "'057%' AND state <> 'PRODOTTA'")[0],
+            "0");
+  // tessera-ca issued exactly the operator certificates the registry recorded on cards: none
+  // twice, none lost, none revoked.
+  const std::vector<std::string> on_cards =
+      Column(*registry_conninfo_,
+             "SELECT certificate_serial FROM registry.card_orders WHERE state = 'PRODOTTA' "
+             "ORDER BY 1");
+  const std::vector<std::string> issued = Column(
+      ca_->conninfo(), "SELECT serial FROM ca.certificates WHERE profile = 'operator' ORDER BY 1");
+  EXPECT_EQ(on_cards, issued);
+  EXPECT_EQ(Column(ca_->conninfo(),
+                   "SELECT count(*) FROM ca.certificates WHERE profile = "
+                   "'operator' AND revoked_at IS NOT NULL")[0],
+            "0");
+
+  // One token per card (never a second initialization), as pkcs11-tool lists them.
+  const auto slots =
+      testing::RunCommand("pkcs11-tool --module " + TestSoftHsm::Get().module_path() + " -L");
+  ASSERT_EQ(slots.exit_code, 0) << slots.output;
+  for (const std::string& number : ordered) {
+    EXPECT_EQ(Occurrences(slots.output, "token label        : " + number + "\n"), 1u) << number;
+  }
+
+  // Every card proved, its halves sealed and opening; a sample read with pkcs11-tool: one key
+  // pair, one certificate.
+  pg::ConnectionPool pool(*perso_conninfo_, 1);
+  SystemClock clock;
+  personalization::PgCardJournal journal(pool, clock);
+  std::vector<std::string> sample = ordered;
+  std::shuffle(sample.begin(), sample.end(), random);
+  sample.resize(12);
+  for (const std::string& number : ordered) {
+    auto record = journal.Load(number);
+    ASSERT_TRUE(record.ok() && record->has_value()) << number;
+    EXPECT_EQ((*record)->done, personalization::CardStep::kProved) << number;
+    auto credentials =
+        personalization::OpenCredentials(*sealer_, number, (*record)->envelope, (*record)->mail);
+    ASSERT_TRUE(credentials.ok()) << number << ": " << credentials.status();
+    if (std::find(sample.begin(), sample.end(), number) == sample.end()) continue;
+    auto objects = testing::RunCommand("pkcs11-tool --module " + TestSoftHsm::Get().module_path() +
+                                       " --token-label " + number + " --login --pin " +
+                                       std::string(credentials->pin.view()) + " -O");
+    ASSERT_EQ(objects.exit_code, 0) << objects.output;
+    EXPECT_EQ(Occurrences(objects.output, "Private Key Object"), 1u) << number << objects.output;
+    EXPECT_EQ(Occurrences(objects.output, "Certificate Object"), 1u) << number << objects.output;
+  }
 }
 
 }  // namespace

@@ -100,6 +100,37 @@ TEST_F(CardMakerTest, AProcessThatDiesAfterAnyStepResumesAndDoesNothingTwice) {
   EXPECT_EQ(ca_.issued(), 7u);  // one certificate per card, whatever died
 }
 
+// A process killed inside C_GenerateKeyPair can leave the card's public key without its
+// private key (SoftHSM writes one object file, then the other): the rerun removes what was
+// left and generates one whole key pair, never a second public key beside the first.
+TEST_F(CardMakerTest, AKeyGenerationCutShortIsRemovedAndMadeAgain) {
+  CardMaker maker(TestSoftHsm::Get().module(), *sealer_, journal_, ca_);
+  const CardToMake card{NewCardNumber(), "VRDLGU80A01H501U", "Verdi", "Luigi"};
+  journal_.crash_at = CardStep::kKey;  // the key made, its record lost
+  ASSERT_EQ(maker.Make(card).status().code(), absl::StatusCode::kUnavailable);
+  auto record = journal_.Load(card.card_number);
+  ASSERT_TRUE(record.ok() && record->has_value());
+  auto credentials =
+      OpenCredentials(*sealer_, card.card_number, (*record)->envelope, (*record)->mail);
+  ASSERT_TRUE(credentials.ok());
+  {  // What a cut-short generation leaves: the private key never written.
+    auto token = hsm::Token::Login(TestSoftHsm::Get().module(), card.card_number, credentials->pin);
+    ASSERT_TRUE(token.ok()) << token.status();
+    auto lease = (*token)->Acquire();
+    ASSERT_TRUE(lease.ok());
+    auto private_key = (*lease)->FindById(CKO_PRIVATE_KEY, kCardKeyId);
+    ASSERT_TRUE(private_key.ok()) << private_key.status();
+    ASSERT_TRUE((*lease)->DestroyObject(*private_key).ok());
+  }
+  auto made = maker.Make(card);
+  ASSERT_TRUE(made.ok()) << made.status();
+  const std::string objects = Objects(card.card_number, credentials->pin.view());
+  EXPECT_EQ(Count(objects, "Private Key Object"), 1u) << objects;
+  EXPECT_EQ(Count(objects, "Public Key Object"), 1u) << objects;
+  EXPECT_EQ(Count(objects, "Certificate Object"), 1u) << objects;
+  EXPECT_EQ(ca_.issued(), 1u);
+}
+
 TEST_F(CardMakerTest, ATokenThatIsNotTheCardsIsRefused) {
   // Someone else's token already carries the card number as its label.
   const std::string number = NewCardNumber();

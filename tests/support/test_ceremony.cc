@@ -134,7 +134,8 @@ RunningCa::RunningCa(const std::string& prefix, std::vector<ca::ServiceSpec> ser
       hierarchy_(dir_.path().string(), std::move(services),
                  "http://127.0.0.1:" + std::to_string(http_port_)) {
   TestPg& pg = TestPg::Get();
-  server_ = hierarchy_.StartCa(pg.ConnInfo(pg.CreateDatabase()), dir_.path().string(),
+  conninfo_ = pg.ConnInfo(pg.CreateDatabase());
+  server_ = hierarchy_.StartCa(conninfo_, dir_.path().string(),
                                "127.0.0.1:" + std::to_string(http_port_));
 }
 

@@ -91,10 +91,13 @@ class RunningCa {
   TestHierarchy& hierarchy() { return hierarchy_; }
   ServiceProcess& server() { return *server_; }
   int http_port() const { return http_port_; }
+  // tessera-ca's database, for checking what it recorded.
+  const std::string& conninfo() const { return conninfo_; }
 
  private:
   TempDir dir_;
   int http_port_;
+  std::string conninfo_;
   TestHierarchy hierarchy_;
   std::unique_ptr<ServiceProcess> server_;
 };
