@@ -484,6 +484,20 @@ absl::StatusOr<CertificateRecord> CertificateAuthority::Revoke(const std::string
         " is not a reason to revoke a leaf (0 unspecified, 1 keyCompromise, 3 "
         "affiliationChanged, 4 superseded, 5 cessationOfOperation, 9 privilegeWithdrawn)"));
   }
+  // Personalization withdraws the certificate of a card it gives up: its own requests only,
+  // and only as superseded.
+  if (actor.kind == "service" && actor.name == "tessera-perso") {
+    TESSERA_ASSIGN_OR_RETURN(CertificateRecord record, store_.Get(serial));
+    if (record.requested_by.kind != actor.kind || record.requested_by.name != actor.name) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("serial: tessera-perso may revoke only certificates it asked for; ", serial,
+                       " was asked for by ", record.requested_by.name));
+    }
+    if (reason != 4) {
+      return absl::PermissionDeniedError(
+          "reason: tessera-perso withdraws a card's certificate only as superseded (4)");
+    }
+  }
   TESSERA_ASSIGN_OR_RETURN(CertificateRecord revoked,
                            store_.Revoke(request_id, serial, reason, clock_.Now(), actor));
   for (const auto& observer : on_revoked_) observer(serial);

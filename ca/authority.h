@@ -73,7 +73,8 @@ class CertificateAuthority {
                                                       CertificateFilter filter);
   // RFC 5280 reasons a leaf may be revoked for: unspecified (0), keyCompromise (1),
   // affiliationChanged (3), superseded (4), cessationOfOperation (5), privilegeWithdrawn (9).
-  // `actor` is recorded as revoked_by, in the revocation's transaction.
+  // `actor` is recorded as revoked_by, in the revocation's transaction. tessera-perso may
+  // revoke only certificates it asked for, as superseded (PERMISSION_DENIED otherwise).
   absl::StatusOr<CertificateRecord> Revoke(const std::string& request_id, const std::string& serial,
                                            int reason, const Actor& actor);
 

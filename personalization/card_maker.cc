@@ -119,6 +119,15 @@ absl::StatusOr<CardRecord> CardMaker::Make(const CardToMake& card,
       "card ", card.card_number, " starts again from its token: ", made.status().message()));
 }
 
+absl::Status CardMaker::Abandon(const CardToMake& card) {
+  TESSERA_ASSIGN_OR_RETURN(std::optional<CardRecord> record, journal_.Load(card.card_number));
+  if (!record || record->certificate.empty()) return absl::OkStatus();
+  TESSERA_RETURN_IF_ERROR(certifier_.Withdraw(card, record->certificate));
+  LogEvent(spdlog::level::warn, "card_abandoned",
+           {{"card", card.card_number}, {"after", std::string(CardStepName(record->done))}});
+  return absl::OkStatus();
+}
+
 absl::StatusOr<CardRecord> CardMaker::MakeOnCard(const CardToMake& card,
                                                  const CardCredentials& credentials,
                                                  CardRecord& record,
@@ -178,11 +187,16 @@ absl::StatusOr<CardRecord> CardMaker::MakeOnCard(const CardToMake& card,
     if (starting) starting(CardStep::kCertificate);
     TESSERA_ASSIGN_OR_RETURN(std::vector<uint8_t> certificate,
                              certifier_.Certify(card, record.request));
+    absl::Status matches;
     try {
-      TESSERA_RETURN_IF_ERROR(
-          CheckCertificateMatchesKey(Botan::X509_Certificate(certificate), **key));
+      matches = CheckCertificateMatchesKey(Botan::X509_Certificate(certificate), **key);
     } catch (const std::exception& e) {
-      return absl::FailedPreconditionError(absl::StrCat("the CA's answer: ", e.what()));
+      matches = absl::FailedPreconditionError(absl::StrCat("the CA's answer: ", e.what()));
+    }
+    if (!matches.ok()) {
+      // Issued, and of no use on this card: withdrawn before the card fails.
+      TESSERA_RETURN_IF_ERROR(certifier_.Withdraw(card, certificate));
+      return matches;
     }
     record.certificate = std::move(certificate);
     TESSERA_RETURN_IF_ERROR(done(CardStep::kCertificate));

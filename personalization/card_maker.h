@@ -77,6 +77,9 @@ class CardCertifier {
   virtual ~CardCertifier() = default;
   virtual absl::StatusOr<std::vector<uint8_t>> Certify(const CardToMake& card,
                                                        std::span<const uint8_t> request) = 0;
+  // Revokes (reason superseded) the certificate issued for a card that will not be produced
+  // with it; a retry answers OK.
+  virtual absl::Status Withdraw(const CardToMake& card, std::span<const uint8_t> certificate) = 0;
 };
 
 // The key pair's CKA_ID on every card: one key pair, one certificate.
@@ -100,6 +103,10 @@ class CardMaker {
   // if given, hears each step as it starts (a reader's status line).
   absl::StatusOr<CardRecord> Make(const CardToMake& card,
                                   const std::function<void(CardStep)>& starting = {});
+
+  // A card given up for good (its failure cannot be mended): the certificate issued for it,
+  // if any, is withdrawn at the CA, so that no certificate of tessera-ca is on no card.
+  absl::Status Abandon(const CardToMake& card);
 
  private:
   absl::Status InitializeToken(const CardToMake& card, const CardCredentials& credentials);

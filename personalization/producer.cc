@@ -61,6 +61,14 @@ absl::StatusOr<RoundReport> Producer::RunOnce(int limit) {
     absl::StatusOr<CardRecord> made = cards_.Make(card, [&](CardStep step) {
       if (hooks_.on_step) hooks_.on_step(card.card_number, CardStepName(step));
     });
+    if (!made.ok() && IsFinal(made.status())) {
+      // Failed for good: its certificate, if one was issued, is withdrawn before the order is
+      // reported failed (or the card waits for the next round).
+      if (absl::Status abandoned = cards_.Abandon(card); !abandoned.ok()) {
+        retry(abandoned);
+        continue;
+      }
+    }
     settle(&card, card.card_number,
            made.ok() ? absl::StatusOr<std::string>(SerialOf(made->certificate)) : made.status());
   }

@@ -41,6 +41,8 @@ class OrderSource {
 // Whether a failed step will fail again however often it is retried (a refused subject, a
 // foreign token, a malformed order): such a card or workstation is reported failed. Anything
 // else (a service unreachable, a deadline, a token busy) is left claimed for the next round.
+// A card failed for good has its certificate, if one was issued, withdrawn first
+// (CardMaker::Abandon).
 bool IsFinal(const absl::Status& failure);
 
 struct RoundReport {

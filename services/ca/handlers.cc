@@ -256,8 +256,10 @@ std::vector<RpcRule> CaPolicy() {
        "only personalization and the Ministry's CLI issue certificates"},
       {"/tessera.v1.CertificateAuthority/RevokeCertificate",
        services,
-       {"tessera-registry", "tessera-cli"},
-       "the registry revokes for the security console; the Ministry's CLI by hand"},
+       {"tessera-registry", "tessera-cli", "tessera-perso"},
+       "the registry revokes for the security console; the Ministry's CLI by hand; "
+       "personalization withdraws the certificates of cards it gives up (its own, superseded: "
+       "ca::CertificateAuthority::Revoke)"},
       {"/tessera.v1.CertificateAuthority/GetCertificate", readers, {}, read_why},
       {"/tessera.v1.CertificateAuthority/ListCertificates", readers, {}, read_why},
       {"/tessera.v1.CertificateAuthority/IssueWorkstationBundle",

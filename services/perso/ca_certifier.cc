@@ -1,5 +1,9 @@
 #include "services/perso/ca_certifier.h"
 
+#include <botan/hex.h>
+#include <botan/x509cert.h>
+
+#include "absl/strings/str_cat.h"
 #include "platform/grpc_status.h"
 
 namespace tessera::perso_service {
@@ -18,6 +22,24 @@ absl::StatusOr<std::vector<uint8_t>> CaCertifier::Certify(const personalization:
     return FromGrpcStatus(status);
   }
   return std::vector<uint8_t>(certificate.der().begin(), certificate.der().end());
+}
+
+absl::Status CaCertifier::Withdraw(const personalization::CardToMake& card,
+                                   std::span<const uint8_t> certificate) {
+  v1::RevokeCertificateRequest revoke;
+  revoke.set_request_id("withdraw-card-" + card.card_number);
+  try {
+    const std::string hex = Botan::hex_encode(
+        Botan::X509_Certificate(certificate.data(), certificate.size()).serial_number(), false);
+    revoke.set_serial(hex.substr(std::min(hex.find_first_not_of('0'), hex.size() - 1)));
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("certificate to withdraw: ", e.what()));
+  }
+  revoke.set_reason(4);  // superseded
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + deadline_);
+  v1::Certificate revoked;
+  return FromGrpcStatus(stub_->RevokeCertificate(&context, revoke, &revoked));
 }
 
 }  // namespace tessera::perso_service

@@ -24,6 +24,9 @@ class CaCertifier final : public personalization::CardCertifier {
   // DEADLINE_EXCEEDED while it cannot be reached: the card's step fails and is retried.
   absl::StatusOr<std::vector<uint8_t>> Certify(const personalization::CardToMake& card,
                                                std::span<const uint8_t> request) override;
+  // RevokeCertificate, reason superseded, request_id "withdraw-card-<card number>".
+  absl::Status Withdraw(const personalization::CardToMake& card,
+                        std::span<const uint8_t> certificate) override;
 
  private:
   std::unique_ptr<v1::CertificateAuthority::Stub> stub_;

@@ -1,7 +1,9 @@
 // A card made on a SoftHSM token with its certificate from a real tessera-ca over mTLS, as
 // tessera-perso (its service certificate): the certificate on the card chains to the root
 // (openssl verify), the card holds one key pair and that certificate (pkcs11-tool -O), and a
-// process that died after asking the CA gets the same certificate again, never a second.
+// process that died after asking the CA gets the same certificate again, never a second; a card
+// given up has its certificate withdrawn (superseded), and only its own.
+#include <botan/hex.h>
 #include <botan/x509cert.h>
 #include <gtest/gtest.h>
 
@@ -32,7 +34,8 @@ class PersoCardTest : public ::testing::Test {
   static void SetUpTestSuite() {
     ca_ = new testing::RunningCa("tessera-e2e-perso", {{"tessera-ca", {"localhost"}, {"127.0.0.1"}},
                                                        {"tessera-perso", {"localhost"}, {}},
-                                                       {"tessera-registry", {"localhost"}, {}}});
+                                                       {"tessera-registry", {"localhost"}, {}},
+                                                       {"tessera-cli", {"localhost"}, {}}});
   }
   static void TearDownTestSuite() { delete ca_; }
 
@@ -107,6 +110,52 @@ TEST_F(PersoCardTest, ACardTesseraCaRefusesFailsWithItsReasonAndGetsNoCertificat
   ASSERT_TRUE(record.ok() && record->has_value());
   EXPECT_EQ((*record)->done, CardStep::kRequest);  // resumable once the order is mended
   EXPECT_TRUE((*record)->certificate.empty());
+}
+
+// tessera-perso withdraws the certificate of a card it gives up (superseded, a retry answered
+// alike), and may not revoke a certificate someone else asked for, nor for another reason.
+TEST_F(PersoCardTest, PersonalizationWithdrawsOnlyItsOwnCardsCertificates) {
+  perso_service::CaCertifier ca(PersoToCa());
+  CardMaker maker(TestSoftHsm::Get().module(), *sealer_, journal_, ca);
+  const std::string number = "057001" + std::to_string(5000000000 + getpid() % 100000000);
+  const CardToMake card{number, "RSSMRA85T10H501O", "Rossi", "Mario"};
+  auto made = maker.Make(card);
+  ASSERT_TRUE(made.ok()) << made.status();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    absl::Status abandoned = maker.Abandon(card);
+    ASSERT_TRUE(abandoned.ok()) << abandoned;
+  }
+  const std::string serial =
+      Botan::hex_encode(Botan::X509_Certificate(made->certificate).serial_number(), false);
+  const testing::TlsIdentity cli = ca_->hierarchy().ServiceIdentity("tessera-cli");
+  auto as_cli = v1::CertificateAuthority::NewStub(MtlsChannel(
+      "localhost:" + std::to_string(ca_->server().port()),
+      testing::ReadFileOrDie(ca_->hierarchy().Pki("bundle.pem")), cli.cert_pem, cli.key_pem));
+  v1::GetCertificateRequest get;
+  get.set_serial(serial.substr(serial.find_first_not_of('0')));
+  v1::Certificate got;
+  {
+    grpc::ClientContext context;
+    grpc::Status status = as_cli->GetCertificate(&context, get, &got);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_TRUE(got.revoked());
+  EXPECT_EQ(got.revocation_reason(), 4);
+
+  // The Ministry's own certificate (the CLI's): not tessera-perso's to revoke.
+  const std::string cli_serial = Botan::hex_encode(
+      Botan::X509_Certificate(ca_->hierarchy().Pki("tessera-cli.pem")).serial_number(), false);
+  auto perso = v1::CertificateAuthority::NewStub(PersoToCa());
+  v1::RevokeCertificateRequest revoke;
+  revoke.set_request_id("not-mine");
+  revoke.set_serial(cli_serial.substr(cli_serial.find_first_not_of('0')));
+  revoke.set_reason(4);
+  v1::Certificate revoked;
+  grpc::ClientContext context;
+  grpc::Status refused = perso->RevokeCertificate(&context, revoke, &revoked);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED) << refused.error_message();
+  EXPECT_NE(refused.error_message().find("only certificates it asked for"), std::string::npos)
+      << refused.error_message();
 }
 
 TEST_F(PersoCardTest, AWorkstationBundleIsIssuedOnceAndOnlyItsSerialComesBack) {

@@ -131,6 +131,21 @@ TEST_F(CardMakerTest, AKeyGenerationCutShortIsRemovedAndMadeAgain) {
   EXPECT_EQ(ca_.issued(), 1u);
 }
 
+// A card given up withdraws the certificate issued for it, and only a card that has one.
+TEST_F(CardMakerTest, AnAbandonedCardWithdrawsItsCertificate) {
+  CardMaker maker(TestSoftHsm::Get().module(), *sealer_, journal_, ca_);
+  const CardToMake before{NewCardNumber(), "VRDLGU80A01H501U", "Verdi", "Luigi"};
+  journal_.crash_at = CardStep::kRequest;  // stopped before the CA was asked
+  ASSERT_FALSE(maker.Make(before).ok());
+  ASSERT_TRUE(maker.Abandon(before).ok());
+  EXPECT_EQ(ca_.withdrawn(), 0u);
+  const CardToMake after{NewCardNumber(), "VRDLGU80A01H501U", "Verdi", "Luigi"};
+  journal_.crash_at = CardStep::kWritten;  // certified, then stopped
+  ASSERT_FALSE(maker.Make(after).ok());
+  ASSERT_TRUE(maker.Abandon(after).ok());
+  EXPECT_EQ(ca_.withdrawn(), 1u);
+}
+
 TEST_F(CardMakerTest, ATokenThatIsNotTheCardsIsRefused) {
   // Someone else's token already carries the card number as its label.
   const std::string number = NewCardNumber();

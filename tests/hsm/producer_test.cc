@@ -55,6 +55,9 @@ class PickyCa final : public CardCertifier {
     }
     return ca.Certify(card, request);
   }
+  absl::Status Withdraw(const CardToMake& card, std::span<const uint8_t> certificate) override {
+    return ca.Withdraw(card, certificate);
+  }
   testing::SoftwareCardCa ca;
   bool down_once = false;
 };

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <utility>
@@ -74,9 +75,16 @@ class SoftwareCardCa final : public personalization::CardCertifier {
     issued_[card.card_number] = {std::vector<uint8_t>(request.begin(), request.end()), der};
     return der;
   }
+  absl::Status Withdraw(const personalization::CardToMake&,
+                        std::span<const uint8_t> certificate) override {
+    withdrawn_.insert(std::vector<uint8_t>(certificate.begin(), certificate.end()));
+    return absl::OkStatus();
+  }
   size_t issued() const { return issued_.size(); }
+  size_t withdrawn() const { return withdrawn_.size(); }
 
  private:
+  std::set<std::vector<uint8_t>> withdrawn_;
   Botan::ECDSA_PrivateKey key_;
   Botan::X509_Certificate certificate_;
   std::map<std::string, std::pair<std::vector<uint8_t>, std::vector<uint8_t>>> issued_;
