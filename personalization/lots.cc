@@ -70,6 +70,12 @@ absl::StatusOr<std::vector<std::string>> LotDesk::ConfirmPrinted(int64_t batch_i
   TESSERA_ASSIGN_OR_RETURN(std::vector<Lot> lots, store_.Unprinted(batch_id));
   std::vector<std::string> confirmed;
   for (const Lot& lot : lots) {
+    // Only a file this desk writes: a row pointing elsewhere is not followed.
+    const std::string expected = absl::StrCat(spool_dir_, "/lot-", lot.number, "-envelopes.pdf");
+    if (lot.envelopes_file != expected) {
+      return absl::DataLossError(absl::StrCat("lot ", lot.number, ": envelopes_file '",
+                                              lot.envelopes_file, "' is not ", expected));
+    }
     // The file first: a crash after this leaves a lot recorded unprinted with no file, which
     // the next confirmation completes; never a file with the halves after "printed".
     if (unlink(lot.envelopes_file.c_str()) != 0 && errno != ENOENT) {
