@@ -1,18 +1,16 @@
 #include "personalization/producer.h"
 
-#include <botan/hex.h>
 #include <botan/x509cert.h>
 
+#include "platform/principal.h"
 #include "platform/status_macros.h"
 
 namespace tessera::personalization {
 namespace {
 
-// The serial of a certificate as tessera-ca names it: lower-case hex without leading zeros.
+// The serial of a certificate as tessera-ca names it.
 std::string SerialOf(const std::vector<uint8_t>& der) {
-  const std::string hex = Botan::hex_encode(Botan::X509_Certificate(der).serial_number(), false);
-  const size_t first = hex.find_first_not_of('0');
-  return first == std::string::npos ? "0" : hex.substr(first);
+  return SerialHex(Botan::X509_Certificate(der).serial_number());
 }
 
 }  // namespace

@@ -1,10 +1,10 @@
 #include "services/perso/ca_certifier.h"
 
-#include <botan/hex.h>
 #include <botan/x509cert.h>
 
 #include "absl/strings/str_cat.h"
 #include "platform/grpc_status.h"
+#include "platform/principal.h"
 
 namespace tessera::perso_service {
 
@@ -29,9 +29,8 @@ absl::Status CaCertifier::Withdraw(const personalization::CardToMake& card,
   v1::RevokeCertificateRequest revoke;
   revoke.set_request_id("withdraw-card-" + card.card_number);
   try {
-    const std::string hex = Botan::hex_encode(
-        Botan::X509_Certificate(certificate.data(), certificate.size()).serial_number(), false);
-    revoke.set_serial(hex.substr(std::min(hex.find_first_not_of('0'), hex.size() - 1)));
+    revoke.set_serial(
+        SerialHex(Botan::X509_Certificate(certificate.data(), certificate.size()).serial_number()));
   } catch (const std::exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("certificate to withdraw: ", e.what()));
   }

@@ -142,20 +142,8 @@ class PersoBatchTest : public ::testing::Test {
         testing::ReadFileOrDie(std::string(TESSERA_SOURCE_DIR) + "/deploy/sample/census_rieti.csv"),
         testing::NewRequestId(), &imported);
     if (!s.ok()) throw std::runtime_error("ImportCensus: " + s.error_message());
-    v1::Census draft;
-    grpc::ClientContext get;
-    v1::GetCensusRequest which;
-    which.set_istat(kComune);
-    if (s = ministry->GetCensus(&get, which, &draft); !s.ok()) {
-      throw std::runtime_error("GetCensus: " + s.error_message());
-    }
-    v1::SubmitCensusRequest submit;
-    submit.set_request_id(testing::NewRequestId());
-    *submit.mutable_census() = draft.comune();
-    grpc::ClientContext submitting;
-    v1::SubmitCensusResponse submitted;
-    if (s = ministry->SubmitCensus(&submitting, submit, &submitted); !s.ok()) {
-      throw std::runtime_error("SubmitCensus: " + s.error_message());
+    if (s = testing::SubmitComuneDraft(*ministry, kComune); !s.ok()) {
+      throw std::runtime_error("submitting " + std::string(kComune) + ": " + s.error_message());
     }
   }
 

@@ -135,17 +135,7 @@ class RegistryServerTest : public ::testing::Test {
   }
   // The Ministry submits comune `istat`'s draft as it stands.
   static void SubmitDraft(v1::Registry::Stub& ministry, const std::string& istat) {
-    v1::Census draft;
-    grpc::ClientContext get;
-    v1::GetCensusRequest which;
-    which.set_istat(istat);
-    ASSERT_TRUE(ministry.GetCensus(&get, which, &draft).ok());
-    v1::SubmitCensusRequest request;
-    request.set_request_id(testing::NewRequestId());
-    *request.mutable_census() = draft.comune();
-    grpc::ClientContext context;
-    v1::SubmitCensusResponse response;
-    grpc::Status status = ministry.SubmitCensus(&context, request, &response);
+    grpc::Status status = testing::SubmitComuneDraft(ministry, istat);
     ASSERT_TRUE(status.ok()) << status.error_message();
   }
   // The Ministry imports deploy/sample/census_rieti.csv: every comune of Rieti has a draft.

@@ -62,6 +62,22 @@ inline grpc::Status DeclareRietiComuni(v1::Registry::Stub& ministry) {
   return grpc::Status::OK;
 }
 
+// The Ministry submits comune `istat`'s census as its draft stands (a new request id): the
+// GetCensus or SubmitCensus failure if either fails.
+inline grpc::Status SubmitComuneDraft(v1::Registry::Stub& ministry, const std::string& istat) {
+  v1::Census draft;
+  grpc::ClientContext get;
+  v1::GetCensusRequest which;
+  which.set_istat(istat);
+  if (grpc::Status status = ministry.GetCensus(&get, which, &draft); !status.ok()) return status;
+  v1::SubmitCensusRequest request;
+  request.set_request_id(NewRequestId());
+  *request.mutable_census() = draft.comune();
+  grpc::ClientContext context;
+  v1::SubmitCensusResponse response;
+  return ministry.SubmitCensus(&context, request, &response);
+}
+
 // Rossi Mario as a person on the wire (no profiles): kMinistryOperatorCf and its data.
 inline v1::CensusUser RossiMario() {
   v1::CensusUser p;
