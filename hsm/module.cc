@@ -65,56 +65,119 @@ Module::~Module() {
   dlclose(handle_);
 }
 
-absl::StatusOr<std::vector<TokenInfo>> Module::ListTokens() const {
+absl::StatusOr<std::optional<TokenInfo>> Module::Describe(CK_SLOT_ID slot) const {
+  {
+    std::lock_guard lock(remembered_mutex_);
+    if (auto known = remembered_.find(slot); known != remembered_.end()) return known->second;
+  }
+  bool removable;
+  {
+    std::lock_guard lock(remembered_mutex_);
+    removable = removable_.contains(slot);
+  }
+  if (!removable) {
+    CK_SLOT_INFO slot_info{};
+    TESSERA_RETURN_IF_ERROR(CkStatus("C_GetSlotInfo", fn_->C_GetSlotInfo(slot, &slot_info)));
+    removable = (slot_info.flags & CKF_REMOVABLE_DEVICE) != 0;
+    if (removable) {
+      std::lock_guard lock(remembered_mutex_);
+      removable_.insert(slot);
+    }
+  }
+
+  CK_TOKEN_INFO info{};
+  const CK_RV rv = fn_->C_GetTokenInfo(slot, &info);
+  if (rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_DEVICE_REMOVED || rv == CKR_DEVICE_ERROR ||
+      rv == CKR_TOKEN_NOT_RECOGNIZED || rv == CKR_GENERAL_ERROR) {
+    // A card pulled out of its reader, or a token a crashed process left half-written
+    // (SoftHSM: C_InitToken killed midway): not a token anyone can use. The others are.
+    LogEvent(spdlog::level::warn, "token_unreadable",
+             {{"module", path_},
+              {"slot", std::to_string(slot)},
+              {"error", std::string(CkStatus("C_GetTokenInfo", rv).message())}});
+    return std::nullopt;
+  }
+  TESSERA_RETURN_IF_ERROR(CkStatus("C_GetTokenInfo", rv));
+  TokenInfo token{
+      .slot = slot,
+      .label = Trim(info.label, sizeof info.label),
+      .serial = Trim(info.serialNumber, sizeof info.serialNumber),
+      .manufacturer = Trim(info.manufacturerID, sizeof info.manufacturerID),
+      .model = Trim(info.model, sizeof info.model),
+      .initialized = (info.flags & CKF_TOKEN_INITIALIZED) != 0,
+      .user_pin_initialized = (info.flags & CKF_USER_PIN_INITIALIZED) != 0,
+  };
+  // A blank token is about to change (C_InitToken): only initialized ones are remembered.
+  if (!removable && token.initialized) {
+    std::lock_guard lock(remembered_mutex_);
+    remembered_[slot] = token;
+  }
+  return token;
+}
+
+void Module::Forget(CK_SLOT_ID slot) const {
+  std::lock_guard lock(remembered_mutex_);
+  remembered_.erase(slot);
+}
+
+absl::StatusOr<std::vector<CK_SLOT_ID>> Module::SlotsWithToken() const {
   CK_ULONG count = 0;
   TESSERA_RETURN_IF_ERROR(CkStatus("C_GetSlotList", fn_->C_GetSlotList(CK_TRUE, nullptr, &count)));
   std::vector<CK_SLOT_ID> slots(count);
   TESSERA_RETURN_IF_ERROR(
       CkStatus("C_GetSlotList", fn_->C_GetSlotList(CK_TRUE, slots.data(), &count)));
   slots.resize(count);
+  return slots;
+}
 
+absl::StatusOr<std::vector<TokenInfo>> Module::ListTokens() const {
+  TESSERA_ASSIGN_OR_RETURN(std::vector<CK_SLOT_ID> slots, SlotsWithToken());
   std::vector<TokenInfo> tokens;
+  tokens.reserve(slots.size());
   for (CK_SLOT_ID slot : slots) {
-    CK_TOKEN_INFO info{};
-    const CK_RV rv = fn_->C_GetTokenInfo(slot, &info);
-    if (rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_DEVICE_REMOVED || rv == CKR_DEVICE_ERROR ||
-        rv == CKR_TOKEN_NOT_RECOGNIZED || rv == CKR_GENERAL_ERROR) {
-      // A card pulled out of its reader, or a token a crashed process left half-written
-      // (SoftHSM: C_InitToken killed midway): not a token anyone can use. The others are.
-      LogEvent(spdlog::level::warn, "token_unreadable",
-               {{"module", path_},
-                {"slot", std::to_string(slot)},
-                {"error", std::string(CkStatus("C_GetTokenInfo", rv).message())}});
-      continue;
-    }
-    TESSERA_RETURN_IF_ERROR(CkStatus("C_GetTokenInfo", rv));
-    tokens.push_back(TokenInfo{
-        .slot = slot,
-        .label = Trim(info.label, sizeof info.label),
-        .serial = Trim(info.serialNumber, sizeof info.serialNumber),
-        .manufacturer = Trim(info.manufacturerID, sizeof info.manufacturerID),
-        .model = Trim(info.model, sizeof info.model),
-        .initialized = (info.flags & CKF_TOKEN_INITIALIZED) != 0,
-        .user_pin_initialized = (info.flags & CKF_USER_PIN_INITIALIZED) != 0,
-    });
+    TESSERA_ASSIGN_OR_RETURN(std::optional<TokenInfo> token, Describe(slot));
+    if (token) tokens.push_back(*std::move(token));
   }
   return tokens;
 }
 
-absl::StatusOr<TokenInfo> Module::FindTokenByLabel(std::string_view label) const {
-  TESSERA_ASSIGN_OR_RETURN(std::vector<TokenInfo> tokens, ListTokens());
-  for (const TokenInfo& token : tokens) {
-    if (token.initialized && token.label == label) return token;
+absl::StatusOr<std::optional<TokenInfo>> Module::FindToken(
+    const std::function<bool(const TokenInfo&)>& wanted) const {
+  TESSERA_ASSIGN_OR_RETURN(std::vector<CK_SLOT_ID> slots, SlotsWithToken());
+  // Remembered tokens first, without copying them: thousands on a personalization daemon.
+  std::vector<CK_SLOT_ID> to_read;
+  {
+    std::lock_guard lock(remembered_mutex_);
+    for (CK_SLOT_ID slot : slots) {
+      auto known = remembered_.find(slot);
+      if (known == remembered_.end()) {
+        to_read.push_back(slot);
+      } else if (wanted(known->second)) {
+        return known->second;
+      }
+    }
   }
+  for (CK_SLOT_ID slot : to_read) {
+    TESSERA_ASSIGN_OR_RETURN(std::optional<TokenInfo> token, Describe(slot));
+    if (token && wanted(*token)) return token;
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<TokenInfo> Module::FindTokenByLabel(std::string_view label) const {
+  TESSERA_ASSIGN_OR_RETURN(std::optional<TokenInfo> found, FindToken([&](const TokenInfo& t) {
+                             return t.initialized && t.label == label;
+                           }));
+  if (found) return *std::move(found);
   return absl::NotFoundError(
       absl::StrCat("no token labelled '", std::string(label), "' in ", path_));
 }
 
 absl::StatusOr<TokenInfo> Module::FindTokenBySerial(std::string_view serial) const {
-  TESSERA_ASSIGN_OR_RETURN(std::vector<TokenInfo> tokens, ListTokens());
-  for (const TokenInfo& token : tokens) {
-    if (token.initialized && token.serial == serial) return token;
-  }
+  TESSERA_ASSIGN_OR_RETURN(std::optional<TokenInfo> found, FindToken([&](const TokenInfo& t) {
+                             return t.initialized && t.serial == serial;
+                           }));
+  if (found) return *std::move(found);
   return absl::NotFoundError(
       absl::StrCat("no token with serial '", std::string(serial), "' in ", path_));
 }
@@ -125,16 +188,16 @@ absl::StatusOr<TokenInfo> Module::InitToken(std::string_view label, const Secret
     return absl::InvalidArgumentError("token label: must be 1 to 32 characters");
   }
   std::lock_guard lock(init_token_);
-  TESSERA_ASSIGN_OR_RETURN(std::vector<TokenInfo> tokens, ListTokens());
-  const TokenInfo* free_slot = nullptr;
-  for (const TokenInfo& token : tokens) {
-    if (token.initialized && token.label == label) {
-      return absl::AlreadyExistsError(absl::StrCat("a token labelled '", std::string(label),
-                                                   "' already exists; refusing to overwrite"));
-    }
-    if (!token.initialized && free_slot == nullptr) free_slot = &token;
+  TESSERA_ASSIGN_OR_RETURN(std::optional<TokenInfo> taken, FindToken([&](const TokenInfo& t) {
+                             return t.initialized && t.label == label;
+                           }));
+  if (taken) {
+    return absl::AlreadyExistsError(absl::StrCat("a token labelled '", std::string(label),
+                                                 "' already exists; refusing to overwrite"));
   }
-  if (free_slot == nullptr) {
+  TESSERA_ASSIGN_OR_RETURN(std::optional<TokenInfo> free_slot,
+                           FindToken([](const TokenInfo& t) { return !t.initialized; }));
+  if (!free_slot) {
     return absl::ResourceExhaustedError(absl::StrCat("no free slot for a new token in ", path_));
   }
 
@@ -145,7 +208,8 @@ absl::StatusOr<TokenInfo> Module::InitToken(std::string_view label, const Secret
       CkStatus("C_InitToken", fn_->C_InitToken(free_slot->slot, const_cast<uint8_t*>(so_pin.data()),
                                                so_pin.size(), padded)));
 
-  // SoftHSM renumbers slots after C_InitToken: find the token again by its label.
+  Forget(free_slot->slot);
+  // SoftHSM offers a new free slot after C_InitToken: find the token again by its label.
   TESSERA_ASSIGN_OR_RETURN(TokenInfo created, FindTokenByLabel(label));
   {
     TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,

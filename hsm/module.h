@@ -3,9 +3,13 @@
 // Load() hands out the same instance while it is alive.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -37,8 +41,12 @@ class Module : public std::enable_shared_from_this<Module> {
 
   // Every slot that holds a token, initialized or not. A slot whose token cannot be read (a
   // card pulled out, a token a crashed process left half-written) is logged and left out.
+  // The token of a slot that is not a removable device (SoftHSM's, an HSM's) changes only
+  // through this process (InitToken, Session::InitPin): it is read once and remembered, so a
+  // lookup does not cost one C_GetTokenInfo per token (SoftHSM: ~90 µs each, and a
+  // personalization daemon's module holds thousands). A reader's slot is read every time.
   absl::StatusOr<std::vector<TokenInfo>> ListTokens() const;
-  // Slot ids change (SoftHSM renumbers after C_InitToken): look tokens up every time.
+  // Slot ids change (SoftHSM renumbers them at start-up): look tokens up every time.
   absl::StatusOr<TokenInfo> FindTokenByLabel(std::string_view label) const;
   absl::StatusOr<TokenInfo> FindTokenBySerial(std::string_view serial) const;
 
@@ -49,12 +57,26 @@ class Module : public std::enable_shared_from_this<Module> {
   absl::StatusOr<TokenInfo> InitToken(std::string_view label, const Secret& so_pin,
                                       const Secret& user_pin);
 
+  // The slot's token changed (its user PIN set, the token initialized): read it again.
+  void Forget(CK_SLOT_ID slot) const;
+
  private:
   Module(std::string path, void* handle, CK_FUNCTION_LIST* fn)
       : path_(std::move(path)), handle_(handle), fn_(fn) {}
 
+  absl::StatusOr<std::vector<CK_SLOT_ID>> SlotsWithToken() const;
+  // The slot's token as C_GetTokenInfo describes it, read again unless remembered; nullopt if
+  // it cannot be read.
+  absl::StatusOr<std::optional<TokenInfo>> Describe(CK_SLOT_ID slot) const;
+  // The first readable token `wanted` accepts.
+  absl::StatusOr<std::optional<TokenInfo>> FindToken(
+      const std::function<bool(const TokenInfo&)>& wanted) const;
+
   std::string path_;
   std::mutex init_token_;
+  mutable std::mutex remembered_mutex_;
+  mutable std::unordered_map<CK_SLOT_ID, TokenInfo> remembered_;  // fixed slots, initialized
+  mutable std::unordered_set<CK_SLOT_ID> removable_;              // slots read every time
   void* handle_;
   CK_FUNCTION_LIST* fn_;
 };

@@ -37,7 +37,7 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Open(std::shared_ptr<Module> m
   TESSERA_RETURN_IF_ERROR(CkStatus(
       "C_OpenSession", module->fn()->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
                                                    nullptr, nullptr, &handle)));
-  return std::unique_ptr<Session>(new Session(std::move(module), handle));
+  return std::unique_ptr<Session>(new Session(std::move(module), slot, handle));
 }
 
 Session::~Session() { module_->fn()->C_CloseSession(handle_); }
@@ -60,6 +60,7 @@ absl::Status Session::Logout() {
 }
 
 absl::Status Session::InitPin(const Secret& new_pin) {
+  module_->Forget(slot_);  // the token's CKF_USER_PIN_INITIALIZED changes
   return Check("C_InitPIN", module_->fn()->C_InitPIN(handle_, const_cast<uint8_t*>(new_pin.data()),
                                                      new_pin.size()));
 }

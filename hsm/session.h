@@ -95,12 +95,13 @@ class Session {
   absl::StatusOr<std::vector<uint8_t>> GenerateRandom(size_t length);
 
  private:
-  Session(std::shared_ptr<Module> module, CK_SESSION_HANDLE handle)
-      : module_(std::move(module)), handle_(handle) {}
+  Session(std::shared_ptr<Module> module, CK_SLOT_ID slot, CK_SESSION_HANDLE handle)
+      : module_(std::move(module)), slot_(slot), handle_(handle) {}
   // Records a failure so pools discard this session; returns the status for chaining.
   absl::Status Check(std::string_view call, CK_RV rv);
 
   std::shared_ptr<Module> module_;
+  CK_SLOT_ID slot_;
   CK_SESSION_HANDLE handle_;
   bool failed_ = false;
 };

@@ -78,6 +78,9 @@ absl::StatusOr<CardRecord> CardMaker::Make(const CardToMake& card,
                                            const std::function<void(CardStep)>& starting) {
   TESSERA_ASSIGN_OR_RETURN(std::optional<CardRecord> stored, journal_.Load(card.card_number));
   CardRecord record = stored.value_or(CardRecord{.card_number = card.card_number});
+  // Proved before its outcome was reported: done, whether or not its token is still here
+  // (personalization/token_archive.h).
+  if (record.done == CardStep::kProved) return record;
   auto done = [&](CardStep step) {
     record.done = step;
     return journal_.Save(record);

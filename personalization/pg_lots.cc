@@ -188,4 +188,18 @@ absl::Status PgLotStore::HandOver(const std::string& lot, const std::string& to,
       absl::StrCat("lot ", lot, " was handed over to ", std::string(r.Text(0, 1)), " already"));
 }
 
+absl::StatusOr<std::map<std::string, std::string>> PgLotStore::SealedLotsOf(
+    const std::vector<std::string>& card_numbers) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(pg::Result r,
+                           conn->Exec("SELECT card_number, lot_number FROM perso.lot_cards "
+                                      "WHERE card_number = ANY($1::text[])",
+                                      {pg::Param::TextArray(card_numbers)}));
+  std::map<std::string, std::string> lots;
+  for (int row = 0; row < r.rows(); ++row) {
+    lots.emplace(std::string(r.Text(row, 0)), std::string(r.Text(row, 1)));
+  }
+  return lots;
+}
+
 }  // namespace tessera::personalization

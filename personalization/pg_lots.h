@@ -1,6 +1,10 @@
 // Lots in PostgreSQL (schema "perso", migrations/V003__lots.sql).
 #pragma once
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "personalization/lots.h"
 #include "platform/pg_pool.h"
 
@@ -21,6 +25,11 @@ class PgLotStore final : public LotStore {
   absl::StatusOr<Lot> Get(const std::string& lot) override;
   absl::Status HandOver(const std::string& lot, const std::string& to,
                         Clock::TimePoint now) override;
+
+  // Card number → lot number, for those of `card_numbers` that are in a sealed lot
+  // (personalization/token_archive.h).
+  absl::StatusOr<std::map<std::string, std::string>> SealedLotsOf(
+      const std::vector<std::string>& card_numbers);
 
  private:
   pg::ConnectionPool& pool_;

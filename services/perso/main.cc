@@ -20,6 +20,9 @@
 //   cards.module           PKCS#11 module of the card readers (SoftHSM, the virtual reader
 //                          module, opensc-pkcs11.so)
 //   cards.key_algorithm    ec-p256 (default) or rsa-2048
+//   cards.archive          SoftHSM only: at start, the tokens of cards in sealed lots move out
+//                          of the live token store into <archive>/lot-<number>/ (unset: they
+//                          stay; personalization/token_archive.h)
 //   vault.module           PKCS#11 module of the token keeping the halves' sealing key
 //   vault.token            its label
 //   vault.seal_key         label of the AES key sealing the halves (default "card-halves";
@@ -40,6 +43,7 @@
 #include "personalization/pg_card_journal.h"
 #include "personalization/pg_lots.h"
 #include "personalization/station.h"
+#include "personalization/token_archive.h"
 #include "platform/files.h"
 #include "platform/log.h"
 #include "platform/migrations.h"
@@ -86,6 +90,7 @@ absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(std::string spool, config.String("perso.spool"));
   TESSERA_ASSIGN_OR_RETURN(std::string cards_module, config.String("cards.module"));
   TESSERA_ASSIGN_OR_RETURN(hsm::KeyAlgorithm algorithm, CardKeyAlgorithm(config));
+  TESSERA_ASSIGN_OR_RETURN(std::string archive, config.StringOr("cards.archive", ""));
   TESSERA_ASSIGN_OR_RETURN(std::string vault_module, config.String("vault.module"));
   TESSERA_ASSIGN_OR_RETURN(std::string vault_token, config.String("vault.token"));
   TESSERA_ASSIGN_OR_RETURN(std::string seal_key, config.StringOr("vault.seal_key", "card-halves"));
@@ -104,12 +109,24 @@ absl::Status Serve(const std::string& config_path) {
   TESSERA_RETURN_IF_ERROR(
       pg::MigrateAtStart(pool, personalization::kPgSchema, personalization::PgMigrations()));
 
+  personalization::PgLotStore lot_store(pool);
+  // Before anything opens the card module (the vault may be the same SoftHSM): archiving
+  // finalizes it while the tokens move.
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<hsm::Module> cards, hsm::Module::Load(cards_module));
+  if (!archive.empty()) {
+    TESSERA_RETURN_IF_ERROR(personalization::ArchiveSealedCards(
+                                cards,
+                                [&lot_store](const std::vector<std::string>& card_numbers) {
+                                  return lot_store.SealedLotsOf(card_numbers);
+                                },
+                                archive)
+                                .status());
+  }
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<hsm::Module> vault, hsm::Module::Load(vault_module));
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<hsm::Token> vault_session,
                            hsm::Token::Login(vault, vault_token, vault_pin));
   TESSERA_ASSIGN_OR_RETURN(hsm::SecretSealer sealer,
                            hsm::SecretSealer::Open(vault_session, seal_key, true));
-  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<hsm::Module> cards, hsm::Module::Load(cards_module));
 
   // tessera-perso calls tessera-ca and tessera-registry as itself.
   TESSERA_ASSIGN_OR_RETURN(std::string own_chain, ReadFile(start.rpc.tls.certificate_chain));
@@ -132,7 +149,6 @@ absl::Status Serve(const std::string& config_path) {
       },
       maker, bundler, clock);
   TESSERA_RETURN_IF_ERROR(MakePrivateDirectory(spool));
-  personalization::PgLotStore lot_store(pool);
   personalization::LotDesk lot_desk(lot_store, sealer, spool, clock);
   // Ended batches become sealed lots with their print files within seconds.
   PeriodicTask lots("lots", std::chrono::seconds(2),

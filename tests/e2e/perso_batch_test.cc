@@ -86,8 +86,9 @@ class PersoBatchTest : public ::testing::Test {
             "\"\n[registry]\ntarget = \"localhost:" + std::to_string(registry_->port()) +
             "\"\n[perso]\nstation = \"test-station\"\nreaders = 3\nspool = \"" +
             ca_->dir().File("spool") + "\"\n[cards]\nmodule = \"" +
-            TestSoftHsm::Get().module_path() + "\"\n[vault]\nmodule = \"" +
-            TestSoftHsm::Get().module_path() + "\"\ntoken = \"" + *vault_label_ + "\"\n");
+            TestSoftHsm::Get().module_path() + "\"\narchive = \"" + ca_->dir().File("archive") +
+            "\"\n[vault]\nmodule = \"" + TestSoftHsm::Get().module_path() + "\"\ntoken = \"" +
+            *vault_label_ + "\"\n");
     setenv("TESSERA_VAULT_PIN", testing::kTestUserPin, 1);
     StartPerso("perso.log");
   }
@@ -356,6 +357,35 @@ TEST_F(PersoBatchTest, AComunesBatchBecomesProvedCardsAndBundlesEachReportedOnce
     EXPECT_TRUE(taken.handed_over());
     EXPECT_EQ(static_cast<uint32_t>(taken.cards_size()), last.cards_produced());
     EXPECT_TRUE(taken.printed());
+  }
+
+  // Restarted, the daemon moves the sealed lot's tokens out of its live SoftHSM store into the
+  // lot's archive, itself a token directory: pkcs11-tool finds every card there, none live.
+  ASSERT_EQ(perso_->Stop(), 0);
+  delete perso_;
+  perso_ = nullptr;
+  StartPerso("perso-archived.log");
+  const std::string lot_archive = ca_->dir().File("archive") + "/lot-" + lot.lot_number();
+  size_t archived = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(lot_archive)) {
+    archived += entry.is_directory() ? 1 : 0;
+  }
+  EXPECT_EQ(archived, last.cards_produced());
+  EXPECT_NE(testing::ReadFileOrDie(ca_->dir().File("perso-archived.log")).find("cards_archived"),
+            std::string::npos);
+  testing::WriteFile(ca_->dir().File("lot-softhsm2.conf"),
+                     "directories.tokendir = " + lot_archive + "\nobjectstore.backend = file\n");
+  const std::string in_lot =
+      testing::RunCommand("SOFTHSM2_CONF=" + ca_->dir().File("lot-softhsm2.conf") +
+                          " pkcs11-tool --module " + TestSoftHsm::Get().module_path() + " -L")
+          .output;
+  const std::string live =
+      testing::RunCommand("pkcs11-tool --module " + TestSoftHsm::Get().module_path() + " -L")
+          .output;
+  for (int row = 0; row < cards->rows(); ++row) {
+    const std::string number(cards->Text(row, 0));
+    EXPECT_NE(in_lot.find(number), std::string::npos) << number << in_lot;
+    EXPECT_EQ(live.find(number), std::string::npos) << number;
   }
 
   // The registry holds no open order of the comune any more: a new batch of it ends at once.
