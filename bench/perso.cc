@@ -9,7 +9,12 @@
 // figure (bench/ca_issue measures tessera-ca). Rates are also given per window of 100 cards,
 // first and last, to show how the store's growing token count slows both down.
 //
-//   perso [--cards N] [--readers R] [--json FILE]
+//   perso [--cards N] [--readers R] [--line-readers L] [--line-cards C] [--apdu-ms MS|LO..HI]
+//         [--keygen-ms MS|LO..HI] [--json FILE]
+//
+// Then a card line on the virtual reader module (vreader/): one reader's rate with the given
+// card latencies is the physical limit per reader, and L readers (default 16) are measured
+// against L times it, with none and with one reader failing every card.
 #include <botan/x509self.h>
 #include <unistd.h>
 
@@ -31,6 +36,7 @@
 #include "platform/random.h"
 #include "tests/support/card_fakes.h"
 #include "tests/support/run.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_hsm.h"
 
 namespace tessera::bench {
@@ -155,12 +161,89 @@ Rates CardMaker(size_t cards, int readers, size_t first_card) {
   return RatesOf(done, start);
 }
 
+// A card line: `readers` virtual readers (the vreader module, profile p256 with the given
+// latencies), reader n bound to slot n as the daemon binds them (cards.reader_slots), each card
+// made in its reader, let go of, and the next blank card awaited. `failing` readers fail every
+// card call (a broken reader): their card is retried every 2 s, as the daemon's retry_wait
+// does, while the others work; the run ends when the working readers have made `cards`.
+struct LineRun {
+  Rates rates;
+  size_t produced = 0;
+  size_t failed_attempts = 0;
+};
+LineRun CardLine(size_t cards, int readers, int failing, const std::string& apdu_ms,
+                 const std::string& keygen_ms) {
+  testing::TempDir line("tessera-card-line");
+  std::string failing_slots;
+  for (int f = 0; f < failing; ++f) {
+    failing_slots += (f > 0 ? "," : "") + std::to_string(readers - 1 - f);
+  }
+  testing::WriteFile(line.File("vreader.conf"),
+                     "slots = " + std::to_string(readers) + "\nstate_dir = " + line.File("cards") +
+                         "\nprofile = p256\napdu_ms = " + apdu_ms + "\nkeygen_ms = " + keygen_ms +
+                         (failing > 0 ? "\nfailing_slots = " + failing_slots : "") + "\n");
+  setenv("TESSERA_VREADER_CONF", line.File("vreader.conf").c_str(), 1);
+  auto module = hsm::Module::Load(TESSERA_VREADER_PATH);
+  if (!module.ok()) {
+    std::fprintf(stderr, "vreader: %s\n", std::string(module.status().message()).c_str());
+    std::exit(1);
+  }
+  auto vault = testing::TestSoftHsm::Get().CreateToken("vault");
+  auto sealer = hsm::SecretSealer::Open(vault, "card-halves", true);
+  if (!sealer.ok()) std::exit(1);
+  LockedJournal journal;
+  LockedCa ca;
+  personalization::CardMaker maker(*module, *sealer, journal, ca);
+  auto slots = (*module)->AllSlots();
+  if (!slots.ok() || slots->size() < static_cast<size_t>(readers)) std::exit(1);
+
+  std::atomic<size_t> next{0}, produced{0}, failed_attempts{0};
+  std::atomic<bool> over{false};
+  std::mutex mutex;
+  std::vector<Clock::time_point> done;
+  const Clock::time_point start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int r = 0; r < readers; ++r) {
+    const CK_SLOT_ID slot = (*slots)[static_cast<size_t>(r)];
+    threads.emplace_back([&, slot] {
+      for (size_t i = next++; !over;) {
+        while (!maker.HasCard(slot) && !over) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        if (over) return;
+        auto made = maker.Make({CardNumber(i), "RSSMRA85T10H501O", "Rossi", "Mario"}, {}, slot);
+        if (!made.ok()) {
+          ++failed_attempts;
+          for (int w = 0; w < 200 && !over; ++w) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          }
+          continue;  // the same card again, as the daemon retries it
+        }
+        (void)maker.LetGo(slot);
+        {
+          std::lock_guard lock(mutex);
+          done.push_back(Clock::now());
+        }
+        if (++produced >= cards) over = true;
+        i = next++;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  return {RatesOf(done, start), produced.load(), failed_attempts.load()};
+}
+
 int Run(int argc, char** argv) {
   size_t cards = 300;
   int readers = 4;
   std::string json_path;
   bool raw_only = false;
   bool maker_only = false;
+  bool line_only = false;
+  int line_readers = 16;
+  int failing = 0;
+  size_t line_cards = 320;
+  std::string apdu_ms = "12", keygen_ms = "30..200";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--cards" && i + 1 < argc) {
@@ -173,10 +256,33 @@ int Run(int argc, char** argv) {
       raw_only = true;
     } else if (arg == "--maker-only") {
       maker_only = true;
+    } else if (arg == "--line-only") {
+      line_only = true;
+    } else if (arg == "--failing" && i + 1 < argc) {
+      failing = std::stoi(argv[++i]);
+    } else if (arg == "--line-readers" && i + 1 < argc) {
+      line_readers = std::stoi(argv[++i]);
+    } else if (arg == "--line-cards" && i + 1 < argc) {
+      line_cards = std::stoul(argv[++i]);
+    } else if (arg == "--apdu-ms" && i + 1 < argc) {
+      apdu_ms = argv[++i];
+    } else if (arg == "--keygen-ms" && i + 1 < argc) {
+      keygen_ms = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: perso [--cards N] [--readers R] [--json FILE]\n");
+      std::fprintf(stderr,
+                   "usage: perso [--cards N] [--readers R] [--line-readers L] [--line-cards C] "
+                   "[--apdu-ms MS|LO..HI] [--keygen-ms MS|LO..HI] [--json FILE]\n");
       return 2;
     }
+  }
+  if (line_only) {
+    const LineRun run = CardLine(cards, readers, failing, apdu_ms, keygen_ms);
+    std::printf("%s\n", nlohmann::json{{"overall", run.rates.overall},
+                                       {"produced", run.produced},
+                                       {"failed_attempts", run.failed_attempts}}
+                            .dump()
+                            .c_str());
+    return 0;
   }
   if (raw_only || maker_only) {
     const Rates raw = raw_only ? RawLimit(cards) : CardMaker(cards, readers, 0);
@@ -225,9 +331,50 @@ int Run(int argc, char** argv) {
                                      {"ratio_to_raw", made.overall / raw.overall}});
     std::fflush(stdout);
   }
-  std::printf(
-      "(each run in its own process and empty token store; SoftHSM lists every token "
-      "on each lookup, so the rate falls as the store grows)\n");
+  std::printf("(each run in its own process and empty token store)\n\n");
+
+  // The card line: one reader's rate is the physical limit of one reader with these
+  // latencies; L readers can at best make L times as many.
+  const std::string latency = " --apdu-ms " + apdu_ms + " --keygen-ms " + keygen_ms;
+  auto line_child = [&](int line, size_t n, int broken) -> std::optional<nlohmann::json> {
+    const testing::CommandResult child =
+        testing::RunCommand(testing::ShellQuote(self) + " --line-only --readers " +
+                            std::to_string(line) + " --failing " + std::to_string(broken) +
+                            " --cards " + std::to_string(n) + latency + " 2>&1");
+    const size_t brace = child.output.rfind('{');
+    if (child.exit_code != 0 || brace == std::string::npos) {
+      std::fprintf(stderr, "card line failed:\n%s\n", child.output.c_str());
+      return std::nullopt;
+    }
+    return nlohmann::json::parse(child.output.substr(brace));
+  };
+  const std::optional<nlohmann::json> one = line_child(1, 20, 0);
+  if (!one) return 1;
+  const double per_reader = (*one)["overall"];
+  std::printf("card line: virtual readers, P-256 card, %s ms per card call, %s ms key generation\n",
+              apdu_ms.c_str(), keygen_ms.c_str());
+  std::printf("%-34s %10s %12s %8s\n", "", "cards/s", "limit/s", "of limit");
+  std::printf("%-34s %10.2f %12.2f %8s   (%.0f ms per card)\n", "1 reader", per_reader, per_reader,
+              "1.00", 1000.0 / per_reader);
+  results["card_line"] = {{"apdu_ms", apdu_ms},
+                          {"keygen_ms", keygen_ms},
+                          {"one_reader", per_reader},
+                          {"runs", nlohmann::json::array()}};
+  for (int broken : {0, 1}) {
+    const std::optional<nlohmann::json> many = line_child(line_readers, line_cards, broken);
+    if (!many) return 1;
+    const double rate = (*many)["overall"];
+    const double limit = per_reader * (line_readers - broken);
+    std::printf("%-34s %10.2f %12.2f %8.2f\n",
+                absl::StrFormat("%d readers, %d failing every card", line_readers, broken).c_str(),
+                rate, limit, rate / limit);
+    results["card_line"]["runs"].push_back({{"readers", line_readers},
+                                            {"failing", broken},
+                                            {"cards_per_s", rate},
+                                            {"limit", limit},
+                                            {"ratio", rate / limit}});
+    std::fflush(stdout);
+  }
   if (!json_path.empty()) {
     std::FILE* f = std::fopen(json_path.c_str(), "w");
     if (f != nullptr) {

@@ -164,7 +164,29 @@ absl::StatusOr<std::optional<TokenInfo>> Module::FindToken(
   return std::nullopt;
 }
 
-absl::StatusOr<TokenInfo> Module::FindTokenByLabel(std::string_view label) const {
+absl::StatusOr<std::vector<CK_SLOT_ID>> Module::AllSlots() const {
+  CK_ULONG count = 0;
+  TESSERA_RETURN_IF_ERROR(CkStatus("C_GetSlotList", fn_->C_GetSlotList(CK_FALSE, nullptr, &count)));
+  std::vector<CK_SLOT_ID> slots(count);
+  TESSERA_RETURN_IF_ERROR(
+      CkStatus("C_GetSlotList", fn_->C_GetSlotList(CK_FALSE, slots.data(), &count)));
+  slots.resize(count);
+  return slots;
+}
+
+absl::Status Module::LetGo(CK_SLOT_ID slot) {
+  Forget(slot);
+  return CkStatus("C_CloseAllSessions", fn_->C_CloseAllSessions(slot));
+}
+
+absl::StatusOr<TokenInfo> Module::FindTokenByLabel(std::string_view label,
+                                                   std::optional<CK_SLOT_ID> in_slot) const {
+  if (in_slot) {
+    TESSERA_ASSIGN_OR_RETURN(std::optional<TokenInfo> there, Describe(*in_slot));
+    if (there && there->initialized && there->label == label) return *std::move(there);
+    return absl::NotFoundError(absl::StrCat("no token labelled '", std::string(label), "' in slot ",
+                                            *in_slot, " of ", path_));
+  }
   TESSERA_ASSIGN_OR_RETURN(std::optional<TokenInfo> found, FindToken([&](const TokenInfo& t) {
                              return t.initialized && t.label == label;
                            }));
@@ -183,9 +205,21 @@ absl::StatusOr<TokenInfo> Module::FindTokenBySerial(std::string_view serial) con
 }
 
 absl::StatusOr<TokenInfo> Module::InitToken(std::string_view label, const Secret& so_pin,
-                                            const Secret& user_pin) {
+                                            const Secret& user_pin,
+                                            std::optional<CK_SLOT_ID> in_slot) {
   if (label.empty() || label.size() > 32) {
     return absl::InvalidArgumentError("token label: must be 1 to 32 characters");
+  }
+  if (in_slot) {
+    TESSERA_ASSIGN_OR_RETURN(std::optional<TokenInfo> card, Describe(*in_slot));
+    if (!card)
+      return absl::UnavailableError(absl::StrCat("reader slot ", *in_slot, " holds no card"));
+    if (card->initialized) {
+      return absl::UnavailableError(absl::StrCat("the card in reader slot ", *in_slot,
+                                                 " is not blank (labelled '", card->label,
+                                                 "'): take it out"));
+    }
+    return InitTokenIn(*in_slot, label, so_pin, user_pin);
   }
   std::lock_guard lock(init_token_);
   TESSERA_ASSIGN_OR_RETURN(std::optional<TokenInfo> taken, FindToken([&](const TokenInfo& t) {
@@ -201,24 +235,29 @@ absl::StatusOr<TokenInfo> Module::InitToken(std::string_view label, const Secret
     return absl::ResourceExhaustedError(absl::StrCat("no free slot for a new token in ", path_));
   }
 
+  return InitTokenIn(free_slot->slot, label, so_pin, user_pin);
+}
+
+absl::StatusOr<TokenInfo> Module::InitTokenIn(CK_SLOT_ID slot, std::string_view label,
+                                              const Secret& so_pin, const Secret& user_pin) {
   unsigned char padded[32];
   std::fill(std::begin(padded), std::end(padded), ' ');
   std::copy(label.begin(), label.end(), padded);
   TESSERA_RETURN_IF_ERROR(
-      CkStatus("C_InitToken", fn_->C_InitToken(free_slot->slot, const_cast<uint8_t*>(so_pin.data()),
-                                               so_pin.size(), padded)));
+      CkStatus("C_InitToken",
+               fn_->C_InitToken(slot, const_cast<uint8_t*>(so_pin.data()), so_pin.size(), padded)));
 
-  Forget(free_slot->slot);
-  // SoftHSM offers a new free slot after C_InitToken: find the token again by its label.
-  TESSERA_ASSIGN_OR_RETURN(TokenInfo created, FindTokenByLabel(label));
+  // The token keeps its slot for this process's life (SoftHSM adds a new free slot beside it
+  // and renumbers only at the next start).
+  Forget(slot);
   {
     TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> session,
-                             Session::Open(shared_from_this(), created.slot));
+                             Session::Open(shared_from_this(), slot));
     TESSERA_RETURN_IF_ERROR(session->Login(CKU_SO, so_pin));
     TESSERA_RETURN_IF_ERROR(session->InitPin(user_pin));
     TESSERA_RETURN_IF_ERROR(session->Logout());
   }
-  return FindTokenByLabel(label);
+  return FindTokenByLabel(label, slot);
 }
 
 }  // namespace tessera::hsm

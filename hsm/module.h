@@ -46,16 +46,30 @@ class Module : public std::enable_shared_from_this<Module> {
   // lookup does not cost one C_GetTokenInfo per token (SoftHSM: ~90 µs each, and a
   // personalization daemon's module holds thousands). A reader's slot is read every time.
   absl::StatusOr<std::vector<TokenInfo>> ListTokens() const;
-  // Slot ids change (SoftHSM renumbers them at start-up): look tokens up every time.
-  absl::StatusOr<TokenInfo> FindTokenByLabel(std::string_view label) const;
+  // Slot ids change (SoftHSM renumbers them at start-up): look tokens up every time. With
+  // `in_slot`, only the token in that slot (a card reader's) is looked at.
+  absl::StatusOr<TokenInfo> FindTokenByLabel(std::string_view label,
+                                             std::optional<CK_SLOT_ID> in_slot = {}) const;
   absl::StatusOr<TokenInfo> FindTokenBySerial(std::string_view serial) const;
 
   // Initializes a fresh token in a free slot with `label` and SO PIN, then sets the user PIN.
   // Refuses (ALREADY_EXISTS) when a token with that label exists: never overwrites a token.
   // One at a time per module: SoftHSM offers a single free slot, which two threads would
   // otherwise both take.
+  // With `in_slot` (a card reader's slot), the blank card in that slot is initialized, in
+  // parallel with other slots; UNAVAILABLE, saying why, if the slot holds no card or a card
+  // that is not blank (someone must take it out).
   absl::StatusOr<TokenInfo> InitToken(std::string_view label, const Secret& so_pin,
-                                      const Secret& user_pin);
+                                      const Secret& user_pin,
+                                      std::optional<CK_SLOT_ID> in_slot = {});
+
+  // Every slot, with or without a token, in the module's order (a card line's readers).
+  absl::StatusOr<std::vector<CK_SLOT_ID>> AllSlots() const;
+  // The token in `slot`, if one is there and readable.
+  absl::StatusOr<std::optional<TokenInfo>> TokenIn(CK_SLOT_ID slot) const { return Describe(slot); }
+  // Closes every session on the slot: the encoder lets go of the card, which a card line then
+  // takes out of the reader (the virtual reader module ejects it into its tray).
+  absl::Status LetGo(CK_SLOT_ID slot);
 
   // The slot's token changed (its user PIN set, the token initialized): read it again.
   void Forget(CK_SLOT_ID slot) const;
@@ -65,6 +79,8 @@ class Module : public std::enable_shared_from_this<Module> {
       : path_(std::move(path)), handle_(handle), fn_(fn) {}
 
   absl::StatusOr<std::vector<CK_SLOT_ID>> SlotsWithToken() const;
+  absl::StatusOr<TokenInfo> InitTokenIn(CK_SLOT_ID slot, std::string_view label,
+                                        const Secret& so_pin, const Secret& user_pin);
   // The slot's token as C_GetTokenInfo describes it, read again unless remembered; nullopt if
   // it cannot be read.
   absl::StatusOr<std::optional<TokenInfo>> Describe(CK_SLOT_ID slot) const;

@@ -5,9 +5,9 @@
 namespace tessera::hsm {
 
 absl::StatusOr<std::shared_ptr<Token>> Token::Login(std::shared_ptr<Module> module,
-                                                    std::string_view label,
-                                                    const Secret& user_pin) {
-  TESSERA_ASSIGN_OR_RETURN(TokenInfo info, module->FindTokenByLabel(label));
+                                                    std::string_view label, const Secret& user_pin,
+                                                    std::optional<CK_SLOT_ID> in_slot) {
+  TESSERA_ASSIGN_OR_RETURN(TokenInfo info, module->FindTokenByLabel(label, in_slot));
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Session> anchor, Session::Open(module, info.slot));
   TESSERA_RETURN_IF_ERROR(anchor->Login(CKU_USER, user_pin));
   return std::shared_ptr<Token>(new Token(std::move(module), std::move(info), std::move(anchor)));

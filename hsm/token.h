@@ -16,10 +16,11 @@ namespace tessera::hsm {
 
 class Token {
  public:
-  // Finds the token by label and logs the user in.
+  // Finds the token by label (only in `in_slot`, if given) and logs the user in.
   static absl::StatusOr<std::shared_ptr<Token>> Login(std::shared_ptr<Module> module,
                                                       std::string_view label,
-                                                      const Secret& user_pin);
+                                                      const Secret& user_pin,
+                                                      std::optional<CK_SLOT_ID> in_slot = {});
   ~Token();
   Token(const Token&) = delete;
   Token& operator=(const Token&) = delete;

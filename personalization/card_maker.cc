@@ -55,11 +55,12 @@ std::string_view CardStepName(CardStep step) {
   return "?";
 }
 
-absl::Status CardMaker::InitializeToken(const CardToMake& card,
-                                        const CardCredentials& credentials) {
-  absl::StatusOr<hsm::TokenInfo> found = cards_->FindTokenByLabel(card.card_number);
+absl::Status CardMaker::InitializeToken(const CardToMake& card, const CardCredentials& credentials,
+                                        std::optional<CK_SLOT_ID> reader_slot) {
+  absl::StatusOr<hsm::TokenInfo> found = cards_->FindTokenByLabel(card.card_number, reader_slot);
   if (found.status().code() == absl::StatusCode::kNotFound) {
-    return cards_->InitToken(card.card_number, credentials.puk, credentials.pin).status();
+    return cards_->InitToken(card.card_number, credentials.puk, credentials.pin, reader_slot)
+        .status();
   }
   TESSERA_RETURN_IF_ERROR(found.status());
   // A token with the card's label: this card's, initialized before a crash that came before
@@ -75,7 +76,8 @@ absl::Status CardMaker::InitializeToken(const CardToMake& card,
 }
 
 absl::StatusOr<CardRecord> CardMaker::Make(const CardToMake& card,
-                                           const std::function<void(CardStep)>& starting) {
+                                           const std::function<void(CardStep)>& starting,
+                                           std::optional<CK_SLOT_ID> reader_slot) {
   TESSERA_ASSIGN_OR_RETURN(std::optional<CardRecord> stored, journal_.Load(card.card_number));
   CardRecord record = stored.value_or(CardRecord{.card_number = card.card_number});
   // Proved before its outcome was reported: done, whether or not its token is still here
@@ -100,7 +102,7 @@ absl::StatusOr<CardRecord> CardMaker::Make(const CardToMake& card,
         credentials, OpenCredentials(sealer_, card.card_number, record.envelope, record.mail));
   }
 
-  absl::StatusOr<CardRecord> made = MakeOnCard(card, credentials, record, starting);
+  absl::StatusOr<CardRecord> made = MakeOnCard(card, credentials, record, starting, reader_slot);
   if (made.ok() || record.done >= CardStep::kCertificate || !Spoiled(made.status())) return made;
   // Spoiled before anything was certified for it: its token unreadable or its key unusable (a
   // card pulled out mid-write, a process killed while SoftHSM wrote the token's files). The
@@ -111,7 +113,7 @@ absl::StatusOr<CardRecord> CardMaker::Make(const CardToMake& card,
             {"after", std::string(CardStepName(record.done))},
             {"error", std::string(made.status().message())}});
   if (absl::StatusOr<std::shared_ptr<hsm::Token>> readable =
-          hsm::Token::Login(cards_, card.card_number, credentials.pin);
+          hsm::Token::Login(cards_, card.card_number, credentials.pin, reader_slot);
       readable.ok()) {
     TESSERA_RETURN_IF_ERROR(RemoveKeyLeftovers(**readable));
   }
@@ -134,18 +136,19 @@ absl::Status CardMaker::Abandon(const CardToMake& card) {
 absl::StatusOr<CardRecord> CardMaker::MakeOnCard(const CardToMake& card,
                                                  const CardCredentials& credentials,
                                                  CardRecord& record,
-                                                 const std::function<void(CardStep)>& starting) {
+                                                 const std::function<void(CardStep)>& starting,
+                                                 std::optional<CK_SLOT_ID> reader_slot) {
   auto done = [&](CardStep step) {
     record.done = step;
     return journal_.Save(record);
   };
   if (record.done < CardStep::kToken) {
     if (starting) starting(CardStep::kToken);
-    TESSERA_RETURN_IF_ERROR(InitializeToken(card, credentials));
+    TESSERA_RETURN_IF_ERROR(InitializeToken(card, credentials, reader_slot));
     TESSERA_RETURN_IF_ERROR(done(CardStep::kToken));
   }
   absl::StatusOr<std::shared_ptr<hsm::Token>> logged_in =
-      hsm::Token::Login(cards_, card.card_number, credentials.pin);
+      hsm::Token::Login(cards_, card.card_number, credentials.pin, reader_slot);
   if (logged_in.status().code() == absl::StatusCode::kNotFound) {
     return absl::DataLossError(absl::StrCat(
         "token '", card.card_number, "' is gone or unreadable: ", logged_in.status().message()));

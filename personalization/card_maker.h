@@ -101,19 +101,34 @@ class CardMaker {
   // before its certificate (token gone or unreadable, key unusable) is set back to its token
   // step with the same credentials and ABORTED returned: calling again makes it afresh. `starting`,
   // if given, hears each step as it starts (a reader's status line).
+  // With `reader_slot` (a card line: readers bound to slots), the card is the one in that
+  // reader: a new card takes the blank card there, and a card under way is looked for there
+  // only; otherwise (SoftHSM) any free slot and a card found by its label anywhere.
   absl::StatusOr<CardRecord> Make(const CardToMake& card,
-                                  const std::function<void(CardStep)>& starting = {});
+                                  const std::function<void(CardStep)>& starting = {},
+                                  std::optional<CK_SLOT_ID> reader_slot = {});
+
+  // The reader's card is finished with (produced, or given up): the encoder lets go of it
+  // (hsm::Module::LetGo), and the line takes it out of the reader.
+  absl::Status LetGo(CK_SLOT_ID reader_slot) { return cards_->LetGo(reader_slot); }
+  // Whether the reader holds a card (blank or not) that can be read.
+  bool HasCard(CK_SLOT_ID reader_slot) const {
+    absl::StatusOr<std::optional<hsm::TokenInfo>> card = cards_->TokenIn(reader_slot);
+    return card.ok() && card->has_value();
+  }
 
   // A card given up for good (its failure cannot be mended): the certificate issued for it,
   // if any, is withdrawn at the CA, so that no certificate of tessera-ca is on no card.
   absl::Status Abandon(const CardToMake& card);
 
  private:
-  absl::Status InitializeToken(const CardToMake& card, const CardCredentials& credentials);
+  absl::Status InitializeToken(const CardToMake& card, const CardCredentials& credentials,
+                               std::optional<CK_SLOT_ID> reader_slot);
   // The steps done on the card itself (token to proved), recording each in `record`.
   absl::StatusOr<CardRecord> MakeOnCard(const CardToMake& card, const CardCredentials& credentials,
                                         CardRecord& record,
-                                        const std::function<void(CardStep)>& starting);
+                                        const std::function<void(CardStep)>& starting,
+                                        std::optional<CK_SLOT_ID> reader_slot);
 
   std::shared_ptr<hsm::Module> cards_;
   const hsm::SecretSealer& sealer_;

@@ -2,6 +2,7 @@
 
 #include <botan/x509cert.h>
 
+#include "platform/log.h"
 #include "platform/principal.h"
 #include "platform/status_macros.h"
 
@@ -56,9 +57,12 @@ absl::StatusOr<RoundReport> Producer::RunOnce(int limit) {
     outcomes.push_back(std::move(outcome));
   };
   for (const CardToMake& card : work.cards) {
-    absl::StatusOr<CardRecord> made = cards_.Make(card, [&](CardStep step) {
-      if (hooks_.on_step) hooks_.on_step(card.card_number, CardStepName(step));
-    });
+    absl::StatusOr<CardRecord> made = cards_.Make(
+        card,
+        [&](CardStep step) {
+          if (hooks_.on_step) hooks_.on_step(card.card_number, CardStepName(step));
+        },
+        reader_slot_);
     if (!made.ok() && IsFinal(made.status())) {
       // Failed for good: its certificate, if one was issued, is withdrawn before the order is
       // reported failed (or the card waits for the next round).
@@ -67,8 +71,17 @@ absl::StatusOr<RoundReport> Producer::RunOnce(int limit) {
         continue;
       }
     }
+    const size_t settled = outcomes.size();
     settle(&card, card.card_number,
            made.ok() ? absl::StatusOr<std::string>(SerialOf(made->certificate)) : made.status());
+    if (reader_slot_ && outcomes.size() > settled) {
+      // Its outcome is recorded: the card leaves the reader for the next blank one. Closing
+      // sessions cannot undo anything; a failure only leaves the card where it is.
+      if (absl::Status let_go = cards_.LetGo(*reader_slot_); !let_go.ok()) {
+        LogEvent(spdlog::level::warn, "card_not_let_go",
+                 {{"card", card.card_number}, {"error", std::string(let_go.message())}});
+      }
+    }
   }
   for (const std::string& common_id : work.workstations) {
     if (hooks_.on_step) hooks_.on_step(common_id, "bundle");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -66,8 +67,15 @@ struct RoundHooks {
 
 class Producer {
  public:
-  Producer(OrderSource& orders, CardMaker& cards, BundleIssuer& bundles, RoundHooks hooks = {})
-      : orders_(orders), cards_(cards), bundles_(bundles), hooks_(std::move(hooks)) {}
+  // With `reader_slot`, the round's cards are made in that reader (CardMaker::Make), and the
+  // encoder lets go of each once its outcome is recorded.
+  Producer(OrderSource& orders, CardMaker& cards, BundleIssuer& bundles, RoundHooks hooks = {},
+           std::optional<CK_SLOT_ID> reader_slot = {})
+      : orders_(orders),
+        cards_(cards),
+        bundles_(bundles),
+        hooks_(std::move(hooks)),
+        reader_slot_(reader_slot) {}
 
   absl::StatusOr<RoundReport> RunOnce(int limit);
 
@@ -76,6 +84,7 @@ class Producer {
   CardMaker& cards_;
   BundleIssuer& bundles_;
   RoundHooks hooks_;
+  std::optional<CK_SLOT_ID> reader_slot_;
 };
 
 }  // namespace tessera::personalization

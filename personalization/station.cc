@@ -77,6 +77,20 @@ bool Station::Work(int reader) {
     return true;
   };
 
+  std::optional<CK_SLOT_ID> slot;
+  if (!options_.reader_slots.empty()) {
+    slot = options_.reader_slots[static_cast<size_t>(reader)];
+    if (!cards_.HasCard(*slot)) {
+      // Between two cards (the feeder's, or an operator's hand): no order is taken meanwhile.
+      const std::string why = absl::StrCat("a card in reader slot ", *slot);
+      if (Readers()[static_cast<size_t>(reader)].waiting_for != why) {
+        SetStatus(reader, [&](ReaderStatus& s) { s.waiting_for = why; });
+      }
+      WaitFor(options_.card_poll);
+      return true;
+    }
+  }
+
   absl::StatusOr<std::vector<Batch>> running = batches_.Running();
   if (!running.ok()) return waiting(0, absl::StrCat("database: ", running.status().message()));
   int64_t unclaimed = 0;
@@ -112,7 +126,7 @@ bool Station::Work(int reader) {
               return batches_.RecordResult(result, clock_.Now());
             },
     };
-    Producer producer(*source, cards_, bundles_, std::move(hooks));
+    Producer producer(*source, cards_, bundles_, std::move(hooks), slot);
     absl::StatusOr<RoundReport> round = producer.RunOnce(1);
     if (!round.ok()) {
       // The registry refuses this batch's reach, or cannot be reached: said on the reader's

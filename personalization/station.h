@@ -30,6 +30,10 @@ struct StationOptions {
   std::chrono::milliseconds retry_wait{2000};  // a service unreachable: try again after this
   std::chrono::milliseconds beat{1000};        // reader states are written at least this often, and
                                                // within 200 ms of a change
+  // A card line: reader n works on the card in slot reader_slots[n] of the card module, and
+  // waits for a card there before it takes an order. Empty: any slot (SoftHSM).
+  std::vector<CK_SLOT_ID> reader_slots;
+  std::chrono::milliseconds card_poll{50};  // how often an empty reader is looked at
 };
 
 // The order source of one reader for one batch: tessera-registry's ClaimOrders within the

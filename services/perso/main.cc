@@ -20,6 +20,9 @@
 //   cards.module           PKCS#11 module of the card readers (SoftHSM, the virtual reader
 //                          module, opensc-pkcs11.so)
 //   cards.key_algorithm    ec-p256 (default) or rsa-2048
+//   cards.reader_slots     true for a card line (OpenSC's readers, the virtual reader module):
+//                          reader n works only on the card in the module's n-th slot and waits
+//                          for a card there; false (default, SoftHSM): any free slot
 //   cards.archive          SoftHSM only: at start, the tokens of cards in sealed lots move out
 //                          of the live token store into <archive>/lot-<number>/ (unset: they
 //                          stay; personalization/token_archive.h)
@@ -91,6 +94,7 @@ absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(std::string cards_module, config.String("cards.module"));
   TESSERA_ASSIGN_OR_RETURN(hsm::KeyAlgorithm algorithm, CardKeyAlgorithm(config));
   TESSERA_ASSIGN_OR_RETURN(std::string archive, config.StringOr("cards.archive", ""));
+  TESSERA_ASSIGN_OR_RETURN(bool reader_slots, config.BoolOr("cards.reader_slots", false));
   TESSERA_ASSIGN_OR_RETURN(std::string vault_module, config.String("vault.module"));
   TESSERA_ASSIGN_OR_RETURN(std::string vault_token, config.String("vault.token"));
   TESSERA_ASSIGN_OR_RETURN(std::string seal_key, config.StringOr("vault.seal_key", "card-halves"));
@@ -142,8 +146,20 @@ absl::Status Serve(const std::string& config_path) {
   personalization::CardMaker maker(cards, sealer, journal, certifier, algorithm);
   personalization::PgBatchStore batch_store(pool);
   personalization::Batches batches(batch_store, clock);
+  personalization::StationOptions station_options{.name = station_name,
+                                                  .readers = static_cast<int>(readers)};
+  if (reader_slots) {
+    TESSERA_ASSIGN_OR_RETURN(std::vector<CK_SLOT_ID> slots, cards->AllSlots());
+    if (slots.size() < static_cast<size_t>(readers)) {
+      return absl::InvalidArgumentError(absl::StrCat("perso.readers: ", readers,
+                                                     " readers, but cards.module has ",
+                                                     slots.size(), " reader slots"));
+    }
+    slots.resize(static_cast<size_t>(readers));
+    station_options.reader_slots = std::move(slots);
+  }
   personalization::Station station(
-      {.name = station_name, .readers = static_cast<int>(readers)}, batch_store,
+      std::move(station_options), batch_store,
       [registry](const std::string& worker, const personalization::BatchReach& reach) {
         return std::make_unique<perso_service::RegistryOrders>(registry, worker, reach);
       },

@@ -398,6 +398,95 @@ TEST_F(PersoBatchTest, AComunesBatchBecomesProvedCardsAndBundlesEachReportedOnce
   EXPECT_EQ(empty.back().cards_produced(), 0u);
 }
 
+// A card line: the daemon on the virtual reader module (vreader/) with each reader bound to
+// its slot makes every card in its own reader, lets go of it (the module ejects it into its
+// "produced" tray) and takes the next blank card; pkcs11-tool reads the produced cards there.
+TEST_F(PersoBatchTest, ACardLineMakesEachCardInItsOwnReaderAndEjectsIt) {
+  ASSERT_EQ(perso_->Stop(), 0);
+  delete perso_;
+  perso_ = nullptr;
+  const std::string trays = ca_->dir().File("card-line");
+  testing::WriteFile(
+      ca_->dir().File("vreader.conf"),
+      "slots = 3\nstate_dir = " + trays + "\nprofile = p256\napdu_ms = 2\nkeygen_ms = 5\n");
+  setenv("TESSERA_VREADER_CONF", ca_->dir().File("vreader.conf").c_str(), 1);
+  std::string config = testing::ReadFileOrDie(ca_->dir().File("perso.toml"));
+  // The suite's other tests (when run in this process) find the SoftHSM daemon back.
+  struct Restore {
+    std::string config;
+    ~Restore() {
+      if (perso_ != nullptr) perso_->Stop();
+      delete perso_;
+      testing::WriteFile(ca_->dir().File("perso.toml"), config);
+      StartPerso("perso-after-line.log");
+    }
+  } restore{config};
+  const std::string softhsm = "[cards]\nmodule = \"" + TestSoftHsm::Get().module_path() + "\"";
+  ASSERT_NE(config.find(softhsm), std::string::npos);
+  config.replace(
+      config.find(softhsm), softhsm.size(),
+      std::string("[cards]\nmodule = \"") + TESSERA_VREADER_PATH + "\"\nreader_slots = true");
+  testing::WriteFile(ca_->dir().File("perso.toml"), config);
+  StartPerso("perso-line.log");
+
+  v1::BatchReach reach;
+  reach.set_istat(kComune);
+  const v1::Batch created = Create(reach, "batch-line");
+  v1::Batch running;
+  ASSERT_TRUE(Act("run", created.id(), "run-line", &running).ok());
+  const std::vector<v1::Batch> seen = Watch(
+      created.id(), [](const v1::Batch& b) { return b.state() == v1::BATCH_FINISHED; }, 180);
+  ASSERT_FALSE(seen.empty());
+  const v1::Batch& last = seen.back();
+  ASSERT_EQ(last.state(), v1::BATCH_FINISHED)
+      << last.DebugString() << testing::ReadFileOrDie(ca_->dir().File("perso-line.log"));
+  ASSERT_GE(last.cards_produced(), 1u);
+  EXPECT_EQ(last.cards_failed(), 0u) << last.DebugString();
+
+  // Every produced card left its reader: the tray holds one card per produced order, each with
+  // one key pair and its certificate; the readers hold blank cards again.
+  size_t in_tray = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(trays + "/produced")) {
+    in_tray += entry.is_regular_file() ? 1 : 0;
+  }
+  EXPECT_EQ(in_tray, last.cards_produced());
+  const std::string tray =
+      "TESSERA_VREADER_TRAY=produced pkcs11-tool --module " + std::string(TESSERA_VREADER_PATH);
+  const std::string listed = testing::RunCommand(tray + " -L").output;
+  pg::ConnectionPool pool(*perso_conninfo_, 1);
+  SystemClock clock;
+  personalization::PgCardJournal journal(pool, clock);
+  absl::StatusOr<pg::Result> cards = absl::UnknownError("not asked");
+  {
+    auto conn = pool.Acquire();
+    ASSERT_TRUE(conn.ok());
+    cards = (*conn)->Exec(
+        "SELECT order_id FROM perso.batch_results WHERE card AND batch_id = $1 ORDER BY order_id",
+        {pg::Param(created.id())});
+  }
+  ASSERT_TRUE(cards.ok()) << cards.status();
+  ASSERT_EQ(static_cast<uint32_t>(cards->rows()), last.cards_produced());
+  for (int row = 0; row < cards->rows(); ++row) {
+    const std::string number(cards->Text(row, 0));
+    EXPECT_NE(listed.find(number), std::string::npos) << number << listed;
+  }
+  const std::string first(cards->Text(0, 0));
+  auto record = journal.Load(first);
+  ASSERT_TRUE(record.ok() && record->has_value());
+  auto credentials =
+      personalization::OpenCredentials(*sealer_, first, (*record)->envelope, (*record)->mail);
+  ASSERT_TRUE(credentials.ok()) << credentials.status();
+  auto objects = testing::RunCommand(tray + " --token-label " + first + " --login --pin " +
+                                     std::string(credentials->pin.view()) + " -O");
+  ASSERT_EQ(objects.exit_code, 0) << objects.output;
+  EXPECT_EQ(Occurrences(objects.output, "Private Key Object"), 1u) << objects.output;
+  EXPECT_EQ(Occurrences(objects.output, "Certificate Object"), 1u) << objects.output;
+  const std::string readers =
+      testing::RunCommand("pkcs11-tool --module " + std::string(TESSERA_VREADER_PATH) + " -L")
+          .output;
+  EXPECT_EQ(readers.find(first), std::string::npos) << readers;
+}
+
 TEST_F(PersoBatchTest, AReachTheRegistryRefusesLeavesTheReadersSayingWhy) {
   v1::BatchReach reach;
   reach.set_province_sigla("ZZ");  // well formed; no such province
