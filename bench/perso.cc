@@ -117,9 +117,10 @@ class LockedJournal final : public personalization::CardJournal {
 class LockedCa final : public personalization::CardCertifier {
  public:
   absl::StatusOr<std::vector<uint8_t>> Certify(const personalization::CardToMake& card,
-                                               std::span<const uint8_t> request) override {
+                                               std::span<const uint8_t> request,
+                                               int attempt) override {
     std::lock_guard lock(mutex_);
-    return ca_.Certify(card, request);
+    return ca_.Certify(card, request, attempt);
   }
   absl::Status Withdraw(const personalization::CardToMake& card,
                         std::span<const uint8_t> certificate) override {

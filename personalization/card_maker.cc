@@ -33,6 +33,11 @@ absl::Status RemoveKeyLeftovers(hsm::Token& token) {
 
 }  // namespace
 
+std::string CardRequestId(const std::string& card_number, int attempt) {
+  return attempt == 0 ? absl::StrCat("card-", card_number)
+                      : absl::StrCat("card-", card_number, "-", attempt + 1);
+}
+
 std::string_view CardStepName(CardStep step) {
   switch (step) {
     case CardStep::kNone:
@@ -103,15 +108,38 @@ absl::StatusOr<CardRecord> CardMaker::Make(const CardToMake& card,
   }
 
   absl::StatusOr<CardRecord> made = MakeOnCard(card, credentials, record, starting, reader_slot);
-  if (made.ok() || record.done >= CardStep::kCertificate || !Spoiled(made.status())) return made;
-  // Spoiled before anything was certified for it: its token unreadable or its key unusable (a
-  // card pulled out mid-write, a process killed while SoftHSM wrote the token's files). The
-  // card starts again from the token step with the same credentials; a key left on a token
-  // that can still be read is removed so that a new one is generated.
+  if (made.ok() || !Spoiled(made.status())) return made;
+  TESSERA_RETURN_IF_ERROR(StartAgain(card, credentials, record, reader_slot, made.status()));
+  return absl::AbortedError(absl::StrCat("card ", card.card_number, " starts again (attempt ",
+                                         record.attempt + 1, "): ", made.status().message()));
+}
+
+absl::Status CardMaker::StartAgain(const CardToMake& card, const CardCredentials& credentials,
+                                   CardRecord& record, std::optional<CK_SLOT_ID> reader_slot,
+                                   const absl::Status& why) {
+  // Spoiled: its token unreadable or not here (a card pulled out mid-write, a process killed
+  // while SoftHSM wrote the token's files, a card left in the reader of a station that died),
+  // or its key unusable. First the attempt's certificate, if the CA issued one (perhaps just
+  // before a crash, unrecorded: asking again with the same request gets it back), is
+  // withdrawn, so that every certificate is on a card or revoked.
+  std::vector<uint8_t> issued = record.certificate;
+  if (issued.empty() && record.done >= CardStep::kRequest) {
+    absl::StatusOr<std::vector<uint8_t>> again =
+        certifier_.Certify(card, record.request, record.attempt);
+    if (again.ok()) {
+      issued = *std::move(again);
+    } else if (again.status().code() == absl::StatusCode::kUnavailable ||
+               again.status().code() == absl::StatusCode::kDeadlineExceeded) {
+      return again.status();
+    }
+  }
+  if (!issued.empty()) TESSERA_RETURN_IF_ERROR(certifier_.Withdraw(card, issued));
   LogEvent(spdlog::level::warn, "card_restarted",
            {{"card", card.card_number},
             {"after", std::string(CardStepName(record.done))},
-            {"error", std::string(made.status().message())}});
+            {"attempt", std::to_string(record.attempt + 2)},
+            {"error", std::string(why.message())}});
+  // A key left on a token that can still be read is removed so that a new one is generated.
   if (absl::StatusOr<std::shared_ptr<hsm::Token>> readable =
           hsm::Token::Login(cards_, card.card_number, credentials.pin, reader_slot);
       readable.ok()) {
@@ -119,9 +147,15 @@ absl::StatusOr<CardRecord> CardMaker::Make(const CardToMake& card,
   }
   record.done = CardStep::kCredentials;
   record.request.clear();
-  TESSERA_RETURN_IF_ERROR(journal_.Save(record));
-  return absl::AbortedError(absl::StrCat(
-      "card ", card.card_number, " starts again from its token: ", made.status().message()));
+  record.certificate.clear();
+  ++record.attempt;
+  if (record.attempt >= kCardAttempts) {
+    TESSERA_RETURN_IF_ERROR(journal_.Save(record));
+    return absl::FailedPreconditionError(absl::StrCat("card ", card.card_number,
+                                                      ": given up after ", kCardAttempts,
+                                                      " attempts: ", why.message()));
+  }
+  return journal_.Save(record);
 }
 
 absl::Status CardMaker::Abandon(const CardToMake& card) {
@@ -192,7 +226,7 @@ absl::StatusOr<CardRecord> CardMaker::MakeOnCard(const CardToMake& card,
   if (record.done < CardStep::kCertificate) {
     if (starting) starting(CardStep::kCertificate);
     TESSERA_ASSIGN_OR_RETURN(std::vector<uint8_t> certificate,
-                             certifier_.Certify(card, record.request));
+                             certifier_.Certify(card, record.request, record.attempt));
     absl::Status matches;
     try {
       matches = CheckCertificateMatchesKey(Botan::X509_Certificate(certificate), **key);

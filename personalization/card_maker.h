@@ -59,6 +59,9 @@ struct CardRecord {
   SealedHalves envelope, mail;       // after kCredentials
   std::vector<uint8_t> request;      // PKCS#10 DER, after kRequest
   std::vector<uint8_t> certificate;  // X.509 DER, after kCertificate
+  // How often the card was started again on a new token (its token spoiled, or not in this
+  // station's readers); each attempt asks the CA under its own request id.
+  int attempt = 0;
 };
 
 // The card journal: PostgreSQL in the daemon, memory in tests.
@@ -71,12 +74,14 @@ class CardJournal {
 };
 
 // The CA as the card maker needs it: a certificate for the card's request, issued once per
-// card whatever the retries (request_id = the card number).
+// card and attempt whatever the retries (request_id "card-<number>", "card-<number>-<n>" for
+// the n-th attempt from 2 on).
 class CardCertifier {
  public:
   virtual ~CardCertifier() = default;
   virtual absl::StatusOr<std::vector<uint8_t>> Certify(const CardToMake& card,
-                                                       std::span<const uint8_t> request) = 0;
+                                                       std::span<const uint8_t> request,
+                                                       int attempt) = 0;
   // Revokes (reason superseded) the certificate issued for a card that will not be produced
   // with it; a retry answers OK.
   virtual absl::Status Withdraw(const CardToMake& card, std::span<const uint8_t> certificate) = 0;
@@ -84,6 +89,12 @@ class CardCertifier {
 
 // The key pair's CKA_ID on every card: one key pair, one certificate.
 inline const std::vector<uint8_t> kCardKeyId = {0x01};
+
+// A card started this many times without being proved is given up (FAILED_PRECONDITION).
+inline constexpr int kCardAttempts = 4;
+
+// The CA request id of a card's attempt.
+std::string CardRequestId(const std::string& card_number, int attempt);
 
 class CardMaker {
  public:
@@ -98,8 +109,10 @@ class CardMaker {
 
   // Runs the card's remaining steps and returns its record, proved. A failing step returns
   // its error with the steps before it recorded: calling again resumes there. A card spoiled
-  // before its certificate (token gone or unreadable, key unusable) is set back to its token
-  // step with the same credentials and ABORTED returned: calling again makes it afresh. `starting`,
+  // (token gone, unreadable or in another station's reader, key unusable) starts again: any
+  // certificate issued for its attempt is withdrawn, the card is set back to its token step
+  // with the same credentials and the next attempt, and ABORTED returned (calling again makes
+  // it afresh); after kCardAttempts it is given up (FAILED_PRECONDITION). `starting`,
   // if given, hears each step as it starts (a reader's status line).
   // With `reader_slot` (a card line: readers bound to slots), the card is the one in that
   // reader: a new card takes the blank card there, and a card under way is looked for there
@@ -124,6 +137,10 @@ class CardMaker {
  private:
   absl::Status InitializeToken(const CardToMake& card, const CardCredentials& credentials,
                                std::optional<CK_SLOT_ID> reader_slot);
+  // A spoiled card's next attempt (Make, above).
+  absl::Status StartAgain(const CardToMake& card, const CardCredentials& credentials,
+                          CardRecord& record, std::optional<CK_SLOT_ID> reader_slot,
+                          const absl::Status& why);
   // The steps done on the card itself (token to proved), recording each in `record`.
   absl::StatusOr<CardRecord> MakeOnCard(const CardToMake& card, const CardCredentials& credentials,
                                         CardRecord& record,

@@ -3,6 +3,7 @@
 #include <botan/x509cert.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -10,6 +11,7 @@
 #include "personalization/print_files.h"
 #include "platform/files.h"
 #include "platform/log.h"
+#include "platform/request_id.h"
 #include "platform/status_macros.h"
 
 namespace tessera::personalization {
@@ -62,6 +64,29 @@ absl::StatusOr<std::vector<Lot>> LotDesk::SealAndPrint() {
   TESSERA_ASSIGN_OR_RETURN(std::vector<Lot> lots, store_.LotsToPrint());
   for (const Lot& lot : lots) TESSERA_RETURN_IF_ERROR(WriteFiles(lot));
   return lots;
+}
+
+absl::StatusOr<MailHalves> LotDesk::ReleaseMailHalves(const std::string& card_number,
+                                                      const BatchRequest& request) {
+  TESSERA_RETURN_IF_ERROR(CheckActor(request.actor));
+  TESSERA_RETURN_IF_ERROR(CheckRequestId(request.request_id));
+  if (card_number.size() != 16 || !std::all_of(card_number.begin(), card_number.end(),
+                                               [](char c) { return c >= '0' && c <= '9'; })) {
+    return absl::InvalidArgumentError("card_number: 16 digits");
+  }
+  TESSERA_ASSIGN_OR_RETURN(SealedHalves sealed,
+                           store_.MailHalvesFor(card_number, request, clock_.Now()));
+  MailHalves halves;
+  TESSERA_ASSIGN_OR_RETURN(
+      halves.pin, OpenHalf(sealer_, card_number, Credential::kPin, Half::kMail, sealed.pin));
+  TESSERA_ASSIGN_OR_RETURN(
+      halves.puk, OpenHalf(sealer_, card_number, Credential::kPuk, Half::kMail, sealed.puk));
+  TESSERA_ASSIGN_OR_RETURN(halves.password, OpenHalf(sealer_, card_number, Credential::kPassword,
+                                                     Half::kMail, sealed.password));
+  LogEvent(spdlog::level::info, "mail_halves_released",
+           {{"card", card_number}, {"request_id", request.request_id}},
+           ActorLogFields(request.actor));
+  return halves;
 }
 
 absl::StatusOr<std::vector<std::string>> LotDesk::ConfirmPrinted(int64_t batch_id,

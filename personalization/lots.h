@@ -61,6 +61,18 @@ class LotStore {
   // if another took it.
   virtual absl::Status HandOver(const std::string& lot, const std::string& to,
                                 Clock::TimePoint now) = 0;
+  // The card's sealed mail halves for its lot's taker, the request recorded (mail_half_requests)
+  // in the same transaction. NOT_FOUND for a card in no sealed lot; FAILED_PRECONDITION if its
+  // lot is not handed over to the request's caller; ALREADY_EXISTS for a request id used for
+  // another card. A retry records nothing new.
+  virtual absl::StatusOr<SealedHalves> MailHalvesFor(const std::string& card_number,
+                                                     const BatchRequest& request,
+                                                     Clock::TimePoint now) = 0;
+};
+
+// A card's mail halves in clear, for the one holder they are mailed to.
+struct MailHalves {
+  Secret pin, puk, password;
 };
 
 // The lots' side of a daemon's upkeep, and the operator's print confirmation.
@@ -78,6 +90,12 @@ class LotDesk {
   // The operator confirms the batch's envelopes printed: each envelope file is destroyed, then
   // the lot is recorded printed (by whom, when) and its sealed envelope halves are dropped.
   // Returns the lots confirmed now.
+  // The mail halves of one card, opened for the dispatch service that took its lot over, at
+  // the holder's registration or for a resend; each request recorded and logged (never the
+  // halves). INVALID_ARGUMENT naming the field for a malformed card number or request id.
+  absl::StatusOr<MailHalves> ReleaseMailHalves(const std::string& card_number,
+                                               const BatchRequest& request);
+
   absl::StatusOr<std::vector<std::string>> ConfirmPrinted(int64_t batch_id,
                                                           const BatchRequest& request);
 

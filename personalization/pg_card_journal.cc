@@ -32,7 +32,8 @@ absl::StatusOr<std::optional<CardRecord>> PgCardJournal::Load(const std::string&
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result r,
       conn->Exec("SELECT done, envelope_pin, envelope_puk, envelope_password, mail_pin, mail_puk, "
-                 "mail_password, request, certificate FROM perso.cards WHERE card_number = $1",
+                 "mail_password, request, certificate, attempt FROM perso.cards WHERE "
+                 "card_number = $1",
                  {pg::Param(card_number)}));
   if (r.rows() == 0) return std::optional<CardRecord>();
   CardRecord record{.card_number = card_number};
@@ -44,6 +45,7 @@ absl::StatusOr<std::optional<CardRecord>> PgCardJournal::Load(const std::string&
   record.mail = {bytes(4), bytes(5), bytes(6)};
   record.request = bytes(7);
   record.certificate = bytes(8);
+  record.attempt = static_cast<int>(r.Int(0, 9));
   return std::optional<CardRecord>(std::move(record));
 }
 
@@ -53,17 +55,18 @@ absl::Status PgCardJournal::Save(const CardRecord& r) {
       ->Exec(
           "INSERT INTO perso.cards (card_number, done, envelope_pin, envelope_puk, "
           "envelope_password, mail_pin, mail_puk, mail_password, request, certificate, "
-          "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, to_timestamp($11)) "
+          "updated_at, attempt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+          "to_timestamp($11), $12) "
           "ON CONFLICT (card_number) DO UPDATE SET done = EXCLUDED.done, envelope_pin = "
           "EXCLUDED.envelope_pin, envelope_puk = EXCLUDED.envelope_puk, envelope_password = "
           "EXCLUDED.envelope_password, mail_pin = EXCLUDED.mail_pin, mail_puk = "
           "EXCLUDED.mail_puk, mail_password = EXCLUDED.mail_password, request = "
           "EXCLUDED.request, certificate = EXCLUDED.certificate, updated_at = "
-          "EXCLUDED.updated_at",
+          "EXCLUDED.updated_at, attempt = EXCLUDED.attempt",
           {pg::Param(r.card_number), pg::Param(std::string(CardStepName(r.done))),
            Blob(r.envelope.pin), Blob(r.envelope.puk), Blob(r.envelope.password), Blob(r.mail.pin),
            Blob(r.mail.puk), Blob(r.mail.password), Blob(r.request), Blob(r.certificate),
-           pg::Param(UnixSeconds(clock_.Now()))})
+           pg::Param(UnixSeconds(clock_.Now())), pg::Param(r.attempt)})
       .status();
 }
 

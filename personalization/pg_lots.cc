@@ -188,6 +188,54 @@ absl::Status PgLotStore::HandOver(const std::string& lot, const std::string& to,
       absl::StrCat("lot ", lot, " was handed over to ", std::string(r.Text(0, 1)), " already"));
 }
 
+absl::StatusOr<SealedHalves> PgLotStore::MailHalvesFor(const std::string& card_number,
+                                                       const BatchRequest& request,
+                                                       Clock::TimePoint now) {
+  const std::string caller = absl::StrCat(request.actor.kind, ":", request.actor.name);
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result card,
+      conn->Exec("SELECT l.lot_number, coalesce(l.handed_over_to, ''), c.mail_pin, c.mail_puk, "
+                 "c.mail_password FROM perso.lot_cards lc JOIN perso.lots l USING (lot_number) "
+                 "JOIN perso.cards c USING (card_number) WHERE lc.card_number = $1 FOR SHARE",
+                 {pg::Param(card_number)}));
+  if (card.rows() == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("card_number: no card ", card_number, " in a sealed lot"));
+  }
+  if (card.Text(0, 1) != request.actor.name) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("card ", card_number, ": its lot ", std::string(card.Text(0, 0)),
+                     " is not handed over to ", request.actor.name));
+  }
+  if (card.IsNull(0, 2) || card.IsNull(0, 3) || card.IsNull(0, 4)) {
+    return absl::DataLossError(absl::StrCat("card ", card_number, ": its mail halves are missing"));
+  }
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result asked,
+      conn->Exec("INSERT INTO perso.mail_half_requests (request_id, card_number, asked_by, "
+                 "asked_at) VALUES ($1, $2, $3, to_timestamp($4)) ON CONFLICT (request_id) DO "
+                 "NOTHING",
+                 {pg::Param(request.request_id), pg::Param(card_number), pg::Param(caller),
+                  pg::Param(UnixSeconds(now))}));
+  if (asked.AffectedRows() == 0) {
+    TESSERA_ASSIGN_OR_RETURN(
+        pg::Result first,
+        conn->Exec("SELECT card_number, asked_by FROM perso.mail_half_requests WHERE "
+                   "request_id = $1",
+                   {pg::Param(request.request_id)}));
+    if (first.rows() == 1 && (first.Text(0, 0) != card_number || first.Text(0, 1) != caller)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("request_id: ", request.request_id, " was used for another card or caller"));
+    }
+  }
+  SealedHalves halves{
+      .pin = card.Bytes(0, 2), .puk = card.Bytes(0, 3), .password = card.Bytes(0, 4)};
+  TESSERA_RETURN_IF_ERROR(tx.Commit());
+  return halves;
+}
+
 absl::StatusOr<std::map<std::string, std::string>> PgLotStore::SealedLotsOf(
     const std::vector<std::string>& card_numbers) {
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());

@@ -25,6 +25,9 @@ class PgLotStore final : public LotStore {
   absl::StatusOr<Lot> Get(const std::string& lot) override;
   absl::Status HandOver(const std::string& lot, const std::string& to,
                         Clock::TimePoint now) override;
+  absl::StatusOr<SealedHalves> MailHalvesFor(const std::string& card_number,
+                                             const BatchRequest& request,
+                                             Clock::TimePoint now) override;
 
   // Card number → lot number, for those of `card_numbers` that are in a sealed lot
   // (personalization/token_archive.h).

@@ -132,7 +132,7 @@ bool Station::Work(int reader) {
       // The registry refuses this batch's reach, or cannot be reached: said on the reader's
       // line; the other batches still get their turn.
       unclaimed = batch.id;
-      why_unclaimed = absl::StrCat("tessera-registry: ", round.status().message());
+      why_unclaimed = std::string(round.status().message());
       continue;
     }
     for (const absl::Status& refused : round->unreported) {

@@ -1,5 +1,7 @@
 #include "platform/grpc_status.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace tessera {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -16,6 +18,12 @@ grpc::Status ToGrpcStatus(const absl::Status& status, const std::string& details
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status, const std::string& service) {
+  absl::Status plain = FromGrpcStatus(status);
+  if (plain.ok()) return plain;
+  return absl::Status(plain.code(), absl::StrCat(service, ": ", plain.message()));
 }
 
 std::string StatusCodeName(grpc::StatusCode code) {

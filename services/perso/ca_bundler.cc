@@ -17,7 +17,7 @@ absl::StatusOr<std::string> CaBundler::IssueBundle(
   v1::WorkstationBundle bundle;
   if (grpc::Status status = stub_->IssueWorkstationBundle(&context, request, &bundle);
       !status.ok()) {
-    return FromGrpcStatus(status);
+    return FromGrpcStatus(status, "tessera-ca");
   }
   return bundle.certificate().serial();
 }

@@ -22,9 +22,11 @@ class CaCertifier final : public personalization::CardCertifier {
 
   // The CA's refusal as its status (e.g. INVALID_ARGUMENT naming the field), UNAVAILABLE or
   // DEADLINE_EXCEEDED while it cannot be reached: the card's step fails and is retried.
+  // Profile operator, request_id personalization::CardRequestId (one per card and attempt).
   absl::StatusOr<std::vector<uint8_t>> Certify(const personalization::CardToMake& card,
-                                               std::span<const uint8_t> request) override;
-  // RevokeCertificate, reason superseded, request_id "withdraw-card-<card number>".
+                                               std::span<const uint8_t> request,
+                                               int attempt) override;
+  // RevokeCertificate, reason superseded, request_id "withdraw-<certificate serial>".
   absl::Status Withdraw(const personalization::CardToMake& card,
                         std::span<const uint8_t> certificate) override;
 

@@ -1,8 +1,10 @@
 #include "services/perso/handlers.h"
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "platform/clock.h"
 #include "platform/grpc_status.h"
 #include "platform/rpc_server.h"
@@ -160,12 +162,26 @@ grpc::Status PersoHandlers::WatchBatch(grpc::ServerContext* context,
   if (interval_ms < 200 || interval_ms > 10000) {
     return ToGrpcStatus(absl::InvalidArgumentError("interval_ms: 200 to 10000 (default 1000)"));
   }
+  std::optional<personalization::Batch> last;
   for (;;) {
     absl::StatusOr<personalization::Batch> batch = batches_.Get(request->id());
-    if (!batch.ok()) return ToGrpcStatus(batch.status());
+    if (!batch.ok() && (!last || batch.status().code() != absl::StatusCode::kUnavailable)) {
+      return ToGrpcStatus(batch.status());
+    }
+    if (batch.ok()) {
+      last = *batch;
+    } else if (own_readers_) {
+      // The database is away: the watcher keeps the last counts it saw and this daemon's
+      // readers as they are, each saying what it waits for.
+      last->readers = own_readers_();
+      for (personalization::ReaderStatus& r : last->readers) {
+        if (r.waiting_for.empty())
+          r.waiting_for = absl::StrCat("database: ", batch.status().message());
+      }
+    }
     v1::Batch update;
-    ToProto(*batch, SystemClock().Now(), &update);
-    if (!writer->Write(update) || Ended(batch->state)) return grpc::Status::OK;
+    ToProto(*last, SystemClock().Now(), &update);
+    if (!writer->Write(update) || Ended(last->state)) return grpc::Status::OK;
     // In short naps, so a caller that went away frees the thread soon.
     const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(interval_ms);
     while (std::chrono::steady_clock::now() < until) {
@@ -221,6 +237,20 @@ grpc::Status PersoHandlers::HandOverLot(grpc::ServerContext* context,
   return GetLot(context, &taken, response);
 }
 
+grpc::Status PersoHandlers::ReleaseMailHalves(grpc::ServerContext* context,
+                                              const v1::ReleaseMailHalvesRequest* request,
+                                              v1::MailHalves* response) {
+  absl::StatusOr<Actor> actor = ActorOf(*context);
+  if (!actor.ok()) return ToGrpcStatus(actor.status());
+  absl::StatusOr<personalization::MailHalves> halves =
+      lot_desk_.ReleaseMailHalves(request->card_number(), {*actor, request->request_id()});
+  if (!halves.ok()) return ToGrpcStatus(halves.status());
+  response->set_pin_half(std::string(halves->pin.view()));
+  response->set_puk_half(std::string(halves->puk.view()));
+  response->set_password_half(std::string(halves->password.view()));
+  return grpc::Status::OK;
+}
+
 std::vector<RpcRule> PersoPolicy() {
   const std::string s = kService;
   const std::vector<PrincipalKind> service = {PrincipalKind::kService};
@@ -236,6 +266,10 @@ std::vector<RpcRule> PersoPolicy() {
       {s + "ListLots", service, {kMinistry, kDispatch}, "lots go from personalization to dispatch"},
       {s + "GetLot", service, {kMinistry, kDispatch}, "lots go from personalization to dispatch"},
       {s + "HandOverLot", service, {kDispatch}, "only the dispatch service takes lots over"},
+      {s + "ReleaseMailHalves",
+       service,
+       {kDispatch},
+       "only the dispatch service mails holders their second halves"},
   };
 }
 

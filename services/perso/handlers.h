@@ -2,6 +2,7 @@
 // who may call what (PersoPolicy).
 #pragma once
 
+#include <functional>
 #include <vector>
 
 #include "personalization/batches.h"
@@ -13,9 +14,12 @@ namespace tessera::perso_service {
 
 class PersoHandlers final : public v1::Personalization::Service {
  public:
+  // `own_readers` gives this daemon's readers as they are now (Station::Readers), for a watcher
+  // while the database cannot be read.
   PersoHandlers(personalization::Batches& batches, personalization::LotDesk& lot_desk,
-                personalization::LotStore& lots)
-      : batches_(batches), lot_desk_(lot_desk), lots_(lots) {}
+                personalization::LotStore& lots,
+                std::function<std::vector<personalization::ReaderStatus>()> own_readers = {})
+      : batches_(batches), lot_desk_(lot_desk), lots_(lots), own_readers_(std::move(own_readers)) {}
 
   grpc::Status CreateBatch(grpc::ServerContext* context, const v1::CreateBatchRequest* request,
                            v1::Batch* response) override;
@@ -39,6 +43,9 @@ class PersoHandlers final : public v1::Personalization::Service {
                       v1::Lot* response) override;
   grpc::Status HandOverLot(grpc::ServerContext* context, const v1::HandOverLotRequest* request,
                            v1::Lot* response) override;
+  grpc::Status ReleaseMailHalves(grpc::ServerContext* context,
+                                 const v1::ReleaseMailHalvesRequest* request,
+                                 v1::MailHalves* response) override;
 
  private:
   grpc::Status Change(grpc::ServerContext* context, const v1::BatchChange& request,
@@ -47,6 +54,7 @@ class PersoHandlers final : public v1::Personalization::Service {
   personalization::Batches& batches_;
   personalization::LotDesk& lot_desk_;
   personalization::LotStore& lots_;
+  std::function<std::vector<personalization::ReaderStatus>()> own_readers_;
 };
 
 // Who may call what on tessera-perso: batches and print confirmations are the Ministry's (the

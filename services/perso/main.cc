@@ -177,7 +177,8 @@ absl::Status Serve(const std::string& config_path) {
             {"key_algorithm", hsm::KeyAlgorithmName(algorithm)}});
   station.Start();
 
-  perso_service::PersoHandlers handlers(batches, lot_desk, lot_store);
+  perso_service::PersoHandlers handlers(batches, lot_desk, lot_store,
+                                        [&station] { return station.Readers(); });
   start.rpc.services = {&handlers};
   start.rpc.rules = perso_service::PersoPolicy();
   const absl::Status served = ServeUntilStopped(std::move(start.rpc), start.port_file);

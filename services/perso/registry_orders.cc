@@ -16,7 +16,7 @@ absl::StatusOr<personalization::ClaimedWork> RegistryOrders::Claim(int limit) {
   context.set_deadline(std::chrono::system_clock::now() + deadline_);
   v1::ClaimOrdersResponse response;
   if (grpc::Status status = stub_->ClaimOrders(&context, request, &response); !status.ok()) {
-    return FromGrpcStatus(status);
+    return FromGrpcStatus(status, "tessera-registry");
   }
   personalization::ClaimedWork work;
   for (const v1::CardOrder& o : response.cards()) {
@@ -51,7 +51,7 @@ absl::StatusOr<std::vector<absl::Status>> RegistryOrders::Report(
   context.set_deadline(std::chrono::system_clock::now() + deadline_);
   v1::ReportOrdersResponse response;
   if (grpc::Status status = stub_->ReportOrders(&context, request, &response); !status.ok()) {
-    return FromGrpcStatus(status);
+    return FromGrpcStatus(status, "tessera-registry");
   }
   std::vector<absl::Status> results;
   for (const v1::ReportOrdersResponse::Result& r : response.results()) {

@@ -194,6 +194,31 @@ class PersoBatchTest : public ::testing::Test {
     return seen;
   }
 
+  // Every other comune of Rieti submits its census: the province's orders (a few hundred
+  // cards and workstations) wait for personalization.
+  static void SubmitTheRestOfRieti() {
+    auto ministry = v1::Registry::NewStub(ChannelAs("tessera-cli", registry_->port()));
+    for (int n = 1; n <= 73; ++n) {
+      char istat[8];
+      std::snprintf(istat, sizeof istat, "057%03d", n);
+      v1::Census draft;
+      grpc::ClientContext get;
+      v1::GetCensusRequest which;
+      which.set_istat(istat);
+      if (!ministry->GetCensus(&get, which, &draft).ok() || !draft.has_comune() ||
+          draft.submitted()) {
+        continue;  // a gap in Rieti's numbering, or 057012 submitted before
+      }
+      v1::SubmitCensusRequest submit;
+      submit.set_request_id(testing::NewRequestId());
+      *submit.mutable_census() = draft.comune();
+      grpc::ClientContext context;
+      v1::SubmitCensusResponse submitted;
+      grpc::Status status = ministry->SubmitCensus(&context, submit, &submitted);
+      ASSERT_TRUE(status.ok()) << istat << ": " << status.error_message();
+    }
+  }
+
   static testing::RunningCa* ca_;
   static testing::ServiceProcess* registry_;
   static testing::ServiceProcess* perso_;
@@ -359,6 +384,70 @@ TEST_F(PersoBatchTest, AComunesBatchBecomesProvedCardsAndBundlesEachReportedOnce
     EXPECT_TRUE(taken.printed());
   }
 
+  // The dispatch service, and only it, opens one card's mail halves (the holder's mail); each
+  // request is recorded once, in an append-only table; bad input names the field.
+  {
+    const std::string number(cards->Text(0, 0));
+    auto record = journal.Load(number);
+    ASSERT_TRUE(record.ok() && record->has_value());
+    // The print confirmed, only the sealed mail halves are left to open.
+    auto mail_half = [&](personalization::Credential credential) {
+      auto half =
+          personalization::OpenHalf(*sealer_, number, credential, personalization::Half::kMail,
+                                    (*record)->mail.Get(credential));
+      EXPECT_TRUE(half.ok()) << half.status();
+      return half.ok() ? std::string(half->view()) : std::string();
+    };
+    v1::ReleaseMailHalvesRequest release;
+    release.set_card_number(number);
+    release.set_request_id("release-" + number);
+    v1::MailHalves halves;
+    {
+      grpc::ClientContext context;
+      EXPECT_EQ(Perso()->ReleaseMailHalves(&context, release, &halves).error_code(),
+                grpc::StatusCode::PERMISSION_DENIED);
+    }
+    for (int attempt = 0; attempt < 2; ++attempt) {  // the second is a retry
+      grpc::ClientContext context;
+      grpc::Status status =
+          Perso("tessera-dispatch")->ReleaseMailHalves(&context, release, &halves);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+      EXPECT_EQ(halves.pin_half(), mail_half(personalization::Credential::kPin));
+      EXPECT_EQ(halves.puk_half(), mail_half(personalization::Credential::kPuk));
+      EXPECT_EQ(halves.password_half(), mail_half(personalization::Credential::kPassword));
+      EXPECT_FALSE(halves.password_half().empty());
+    }
+    auto refused = [&](const std::string& card, const std::string& request_id) {
+      v1::ReleaseMailHalvesRequest bad;
+      bad.set_card_number(card);
+      bad.set_request_id(request_id);
+      grpc::ClientContext context;
+      return Perso("tessera-dispatch")->ReleaseMailHalves(&context, bad, &halves);
+    };
+    grpc::Status malformed = refused("12", "release-bad");
+    EXPECT_EQ(malformed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(malformed.error_message().find("card_number"), std::string::npos);
+    EXPECT_EQ(refused("0000000000000000", "release-unknown").error_code(),
+              grpc::StatusCode::NOT_FOUND);
+    if (cards->rows() > 1) {
+      EXPECT_EQ(refused(std::string(cards->Text(1, 0)), "release-" + number).error_code(),
+                grpc::StatusCode::ALREADY_EXISTS);
+    }
+    auto conn = pool.Acquire();
+    ASSERT_TRUE(conn.ok());
+    auto asked = (*conn)->Exec(
+        "SELECT card_number, asked_by FROM perso.mail_half_requests ORDER BY request_id");
+    ASSERT_TRUE(asked.ok()) << asked.status();
+    ASSERT_EQ(asked->rows(), 1);
+    EXPECT_EQ(asked->Text(0, 0), number);
+    EXPECT_EQ(asked->Text(0, 1), "service:tessera-dispatch");
+    EXPECT_FALSE((*conn)->Exec("DELETE FROM perso.mail_half_requests").ok());
+    // The halves never reach the daemon's log.
+    const std::string log = testing::ReadFileOrDie(ca_->dir().File("perso.log"));
+    EXPECT_EQ(log.find(halves.password_half()), std::string::npos);
+    EXPECT_NE(log.find("mail_halves_released"), std::string::npos);
+  }
+
   // Restarted, the daemon moves the sealed lot's tokens out of its live SoftHSM store into the
   // lot's archive, itself a token directory: pkcs11-tool finds every card there, none live.
   ASSERT_EQ(perso_->Stop(), 0);
@@ -485,6 +574,71 @@ TEST_F(PersoBatchTest, ACardLineMakesEachCardInItsOwnReaderAndEjectsIt) {
       testing::RunCommand("pkcs11-tool --module " + std::string(TESSERA_VREADER_PATH) + " -L")
           .output;
   EXPECT_EQ(readers.find(first), std::string::npos) << readers;
+}
+
+// In the middle of a batch, PostgreSQL goes away (every connection to the daemon's database
+// cut, new ones refused for 4 s: what a restart looks like from the daemon) and then
+// tessera-ca stops for a few seconds: the readers wait, say why in WatchBatch ("database: …",
+// "tessera-ca: …"; the watcher keeps the last counts while the database is away), and the
+// batch finishes by itself with every order produced.
+TEST_F(PersoBatchTest, ABatchWaitsOutTheDatabaseAndTheCaAndResumesByItself) {
+  SubmitTheRestOfRieti();
+  if (HasFatalFailure()) return;
+  v1::BatchReach reach;
+  reach.set_province_sigla("RI");
+  const v1::Batch created = Create(reach, "batch-outages");
+  v1::Batch running;
+  ASSERT_TRUE(Act("run", created.id(), "run-outages", &running).ok());
+  ASSERT_FALSE(Watch(
+                   created.id(), [](const v1::Batch& b) { return b.cards_produced() >= 10; }, 120)
+                   .empty());
+  auto waiting_for = [](const std::string& what) {
+    return [what](const v1::Batch& b) {
+      for (const v1::ReaderStatus& r : b.readers()) {
+        if (r.waiting_for().find(what) != std::string::npos) return true;
+      }
+      return false;
+    };
+  };
+  auto said = [](const std::vector<v1::Batch>& seen) {
+    return seen.empty() ? std::string("nothing") : seen.back().DebugString();
+  };
+
+  const std::string database = perso_conninfo_->substr(perso_conninfo_->rfind("dbname=") + 7);
+  auto admin = pg::Connection::Open(testing::TestPg::Get().ConnInfo("postgres"));
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  std::thread database_away([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_TRUE(
+        (*admin)->Exec("ALTER DATABASE \"" + database + "\" WITH ALLOW_CONNECTIONS false").ok());
+    EXPECT_TRUE((*admin)
+                    ->Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                           "datname = $1",
+                           {pg::Param(database)})
+                    .ok());
+    std::this_thread::sleep_for(std::chrono::seconds(4));
+    EXPECT_TRUE(
+        (*admin)->Exec("ALTER DATABASE \"" + database + "\" WITH ALLOW_CONNECTIONS true").ok());
+  });
+  const std::vector<v1::Batch> database_seen = Watch(created.id(), waiting_for("database"), 30);
+  database_away.join();
+  EXPECT_TRUE(!database_seen.empty() && waiting_for("database")(database_seen.back()))
+      << said(database_seen);
+
+  ASSERT_EQ(ca_->Stop(), 0);
+  const std::vector<v1::Batch> ca_seen = Watch(created.id(), waiting_for("tessera-ca"), 60);
+  EXPECT_TRUE(!ca_seen.empty() && waiting_for("tessera-ca")(ca_seen.back())) << said(ca_seen);
+  ca_->Restart("ca-restarted.log");
+
+  const std::vector<v1::Batch> seen = Watch(
+      created.id(), [](const v1::Batch& b) { return b.state() == v1::BATCH_FINISHED; }, 240);
+  ASSERT_FALSE(seen.empty());
+  const v1::Batch& last = seen.back();
+  ASSERT_EQ(last.state(), v1::BATCH_FINISHED) << last.DebugString();
+  EXPECT_EQ(last.cards_failed(), 0u) << last.DebugString();
+  EXPECT_EQ(last.workstations_failed(), 0u) << last.DebugString();
+  EXPECT_EQ(last.open_orders(), 0u);
+  EXPECT_GE(last.cards_produced(), 200u);
 }
 
 TEST_F(PersoBatchTest, AReachTheRegistryRefusesLeavesTheReadersSayingWhy) {
@@ -621,26 +775,8 @@ std::vector<std::string> Column(const std::string& conninfo, const std::string& 
 // one key pair and its certificate, tessera-ca issued exactly the certificates on the cards,
 // and every card's halves are sealed and open.
 TEST_F(PersoBatchTest, ABatchSurvivesTheDaemonKilledAtRandomMoments) {
-  auto ministry = v1::Registry::NewStub(ChannelAs("tessera-cli", registry_->port()));
-  for (int n = 1; n <= 73; ++n) {
-    char istat[8];
-    std::snprintf(istat, sizeof istat, "057%03d", n);
-    v1::Census draft;
-    grpc::ClientContext get;
-    v1::GetCensusRequest which;
-    which.set_istat(istat);
-    if (!ministry->GetCensus(&get, which, &draft).ok() || !draft.has_comune() ||
-        draft.submitted()) {
-      continue;  // a gap in Rieti's numbering, or 057012 submitted before
-    }
-    v1::SubmitCensusRequest submit;
-    submit.set_request_id(testing::NewRequestId());
-    *submit.mutable_census() = draft.comune();
-    grpc::ClientContext context;
-    v1::SubmitCensusResponse submitted;
-    grpc::Status status = ministry->SubmitCensus(&context, submit, &submitted);
-    ASSERT_TRUE(status.ok()) << istat << ": " << status.error_message();
-  }
+  SubmitTheRestOfRieti();
+  if (HasFatalFailure()) return;
   const std::vector<std::string> ordered =
       Column(*registry_conninfo_,
              "SELECT card_number FROM registry.card_orders WHERE card_number LIKE "

@@ -85,7 +85,7 @@ TEST_F(PersoCardTest, ACardGetsItsCertificateFromTesseraCaOnceWhateverDied) {
 
   // One certificate for the card at tessera-ca: the retry got the first one back.
   perso_service::CaCertifier again(PersoToCa());
-  auto same = again.Certify(card, made->request);
+  auto same = again.Certify(card, made->request, made->attempt);
   ASSERT_TRUE(same.ok()) << same.status();
   EXPECT_EQ(*same, made->certificate);
 

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -144,6 +145,70 @@ TEST_F(CardMakerTest, AnAbandonedCardWithdrawsItsCertificate) {
   ASSERT_FALSE(maker.Make(after).ok());
   ASSERT_TRUE(maker.Abandon(after).ok());
   EXPECT_EQ(ca_.withdrawn(), 1u);
+}
+
+// A card certified and then not found in this station (its token left in the reader of a
+// station that died; here its token given another label) starts again on a new token: the
+// first attempt's certificate is withdrawn, the second attempt asks the CA under its own
+// request id, and the card ends proved with one key and the new certificate. After
+// kCardAttempts it is given up.
+TEST_F(CardMakerTest, ACardWhoseTokenIsNotHereStartsAgainAndWithdrawsTheFirstCertificate) {
+  auto module = TestSoftHsm::Get().module();
+  CardMaker maker(module, *sealer_, journal_, ca_);
+  const CardToMake card{NewCardNumber(), "RSSMRA85T10H501O", "Rossi", "Mario"};
+  journal_.crash_at = CardStep::kWritten;
+  ASSERT_FALSE(maker.Make(card).ok());
+  auto first = journal_.Load(card.card_number);
+  ASSERT_TRUE(first.ok() && first->has_value());
+  ASSERT_EQ((*first)->done, CardStep::kCertificate);
+  const std::vector<uint8_t> first_certificate = (*first)->certificate;
+  auto credentials =
+      OpenCredentials(*sealer_, card.card_number, (*first)->envelope, (*first)->mail);
+  ASSERT_TRUE(credentials.ok());
+
+  // The token leaves: relabelled by its security officer (the PUK), as far as this station
+  // can tell the card is in no reader of it.
+  auto away = [&] {
+    auto token = module->FindTokenByLabel(card.card_number);
+    ASSERT_TRUE(token.ok()) << token.status();
+    unsigned char label[32];
+    std::fill(std::begin(label), std::end(label), ' ');
+    std::memcpy(label, "elsewhere", 9);
+    ASSERT_EQ(module->fn()->C_InitToken(token->slot, const_cast<uint8_t*>(credentials->puk.data()),
+                                        credentials->puk.size(), label),
+              CKR_OK);
+    module->Forget(token->slot);
+  };
+  away();
+  auto restarted = maker.Make(card);
+  EXPECT_EQ(restarted.status().code(), absl::StatusCode::kAborted) << restarted.status();
+  EXPECT_TRUE(ca_.IsWithdrawn(first_certificate));
+
+  auto made = maker.Make(card);
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_EQ(made->done, CardStep::kProved);
+  EXPECT_EQ(made->attempt, 1);
+  EXPECT_NE(made->certificate, first_certificate);
+  EXPECT_EQ(ca_.issued(), 2u);
+  const std::string objects = Objects(card.card_number, credentials->pin.view());
+  EXPECT_EQ(Count(objects, "Private Key Object"), 1u) << objects;
+  EXPECT_EQ(Count(objects, "Certificate Object"), 1u) << objects;
+
+  // A card that keeps leaving is given up after kCardAttempts, its last certificate withdrawn.
+  absl::Status last;
+  for (int attempt = 1; attempt < kCardAttempts; ++attempt) {
+    CardRecord record = **journal_.Load(card.card_number);
+    record.done = CardStep::kWritten;  // as if the proof had not been recorded
+    ASSERT_TRUE(journal_.Save(record).ok());
+    away();
+    last = maker.Make(card).status();
+    if (last.code() == absl::StatusCode::kAborted) {
+      ASSERT_TRUE(maker.Make(card).ok());
+    }
+  }
+  EXPECT_EQ(last.code(), absl::StatusCode::kFailedPrecondition) << last;
+  EXPECT_NE(last.message().find("given up"), std::string::npos) << last;
+  EXPECT_EQ(ca_.withdrawn(), static_cast<size_t>(kCardAttempts));
 }
 
 TEST_F(CardMakerTest, ATokenThatIsNotTheCardsIsRefused) {

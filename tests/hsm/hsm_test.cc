@@ -266,5 +266,22 @@ INSTANTIATE_TEST_SUITE_P(Algorithms, TokenKeyTest,
                                            KeyAlgorithm::kRsa3072),
                          testing::KeyAlgorithmTestName);
 
+// OpenSC's module (real card readers) loads behind the same code path as SoftHSM and the
+// virtual reader module. Without a reader attached it has no slot, so a daemon configured with
+// cards.reader_slots refuses to start rather than wait on readers that are not there.
+TEST(OpenScTest, LoadsBehindTheSamePathAndShowsNoSlotWithoutAReader) {
+  const std::string opensc = "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so";
+  auto module = Module::Load(opensc);
+  ASSERT_TRUE(module.ok()) << module.status();
+  auto slots = (*module)->AllSlots();
+  ASSERT_TRUE(slots.ok()) << slots.status();
+  EXPECT_TRUE(slots->empty());
+  auto tokens = (*module)->ListTokens();
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  EXPECT_TRUE(tokens->empty());
+  EXPECT_EQ((*module)->FindTokenByLabel("0570010000000001").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace tessera::hsm

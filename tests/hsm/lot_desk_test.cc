@@ -34,6 +34,10 @@ class OneLot final : public LotStore {
   absl::Status HandOver(const std::string&, const std::string&, Clock::TimePoint) override {
     return absl::OkStatus();
   }
+  absl::StatusOr<SealedHalves> MailHalvesFor(const std::string&, const BatchRequest&,
+                                             Clock::TimePoint) override {
+    return absl::NotFoundError("no card");
+  }
   Lot lot_;
 };
 

@@ -45,7 +45,8 @@ class FakeRegistry final : public OrderSource {
 class PickyCa final : public CardCertifier {
  public:
   absl::StatusOr<std::vector<uint8_t>> Certify(const CardToMake& card,
-                                               std::span<const uint8_t> request) override {
+                                               std::span<const uint8_t> request,
+                                               int attempt) override {
     if (card.codice_fiscale == "RSSMRA85T10H501A") {
       return absl::InvalidArgumentError("subject.codice_fiscale: check character");
     }
@@ -53,7 +54,7 @@ class PickyCa final : public CardCertifier {
       down_once = false;
       return absl::UnavailableError("tessera-ca: connection refused");
     }
-    return ca.Certify(card, request);
+    return ca.Certify(card, request, attempt);
   }
   absl::Status Withdraw(const CardToMake& card, std::span<const uint8_t> certificate) override {
     return ca.Withdraw(card, certificate);

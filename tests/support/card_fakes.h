@@ -57,8 +57,10 @@ class SoftwareCardCa final : public personalization::CardCertifier {
     certificate_ = Botan::X509::create_self_signed_cert(options, key_, "SHA-256", ThreadRng());
   }
   absl::StatusOr<std::vector<uint8_t>> Certify(const personalization::CardToMake& card,
-                                               std::span<const uint8_t> request) override {
-    auto it = issued_.find(card.card_number);
+                                               std::span<const uint8_t> request,
+                                               int attempt) override {
+    const std::string request_id = personalization::CardRequestId(card.card_number, attempt);
+    auto it = issued_.find(request_id);
     if (it != issued_.end()) {
       if (it->second.first != std::vector<uint8_t>(request.begin(), request.end())) {
         return absl::AlreadyExistsError("request_id: used for another request");
@@ -72,7 +74,7 @@ class SoftwareCardCa final : public personalization::CardCertifier {
         ca.sign_request(csr, ThreadRng(), Botan::X509_Time(now),
                         Botan::X509_Time(now + std::chrono::hours(24 * 365 * 6)))
             .BER_encode();
-    issued_[card.card_number] = {std::vector<uint8_t>(request.begin(), request.end()), der};
+    issued_[request_id] = {std::vector<uint8_t>(request.begin(), request.end()), der};
     return der;
   }
   absl::Status Withdraw(const personalization::CardToMake&,
@@ -82,6 +84,9 @@ class SoftwareCardCa final : public personalization::CardCertifier {
   }
   size_t issued() const { return issued_.size(); }
   size_t withdrawn() const { return withdrawn_.size(); }
+  bool IsWithdrawn(const std::vector<uint8_t>& certificate) const {
+    return withdrawn_.contains(certificate);
+  }
 
  private:
   std::set<std::vector<uint8_t>> withdrawn_;

@@ -139,6 +139,30 @@ RunningCa::RunningCa(const std::string& prefix, std::vector<ca::ServiceSpec> ser
                                "127.0.0.1:" + std::to_string(http_port_));
 }
 
-RunningCa::~RunningCa() { EXPECT_EQ(server_->Stop(), 0) << "tessera-ca did not shut down cleanly"; }
+RunningCa::~RunningCa() {
+  if (!stopped_) {
+    EXPECT_EQ(server_->Stop(), 0) << "tessera-ca did not shut down cleanly";
+  }
+}
+
+int RunningCa::Stop() {
+  stopped_ = true;
+  return server_->Stop();
+}
+
+void RunningCa::Restart(const std::string& log) {
+  const std::string config = dir_.File("ca.toml");
+  std::string text = ReadFileOrDie(config);
+  const std::string any_port = "listen = \"127.0.0.1:0\"";
+  if (const size_t at = text.find(any_port); at != std::string::npos) {
+    text.replace(at, any_port.size(),
+                 "listen = \"127.0.0.1:" + std::to_string(server_->port()) + "\"");
+    WriteFile(config, text);
+  }
+  if (!stopped_) server_->Stop();
+  server_ =
+      std::make_unique<ServiceProcess>("tessera-ca", config, dir_.File("port"), dir_.File(log));
+  stopped_ = false;
+}
 
 }  // namespace tessera::testing

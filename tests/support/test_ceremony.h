@@ -90,6 +90,10 @@ class RunningCa {
   TempDir& dir() { return dir_; }
   TestHierarchy& hierarchy() { return hierarchy_; }
   ServiceProcess& server() { return *server_; }
+  // tessera-ca stopped (SIGTERM; the exit status), and started again on the same gRPC port, its
+  // log in `log` (a file name in dir()).
+  int Stop();
+  void Restart(const std::string& log);
   int http_port() const { return http_port_; }
   // tessera-ca's database, for checking what it recorded.
   const std::string& conninfo() const { return conninfo_; }
@@ -100,6 +104,7 @@ class RunningCa {
   std::string conninfo_;
   TestHierarchy hierarchy_;
   std::unique_ptr<ServiceProcess> server_;
+  bool stopped_ = false;
 };
 
 }  // namespace tessera::testing
