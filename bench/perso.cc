@@ -31,6 +31,7 @@
 
 #include "absl/strings/str_format.h"
 #include "hsm/secret_sealer.h"
+#include "hsm/softhsm_store.h"
 #include "hsm/token.h"
 #include "personalization/card_maker.h"
 #include "platform/random.h"
@@ -75,6 +76,8 @@ Rates RawLimit(size_t cards) {
   const std::vector<uint8_t> der =
       Botan::X509::create_self_signed_cert(options, key, "SHA-256", ThreadRng()).BER_encode();
   const Secret so("87654321"), pin("12345678");
+  const absl::StatusOr<std::string> token_directory = hsm::SoftHsmTokenDirectory();
+  testing::TempDir shelf("tessera-shelf");
   std::vector<Clock::time_point> done;
   const Clock::time_point start = Clock::now();
   for (size_t i = 0; i < cards; ++i) {
@@ -93,6 +96,16 @@ Rates RawLimit(size_t cards) {
       std::fprintf(stderr, "raw: key or certificate failed\n");
       std::exit(1);
     }
+    lease = absl::InternalError("released");
+    logged_in->reset();
+    // Out of the live store, as the daemon shelves a produced card.
+    if (!token_directory.ok() ||
+        !hsm::MoveSoftHsmToken(*token_directory, token->serial, shelf.File("produced"), label)
+             .ok()) {
+      std::fprintf(stderr, "raw: token not moved out\n");
+      std::exit(1);
+    }
+    module->Retire(token->slot);
     done.push_back(Clock::now());
   }
   return RatesOf(done, start);
@@ -140,6 +153,11 @@ Rates CardMaker(size_t cards, int readers, size_t first_card) {
   LockedJournal journal;
   LockedCa ca;
   personalization::CardMaker maker(testing::TestSoftHsm::Get().module(), *sealer, journal, ca);
+  testing::TempDir archive("tessera-archive");
+  auto shelf = personalization::ProducedCardShelf::Open(testing::TestSoftHsm::Get().module(),
+                                                        archive.path().string());
+  if (!shelf.ok()) std::exit(1);
+  maker.ShelveProducedCards(*std::move(shelf));
   std::atomic<size_t> next{0};
   std::mutex mutex;
   std::vector<Clock::time_point> done;
@@ -148,8 +166,10 @@ Rates CardMaker(size_t cards, int readers, size_t first_card) {
   for (int r = 0; r < readers; ++r) {
     threads.emplace_back([&] {
       for (size_t i; (i = next++) < cards;) {
-        auto made = maker.Make({CardNumber(first_card + i), "RSSMRA85T10H501O", "Rossi", "Mario"});
-        if (!made.ok()) {
+        const personalization::CardToMake card{CardNumber(first_card + i), "RSSMRA85T10H501O",
+                                               "Rossi", "Mario"};
+        auto made = maker.Make(card);
+        if (!made.ok() || !maker.Release(card, {}, true).ok()) {
           std::fprintf(stderr, "card: %s\n", std::string(made.status().message()).c_str());
           std::exit(1);
         }
@@ -212,7 +232,8 @@ LineRun CardLine(size_t cards, int readers, int failing, const std::string& apdu
           std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
         if (over) return;
-        auto made = maker.Make({CardNumber(i), "RSSMRA85T10H501O", "Rossi", "Mario"}, {}, slot);
+        const personalization::CardToMake card{CardNumber(i), "RSSMRA85T10H501O", "Rossi", "Mario"};
+        auto made = maker.Make(card, {}, slot);
         if (!made.ok()) {
           ++failed_attempts;
           for (int w = 0; w < 200 && !over; ++w) {
@@ -220,7 +241,7 @@ LineRun CardLine(size_t cards, int readers, int failing, const std::string& apdu
           }
           continue;  // the same card again, as the daemon retries it
         }
-        (void)maker.LetGo(slot);
+        (void)maker.Release(card, slot, true);
         {
           std::lock_guard lock(mutex);
           done.push_back(Clock::now());

@@ -328,6 +328,7 @@ readers = 4
 spool = "$work/spool"
 [cards]
 module = "$TESSERA_PKCS11_MODULE"
+archive = "$work/card-archive"
 [vault]
 module = "$TESSERA_PKCS11_MODULE"
 token = "perso-vault"
@@ -359,12 +360,19 @@ echo "  the card faces ($(pdfinfo "$faces" | awk '/^Pages/ {print $2}') ID-1 pag
 pdftotext -l 1 "$faces" - | tr -d '\f' | grep -v '^$' | sed 's/^/    /'
 echo "  the envelope sheets: $(stat -c '%A' "$envelopes") $(pdfinfo "$envelopes" | awk '/^Pages/ {print $2}') A4 pages (the envelope halves; not shown here)"
 first_card=$(pdftotext -l 1 "$faces" - | grep -oE '[0-9]{16}' | head -1)
-echo "  card $first_card, as pkcs11-tool sees it (no PIN: the public objects):"
-pkcs11-tool --module "$TESSERA_PKCS11_MODULE" --token-label "$first_card" -O 2>/dev/null \
+# Produced cards leave the daemon's live SoftHSM store; a sealed lot's tokens are in its own
+# token directory, which a softhsm2.conf of its own shows to pkcs11-tool.
+lot_dir="$work/card-archive/lot-$lot"
+for _ in $(seq 1 100); do [ -d "$lot_dir/$first_card" ] && break; sleep 0.1; done
+printf 'directories.tokendir = %s\nobjectstore.backend = file\n' "$lot_dir" >"$work/lot-softhsm2.conf"
+lot_p11() { SOFTHSM2_CONF="$work/lot-softhsm2.conf" pkcs11-tool --module "$TESSERA_PKCS11_MODULE" "$@"; }
+echo "  the lot's tokens left the live store: $(ls "$lot_dir" | wc -l) in $lot_dir ($(ls "$work/card-archive" | grep -c '^lot-') lot archives)"
+echo "  card $first_card, as pkcs11-tool sees it in the lot's archive (no PIN: the public objects):"
+lot_p11 --token-label "$first_card" -O 2>/dev/null \
   | grep -E "Object;|label:|ID:|subject:" | sed 's/^/    /'
-pkcs11-tool --module "$TESSERA_PKCS11_MODULE" --token-label "$first_card" --read-object \
+lot_p11 --token-label "$first_card" --read-object \
   --type cert --id 01 -o "$work/card-$first_card.der" >/dev/null 2>&1
-pkcs11-tool --module "$TESSERA_PKCS11_MODULE" --token-label "$first_card" --read-object \
+lot_p11 --token-label "$first_card" --read-object \
   --type pubkey --id 01 -o "$work/card-$first_card.pub" >/dev/null 2>&1
 printf '    openssl verify of its certificate: '
 openssl x509 -inform DER -in "$work/card-$first_card.der" -out "$work/card-$first_card.pem"

@@ -69,6 +69,7 @@ absl::StatusOr<std::optional<TokenInfo>> Module::Describe(CK_SLOT_ID slot) const
   {
     std::lock_guard lock(remembered_mutex_);
     if (auto known = remembered_.find(slot); known != remembered_.end()) return known->second;
+    if (retired_.contains(slot)) return std::nullopt;
   }
   bool removable;
   {
@@ -77,7 +78,11 @@ absl::StatusOr<std::optional<TokenInfo>> Module::Describe(CK_SLOT_ID slot) const
   }
   if (!removable) {
     CK_SLOT_INFO slot_info{};
-    TESSERA_RETURN_IF_ERROR(CkStatus("C_GetSlotInfo", fn_->C_GetSlotInfo(slot, &slot_info)));
+    const CK_RV slot_rv = [&] {
+      std::shared_lock slots = LockSlots();
+      return fn_->C_GetSlotInfo(slot, &slot_info);
+    }();
+    TESSERA_RETURN_IF_ERROR(CkStatus("C_GetSlotInfo", slot_rv));
     removable = (slot_info.flags & CKF_REMOVABLE_DEVICE) != 0;
     if (removable) {
       std::lock_guard lock(remembered_mutex_);
@@ -86,7 +91,10 @@ absl::StatusOr<std::optional<TokenInfo>> Module::Describe(CK_SLOT_ID slot) const
   }
 
   CK_TOKEN_INFO info{};
-  const CK_RV rv = fn_->C_GetTokenInfo(slot, &info);
+  const CK_RV rv = [&] {
+    std::shared_lock slots = LockSlots();
+    return fn_->C_GetTokenInfo(slot, &info);
+  }();
   if (rv == CKR_TOKEN_NOT_PRESENT || rv == CKR_DEVICE_REMOVED || rv == CKR_DEVICE_ERROR ||
       rv == CKR_TOKEN_NOT_RECOGNIZED || rv == CKR_GENERAL_ERROR) {
     // A card pulled out of its reader, or a token a crashed process left half-written
@@ -111,16 +119,31 @@ absl::StatusOr<std::optional<TokenInfo>> Module::Describe(CK_SLOT_ID slot) const
   if (!removable && token.initialized) {
     std::lock_guard lock(remembered_mutex_);
     remembered_[slot] = token;
+    by_label_.emplace(token.label, slot);
   }
   return token;
 }
 
 void Module::Forget(CK_SLOT_ID slot) const {
   std::lock_guard lock(remembered_mutex_);
-  remembered_.erase(slot);
+  if (auto known = remembered_.find(slot); known != remembered_.end()) {
+    if (auto named = by_label_.find(known->second.label);
+        named != by_label_.end() && named->second == slot) {
+      by_label_.erase(named);
+    }
+    remembered_.erase(known);
+  }
+}
+
+void Module::Retire(CK_SLOT_ID slot) {
+  Forget(slot);
+  std::lock_guard lock(remembered_mutex_);
+  retired_.insert(slot);
 }
 
 absl::StatusOr<std::vector<CK_SLOT_ID>> Module::SlotsWithToken() const {
+  // SoftHSM adds its free slot inside C_GetSlotList, unguarded: alone, and both calls at once.
+  std::unique_lock lock(slots_mutex_);
   CK_ULONG count = 0;
   TESSERA_RETURN_IF_ERROR(CkStatus("C_GetSlotList", fn_->C_GetSlotList(CK_TRUE, nullptr, &count)));
   std::vector<CK_SLOT_ID> slots(count);
@@ -151,7 +174,7 @@ absl::StatusOr<std::optional<TokenInfo>> Module::FindToken(
     for (CK_SLOT_ID slot : slots) {
       auto known = remembered_.find(slot);
       if (known == remembered_.end()) {
-        to_read.push_back(slot);
+        if (!retired_.contains(slot)) to_read.push_back(slot);
       } else if (wanted(known->second)) {
         return known->second;
       }
@@ -165,6 +188,7 @@ absl::StatusOr<std::optional<TokenInfo>> Module::FindToken(
 }
 
 absl::StatusOr<std::vector<CK_SLOT_ID>> Module::AllSlots() const {
+  std::unique_lock lock(slots_mutex_);
   CK_ULONG count = 0;
   TESSERA_RETURN_IF_ERROR(CkStatus("C_GetSlotList", fn_->C_GetSlotList(CK_FALSE, nullptr, &count)));
   std::vector<CK_SLOT_ID> slots(count);
@@ -176,6 +200,7 @@ absl::StatusOr<std::vector<CK_SLOT_ID>> Module::AllSlots() const {
 
 absl::Status Module::LetGo(CK_SLOT_ID slot) {
   Forget(slot);
+  std::shared_lock slots = LockSlots();
   return CkStatus("C_CloseAllSessions", fn_->C_CloseAllSessions(slot));
 }
 
@@ -186,6 +211,13 @@ absl::StatusOr<TokenInfo> Module::FindTokenByLabel(std::string_view label,
     if (there && there->initialized && there->label == label) return *std::move(there);
     return absl::NotFoundError(absl::StrCat("no token labelled '", std::string(label), "' in slot ",
                                             *in_slot, " of ", path_));
+  }
+  {
+    // A remembered token by its label: no slot listing (SoftHSM's grows with every token).
+    std::lock_guard lock(remembered_mutex_);
+    if (auto named = by_label_.find(std::string(label)); named != by_label_.end()) {
+      return remembered_.at(named->second);
+    }
   }
   TESSERA_ASSIGN_OR_RETURN(std::optional<TokenInfo> found, FindToken([&](const TokenInfo& t) {
                              return t.initialized && t.label == label;
@@ -222,15 +254,14 @@ absl::StatusOr<TokenInfo> Module::InitToken(std::string_view label, const Secret
     return InitTokenIn(*in_slot, label, so_pin, user_pin);
   }
   std::lock_guard lock(init_token_);
-  TESSERA_ASSIGN_OR_RETURN(std::optional<TokenInfo> taken, FindToken([&](const TokenInfo& t) {
-                             return t.initialized && t.label == label;
+  // One pass over the slots: a token already labelled so, or the free slot.
+  TESSERA_ASSIGN_OR_RETURN(std::optional<TokenInfo> free_slot, FindToken([&](const TokenInfo& t) {
+                             return !t.initialized || t.label == label;
                            }));
-  if (taken) {
+  if (free_slot && free_slot->initialized) {
     return absl::AlreadyExistsError(absl::StrCat("a token labelled '", std::string(label),
                                                  "' already exists; refusing to overwrite"));
   }
-  TESSERA_ASSIGN_OR_RETURN(std::optional<TokenInfo> free_slot,
-                           FindToken([](const TokenInfo& t) { return !t.initialized; }));
   if (!free_slot) {
     return absl::ResourceExhaustedError(absl::StrCat("no free slot for a new token in ", path_));
   }
@@ -243,9 +274,11 @@ absl::StatusOr<TokenInfo> Module::InitTokenIn(CK_SLOT_ID slot, std::string_view 
   unsigned char padded[32];
   std::fill(std::begin(padded), std::end(padded), ' ');
   std::copy(label.begin(), label.end(), padded);
-  TESSERA_RETURN_IF_ERROR(
-      CkStatus("C_InitToken",
-               fn_->C_InitToken(slot, const_cast<uint8_t*>(so_pin.data()), so_pin.size(), padded)));
+  const CK_RV rv = [&] {
+    std::shared_lock slots = LockSlots();
+    return fn_->C_InitToken(slot, const_cast<uint8_t*>(so_pin.data()), so_pin.size(), padded);
+  }();
+  TESSERA_RETURN_IF_ERROR(CkStatus("C_InitToken", rv));
 
   // The token keeps its slot for this process's life (SoftHSM adds a new free slot beside it
   // and renumbers only at the next start).

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -37,6 +38,13 @@ class Module : public std::enable_shared_from_this<Module> {
   Module& operator=(const Module&) = delete;
 
   CK_FUNCTION_LIST* fn() const { return fn_; }
+  // Held (shared) around every call that names a slot (C_OpenSession, C_GetTokenInfo, …):
+  // SoftHSM 2.6 adds its free slot to its slot table inside C_GetSlotList without a lock, so
+  // a slot lookup in another thread at that moment reads a table being changed (seen: a
+  // crash, CKR_SLOT_ID_INVALID). Slot listings take it exclusively.
+  std::shared_lock<std::shared_mutex> LockSlots() const {
+    return std::shared_lock<std::shared_mutex>(slots_mutex_);
+  }
   const std::string& path() const { return path_; }
 
   // Every slot that holds a token, initialized or not. A slot whose token cannot be read (a
@@ -73,6 +81,9 @@ class Module : public std::enable_shared_from_this<Module> {
 
   // The slot's token changed (its user PIN set, the token initialized): read it again.
   void Forget(CK_SLOT_ID slot) const;
+  // The slot's token was moved out of the module's store while loaded (SoftHSM: its directory
+  // archived; personalization/token_archive.h): never looked at again by this process.
+  void Retire(CK_SLOT_ID slot);
 
  private:
   Module(std::string path, void* handle, CK_FUNCTION_LIST* fn)
@@ -90,9 +101,12 @@ class Module : public std::enable_shared_from_this<Module> {
 
   std::string path_;
   std::mutex init_token_;
+  mutable std::shared_mutex slots_mutex_;
   mutable std::mutex remembered_mutex_;
   mutable std::unordered_map<CK_SLOT_ID, TokenInfo> remembered_;  // fixed slots, initialized
   mutable std::unordered_set<CK_SLOT_ID> removable_;              // slots read every time
+  mutable std::unordered_map<std::string, CK_SLOT_ID> by_label_;  // remembered, first per label
+  std::unordered_set<CK_SLOT_ID> retired_;
   void* handle_;
   CK_FUNCTION_LIST* fn_;
 };

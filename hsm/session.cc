@@ -34,9 +34,12 @@ const char* KeyAlgorithmName(KeyAlgorithm algorithm) {
 absl::StatusOr<std::unique_ptr<Session>> Session::Open(std::shared_ptr<Module> module,
                                                        CK_SLOT_ID slot) {
   CK_SESSION_HANDLE handle = CK_INVALID_HANDLE;
-  TESSERA_RETURN_IF_ERROR(CkStatus(
-      "C_OpenSession", module->fn()->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION,
-                                                   nullptr, nullptr, &handle)));
+  const CK_RV rv = [&] {
+    std::shared_lock slots = module->LockSlots();
+    return module->fn()->C_OpenSession(slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr,
+                                       &handle);
+  }();
+  TESSERA_RETURN_IF_ERROR(CkStatus("C_OpenSession", rv));
   return std::unique_ptr<Session>(new Session(std::move(module), slot, handle));
 }
 

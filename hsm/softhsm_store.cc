@@ -48,7 +48,7 @@ absl::StatusOr<std::string> SoftHsmTokenDirectory() {
 }
 
 absl::Status MoveSoftHsmToken(const std::string& token_directory, const std::string& serial,
-                              const std::string& destination) {
+                              const std::string& destination, const std::string& name) {
   std::error_code error;
   fs::path found;
   for (const fs::directory_entry& entry : fs::directory_iterator(token_directory, error)) {
@@ -64,7 +64,7 @@ absl::Status MoveSoftHsmToken(const std::string& token_directory, const std::str
   }
   fs::create_directories(destination, error);
   if (error) return Failed("creating", destination, error);
-  const fs::path target = fs::path(destination) / found.filename();
+  const fs::path target = fs::path(destination) / name;
   fs::rename(found, target, error);
   if (error != std::errc::cross_device_link) {
     return error ? Failed("moving the token to", target, error) : absl::OkStatus();

@@ -21,9 +21,10 @@ bool IsSoftHsm(const TokenInfo& token);
 absl::StatusOr<std::string> SoftHsmTokenDirectory();
 
 // Moves the directory of the token whose serial is `serial` out of `token_directory` into
-// `destination` (created if missing), by rename, or by copy then removal when the two are on
-// different file systems. NOT_FOUND if no directory of the store has that serial.
+// `destination` (created if missing) as `name` (SoftHSM reads a token from a directory of any
+// name), by rename, or by copy then removal when the two are on different file systems.
+// NOT_FOUND if no directory of the store has that serial.
 absl::Status MoveSoftHsmToken(const std::string& token_directory, const std::string& serial,
-                              const std::string& destination);
+                              const std::string& destination, const std::string& name);
 
 }  // namespace tessera::hsm

@@ -158,6 +158,13 @@ absl::Status CardMaker::StartAgain(const CardToMake& card, const CardCredentials
   return journal_.Save(record);
 }
 
+absl::Status CardMaker::Release(const CardToMake& card, std::optional<CK_SLOT_ID> reader_slot,
+                                bool produced) {
+  if (reader_slot) return cards_->LetGo(*reader_slot);
+  if (shelf_ && produced) return shelf_->Shelve(card.card_number);
+  return absl::OkStatus();
+}
+
 absl::Status CardMaker::Abandon(const CardToMake& card) {
   TESSERA_ASSIGN_OR_RETURN(std::optional<CardRecord> record, journal_.Load(card.card_number));
   if (!record || record->certificate.empty()) return absl::OkStatus();

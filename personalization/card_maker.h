@@ -26,6 +26,7 @@
 #include "hsm/secret_sealer.h"
 #include "hsm/session.h"
 #include "personalization/credentials.h"
+#include "personalization/token_archive.h"
 
 namespace tessera::personalization {
 
@@ -121,9 +122,12 @@ class CardMaker {
                                   const std::function<void(CardStep)>& starting = {},
                                   std::optional<CK_SLOT_ID> reader_slot = {});
 
-  // The reader's card is finished with (produced, or given up): the encoder lets go of it
-  // (hsm::Module::LetGo), and the line takes it out of the reader.
-  absl::Status LetGo(CK_SLOT_ID reader_slot) { return cards_->LetGo(reader_slot); }
+  // The card's outcome is recorded: on a card line the encoder lets go of it (hsm::Module::
+  // LetGo) and the line takes it out of the reader; on SoftHSM a produced card's token goes on
+  // the shelf, if there is one (personalization/token_archive.h).
+  absl::Status Release(const CardToMake& card, std::optional<CK_SLOT_ID> reader_slot,
+                       bool produced);
+  void ShelveProducedCards(std::shared_ptr<ProducedCardShelf> shelf) { shelf_ = std::move(shelf); }
   // Whether the reader holds a card (blank or not) that can be read.
   bool HasCard(CK_SLOT_ID reader_slot) const {
     absl::StatusOr<std::optional<hsm::TokenInfo>> card = cards_->TokenIn(reader_slot);
@@ -152,6 +156,7 @@ class CardMaker {
   CardJournal& journal_;
   CardCertifier& certifier_;
   hsm::KeyAlgorithm algorithm_;
+  std::shared_ptr<ProducedCardShelf> shelf_;
 };
 
 }  // namespace tessera::personalization

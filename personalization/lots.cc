@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "personalization/print_files.h"
+#include "personalization/token_archive.h"
 #include "platform/files.h"
 #include "platform/log.h"
 #include "platform/request_id.h"
@@ -62,7 +63,13 @@ absl::StatusOr<std::vector<Lot>> LotDesk::SealAndPrint() {
   TESSERA_ASSIGN_OR_RETURN(int sealed, store_.SealEndedBatches(clock_.Now()));
   if (sealed > 0) LogEvent(spdlog::level::info, "lots_sealed", {{"lots", std::to_string(sealed)}});
   TESSERA_ASSIGN_OR_RETURN(std::vector<Lot> lots, store_.LotsToPrint());
-  for (const Lot& lot : lots) TESSERA_RETURN_IF_ERROR(WriteFiles(lot));
+  for (const Lot& lot : lots) {
+    TESSERA_RETURN_IF_ERROR(WriteFiles(lot));
+    if (archive_dir_.empty()) continue;
+    for (const LotCard& card : lot.cards) {
+      TESSERA_RETURN_IF_ERROR(ShelveIntoLot(archive_dir_, lot.number, card.card_number));
+    }
+  }
   return lots;
 }
 

@@ -78,13 +78,18 @@ struct MailHalves {
 // The lots' side of a daemon's upkeep, and the operator's print confirmation.
 class LotDesk {
  public:
+  // `archive_dir`: SoftHSM's card archive (personalization/token_archive.h), or "" for none.
   LotDesk(LotStore& store, const hsm::SecretSealer& sealer, std::string spool_dir,
-          const Clock& clock)
-      : store_(store), sealer_(sealer), spool_dir_(std::move(spool_dir)), clock_(clock) {}
+          const Clock& clock, std::string archive_dir = "")
+      : store_(store),
+        sealer_(sealer),
+        spool_dir_(std::move(spool_dir)),
+        clock_(clock),
+        archive_dir_(std::move(archive_dir)) {}
 
   // Seals what ended batches produced and writes the print files of lots without them:
-  // <spool>/lot-<number>-cards.pdf and <spool>/lot-<number>-envelopes.pdf (0600). Returns the
-  // lots whose files it wrote.
+  // <spool>/lot-<number>-cards.pdf and <spool>/lot-<number>-envelopes.pdf (0600), and moves
+  // their cards' shelved tokens into the lot's archive. Returns the lots whose files it wrote.
   absl::StatusOr<std::vector<Lot>> SealAndPrint();
 
   // The operator confirms the batch's envelopes printed: each envelope file is destroyed, then
@@ -106,6 +111,7 @@ class LotDesk {
   const hsm::SecretSealer& sealer_;
   const std::string spool_dir_;
   const Clock& clock_;
+  const std::string archive_dir_;
 };
 
 }  // namespace tessera::personalization

@@ -74,12 +74,12 @@ absl::StatusOr<RoundReport> Producer::RunOnce(int limit) {
     const size_t settled = outcomes.size();
     settle(&card, card.card_number,
            made.ok() ? absl::StatusOr<std::string>(SerialOf(made->certificate)) : made.status());
-    if (reader_slot_ && outcomes.size() > settled) {
-      // Its outcome is recorded: the card leaves the reader for the next blank one. Closing
-      // sessions cannot undo anything; a failure only leaves the card where it is.
-      if (absl::Status let_go = cards_.LetGo(*reader_slot_); !let_go.ok()) {
-        LogEvent(spdlog::level::warn, "card_not_let_go",
-                 {{"card", card.card_number}, {"error", std::string(let_go.message())}});
+    if (outcomes.size() > settled) {
+      // Its outcome is recorded: the card leaves the reader for the next blank one, or its
+      // token the live store. That cannot undo anything; a failure leaves the card where it is.
+      if (absl::Status released = cards_.Release(card, reader_slot_, made.ok()); !released.ok()) {
+        LogEvent(spdlog::level::warn, "card_not_released",
+                 {{"card", card.card_number}, {"error", std::string(released.message())}});
       }
     }
   }

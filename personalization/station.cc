@@ -16,6 +16,15 @@ Station::Station(StationOptions options, BatchStore& batches, OrderSources sourc
   for (int i = 0; i < options_.readers; ++i) {
     status_.push_back({.station = options_.name, .reader = i});
   }
+  failures_in_a_row_.assign(static_cast<size_t>(options_.readers), 0);
+  out_of_service_.assign(static_cast<size_t>(options_.readers), "");
+}
+
+bool IsReaderFailure(const absl::Status& failure) {
+  const std::string message(failure.message());
+  return message.find("CKR_DEVICE_ERROR") != std::string::npos ||
+         message.find("CKR_DEVICE_REMOVED") != std::string::npos ||
+         message.find("CKR_TOKEN_NOT_PRESENT") != std::string::npos;
 }
 
 Station::~Station() { Stop(); }
@@ -80,6 +89,17 @@ bool Station::Work(int reader) {
   std::optional<CK_SLOT_ID> slot;
   if (!options_.reader_slots.empty()) {
     slot = options_.reader_slots[static_cast<size_t>(reader)];
+    if (const std::string& why = out_of_service_[static_cast<size_t>(reader)]; !why.empty()) {
+      if (Readers()[static_cast<size_t>(reader)].waiting_for != why) {
+        SetStatus(reader, [&](ReaderStatus& s) {
+          s.card_number.clear();
+          s.step.clear();
+          s.waiting_for = why;
+        });
+      }
+      WaitFor(options_.idle_wait);
+      return true;
+    }
     if (!cards_.HasCard(*slot)) {
       // Between two cards (the feeder's, or an operator's hand): no order is taken meanwhile.
       const std::string why = absl::StrCat("a card in reader slot ", *slot);
@@ -160,6 +180,18 @@ bool Station::Work(int reader) {
       s.card_number.clear();
       s.step.clear();
     });
+    int& in_a_row = failures_in_a_row_[static_cast<size_t>(reader)];
+    in_a_row = round->retried > 0 && IsReaderFailure(round->retry_reason) ? in_a_row + 1 : 0;
+    if (slot && in_a_row >= options_.reader_failures) {
+      out_of_service_[static_cast<size_t>(reader)] = absl::StrCat(
+          "out of service: its card failed ", in_a_row, " times in a row in reader slot ", *slot,
+          " (", round->retry_reason.message(), "); mend the reader and restart the daemon");
+      LogEvent(spdlog::level::err, "reader_out_of_service",
+               {{"reader", worker},
+                {"slot", std::to_string(*slot)},
+                {"error", std::string(round->retry_reason.message())}});
+      return true;
+    }
     if (round->retried > 0) {
       // The order stays claimed by this reader: the next round takes it again first.
       return waiting(batch.id, std::string(round->retry_reason.message()));

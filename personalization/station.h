@@ -34,7 +34,15 @@ struct StationOptions {
   // waits for a card there before it takes an order. Empty: any slot (SoftHSM).
   std::vector<CK_SLOT_ID> reader_slots;
   std::chrono::milliseconds card_poll{50};  // how often an empty reader is looked at
+  // A bound reader whose card fails with a device error this many rounds in a row is taken out
+  // of service (it says so and takes no order; the order it holds goes to another reader when
+  // its lease runs out): a broken reader must not keep a card waiting on it for ever.
+  int reader_failures = 5;
 };
+
+// Whether a card step failed in the reader itself (the device, or the card pulled out), not
+// in a service or in what was written on the card.
+bool IsReaderFailure(const absl::Status& failure);
 
 // The order source of one reader for one batch: tessera-registry's ClaimOrders within the
 // batch's reach under the reader's worker name.
@@ -76,6 +84,8 @@ class Station {
   bool stopping_ = false;
   bool changed_ = false;  // a reader's status changed since the last beat
   std::vector<ReaderStatus> status_;
+  std::vector<int> failures_in_a_row_;       // per reader, device failures
+  std::vector<std::string> out_of_service_;  // per reader, why ("" in service)
   std::vector<std::thread> threads_;
 };
 

@@ -1,5 +1,7 @@
 #include "personalization/token_archive.h"
 
+#include <filesystem>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "hsm/softhsm_store.h"
@@ -20,6 +22,19 @@ absl::StatusOr<ArchiveReport> ArchiveSealedCards(std::shared_ptr<hsm::Module>& c
                                                  const SealedLotsOf& lot_of,
                                                  const std::string& archive) {
   ArchiveReport report;
+  // Shelved tokens whose lot was sealed by a desk that could not move them (another daemon's).
+  std::vector<std::string> shelved;
+  std::error_code error;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::filesystem::path(archive) / "produced", error)) {
+    shelved.push_back(entry.path().filename().string());
+  }
+  if (!shelved.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(auto sealed, lot_of(shelved));
+    for (const auto& [card, lot] : sealed) {
+      TESSERA_RETURN_IF_ERROR(ShelveIntoLot(archive, lot, card));
+    }
+  }
   TESSERA_ASSIGN_OR_RETURN(std::vector<hsm::TokenInfo> tokens, cards->ListTokens());
   std::vector<std::string> card_numbers;
   std::map<std::string, std::string> serial_of;
@@ -45,7 +60,7 @@ absl::StatusOr<ArchiveReport> ArchiveSealedCards(std::shared_ptr<hsm::Module>& c
   absl::Status moved = absl::OkStatus();
   for (const auto& [card, lot] : lots) {
     moved = hsm::MoveSoftHsmToken(token_directory, serial_of[card],
-                                  absl::StrCat(archive, "/lot-", lot));
+                                  absl::StrCat(archive, "/lot-", lot), card);
     if (!moved.ok()) break;
     ++report.archived;
     --report.live;
@@ -57,6 +72,40 @@ absl::StatusOr<ArchiveReport> ArchiveSealedCards(std::shared_ptr<hsm::Module>& c
             {"live", std::to_string(report.live)},
             {"archive", archive}});
   return report;
+}
+
+absl::StatusOr<std::unique_ptr<ProducedCardShelf>> ProducedCardShelf::Open(
+    std::shared_ptr<hsm::Module> cards, std::string archive) {
+  TESSERA_ASSIGN_OR_RETURN(std::string token_directory, hsm::SoftHsmTokenDirectory());
+  return std::unique_ptr<ProducedCardShelf>(
+      new ProducedCardShelf(std::move(cards), std::move(token_directory), std::move(archive)));
+}
+
+absl::Status ProducedCardShelf::Shelve(const std::string& card_number) {
+  absl::StatusOr<hsm::TokenInfo> token = cards_->FindTokenByLabel(card_number);
+  if (token.status().code() == absl::StatusCode::kNotFound) return absl::OkStatus();  // shelved
+  TESSERA_RETURN_IF_ERROR(token.status());
+  if (!hsm::IsSoftHsm(*token)) return absl::OkStatus();
+  TESSERA_RETURN_IF_ERROR(hsm::MoveSoftHsmToken(token_directory_, token->serial,
+                                                absl::StrCat(archive_, "/produced"), card_number));
+  cards_->Retire(token->slot);
+  return absl::OkStatus();
+}
+
+absl::Status ShelveIntoLot(const std::string& archive, const std::string& lot,
+                           const std::string& card_number) {
+  namespace fs = std::filesystem;
+  const fs::path shelved = fs::path(archive) / "produced" / card_number;
+  std::error_code error;
+  if (!fs::exists(shelved, error)) return absl::OkStatus();  // made elsewhere, or moved before
+  const fs::path lot_dir = fs::path(archive) / absl::StrCat("lot-", lot);
+  fs::create_directories(lot_dir, error);
+  if (!error) fs::rename(shelved, lot_dir / card_number, error);
+  if (error) {
+    return absl::UnavailableError(absl::StrCat("moving ", shelved.string(), " into ",
+                                               lot_dir.string(), ": ", error.message()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace tessera::personalization

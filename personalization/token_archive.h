@@ -1,11 +1,15 @@
-// Where a produced card goes once its lot is sealed. On a card line the card leaves its reader
-// by hand; on SoftHSM (test rigs, the demo) its token is a directory in the daemon's live token
-// store, and SoftHSM's start-up time and memory grow with every token there (C_Initialize
-// 0.04 s at 1 token, 0.2–0.47 s at 1,000). So the daemon, when it starts and before anything
-// uses the card module, moves the tokens of cards in sealed lots into the lot's archive,
-// `<archive>/lot-<number>/`: itself a SoftHSM token directory, so a softhsm2.conf naming it
-// shows that lot's cards to pkcs11-tool. Cards of lots not sealed yet stay live: a card whose
-// outcome is not reported yet is resumed on its token.
+// Where a produced card goes. On a card line the card leaves its reader (hsm::Module::LetGo);
+// on SoftHSM (test rigs, the demo) its token is a directory in the daemon's live token store,
+// and SoftHSM slows with every token there: C_InitToken lists the whole directory, and
+// C_Initialize reads every token (0.04 s at 1 token, 0.2–0.47 s at 1,000). So:
+//   - once a produced card's outcome is recorded, its token directory moves to
+//     `<archive>/produced/<card number>` and the module retires its slot (ProducedCardShelf);
+//   - when the card's lot is sealed, the lot desk moves it on to
+//     `<archive>/lot-<number>/<card number>` (ShelveIntoLot);
+//   - at start, before anything uses the card module, tokens of cards in sealed lots still in
+//     the live store (a crash came between) go to their lot (ArchiveSealedCards).
+// Each `lot-<number>` directory is a SoftHSM token directory: a softhsm2.conf naming it shows
+// that lot's cards to pkcs11-tool.
 #pragma once
 
 #include <functional>
@@ -35,5 +39,29 @@ struct ArchiveReport {
 absl::StatusOr<ArchiveReport> ArchiveSealedCards(std::shared_ptr<hsm::Module>& cards,
                                                  const SealedLotsOf& lot_of,
                                                  const std::string& archive);
+
+// The run-time half: SoftHSM keeps a moved token's slot, which nobody touches again.
+class ProducedCardShelf {
+ public:
+  static absl::StatusOr<std::unique_ptr<ProducedCardShelf>> Open(std::shared_ptr<hsm::Module> cards,
+                                                                 std::string archive);
+  // The produced card's token out of the live store (a token not found: shelved before).
+  absl::Status Shelve(const std::string& card_number);
+
+ private:
+  ProducedCardShelf(std::shared_ptr<hsm::Module> cards, std::string token_directory,
+                    std::string archive)
+      : cards_(std::move(cards)),
+        token_directory_(std::move(token_directory)),
+        archive_(std::move(archive)) {}
+
+  std::shared_ptr<hsm::Module> cards_;
+  const std::string token_directory_, archive_;
+};
+
+// A shelved card's token into its sealed lot's directory (nothing to do if it is not on the
+// shelf: made by another daemon, on a card line, or moved before).
+absl::Status ShelveIntoLot(const std::string& archive, const std::string& lot,
+                           const std::string& card_number);
 
 }  // namespace tessera::personalization

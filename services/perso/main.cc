@@ -144,6 +144,11 @@ absl::Status Serve(const std::string& config_path) {
   perso_service::CaCertifier certifier(ca);
   perso_service::CaBundler bundler(ca);
   personalization::CardMaker maker(cards, sealer, journal, certifier, algorithm);
+  if (!archive.empty() && !reader_slots) {
+    TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<personalization::ProducedCardShelf> shelf,
+                             personalization::ProducedCardShelf::Open(cards, archive));
+    maker.ShelveProducedCards(std::move(shelf));
+  }
   personalization::PgBatchStore batch_store(pool);
   personalization::Batches batches(batch_store, clock);
   personalization::StationOptions station_options{.name = station_name,
@@ -165,7 +170,7 @@ absl::Status Serve(const std::string& config_path) {
       },
       maker, bundler, clock);
   TESSERA_RETURN_IF_ERROR(MakePrivateDirectory(spool));
-  personalization::LotDesk lot_desk(lot_store, sealer, spool, clock);
+  personalization::LotDesk lot_desk(lot_store, sealer, spool, clock, archive);
   // Ended batches become sealed lots with their print files within seconds.
   PeriodicTask lots("lots", std::chrono::seconds(2),
                     [&lot_desk] { return lot_desk.SealAndPrint().status(); });
