@@ -141,20 +141,21 @@ void Module::Retire(CK_SLOT_ID slot) {
   retired_.insert(slot);
 }
 
-absl::StatusOr<std::vector<CK_SLOT_ID>> Module::SlotsWithToken() const {
+absl::StatusOr<std::vector<CK_SLOT_ID>> Module::Slots(CK_BBOOL token_present) const {
   // SoftHSM adds its free slot inside C_GetSlotList, unguarded: alone, and both calls at once.
   std::unique_lock lock(slots_mutex_);
   CK_ULONG count = 0;
-  TESSERA_RETURN_IF_ERROR(CkStatus("C_GetSlotList", fn_->C_GetSlotList(CK_TRUE, nullptr, &count)));
+  TESSERA_RETURN_IF_ERROR(
+      CkStatus("C_GetSlotList", fn_->C_GetSlotList(token_present, nullptr, &count)));
   std::vector<CK_SLOT_ID> slots(count);
   TESSERA_RETURN_IF_ERROR(
-      CkStatus("C_GetSlotList", fn_->C_GetSlotList(CK_TRUE, slots.data(), &count)));
+      CkStatus("C_GetSlotList", fn_->C_GetSlotList(token_present, slots.data(), &count)));
   slots.resize(count);
   return slots;
 }
 
 absl::StatusOr<std::vector<TokenInfo>> Module::ListTokens() const {
-  TESSERA_ASSIGN_OR_RETURN(std::vector<CK_SLOT_ID> slots, SlotsWithToken());
+  TESSERA_ASSIGN_OR_RETURN(std::vector<CK_SLOT_ID> slots, Slots(CK_TRUE));
   std::vector<TokenInfo> tokens;
   tokens.reserve(slots.size());
   for (CK_SLOT_ID slot : slots) {
@@ -166,7 +167,7 @@ absl::StatusOr<std::vector<TokenInfo>> Module::ListTokens() const {
 
 absl::StatusOr<std::optional<TokenInfo>> Module::FindToken(
     const std::function<bool(const TokenInfo&)>& wanted) const {
-  TESSERA_ASSIGN_OR_RETURN(std::vector<CK_SLOT_ID> slots, SlotsWithToken());
+  TESSERA_ASSIGN_OR_RETURN(std::vector<CK_SLOT_ID> slots, Slots(CK_TRUE));
   // Remembered tokens first, without copying them: thousands on a personalization daemon.
   std::vector<CK_SLOT_ID> to_read;
   {
@@ -187,16 +188,7 @@ absl::StatusOr<std::optional<TokenInfo>> Module::FindToken(
   return std::nullopt;
 }
 
-absl::StatusOr<std::vector<CK_SLOT_ID>> Module::AllSlots() const {
-  std::unique_lock lock(slots_mutex_);
-  CK_ULONG count = 0;
-  TESSERA_RETURN_IF_ERROR(CkStatus("C_GetSlotList", fn_->C_GetSlotList(CK_FALSE, nullptr, &count)));
-  std::vector<CK_SLOT_ID> slots(count);
-  TESSERA_RETURN_IF_ERROR(
-      CkStatus("C_GetSlotList", fn_->C_GetSlotList(CK_FALSE, slots.data(), &count)));
-  slots.resize(count);
-  return slots;
-}
+absl::StatusOr<std::vector<CK_SLOT_ID>> Module::AllSlots() const { return Slots(CK_FALSE); }
 
 absl::Status Module::LetGo(CK_SLOT_ID slot) {
   Forget(slot);

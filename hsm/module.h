@@ -89,7 +89,8 @@ class Module : public std::enable_shared_from_this<Module> {
   Module(std::string path, void* handle, CK_FUNCTION_LIST* fn)
       : path_(std::move(path)), handle_(handle), fn_(fn) {}
 
-  absl::StatusOr<std::vector<CK_SLOT_ID>> SlotsWithToken() const;
+  // C_GetSlotList: every slot, or only those holding a token.
+  absl::StatusOr<std::vector<CK_SLOT_ID>> Slots(CK_BBOOL token_present) const;
   absl::StatusOr<TokenInfo> InitTokenIn(CK_SLOT_ID slot, std::string_view label,
                                         const Secret& so_pin, const Secret& user_pin);
   // The slot's token as C_GetTokenInfo describes it, read again unless remembered; nullopt if

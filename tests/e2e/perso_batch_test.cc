@@ -579,24 +579,19 @@ TEST_F(PersoBatchTest, ACardLineMakesEachCardInItsOwnReaderAndEjectsIt) {
   const std::string tray =
       "TESSERA_VREADER_TRAY=produced pkcs11-tool --module " + std::string(TESSERA_VREADER_PATH);
   const std::string listed = testing::RunCommand(tray + " -L").output;
+  const std::vector<std::string> cards =
+      Column(*perso_conninfo_,
+             "SELECT order_id FROM perso.batch_results WHERE card AND "
+             "batch_id = " +
+                 std::to_string(created.id()) + " ORDER BY 1");
+  ASSERT_EQ(cards.size(), last.cards_produced());
+  for (const std::string& number : cards) {
+    EXPECT_NE(listed.find(number), std::string::npos) << number << listed;
+  }
+  const std::string& first = cards[0];
   pg::ConnectionPool pool(*perso_conninfo_, 1);
   SystemClock clock;
   personalization::PgCardJournal journal(pool, clock);
-  absl::StatusOr<pg::Result> cards = absl::UnknownError("not asked");
-  {
-    auto conn = pool.Acquire();
-    ASSERT_TRUE(conn.ok());
-    cards = (*conn)->Exec(
-        "SELECT order_id FROM perso.batch_results WHERE card AND batch_id = $1 ORDER BY order_id",
-        {pg::Param(created.id())});
-  }
-  ASSERT_TRUE(cards.ok()) << cards.status();
-  ASSERT_EQ(static_cast<uint32_t>(cards->rows()), last.cards_produced());
-  for (int row = 0; row < cards->rows(); ++row) {
-    const std::string number(cards->Text(row, 0));
-    EXPECT_NE(listed.find(number), std::string::npos) << number << listed;
-  }
-  const std::string first(cards->Text(0, 0));
   auto record = journal.Load(first);
   ASSERT_TRUE(record.ok() && record->has_value());
   auto credentials =
