@@ -66,14 +66,11 @@ Module::~Module() {
 }
 
 absl::StatusOr<std::optional<TokenInfo>> Module::Describe(CK_SLOT_ID slot) const {
+  bool removable;
   {
     std::lock_guard lock(remembered_mutex_);
     if (auto known = remembered_.find(slot); known != remembered_.end()) return known->second;
     if (retired_.contains(slot)) return std::nullopt;
-  }
-  bool removable;
-  {
-    std::lock_guard lock(remembered_mutex_);
     removable = removable_.contains(slot);
   }
   if (!removable) {

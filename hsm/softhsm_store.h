@@ -2,8 +2,9 @@
 // SoftHSM keeps each token in a sub-directory of its token directory (SOFTHSM2_CONF's
 // `directories.tokendir`), named by a UUID whose last two groups are the token's serial
 // number. A process's SoftHSM reads that directory once, at C_Initialize, and then holds every
-// token: moving a token's directory out while the module is loaded breaks its slot
-// (C_GetTokenInfo answers CKR_GENERAL_ERROR), so tokens move only while the module is not.
+// token: a token's directory moved out while the module is loaded leaves a slot that fails
+// (C_GetTokenInfo answers CKR_GENERAL_ERROR), so the process must not use that slot again
+// (hsm::Module::Retire), or the module is finalized while tokens move.
 #pragma once
 
 #include <string>

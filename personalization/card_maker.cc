@@ -33,6 +33,10 @@ absl::Status RemoveKeyLeftovers(hsm::Token& token) {
 
 }  // namespace
 
+bool IsCardNumber(const std::string& text) {
+  return text.size() == 16 && text.find_first_not_of("0123456789") == std::string::npos;
+}
+
 std::string CardRequestId(const std::string& card_number, int attempt) {
   return attempt == 0 ? absl::StrCat("card-", card_number)
                       : absl::StrCat("card-", card_number, "-", attempt + 1);

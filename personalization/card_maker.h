@@ -88,6 +88,9 @@ class CardCertifier {
   virtual absl::Status Withdraw(const CardToMake& card, std::span<const uint8_t> certificate) = 0;
 };
 
+// A card number's form: 16 digits (the ordering office's code, then a sequence).
+bool IsCardNumber(const std::string& text);
+
 // The key pair's CKA_ID on every card: one key pair, one certificate.
 inline const std::vector<uint8_t> kCardKeyId = {0x01};
 

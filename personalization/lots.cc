@@ -3,11 +3,11 @@
 #include <botan/x509cert.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "personalization/card_maker.h"
 #include "personalization/print_files.h"
 #include "personalization/token_archive.h"
 #include "platform/files.h"
@@ -77,10 +77,7 @@ absl::StatusOr<MailHalves> LotDesk::ReleaseMailHalves(const std::string& card_nu
                                                       const BatchRequest& request) {
   TESSERA_RETURN_IF_ERROR(CheckActor(request.actor));
   TESSERA_RETURN_IF_ERROR(CheckRequestId(request.request_id));
-  if (card_number.size() != 16 || !std::all_of(card_number.begin(), card_number.end(),
-                                               [](char c) { return c >= '0' && c <= '9'; })) {
-    return absl::InvalidArgumentError("card_number: 16 digits");
-  }
+  if (!IsCardNumber(card_number)) return absl::InvalidArgumentError("card_number: 16 digits");
   TESSERA_ASSIGN_OR_RETURN(SealedHalves sealed,
                            store_.MailHalvesFor(card_number, request, clock_.Now()));
   MailHalves halves;

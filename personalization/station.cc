@@ -86,28 +86,27 @@ bool Station::Work(int reader) {
     return true;
   };
 
+  // A bound reader that cannot take an order says why (once, not at every look) and waits.
+  auto stay = [&](const std::string& why, std::chrono::milliseconds how_long) {
+    if (Readers()[static_cast<size_t>(reader)].waiting_for != why) {
+      SetStatus(reader, [&](ReaderStatus& s) {
+        s.card_number.clear();
+        s.step.clear();
+        s.waiting_for = why;
+      });
+    }
+    WaitFor(how_long);
+    return true;
+  };
   std::optional<CK_SLOT_ID> slot;
   if (!options_.reader_slots.empty()) {
     slot = options_.reader_slots[static_cast<size_t>(reader)];
     if (const std::string& why = out_of_service_[static_cast<size_t>(reader)]; !why.empty()) {
-      if (Readers()[static_cast<size_t>(reader)].waiting_for != why) {
-        SetStatus(reader, [&](ReaderStatus& s) {
-          s.card_number.clear();
-          s.step.clear();
-          s.waiting_for = why;
-        });
-      }
-      WaitFor(options_.idle_wait);
-      return true;
+      return stay(why, options_.idle_wait);
     }
     if (!cards_.HasCard(*slot)) {
       // Between two cards (the feeder's, or an operator's hand): no order is taken meanwhile.
-      const std::string why = absl::StrCat("a card in reader slot ", *slot);
-      if (Readers()[static_cast<size_t>(reader)].waiting_for != why) {
-        SetStatus(reader, [&](ReaderStatus& s) { s.waiting_for = why; });
-      }
-      WaitFor(options_.card_poll);
-      return true;
+      return stay(absl::StrCat("a card in reader slot ", *slot), options_.card_poll);
     }
   }
 

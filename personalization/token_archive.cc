@@ -2,21 +2,13 @@
 
 #include <filesystem>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "hsm/softhsm_store.h"
+#include "personalization/card_maker.h"
 #include "platform/log.h"
 #include "platform/status_macros.h"
 
 namespace tessera::personalization {
-namespace {
-
-bool IsCardNumber(const std::string& label) {
-  return label.size() == 16 &&
-         std::all_of(label.begin(), label.end(), [](char c) { return absl::ascii_isdigit(c); });
-}
-
-}  // namespace
 
 absl::StatusOr<ArchiveReport> ArchiveSealedCards(std::shared_ptr<hsm::Module>& cards,
                                                  const SealedLotsOf& lot_of,
@@ -40,7 +32,6 @@ absl::StatusOr<ArchiveReport> ArchiveSealedCards(std::shared_ptr<hsm::Module>& c
   std::map<std::string, std::string> serial_of;
   for (const hsm::TokenInfo& token : tokens) {
     if (!hsm::IsSoftHsm(token)) continue;
-    report.softhsm = true;
     if (!token.initialized || !IsCardNumber(token.label)) continue;
     card_numbers.push_back(token.label);
     serial_of[token.label] = token.serial;

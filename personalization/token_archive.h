@@ -30,7 +30,6 @@ using SealedLotsOf = std::function<absl::StatusOr<std::map<std::string, std::str
 struct ArchiveReport {
   int archived = 0;  // tokens moved to their lot's archive
   int live = 0;      // card tokens left in the live store
-  bool softhsm = false;
 };
 
 // Archives the tokens of sealed cards. `cards` must be the only reference to the module: it is
