@@ -4,9 +4,10 @@
 // census saved as a draft in one transaction. Printed next to the physical limit measured in
 // the same run: PostgreSQL COPY of the same file into a table of the same columns.
 //
-//   census_import [--users-per-comune N]
+//   census_import [--users-per-comune N] [--workstations-per-comune W]
 //   census_import --province SIGLA --out FILE   writes that province's file and stops (the
-//                                               sample in deploy/sample/ is made so)
+//                                               sample in deploy/sample/ is made so; bench/
+//                                               perso_e2e makes its census so)
 #include "registry/census_import.h"
 
 #include <libpq-fe.h>
@@ -57,7 +58,8 @@ std::string Mailbox(const std::string& name, const std::string& surname, size_t 
 
 // The national file: one row per user, the comune's data repeated.
 std::string MakeNationalFile(const registry::ReferenceData& reference, int users_per_comune,
-                             const std::string& province, size_t& rows) {
+                             int workstations_per_comune, const std::string& province,
+                             size_t& rows) {
   static const char* kMen[] = {"Mario",   "Luca",   "Marco",  "Paolo",
                                "Giorgio", "Andrea", "Nicola", "Stefano"};
   static const char* kWomen[] = {"Anna",   "Giulia",    "Sara",  "Elena",
@@ -78,7 +80,8 @@ std::string MakeNationalFile(const registry::ReferenceData& reference, int users
     const std::string general = comune.istat + ";" + comune.name +
                                 ";Piazza Municipio 1;00100;06 1234567;06 7654321;"
                                 "info@comune.it;protocollo@pec.comune.it;Rossi;Mario;"
-                                "Informatica Spa;Anagrafe;02438750586;3;";
+                                "Informatica Spa;Anagrafe;02438750586;" +
+                                std::to_string(workstations_per_comune) + ";";
     for (int u = 0; u < users_per_comune; ++u) {
       std::string cf, name, surname, sex;
       std::chrono::year_month_day birth;
@@ -152,18 +155,22 @@ absl::StatusOr<double> CopySeconds(pg::Connection& conn, const std::string& file
 int main(int argc, char** argv) {
   using namespace tessera::bench;
   int users_per_comune = 10;
+  int workstations_per_comune = 3;
   std::string province, out;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--users-per-comune" && i + 1 < argc) {
       users_per_comune = std::stoi(argv[++i]);
+    } else if (arg == "--workstations-per-comune" && i + 1 < argc) {
+      workstations_per_comune = std::stoi(argv[++i]);
     } else if (arg == "--province" && i + 1 < argc) {
       province = argv[++i];
     } else if (arg == "--out" && i + 1 < argc) {
       out = argv[++i];
     } else {
       std::fprintf(stderr,
-                   "usage: census_import [--users-per-comune N] [--province SIGLA --out FILE]\n");
+                   "usage: census_import [--users-per-comune N] [--workstations-per-comune W] "
+                   "[--province SIGLA --out FILE]\n");
       return 2;
     }
   }
@@ -174,7 +181,8 @@ int main(int argc, char** argv) {
                                                             "/deploy/reference/personal_email.txt");
   if (!email_rules.ok()) return Fail(std::string(email_rules.status().message()));
   size_t rows = 0;
-  const std::string file = MakeNationalFile(*reference, users_per_comune, province, rows);
+  const std::string file =
+      MakeNationalFile(*reference, users_per_comune, workstations_per_comune, province, rows);
   if (!out.empty()) {
     if (!tessera::WriteFile(out, file, 0644).ok()) return Fail("cannot write " + out);
     std::printf("%s: %zu users\n", out.c_str(), rows);
@@ -194,7 +202,8 @@ int main(int argc, char** argv) {
   }
   registry::PgReferenceStore reference_store(pool);
   const auto now = std::chrono::system_clock::now();
-  if (!reference_store.Load(*reference, now, BenchRequest("load")).ok()) return Fail("reference load failed");
+  if (!reference_store.Load(*reference, now, BenchRequest("load")).ok())
+    return Fail("reference load failed");
   registry::PgCensusStore census_store(pool);
   const auto today = std::chrono::year_month_day(std::chrono::floor<std::chrono::days>(now));
   std::map<std::string, registry::ComuneDeclaration> declarations;

@@ -47,21 +47,25 @@ absl::StatusOr<std::string> SoftHsmTokenDirectory() {
   return absl::NotFoundError(absl::StrCat(conf, " names no directories.tokendir"));
 }
 
-absl::Status MoveSoftHsmToken(const std::string& token_directory, const std::string& serial,
-                              const std::string& destination, const std::string& name) {
+absl::StatusOr<std::string> FindSoftHsmToken(const std::string& token_directory,
+                                             const std::string& serial) {
   std::error_code error;
-  fs::path found;
   for (const fs::directory_entry& entry : fs::directory_iterator(token_directory, error)) {
     if (entry.is_directory() && SerialOfDirectory(entry.path().filename()) == serial) {
-      found = entry.path();
-      break;
+      return entry.path().string();
     }
   }
   if (error) return Failed("reading", token_directory, error);
-  if (found.empty()) {
-    return absl::NotFoundError(
-        absl::StrCat("no token with serial ", serial, " in ", token_directory));
-  }
+  return absl::NotFoundError(
+      absl::StrCat("no token with serial ", serial, " in ", token_directory));
+}
+
+absl::Status MoveSoftHsmToken(const std::string& token_directory, const std::string& serial,
+                              const std::string& destination, const std::string& name) {
+  absl::StatusOr<std::string> token = FindSoftHsmToken(token_directory, serial);
+  if (!token.ok()) return token.status();
+  const fs::path found = *token;
+  std::error_code error;
   fs::create_directories(destination, error);
   if (error) return Failed("creating", destination, error);
   const fs::path target = fs::path(destination) / name;

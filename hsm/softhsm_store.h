@@ -21,6 +21,10 @@ bool IsSoftHsm(const TokenInfo& token);
 // /etc/softhsm/softhsm2.conf).
 absl::StatusOr<std::string> SoftHsmTokenDirectory();
 
+// The directory of the token whose serial is `serial` in `token_directory`; NOT_FOUND if none.
+absl::StatusOr<std::string> FindSoftHsmToken(const std::string& token_directory,
+                                             const std::string& serial);
+
 // Moves the directory of the token whose serial is `serial` out of `token_directory` into
 // `destination` (created if missing) as `name` (SoftHSM reads a token from a directory of any
 // name), by rename, or by copy then removal when the two are on different file systems.

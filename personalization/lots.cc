@@ -70,6 +70,13 @@ absl::StatusOr<std::vector<Lot>> LotDesk::SealAndPrint() {
       TESSERA_RETURN_IF_ERROR(ShelveIntoLot(archive_dir_, lot.number, card.card_number));
     }
   }
+  const Clock::TimePoint now = clock_.Now();
+  if (!archive_dir_.empty() && (sealed > 0 || !last_sweep_ || now - *last_sweep_ >= kShelfSweep)) {
+    last_sweep_ = now;
+    TESSERA_RETURN_IF_ERROR(ShelveSealedCards(archive_dir_, [this](const auto& card_numbers) {
+                              return store_.SealedLotsOf(card_numbers);
+                            }).status());
+  }
   return lots;
 }
 

@@ -7,6 +7,9 @@
 // service lists sealed lots and takes each over once.
 #pragma once
 
+#include <chrono>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +71,10 @@ class LotStore {
   virtual absl::StatusOr<SealedHalves> MailHalvesFor(const std::string& card_number,
                                                      const BatchRequest& request,
                                                      Clock::TimePoint now) = 0;
+  // Card number → lot number, for those of `card_numbers` that are in a sealed lot
+  // (personalization/token_archive.h).
+  virtual absl::StatusOr<std::map<std::string, std::string>> SealedLotsOf(
+      const std::vector<std::string>& card_numbers) = 0;
 };
 
 // A card's mail halves in clear, for the one holder they are mailed to.
@@ -90,17 +97,21 @@ class LotDesk {
   // Seals what ended batches produced and writes the print files of lots without them:
   // <spool>/lot-<number>-cards.pdf and <spool>/lot-<number>-envelopes.pdf (0600), and moves
   // their cards' shelved tokens into the lot's archive. Returns the lots whose files it wrote.
+  // Every kShelfSweep, and whenever it sealed lots, it also moves the shelved tokens of cards
+  // whose lot another daemon sealed (that daemon could not move them: they are on this one's
+  // shelf).
   absl::StatusOr<std::vector<Lot>> SealAndPrint();
+  static constexpr std::chrono::seconds kShelfSweep{30};
 
-  // The operator confirms the batch's envelopes printed: each envelope file is destroyed, then
-  // the lot is recorded printed (by whom, when) and its sealed envelope halves are dropped.
-  // Returns the lots confirmed now.
   // The mail halves of one card, opened for the dispatch service that took its lot over, at
   // the holder's registration or for a resend; each request recorded and logged (never the
   // halves). INVALID_ARGUMENT naming the field for a malformed card number or request id.
   absl::StatusOr<MailHalves> ReleaseMailHalves(const std::string& card_number,
                                                const BatchRequest& request);
 
+  // The operator confirms the batch's envelopes printed: each envelope file is destroyed, then
+  // the lot is recorded printed (by whom, when) and its sealed envelope halves are dropped.
+  // Returns the lots confirmed now.
   absl::StatusOr<std::vector<std::string>> ConfirmPrinted(int64_t batch_id,
                                                           const BatchRequest& request);
 
@@ -112,6 +123,7 @@ class LotDesk {
   const std::string spool_dir_;
   const Clock& clock_;
   const std::string archive_dir_;
+  std::optional<Clock::TimePoint> last_sweep_;  // of the shelf (SealAndPrint's caller's thread)
 };
 
 }  // namespace tessera::personalization

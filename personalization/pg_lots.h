@@ -29,10 +29,8 @@ class PgLotStore final : public LotStore {
                                              const BatchRequest& request,
                                              Clock::TimePoint now) override;
 
-  // Card number → lot number, for those of `card_numbers` that are in a sealed lot
-  // (personalization/token_archive.h).
   absl::StatusOr<std::map<std::string, std::string>> SealedLotsOf(
-      const std::vector<std::string>& card_numbers);
+      const std::vector<std::string>& card_numbers) override;
 
  private:
   pg::ConnectionPool& pool_;

@@ -10,23 +10,29 @@
 
 namespace tessera::personalization {
 
-absl::StatusOr<ArchiveReport> ArchiveSealedCards(std::shared_ptr<hsm::Module>& cards,
-                                                 const SealedLotsOf& lot_of,
-                                                 const std::string& archive) {
-  ArchiveReport report;
-  // Shelved tokens whose lot was sealed by a desk that could not move them (another daemon's).
+absl::StatusOr<int> ShelveSealedCards(const std::string& archive, const SealedLotsOf& lot_of) {
   std::vector<std::string> shelved;
   std::error_code error;
   for (const auto& entry :
        std::filesystem::directory_iterator(std::filesystem::path(archive) / "produced", error)) {
-    shelved.push_back(entry.path().filename().string());
-  }
-  if (!shelved.empty()) {
-    TESSERA_ASSIGN_OR_RETURN(auto sealed, lot_of(shelved));
-    for (const auto& [card, lot] : sealed) {
-      TESSERA_RETURN_IF_ERROR(ShelveIntoLot(archive, lot, card));
+    // (a token being moved in from another file system: not a card yet)
+    if (IsCardNumber(entry.path().filename().string())) {
+      shelved.push_back(entry.path().filename().string());
     }
   }
+  if (shelved.empty()) return 0;
+  TESSERA_ASSIGN_OR_RETURN(auto sealed, lot_of(shelved));
+  for (const auto& [card, lot] : sealed) {
+    TESSERA_RETURN_IF_ERROR(ShelveIntoLot(archive, lot, card));
+  }
+  return static_cast<int>(sealed.size());
+}
+
+absl::StatusOr<ArchiveReport> ArchiveSealedCards(std::shared_ptr<hsm::Module>& cards,
+                                                 const SealedLotsOf& lot_of,
+                                                 const std::string& archive) {
+  ArchiveReport report;
+  TESSERA_RETURN_IF_ERROR(ShelveSealedCards(archive, lot_of).status());
   TESSERA_ASSIGN_OR_RETURN(std::vector<hsm::TokenInfo> tokens, cards->ListTokens());
   std::vector<std::string> card_numbers;
   std::map<std::string, std::string> serial_of;

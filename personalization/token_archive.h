@@ -32,9 +32,15 @@ struct ArchiveReport {
   int live = 0;      // card tokens left in the live store
 };
 
-// Archives the tokens of sealed cards. `cards` must be the only reference to the module: it is
-// finalized while the tokens move, then loaded again (the new instance is left in `cards`).
-// Not SoftHSM: nothing to move (real cards are taken out of their readers).
+// Moves the shelved tokens (<archive>/produced) of cards in sealed lots into their lots'
+// directories; returns how many. The shelf holds the cards this daemon made: a lot sealed by
+// another daemon finds them here.
+absl::StatusOr<int> ShelveSealedCards(const std::string& archive, const SealedLotsOf& lot_of);
+
+// Archives the tokens of sealed cards (the shelf's first, as ShelveSealedCards). `cards` must be
+// the only reference to the module: it is finalized while the tokens move, then loaded again (the
+// new instance is left in `cards`). Not SoftHSM: nothing to move (real cards are taken out of their
+// readers).
 absl::StatusOr<ArchiveReport> ArchiveSealedCards(std::shared_ptr<hsm::Module>& cards,
                                                  const SealedLotsOf& lot_of,
                                                  const std::string& archive);

@@ -12,13 +12,16 @@
 namespace tessera::registry {
 namespace {
 
-// INVALID_ARGUMENT whose message lists the first violations, each as `describe` words it
-// (the full list travels in the Refusal, and over gRPC as a BadRequest detail).
+// INVALID_ARGUMENT whose message lists the first violations (up to 20, and about 1,500
+// characters: it travels in a gRPC trailer), each as `describe` words it (the full list
+// travels in the Refusal, and over gRPC as a BadRequest detail).
 template <typename Violation, typename Describe>
 absl::Status Refused(const std::vector<Violation>& violations, Describe describe) {
   std::vector<std::string> first;
-  for (size_t i = 0; i < violations.size() && i < 20; ++i) {
+  size_t length = 0;
+  for (size_t i = 0; i < violations.size() && i < 20 && length < 1500; ++i) {
     first.push_back(describe(violations[i]));
+    length += first.back().size();
   }
   std::string message = absl::StrJoin(first, "; ");
   if (violations.size() > first.size()) {

@@ -15,6 +15,9 @@
 //   registry.target        tessera-registry's gRPC address, likewise
 //   perso.station          this daemon's name, the same across restarts (default: host name)
 //   perso.readers          card readers (worker threads) of this daemon, default 4
+//   perso.lease_seconds    how long an order this daemon claimed stays its own at the registry
+//                          (60 to 86400, default 900): another daemon takes over the cards of
+//                          one that died when this runs out
 //   perso.spool            directory of the lots' print files (created 0700 if missing); the
 //                          envelope files (0600) stay there until `tessera batch printed`
 //   cards.module           PKCS#11 module of the card readers (SoftHSM, the virtual reader
@@ -90,6 +93,7 @@ absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(std::string registry_target, config.String("registry.target"));
   TESSERA_ASSIGN_OR_RETURN(std::string station_name, config.StringOr("perso.station", HostName()));
   TESSERA_ASSIGN_OR_RETURN(int64_t readers, config.IntOr("perso.readers", 4));
+  TESSERA_ASSIGN_OR_RETURN(int64_t lease_seconds, config.IntOr("perso.lease_seconds", 900));
   TESSERA_ASSIGN_OR_RETURN(std::string spool, config.String("perso.spool"));
   TESSERA_ASSIGN_OR_RETURN(std::string cards_module, config.String("cards.module"));
   TESSERA_ASSIGN_OR_RETURN(hsm::KeyAlgorithm algorithm, CardKeyAlgorithm(config));
@@ -99,6 +103,9 @@ absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(std::string vault_token, config.String("vault.token"));
   TESSERA_ASSIGN_OR_RETURN(std::string seal_key, config.StringOr("vault.seal_key", "card-halves"));
   if (readers < 1 || readers > 64) return absl::InvalidArgumentError("perso.readers: 1 to 64");
+  if (lease_seconds < 60 || lease_seconds > 86400) {
+    return absl::InvalidArgumentError("perso.lease_seconds: 60 to 86400");
+  }
   // It names the readers' claims at the registry: "<station>:reader-<n>".
   if (station_name.empty() || station_name.size() > 50 ||
       station_name.find_first_not_of(
@@ -165,8 +172,10 @@ absl::Status Serve(const std::string& config_path) {
   }
   personalization::Station station(
       std::move(station_options), batch_store,
-      [registry](const std::string& worker, const personalization::BatchReach& reach) {
-        return std::make_unique<perso_service::RegistryOrders>(registry, worker, reach);
+      [registry, lease_seconds](const std::string& worker,
+                                const personalization::BatchReach& reach) {
+        return std::make_unique<perso_service::RegistryOrders>(
+            registry, worker, reach, static_cast<uint32_t>(lease_seconds));
       },
       maker, bundler, clock);
   TESSERA_RETURN_IF_ERROR(MakePrivateDirectory(spool));

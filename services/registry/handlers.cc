@@ -54,10 +54,20 @@ absl::Status CheckScope(const grpc::ServerContext& context, registry::CensusOffi
       ")");
 }
 
-// INVALID_ARGUMENT with every violation as a serialized BadRequest detail.
+// INVALID_ARGUMENT with the violations as a serialized BadRequest detail: as many as fit in
+// kDetailBytes, then one saying how many more. (The detail travels base64-encoded in a trailer
+// beside the message, and a client refuses trailers over 8 KB by default: a file wrong on every
+// line would otherwise reach the caller as "metadata size exceeds limit", not as its refusal.)
+constexpr size_t kDetailBytes = 3000;
 grpc::Status Refused(const absl::Status& status, const registry::Refusal& refusal) {
   v1::BadRequest details;
   for (const registry::Violation& e : refusal.violations) {
+    if (details.ByteSizeLong() >= kDetailBytes) {
+      const size_t unlisted = refusal.violations.size() - details.violations_size();
+      details.add_violations()->set_rule(
+          absl::StrCat("and ", unlisted, " more violations, not listed"));
+      break;
+    }
     v1::FieldViolation* v = details.add_violations();
     v->set_field(e.field);
     v->set_rule(e.rule);

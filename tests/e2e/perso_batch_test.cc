@@ -96,25 +96,22 @@ class PersoBatchTest : public ::testing::Test {
     sealer_ = new hsm::SecretSealer(*std::move(sealer));
 
     perso_conninfo_ = new std::string(pg.ConnInfo(pg.CreateDatabase()));
-    std::string http_port = testing::ReadFileOrDie(ca_->dir().File("http-port"));
-    http_port.erase(http_port.find('\n'));
-    testing::WriteFile(
-        ca_->dir().File("perso.toml"),
-        "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + ca_->dir().File("perso-port") +
-            "\"\n[tls]\ncertificate_chain = \"" + Pki("tessera-perso.pem") +
-            "\"\nprivate_key = \"" + Pki("tessera-perso.key") + "\"\nclient_ca_bundle = \"" +
-            Pki("bundle.pem") + "\"\n[db]\nconninfo = \"" + *perso_conninfo_ +
-            "\"\n[revocation]\ncrl_url = \"http://127.0.0.1:" + http_port +
-            "/crl\"\nrefresh_seconds = 1\n[ca]\ntarget = \"localhost:" +
-            std::to_string(ca_->server().port()) +
-            "\"\n[registry]\ntarget = \"localhost:" + std::to_string(registry_->port()) +
-            "\"\n[perso]\nstation = \"test-station\"\nreaders = 3\nspool = \"" +
-            ca_->dir().File("spool") + "\"\n[cards]\nmodule = \"" +
-            TestSoftHsm::Get().module_path() + "\"\narchive = \"" + ca_->dir().File("archive") +
-            "\"\n[vault]\nmodule = \"" + TestSoftHsm::Get().module_path() + "\"\ntoken = \"" +
-            *vault_label_ + "\"\n");
+    station_ = new testing::PersoStation{.conninfo = *perso_conninfo_,
+                                         .port_file = ca_->dir().File("perso-port"),
+                                         .spool = ca_->dir().File("spool"),
+                                         .archive = ca_->dir().File("archive"),
+                                         .cards_module = TestSoftHsm::Get().module_path(),
+                                         .vault_module = TestSoftHsm::Get().module_path(),
+                                         .vault_label = *vault_label_};
+    WriteStation(*station_);
     setenv("TESSERA_VAULT_PIN", testing::kTestUserPin, 1);
     StartPerso("perso.log");
+  }
+  // perso.toml for `station`.
+  static void WriteStation(const testing::PersoStation& station) {
+    ca_->hierarchy().WritePersoConfig(ca_->dir().File("perso.toml"), station,
+                                      ca_->dir().path().string(), ca_->server().port(),
+                                      registry_->port());
   }
   // tessera-perso (again), its log in `log`.
   static void StartPerso(const std::string& log) {
@@ -131,6 +128,7 @@ class PersoBatchTest : public ::testing::Test {
     delete perso_;
     delete registry_;
     delete sealer_;
+    delete station_;
     delete vault_label_;
     delete perso_conninfo_;
     delete registry_conninfo_;
@@ -250,6 +248,7 @@ class PersoBatchTest : public ::testing::Test {
   static std::string* vault_label_;
   static std::string* perso_conninfo_;
   static std::string* registry_conninfo_;
+  static testing::PersoStation* station_;
 };
 
 testing::RunningCa* PersoBatchTest::ca_ = nullptr;
@@ -259,6 +258,7 @@ hsm::SecretSealer* PersoBatchTest::sealer_ = nullptr;
 std::string* PersoBatchTest::vault_label_ = nullptr;
 std::string* PersoBatchTest::perso_conninfo_ = nullptr;
 std::string* PersoBatchTest::registry_conninfo_ = nullptr;
+testing::PersoStation* PersoBatchTest::station_ = nullptr;
 
 TEST_F(PersoBatchTest, AComunesBatchBecomesProvedCardsAndBundlesEachReportedOnce) {
   v1::BatchReach reach;
@@ -523,28 +523,18 @@ class CardLine {
                        "slots = 3\nstate_dir = " + trays +
                            "\nprofile = p256\napdu_ms = 2\nkeygen_ms = 5\n" + vreader);
     setenv("TESSERA_VREADER_CONF", PersoBatchTest::ca_->dir().File("vreader.conf").c_str(), 1);
-    config_ = testing::ReadFileOrDie(PersoBatchTest::ca_->dir().File("perso.toml"));
-    std::string line = config_;
-    const std::string softhsm = "[cards]\nmodule = \"" + TestSoftHsm::Get().module_path() + "\"";
-    if (line.find(softhsm) == std::string::npos) {
-      ADD_FAILURE() << "perso.toml has no [cards] module line";
-      return;
-    }
-    line.replace(
-        line.find(softhsm), softhsm.size(),
-        std::string("[cards]\nmodule = \"") + TESSERA_VREADER_PATH + "\"\nreader_slots = true");
-    testing::WriteFile(PersoBatchTest::ca_->dir().File("perso.toml"), line);
+    testing::PersoStation line = *PersoBatchTest::station_;
+    line.cards_module = TESSERA_VREADER_PATH;
+    line.reader_slots = true;
+    PersoBatchTest::WriteStation(line);
     PersoBatchTest::StartPerso("perso-line.log");
   }
   ~CardLine() {
     if (PersoBatchTest::perso_ != nullptr) PersoBatchTest::perso_->Stop();
     delete PersoBatchTest::perso_;
-    testing::WriteFile(PersoBatchTest::ca_->dir().File("perso.toml"), config_);
+    PersoBatchTest::WriteStation(*PersoBatchTest::station_);
     PersoBatchTest::StartPerso("perso-after-line.log");
   }
-
- private:
-  std::string config_;
 };
 
 // A card line: the daemon on the virtual reader module (vreader/) with each reader bound to

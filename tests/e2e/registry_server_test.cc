@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cctype>
 #include <chrono>
 #include <map>
 #include <set>
@@ -296,6 +297,28 @@ TEST_F(RegistryServerTest, ABadFileIsRefusedWithEveryViolationAndKeepsNothing) {
   EXPECT_EQ(violations[1].row(), 200u);
   EXPECT_EQ(violations[1].field(), "data_nascita");
   EXPECT_EQ(censuses(), before);  // no draft of any comune saved again
+
+  // A file wrong on every line: the refusal still reaches the caller (message and detail stay
+  // under the 8 KB a client accepts in trailers), the first violations listed, then how many
+  // more.
+  std::string every_line_wrong = Source("deploy/sample/census_rieti.csv");
+  for (size_t at = 0; (at = every_line_wrong.find("@comune.it;", at)) != std::string::npos; ++at) {
+    // the personal mailbox (nome.cognome.N@comune.it), not the comune's own
+    if (std::isdigit(static_cast<unsigned char>(every_line_wrong[at - 1]))) {
+      every_line_wrong.replace(at, 10, "@pec.it");
+    }
+  }
+  grpc::ClientContext all_wrong;
+  status = registry_service::UploadCensusFile(*ministry, all_wrong, every_line_wrong,
+                                              testing::NewRequestId(), &response);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  const auto listed = Violations(status);
+  ASSERT_GE(listed.size(), 10u);
+  for (size_t i = 0; i + 1 < listed.size(); ++i) EXPECT_EQ(listed[i].field(), "email_personale");
+  EXPECT_EQ(listed.back().rule(),
+            "and " + std::to_string(292 - (listed.size() - 1)) + " more violations, not listed");
+  EXPECT_NE(status.error_message().find("more"), std::string::npos) << status.error_message();
+  EXPECT_EQ(censuses(), before);
 }
 
 TEST_F(RegistryServerTest, AComuneSubmitsItsOwnCensusOnly) {

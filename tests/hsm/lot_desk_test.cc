@@ -38,6 +38,10 @@ class OneLot final : public LotStore {
                                              Clock::TimePoint) override {
     return absl::NotFoundError("no card");
   }
+  absl::StatusOr<std::map<std::string, std::string>> SealedLotsOf(
+      const std::vector<std::string>&) override {
+    return std::map<std::string, std::string>{};
+  }
   Lot lot_;
 };
 

@@ -39,10 +39,11 @@ inline grpc::Status LoadReferenceLists(v1::Registry::Stub& ministry) {
 }
 
 // Declares every comune of the province of Rieti (the sample census, deploy/sample/
-// census_rieti.csv, which is refused as a whole without them): 2 workstations, 5 employees,
-// switch-over in 30 days. Rieti numbers its comuni 057001..057073 with gaps; the gaps are
-// refused and skipped.
-inline grpc::Status DeclareRietiComuni(v1::Registry::Stub& ministry) {
+// census_rieti.csv, which is refused as a whole without them): by default 2 workstations and
+// 5 employees, switch-over in 30 days. Rieti numbers its comuni 057001..057073 with gaps; the
+// gaps are refused and skipped.
+inline grpc::Status DeclareRietiComuni(v1::Registry::Stub& ministry, int employees = 5,
+                                       int workstations = 2) {
   const auto switch_over = std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now() +
                                                                  std::chrono::hours(24 * 30));
   for (int n = 1; n <= 73; ++n) {
@@ -52,8 +53,8 @@ inline grpc::Status DeclareRietiComuni(v1::Registry::Stub& ministry) {
     v1::SetDeclarationRequest d;
     d.set_request_id(NewRequestId());
     d.set_istat(istat);
-    d.set_declared_workstations(2);
-    d.set_declared_employees(5);
+    d.set_declared_workstations(workstations);
+    d.set_declared_employees(employees);
     d.set_switch_over(IsoDate(std::chrono::year_month_day(switch_over)));
     v1::SetDeclarationResponse r;
     grpc::Status status = ministry.SetDeclaration(&c, d, &r);

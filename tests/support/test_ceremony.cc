@@ -124,6 +124,32 @@ void TestHierarchy::WriteRegistryConfig(const std::string& path, const std::stri
                       std::string(TESSERA_SOURCE_DIR) + "/deploy/reference/personal_email.txt\"\n");
 }
 
+void TestHierarchy::WritePersoConfig(const std::string& path, const PersoStation& station,
+                                     const std::string& run_dir, int ca_port,
+                                     int registry_port) const {
+  std::string http_port = ReadFileOrDie(run_dir + "/http-port");
+  http_port.erase(http_port.find('\n'));
+  WriteFile(
+      path,
+      "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + station.port_file +
+          "\"\n[tls]\ncertificate_chain = \"" + Pki("tessera-perso.pem") + "\"\nprivate_key = \"" +
+          Pki("tessera-perso.key") + "\"\nclient_ca_bundle = \"" + Pki("bundle.pem") +
+          "\"\n[db]\nconninfo = \"" + station.conninfo +
+          "\"\n[revocation]\ncrl_url = \"http://127.0.0.1:" + http_port +
+          "/crl\"\nrefresh_seconds = 1\n[ca]\ntarget = \"localhost:" + std::to_string(ca_port) +
+          "\"\n[registry]\ntarget = \"localhost:" + std::to_string(registry_port) +
+          "\"\n[perso]\nstation = \"" + station.name +
+          "\"\nreaders = " + std::to_string(station.readers) +
+          (station.lease_seconds == 0
+               ? std::string()
+               : "\nlease_seconds = " + std::to_string(station.lease_seconds)) +
+          "\nspool = \"" + station.spool + "\"\n[cards]\nmodule = \"" + station.cards_module +
+          "\"\n" + (station.reader_slots ? "reader_slots = true\n" : "") +
+          (station.archive.empty() ? std::string() : "archive = \"" + station.archive + "\"\n") +
+          "[vault]\nmodule = \"" + station.vault_module + "\"\ntoken = \"" + station.vault_label +
+          "\"\n");
+}
+
 TlsIdentity TestHierarchy::ServiceIdentity(const std::string& name) const {
   return {ReadFileOrDie(Pki(name + ".pem")), ReadFileOrDie(Pki(name + ".key"))};
 }

@@ -29,6 +29,21 @@ struct TlsIdentity {
   std::string key_pem;
 };
 
+// One tessera-perso daemon of a test run (TestHierarchy::WritePersoConfig).
+struct PersoStation {
+  std::string name = "test-station";
+  int readers = 3;
+  std::string conninfo;      // its PostgreSQL database
+  std::string port_file;     // where it writes its gRPC port
+  std::string spool;         // print files
+  std::string archive;       // cards.archive; empty: none
+  std::string cards_module;  // a PKCS#11 module path
+  bool reader_slots = false;
+  std::string vault_module;
+  std::string vault_label;
+  uint32_t lease_seconds = 0;  // 0: the daemon's default
+};
+
 class TestHierarchy {
  public:
   // The ceremony file of a test hierarchy (fresh token labels; PEM output under <dir>/pki) and
@@ -70,6 +85,11 @@ class TestHierarchy {
   // whose HTTP port is in <run_dir>/http-port; gRPC port to <run_dir>/registry-port.
   void WriteRegistryConfig(const std::string& path, const std::string& conninfo,
                            const std::string& run_dir) const;
+  // Writes a tessera-perso config (one station) calling tessera-ca and tessera-registry on
+  // `ca_port` and `registry_port` of localhost as tessera-perso, checking callers against the
+  // CRLs as above; gRPC port to `station.port_file`.
+  void WritePersoConfig(const std::string& path, const PersoStation& station,
+                        const std::string& run_dir, int ca_port, int registry_port) const;
 
  private:
   ca::CeremonyConfig config_;
