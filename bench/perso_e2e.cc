@@ -161,26 +161,17 @@ class System {
     }
   }
 
-  // Each station's SoftHSM store (tests/scripts/softhsm-env.sh) with a copy of the vault token,
-  // whose sealing key is made first, here.
+  // Each station's SoftHSM store with a copy of the vault token, whose sealing key is made
+  // first, here.
   void MakeStations() {
     vault_label_ = testing::TestSoftHsm::UniqueLabel("vault");
     auto vault = testing::TestSoftHsm::Get().CreateToken(vault_label_);
     auto sealer = hsm::SecretSealer::Open(vault, "card-halves", /*create_if_missing=*/true);
     if (!sealer.ok()) Die(std::string(sealer.status().message()));
     sealer_ = std::make_unique<hsm::SecretSealer>(*std::move(sealer));
-    auto info = testing::TestSoftHsm::Get().module()->FindTokenByLabel(vault_label_);
-    auto directory = hsm::SoftHsmTokenDirectory();
-    if (!info.ok() || !directory.ok()) Die("the vault token is not in the test store");
-    auto vault_dir = hsm::FindSoftHsmToken(*directory, info->serial);
-    if (!vault_dir.ok()) Die(std::string(vault_dir.status().message()));
     for (int k = 1; k <= daemons_; ++k) {
       const std::string dir = ca_.dir().File("station-" + std::to_string(k));
-      const testing::CommandResult env = testing::RunCommand(
-          std::string(TESSERA_SOURCE_DIR) + "/tests/scripts/softhsm-env.sh " + dir);
-      if (env.exit_code != 0) Die("softhsm-env.sh: " + env.output);
-      fs::copy(*vault_dir, fs::path(dir) / "tokens" / fs::path(*vault_dir).filename(),
-               fs::copy_options::recursive);
+      softhsm_.push_back(testing::TestSoftHsm::Get().StoreWithCopyOf(dir, vault_label_));
       ca_.hierarchy().WritePersoConfig(dir + "/perso.toml",
                                        {.name = "station-" + std::to_string(k),
                                         .readers = readers_,
@@ -203,13 +194,11 @@ class System {
   // Station `k` (0-based) started (again), its SoftHSM store in its environment.
   void Start(int k) {
     const std::string dir = ca_.dir().File("station-" + std::to_string(k + 1));
-    const std::string own = testing::TestSoftHsm::Get().conf_path();
-    setenv("SOFTHSM2_CONF", (dir + "/softhsm2.conf").c_str(), 1);
-    setenv("TESSERA_VAULT_PIN", testing::kTestUserPin, 1);
     perso_[static_cast<size_t>(k)] = std::make_unique<testing::ServiceProcess>(
         "tessera-perso", dir + "/perso.toml", dir + "/port",
-        dir + "/perso-" + std::to_string(starts_[static_cast<size_t>(k)]++) + ".log");
-    setenv("SOFTHSM2_CONF", own.c_str(), 1);
+        dir + "/perso-" + std::to_string(starts_[static_cast<size_t>(k)]++) + ".log",
+        std::map<std::string, std::string>{{"SOFTHSM2_CONF", softhsm_[static_cast<size_t>(k)]},
+                                           {"TESSERA_VAULT_PIN", testing::kTestUserPin}});
   }
   void Kill(int k) {
     auto& daemon = perso_[static_cast<size_t>(k)];
@@ -236,7 +225,8 @@ class System {
   std::string registry_db_, perso_db_, vault_label_;
   std::unique_ptr<testing::ServiceProcess> registry_;
   std::vector<std::unique_ptr<testing::ServiceProcess>> perso_;
-  std::vector<int> starts_;  // per station, how many times it was started
+  std::vector<int> starts_;           // per station, how many times it was started
+  std::vector<std::string> softhsm_;  // per station, its SoftHSM configuration
   std::unique_ptr<hsm::SecretSealer> sealer_;
 };
 
@@ -369,7 +359,8 @@ nlohmann::json System::Check(const v1::Batch& last, int kills, int abandoned_rea
   expect(withdrawn <= kills + abandoned_readers, "more certificates withdrawn than interruptions");
 
   // Each produced card's token in exactly one lot archive of one station (within a sweep of
-  // the shelves: LotDesk::kShelfSweep).
+  // the shelves: LotDesk::kShelfSweep), or on the shelf of the station abandoned (dead, it
+  // moves nothing: its cards wait there until it starts again).
   const std::vector<std::string> produced = Column(
       registry, "SELECT card_number FROM registry.card_orders WHERE state = 'PRODOTTA' ORDER BY 1");
   std::map<std::string, int> archived;
@@ -378,8 +369,9 @@ nlohmann::json System::Check(const v1::Batch& last, int kills, int abandoned_rea
     for (int k = 1; k <= daemons_; ++k) {
       const fs::path archive = ca_.dir().File("station-" + std::to_string(k) + "/archive");
       std::error_code error;
+      const bool abandoned = perso_[static_cast<size_t>(k - 1)] == nullptr;
       for (const auto& lot : fs::directory_iterator(archive, error)) {
-        if (lot.path().filename() == "produced" || !lot.is_directory()) continue;
+        if (!lot.is_directory() || (lot.path().filename() == "produced" && !abandoned)) continue;
         for (const auto& card : fs::directory_iterator(lot.path())) {
           ++archived[card.path().filename().string()];
         }
@@ -415,6 +407,9 @@ nlohmann::json System::Check(const v1::Batch& last, int kills, int abandoned_rea
   // (Left to the e2e crash test: here the token count is the point.)
   return {{"spoiled", spoiled.size()},
           {"withdrawn", withdrawn},
+          // cards started again on a new token (their first was spoiled, or in another station)
+          {"restarted",
+           std::stoi(Column(perso, "SELECT count(*) FROM perso.cards WHERE attempt > 0")[0])},
           {"archived", archived.size()},
           {"failures", failures}};
 }

@@ -515,17 +515,21 @@ TEST_F(PersoBatchTest, AComunesBatchBecomesProvedCardsAndBundlesEachReportedOnce
 // extra lines of the module's config), for one test; the suite's SoftHSM daemon afterwards.
 class CardLine {
  public:
-  CardLine(const std::string& trays, const std::string& vreader) {
+  // `vreader`: more lines of the module's config; `apdu_ms`: each card call's latency;
+  // `lease_seconds`: the line's perso.lease_seconds (0: the default).
+  CardLine(const std::string& trays, const std::string& vreader, const std::string& apdu_ms = "2",
+           uint32_t lease_seconds = 0) {
     EXPECT_EQ(PersoBatchTest::perso_->Stop(), 0);
     delete PersoBatchTest::perso_;
     PersoBatchTest::perso_ = nullptr;
     testing::WriteFile(PersoBatchTest::ca_->dir().File("vreader.conf"),
-                       "slots = 3\nstate_dir = " + trays +
-                           "\nprofile = p256\napdu_ms = 2\nkeygen_ms = 5\n" + vreader);
+                       "slots = 3\nstate_dir = " + trays + "\nprofile = p256\napdu_ms = " +
+                           apdu_ms + "\nkeygen_ms = 5\n" + vreader);
     setenv("TESSERA_VREADER_CONF", PersoBatchTest::ca_->dir().File("vreader.conf").c_str(), 1);
     testing::PersoStation line = *PersoBatchTest::station_;
     line.cards_module = TESSERA_VREADER_PATH;
     line.reader_slots = true;
+    line.lease_seconds = lease_seconds;
     PersoBatchTest::WriteStation(line);
     PersoBatchTest::StartPerso("perso-line.log");
   }
@@ -600,6 +604,112 @@ TEST_F(PersoBatchTest, ACardLineMakesEachCardInItsOwnReaderAndEjectsIt) {
 
 // A reader whose every card call fails (a broken reader) goes out of service after five
 // failed rounds, saying so, while the other readers make every other card of the comune.
+// Two stations, two machines' worth of tokens: a slow card line, and a SoftHSM station with its
+// own token store (and a copy of the vault). The line dies for good while it holds cards, one
+// of them with its certificate issued. When the line's lease (perso.lease_seconds = 60) runs
+// out, the other station takes its orders over: it finds each card's journal but not its
+// token, withdraws the certificate issued for the dead line's token (superseded) and makes
+// the card again on a token of its own (attempt 2, a new request id).
+TEST_F(PersoBatchTest, AStationThatDiesForGoodHasItsCardsTakenOverWhenItsLeaseEnds) {
+  const std::string trays = ca_->dir().File("dying-line");
+  CardLine line(trays, "", /*apdu_ms=*/"150", /*lease_seconds=*/60);
+  if (HasFailure()) return;
+  v1::BatchReach reach;
+  reach.set_istat(kComune);
+  const v1::Batch created = Create(reach, "batch-takeover");
+  v1::Batch running;
+  ASSERT_TRUE(Act("run", created.id(), "run-takeover", &running).ok());
+
+  // Killed as soon as a card's certificate is recorded and before that card is finished.
+  std::vector<std::string> certified;
+  for (int i = 0; i < 1200 && certified.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    certified = Column(*perso_conninfo_,
+                       "SELECT card_number FROM perso.cards WHERE done IN ('certificate', "
+                       "'written') ORDER BY 1");
+  }
+  ASSERT_FALSE(certified.empty()) << "no certificate recorded within 30 s";
+  ASSERT_EQ(kill(perso_->pid(), SIGKILL), 0);
+  perso_->Stop();
+  const auto killed_at = std::chrono::steady_clock::now();
+
+  // The other station: its own SoftHSM store, its own archive.
+  const std::string dir = ca_->dir().File("station-b");
+  testing::PersoStation other = *station_;
+  other.name = "station-b";
+  other.port_file = dir + "/port";
+  other.spool = dir + "/spool";
+  other.archive = dir + "/archive";
+  other.lease_seconds = 60;
+  const std::string softhsm = TestSoftHsm::Get().StoreWithCopyOf(dir, *vault_label_);
+  ca_->hierarchy().WritePersoConfig(dir + "/perso.toml", other, ca_->dir().path().string(),
+                                    ca_->server().port(), registry_->port());
+  delete perso_;  // (the line's, dead) B is the one the test talks to now
+  perso_ = new testing::ServiceProcess("tessera-perso", dir + "/perso.toml", other.port_file,
+                                       dir + "/perso.log", {{"SOFTHSM2_CONF", softhsm}});
+  const std::vector<v1::Batch> seen = Watch(
+      created.id(), [](const v1::Batch& b) { return b.state() == v1::BATCH_FINISHED; }, 150);
+  ASSERT_FALSE(seen.empty());
+  const v1::Batch& last = seen.back();
+  ASSERT_EQ(last.state(), v1::BATCH_FINISHED) << last.DebugString();
+  EXPECT_EQ(last.cards_failed(), 0u) << last.DebugString();
+  EXPECT_EQ(last.workstations_failed(), 0u) << last.DebugString();
+  // (not before the lease ran out)
+  EXPECT_GE(std::chrono::steady_clock::now() - killed_at, std::chrono::seconds(50));
+
+  // The card certified on the dead line: made again on station B, its first certificate
+  // withdrawn, the registry holding the second.
+  const std::string& card = certified[0];
+  EXPECT_EQ(Column(*perso_conninfo_,
+                   "SELECT attempt::text FROM perso.cards WHERE card_number = '" + card + "'")[0],
+            "1");
+  EXPECT_FALSE(testing::LogEvents(dir + "/perso.log", "card_restarted", "card", card).empty());
+  const std::string on_card =
+      Column(*registry_conninfo_,
+             "SELECT certificate_serial FROM registry.card_orders WHERE card_number = '" + card +
+                 "' AND state = 'PRODOTTA'")[0];
+  ASSERT_FALSE(on_card.empty());
+  EXPECT_EQ(Column(ca_->conninfo(), "SELECT count(*) FROM ca.certificates WHERE serial = '" +
+                                        on_card + "' AND revoked_at IS NULL")[0],
+            "1");
+  // (4: superseded)
+  EXPECT_EQ(
+      Column(ca_->conninfo(), "SELECT count(*) FROM ca.certificates WHERE request_id = 'card-" +
+                                  card + "' AND revocation_reason = 4")[0],
+      "1");
+
+  // Station B's token of that card, read with pkcs11-tool from B's store: one key pair, one
+  // certificate (its lot sealed: in B's lot archive).
+  pg::ConnectionPool pool(*perso_conninfo_, 1);
+  SystemClock clock;
+  personalization::PgCardJournal journal(pool, clock);
+  auto record = journal.Load(card);
+  ASSERT_TRUE(record.ok() && record->has_value());
+  auto credentials =
+      personalization::OpenCredentials(*sealer_, card, (*record)->envelope, (*record)->mail);
+  ASSERT_TRUE(credentials.ok()) << credentials.status();
+  std::string lot_dir;
+  for (int i = 0; i < 100 && lot_dir.empty(); ++i) {
+    for (const auto& entry : std::filesystem::directory_iterator(other.archive)) {
+      if (std::filesystem::exists(entry.path() / card) && entry.path().filename() != "produced") {
+        lot_dir = entry.path().string();
+      }
+    }
+    if (lot_dir.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(lot_dir.empty()) << card << " is in no lot archive of station B";
+  testing::WriteFile(dir + "/lot.conf",
+                     "directories.tokendir = " + lot_dir + "\nobjectstore.backend = file\n");
+  auto objects =
+      testing::RunCommand("SOFTHSM2_CONF=" + dir + "/lot.conf pkcs11-tool --module " +
+                          TestSoftHsm::Get().module_path() + " --token-label " + card +
+                          " --login --pin " + std::string(credentials->pin.view()) + " -O");
+  ASSERT_EQ(objects.exit_code, 0) << objects.output;
+  EXPECT_EQ(Occurrences(objects.output, "Private Key Object"), 1u) << objects.output;
+  EXPECT_EQ(Occurrences(objects.output, "Certificate Object"), 1u) << objects.output;
+  EXPECT_EQ(perso_->Stop(), 0);
+}
+
 TEST_F(PersoBatchTest, AReaderFailingEveryCardGoesOutOfServiceAndCostsTheOthersNothing) {
   CardLine line(ca_->dir().File("broken-line"), "failing_slots = 2\n");
   if (HasFailure()) return;

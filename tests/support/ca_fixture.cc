@@ -1,6 +1,5 @@
 #include "tests/support/ca_fixture.h"
 
-
 #include "platform/migrations.h"
 #include "tests/support/test_pki.h"
 

@@ -17,7 +17,8 @@ extern char** environ;
 namespace tessera::testing {
 
 ServiceProcess::ServiceProcess(const std::string& binary, const std::string& config_path,
-                               const std::string& port_file, const std::string& log_path) {
+                               const std::string& port_file, const std::string& log_path,
+                               const std::map<std::string, std::string>& env) {
   const std::string path = std::string(TESSERA_BIN_DIR) + "/" + binary;
   // A port file an earlier process left would be read as this one's port.
   std::filesystem::remove(port_file);
@@ -29,7 +30,16 @@ ServiceProcess::ServiceProcess(const std::string& binary, const std::string& con
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
-  int rc = posix_spawn(&pid_, path.c_str(), &actions, nullptr, argv.data(), environ);
+  std::vector<std::string> variables;
+  for (char** v = environ; *v != nullptr; ++v) {
+    const std::string variable = *v;
+    if (!env.contains(variable.substr(0, variable.find('=')))) variables.push_back(variable);
+  }
+  for (const auto& [name, value] : env) variables.push_back(name + "=" + value);
+  std::vector<char*> envp;
+  for (std::string& variable : variables) envp.push_back(variable.data());
+  envp.push_back(nullptr);
+  int rc = posix_spawn(&pid_, path.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error("cannot start " + path);
 

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -13,9 +14,10 @@ namespace tessera::testing {
 class ServiceProcess {
  public:
   // `binary` is a name in build/bin (e.g. "tessera-ca"); the config must set grpc.port_file
-  // to `port_file`.
+  // to `port_file`. It gets this process's environment, with `env` set over it.
   ServiceProcess(const std::string& binary, const std::string& config_path,
-                 const std::string& port_file, const std::string& log_path);
+                 const std::string& port_file, const std::string& log_path,
+                 const std::map<std::string, std::string>& env = {});
   ~ServiceProcess();
 
   int port() const { return port_; }

@@ -2,8 +2,10 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <stdexcept>
 
+#include "hsm/softhsm_store.h"
 #include "tests/support/run.h"
 
 namespace tessera::testing {
@@ -33,6 +35,20 @@ std::shared_ptr<hsm::Token> TestSoftHsm::CreateToken(const std::string& label,
   auto token = hsm::Token::Login(module_, label, Secret(user_pin));
   if (!token.ok()) throw std::runtime_error(std::string(token.status().message()));
   return *token;
+}
+
+std::string TestSoftHsm::StoreWithCopyOf(const std::string& dir, const std::string& label) {
+  const std::string script = std::string(TESSERA_SOURCE_DIR) + "/tests/scripts/softhsm-env.sh";
+  CommandResult made = RunCommand(ShellQuote(script) + " " + ShellQuote(dir));
+  if (made.exit_code != 0) throw std::runtime_error("softhsm-env.sh failed: " + made.output);
+  auto token = module_->FindTokenByLabel(label);
+  if (!token.ok()) throw std::runtime_error(std::string(token.status().message()));
+  auto found = hsm::FindSoftHsmToken(dir_.File("tokens"), token->serial);
+  if (!found.ok()) throw std::runtime_error(std::string(found.status().message()));
+  std::filesystem::copy(
+      *found, std::filesystem::path(dir) / "tokens" / std::filesystem::path(*found).filename(),
+      std::filesystem::copy_options::recursive);
+  return dir + "/softhsm2.conf";
 }
 
 std::string KeyAlgorithmTestName(const ::testing::TestParamInfo<hsm::KeyAlgorithm>& info) {

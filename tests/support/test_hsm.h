@@ -32,6 +32,11 @@ class TestSoftHsm {
   std::shared_ptr<hsm::Token> CreateToken(const std::string& label,
                                           const std::string& so_pin = kTestSoPin,
                                           const std::string& user_pin = kTestUserPin);
+  // A SoftHSM token store of its own in `dir` (softhsm2.conf naming dir/tokens), as another
+  // machine's, holding a copy of this store's token `label` (a vault whose sealing key two
+  // stations share, as they would share a network HSM): the path of its softhsm2.conf, for a
+  // process's SOFTHSM2_CONF.
+  std::string StoreWithCopyOf(const std::string& dir, const std::string& label);
   // A label no other test in this process has used.
   static std::string UniqueLabel(const std::string& prefix);
 
