@@ -10,11 +10,15 @@
 // first and last, to show how the store's growing token count slows both down.
 //
 //   perso [--cards N] [--readers R] [--line-readers L] [--line-cards C] [--apdu-ms MS|LO..HI]
-//         [--keygen-ms MS|LO..HI] [--json FILE]
+//         [--keygen-ms MS|LO..HI] [--profiles] [--json FILE]
 //
 // Then a card line on the virtual reader module (vreader/): one reader's rate with the given
 // card latencies is the physical limit per reader, and L readers (default 16) are measured
-// against L times it, with none and with one reader failing every card.
+// against L times it, with none and with one reader failing every card. --profiles adds the
+// module's real-card profiles at their own latencies (APDU 30-40 ms; P-256 key 30-200 ms,
+// RSA-2048 key 2-5 s with a 2 % tail to 17 s; flaky: the P-256 card with 2 % of calls failing
+// and 0.5 % removing the card), L readers against L times one reader of the same profile (of
+// the P-256 profile for the flaky one: what the failures cost).
 #include <botan/x509self.h>
 #include <unistd.h>
 
@@ -27,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_format.h"
@@ -34,6 +39,7 @@
 #include "hsm/softhsm_store.h"
 #include "hsm/token.h"
 #include "personalization/card_maker.h"
+#include "personalization/station.h"
 #include "platform/random.h"
 #include "tests/support/card_fakes.h"
 #include "tests/support/run.h"
@@ -192,16 +198,19 @@ struct LineRun {
   size_t produced = 0;
   size_t failed_attempts = 0;
 };
-LineRun CardLine(size_t cards, int readers, int failing, const std::string& apdu_ms,
-                 const std::string& keygen_ms) {
+LineRun CardLine(size_t cards, int readers, int failing, const std::string& profile,
+                 const std::string& apdu_ms, const std::string& keygen_ms) {
   testing::TempDir line("tessera-card-line");
   std::string failing_slots;
   for (int f = 0; f < failing; ++f) {
     failing_slots += (f > 0 ? "," : "") + std::to_string(readers - 1 - f);
   }
+  // (latencies left empty: the profile's)
   testing::WriteFile(line.File("vreader.conf"),
                      "slots = " + std::to_string(readers) + "\nstate_dir = " + line.File("cards") +
-                         "\nprofile = p256\napdu_ms = " + apdu_ms + "\nkeygen_ms = " + keygen_ms +
+                         "\nprofile = " + profile +
+                         (apdu_ms.empty() ? "" : "\napdu_ms = " + apdu_ms) +
+                         (keygen_ms.empty() ? "" : "\nkeygen_ms = " + keygen_ms) +
                          (failing > 0 ? "\nfailing_slots = " + failing_slots : "") + "\n");
   setenv("TESSERA_VREADER_CONF", line.File("vreader.conf").c_str(), 1);
   auto module = hsm::Module::Load(TESSERA_VREADER_PATH);
@@ -214,7 +223,9 @@ LineRun CardLine(size_t cards, int readers, int failing, const std::string& apdu
   if (!sealer.ok()) std::exit(1);
   LockedJournal journal;
   LockedCa ca;
-  personalization::CardMaker maker(*module, *sealer, journal, ca);
+  personalization::CardMaker maker(
+      *module, *sealer, journal, ca,
+      profile == "rsa" ? hsm::KeyAlgorithm::kRsa2048 : hsm::KeyAlgorithm::kEcP256);
   auto slots = (*module)->AllSlots();
   if (!slots.ok() || slots->size() < static_cast<size_t>(readers)) std::exit(1);
 
@@ -236,10 +247,17 @@ LineRun CardLine(size_t cards, int readers, int failing, const std::string& apdu
         auto made = maker.Make(card, {}, slot);
         if (!made.ok()) {
           ++failed_attempts;
-          for (int w = 0; w < 200 && !over; ++w) {
+          if (std::getenv("TESSERA_BENCH_VERBOSE") != nullptr) {
+            std::fprintf(stderr, "card %zu slot %lu: %s\n", i, static_cast<unsigned long>(slot),
+                         made.status().ToString().c_str());
+          }
+          // The same card again, as the daemon retries it (StationOptions): soon after a
+          // reader's glitch, later after a service's.
+          const int wait_ms = personalization::IsReaderFailure(made.status()) ? 250 : 2000;
+          for (int w = 0; w < wait_ms / 10 && !over; ++w) {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
           }
-          continue;  // the same card again, as the daemon retries it
+          continue;
         }
         (void)maker.Release(card, slot, true);
         {
@@ -265,7 +283,8 @@ int Run(int argc, char** argv) {
   int line_readers = 16;
   int failing = 0;
   size_t line_cards = 320;
-  std::string apdu_ms = "12", keygen_ms = "30..200";
+  std::string apdu_ms = "12", keygen_ms = "30..200", profile = "p256";
+  bool profiles = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--cards" && i + 1 < argc) {
@@ -290,15 +309,19 @@ int Run(int argc, char** argv) {
       apdu_ms = argv[++i];
     } else if (arg == "--keygen-ms" && i + 1 < argc) {
       keygen_ms = argv[++i];
+    } else if (arg == "--profile" && i + 1 < argc) {  // of a --line-only run
+      profile = argv[++i];
+    } else if (arg == "--profiles") {
+      profiles = true;
     } else {
       std::fprintf(stderr,
                    "usage: perso [--cards N] [--readers R] [--line-readers L] [--line-cards C] "
-                   "[--apdu-ms MS|LO..HI] [--keygen-ms MS|LO..HI] [--json FILE]\n");
+                   "[--apdu-ms MS|LO..HI] [--keygen-ms MS|LO..HI] [--profiles] [--json FILE]\n");
       return 2;
     }
   }
   if (line_only) {
-    const LineRun run = CardLine(cards, readers, failing, apdu_ms, keygen_ms);
+    const LineRun run = CardLine(cards, readers, failing, profile, apdu_ms, keygen_ms);
     std::printf("%s\n", nlohmann::json{{"overall", run.rates.overall},
                                        {"produced", run.produced},
                                        {"failed_attempts", run.failed_attempts}}
@@ -358,11 +381,12 @@ int Run(int argc, char** argv) {
   // The card line: one reader's rate is the physical limit of one reader with these
   // latencies; L readers can at best make L times as many.
   const std::string latency = " --apdu-ms " + apdu_ms + " --keygen-ms " + keygen_ms;
-  auto line_child = [&](int line, size_t n, int broken) -> std::optional<nlohmann::json> {
-    const testing::CommandResult child =
-        testing::RunCommand(testing::ShellQuote(self) + " --line-only --readers " +
-                            std::to_string(line) + " --failing " + std::to_string(broken) +
-                            " --cards " + std::to_string(n) + latency + " 2>&1");
+  auto line_child = [&](int line, size_t n, int broken,
+                        const std::string& how = "") -> std::optional<nlohmann::json> {
+    const testing::CommandResult child = testing::RunCommand(
+        testing::ShellQuote(self) + " --line-only --readers " + std::to_string(line) +
+        " --failing " + std::to_string(broken) + " --cards " + std::to_string(n) +
+        (how.empty() ? latency : how) + " 2>&1");
     const size_t brace = child.output.rfind('{');
     if (child.exit_code != 0 || brace == std::string::npos) {
       std::fprintf(stderr, "card line failed:\n%s\n", child.output.c_str());
@@ -396,6 +420,43 @@ int Run(int argc, char** argv) {
                                             {"limit", limit},
                                             {"ratio", rate / limit}});
     std::fflush(stdout);
+  }
+  if (profiles) {
+    std::printf("\ncard line, real-card profiles of the virtual reader module\n");
+    std::printf("%-34s %10s %12s %8s %10s\n", "", "cards/s", "limit/s", "of limit", "retries");
+    results["profiles"] = nlohmann::json::array();
+    const std::string kProfileLatency = " --apdu-ms '' --keygen-ms ''";  // the profile's own
+    double p256_reader = 0;
+    // (RSA cards take seconds each: fewer of them)
+    for (const auto& [name, one_reader_cards, per_reader_cards] :
+         {std::tuple<std::string, size_t, size_t>{"p256", 12, 20},
+          {"rsa", 3, 4},
+          {"flaky", 0, 20}}) {
+      double limit_per_reader = p256_reader;
+      if (one_reader_cards > 0) {
+        const std::optional<nlohmann::json> one_run =
+            line_child(1, one_reader_cards, 0, " --profile " + name + kProfileLatency);
+        if (!one_run) return 1;
+        limit_per_reader = (*one_run)["overall"];
+        if (name == "p256") p256_reader = limit_per_reader;
+      }
+      const std::optional<nlohmann::json> many =
+          line_child(line_readers, per_reader_cards * static_cast<size_t>(line_readers), 0,
+                     " --profile " + name + kProfileLatency);
+      if (!many) return 1;
+      const double rate = (*many)["overall"];
+      const double limit = limit_per_reader * line_readers;
+      std::printf("%-34s %10.2f %12.2f %8.2f %10d   (%.0f ms per card)\n",
+                  absl::StrFormat("%s, %d readers", name, line_readers).c_str(), rate, limit,
+                  rate / limit, (*many)["failed_attempts"].get<int>(), 1000.0 / limit_per_reader);
+      results["profiles"].push_back({{"profile", name},
+                                     {"readers", line_readers},
+                                     {"cards_per_s", rate},
+                                     {"limit", limit},
+                                     {"ratio", rate / limit},
+                                     {"failed_attempts", (*many)["failed_attempts"]}});
+      std::fflush(stdout);
+    }
   }
   if (!json_path.empty()) {
     std::FILE* f = std::fopen(json_path.c_str(), "w");

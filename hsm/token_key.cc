@@ -56,9 +56,9 @@ class TokenSignatureOperation final : public Botan::PK_Ops::Signature {
       mechanism = CKM_RSA_PKCS;
     }
     absl::StatusOr<Token::Lease> lease = token_->Acquire();
-    if (!lease.ok()) throw Botan::Exception("token key: " + lease.status().ToString());
+    if (!lease.ok()) throw TokenKeyError(lease.status());
     absl::StatusOr<std::vector<uint8_t>> signature = (*lease)->Sign(key_, mechanism, input);
-    if (!signature.ok()) throw Botan::Exception("token key: " + signature.status().ToString());
+    if (!signature.ok()) throw TokenKeyError(signature.status());
     return Botan::secure_vector<uint8_t>(signature->begin(), signature->end());
   }
 
@@ -176,6 +176,15 @@ absl::StatusOr<std::unique_ptr<Botan::Private_Key>> GenerateTokenKey(std::shared
   TESSERA_ASSIGN_OR_RETURN(Token::Lease lease, token->Acquire());
   TESSERA_ASSIGN_OR_RETURN(KeyPair pair, lease->GenerateKeyPair(spec));
   return MakeKey(std::move(token), *lease, pair.private_key, pair.public_key);
+}
+
+absl::Status SignatureFailure(const std::exception& e, const std::string& what,
+                              absl::StatusCode otherwise) {
+  if (const auto* token = dynamic_cast<const TokenKeyError*>(&e); token != nullptr) {
+    return absl::Status(token->status().code(),
+                        absl::StrCat(what, ": ", token->status().message()));
+  }
+  return absl::Status(otherwise, absl::StrCat(what, ": ", e.what()));
 }
 
 }  // namespace tessera::hsm

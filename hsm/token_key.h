@@ -4,16 +4,36 @@
 // X509_CA::new_crl work unchanged with keys that never leave the token.
 #pragma once
 
+#include <botan/exceptn.h>
 #include <botan/pk_keys.h>
 
 #include <memory>
 #include <span>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "hsm/session.h"
 #include "hsm/token.h"
 
 namespace tessera::hsm {
+
+// What a token key throws when the token fails a signature (Botan's interface allows only an
+// exception): the token's status, so that a caller can tell a reader's glitch (UNAVAILABLE: try
+// again) from a key that cannot sign.
+class TokenKeyError : public Botan::Exception {
+ public:
+  explicit TokenKeyError(absl::Status status)
+      : Botan::Exception("token key: " + status.ToString()), status_(std::move(status)) {}
+  const absl::Status& status() const { return status_; }
+
+ private:
+  absl::Status status_;
+};
+
+// The status of a failed signature with a token key, `what` failing: the token's own code (its
+// message prefixed) if the token failed, else `otherwise` with the exception's message.
+absl::Status SignatureFailure(const std::exception& e, const std::string& what,
+                              absl::StatusCode otherwise);
 
 // Loads the key pair with CKA_ID == id from a logged-in token (EC P-256/P-384 or RSA).
 absl::StatusOr<std::unique_ptr<Botan::Private_Key>> LoadTokenKey(std::shared_ptr<Token> token,

@@ -229,7 +229,9 @@ absl::StatusOr<CardRecord> CardMaker::MakeOnCard(const CardToMake& card,
       record.request =
           Botan::X509::create_cert_req(options, **key, "SHA-256", ThreadRng()).BER_encode();
     } catch (const std::exception& e) {
-      return absl::InternalError(absl::StrCat("request signed on the card: ", e.what()));
+      // A reader's glitch stays UNAVAILABLE (signed again); a key that cannot sign spoils the
+      // card (INTERNAL: it starts again).
+      return hsm::SignatureFailure(e, "request signed on the card", absl::StatusCode::kInternal);
     }
     TESSERA_RETURN_IF_ERROR(done(CardStep::kRequest));
   }

@@ -39,7 +39,9 @@ absl::Status ProveCard(std::shared_ptr<hsm::Token> token, std::span<const uint8_
     Botan::PK_Signer signer(*key, ThreadRng(), SchemeFor(*key));
     signature = signer.sign_message(challenge, ThreadRng());
   } catch (const std::exception& e) {
-    return absl::FailedPreconditionError(absl::StrCat("the card did not sign: ", e.what()));
+    // A reader's glitch stays UNAVAILABLE (the proof is tried again); a key that cannot sign
+    // fails the card.
+    return hsm::SignatureFailure(e, "the card did not sign", absl::StatusCode::kFailedPrecondition);
   }
   std::unique_ptr<Botan::Public_Key> certified(certificate.subject_public_key());
   Botan::PK_Verifier verifier(*certified, SchemeFor(*certified));

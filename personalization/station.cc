@@ -75,14 +75,14 @@ void Station::RunReader(int reader) {
 
 bool Station::Work(int reader) {
   const std::string worker = absl::StrCat(options_.name, ":reader-", reader);
-  auto waiting = [&](int64_t batch_id, const std::string& why) {
+  auto waiting = [&](int64_t batch_id, const std::string& why, std::chrono::milliseconds how_long) {
     SetStatus(reader, [&](ReaderStatus& s) {
       s.batch_id = batch_id;
       s.waiting_for = why;
     });
     LogEvent(spdlog::level::warn, "reader_waiting",
              {{"reader", worker}, {"batch", std::to_string(batch_id)}, {"why", why}});
-    WaitFor(options_.retry_wait);
+    WaitFor(how_long);
     return true;
   };
 
@@ -111,7 +111,9 @@ bool Station::Work(int reader) {
   }
 
   absl::StatusOr<std::vector<Batch>> running = batches_.Running();
-  if (!running.ok()) return waiting(0, absl::StrCat("database: ", running.status().message()));
+  if (!running.ok()) {
+    return waiting(0, absl::StrCat("database: ", running.status().message()), options_.retry_wait);
+  }
   int64_t unclaimed = 0;
   std::string why_unclaimed;
   for (const Batch& batch : *running) {
@@ -172,7 +174,7 @@ bool Station::Work(int reader) {
     if (round->open_orders >= 0) {
       if (absl::Status s = batches_.RecordOpenOrders(batch.id, round->open_orders, clock_.Now());
           !s.ok()) {
-        return waiting(batch.id, absl::StrCat("database: ", s.message()));
+        return waiting(batch.id, absl::StrCat("database: ", s.message()), options_.retry_wait);
       }
     }
     SetStatus(reader, [&](ReaderStatus& s) {
@@ -193,12 +195,14 @@ bool Station::Work(int reader) {
     }
     if (round->retried > 0) {
       // The order stays claimed by this reader: the next round takes it again first.
-      return waiting(batch.id, std::string(round->retry_reason.message()));
+      return waiting(
+          batch.id, std::string(round->retry_reason.message()),
+          IsReaderFailure(round->retry_reason) ? options_.card_retry_wait : options_.retry_wait);
     }
     SetStatus(reader, [](ReaderStatus& s) { s.waiting_for.clear(); });
     if (!round->outcomes.empty()) return true;
   }
-  if (unclaimed != 0) return waiting(unclaimed, why_unclaimed);
+  if (unclaimed != 0) return waiting(unclaimed, why_unclaimed, options_.retry_wait);
   SetStatus(reader, [](ReaderStatus& s) { s = {.station = s.station, .reader = s.reader}; });
   return false;
 }

@@ -44,5 +44,20 @@ TEST(CardProof, TheCardsKeySignsWhatItsCertificateVerifies) {
   }
 }
 
+// A reader's glitch while the card signs stays UNAVAILABLE (the step is tried again); anything
+// else a signature throws takes the caller's code (the proof fails, the request spoils).
+TEST(CardProof, AGlitchWhileTheCardSignsIsToBeTriedAgain) {
+  const absl::Status glitch =
+      hsm::SignatureFailure(hsm::TokenKeyError(absl::UnavailableError("C_Sign: CKR_DEVICE_ERROR")),
+                            "the card did not sign", absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(glitch.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(glitch.message(), "the card did not sign: C_Sign: CKR_DEVICE_ERROR");
+  const absl::Status other =
+      hsm::SignatureFailure(Botan::Invalid_Argument("bad padding"), "the card did not sign",
+                            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(other.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(other.message().find("bad padding"), absl::string_view::npos);
+}
+
 }  // namespace
 }  // namespace tessera::personalization
