@@ -4,7 +4,7 @@
 // census saved as a draft in one transaction. Printed next to the physical limit measured in
 // the same run: PostgreSQL COPY of the same file into a table of the same columns.
 //
-//   census_import [--users-per-comune N] [--workstations-per-comune W]
+//   census_import [--users-per-comune N] [--workstations-per-comune W] [--card-holders K]
 //   census_import --province SIGLA --out FILE   writes that province's file and stops (the
 //                                               sample in deploy/sample/ is made so; bench/
 //                                               perso_e2e makes its census so)
@@ -58,8 +58,8 @@ std::string Mailbox(const std::string& name, const std::string& surname, size_t 
 
 // The national file: one row per user, the comune's data repeated.
 std::string MakeNationalFile(const registry::ReferenceData& reference, int users_per_comune,
-                             int workstations_per_comune, const std::string& province,
-                             size_t& rows) {
+                             int workstations_per_comune, int card_holders,
+                             const std::string& province, size_t& rows) {
   static const char* kMen[] = {"Mario",   "Luca",   "Marco",  "Paolo",
                                "Giorgio", "Andrea", "Nicola", "Stefano"};
   static const char* kWomen[] = {"Anna",   "Giulia",    "Sara",  "Elena",
@@ -102,9 +102,10 @@ std::string MakeNationalFile(const registry::ReferenceData& reference, int users
       char date[16];
       std::snprintf(date, sizeof date, "%02u/%02u/%04d", static_cast<unsigned>(birth.day()),
                     static_cast<unsigned>(birth.month()), static_cast<int>(birth.year()));
-      const std::string profiles =
-          u == 0 ? "Sindaco/Delegato"
-                 : (u < 4 ? "Accesso Web|Operatore Consultazione" : "Operatore Consultazione");
+      // The first users of each comune get cards: its mayor, then Accesso Web operators.
+      const std::string profiles = u == 0             ? "Sindaco/Delegato"
+                                   : u < card_holders ? "Accesso Web|Operatore Consultazione"
+                                                      : "Operatore Consultazione";
       std::string place = born->name;
       if (place.find(';') != std::string::npos || place.find('"') != std::string::npos) {
         place = "\"" + place + "\"";
@@ -156,11 +157,14 @@ int main(int argc, char** argv) {
   using namespace tessera::bench;
   int users_per_comune = 10;
   int workstations_per_comune = 3;
+  int card_holders = 4;  // per comune
   std::string province, out;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--users-per-comune" && i + 1 < argc) {
       users_per_comune = std::stoi(argv[++i]);
+    } else if (arg == "--card-holders" && i + 1 < argc) {
+      card_holders = std::stoi(argv[++i]);
     } else if (arg == "--workstations-per-comune" && i + 1 < argc) {
       workstations_per_comune = std::stoi(argv[++i]);
     } else if (arg == "--province" && i + 1 < argc) {
@@ -170,6 +174,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: census_import [--users-per-comune N] [--workstations-per-comune W] "
+                   "[--card-holders K] "
                    "[--province SIGLA --out FILE]\n");
       return 2;
     }
@@ -181,8 +186,8 @@ int main(int argc, char** argv) {
                                                             "/deploy/reference/personal_email.txt");
   if (!email_rules.ok()) return Fail(std::string(email_rules.status().message()));
   size_t rows = 0;
-  const std::string file =
-      MakeNationalFile(*reference, users_per_comune, workstations_per_comune, province, rows);
+  const std::string file = MakeNationalFile(*reference, users_per_comune, workstations_per_comune,
+                                            card_holders, province, rows);
   if (!out.empty()) {
     if (!tessera::WriteFile(out, file, 0644).ok()) return Fail("cannot write " + out);
     std::printf("%s: %zu users\n", out.c_str(), rows);

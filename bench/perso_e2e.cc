@@ -127,14 +127,15 @@ class System {
     Die("no daemon runs");
   }
 
-  // The Ministry declares Rieti's comuni, imports a census of `users` users and two
-  // workstations per comune (the fewest a comune may have), and submits every comune's: the
-  // orders wait.
+  // The Ministry declares Rieti's comuni, imports a census of `users` users per comune, each
+  // getting a card, and two workstations (the fewest a comune may have), and submits every
+  // comune's: the orders wait.
   void Census(size_t users) {
     const std::string file = ca_.dir().File("census.csv");
     const testing::CommandResult made = testing::RunCommand(
         std::string(TESSERA_BIN_DIR) + "/census_import --province RI --users-per-comune " +
-        std::to_string(users) + " --workstations-per-comune 2 --out " + file);
+        std::to_string(users) + " --card-holders " + std::to_string(users) +
+        " --workstations-per-comune 2 --out " + file);
     if (made.exit_code != 0) Die("census_import: " + made.output);
     auto ministry = v1::Registry::NewStub(ChannelAs("tessera-cli", registry_->port()));
     if (grpc::Status s = testing::LoadReferenceLists(*ministry); !s.ok()) {
