@@ -46,6 +46,17 @@ size_t Occurrences(const std::string& text, const std::string& what) {
   return n;
 }
 
+// `p11` (a pkcs11-tool command naming its module, and a SOFTHSM2_CONF if need be) logs in to
+// card `number` with `pin` and lists its objects: one private key and one certificate.
+void ExpectOneKeyPairAndCertificate(const std::string& p11, const std::string& number,
+                                    const Secret& pin) {
+  auto objects = testing::RunCommand(p11 + " --token-label " + number + " --login --pin " +
+                                     std::string(pin.view()) + " -O");
+  ASSERT_EQ(objects.exit_code, 0) << number << objects.output;
+  EXPECT_EQ(Occurrences(objects.output, "Private Key Object"), 1u) << number << objects.output;
+  EXPECT_EQ(Occurrences(objects.output, "Certificate Object"), 1u) << number << objects.output;
+}
+
 class CardLine;
 
 // The text column of every row of `sql` on database `conninfo` (a test's look at what a service
@@ -140,6 +151,16 @@ class PersoBatchTest : public ::testing::Test {
   }
 
   static std::string Pki(const std::string& file) { return ca_->hierarchy().Pki(file); }
+  // Card `number`'s credentials, opened from its journal with the vault's key.
+  static absl::StatusOr<personalization::CardCredentials> CredentialsOf(const std::string& number) {
+    pg::ConnectionPool pool(*perso_conninfo_, 1);
+    SystemClock clock;
+    personalization::PgCardJournal journal(pool, clock);
+    absl::StatusOr<std::optional<personalization::CardRecord>> record = journal.Load(number);
+    if (!record.ok()) return record.status();
+    if (!record->has_value()) return absl::NotFoundError(number + " has no journal");
+    return personalization::OpenCredentials(*sealer_, number, (*record)->envelope, (*record)->mail);
+  }
   static std::shared_ptr<grpc::Channel> ChannelAs(const std::string& service, int port) {
     const testing::TlsIdentity who = ca_->hierarchy().ServiceIdentity(service);
     return MtlsChannel("localhost:" + std::to_string(port),
@@ -358,11 +379,7 @@ TEST_F(PersoBatchTest, AComunesBatchBecomesProvedCardsAndBundlesEachReportedOnce
     EXPECT_NE(envelopes.find(std::string(password.envelope.view())), std::string::npos);
     EXPECT_EQ(envelopes.find(std::string(password.mail.view())), std::string::npos);
     EXPECT_EQ(faces.find(std::string(password.envelope.view())), std::string::npos);
-    auto objects = testing::RunCommand(in_lot_p11 + " --token-label " + number + " --login --pin " +
-                                       std::string(credentials->pin.view()) + " -O");
-    ASSERT_EQ(objects.exit_code, 0) << objects.output;
-    EXPECT_EQ(Occurrences(objects.output, "Private Key Object"), 1u) << objects.output;
-    EXPECT_EQ(Occurrences(objects.output, "Certificate Object"), 1u) << objects.output;
+    ExpectOneKeyPairAndCertificate(in_lot_p11, number, credentials->pin);
     const std::string pem = ca_->dir().File(number + ".pem");
     testing::WriteFile(pem, Botan::X509_Certificate((*record)->certificate).PEM_encode());
     auto verified = testing::RunCommand("openssl verify -x509_strict -CAfile " + Pki("root.pem") +
@@ -583,19 +600,9 @@ TEST_F(PersoBatchTest, ACardLineMakesEachCardInItsOwnReaderAndEjectsIt) {
     EXPECT_NE(listed.find(number), std::string::npos) << number << listed;
   }
   const std::string& first = cards[0];
-  pg::ConnectionPool pool(*perso_conninfo_, 1);
-  SystemClock clock;
-  personalization::PgCardJournal journal(pool, clock);
-  auto record = journal.Load(first);
-  ASSERT_TRUE(record.ok() && record->has_value());
-  auto credentials =
-      personalization::OpenCredentials(*sealer_, first, (*record)->envelope, (*record)->mail);
+  auto credentials = CredentialsOf(first);
   ASSERT_TRUE(credentials.ok()) << credentials.status();
-  auto objects = testing::RunCommand(tray + " --token-label " + first + " --login --pin " +
-                                     std::string(credentials->pin.view()) + " -O");
-  ASSERT_EQ(objects.exit_code, 0) << objects.output;
-  EXPECT_EQ(Occurrences(objects.output, "Private Key Object"), 1u) << objects.output;
-  EXPECT_EQ(Occurrences(objects.output, "Certificate Object"), 1u) << objects.output;
+  ExpectOneKeyPairAndCertificate(tray, first, credentials->pin);
   const std::string readers =
       testing::RunCommand("pkcs11-tool --module " + std::string(TESSERA_VREADER_PATH) + " -L")
           .output;
@@ -680,13 +687,7 @@ TEST_F(PersoBatchTest, AStationThatDiesForGoodHasItsCardsTakenOverWhenItsLeaseEn
 
   // Station B's token of that card, read with pkcs11-tool from B's store: one key pair, one
   // certificate (its lot sealed: in B's lot archive).
-  pg::ConnectionPool pool(*perso_conninfo_, 1);
-  SystemClock clock;
-  personalization::PgCardJournal journal(pool, clock);
-  auto record = journal.Load(card);
-  ASSERT_TRUE(record.ok() && record->has_value());
-  auto credentials =
-      personalization::OpenCredentials(*sealer_, card, (*record)->envelope, (*record)->mail);
+  auto credentials = CredentialsOf(card);
   ASSERT_TRUE(credentials.ok()) << credentials.status();
   std::string lot_dir;
   for (int i = 0; i < 100 && lot_dir.empty(); ++i) {
@@ -700,13 +701,9 @@ TEST_F(PersoBatchTest, AStationThatDiesForGoodHasItsCardsTakenOverWhenItsLeaseEn
   ASSERT_FALSE(lot_dir.empty()) << card << " is in no lot archive of station B";
   testing::WriteFile(dir + "/lot.conf",
                      "directories.tokendir = " + lot_dir + "\nobjectstore.backend = file\n");
-  auto objects =
-      testing::RunCommand("SOFTHSM2_CONF=" + dir + "/lot.conf pkcs11-tool --module " +
-                          TestSoftHsm::Get().module_path() + " --token-label " + card +
-                          " --login --pin " + std::string(credentials->pin.view()) + " -O");
-  ASSERT_EQ(objects.exit_code, 0) << objects.output;
-  EXPECT_EQ(Occurrences(objects.output, "Private Key Object"), 1u) << objects.output;
-  EXPECT_EQ(Occurrences(objects.output, "Certificate Object"), 1u) << objects.output;
+  ExpectOneKeyPairAndCertificate(
+      "SOFTHSM2_CONF=" + dir + "/lot.conf pkcs11-tool --module " + TestSoftHsm::Get().module_path(),
+      card, credentials->pin);
   EXPECT_EQ(perso_->Stop(), 0);
 }
 
@@ -1076,11 +1073,7 @@ TEST_F(PersoBatchTest, ABatchSurvivesTheDaemonKilledAtRandomMoments) {
     // (A kill between recording a card and shelving its token leaves it live.)
     const std::string p11 =
         p11_of.contains(number) ? p11_of[number] : "pkcs11-tool --module " + module;
-    auto objects = testing::RunCommand(p11 + " --token-label " + number + " --login --pin " +
-                                       std::string(credentials->pin.view()) + " -O");
-    ASSERT_EQ(objects.exit_code, 0) << objects.output;
-    EXPECT_EQ(Occurrences(objects.output, "Private Key Object"), 1u) << number << objects.output;
-    EXPECT_EQ(Occurrences(objects.output, "Certificate Object"), 1u) << number << objects.output;
+    ExpectOneKeyPairAndCertificate(p11, number, credentials->pin);
   }
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "personalization/lots.h"
+#include "personalization/token_archive.h"
 #include "platform/files.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_hsm.h"
@@ -72,6 +73,31 @@ TEST(LotDesk, ConfirmingThePrintDestroysOnlyTheEnvelopeFileItWrote) {
   EXPECT_EQ(*confirmed, std::vector<std::string>{"2026000002"});
   EXPECT_FALSE(std::filesystem::exists(own));
   EXPECT_TRUE(lot.lot_.printed);
+}
+
+// A daemon's shelf holds the tokens of the cards it made. When another daemon sealed their lot
+// (it could not move them), this one moves them into the lot's directory of its own archive;
+// cards in no sealed lot, and what is not a card (a copy under way), stay.
+TEST(LotDesk, ShelvedCardsWhoseLotAnotherDaemonSealedMoveIntoTheLot) {
+  testing::TempDir archive("tessera-archive");
+  for (const char* name : {"0570010000000001", "0570010000000002", "0570010000000003.partial"}) {
+    std::filesystem::create_directories(archive.path() / "produced" / name);
+  }
+  std::vector<std::string> asked;
+  auto moved = ShelveSealedCards(
+      archive.path().string(),
+      [&asked](const std::vector<std::string>& cards)
+          -> absl::StatusOr<std::map<std::string, std::string>> {
+        asked = cards;
+        return std::map<std::string, std::string>{{"0570010000000001", "2026000007"}};
+      });
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(*moved, 1);
+  EXPECT_EQ(asked.size(), 2u);  // the card numbers only
+  EXPECT_TRUE(std::filesystem::exists(archive.path() / "lot-2026000007" / "0570010000000001"));
+  EXPECT_FALSE(std::filesystem::exists(archive.path() / "produced" / "0570010000000001"));
+  EXPECT_TRUE(std::filesystem::exists(archive.path() / "produced" / "0570010000000002"));
+  EXPECT_TRUE(std::filesystem::exists(archive.path() / "produced" / "0570010000000003.partial"));
 }
 
 }  // namespace
