@@ -11,7 +11,7 @@ packages=(
   libbotan-2-dev libssl-dev libp11-kit-dev libpq-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libabsl-dev
   libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev libmicrohttpd-dev
-  libcli11-dev libjwt-dev
+  libcli11-dev libjwt-dev libargon2-dev
   # print files: PDF pages, text and barcodes; the fonts they embed
   libcairo2-dev libpango1.0-dev libzint-dev fonts-dejavu-core
   libgtest-dev libgmock-dev

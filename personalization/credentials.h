@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "hsm/secret_sealer.h"
+#include "platform/random.h"
 #include "platform/secret.h"
 
 namespace tessera::personalization {
@@ -22,10 +23,8 @@ namespace tessera::personalization {
 inline constexpr size_t kPinDigits = 8;
 inline constexpr size_t kPukDigits = 8;
 inline constexpr size_t kPasswordLength = 12;
-// The password's characters: letters and digits a person cannot mistake for one another on a
-// printed sheet (no 0 O o, 1 I l, 5 S, 2 Z, 8 B).
-inline constexpr std::string_view kPasswordAlphabet =
-    "ACDEFGHJKLMNPQRTUVWXYabcdefghijkmnpqrstuvwxyz34679";
+// The password's characters: letters and digits a person cannot mistake for one another.
+inline constexpr std::string_view kPasswordAlphabet = kReadableAlphabet;
 
 enum class Credential { kPin, kPuk, kPassword };
 

@@ -31,6 +31,12 @@ std::chrono::year_month_day ItalianDate(Clock::TimePoint t) {
          static_cast<unsigned>(day.day());
 }
 
+Clock::TimePoint EndOfItalianDay(Clock::TimePoint t) {
+  const absl::TimeZone italy = Italy() != nullptr ? *Italy() : absl::FixedTimeZone(3600);
+  const absl::CivilDay tomorrow = absl::ToCivilDay(absl::FromChrono(t), italy) + 1;
+  return absl::ToChronoTime(absl::FromCivil(tomorrow, italy));
+}
+
 absl::Status CheckItalianTimeZone() {
   if (Italy() == nullptr) {
     return absl::FailedPreconditionError(

@@ -45,6 +45,9 @@ absl::StatusOr<std::chrono::year_month_day> ParseIsoDate(const std::string& text
 // The calendar date in Italy (Europe/Rome) at `t`: the day a rule about "today" means (a
 // census window, a daily password). The zone comes from the system's tzdata.
 std::chrono::year_month_day ItalianDate(Clock::TimePoint t);
+// The first instant of the next Italian day after `t` (midnight in Europe/Rome, whatever the
+// daylight-saving offset): when something valid "until the end of the day" ends.
+Clock::TimePoint EndOfItalianDay(Clock::TimePoint t);
 // FAILED_PRECONDITION if tzdata has no Europe/Rome (ItalianDate would then be off by an hour
 // or two around midnight): services that use ItalianDate call it at start.
 absl::Status CheckItalianTimeZone();

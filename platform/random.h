@@ -21,4 +21,9 @@ Botan::RandomNumberGenerator& ThreadRng();
 // likelier than another.
 Secret RandomText(size_t length, std::string_view alphabet);
 
+// Letters and digits a person cannot mistake for one another on a printed sheet or in a mail
+// (no 0 O o, 1 I l, 5 S, 2 Z, 8 B): for secrets people type.
+inline constexpr std::string_view kReadableAlphabet =
+    "ACDEFGHJKLMNPQRTUVWXYabcdefghijkmnpqrstuvwxyz34679";
+
 }  // namespace tessera

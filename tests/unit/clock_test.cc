@@ -23,5 +23,18 @@ TEST(ItalianDate, IsRomesCalendarDayNotUtcs) {
   EXPECT_EQ(ItalianDate(Utc(2026, 12, 31, 22, 59)), year(2026) / 12 / 31);
 }
 
+// "Until the end of the day" ends at midnight in Rome, on the days the clocks change too.
+TEST(EndOfItalianDay, IsTheNextMidnightInRome) {
+  ASSERT_TRUE(CheckItalianTimeZone().ok());
+  // Winter: midnight in Rome is 23:00 UTC.
+  EXPECT_EQ(EndOfItalianDay(Utc(2026, 12, 2, 10, 0)), Utc(2026, 12, 2, 23, 0));
+  EXPECT_EQ(EndOfItalianDay(Utc(2026, 12, 2, 22, 59)), Utc(2026, 12, 2, 23, 0));
+  EXPECT_EQ(EndOfItalianDay(Utc(2026, 12, 2, 23, 0)), Utc(2026, 12, 3, 23, 0));
+  // 29 March 2026 has 23 hours (clocks forward at 02:00): it ends at 22:00 UTC.
+  EXPECT_EQ(EndOfItalianDay(Utc(2026, 3, 28, 23, 30)), Utc(2026, 3, 29, 22, 0));
+  // 25 October 2026 has 25 hours (clocks back at 03:00): it ends at 23:00 UTC.
+  EXPECT_EQ(EndOfItalianDay(Utc(2026, 10, 24, 22, 30)), Utc(2026, 10, 25, 23, 0));
+}
+
 }  // namespace
 }  // namespace tessera
