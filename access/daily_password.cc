@@ -29,7 +29,7 @@ absl::StatusOr<DailyPassword> NewDailyPassword(Clock::TimePoint now) {
   if (rc != ARGON2_OK) {
     return absl::InternalError(absl::StrCat("argon2id: ", argon2_error_message(rc)));
   }
-  encoded.resize(encoded.find('\0'));
+  if (const size_t end = encoded.find('\0'); end != std::string::npos) encoded.resize(end);
   made.hash = std::move(encoded);
   return made;
 }
