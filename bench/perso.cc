@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "bench/rates.h"
 #include "hsm/secret_sealer.h"
 #include "hsm/softhsm_store.h"
 #include "hsm/token.h"
@@ -50,25 +51,14 @@ namespace tessera::bench {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr size_t kWindow = 100;
 
-double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-// Cards per second over the whole run and over its first and last windows of kWindow cards,
-// from each card's completion time (sorted).
-struct Rates {
-  double overall = 0, first = 0, last = 0;
-};
-Rates RatesOf(std::vector<Clock::time_point> done, Clock::time_point start) {
-  std::sort(done.begin(), done.end());
-  Rates r;
-  if (done.empty()) return r;
-  r.overall = done.size() / Seconds(done.back() - start);
-  if (done.size() >= 2 * kWindow) {
-    r.first = kWindow / Seconds(done[kWindow - 1] - start);
-    r.last = kWindow / Seconds(done.back() - done[done.size() - kWindow - 1]);
-  }
-  return r;
+// Cards per second (bench/rates.h) from each card's completion time after `start`.
+Rates RatesSince(const std::vector<Clock::time_point>& done, Clock::time_point start) {
+  std::vector<double> seconds;
+  seconds.reserve(done.size());
+  for (Clock::time_point t : done)
+    seconds.push_back(std::chrono::duration<double>(t - start).count());
+  return RatesOf(std::move(seconds));
 }
 
 std::string CardNumber(size_t i) { return absl::StrFormat("057001%010d", i + 1); }
@@ -114,7 +104,7 @@ Rates RawLimit(size_t cards) {
     module->Retire(token->slot);
     done.push_back(Clock::now());
   }
-  return RatesOf(done, start);
+  return RatesSince(done, start);
 }
 
 // The journal and the CA of the tests, shared by reader threads.
@@ -185,7 +175,7 @@ Rates CardMaker(size_t cards, int readers, size_t first_card) {
     });
   }
   for (std::thread& t : threads) t.join();
-  return RatesOf(done, start);
+  return RatesSince(done, start);
 }
 
 // A card line: `readers` virtual readers (the vreader module, profile p256 with the given
@@ -270,7 +260,7 @@ LineRun CardLine(size_t cards, int readers, int failing, const std::string& prof
     });
   }
   for (std::thread& t : threads) t.join();
-  return {RatesOf(done, start), produced.load(), failed_attempts.load()};
+  return {RatesSince(done, start), produced.load(), failed_attempts.load()};
 }
 
 int Run(int argc, char** argv) {

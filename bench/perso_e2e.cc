@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "bench/rates.h"
 #include "hsm/secret_sealer.h"
 #include "hsm/softhsm_store.h"
 #include "personalization/credentials.h"
@@ -60,7 +61,6 @@ namespace tessera::bench {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr size_t kWindow = 100;
 constexpr int kRietiComuni = 73;  // 057001..057073 in the reference lists
 constexpr uint32_t kLeaseSeconds = 60;
 
@@ -285,7 +285,7 @@ nlohmann::json System::Run(int kills, bool abandon) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::system_clock::now() - started).count();
 
-  // Each card's end, from the start of the run.
+  // Each card's end, from the start of the run (bench/rates.h).
   std::vector<double> done;
   const double start_epoch = std::chrono::duration<double>(started.time_since_epoch()).count();
   for (const std::string& at :
@@ -301,17 +301,12 @@ nlohmann::json System::Run(int kills, bool abandon) {
                             {"seconds", seconds},
                             {"kills", killed},
                             {"abandoned_readers", abandoned_readers}};
-  if (!done.empty()) figures["overall"] = done.size() / done.back();
-  if (done.size() >= 2 * kWindow) {
-    figures["first"] = kWindow / done[kWindow - 1];
-    figures["last"] = kWindow / (done.back() - done[done.size() - kWindow - 1]);
-    nlohmann::json tenths = nlohmann::json::array();  // rate per tenth of the cards
-    for (int t = 0; t < 10; ++t) {
-      const size_t from = done.size() * t / 10, to = done.size() * (t + 1) / 10 - 1;
-      const double begin = from == 0 ? 0.0 : done[from - 1];
-      tenths.push_back((to - from + 1) / (done[to] - begin));
-    }
-    figures["tenths"] = tenths;
+  const Rates rates = RatesOf(done);
+  if (!done.empty()) figures["overall"] = rates.overall;
+  if (!rates.tenths.empty()) {
+    figures["first"] = rates.first;
+    figures["last"] = rates.last;
+    figures["tenths"] = rates.tenths;
   }
   figures["checks"] = Check(now, killed, abandoned_readers);
   return figures;

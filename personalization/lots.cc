@@ -63,15 +63,12 @@ absl::StatusOr<std::vector<Lot>> LotDesk::SealAndPrint() {
   TESSERA_ASSIGN_OR_RETURN(int sealed, store_.SealEndedBatches(clock_.Now()));
   if (sealed > 0) LogEvent(spdlog::level::info, "lots_sealed", {{"lots", std::to_string(sealed)}});
   TESSERA_ASSIGN_OR_RETURN(std::vector<Lot> lots, store_.LotsToPrint());
-  for (const Lot& lot : lots) {
-    TESSERA_RETURN_IF_ERROR(WriteFiles(lot));
-    if (archive_dir_.empty()) continue;
-    for (const LotCard& card : lot.cards) {
-      TESSERA_RETURN_IF_ERROR(ShelveIntoLot(archive_dir_, lot.number, card.card_number));
-    }
-  }
+  for (const Lot& lot : lots) TESSERA_RETURN_IF_ERROR(WriteFiles(lot));
+  // The shelf's cards of every sealed lot into their lots' directories: of the lots printed or
+  // sealed now at once, of lots other daemons sealed at least every kShelfSweep.
   const Clock::TimePoint now = clock_.Now();
-  if (!archive_dir_.empty() && (sealed > 0 || !last_sweep_ || now - *last_sweep_ >= kShelfSweep)) {
+  if (!archive_dir_.empty() &&
+      (sealed > 0 || !lots.empty() || !last_sweep_ || now - *last_sweep_ >= kShelfSweep)) {
     last_sweep_ = now;
     TESSERA_RETURN_IF_ERROR(ShelveSealedCards(archive_dir_, [this](const auto& card_numbers) {
                               return store_.SealedLotsOf(card_numbers);

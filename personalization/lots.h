@@ -97,9 +97,9 @@ class LotDesk {
   // Seals what ended batches produced and writes the print files of lots without them:
   // <spool>/lot-<number>-cards.pdf and <spool>/lot-<number>-envelopes.pdf (0600), and moves
   // their cards' shelved tokens into the lot's archive. Returns the lots whose files it wrote.
-  // Every kShelfSweep, and whenever it sealed lots, it also moves the shelved tokens of cards
-  // whose lot another daemon sealed (that daemon could not move them: they are on this one's
-  // shelf).
+  // The shelf is swept whenever it sealed or printed lots, and at least every kShelfSweep: the
+  // shelved tokens of cards whose lot another daemon sealed (that daemon could not move them:
+  // they are on this one's shelf) move then.
   absl::StatusOr<std::vector<Lot>> SealAndPrint();
   static constexpr std::chrono::seconds kShelfSweep{30};
 

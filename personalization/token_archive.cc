@@ -9,6 +9,27 @@
 #include "platform/status_macros.h"
 
 namespace tessera::personalization {
+namespace {
+
+// A shelved card's token into its sealed lot's directory (nothing to do if it is not on the
+// shelf: made by another daemon, on a card line, or moved before).
+absl::Status ShelveIntoLot(const std::string& archive, const std::string& lot,
+                           const std::string& card_number) {
+  namespace fs = std::filesystem;
+  const fs::path shelved = fs::path(archive) / "produced" / card_number;
+  std::error_code error;
+  if (!fs::exists(shelved, error)) return absl::OkStatus();  // made elsewhere, or moved before
+  const fs::path lot_dir = fs::path(archive) / absl::StrCat("lot-", lot);
+  fs::create_directories(lot_dir, error);
+  if (!error) fs::rename(shelved, lot_dir / card_number, error);
+  if (error) {
+    return absl::UnavailableError(absl::StrCat("moving ", shelved.string(), " into ",
+                                               lot_dir.string(), ": ", error.message()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<int> ShelveSealedCards(const std::string& archive, const SealedLotsOf& lot_of) {
   std::vector<std::string> shelved;
@@ -86,22 +107,6 @@ absl::Status ProducedCardShelf::Shelve(const std::string& card_number) {
   TESSERA_RETURN_IF_ERROR(hsm::MoveSoftHsmToken(token_directory_, token->serial,
                                                 absl::StrCat(archive_, "/produced"), card_number));
   cards_->Retire(token->slot);
-  return absl::OkStatus();
-}
-
-absl::Status ShelveIntoLot(const std::string& archive, const std::string& lot,
-                           const std::string& card_number) {
-  namespace fs = std::filesystem;
-  const fs::path shelved = fs::path(archive) / "produced" / card_number;
-  std::error_code error;
-  if (!fs::exists(shelved, error)) return absl::OkStatus();  // made elsewhere, or moved before
-  const fs::path lot_dir = fs::path(archive) / absl::StrCat("lot-", lot);
-  fs::create_directories(lot_dir, error);
-  if (!error) fs::rename(shelved, lot_dir / card_number, error);
-  if (error) {
-    return absl::UnavailableError(absl::StrCat("moving ", shelved.string(), " into ",
-                                               lot_dir.string(), ": ", error.message()));
-  }
   return absl::OkStatus();
 }
 

@@ -5,7 +5,7 @@
 //   - once a produced card's outcome is recorded, its token directory moves to
 //     `<archive>/produced/<card number>` and the module retires its slot (ProducedCardShelf);
 //   - when the card's lot is sealed, the lot desk moves it on to
-//     `<archive>/lot-<number>/<card number>` (ShelveIntoLot);
+//     `<archive>/lot-<number>/<card number>` (ShelveSealedCards);
 //   - at start, before anything uses the card module, tokens of cards in sealed lots still in
 //     the live store (a crash came between) go to their lot (ArchiveSealedCards).
 // Each `lot-<number>` directory is a SoftHSM token directory: a softhsm2.conf naming it shows
@@ -63,10 +63,5 @@ class ProducedCardShelf {
   std::shared_ptr<hsm::Module> cards_;
   const std::string token_directory_, archive_;
 };
-
-// A shelved card's token into its sealed lot's directory (nothing to do if it is not on the
-// shelf: made by another daemon, on a card line, or moved before).
-absl::Status ShelveIntoLot(const std::string& archive, const std::string& lot,
-                           const std::string& card_number);
 
 }  // namespace tessera::personalization

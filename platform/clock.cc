@@ -21,20 +21,25 @@ const absl::TimeZone* Italy() {
   return italy ? &*italy : nullptr;
 }
 
+// The zone Italian dates are read in. Without tzdata: Italy's winter offset
+// (CheckItalianTimeZone keeps services from this).
+absl::TimeZone ItalianZone() { return Italy() != nullptr ? *Italy() : absl::FixedTimeZone(3600); }
+
+// The Italian calendar day `t` falls on.
+absl::CivilDay ItalianDay(Clock::TimePoint t) {
+  return absl::ToCivilDay(absl::FromChrono(t), ItalianZone());
+}
+
 }  // namespace
 
 std::chrono::year_month_day ItalianDate(Clock::TimePoint t) {
-  // Without tzdata: Italy's winter offset (CheckItalianTimeZone keeps services from this).
-  const absl::TimeZone italy = Italy() != nullptr ? *Italy() : absl::FixedTimeZone(3600);
-  const absl::CivilDay day = absl::ToCivilDay(absl::FromChrono(t), italy);
+  const absl::CivilDay day = ItalianDay(t);
   return std::chrono::year(static_cast<int>(day.year())) / static_cast<unsigned>(day.month()) /
          static_cast<unsigned>(day.day());
 }
 
 Clock::TimePoint EndOfItalianDay(Clock::TimePoint t) {
-  const absl::TimeZone italy = Italy() != nullptr ? *Italy() : absl::FixedTimeZone(3600);
-  const absl::CivilDay tomorrow = absl::ToCivilDay(absl::FromChrono(t), italy) + 1;
-  return absl::ToChronoTime(absl::FromCivil(tomorrow, italy));
+  return absl::ToChronoTime(absl::FromCivil(ItalianDay(t) + 1, ItalianZone()));
 }
 
 absl::Status CheckItalianTimeZone() {

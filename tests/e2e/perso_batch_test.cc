@@ -236,6 +236,13 @@ class PersoBatchTest : public ::testing::Test {
     reader->Finish();
     return seen;
   }
+  // The batch as WatchBatch last showed it, once finished or when `seconds` passed (its state
+  // then says so; an empty Batch if the stream showed nothing).
+  static v1::Batch WatchUntilFinished(int64_t id, int seconds) {
+    const std::vector<v1::Batch> seen = Watch(
+        id, [](const v1::Batch& b) { return b.state() == v1::BATCH_FINISHED; }, seconds);
+    return seen.empty() ? v1::Batch() : seen.back();
+  }
 
   // Every other comune of Rieti submits its census: the province's orders (a few hundred
   // cards and workstations) wait for personalization.
@@ -521,11 +528,9 @@ TEST_F(PersoBatchTest, AComunesBatchBecomesProvedCardsAndBundlesEachReportedOnce
   // The registry holds no open order of the comune any more: a new batch of it ends at once.
   const v1::Batch second = Create(reach, "batch-comune-2");
   ASSERT_TRUE(Act("run", second.id(), "run-comune-2", &running).ok());
-  const std::vector<v1::Batch> empty = Watch(
-      second.id(), [](const v1::Batch& b) { return b.state() == v1::BATCH_FINISHED; }, 60);
-  ASSERT_FALSE(empty.empty());
-  EXPECT_EQ(empty.back().state(), v1::BATCH_FINISHED);
-  EXPECT_EQ(empty.back().cards_produced(), 0u);
+  const v1::Batch ended = WatchUntilFinished(second.id(), 60);
+  ASSERT_EQ(ended.state(), v1::BATCH_FINISHED) << ended.DebugString();
+  EXPECT_EQ(ended.cards_produced(), 0u);
 }
 
 // tessera-perso on the virtual reader module, three readers bound to their slots (`vreader`:
@@ -571,10 +576,7 @@ TEST_F(PersoBatchTest, ACardLineMakesEachCardInItsOwnReaderAndEjectsIt) {
   const v1::Batch created = Create(reach, "batch-line");
   v1::Batch running;
   ASSERT_TRUE(Act("run", created.id(), "run-line", &running).ok());
-  const std::vector<v1::Batch> seen = Watch(
-      created.id(), [](const v1::Batch& b) { return b.state() == v1::BATCH_FINISHED; }, 180);
-  ASSERT_FALSE(seen.empty());
-  const v1::Batch& last = seen.back();
+  const v1::Batch last = WatchUntilFinished(created.id(), 180);
   ASSERT_EQ(last.state(), v1::BATCH_FINISHED)
       << last.DebugString() << testing::ReadFileOrDie(ca_->dir().File("perso-line.log"));
   ASSERT_GE(last.cards_produced(), 1u);
@@ -654,10 +656,7 @@ TEST_F(PersoBatchTest, AStationThatDiesForGoodHasItsCardsTakenOverWhenItsLeaseEn
   delete perso_;  // (the line's, dead) B is the one the test talks to now
   perso_ = new testing::ServiceProcess("tessera-perso", dir + "/perso.toml", other.port_file,
                                        dir + "/perso.log", {{"SOFTHSM2_CONF", softhsm}});
-  const std::vector<v1::Batch> seen = Watch(
-      created.id(), [](const v1::Batch& b) { return b.state() == v1::BATCH_FINISHED; }, 150);
-  ASSERT_FALSE(seen.empty());
-  const v1::Batch& last = seen.back();
+  const v1::Batch last = WatchUntilFinished(created.id(), 150);
   ASSERT_EQ(last.state(), v1::BATCH_FINISHED) << last.DebugString();
   EXPECT_EQ(last.cards_failed(), 0u) << last.DebugString();
   EXPECT_EQ(last.workstations_failed(), 0u) << last.DebugString();
@@ -795,10 +794,7 @@ TEST_F(PersoBatchTest, ABatchWaitsOutTheDatabaseAndTheCaAndResumesByItself) {
   EXPECT_TRUE(!ca_seen.empty() && waiting_for("tessera-ca")(ca_seen.back())) << said(ca_seen);
   ca_->Restart("ca-restarted.log");
 
-  const std::vector<v1::Batch> seen = Watch(
-      created.id(), [](const v1::Batch& b) { return b.state() == v1::BATCH_FINISHED; }, 240);
-  ASSERT_FALSE(seen.empty());
-  const v1::Batch& last = seen.back();
+  const v1::Batch last = WatchUntilFinished(created.id(), 240);
   ASSERT_EQ(last.state(), v1::BATCH_FINISHED) << last.DebugString();
   EXPECT_EQ(last.cards_failed(), 0u) << last.DebugString();
   EXPECT_EQ(last.workstations_failed(), 0u) << last.DebugString();
@@ -953,10 +949,7 @@ TEST_F(PersoBatchTest, ABatchSurvivesTheDaemonKilledAtRandomMoments) {
     perso_ = nullptr;
     StartPerso("perso-" + std::to_string(kills + 1) + ".log");
   }
-  const std::vector<v1::Batch> seen = Watch(
-      batch.id(), [](const v1::Batch& b) { return b.state() == v1::BATCH_FINISHED; }, 120);
-  ASSERT_FALSE(seen.empty());
-  const v1::Batch& last = seen.back();
+  const v1::Batch last = WatchUntilFinished(batch.id(), 120);
   ASSERT_EQ(last.state(), v1::BATCH_FINISHED)
       << last.DebugString() << " seed " << seed << "\n"
       << testing::RunCommand("grep -hv '^{' " + ca_->dir().File("perso*.log")).output;
