@@ -23,7 +23,7 @@ inline constexpr char kSessionIssuer[] = "tessera-registry";
 struct SessionClaims {
   std::string session_id;  // jti: what logout and blocking revoke
   std::string person;      // sub: the codice fiscale
-  std::string office;      // a comune's ISTAT code, a prefettura's province sigla, or "ministero"
+  std::string office;      // "comune:<ISTAT>", "prefettura:<province code>" or "ministero"
   std::vector<std::string> profiles;
   // cnf.x5t#S256 (RFC 8705): the base64url SHA-256 of the workstation certificate (DER) the
   // session is bound to; a service refuses the token on a connection with another certificate.

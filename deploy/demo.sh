@@ -203,6 +203,11 @@ echo "  certificates recorded:"
 "$bin/tessera" ca list | sed 's/^/    /'
 
 step "tessera-registry: the census of the province of Rieti (73 real comuni)"
+# The token of the key that signs login sessions (made on it at the registry's first start);
+# its PIN goes to tessera-registry only, in a 0600 credentials file.
+session_pin=$(openssl rand -hex 4)
+TESSERA_USER_PIN=$session_pin "$bin/tessera" token init --label registry-sessions >/dev/null
+(umask 077; printf '%s\n' "$session_pin" >"$work/session.pin")
 cat >"$work/registry.toml" <<TOML
 [grpc]
 listen = "127.0.0.1:0"
@@ -217,8 +222,11 @@ conninfo = "host=$PGHOST port=$PGPORT user=$PGUSER dbname=tessera"
 email_rules = "$root/deploy/reference/personal_email.txt"
 [revocation]
 crl_url = "$http/crl"
+[session]
+module = "$TESSERA_PKCS11_MODULE"
+token = "registry-sessions"
 TOML
-env -u TESSERA_SO_PIN -u TESSERA_USER_PIN \
+env -u TESSERA_SO_PIN -u TESSERA_USER_PIN TESSERA_SESSION_PIN_FILE="$work/session.pin" \
   "$bin/tessera-registry" --config "$work/registry.toml" 2>"$work/registry.log" &
 registry_pid=$!
 for _ in $(seq 1 200); do [ -s "$work/registry.port" ] && break; sleep 0.05; done

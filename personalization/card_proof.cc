@@ -5,19 +5,14 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "access/card_signature.h"
 #include "hsm/token_key.h"
 #include "platform/random.h"
 #include "platform/status_macros.h"
 
 namespace tessera::personalization {
-namespace {
 
-// The signature scheme a card key signs with: PKCS#1 v1.5 for RSA, ECDSA otherwise, SHA-256.
-std::string SchemeFor(const Botan::Public_Key& key) {
-  return key.algo_name() == "RSA" ? "EMSA3(SHA-256)" : "EMSA1(SHA-256)";
-}
-
-}  // namespace
+using access::CardSignatureScheme;
 
 absl::Status CheckCertificateMatchesKey(const Botan::X509_Certificate& certificate,
                                         const Botan::Public_Key& key) {
@@ -36,7 +31,7 @@ absl::Status ProveCard(std::shared_ptr<hsm::Token> token, std::span<const uint8_
   const Botan::secure_vector<uint8_t> challenge = ThreadRng().random_vec(32);
   std::vector<uint8_t> signature;
   try {
-    Botan::PK_Signer signer(*key, ThreadRng(), SchemeFor(*key));
+    Botan::PK_Signer signer(*key, ThreadRng(), CardSignatureScheme(*key));
     signature = signer.sign_message(challenge, ThreadRng());
   } catch (const std::exception& e) {
     // A reader's glitch stays UNAVAILABLE (the proof is tried again); a key that cannot sign
@@ -44,7 +39,7 @@ absl::Status ProveCard(std::shared_ptr<hsm::Token> token, std::span<const uint8_
     return hsm::SignatureFailure(e, "the card did not sign", absl::StatusCode::kFailedPrecondition);
   }
   std::unique_ptr<Botan::Public_Key> certified(certificate.subject_public_key());
-  Botan::PK_Verifier verifier(*certified, SchemeFor(*certified));
+  Botan::PK_Verifier verifier(*certified, CardSignatureScheme(*certified));
   if (!verifier.verify_message(challenge, signature)) {
     return absl::FailedPreconditionError(
         "the card's signature does not verify with its certificate");

@@ -1,7 +1,9 @@
 #include "platform/principal.h"
 
 #include <botan/data_src.h>
+#include <botan/hash.h>
 #include <botan/hex.h>
+#include <botan/pk_keys.h>
 #include <botan/pkix_types.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "platform/clock.h"
 #include "platform/files.h"
 #include "platform/status_macros.h"
 
@@ -49,6 +52,11 @@ std::string_view PrincipalKindName(PrincipalKind kind) {
       return "access_code";
   }
   return "unknown";
+}
+
+std::string CertificateSha256(const Botan::X509_Certificate& certificate) {
+  auto hash = Botan::HashFunction::create_or_throw("SHA-256");
+  return Botan::hex_encode(hash->process(certificate.BER_encode()), false);
 }
 
 std::string SerialHex(const std::vector<uint8_t>& big_endian) {
@@ -97,7 +105,39 @@ absl::StatusOr<ClientTrust> ClientTrust::Load(const std::string& pki_dir,
 absl::StatusOr<CertificateCaller> ClientTrust::Identify(std::string_view pem) const {
   try {
     Botan::DataSource_Memory source(reinterpret_cast<const uint8_t*>(pem.data()), pem.size());
-    Botan::X509_Certificate cert(source);
+    return Identify(Botan::X509_Certificate(source));
+  } catch (const std::exception& e) {
+    return absl::UnauthenticatedError(absl::StrCat("client certificate: unreadable: ", e.what()));
+  }
+}
+
+absl::StatusOr<CertificateCaller> ClientTrust::Verify(
+    const Botan::X509_Certificate& certificate, std::chrono::system_clock::time_point now) const {
+  TESSERA_ASSIGN_OR_RETURN(CertificateCaller caller, Identify(certificate));
+  auto issuer = std::find_if(issuers_.begin(), issuers_.end(), [&](const TrustedIssuer& i) {
+    return i.name == caller.principal.issuer;
+  });
+  try {
+    std::unique_ptr<Botan::Public_Key> key(issuer->certificate->subject_public_key());
+    if (!certificate.check_signature(*key)) {
+      return absl::UnauthenticatedError(absl::StrCat(
+          "certificate: its signature does not verify with CA '", issuer->name, "''s key"));
+    }
+  } catch (const std::exception& e) {
+    return absl::UnauthenticatedError(absl::StrCat("certificate: unverifiable: ", e.what()));
+  }
+  if (now < certificate.not_before().to_std_timepoint()) {
+    return absl::UnauthenticatedError("certificate: not valid yet");
+  }
+  if (now >= caller.not_after) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("certificate: expired at ", UtcText(caller.not_after)));
+  }
+  return caller;
+}
+
+absl::StatusOr<CertificateCaller> ClientTrust::Identify(const Botan::X509_Certificate& cert) const {
+  try {
     const Botan::X509_DN& subject = cert.subject_dn();
     const std::string common_name = subject.get_first_attribute("X520.CommonName");
     if (common_name.empty()) {
@@ -128,7 +168,8 @@ absl::StatusOr<CertificateCaller> ClientTrust::Identify(std::string_view pem) co
     }
     return CertificateCaller{
         .principal = {kind, common_name, issuer->name, SerialHex(cert.serial_number())},
-        .not_after = cert.not_after().to_std_timepoint()};
+        .not_after = cert.not_after().to_std_timepoint(),
+        .sha256 = CertificateSha256(cert)};
   } catch (const std::exception& e) {
     return absl::UnauthenticatedError(absl::StrCat("client certificate: unreadable: ", e.what()));
   }

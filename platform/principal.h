@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,19 @@ inline constexpr std::string_view kServicesUnit = "Servizi";
 inline constexpr std::string_view kWorkstationsUnit = "Postazioni";
 inline constexpr std::string_view kOperatorsUnit = "Operatori";
 
+// A person's session on a certified machine, read from the session token a call carries
+// (card login at tessera-registry, access/session_token.h). It is only ever attached to the
+// principal of the client certificate the token is bound to.
+struct PersonSession {
+  std::string id;      // the session (the token's jti): what logout and blocking end
+  std::string person;  // codice fiscale, as on record
+  // Where the person works in this session: "comune:<ISTAT>", "prefettura:<province code>" or
+  // "ministero" (the office of the machine they logged in from).
+  std::string office;
+  std::vector<std::string> profiles;  // their profiles at that office (census profile keys)
+  std::chrono::system_clock::time_point expires_at;
+};
+
 struct Principal {
   PrincipalKind kind = PrincipalKind::kService;
   // service name, workstation id (ISTAT + progressive), codice fiscale, or what an access
@@ -37,6 +51,9 @@ struct Principal {
   // access code.
   std::string issuer;
   std::string serial;
+  // The person logged in at this machine, when the call carries a valid session token bound
+  // to this very certificate.
+  std::optional<PersonSession> session;
 };
 
 // An issuing CA whose certificates may identify callers of the kinds listed.
@@ -51,6 +68,7 @@ struct TrustedIssuer {
 struct CertificateCaller {
   Principal principal;
   std::chrono::system_clock::time_point not_after;
+  std::string sha256;  // of the certificate's DER, lower-case hex: what a session is bound to
 };
 
 class ClientTrust {
@@ -69,12 +87,21 @@ class ClientTrust {
   // that is not trusted for its kind. (The TLS handshake has verified the chain and the dates;
   // the caller checks not_after again on each call of a connection that outlives it.)
   absl::StatusOr<CertificateCaller> Identify(std::string_view pem) const;
+  absl::StatusOr<CertificateCaller> Identify(const Botan::X509_Certificate& certificate) const;
+  // For a certificate no TLS handshake has verified (a card's, presented at login): identified
+  // as above, then its signature checked with the key of the CA trusted for its kind, and its
+  // validity at `now`. UNAUTHENTICATED naming what failed.
+  absl::StatusOr<CertificateCaller> Verify(const Botan::X509_Certificate& certificate,
+                                           std::chrono::system_clock::time_point now) const;
 
   const std::vector<TrustedIssuer>& issuers() const { return issuers_; }
 
  private:
   std::vector<TrustedIssuer> issuers_;
 };
+
+// The SHA-256 of a certificate's DER, lower-case hex (RFC 8705's x5t#S256, before base64url).
+std::string CertificateSha256(const Botan::X509_Certificate& certificate);
 
 // A certificate serial as tessera records it: lower-case hex without leading zeros.
 std::string SerialHex(const std::vector<uint8_t>& big_endian);

@@ -30,6 +30,8 @@ namespace tessera {
 namespace {
 
 using CallCredentialCheck = std::function<absl::StatusOr<Principal>(std::string_view)>;
+using SessionCheck =
+    std::function<absl::StatusOr<PersonSession>(std::string_view, std::string_view)>;
 using Clock = std::chrono::steady_clock;
 
 // An id for one call, unique enough to find its access-log line from an audit record.
@@ -57,6 +59,10 @@ void LogCall(spdlog::level::level_enum level, std::string_view event, const std:
   std::vector<LogField> fields = {
       {"call_id", call_id},      {"method", method}, {"caller_kind", kind}, {"caller", name},
       {"caller_serial", serial}, {"peer", peer},     {"status", status},    {"ms", ms}};
+  if (caller != nullptr && caller->session) {
+    fields.push_back({"person", caller->session->person});
+    fields.push_back({"session", caller->session->id});
+  }
   if (!reason.empty()) fields.push_back({"reason", reason});
   spdlog::log(level, "{}", FormatEvent(event, fields));
 }
@@ -106,11 +112,13 @@ class CallRegistry {
 class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
  public:
   PolicyEnforcer(RpcPolicy policy, std::shared_ptr<const ClientTrust> trust,
-                 std::shared_ptr<RevocationCheck> revocation, CallCredentialCheck call_credential)
+                 std::shared_ptr<RevocationCheck> revocation, CallCredentialCheck call_credential,
+                 SessionCheck session_check)
       : policy_(std::move(policy)),
         trust_(std::move(trust)),
         revocation_(std::move(revocation)),
-        call_credential_(std::move(call_credential)) {}
+        call_credential_(std::move(call_credential)),
+        session_check_(std::move(session_check)) {}
 
   bool IsBlocking() const override {
     return call_credential_ != nullptr || revocation_->MayBlock();
@@ -151,12 +159,13 @@ class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
       const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
     std::vector<grpc::string_ref> pems =
         context.FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+    auto credential = metadata.find(kCallCredentialHeader);
     if (!pems.empty()) {
       TESSERA_ASSIGN_OR_RETURN(CertificateCaller caller,
                                Recognize(std::string(pems.front().data(), pems.front().size())));
+      TESSERA_RETURN_IF_ERROR(AttachSession(metadata, caller));
       return caller.principal;
     }
-    auto credential = metadata.find(kCallCredentialHeader);
     if (call_credential_ == nullptr || credential == metadata.end()) {
       return absl::UnauthenticatedError("caller unknown: no client certificate or credential");
     }
@@ -173,9 +182,18 @@ class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
     std::vector<grpc::string_ref> pems =
         context.FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
     if (!pems.empty()) {
-      return FromCertificate(std::string(pems.front().data(), pems.front().size()), presented);
+      TESSERA_ASSIGN_OR_RETURN(
+          CertificateCaller caller,
+          FromCertificate(std::string(pems.front().data(), pems.front().size()), presented));
+      TESSERA_RETURN_IF_ERROR(AttachSession(metadata, caller));
+      return caller.principal;
     }
     auto credential = metadata.find(kCallCredentialHeader);
+    if (credential != metadata.end() && IsSessionToken(credential->second)) {
+      return absl::UnauthenticatedError(
+          "a session token is good only with the client certificate of the machine it was issued "
+          "to, and this connection has none");
+    }
     if (call_credential_ == nullptr || credential == metadata.end()) {
       return absl::UnauthenticatedError(call_credential_ == nullptr
                                             ? "no client certificate"
@@ -197,8 +215,8 @@ class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
 
   // Its expiry and revocation are checked on every call, since an HTTP/2 connection may stay
   // open for days.
-  absl::StatusOr<Principal> FromCertificate(const std::string& pem,
-                                            std::optional<Principal>& presented) {
+  absl::StatusOr<CertificateCaller> FromCertificate(const std::string& pem,
+                                                    std::optional<Principal>& presented) {
     TESSERA_ASSIGN_OR_RETURN(CertificateCaller caller, Recognize(pem));
     presented = caller.principal;
     if (std::chrono::system_clock::now() >= caller.not_after) {
@@ -206,13 +224,36 @@ class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
           absl::StrCat("client certificate: expired at ", UtcText(caller.not_after)));
     }
     TESSERA_RETURN_IF_ERROR(revocation_->Check(caller.principal));
-    return caller.principal;
+    return caller;
+  }
+
+  static bool IsSessionToken(grpc::string_ref value) {
+    return std::string_view(value.data(), value.size()).starts_with(kSessionScheme);
+  }
+
+  // The person's session the call carries, checked against this connection's certificate and
+  // attached to its principal. A call without one stays the machine's.
+  absl::Status AttachSession(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
+                             CertificateCaller& caller) {
+    auto credential = metadata.find(kCallCredentialHeader);
+    if (credential == metadata.end() || !IsSessionToken(credential->second)) {
+      return absl::OkStatus();
+    }
+    if (session_check_ == nullptr) {
+      return absl::UnauthenticatedError("this service takes no session tokens");
+    }
+    const std::string_view token(credential->second.data() + kSessionScheme.size(),
+                                 credential->second.size() - kSessionScheme.size());
+    TESSERA_ASSIGN_OR_RETURN(PersonSession session, session_check_(token, caller.sha256));
+    caller.principal.session = std::move(session);
+    return absl::OkStatus();
   }
 
   RpcPolicy policy_;
   std::shared_ptr<const ClientTrust> trust_;
   std::shared_ptr<RevocationCheck> revocation_;
   CallCredentialCheck call_credential_;
+  SessionCheck session_check_;
   std::mutex mutex_;
   std::unordered_map<std::string, CertificateCaller> cache_;
 };
@@ -314,9 +355,9 @@ absl::StatusOr<std::unique_ptr<RpcServer>> RpcServer::Start(RpcServerOptions opt
 
   std::vector<RpcRule> rules = RpcPolicy::StandardRules();
   rules.insert(rules.end(), options.rules.begin(), options.rules.end());
-  auto door =
-      std::make_shared<PolicyEnforcer>(RpcPolicy(std::move(rules)), options.trust,
-                                       options.revocation, std::move(options.call_credential));
+  auto door = std::make_shared<PolicyEnforcer>(
+      RpcPolicy(std::move(rules)), options.trust, options.revocation,
+      std::move(options.call_credential), std::move(options.session_check));
   credentials->SetAuthMetadataProcessor(door);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -434,6 +475,21 @@ absl::StatusOr<Principal> CallerOf(const grpc::ServerContext& context) {
     return absl::UnauthenticatedError("caller unknown: the call was not admitted by the door");
   }
   return call->caller;
+}
+
+absl::StatusOr<std::string> ClientCertificateSha256(const grpc::ServerContext& context) {
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  if (auth == nullptr)
+    return absl::UnauthenticatedError("the connection has no client certificate");
+  std::vector<grpc::string_ref> pems = auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME);
+  if (pems.empty()) return absl::UnauthenticatedError("the connection has no client certificate");
+  try {
+    Botan::DataSource_Memory source(reinterpret_cast<const uint8_t*>(pems.front().data()),
+                                    pems.front().size());
+    return CertificateSha256(Botan::X509_Certificate(source));
+  } catch (const std::exception& e) {
+    return absl::UnauthenticatedError(absl::StrCat("client certificate: unreadable: ", e.what()));
+  }
 }
 
 absl::StatusOr<Actor> ActorOf(const grpc::ServerContext& context) {

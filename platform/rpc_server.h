@@ -57,11 +57,22 @@ struct RpcServerOptions {
   // returns. It may block (a database lookup): the checks then run on gRPC's executor
   // threads. Return UNAUTHENTICATED for a credential that is wrong, expired or revoked.
   std::function<absl::StatusOr<Principal>(std::string_view credential)> call_credential;
+
+  // Optional. When set, a call over a certificate connection may carry a person's session:
+  // "authorization: Bearer <token>" (kSessionScheme). This function checks the token against
+  // the connection certificate's SHA-256 (hex) and returns the session, which the principal
+  // then carries for the policy table and the handlers; UNAUTHENTICATED refuses the call (a
+  // bad token is never quietly ignored). Unset: a call carrying a session token is refused.
+  std::function<absl::StatusOr<PersonSession>(std::string_view token,
+                                              std::string_view certificate_sha256)>
+      session_check;
 };
 
 inline constexpr char kCallCredentialHeader[] = "authorization";
 // The scheme that starts an access code credential: "AccessCode 057001-7KQ2M-...".
 inline constexpr std::string_view kAccessCodeScheme = "AccessCode ";
+// The scheme of a session token (card login): "Bearer eyJ...".
+inline constexpr std::string_view kSessionScheme = "Bearer ";
 
 class RpcServer {
  public:
@@ -103,6 +114,9 @@ inline constexpr int kCertificateWarningDays = 30;
 // The caller of the current RPC, as the policy check established it. UNAUTHENTICATED if
 // it is not known (a call credential revoked between the door and the handler).
 absl::StatusOr<Principal> CallerOf(const grpc::ServerContext& context);
+// The SHA-256 (lower-case hex) of the client certificate of the current call's connection;
+// UNAUTHENTICATED if it has none.
+absl::StatusOr<std::string> ClientCertificateSha256(const grpc::ServerContext& context);
 // The same caller as the actor of what the handler does, with the call's id in the access log.
 absl::StatusOr<Actor> ActorOf(const grpc::ServerContext& context);
 

@@ -14,6 +14,7 @@
 #include "registry/census_office.h"
 #include "registry/census_store.h"
 #include "registry/code_mismatches.h"
+#include "registry/login_store.h"
 #include "registry/ministry_operators.h"
 #include "registry/order_queue.h"
 #include "registry/reference_store.h"
@@ -145,6 +146,31 @@ class PgCodeMismatchStore final : public CodeMismatchStore {
                               std::chrono::system_clock::time_point now,
                               const Actor& actor) override;
   absl::StatusOr<AcceptedMismatches> All() override;
+
+ private:
+  pg::ConnectionPool& pool_;
+};
+
+// Card login's challenges and sessions (registry.login_challenges, registry.sessions).
+class PgLoginStore final : public LoginStore {
+ public:
+  explicit PgLoginStore(pg::ConnectionPool& pool) : pool_(pool) {}
+
+  absl::Status PutChallenge(const LoginChallenge& challenge) override;
+  absl::StatusOr<LoginChallenge> TakeChallenge(const std::string& id,
+                                               std::chrono::system_clock::time_point now) override;
+  absl::StatusOr<LoginStanding> StandingOf(const std::string& codice_fiscale,
+                                           const access::Office& office) override;
+  absl::Status OpenSession(const SessionRecord& session) override;
+  absl::StatusOr<SessionRecord> GetSession(const std::string& id) override;
+  absl::Status ExtendSession(const std::string& id,
+                             std::chrono::system_clock::time_point expires_at) override;
+  absl::StatusOr<bool> EndSession(const std::string& id, const std::string& reason,
+                                  std::chrono::system_clock::time_point now) override;
+  absl::StatusOr<int> EndSessionsOf(const std::string& codice_fiscale, const std::string& reason,
+                                    std::chrono::system_clock::time_point now) override;
+  absl::StatusOr<access::SessionState> EndedSince(
+      int64_t cursor, std::chrono::system_clock::time_point now) override;
 
  private:
   pg::ConnectionPool& pool_;

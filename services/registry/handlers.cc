@@ -548,6 +548,99 @@ grpc::Status RegistryHandlers::AcceptCodeMismatch(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+namespace {
+
+// The machine a login call comes over: its certificate's principal (not any session the call
+// carries) and SHA-256.
+absl::StatusOr<registry::Machine> MachineOf(const grpc::ServerContext& context) {
+  TESSERA_ASSIGN_OR_RETURN(Principal caller, CallerOf(context));
+  registry::Machine machine;
+  TESSERA_ASSIGN_OR_RETURN(machine.sha256, ClientCertificateSha256(context));
+  machine.principal.kind = caller.kind;
+  machine.principal.name = std::move(caller.name);
+  machine.principal.issuer = std::move(caller.issuer);
+  machine.principal.serial = std::move(caller.serial);
+  return machine;
+}
+
+void WriteSession(const registry::CardLogin::Issued& issued, v1::SessionResponse& response) {
+  response.set_token(issued.token);
+  response.set_session_id(issued.session.id);
+  response.set_codice_fiscale(issued.session.codice_fiscale);
+  response.set_office(issued.session.office);
+  for (const std::string& profile : issued.session.profiles) response.add_profiles(profile);
+  response.set_expires_at_unix(UnixSeconds(issued.session.expires_at));
+  response.set_renew_until_unix(UnixSeconds(issued.session.renew_until));
+}
+
+}  // namespace
+
+grpc::Status RegistryHandlers::BeginLogin(grpc::ServerContext* context,
+                                          const v1::BeginLoginRequest* request,
+                                          v1::BeginLoginResponse* response) {
+  absl::StatusOr<registry::Machine> machine = MachineOf(*context);
+  if (!machine.ok()) return ToGrpcStatus(machine.status());
+  absl::StatusOr<registry::CardLogin::Challenge> challenge =
+      login_.Begin(request->codice_fiscale(), *machine);
+  if (!challenge.ok()) return ToGrpcStatus(challenge.status());
+  response->set_challenge_id(challenge->id);
+  response->set_to_sign(challenge->to_sign);
+  response->set_expires_at_unix(UnixSeconds(challenge->expires_at));
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryHandlers::CompleteLogin(grpc::ServerContext* context,
+                                             const v1::CompleteLoginRequest* request,
+                                             v1::SessionResponse* response) {
+  absl::StatusOr<registry::Machine> machine = MachineOf(*context);
+  if (!machine.ok()) return ToGrpcStatus(machine.status());
+  absl::StatusOr<registry::CardLogin::Issued> issued = login_.Complete(
+      request->challenge_id(),
+      std::vector<uint8_t>(request->signature().begin(), request->signature().end()),
+      std::vector<uint8_t>(request->card_certificate().begin(), request->card_certificate().end()),
+      *machine);
+  if (!issued.ok()) return ToGrpcStatus(issued.status());
+  WriteSession(*issued, *response);
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryHandlers::RenewSession(grpc::ServerContext* context,
+                                            const v1::RenewSessionRequest*,
+                                            v1::SessionResponse* response) {
+  absl::StatusOr<Principal> caller = CallerOf(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::StatusOr<registry::CardLogin::Issued> issued = login_.Renew(*caller);
+  if (!issued.ok()) return ToGrpcStatus(issued.status());
+  WriteSession(*issued, *response);
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryHandlers::Logout(grpc::ServerContext* context, const v1::LogoutRequest*,
+                                      v1::LogoutResponse*) {
+  absl::StatusOr<Principal> caller = CallerOf(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  return ToGrpcStatus(login_.Logout(*caller));
+}
+
+grpc::Status RegistryHandlers::GetSessionState(grpc::ServerContext*,
+                                               const v1::GetSessionStateRequest* request,
+                                               v1::GetSessionStateResponse* response) {
+  absl::StatusOr<access::SessionState> state = login_.State(request->cursor());
+  if (!state.ok()) return ToGrpcStatus(state.status());
+  for (const access::SessionKey& key : state->keys) {
+    auto* out = response->add_keys();
+    out->set_key_id(key.key_id);
+    out->set_public_key_pem(key.public_key_pem);
+  }
+  for (const access::EndedSession& ended : state->ended) {
+    auto* out = response->add_ended();
+    out->set_session_id(ended.session_id);
+    out->set_expires_at_unix(UnixSeconds(ended.expires_at));
+  }
+  response->set_next_cursor(state->next_cursor);
+  return grpc::Status::OK;
+}
+
 absl::StatusOr<Principal> AccessCodeCaller(registry::CensusOffice& office,
                                            std::string_view credential) {
   if (!credential.starts_with(kAccessCodeScheme)) {
@@ -581,6 +674,9 @@ std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office) {
                                              PrincipalKind::kAccessCode, PrincipalKind::kOperator};
   const auto operators = [&office](const Principal& caller) {
     return IsMinistryCard(office, caller);
+  };
+  const auto ministry_machine = [](const Principal& caller) {
+    return caller.kind == PrincipalKind::kService && caller.name == access::kMinistryMachine;
   };
   const std::string own_census =
       "the Ministry; a comune or prefettura for its own census (workstation certificate, or a "
@@ -629,6 +725,27 @@ std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office) {
        {kMinistry},
        "the Ministry names its own operators",
        operators},
+      {s + "BeginLogin",
+       {PrincipalKind::kWorkstation},
+       {},
+       "a person logs in at a comune's or prefettura's machine, or at the Ministry's",
+       ministry_machine},
+      {s + "CompleteLogin",
+       {PrincipalKind::kWorkstation},
+       {},
+       "a person logs in at a comune's or prefettura's machine, or at the Ministry's",
+       ministry_machine},
+      {s + "RenewSession",
+       {PrincipalKind::kWorkstation},
+       {},
+       "a person renews their own session (the handler requires one)",
+       ministry_machine},
+      {s + "Logout",
+       {PrincipalKind::kWorkstation},
+       {},
+       "a person ends their own session (the handler requires one)",
+       ministry_machine},
+      {s + "GetSessionState", service, {}, "every tessera service verifies sessions locally"},
       {s + "SaveDraft", comune, {}, own_census},
       {s + "GetCensus", comune, {}, own_census},
       {s + "SubmitCensus", comune, {}, own_census},

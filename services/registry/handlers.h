@@ -9,6 +9,7 @@
 
 #include "platform/rpc_policy.h"
 #include "proto/registry.grpc.pb.h"
+#include "registry/card_login.h"
 #include "registry/census_office.h"
 
 namespace tessera::registry_service {
@@ -21,8 +22,9 @@ bool IsMinistry(registry::CensusOffice& office, const Principal& caller);
 class RegistryHandlers final : public v1::Registry::Service {
  public:
   // `max_import_bytes`: the largest census file ImportCensus takes, all its parts together.
-  RegistryHandlers(registry::CensusOffice& office, size_t max_import_bytes)
-      : office_(office), max_import_bytes_(max_import_bytes) {}
+  RegistryHandlers(registry::CensusOffice& office, registry::CardLogin& login,
+                   size_t max_import_bytes)
+      : office_(office), login_(login), max_import_bytes_(max_import_bytes) {}
 
   grpc::Status LoadReference(grpc::ServerContext* context, const v1::LoadReferenceRequest* request,
                              v1::LoadReferenceResponse* response) override;
@@ -59,6 +61,17 @@ class RegistryHandlers final : public v1::Registry::Service {
   grpc::Status AcceptCodeMismatch(grpc::ServerContext* context,
                                   const v1::AcceptCodeMismatchRequest* request,
                                   v1::AcceptCodeMismatchResponse* response) override;
+  grpc::Status BeginLogin(grpc::ServerContext* context, const v1::BeginLoginRequest* request,
+                          v1::BeginLoginResponse* response) override;
+  grpc::Status CompleteLogin(grpc::ServerContext* context, const v1::CompleteLoginRequest* request,
+                             v1::SessionResponse* response) override;
+  grpc::Status RenewSession(grpc::ServerContext* context, const v1::RenewSessionRequest* request,
+                            v1::SessionResponse* response) override;
+  grpc::Status Logout(grpc::ServerContext* context, const v1::LogoutRequest* request,
+                      v1::LogoutResponse* response) override;
+  grpc::Status GetSessionState(grpc::ServerContext* context,
+                               const v1::GetSessionStateRequest* request,
+                               v1::GetSessionStateResponse* response) override;
 
  private:
   // The census a SaveDraft or SubmitCensus request carries, once its caller may act on it.
@@ -67,6 +80,7 @@ class RegistryHandlers final : public v1::Registry::Service {
       const grpc::ServerContext& context, const Request& request);
 
   registry::CensusOffice& office_;
+  registry::CardLogin& login_;
   const size_t max_import_bytes_;
 };
 

@@ -18,14 +18,31 @@
 //   db.conninfo            libpq connection string; migrations of schema "registry" run at start
 //   db.max_connections     default 8
 //   registry.email_rules   the personal e-mail rules (deploy/reference/personal_email.txt)
+//   session.module         PKCS#11 module of the token holding the session-signing key
+//   session.token          its label
+//   session.key            label of the key (EC P-256; made on the token at the first start;
+//                          default "session-signing")
 //   log.level              debug | info | warn | error (default info)
+//
+// The session token's PIN comes from TESSERA_SESSION_PIN (or a 0600 file named by
+// TESSERA_SESSION_PIN_FILE), never from the config file.
+#include <botan/hash.h>
+#include <botan/hex.h>
+#include <botan/x509_key.h>
+
 #include <string>
 
+#include "access/session_gate.h"
+#include "hsm/module.h"
+#include "hsm/token.h"
+#include "hsm/token_key.h"
 #include "platform/clock.h"
 #include "platform/migrations.h"
 #include "platform/pg_pool.h"
+#include "platform/process.h"
 #include "platform/service_main.h"
 #include "platform/status_macros.h"
+#include "registry/card_login.h"
 #include "registry/census_office.h"
 #include "registry/pg_stores.h"
 #include "services/registry/handlers.h"
@@ -37,6 +54,47 @@ constexpr char kName[] = "tessera-registry";
 
 // The largest gRPC message the registry receives: a census draft and its envelope.
 constexpr int kMaxMessageBytes = static_cast<int>(registry::kMaxDraftBytes) + (1 << 20);
+
+// The key sessions are signed with, on the HSM: found by its label (its CKA_ID), or made
+// there, EC P-256, never extractable, at the first start.
+struct SessionKeyOnToken {
+  std::unique_ptr<Botan::Private_Key> key;
+  registry::SessionSigningKey signing;
+};
+
+absl::StatusOr<SessionKeyOnToken> OpenSessionKey(const Config& config) {
+  TESSERA_ASSIGN_OR_RETURN(Secret pin, TakeSecretFromEnv("TESSERA_SESSION_PIN"));
+  TESSERA_ASSIGN_OR_RETURN(std::string module_path, config.String("session.module"));
+  TESSERA_ASSIGN_OR_RETURN(std::string token_label, config.String("session.token"));
+  TESSERA_ASSIGN_OR_RETURN(std::string key_label,
+                           config.StringOr("session.key", "session-signing"));
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<hsm::Module> module, hsm::Module::Load(module_path));
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<hsm::Token> token,
+                           hsm::Token::Login(module, token_label, pin));
+  const std::vector<uint8_t> id(key_label.begin(), key_label.end());
+  absl::StatusOr<std::unique_ptr<Botan::Private_Key>> key = hsm::LoadTokenKey(token, id);
+  if (key.status().code() == absl::StatusCode::kNotFound) {
+    key = hsm::GenerateTokenKey(
+        token, {.algorithm = hsm::KeyAlgorithm::kEcP256, .id = id, .label = key_label});
+    if (key.ok()) LogEvent(spdlog::level::info, "session_key_made", {{"label", key_label}});
+  }
+  if (!key.ok()) {
+    return absl::Status(key.status().code(),
+                        absl::StrCat("session.key '", key_label, "': ", key.status().message()));
+  }
+  if ((*key)->algo_name() != "ECDSA") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("session.key '", key_label, "': not an EC key (ES256 needs P-256)"));
+  }
+  SessionKeyOnToken opened;
+  opened.signing.public_key_pem = Botan::X509::PEM_encode(**key);
+  const std::vector<uint8_t> spki = Botan::X509::BER_encode(**key);
+  auto hash = Botan::HashFunction::create_or_throw("SHA-256");
+  opened.signing.key_id = Botan::hex_encode(hash->process(spki), false).substr(0, 16);
+  opened.key = *std::move(key);
+  opened.signing.key = opened.key.get();
+  return opened;
+}
 
 absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(ServiceStart start, StartService(kName, config_path));
@@ -58,11 +116,23 @@ absl::Status Serve(const std::string& config_path) {
 
   pg::ConnectionPool pool(conninfo, static_cast<size_t>(max_connections));
   TESSERA_RETURN_IF_ERROR(pg::MigrateAtStart(pool, registry::kPgSchema, registry::PgMigrations()));
+  TESSERA_ASSIGN_OR_RETURN(SessionKeyOnToken session_key, OpenSessionKey(config));
   SystemClock clock;
   registry::PgRegistryStores stores(pool);
   registry::CensusOffice office(stores.View(), email_rules, clock);
+  registry::PgLoginStore logins(pool);
+  registry::CardLogin login(logins, *start.rpc.trust, *start.rpc.revocation, session_key.signing,
+                            clock);
+  // The registry checks sessions as every other service does: from what it publishes.
+  access::SessionGate gate;
+  std::unique_ptr<PeriodicTask> gate_upkeep = access::KeepSessionGateCurrent(
+      gate, [&login](int64_t cursor) { return login.State(cursor); });
+  start.rpc.session_check = [&gate](std::string_view token, std::string_view certificate) {
+    return gate.Check(token, certificate, std::chrono::system_clock::now());
+  };
   start.rpc.rules = registry_service::RegistryPolicy(office);
-  registry_service::RegistryHandlers handlers(office, static_cast<size_t>(max_import_mb) << 20);
+  registry_service::RegistryHandlers handlers(office, login,
+                                              static_cast<size_t>(max_import_mb) << 20);
   start.rpc.services = {&handlers};
   // A comune without a certificate yet calls with its census access code instead.
   start.rpc.call_credential = [&office](std::string_view credential) {

@@ -79,7 +79,7 @@ class RegistryServerTest : public ::testing::Test {
                            Pki("bundle.pem") + "\"\n[db]\nconninfo = \"" + *registry_conninfo_ +
                            "\"\n[registry]\nemail_rules = \"" + std::string(TESSERA_SOURCE_DIR) +
                            "/deploy/reference/personal_email.txt\"\n[revocation]\ncrl_url = \"" +
-                           CrlUrl() + "\"\n");
+                           CrlUrl() + "\"\n" + hierarchy_->RegistrySessionToml());
     server_ = new testing::ServiceProcess("tessera-registry", dir_->File("registry.toml"),
                                           dir_->File("registry-port"), dir_->File("registry.log"));
   }
@@ -100,24 +100,7 @@ class RegistryServerTest : public ::testing::Test {
   static Identity Service(const std::string& name) { return hierarchy_->ServiceIdentity(name); }
   // A certificate of `profile` for `subject`, from the hierarchy's issuing CA for it.
   static Identity Issue(const std::string& profile_name, const ca::SubjectData& subject) {
-    Botan::AutoSeeded_RNG rng;
-    Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
-    auto profiles = ca::ProfileSet::LoadFile(hierarchy_->config().profiles_path);
-    auto issuers = hierarchy_->LoadIssuers();
-    const ca::Profile& profile = **profiles->Find(profile_name);
-    const ca::Issuer& issuer = *issuers.at(profile.issuer);
-    auto plan = ca::PlanCertificate(profile, subject, key, issuer.context(), ca::RandomSerial(rng),
-                                    std::chrono::system_clock::now());
-    if (!plan.ok()) {
-      ADD_FAILURE() << plan.status();
-      return {};
-    }
-    auto cert = issuer.Issue(*plan);
-    if (!cert.ok()) {
-      ADD_FAILURE() << cert.status();
-      return {};
-    }
-    return {cert->PEM_encode() + issuer.certificate().PEM_encode(), Botan::PKCS8::PEM_encode(key)};
+    return hierarchy_->Issue(profile_name, subject);
   }
   // A workstation certificate of comune `istat` (a prefettura: province code + "000").
   static Identity Workstation(const std::string& istat, int progressive) {

@@ -258,19 +258,8 @@ TEST_F(RevocationTest, TheCliCertificateRevokedIsRefused) {
 
 TEST_F(RevocationTest, AnOperatorCertificateFromTheWorkstationsCaIsNobody) {
   // Made with the workstations CA's key, as a compromised workstation enrolment path might.
-  Botan::AutoSeeded_RNG rng;
-  Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
-  auto profiles = ca::ProfileSet::LoadFile(hierarchy_->config().profiles_path);
-  auto issuers = hierarchy_->LoadIssuers();
-  const ca::Issuer& workstations = *issuers.at("workstations");
-  auto plan = ca::PlanCertificate(
-      **profiles->Find("operator"), {.codice_fiscale = kMinistryOperator}, key,
-      workstations.context(), ca::RandomSerial(rng), std::chrono::system_clock::now());
-  ASSERT_TRUE(plan.ok()) << plan.status();
-  auto cert = workstations.Issue(*plan);
-  ASSERT_TRUE(cert.ok()) << cert.status();
-  const Identity forged{cert->PEM_encode() + workstations.certificate().PEM_encode(),
-                        Botan::PKCS8::PEM_encode(key)};
+  const Identity forged =
+      hierarchy_->Issue("operator", {.codice_fiscale = kMinistryOperator}, "workstations");
   for (grpc::Status status : {ListCensuses(forged), CaChain(forged)}) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
     EXPECT_NE(status.error_message().find("does not certify operators"), std::string::npos)

@@ -1,5 +1,8 @@
 #include "tests/support/test_ceremony.h"
 
+#include <botan/auto_rng.h>
+#include <botan/ecdsa.h>
+#include <botan/pkcs8.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -8,6 +11,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "ca/certificate_builder.h"
+#include "ca/profile.h"
 #include "platform/clock.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_hsm.h"
@@ -82,6 +87,24 @@ std::vector<uint8_t> TestHierarchy::RootDer() const {
       .BER_encode();
 }
 
+TlsIdentity TestHierarchy::Issue(const std::string& profile_name, const ca::SubjectData& subject,
+                                 const std::string& issuer_name) const {
+  Botan::AutoSeeded_RNG rng;
+  Botan::ECDSA_PrivateKey key(rng, Botan::EC_Group("secp256r1"));
+  auto profiles = ca::ProfileSet::LoadFile(config_.profiles_path);
+  if (!profiles.ok()) throw std::runtime_error(profiles.status().ToString());
+  auto profile = profiles->Find(profile_name);
+  if (!profile.ok()) throw std::runtime_error(profile.status().ToString());
+  auto issuers = LoadIssuers();
+  const ca::Issuer& issuer = *issuers.at(issuer_name.empty() ? (*profile)->issuer : issuer_name);
+  auto plan = ca::PlanCertificate(**profile, subject, key, issuer.context(), ca::RandomSerial(rng),
+                                  std::chrono::system_clock::now());
+  if (!plan.ok()) throw std::runtime_error(plan.status().ToString());
+  auto cert = issuer.Issue(*plan);
+  if (!cert.ok()) throw std::runtime_error(cert.status().ToString());
+  return {cert->PEM_encode() + issuer.certificate().PEM_encode(), Botan::PKCS8::PEM_encode(key)};
+}
+
 std::unique_ptr<ServiceProcess> TestHierarchy::StartCa(const std::string& conninfo,
                                                        const std::string& run_dir,
                                                        const std::string& http_listen) const {
@@ -121,7 +144,18 @@ void TestHierarchy::WriteRegistryConfig(const std::string& path, const std::stri
                       Pki("bundle.pem") + "\"\nreload_seconds = 1\n[db]\nconninfo = \"" + conninfo +
                       "\"\n[revocation]\ncrl_url = \"http://127.0.0.1:" + http_port +
                       "/crl\"\nrefresh_seconds = 1\n[registry]\nemail_rules = \"" +
-                      std::string(TESSERA_SOURCE_DIR) + "/deploy/reference/personal_email.txt\"\n");
+                      std::string(TESSERA_SOURCE_DIR) + "/deploy/reference/personal_email.txt\"\n" +
+                      RegistrySessionToml());
+}
+
+std::string TestHierarchy::RegistrySessionToml() const {
+  if (session_token_.empty()) {
+    session_token_ = TestSoftHsm::UniqueLabel("sessions");
+    TestSoftHsm::Get().CreateToken(session_token_);
+  }
+  setenv("TESSERA_SESSION_PIN", kTestUserPin, 1);
+  return "[session]\nmodule = \"" + TestSoftHsm::Get().module_path() + "\"\ntoken = \"" +
+         session_token_ + "\"\n";
 }
 
 void TestHierarchy::WritePersoConfig(const std::string& path, const PersoStation& station,

@@ -64,6 +64,11 @@ class TestHierarchy {
   std::string Pki(const std::string& file) const { return config_.output_dir + "/" + file; }
   // The TLS identity the ceremony wrote for service `name` (<name>.pem, <name>.key).
   TlsIdentity ServiceIdentity(const std::string& name) const;
+  // A certificate of profile `profile_name` (deploy/ca/profiles.toml) for `subject`, from the
+  // issuing CA the profile names, or from `issuer` if given (a certificate made by the wrong
+  // CA, for tests of what is refused); a fresh software P-256 key. Throws if it fails.
+  TlsIdentity Issue(const std::string& profile_name, const ca::SubjectData& subject,
+                    const std::string& issuer = "") const;
   // The online token, logged in with kTestCaPin (as tessera-ca logs in).
   std::shared_ptr<hsm::Token> online() const { return online_; }
   // The issuing CAs as tessera-ca loads them from the online token.
@@ -85,6 +90,10 @@ class TestHierarchy {
   // whose HTTP port is in <run_dir>/http-port; gRPC port to <run_dir>/registry-port.
   void WriteRegistryConfig(const std::string& path, const std::string& conninfo,
                            const std::string& run_dir) const;
+  // The [session] table of a tessera-registry config: a SoftHSM token of the hierarchy's own
+  // (made at the first call) for the session-signing key. Sets TESSERA_SESSION_PIN in this
+  // process's environment, which the registry processes it starts inherit.
+  std::string RegistrySessionToml() const;
   // Writes a tessera-perso config (one station) calling tessera-ca and tessera-registry on
   // `ca_port` and `registry_port` of localhost as tessera-perso, checking callers against the
   // CRLs as above; gRPC port to `station.port_file`.
@@ -94,6 +103,7 @@ class TestHierarchy {
  private:
   ca::CeremonyConfig config_;
   std::shared_ptr<hsm::Token> online_;
+  mutable std::string session_token_;  // label; empty until RegistrySessionToml
 };
 
 // A test suite's own PKI and tessera-ca: the ceremony in a temporary directory naming

@@ -1,0 +1,427 @@
+// Card login against a real tessera-registry (PostgreSQL, session key on SoftHSM, mTLS on
+// loopback) with cards made as tessera-perso makes them: a SoftHSM token per card, its key made
+// on the card, its certificate from a real tessera-ca, the order reported produced. The card
+// signs the challenge on the token; the session token that comes back is bound to the machine
+// certificate of the connection, refused from any other machine, altered, or after logout.
+#include <botan/hex.h>
+#include <botan/pubkey.h>
+#include <botan/x509cert.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <thread>
+
+#include "access/card_signature.h"
+#include "hsm/token.h"
+#include "hsm/token_key.h"
+#include "personalization/card_maker.h"
+#include "personalization/credentials.h"
+#include "platform/principal.h"
+#include "platform/random.h"
+#include "platform/rpc_client.h"
+#include "proto/ca.grpc.pb.h"
+#include "proto/registry.grpc.pb.h"
+#include "services/perso/ca_certifier.h"
+#include "services/registry/census_upload.h"
+#include "tests/support/card_fakes.h"
+#include "tests/support/registry_calls.h"
+#include "tests/support/service_process.h"
+#include "tests/support/test_ceremony.h"
+#include "tests/support/test_hsm.h"
+#include "tests/support/test_pg.h"
+
+namespace tessera {
+namespace {
+
+using testing::TestSoftHsm;
+using Identity = testing::TlsIdentity;
+
+// Giulia Ricci: Sindaco/Delegato of Accumoli (057001) in the sample census.
+constexpr char kRicci[] = "RCCGLI72M42G157D";
+// Paolo Costa: an operator of Accumoli and of Amatrice (057002), other profiles in each.
+constexpr char kCosta[] = "CSTPLA83S10A241X";
+constexpr const char* kRossi = testing::kMinistryOperatorCf;  // the Ministry's operator
+
+// A card made for a test: its token (label = card number), PIN and certificate.
+struct Card {
+  std::string number;
+  std::string pin;
+  std::vector<uint8_t> certificate;  // DER
+};
+
+struct Login {
+  grpc::Status status;
+  v1::SessionResponse session;
+};
+
+class CardLoginTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ca_ = new testing::RunningCa("tessera-e2e-login",
+                                 {{"tessera-ca", {"localhost"}, {"127.0.0.1"}},
+                                  {"tessera-registry", {"localhost"}, {"127.0.0.1"}},
+                                  {"tessera-perso", {"localhost"}, {}},
+                                  {"tessera-cli", {"localhost"}, {}}});
+    testing::TestPg& pg = testing::TestPg::Get();
+    const std::string run = ca_->dir().path().string();
+    ca_->hierarchy().WriteRegistryConfig(ca_->dir().File("registry.toml"),
+                                         pg.ConnInfo(pg.CreateDatabase()), run);
+    registry_ = new testing::ServiceProcess("tessera-registry", ca_->dir().File("registry.toml"),
+                                            ca_->dir().File("registry-port"),
+                                            ca_->dir().File("registry.log"));
+    cards_ = new std::map<std::string, Card>();
+    CensusAndCards();
+  }
+  static void TearDownTestSuite() {
+    EXPECT_EQ(registry_->Stop(), 0) << "tessera-registry did not shut down cleanly";
+    delete registry_;
+    delete cards_;
+    delete ca_;
+  }
+
+  // Accumoli's and Amatrice's censuses submitted, Rossi a Ministry operator, and a card made
+  // for Ricci, Costa and Rossi as tessera-perso makes it, reported produced.
+  static void CensusAndCards() {
+    auto ministry = Registry(Service("tessera-cli"));
+    ASSERT_TRUE(testing::LoadReferenceLists(*ministry).ok());
+    ASSERT_TRUE(testing::DeclareRietiComuni(*ministry).ok());
+    grpc::ClientContext import;
+    v1::ImportCensusResponse imported;
+    grpc::Status status = registry_service::UploadCensusFile(
+        *ministry, import,
+        testing::ReadFileOrDie(std::string(TESSERA_SOURCE_DIR) + "/deploy/sample/census_rieti.csv"),
+        testing::NewRequestId(), &imported);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    for (const char* istat : {"057001", "057002"}) {
+      status = testing::SubmitComuneDraft(*ministry, istat);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+    }
+    status = testing::AddMinistryOperator(*ministry);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+
+    auto perso = Registry(Service("tessera-perso"));
+    grpc::ClientContext claim_context;
+    v1::ClaimOrdersRequest claim;
+    claim.set_worker("login-test");
+    claim.set_limit(100);
+    v1::ClaimOrdersResponse claimed;
+    status = perso->ClaimOrders(&claim_context, claim, &claimed);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+
+    auto vault = TestSoftHsm::Get().CreateToken(TestSoftHsm::UniqueLabel("vault"));
+    auto sealer = hsm::SecretSealer::Open(vault, "card-halves", /*create_if_missing=*/true);
+    ASSERT_TRUE(sealer.ok()) << sealer.status();
+    testing::MemoryCardJournal journal;
+    const Identity perso_identity = Service("tessera-perso");
+    perso_service::CaCertifier certifier(
+        MtlsChannel("localhost:" + std::to_string(ca_->server().port()),
+                    testing::ReadFileOrDie(ca_->hierarchy().Pki("bundle.pem")),
+                    perso_identity.cert_pem, perso_identity.key_pem));
+    personalization::CardMaker maker(TestSoftHsm::Get().module(), *sealer, journal, certifier);
+    v1::ReportOrdersRequest report;
+    report.set_worker("login-test");
+    for (const v1::CardOrder& order : claimed.cards()) {
+      const std::string cf = order.codice_fiscale();
+      if (cf != kRicci && cf != kCosta && cf != kRossi) continue;
+      auto made = maker.Make({order.card_number(), cf, order.surname(), order.name()});
+      ASSERT_TRUE(made.ok()) << made.status();
+      auto credentials = personalization::OpenCredentials(*sealer, order.card_number(),
+                                                          made->envelope, made->mail);
+      ASSERT_TRUE(credentials.ok()) << credentials.status();
+      (*cards_)[cf] = {order.card_number(), std::string(credentials->pin.view()),
+                       made->certificate};
+      v1::OrderOutcome* outcome = report.add_outcomes();
+      outcome->set_card_number(order.card_number());
+      outcome->set_certificate_serial(
+          SerialHex(Botan::X509_Certificate(made->certificate).serial_number()));
+    }
+    ASSERT_EQ(cards_->size(), 3u);
+    grpc::ClientContext report_context;
+    v1::ReportOrdersResponse reported;
+    status = perso->ReportOrders(&report_context, report, &reported);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    for (const auto& result : reported.results()) ASSERT_EQ(result.code(), 0) << result.message();
+  }
+
+  static Identity Service(const std::string& name) {
+    return ca_->hierarchy().ServiceIdentity(name);
+  }
+  // Workstation `progressive` of the office `owner` (a comune's ISTAT code; province + "000").
+  static Identity Workstation(const std::string& owner, int progressive) {
+    return ca_->hierarchy().Issue("workstation", {.istat = owner, .progressive = progressive});
+  }
+  static std::unique_ptr<v1::Registry::Stub> Registry(const Identity& machine) {
+    return v1::Registry::NewStub(
+        MtlsChannel("localhost:" + std::to_string(registry_->port()),
+                    testing::ReadFileOrDie(ca_->hierarchy().Pki("bundle.pem")), machine.cert_pem,
+                    machine.key_pem));
+  }
+
+  // `to_sign` signed on the card, with the PIN, as the CLI does.
+  static std::vector<uint8_t> SignOnCard(const Card& card, const std::string& to_sign) {
+    auto token = hsm::Token::Login(TestSoftHsm::Get().module(), card.number, Secret(card.pin));
+    EXPECT_TRUE(token.ok()) << token.status();
+    if (!token.ok()) return {};
+    auto key = hsm::LoadTokenKey(*token, personalization::kCardKeyId);
+    EXPECT_TRUE(key.ok()) << key.status();
+    if (!key.ok()) return {};
+    Botan::PK_Signer signer(**key, ThreadRng(), access::CardSignatureScheme(**key));
+    return signer.sign_message(reinterpret_cast<const uint8_t*>(to_sign.data()), to_sign.size(),
+                               ThreadRng());
+  }
+
+  static v1::BeginLoginResponse Begin(v1::Registry::Stub& machine, const std::string& cf) {
+    grpc::ClientContext context;
+    v1::BeginLoginRequest request;
+    request.set_codice_fiscale(cf);
+    v1::BeginLoginResponse challenge;
+    grpc::Status status = machine.BeginLogin(&context, request, &challenge);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return challenge;
+  }
+  static Login Complete(v1::Registry::Stub& machine, const std::string& challenge_id,
+                        const std::vector<uint8_t>& signature,
+                        const std::vector<uint8_t>& certificate) {
+    grpc::ClientContext context;
+    v1::CompleteLoginRequest request;
+    request.set_challenge_id(challenge_id);
+    request.set_signature(std::string(signature.begin(), signature.end()));
+    request.set_card_certificate(std::string(certificate.begin(), certificate.end()));
+    Login login;
+    login.status = machine.CompleteLogin(&context, request, &login.session);
+    return login;
+  }
+  // The whole login of `cf` with their own card at `machine`.
+  static Login LogIn(v1::Registry::Stub& machine, const std::string& cf) {
+    const Card& card = cards_->at(cf);
+    const v1::BeginLoginResponse challenge = Begin(machine, cf);
+    return Complete(machine, challenge.challenge_id(), SignOnCard(card, challenge.to_sign()),
+                    card.certificate);
+  }
+
+  // A call that carries `token` (GetCensus of Accumoli): how it ended.
+  static grpc::Status CallWith(v1::Registry::Stub& machine, const std::string& token) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + token);
+    v1::GetCensusRequest request;
+    request.set_istat("057001");
+    v1::Census census;
+    return machine.GetCensus(&context, request, &census);
+  }
+
+  static void ExpectRefused(const grpc::Status& status, grpc::StatusCode code,
+                            const std::string& reason) {
+    EXPECT_EQ(status.error_code(), code) << status.error_message();
+    EXPECT_NE(status.error_message().find(reason), std::string::npos) << status.error_message();
+  }
+
+  static testing::RunningCa* ca_;
+  static testing::ServiceProcess* registry_;
+  static std::map<std::string, Card>* cards_;
+};
+
+testing::RunningCa* CardLoginTest::ca_ = nullptr;
+testing::ServiceProcess* CardLoginTest::registry_ = nullptr;
+std::map<std::string, Card>* CardLoginTest::cards_ = nullptr;
+
+TEST_F(CardLoginTest, TheCardLogsItsHolderInForTheOfficeOfTheMachine) {
+  auto accumoli = Registry(Workstation("057001", 1));
+  Login ricci = LogIn(*accumoli, kRicci);
+  ASSERT_TRUE(ricci.status.ok()) << ricci.status.error_message();
+  EXPECT_EQ(ricci.session.codice_fiscale(), kRicci);
+  EXPECT_EQ(ricci.session.office(), "comune:057001");
+  ASSERT_EQ(ricci.session.profiles_size(), 1);
+  EXPECT_EQ(ricci.session.session_id().size(), 32u);
+  const int64_t now = UnixSeconds(std::chrono::system_clock::now());
+  EXPECT_NEAR(ricci.session.expires_at_unix() - now, 30 * 60, 5);
+  EXPECT_NEAR(ricci.session.renew_until_unix() - now, 10 * 3600, 5);
+  EXPECT_TRUE(CallWith(*accumoli, ricci.session.token()).ok());
+
+  // One person, one card, two comuni: the profiles are the ones of the machine's office.
+  Login at_accumoli = LogIn(*accumoli, kCosta);
+  auto amatrice = Registry(Workstation("057002", 1));
+  Login at_amatrice = LogIn(*amatrice, kCosta);
+  ASSERT_TRUE(at_accumoli.status.ok()) << at_accumoli.status.error_message();
+  ASSERT_TRUE(at_amatrice.status.ok()) << at_amatrice.status.error_message();
+  EXPECT_EQ(at_amatrice.session.office(), "comune:057002");
+  const std::vector<std::string> here(at_accumoli.session.profiles().begin(),
+                                      at_accumoli.session.profiles().end());
+  const std::vector<std::string> there(at_amatrice.session.profiles().begin(),
+                                       at_amatrice.session.profiles().end());
+  EXPECT_EQ(here.size(), 2u);
+  EXPECT_NE(here, there);
+
+  // The Ministry's operator at the Ministry's machine; a mayor may not use it.
+  auto ministry = Registry(Service("tessera-cli"));
+  Login rossi = LogIn(*ministry, kRossi);
+  ASSERT_TRUE(rossi.status.ok()) << rossi.status.error_message();
+  EXPECT_EQ(rossi.session.office(), "ministero");
+  ExpectRefused(LogIn(*ministry, kRicci).status, grpc::StatusCode::PERMISSION_DENIED,
+                "is no Ministry operator");
+  // Ricci has no profiles in Amatrice; Rossi none in any comune.
+  ExpectRefused(LogIn(*amatrice, kRicci).status, grpc::StatusCode::PERMISSION_DENIED,
+                "has no profiles at comune:057002");
+  ExpectRefused(LogIn(*accumoli, kRossi).status, grpc::StatusCode::PERMISSION_DENIED,
+                "has no profiles at comune:057001");
+  // tessera-perso's certificate is no office's machine.
+  auto perso = Registry(Service("tessera-perso"));
+  grpc::ClientContext context;
+  v1::BeginLoginRequest request;
+  request.set_codice_fiscale(kRicci);
+  v1::BeginLoginResponse challenge;
+  EXPECT_EQ(perso->BeginLogin(&context, request, &challenge).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(CardLoginTest, AChallengeIsGoodOnceForItsMachineAndTheCardOfItsPerson) {
+  auto accumoli = Registry(Workstation("057001", 1));
+  const Card& ricci = cards_->at(kRicci);
+  const Card& costa = cards_->at(kCosta);
+
+  // Replayed: the same signed challenge twice.
+  v1::BeginLoginResponse challenge = Begin(*accumoli, kRicci);
+  std::vector<uint8_t> signature = SignOnCard(ricci, challenge.to_sign());
+  ASSERT_TRUE(
+      Complete(*accumoli, challenge.challenge_id(), signature, ricci.certificate).status.ok());
+  ExpectRefused(Complete(*accumoli, challenge.challenge_id(), signature, ricci.certificate).status,
+                grpc::StatusCode::UNAUTHENTICATED, "used already");
+
+  // Signed by another card, with Ricci's certificate.
+  challenge = Begin(*accumoli, kRicci);
+  ExpectRefused(Complete(*accumoli, challenge.challenge_id(),
+                         SignOnCard(costa, challenge.to_sign()), ricci.certificate)
+                    .status,
+                grpc::StatusCode::UNAUTHENTICATED, "does not verify");
+  // Costa's own card answering a challenge for Ricci.
+  challenge = Begin(*accumoli, kRicci);
+  ExpectRefused(Complete(*accumoli, challenge.challenge_id(),
+                         SignOnCard(costa, challenge.to_sign()), costa.certificate)
+                    .status,
+                grpc::StatusCode::UNAUTHENTICATED, "not " + std::string(kRicci));
+  // Begun at one machine, completed at another.
+  auto other_machine = Registry(Workstation("057001", 2));
+  challenge = Begin(*accumoli, kRicci);
+  ExpectRefused(Complete(*other_machine, challenge.challenge_id(),
+                         SignOnCard(ricci, challenge.to_sign()), ricci.certificate)
+                    .status,
+                grpc::StatusCode::UNAUTHENTICATED, "another machine");
+  // A "card" certificate from the workstations CA, and a workstation's certificate.
+  const Identity forged =
+      ca_->hierarchy().Issue("operator", {.codice_fiscale = kRicci}, "workstations");
+  for (const std::string& pem : {forged.cert_pem, Workstation("057001", 3).cert_pem}) {
+    challenge = Begin(*accumoli, kRicci);
+    const Botan::X509_Certificate certificate(reinterpret_cast<const uint8_t*>(pem.data()),
+                                              pem.size());
+    const Login refused =
+        Complete(*accumoli, challenge.challenge_id(), SignOnCard(ricci, challenge.to_sign()),
+                 certificate.BER_encode());
+    EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+        << refused.status.error_message();
+    EXPECT_EQ(refused.status.error_message().rfind("card_certificate: ", 0), 0u)
+        << refused.status.error_message();
+  }
+  // Unknown challenge; bad codice fiscale.
+  ExpectRefused(
+      Complete(*accumoli, "0123456789abcdef0123456789abcdef", {1, 2}, ricci.certificate).status,
+      grpc::StatusCode::UNAUTHENTICATED, "no such login challenge");
+  grpc::ClientContext context;
+  v1::BeginLoginRequest request;
+  request.set_codice_fiscale("RCCGLI72M42G157X");
+  v1::BeginLoginResponse unused;
+  ExpectRefused(accumoli->BeginLogin(&context, request, &unused),
+                grpc::StatusCode::INVALID_ARGUMENT, "codice_fiscale: ");
+  // Every refusal is in the registry's log, with its reason.
+  EXPECT_GE(testing::LogEvents(ca_->dir().File("registry.log"), "login_refused").size(), 6u);
+}
+
+TEST_F(CardLoginTest, ASessionWorksOnlyFromItsMachineUnalteredAndUntilLogout) {
+  auto accumoli = Registry(Workstation("057001", 1));
+  Login login = LogIn(*accumoli, kCosta);
+  ASSERT_TRUE(login.status.ok()) << login.status.error_message();
+  const std::string token = login.session.token();
+  ASSERT_TRUE(CallWith(*accumoli, token).ok());
+
+  // From another machine of the same comune.
+  auto neighbour = Registry(Workstation("057001", 2));
+  ExpectRefused(CallWith(*neighbour, token), grpc::StatusCode::UNAUTHENTICATED,
+                "bound to another machine");
+  // A changed byte in the signature; the payload given one more profile, signature kept.
+  std::string changed = token;
+  changed[changed.size() - 5] = changed[changed.size() - 5] == 'A' ? 'B' : 'A';
+  ExpectRefused(CallWith(*accumoli, changed), grpc::StatusCode::UNAUTHENTICATED, "session token");
+  const size_t first_dot = token.find('.');
+  const size_t second_dot = token.find('.', first_dot + 1);
+  std::string payload = token.substr(first_dot + 1, second_dot - first_dot - 1);
+  payload[10] = payload[10] == 'x' ? 'y' : 'x';
+  ExpectRefused(
+      CallWith(*accumoli, token.substr(0, first_dot + 1) + payload + token.substr(second_dot)),
+      grpc::StatusCode::UNAUTHENTICATED, "session token");
+  // Over a connection without a certificate, as an access code comes.
+  auto anonymous = v1::Registry::NewStub(
+      MtlsChannel("localhost:" + std::to_string(registry_->port()),
+                  testing::ReadFileOrDie(ca_->hierarchy().Pki("bundle.pem"))));
+  ExpectRefused(CallWith(*anonymous, token), grpc::StatusCode::UNAUTHENTICATED,
+                "client certificate");
+
+  // Renewed: a new token for the same session.
+  grpc::ClientContext renew_context;
+  renew_context.AddMetadata("authorization", "Bearer " + token);
+  v1::SessionResponse renewed;
+  grpc::Status status = accumoli->RenewSession(&renew_context, {}, &renewed);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(renewed.session_id(), login.session.session_id());
+  EXPECT_TRUE(CallWith(*accumoli, renewed.token()).ok());
+
+  // Logout ends the session: both tokens refused within seconds.
+  grpc::ClientContext logout_context;
+  logout_context.AddMetadata("authorization", "Bearer " + renewed.token());
+  v1::LogoutResponse out;
+  status = accumoli->Logout(&logout_context, {}, &out);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (CallWith(*accumoli, token).ok() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ExpectRefused(CallWith(*accumoli, token), grpc::StatusCode::UNAUTHENTICATED,
+                "the session has ended");
+  ExpectRefused(CallWith(*accumoli, renewed.token()), grpc::StatusCode::UNAUTHENTICATED,
+                "the session has ended");
+  // The machine itself still works without a session.
+  grpc::ClientContext plain;
+  v1::GetCensusRequest request;
+  request.set_istat("057001");
+  v1::Census census;
+  EXPECT_TRUE(accumoli->GetCensus(&plain, request, &census).ok());
+}
+
+// Last: it revokes Ricci's card.
+TEST_F(CardLoginTest, ZARevokedCardLogsNobodyIn) {
+  const std::string serial =
+      SerialHex(Botan::X509_Certificate(cards_->at(kRicci).certificate).serial_number());
+  const Identity cli = Service("tessera-cli");
+  auto ca = v1::CertificateAuthority::NewStub(MtlsChannel(
+      "localhost:" + std::to_string(ca_->server().port()),
+      testing::ReadFileOrDie(ca_->hierarchy().Pki("bundle.pem")), cli.cert_pem, cli.key_pem));
+  grpc::ClientContext context;
+  v1::RevokeCertificateRequest request;
+  request.set_request_id("revoke-" + serial);
+  request.set_serial(serial);
+  request.set_reason(1);  // keyCompromise: the card was lost
+  v1::Certificate revoked;
+  grpc::Status status = ca->RevokeCertificate(&context, request, &revoked);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  auto accumoli = Registry(Workstation("057001", 1));
+  // The registry reads the CRL every second.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  Login login = LogIn(*accumoli, kRicci);
+  while (login.status.ok() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    login = LogIn(*accumoli, kRicci);
+  }
+  ExpectRefused(login.status, grpc::StatusCode::UNAUTHENTICATED, "card_certificate: ");
+  EXPECT_NE(login.status.error_message().find("revoked"), std::string::npos)
+      << login.status.error_message();
+}
+
+}  // namespace
+}  // namespace tessera
