@@ -237,6 +237,7 @@ void BuildTree(CLI::App& app) {
   AddCaCommands(app);
   AddRegistryCommands(app);
   AddBatchCommands(app);
+  AddSessionCommands(app);
   AddCommand(app, "health", "ask a tessera service for its gRPC health", Health,
              ConnectsTo("the service"));
   CLI::App* completion =

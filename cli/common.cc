@@ -8,6 +8,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "cli/session.h"
 #include "platform/files.h"
 #include "platform/grpc_status.h"
 #include "platform/process.h"
@@ -180,6 +181,14 @@ absl::StatusOr<int> ParseDigits(const std::string& text, size_t max_digits,
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceChannel(const Args& args) {
+  return Channel(args, /*with_session=*/true);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MachineChannel(const Args& args) {
+  return Channel(args, /*with_session=*/false);
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel(const Args& args, bool with_session) {
   const std::string target = args.Get("target");
   const std::string ca = args.Get("ca");
   if (target.empty()) return absl::InvalidArgumentError("--target (or TESSERA_TARGET) is required");
@@ -207,6 +216,11 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceChannel(const Args& args) 
     }
     TESSERA_ASSIGN_OR_RETURN(cert_pem, ReadFile(cert));
     TESSERA_ASSIGN_OR_RETURN(key_pem, ReadFile(key));
+    if (with_session) {
+      if (std::optional<std::string> session = SessionCredentialFor(cert_pem, ca_pem, key_pem)) {
+        return CredentialChannel(target, ca_pem, *session, cert_pem, key_pem);
+      }
+    }
   }
   return MtlsChannel(target, ca_pem, cert_pem, key_pem);
 }

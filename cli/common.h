@@ -73,6 +73,7 @@ void AddTokenCommands(CLI::App& app);     // token …
 void AddCaCommands(CLI::App& app);        // ceremony, ceremony root-crl, ca …
 void AddRegistryCommands(CLI::App& app);  // registry …, census …
 void AddBatchCommands(CLI::App& app);     // batch …, lot …
+void AddSessionCommands(CLI::App& app);   // login, whoami, logout
 // The bash completion script for the tree under `app`: its commands at each level and each
 // command's options.
 std::string BashCompletion(CLI::App& app);
@@ -112,7 +113,12 @@ std::string NewRequestIdOf(const Args& args, std::string_view command);
 // of a certificate (a comune without one yet, on tessera-registry), every call carries the
 // code; it is never an argument (other users can read arguments in ps). Without either the
 // client presents nothing and tessera services refuse it.
+// With a certificate, every call carries the person's session (tessera login) when it is bound
+// to that certificate (cli/session.h).
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceChannel(const Args& args);
+// The same without any session: the machine alone (the login itself).
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MachineChannel(const Args& args);
+absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel(const Args& args, bool with_session);
 // A gRPC error as a status whose message says what the service answered.
 absl::Status FromGrpc(const grpc::Status& status);
 

@@ -171,6 +171,20 @@ absl::StatusOr<std::unique_ptr<Botan::Private_Key>> LoadTokenKey(std::shared_ptr
   return MakeKey(std::move(token), *lease, private_key, public_key);
 }
 
+absl::StatusOr<std::vector<TokenCertificate>> ListCertificates(std::shared_ptr<Token> token) {
+  TESSERA_ASSIGN_OR_RETURN(Token::Lease lease, token->Acquire());
+  Attributes match;
+  match.Ulong(CKA_CLASS, CKO_CERTIFICATE).Ulong(CKA_CERTIFICATE_TYPE, CKC_X_509);
+  TESSERA_ASSIGN_OR_RETURN(std::vector<CK_OBJECT_HANDLE> found, lease->FindObjects(match));
+  std::vector<TokenCertificate> certificates;
+  for (CK_OBJECT_HANDLE object : found) {
+    TESSERA_ASSIGN_OR_RETURN(std::vector<uint8_t> id, lease->GetAttribute(object, CKA_ID));
+    TESSERA_ASSIGN_OR_RETURN(std::vector<uint8_t> der, lease->GetAttribute(object, CKA_VALUE));
+    certificates.push_back({std::move(id), std::move(der)});
+  }
+  return certificates;
+}
+
 absl::StatusOr<std::unique_ptr<Botan::Private_Key>> GenerateTokenKey(std::shared_ptr<Token> token,
                                                                      const KeyPairSpec& spec) {
   TESSERA_ASSIGN_OR_RETURN(Token::Lease lease, token->Acquire());

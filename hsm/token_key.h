@@ -10,6 +10,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "hsm/session.h"
@@ -38,6 +39,14 @@ absl::Status SignatureFailure(const std::exception& e, const std::string& what,
 // Loads the key pair with CKA_ID == id from a logged-in token (EC P-256/P-384 or RSA).
 absl::StatusOr<std::unique_ptr<Botan::Private_Key>> LoadTokenKey(std::shared_ptr<Token> token,
                                                                  std::span<const uint8_t> id);
+
+// A certificate object on a token, with the CKA_ID its key pair shares.
+struct TokenCertificate {
+  std::vector<uint8_t> id;
+  std::vector<uint8_t> der;
+};
+// Every X.509 certificate object on the token (a card holds its holder's).
+absl::StatusOr<std::vector<TokenCertificate>> ListCertificates(std::shared_ptr<Token> token);
 
 // Generates a key pair on the token and returns it as a token-backed Botan key.
 absl::StatusOr<std::unique_ptr<Botan::Private_Key>> GenerateTokenKey(std::shared_ptr<Token> token,

@@ -47,9 +47,13 @@ std::shared_ptr<grpc::Channel> MtlsChannel(const std::string& target, const std:
 
 std::shared_ptr<grpc::Channel> CredentialChannel(const std::string& target,
                                                  const std::string& root_pem,
-                                                 const std::string& credential) {
+                                                 const std::string& credential,
+                                                 const std::string& client_cert_pem,
+                                                 const std::string& client_key_pem) {
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = root_pem;
+  options.pem_cert_chain = client_cert_pem;
+  options.pem_private_key = client_key_pem;
   std::shared_ptr<grpc::ChannelCredentials> tls = grpc::SslCredentials(options);
   // The default minimum security level of call credentials is privacy and integrity: the
   // credential never goes over a channel that is not TLS.

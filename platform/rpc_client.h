@@ -19,12 +19,15 @@ std::shared_ptr<grpc::Channel> MtlsChannel(const std::string& target, const std:
                                            const std::string& client_cert_pem = "",
                                            const std::string& client_key_pem = "");
 
-// TLS without a client certificate; every call carries `credential` in its "authorization"
-// metadata (a census access code, for a comune that has no certificate yet). gRPC sends call
+// Every call carries `credential` in its "authorization" metadata: a census access code, for a
+// comune that has no certificate yet (no client certificate), or a person's session ("Bearer
+// <token>", with the client certificate of the machine it is bound to). gRPC sends call
 // credentials only over a secure channel.
 std::shared_ptr<grpc::Channel> CredentialChannel(const std::string& target,
                                                  const std::string& root_pem,
-                                                 const std::string& credential);
+                                                 const std::string& credential,
+                                                 const std::string& client_cert_pem = "",
+                                                 const std::string& client_key_pem = "");
 
 struct RawReply {
   grpc::Status status;

@@ -7,6 +7,7 @@
 #include <botan/pubkey.h>
 #include <botan/x509cert.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <map>
 #include <thread>
@@ -25,6 +26,7 @@
 #include "services/registry/census_upload.h"
 #include "tests/support/card_fakes.h"
 #include "tests/support/registry_calls.h"
+#include "tests/support/run.h"
 #include "tests/support/service_process.h"
 #include "tests/support/test_ceremony.h"
 #include "tests/support/test_hsm.h"
@@ -199,12 +201,13 @@ class CardLoginTest : public ::testing::Test {
                     card.certificate);
   }
 
-  // A call that carries `token` (GetCensus of Accumoli): how it ended.
-  static grpc::Status CallWith(v1::Registry::Stub& machine, const std::string& token) {
+  // A call that carries `token` (GetCensus of comune `istat`): how it ended.
+  static grpc::Status CallWith(v1::Registry::Stub& machine, const std::string& token,
+                               const std::string& istat = "057001") {
     grpc::ClientContext context;
     context.AddMetadata("authorization", "Bearer " + token);
     v1::GetCensusRequest request;
-    request.set_istat("057001");
+    request.set_istat(istat);
     v1::Census census;
     return machine.GetCensus(&context, request, &census);
   }
@@ -392,6 +395,68 @@ TEST_F(CardLoginTest, ASessionWorksOnlyFromItsMachineUnalteredAndUntilLogout) {
   request.set_istat("057001");
   v1::Census census;
   EXPECT_TRUE(accumoli->GetCensus(&plain, request, &census).ok());
+}
+
+// tessera login with the card in its reader (SoftHSM here; OpenSC's module for a real reader):
+// the PIN from the environment as a script gives it, the session kept 0600 and sent by the
+// next commands made with the same machine certificate, whoami, logout.
+TEST_F(CardLoginTest, TheCommandLineLogsInWithTheCardAndLogsOut) {
+  const Card& costa = cards_->at(kCosta);
+  const Identity machine = Workstation("057002", 1);
+  testing::WriteFile(ca_->dir().File("ws-cert.pem"), machine.cert_pem);
+  testing::WriteFile(ca_->dir().File("ws-key.pem"), machine.key_pem);
+  const std::string config = ca_->dir().File("cli-config");
+  const std::string tessera = "XDG_CONFIG_HOME=" + config + " " + std::string(TESSERA_BIN_DIR) +
+                              "/tessera --module " + TestSoftHsm::Get().module_path() +
+                              " --target localhost:" + std::to_string(registry_->port()) +
+                              " --ca " + ca_->hierarchy().Pki("bundle.pem") + " --cert " +
+                              ca_->dir().File("ws-cert.pem") + " --key " +
+                              ca_->dir().File("ws-key.pem") + " ";
+
+  auto wrong_pin = testing::RunCommand("TESSERA_USER_PIN=000000 " + tessera +
+                                       "login --token-label " + costa.number);
+  EXPECT_NE(wrong_pin.exit_code, 0) << wrong_pin.output;
+  auto login = testing::RunCommand("TESSERA_USER_PIN=" + costa.pin + " " + tessera +
+                                   "login --token-label " + costa.number);
+  ASSERT_EQ(login.exit_code, 0) << login.output;
+  EXPECT_NE(login.output.find(std::string("logged in: ") + kCosta + " at comune:057002"),
+            std::string::npos)
+      << login.output;
+  EXPECT_EQ(login.output.find("eyJ"), std::string::npos) << "the token is not printed";
+  const std::string file = config + "/tessera/session.json";
+  struct stat info {};
+  ASSERT_EQ(stat(file.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  ASSERT_EQ(stat((config + "/tessera").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0700u);
+
+  auto whoami = testing::RunCommand(tessera + "--json whoami");
+  ASSERT_EQ(whoami.exit_code, 0) << whoami.output;
+  const nlohmann::json me = nlohmann::json::parse(whoami.output);
+  EXPECT_EQ(me.at("codice_fiscale"), kCosta);
+  EXPECT_EQ(me.at("office"), "comune:057002");
+  EXPECT_FALSE(me.contains("token"));
+  // The kept token is a session of this machine's, good at the registry's door.
+  const std::string token =
+      nlohmann::json::parse(testing::ReadFileOrDie(file)).at("token").get<std::string>();
+  auto amatrice = Registry(machine);
+  EXPECT_TRUE(CallWith(*amatrice, token, "057002").ok());
+  // A command made with the machine certificate carries it: the registry's access log names
+  // the person.
+  auto show = testing::RunCommand(tessera + "census show --istat 057002");
+  EXPECT_EQ(show.exit_code, 0) << show.output;
+  EXPECT_FALSE(
+      testing::LogEvents(ca_->dir().File("registry.log"), "rpc", "person", kCosta).empty());
+
+  auto logout = testing::RunCommand(tessera + "logout");
+  ASSERT_EQ(logout.exit_code, 0) << logout.output;
+  EXPECT_NE(testing::RunCommand(tessera + "whoami").exit_code, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (CallWith(*amatrice, token, "057002").ok() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ExpectRefused(CallWith(*amatrice, token, "057002"), grpc::StatusCode::UNAUTHENTICATED,
+                "the session has ended");
 }
 
 // Last: it revokes Ricci's card.
