@@ -14,6 +14,9 @@ namespace tessera::access {
 
 // The service certificate whose holder is a Ministry machine (the Ministry's CLI).
 inline constexpr char kMinistryMachine[] = "tessera-cli";
+// The profile a Ministry operator's session carries (from the Ministry's records, never a
+// census).
+inline constexpr char kMinistryOperatorProfile[] = "operatore_ministero";
 
 struct Office {
   enum class Kind { kComune, kPrefettura, kMinistero };

@@ -32,6 +32,14 @@ void SessionGate::Update(const SessionState& state,
   std::erase_if(ended_, [&](const auto& entry) { return entry.second <= fetched_at; });
   cursor_ = std::max(cursor_, state.next_cursor);
   fetched_at_ = fetched_at;
+  if (!state.ministry_certificate_acts) ministry_operator_seen_ = true;
+  ministry_certificate_acts_ = state.ministry_certificate_acts && !ministry_operator_seen_;
+}
+
+bool SessionGate::MinistryCertificateActs(std::chrono::system_clock::time_point now) const {
+  if (!Health(now).ok()) return false;
+  std::lock_guard lock(mutex_);
+  return ministry_certificate_acts_;
 }
 
 int64_t SessionGate::cursor() const {

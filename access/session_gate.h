@@ -40,6 +40,9 @@ struct SessionState {
   std::vector<SessionKey> keys;
   std::vector<EndedSession> ended;
   int64_t next_cursor = 0;
+  // Until the first Ministry operator logs in, the Ministry's machine certificate acts for the
+  // Ministry by itself (the bootstrap: enrolling the first operator, making their card).
+  bool ministry_certificate_acts = false;
 };
 
 // base64url (no padding) of the SHA-256 given in lower-case hex: the token's cnf.x5t#S256.
@@ -66,12 +69,19 @@ class SessionGate {
   // OK while the ended-session list is current (the service's health).
   absl::Status Health(std::chrono::system_clock::time_point now) const;
 
+  // Whether the Ministry's machine certificate still acts for the Ministry by itself, as last
+  // published; false before the first fetch and once the list is stale (the door stays shut
+  // rather than guess), and for good once false was published.
+  bool MinistryCertificateActs(std::chrono::system_clock::time_point now) const;
+
  private:
   const std::chrono::seconds max_staleness_;
   mutable std::mutex mutex_;
   std::vector<SessionKey> keys_;
   std::map<std::string, std::chrono::system_clock::time_point> ended_;  // id → expiry
   int64_t cursor_ = 0;
+  bool ministry_certificate_acts_ = false;
+  bool ministry_operator_seen_ = false;  // the bootstrap is over, whatever comes later
   std::chrono::system_clock::time_point fetched_at_{};
 };
 

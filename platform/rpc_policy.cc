@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace tessera {
 
@@ -20,17 +21,38 @@ absl::Status RpcPolicy::Authorize(const std::string& method, const Principal& ca
         absl::StrCat(method, ": not in this service's policy table; refused by default"));
   }
   const RpcRule& rule = it->second;
+  if (caller.session) {
+    const PersonSession& session = *caller.session;
+    for (const PersonGrant& grant : rule.persons) {
+      const bool office_ok =
+          session.office == grant.office || session.office.starts_with(grant.office + ":");
+      const bool profile_ok = std::find(session.profiles.begin(), session.profiles.end(),
+                                        grant.profile) != session.profiles.end();
+      if (office_ok && profile_ok) return absl::OkStatus();
+    }
+  }
   if (rule.also && rule.also(caller)) return absl::OkStatus();
   const bool kind_ok =
       std::find(rule.kinds.begin(), rule.kinds.end(), caller.kind) != rule.kinds.end();
   const bool name_ok = rule.names.empty() || std::find(rule.names.begin(), rule.names.end(),
                                                        caller.name) != rule.names.end();
-  if (!kind_ok || !name_ok) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(method, ": a ", std::string(PrincipalKindName(caller.kind)),
-                     " certificate may not call it (", rule.why, ")"));
+  if (kind_ok && name_ok) return absl::OkStatus();
+  if (caller.session) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        method, ": ", caller.session->person, " at ", caller.session->office, " (profiles ",
+        caller.session->profiles.empty() ? "none" : absl::StrJoin(caller.session->profiles, ", "),
+        ") may not call it (", rule.why, ")"));
   }
-  return absl::OkStatus();
+  return absl::PermissionDeniedError(absl::StrCat(method, ": a ",
+                                                  std::string(PrincipalKindName(caller.kind)),
+                                                  " certificate may not call it (", rule.why, ")"));
+}
+
+absl::Status RpcPolicy::CheckScope(const std::string& method, const Principal& caller,
+                                   const google::protobuf::Message& request) const {
+  auto it = rules_.find(method);
+  if (it == rules_.end() || !it->second.scope) return absl::OkStatus();
+  return it->second.scope(caller, request);
 }
 
 std::vector<RpcRule> RpcPolicy::StandardRules() {

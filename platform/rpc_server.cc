@@ -150,6 +150,11 @@ class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
     return grpc::Status::OK;
   }
 
+  absl::Status CheckScope(const std::string& method, const Principal& caller,
+                          const google::protobuf::Message& request) const {
+    return policy_.CheckScope(method, caller, request);
+  }
+
   // The caller of a call this door let in, for the handlers and the access log: read again
   // from its certificate (parsed once per connection; expiry and revocation were checked at
   // the door a moment ago) or its call credential (checked again, so a credential revoked
@@ -287,6 +292,22 @@ class AccessLog final : public grpc::experimental::Interceptor {
         caller_ = door_->CallerOfAdmitted(*auth, *metadata);
       }
       CallRegistry::Get().Put(call_, {call_id_, caller_});
+    }
+    // The rule's scope, on each request message as it arrives: a call that reaches beyond its
+    // caller's office is left without a caller, which its handler asks for before acting.
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        caller_.ok()) {
+      const auto* request =
+          static_cast<const google::protobuf::Message*>(methods->GetRecvMessage());
+      if (request != nullptr) {
+        if (absl::Status scope = door_->CheckScope(method_, *caller_, *request); !scope.ok()) {
+          LogCall(spdlog::level::warn, "rpc_denied", call_id_, method_, &*caller_, peer_,
+                  grpc::StatusCode::PERMISSION_DENIED, Clock::now() - start_,
+                  std::string(scope.message()));
+          caller_ = scope;
+          CallRegistry::Get().Put(call_, {call_id_, caller_});
+        }
+      }
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) && !logged_) {
       Log(methods->GetSendStatus().error_code());

@@ -112,7 +112,9 @@ inline constexpr char kCertificateHealthService[] = "tessera.tls-certificate";
 inline constexpr int kCertificateWarningDays = 30;
 
 // The caller of the current RPC, as the policy check established it. UNAUTHENTICATED if
-// it is not known (a call credential revoked between the door and the handler).
+// it is not known (a call credential revoked between the door and the handler); the refusal of
+// the rule's scope (RpcRule::scope: PERMISSION_DENIED, or why the request's office could not be
+// read) if the request reaches beyond the caller's office. Every handler asks before acting.
 absl::StatusOr<Principal> CallerOf(const grpc::ServerContext& context);
 // The SHA-256 (lower-case hex) of the client certificate of the current call's connection;
 // UNAUTHENTICATED if it has none.

@@ -169,7 +169,7 @@ absl::StatusOr<CardLogin::Issued> CardLogin::CheckAndOpen(
       return absl::PermissionDeniedError(absl::StrCat(
           standing.codice_fiscale, " is no Ministry operator: a Ministry machine is not theirs"));
     }
-    profiles = {"operatore_ministero"};
+    profiles = {access::kMinistryOperatorProfile};
   } else {
     if (standing.profiles.empty()) {
       return absl::PermissionDeniedError(
@@ -246,6 +246,12 @@ absl::StatusOr<int> CardLogin::EndSessionsOf(const std::string& codice_fiscale,
 absl::StatusOr<access::SessionState> CardLogin::State(int64_t cursor) {
   TESSERA_ASSIGN_OR_RETURN(access::SessionState state, store_.EndedSince(cursor, clock_.Now()));
   state.keys = {{signing_key_.key_id, signing_key_.public_key_pem}};
+  // Once a Ministry operator has logged in, the bootstrap is over for good: asked no more.
+  if (!ministry_operator_logged_in_) {
+    TESSERA_ASSIGN_OR_RETURN(bool logged_in, store_.MinistryOperatorLoggedIn());
+    ministry_operator_logged_in_ = logged_in;
+  }
+  state.ministry_certificate_acts = !ministry_operator_logged_in_;
   return state;
 }
 

@@ -18,6 +18,7 @@
 
 #include <botan/pk_keys.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -105,6 +106,7 @@ class CardLogin {
   const SessionSigningKey signing_key_;
   const Clock& clock_;
   const LoginLimits limits_;
+  std::atomic<bool> ministry_operator_logged_in_{false};
 };
 
 // The bytes a card signs to log in (the challenge's to_sign): a fixed purpose line, then the

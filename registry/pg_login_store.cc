@@ -177,6 +177,14 @@ absl::StatusOr<int> PgLoginStore::EndSessionsOf(const std::string& codice_fiscal
   return static_cast<int>(r.AffectedRows());
 }
 
+absl::StatusOr<bool> PgLoginStore::MinistryOperatorLoggedIn() {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn->Exec("SELECT EXISTS (SELECT 1 FROM registry.sessions WHERE office = 'ministero')"));
+  return r.Bool(0, 0);
+}
+
 absl::StatusOr<access::SessionState> PgLoginStore::EndedSince(int64_t cursor,
                                                               system_clock::time_point now) {
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());

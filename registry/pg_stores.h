@@ -169,6 +169,7 @@ class PgLoginStore final : public LoginStore {
                                   std::chrono::system_clock::time_point now) override;
   absl::StatusOr<int> EndSessionsOf(const std::string& codice_fiscale, const std::string& reason,
                                     std::chrono::system_clock::time_point now) override;
+  absl::StatusOr<bool> MinistryOperatorLoggedIn() override;
   absl::StatusOr<access::SessionState> EndedSince(
       int64_t cursor, std::chrono::system_clock::time_point now) override;
 

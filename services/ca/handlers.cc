@@ -7,6 +7,7 @@
 #include "platform/clock.h"
 #include "platform/grpc_status.h"
 #include "platform/rpc_server.h"
+#include "services/sessions/registry_sessions.h"
 
 namespace tessera::ca_service {
 namespace {
@@ -237,7 +238,10 @@ grpc::Status CertificateAuthorityHandlers::RenewServiceCertificate(
   return grpc::Status::OK;
 }
 
-std::vector<RpcRule> CaPolicy() {
+std::vector<RpcRule> CaPolicy(std::shared_ptr<const access::SessionGate> gate) {
+  // The Ministry's hand: an operator's session at its machine (the CLI's certificate alone only
+  // during the bootstrap, or on a tessera-ca configured without sessions).
+  const sessions::MinistryRight ministry = sessions::MinistryRightAt(gate);
   const std::vector<PrincipalKind> services = {PrincipalKind::kService};
   // What each reader sees is narrowed by ca::ReadScopeOf (ca/read_scope.h).
   const std::vector<PrincipalKind> readers = {PrincipalKind::kService, PrincipalKind::kWorkstation,
@@ -248,33 +252,46 @@ std::vector<RpcRule> CaPolicy() {
   return {
       {"/tessera.v1.CertificateAuthority/IssueCertificate",
        services,
-       {"tessera-perso", "tessera-cli"},
-       "only personalization and the Ministry's CLI issue certificates"},
+       {"tessera-perso"},
+       "only personalization and the Ministry issue certificates",
+       ministry.certificate,
+       ministry.persons},
       {"/tessera.v1.CertificateAuthority/IssueCertificates",
        services,
-       {"tessera-perso", "tessera-cli"},
-       "only personalization and the Ministry's CLI issue certificates"},
+       {"tessera-perso"},
+       "only personalization and the Ministry issue certificates",
+       ministry.certificate,
+       ministry.persons},
       {"/tessera.v1.CertificateAuthority/RevokeCertificate",
        services,
-       {"tessera-registry", "tessera-cli", "tessera-perso"},
-       "the registry revokes for the security console; the Ministry's CLI by hand; "
+       {"tessera-registry", "tessera-perso"},
+       "the registry revokes for the security console; the Ministry by hand; "
        "personalization withdraws the certificates of cards it gives up (its own, superseded: "
-       "ca::CertificateAuthority::Revoke)"},
+       "ca::CertificateAuthority::Revoke)",
+       ministry.certificate,
+       ministry.persons},
       {"/tessera.v1.CertificateAuthority/GetCertificate", readers, {}, read_why},
       {"/tessera.v1.CertificateAuthority/ListCertificates", readers, {}, read_why},
       {"/tessera.v1.CertificateAuthority/IssueWorkstationBundle",
        services,
-       {"tessera-perso", "tessera-registry", "tessera-cli"},
-       "personalization at census, the registry for a new workstation, the CLI by hand"},
+       {"tessera-perso", "tessera-registry"},
+       "personalization at census, the registry for a new workstation, the Ministry by hand",
+       ministry.certificate,
+       ministry.persons},
       {"/tessera.v1.CertificateAuthority/GetWorkstationBundle",
        services,
-       {"tessera-registry", "tessera-cli"},
-       "bundles hold keys and passwords: the registry hands them to the comune's ALP"},
+       {"tessera-registry"},
+       "bundles hold keys and passwords: the registry hands them to the comune's ALP; the "
+       "Ministry by hand",
+       ministry.certificate,
+       ministry.persons},
       {"/tessera.v1.CertificateAuthority/RenewServiceCertificate",
-       services,
-       {"tessera-cli"},
-       "service identities are the Ministry's: only its CLI renews them, and only the names "
-       "the service profile lists"},
+       {},
+       {},
+       "service identities are the Ministry's: only it renews them, and only the names the "
+       "service profile lists",
+       ministry.certificate,
+       ministry.persons},
       {"/tessera.v1.CertificateAuthority/GetCrl",
        {PrincipalKind::kService, PrincipalKind::kOperator, PrincipalKind::kWorkstation},
        {},

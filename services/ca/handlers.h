@@ -2,8 +2,10 @@
 // may call what: the policy table (CaPolicy) and the profiles each caller may request.
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include "access/session_gate.h"
 #include "ca/authority.h"
 #include "ca/crl_store.h"
 #include "ca/workstation_bundle.h"
@@ -55,6 +57,6 @@ class CertificateAuthorityHandlers final : public v1::CertificateAuthority::Serv
 };
 
 // Who may call what on tessera-ca.
-std::vector<RpcRule> CaPolicy();
+std::vector<RpcRule> CaPolicy(std::shared_ptr<const access::SessionGate> gate);
 
 }  // namespace tessera::ca_service

@@ -50,6 +50,8 @@
 //   ocsp.workers           threads signing answers not yet in memory (default 2)
 //   ocsp.renew_before_days certify a responder's key again this long before its certificate
 //                          expires (default 10; below the ocsp_responder profile's validity)
+//   session.registry       optional: tessera-registry's gRPC address, whose published session
+//                          keys and ended sessions the door checks persons' sessions with
 //   log.level              debug | info | warn | error (default info)
 // The token PIN comes from TESSERA_CA_PIN (or a 0600 file named by TESSERA_CA_PIN_FILE), never
 // from the config file; it is removed from the environment as soon as it is read.
@@ -77,10 +79,12 @@
 #include "platform/migrations.h"
 #include "platform/pg_pool.h"
 #include "platform/process.h"
+#include "platform/rpc_client.h"
 #include "platform/service_main.h"
 #include "platform/status_macros.h"
 #include "services/ca/handlers.h"
 #include "services/ca/http_endpoint.h"
+#include "services/sessions/registry_sessions.h"
 
 namespace tessera {
 namespace {
@@ -187,7 +191,19 @@ absl::Status Serve(const std::string& config_path) {
   ca_service::CertificateAuthorityHandlers handlers(authority, bundles, crl_store,
                                                     std::string(root_der.begin(), root_der.end()));
   start.rpc.services = {&handlers};
-  start.rpc.rules = ca_service::CaPolicy();
+  // Persons' sessions, checked from what tessera-registry publishes (session.registry: its gRPC
+  // address), called as tessera-ca. Without it, a call carrying a session is refused.
+  TESSERA_ASSIGN_OR_RETURN(std::string session_registry,
+                           start.config.StringOr("session.registry", ""));
+  sessions::RegistrySessions person_sessions;
+  if (!session_registry.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(std::string own_chain, ReadFile(start.rpc.tls.certificate_chain));
+    TESSERA_ASSIGN_OR_RETURN(std::string own_key, ReadFile(start.rpc.tls.private_key));
+    TESSERA_ASSIGN_OR_RETURN(std::string roots, ReadFile(start.rpc.tls.client_ca_bundle));
+    person_sessions = sessions::UseRegistrySessions(
+        MtlsChannel(session_registry, roots, own_chain, own_key), start.rpc);
+  }
+  start.rpc.rules = ca_service::CaPolicy(person_sessions.gate);
   const absl::Status served = ServeUntilStopped(std::move(start.rpc), start.port_file);
   http.Stop();
   renewal.Stop();

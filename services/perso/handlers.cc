@@ -8,12 +8,12 @@
 #include "platform/clock.h"
 #include "platform/grpc_status.h"
 #include "platform/rpc_server.h"
+#include "services/sessions/registry_sessions.h"
 
 namespace tessera::perso_service {
 namespace {
 
 constexpr char kService[] = "/tessera.v1.Personalization/";
-constexpr char kMinistry[] = "tessera-cli";
 constexpr char kDispatch[] = "tessera-dispatch";
 
 v1::BatchState StateToProto(personalization::BatchState state) {
@@ -251,20 +251,36 @@ grpc::Status PersoHandlers::ReleaseMailHalves(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-std::vector<RpcRule> PersoPolicy() {
+std::vector<RpcRule> PersoPolicy(std::shared_ptr<const access::SessionGate> gate) {
   const std::string s = kService;
   const std::vector<PrincipalKind> service = {PrincipalKind::kService};
+  // The Ministry: an operator's session at its machine (its CLI's certificate alone only during
+  // the bootstrap, sessions::MinistryRightAt).
+  const sessions::MinistryRight ministry = sessions::MinistryRightAt(gate);
+  auto for_ministry = [&](const std::string& method, const std::string& why) {
+    return RpcRule{s + method, {}, {}, why, ministry.certificate, ministry.persons};
+  };
   return {
-      {s + "CreateBatch", service, {kMinistry}, "the Ministry runs issuance batches"},
-      {s + "RunBatch", service, {kMinistry}, "the Ministry runs issuance batches"},
-      {s + "PauseBatch", service, {kMinistry}, "the Ministry runs issuance batches"},
-      {s + "CancelBatch", service, {kMinistry}, "the Ministry runs issuance batches"},
-      {s + "GetBatch", service, {kMinistry}, "the Ministry follows its batches"},
-      {s + "ListBatches", service, {kMinistry}, "the Ministry follows its batches"},
-      {s + "WatchBatch", service, {kMinistry}, "the Ministry follows its batches"},
-      {s + "ConfirmPrinted", service, {kMinistry}, "the Ministry's print room confirms envelopes"},
-      {s + "ListLots", service, {kMinistry, kDispatch}, "lots go from personalization to dispatch"},
-      {s + "GetLot", service, {kMinistry, kDispatch}, "lots go from personalization to dispatch"},
+      for_ministry("CreateBatch", "the Ministry runs issuance batches"),
+      for_ministry("RunBatch", "the Ministry runs issuance batches"),
+      for_ministry("PauseBatch", "the Ministry runs issuance batches"),
+      for_ministry("CancelBatch", "the Ministry runs issuance batches"),
+      for_ministry("GetBatch", "the Ministry follows its batches"),
+      for_ministry("ListBatches", "the Ministry follows its batches"),
+      for_ministry("WatchBatch", "the Ministry follows its batches"),
+      for_ministry("ConfirmPrinted", "the Ministry's print room confirms envelopes"),
+      {s + "ListLots",
+       service,
+       {kDispatch},
+       "lots go from personalization to dispatch; the Ministry follows them",
+       ministry.certificate,
+       ministry.persons},
+      {s + "GetLot",
+       service,
+       {kDispatch},
+       "lots go from personalization to dispatch; the Ministry follows them",
+       ministry.certificate,
+       ministry.persons},
       {s + "HandOverLot", service, {kDispatch}, "only the dispatch service takes lots over"},
       {s + "ReleaseMailHalves",
        service,

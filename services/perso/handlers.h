@@ -3,8 +3,10 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <vector>
 
+#include "access/session_gate.h"
 #include "personalization/batches.h"
 #include "personalization/lots.h"
 #include "platform/rpc_policy.h"
@@ -60,6 +62,6 @@ class PersoHandlers final : public v1::Personalization::Service {
 // Who may call what on tessera-perso: batches and print confirmations are the Ministry's (the
 // CLI's service certificate, until card sessions come); lots are listed for the Ministry and
 // the dispatch service, and handed over only to the dispatch service.
-std::vector<RpcRule> PersoPolicy();
+std::vector<RpcRule> PersoPolicy(std::shared_ptr<const access::SessionGate> gate);
 
 }  // namespace tessera::perso_service

@@ -12,7 +12,8 @@
 //   db.conninfo            libpq connection string; migrations of schema "perso" run at start
 //   db.max_connections     default 8
 //   ca.target              tessera-ca's gRPC address, host:port (the host its certificate names)
-//   registry.target        tessera-registry's gRPC address, likewise
+//   registry.target        tessera-registry's gRPC address, likewise (orders; and the session
+//                          keys and ended sessions persons' sessions are checked with)
 //   perso.station          this daemon's name, the same across restarts (default: host name)
 //   perso.readers          card readers (worker threads) of this daemon, default 4
 //   perso.lease_seconds    how long an order this daemon claimed stays its own at the registry
@@ -63,6 +64,7 @@
 #include "services/perso/ca_certifier.h"
 #include "services/perso/handlers.h"
 #include "services/perso/registry_orders.h"
+#include "services/sessions/registry_sessions.h"
 
 namespace tessera {
 namespace {
@@ -145,6 +147,8 @@ absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(std::string roots, ReadFile(start.rpc.tls.client_ca_bundle));
   std::shared_ptr<grpc::Channel> ca = MtlsChannel(ca_target, roots, own_chain, own_key);
   std::shared_ptr<grpc::Channel> registry = MtlsChannel(registry_target, roots, own_chain, own_key);
+  // Persons' sessions are checked at this door from what the registry publishes.
+  sessions::RegistrySessions person_sessions = sessions::UseRegistrySessions(registry, start.rpc);
 
   SystemClock clock;
   personalization::PgCardJournal journal(pool, clock);
@@ -194,7 +198,7 @@ absl::Status Serve(const std::string& config_path) {
   perso_service::PersoHandlers handlers(batches, lot_desk, lot_store,
                                         [&station] { return station.Readers(); });
   start.rpc.services = {&handlers};
-  start.rpc.rules = perso_service::PersoPolicy();
+  start.rpc.rules = perso_service::PersoPolicy(person_sessions.gate);
   const absl::Status served = ServeUntilStopped(std::move(start.rpc), start.port_file);
   station.Stop();
   lots.Stop();

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "access/office.h"
 #include "identity/codice_fiscale.h"
 #include "platform/clock.h"
 #include "platform/grpc_status.h"
@@ -12,6 +13,7 @@
 #include "platform/rpc_server.h"
 #include "platform/status_macros.h"
 #include "proto/common.pb.h"
+#include "services/sessions/registry_sessions.h"
 
 namespace tessera::registry_service {
 namespace {
@@ -19,7 +21,6 @@ namespace {
 namespace registry = tessera::registry;
 
 constexpr char kService[] = "/tessera.v1.Registry/";
-constexpr char kMinistry[] = "tessera-cli";
 
 // Whose census a call acts on: a comune (by ISTAT code) or a prefettura (by province code).
 struct Scope {
@@ -30,18 +31,17 @@ struct Scope {
 };
 
 // The Ministry acts on every census; a comune or prefettura only on its own: by one of its
-// workstation certificates (CN=<prefix><progressive>) or, a comune, by its access code.
-absl::Status CheckScope(const grpc::ServerContext& context, registry::CensusOffice& office,
-                        const Scope& scope) {
-  absl::StatusOr<Principal> caller = CallerOf(context);
-  if (!caller.ok()) return caller.status();
-  if (IsMinistry(office, *caller)) return absl::OkStatus();
+// workstation certificates (CN=<prefix><progressive>), or a person's session at one of them,
+// or, a comune, by its access code.
+absl::Status CheckScope(const Principal& caller, registry::CensusOffice& office,
+                        const access::SessionGate* gate, const Scope& scope) {
+  if (IsMinistry(office, gate, caller)) return absl::OkStatus();
   const std::string prefix = scope.WorkstationPrefix();
-  const bool own_workstation = caller->kind == PrincipalKind::kWorkstation &&
-                               caller->name.size() == prefix.size() + 4 &&
-                               caller->name.starts_with(prefix);
+  const bool own_workstation = caller.kind == PrincipalKind::kWorkstation &&
+                               caller.name.size() == prefix.size() + 4 &&
+                               caller.name.starts_with(prefix);
   // An access code names its office as workstations are numbered.
-  const bool own_code = caller->kind == PrincipalKind::kAccessCode && caller->name == prefix;
+  const bool own_code = caller.kind == PrincipalKind::kAccessCode && caller.name == prefix;
   if (own_workstation || own_code) {
     // A comune's every call is held to its census window.
     if (scope.kind == registry::CensusKind::kComune) return office.CheckCensusOpen(scope.owner);
@@ -50,7 +50,7 @@ absl::Status CheckScope(const grpc::ServerContext& context, registry::CensusOffi
   const bool comune = scope.kind == registry::CensusKind::kComune;
   return absl::PermissionDeniedError(
       std::string(comune ? "istat: a comune" : "province_sigla: a prefettura") +
-      " may act only on its own census ('" + caller->name + "' may not act for " + scope.owner +
+      " may act only on its own census ('" + caller.name + "' may not act for " + scope.owner +
       ")");
 }
 
@@ -273,19 +273,42 @@ absl::StatusOr<Scope> ScopeNamed(registry::CensusOffice& office, const std::stri
 
 }  // namespace
 
+namespace {
+
+// The census a SaveDraft or SubmitCensus request names.
 template <typename Request>
-absl::StatusOr<AnyCensus> RegistryHandlers::CensusToActOn(const grpc::ServerContext& context,
-                                                          const Request& request) {
+absl::StatusOr<Scope> ScopeOfCensus(registry::CensusOffice& office, const Request& request) {
+  if (request.has_census()) return Scope{registry::CensusKind::kComune, request.census().istat()};
+  if (request.has_prefettura()) {
+    return PrefetturaScope(office, request.prefettura().province_sigla());
+  }
+  return absl::InvalidArgumentError("census or prefettura: one is required");
+}
+
+// The scope of the census calls (the policy table's, run before the handler).
+absl::Status CensusCallScope(registry::CensusOffice& office, const access::SessionGate* gate,
+                             const Principal& caller, const google::protobuf::Message& request) {
+  absl::StatusOr<Scope> scope = absl::InvalidArgumentError("no census named");
+  if (const auto* get = dynamic_cast<const v1::GetCensusRequest*>(&request)) {
+    scope = ScopeNamed(office, get->istat(), get->province_sigla());
+  } else if (const auto* draft = dynamic_cast<const v1::SaveDraftRequest*>(&request)) {
+    scope = ScopeOfCensus(office, *draft);
+  } else if (const auto* submit = dynamic_cast<const v1::SubmitCensusRequest*>(&request)) {
+    scope = ScopeOfCensus(office, *submit);
+  }
+  if (!scope.ok()) return scope.status();
+  return CheckScope(caller, office, gate, *scope);
+}
+
+}  // namespace
+
+template <typename Request>
+absl::StatusOr<AnyCensus> RegistryHandlers::CensusToActOn(const Request& request) {
   if (request.has_census()) {
-    TESSERA_RETURN_IF_ERROR(
-        CheckScope(context, office_, {registry::CensusKind::kComune, request.census().istat()}));
     TESSERA_ASSIGN_OR_RETURN(registry::ComuneCensus census, FromProto(request.census()));
     return AnyCensus(std::move(census));
   }
   if (request.has_prefettura()) {
-    TESSERA_ASSIGN_OR_RETURN(Scope scope,
-                             PrefetturaScope(office_, request.prefettura().province_sigla()));
-    TESSERA_RETURN_IF_ERROR(CheckScope(context, office_, scope));
     TESSERA_ASSIGN_OR_RETURN(registry::PrefetturaCensus census, FromProto(request.prefettura()));
     return AnyCensus(std::move(census));
   }
@@ -295,7 +318,7 @@ absl::StatusOr<AnyCensus> RegistryHandlers::CensusToActOn(const grpc::ServerCont
 grpc::Status RegistryHandlers::SaveDraft(grpc::ServerContext* context,
                                          const v1::SaveDraftRequest* request,
                                          v1::Census* response) {
-  absl::StatusOr<AnyCensus> census = CensusToActOn(*context, *request);
+  absl::StatusOr<AnyCensus> census = CensusToActOn(*request);
   if (!census.ok()) return ToGrpcStatus(census.status());
   absl::StatusOr<registry::Request> change = RequestOf(*context, request->request_id());
   if (!change.ok()) return ToGrpcStatus(change.status());
@@ -312,11 +335,12 @@ grpc::Status RegistryHandlers::SaveDraft(grpc::ServerContext* context,
 grpc::Status RegistryHandlers::GetCensus(grpc::ServerContext* context,
                                          const v1::GetCensusRequest* request,
                                          v1::Census* response) {
+  // The policy's scope has run on the request: a caller beyond it is none.
+  if (absl::StatusOr<Principal> caller = CallerOf(*context); !caller.ok()) {
+    return ToGrpcStatus(caller.status());
+  }
   absl::StatusOr<Scope> scope = ScopeNamed(office_, request->istat(), request->province_sigla());
   if (!scope.ok()) return ToGrpcStatus(scope.status());
-  if (absl::Status allowed = CheckScope(*context, office_, *scope); !allowed.ok()) {
-    return ToGrpcStatus(allowed);
-  }
   absl::StatusOr<registry::CensusRecord> record = office_.Get(scope->kind, scope->owner);
   if (!record.ok()) return ToGrpcStatus(record.status());
   ToProto(*record, response);
@@ -364,7 +388,7 @@ grpc::Status RegistryHandlers::ListCensuses(grpc::ServerContext*,
 grpc::Status RegistryHandlers::SubmitCensus(grpc::ServerContext* context,
                                             const v1::SubmitCensusRequest* request,
                                             v1::SubmitCensusResponse* response) {
-  absl::StatusOr<AnyCensus> census = CensusToActOn(*context, *request);
+  absl::StatusOr<AnyCensus> census = CensusToActOn(*request);
   if (!census.ok()) return ToGrpcStatus(census.status());
   absl::StatusOr<registry::Request> change = RequestOf(*context, request->request_id());
   if (!change.ok()) return ToGrpcStatus(change.status());
@@ -638,6 +662,7 @@ grpc::Status RegistryHandlers::GetSessionState(grpc::ServerContext*,
     out->set_expires_at_unix(UnixSeconds(ended.expires_at));
   }
   response->set_next_cursor(state->next_cursor);
+  response->set_ministry_certificate_acts(state->ministry_certificate_acts);
   return grpc::Status::OK;
 }
 
@@ -662,18 +687,27 @@ bool IsMinistryCard(registry::CensusOffice& office, const Principal& caller) {
 
 }  // namespace
 
-bool IsMinistry(registry::CensusOffice& office, const Principal& caller) {
-  return (caller.kind == PrincipalKind::kService && caller.name == kMinistry) ||
-         IsMinistryCard(office, caller);
+bool IsMinistry(registry::CensusOffice& office, const access::SessionGate* gate,
+                const Principal& caller) {
+  return sessions::ActsForMinistry(caller, gate) || IsMinistryCard(office, caller);
 }
 
-std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office) {
+std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office,
+                                    std::shared_ptr<const access::SessionGate> gate) {
   const std::string s = kService;
   const std::vector<PrincipalKind> service = {PrincipalKind::kService};
   const std::vector<PrincipalKind> comune = {PrincipalKind::kService, PrincipalKind::kWorkstation,
                                              PrincipalKind::kAccessCode, PrincipalKind::kOperator};
-  const auto operators = [&office](const Principal& caller) {
-    return IsMinistryCard(office, caller);
+  // The Ministry: an operator's session, the CLI's certificate during the bootstrap, or (before
+  // card login) a Ministry operator's card certificate.
+  const sessions::MinistryRight ministry = sessions::MinistryRightAt(gate);
+  const auto operators = [&office, ministry](const Principal& caller) {
+    return ministry.certificate(caller) || IsMinistryCard(office, caller);
+  };
+  const std::vector<PersonGrant>& ministry_operator = ministry.persons;
+  const auto census_scope = [&office, gate](const Principal& caller,
+                                            const google::protobuf::Message& request) {
+    return CensusCallScope(office, gate.get(), caller, request);
   };
   const auto ministry_machine = [](const Principal& caller) {
     return caller.kind == PrincipalKind::kService && caller.name == access::kMinistryMachine;
@@ -682,49 +716,62 @@ std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office) {
       "the Ministry; a comune or prefettura for its own census (workstation certificate, or a "
       "comune's access code); scope checked";
   return {
-      {s + "LoadReference", service, {kMinistry}, "the Ministry loads ISTAT's lists", operators},
+      {s + "LoadReference",
+       {},
+       {},
+       "the Ministry loads ISTAT's lists",
+       operators,
+       ministry_operator},
       {s + "SetDeclaration",
-       service,
-       {kMinistry},
+       {},
+       {},
        "the Ministry records monitoring sheets",
-       operators},
+       operators,
+       ministry_operator},
       {s + "ImportCensus",
-       service,
-       {kMinistry},
+       {},
+       {},
        "bulk census files come through the Ministry",
-       operators},
+       operators,
+       ministry_operator},
       {s + "ListCensuses",
-       service,
-       {kMinistry},
+       {},
+       {},
        "the Ministry follows every comune's census",
-       operators},
+       operators,
+       ministry_operator},
       {s + "IssueAccessCode",
-       service,
-       {kMinistry},
+       {},
+       {},
        "the Ministry lets a comune or prefettura in",
-       operators},
+       operators,
+       ministry_operator},
       {s + "ClaimOrders", service, {"tessera-perso"}, "personalization takes the orders"},
       {s + "ReportOrders", service, {"tessera-perso"}, "personalization says what it made of them"},
       {s + "AddMinistryOperator",
-       service,
-       {kMinistry},
+       {},
+       {},
        "the Ministry names its own operators",
-       operators},
+       operators,
+       ministry_operator},
       {s + "RemoveMinistryOperator",
-       service,
-       {kMinistry},
+       {},
+       {},
        "the Ministry names its own operators",
-       operators},
+       operators,
+       ministry_operator},
       {s + "AcceptCodeMismatch",
-       service,
-       {kMinistry},
+       {},
+       {},
        "the Ministry accepts a code the Agenzia delle Entrate issued with a mismatch",
-       operators},
+       operators,
+       ministry_operator},
       {s + "ListMinistryOperators",
-       service,
-       {kMinistry},
+       {},
+       {},
        "the Ministry names its own operators",
-       operators},
+       operators,
+       ministry_operator},
       {s + "BeginLogin",
        {PrincipalKind::kWorkstation},
        {},
@@ -746,9 +793,9 @@ std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office) {
        "a person ends their own session (the handler requires one)",
        ministry_machine},
       {s + "GetSessionState", service, {}, "every tessera service verifies sessions locally"},
-      {s + "SaveDraft", comune, {}, own_census},
-      {s + "GetCensus", comune, {}, own_census},
-      {s + "SubmitCensus", comune, {}, own_census},
+      {s + "SaveDraft", comune, {}, own_census, {}, {}, census_scope},
+      {s + "GetCensus", comune, {}, own_census, {}, {}, census_scope},
+      {s + "SubmitCensus", comune, {}, own_census, {}, {}, census_scope},
   };
 }
 

@@ -2,11 +2,13 @@
 // are who may call what (RegistryPolicy) and the scope of a comune's or prefettura's own calls.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
+#include "access/session_gate.h"
 #include "platform/rpc_policy.h"
 #include "proto/registry.grpc.pb.h"
 #include "registry/card_login.h"
@@ -14,10 +16,13 @@
 
 namespace tessera::registry_service {
 
-// Who the Ministry is on tessera-registry: the CLI's service certificate (tessera-cli), and
-// the card certificates of the Ministry's own operators, as the registry records them
-// (CensusOffice::IsMinistryOperator; never from a census).
-bool IsMinistry(registry::CensusOffice& office, const Principal& caller);
+// Who the Ministry is on tessera-registry: a Ministry operator's session at the Ministry's
+// machine; the Ministry machine's certificate (tessera-cli) alone only until the first Ministry
+// operator logs in (sessions::ActsForMinistry); and the card certificates of the Ministry's own
+// operators, as the registry records them (CensusOffice::IsMinistryOperator; never from a
+// census).
+bool IsMinistry(registry::CensusOffice& office, const access::SessionGate* gate,
+                const Principal& caller);
 
 class RegistryHandlers final : public v1::Registry::Service {
  public:
@@ -74,10 +79,10 @@ class RegistryHandlers final : public v1::Registry::Service {
                                v1::GetSessionStateResponse* response) override;
 
  private:
-  // The census a SaveDraft or SubmitCensus request carries, once its caller may act on it.
+  // The census a SaveDraft or SubmitCensus request carries (its scope checked by the policy).
   template <typename Request>
   absl::StatusOr<std::variant<registry::ComuneCensus, registry::PrefetturaCensus>> CensusToActOn(
-      const grpc::ServerContext& context, const Request& request);
+      const Request& request);
 
   registry::CensusOffice& office_;
   registry::CardLogin& login_;
@@ -87,7 +92,8 @@ class RegistryHandlers final : public v1::Registry::Service {
 // Who may call what on tessera-registry. The Ministry may do everything but claim orders
 // (tessera-perso's); a comune, by one of its workstation certificates or its census access
 // code, and a prefettura, by one of its workstation certificates, only their own census.
-std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office);
+std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office,
+                                    std::shared_ptr<const access::SessionGate> gate);
 
 // Checks the "authorization" metadata of a call without a client certificate: an access code
 // ("AccessCode <code>") names the comune it was issued for.

@@ -124,13 +124,13 @@ absl::Status Serve(const std::string& config_path) {
   registry::CardLogin login(logins, *start.rpc.trust, *start.rpc.revocation, session_key.signing,
                             clock);
   // The registry checks sessions as every other service does: from what it publishes.
-  access::SessionGate gate;
+  auto gate = std::make_shared<access::SessionGate>();
   std::unique_ptr<PeriodicTask> gate_upkeep = access::KeepSessionGateCurrent(
-      gate, [&login](int64_t cursor) { return login.State(cursor); });
-  start.rpc.session_check = [&gate](std::string_view token, std::string_view certificate) {
-    return gate.Check(token, certificate, std::chrono::system_clock::now());
+      *gate, [&login](int64_t cursor) { return login.State(cursor); });
+  start.rpc.session_check = [gate](std::string_view token, std::string_view certificate) {
+    return gate->Check(token, certificate, std::chrono::system_clock::now());
   };
-  start.rpc.rules = registry_service::RegistryPolicy(office);
+  start.rpc.rules = registry_service::RegistryPolicy(office, gate);
   registry_service::RegistryHandlers handlers(office, login,
                                               static_cast<size_t>(max_import_mb) << 20);
   start.rpc.services = {&handlers};

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <functional>
 #include <map>
 #include <thread>
 
@@ -395,6 +396,118 @@ TEST_F(CardLoginTest, ASessionWorksOnlyFromItsMachineUnalteredAndUntilLogout) {
   request.set_istat("057001");
   v1::Census census;
   EXPECT_TRUE(accumoli->GetCensus(&plain, request, &census).ok());
+}
+
+// tessera-ca checks sessions at its own door, from what the registry publishes: the same
+// token good from its machine, refused from another or altered, and after logout within
+// seconds.
+TEST_F(CardLoginTest, AnotherServiceChecksTheSessionAtItsOwnDoor) {
+  testing::WriteFile(ca_->dir().File("ca.toml"),
+                     testing::ReadFileOrDie(ca_->dir().File("ca.toml")) +
+                         "[session]\nregistry = \"localhost:" + std::to_string(registry_->port()) +
+                         "\"\n");
+  ca_->Restart("ca-with-sessions.log");
+  // tessera-ca knows only the certificates it issued: the Ministry's machine is one of them.
+  const Identity machine = Service("tessera-cli");
+  auto ministry = Registry(machine);
+  Login login = LogIn(*ministry, kRossi);
+  ASSERT_TRUE(login.status.ok()) << login.status.error_message();
+  auto ca_chain = [](const Identity& from, const std::string& token) {
+    auto ca = v1::CertificateAuthority::NewStub(MtlsChannel(
+        "localhost:" + std::to_string(ca_->server().port()),
+        testing::ReadFileOrDie(ca_->hierarchy().Pki("bundle.pem")), from.cert_pem, from.key_pem));
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + token);
+    v1::GetCaChainResponse chain;
+    return ca->GetCaChain(&context, {}, &chain);
+  };
+  // The CA's gate fetches the registry's keys within its first period.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  grpc::Status status = ca_chain(machine, login.session.token());
+  while (!status.ok() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    status = ca_chain(machine, login.session.token());
+  }
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ExpectRefused(ca_chain(Service("tessera-perso"), login.session.token()),
+                grpc::StatusCode::UNAUTHENTICATED, "bound to another machine");
+  std::string changed = login.session.token();
+  changed[changed.size() - 3] = changed[changed.size() - 3] == 'A' ? 'B' : 'A';
+  ExpectRefused(ca_chain(machine, changed), grpc::StatusCode::UNAUTHENTICATED, "session token");
+
+  grpc::ClientContext logout_context;
+  logout_context.AddMetadata("authorization", "Bearer " + login.session.token());
+  v1::LogoutResponse out;
+  ASSERT_TRUE(ministry->Logout(&logout_context, {}, &out).ok());
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (ca_chain(machine, login.session.token()).ok() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ExpectRefused(ca_chain(machine, login.session.token()), grpc::StatusCode::UNAUTHENTICATED,
+                "the session has ended");
+}
+
+// The Ministry's machine certificate acts for the Ministry by itself only until the first
+// Ministry operator logs in (the bootstrap: enrolling that operator, making their card); from
+// then on, at every service, only with a Ministry operator's session.
+TEST_F(CardLoginTest, TheMinistrysCertificateAloneStopsActingOnceItsOperatorLogsIn) {
+  testing::WriteFile(ca_->dir().File("ca.toml"),
+                     testing::ReadFileOrDie(ca_->dir().File("ca.toml")) +
+                         "[session]\nregistry = \"localhost:" + std::to_string(registry_->port()) +
+                         "\"\n");
+  ca_->Restart("ca-with-sessions.log");
+  const Identity machine = Service("tessera-cli");
+  auto list_operators = [&machine](const std::string& token) {
+    grpc::ClientContext context;
+    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+    v1::ListMinistryOperatorsResponse operators;
+    return Registry(machine)->ListMinistryOperators(&context, {}, &operators);
+  };
+  auto bundle_at_ca = [&machine](const std::string& token) {
+    auto ca = v1::CertificateAuthority::NewStub(
+        MtlsChannel("localhost:" + std::to_string(ca_->server().port()),
+                    testing::ReadFileOrDie(ca_->hierarchy().Pki("bundle.pem")), machine.cert_pem,
+                    machine.key_pem));
+    grpc::ClientContext context;
+    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+    v1::GetWorkstationBundleRequest request;
+    request.set_serial("7e57");
+    v1::WorkstationBundle bundle;
+    return ca->GetWorkstationBundle(&context, request, &bundle);
+  };
+  ASSERT_TRUE(list_operators("").ok());
+  auto until_refused = [](const std::function<grpc::Status()>& call) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    grpc::Status status = call();
+    while (status.error_code() != grpc::StatusCode::PERMISSION_DENIED &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      status = call();
+    }
+    return status;
+  };
+  // Before: the certificate alone (once the CA has fetched the registry's word).
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (bundle_at_ca("").error_code() == grpc::StatusCode::PERMISSION_DENIED &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_NE(bundle_at_ca("").error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  Login rossi = LogIn(*Registry(machine), kRossi);
+  ASSERT_TRUE(rossi.status.ok()) << rossi.status.error_message();
+  ExpectRefused(until_refused([&] { return list_operators(""); }),
+                grpc::StatusCode::PERMISSION_DENIED, "a service certificate may not call it");
+  ExpectRefused(until_refused([&] { return bundle_at_ca(""); }),
+                grpc::StatusCode::PERMISSION_DENIED, "a service certificate may not call it");
+  // With the operator's session: the door opens (the bundle is simply not there).
+  EXPECT_TRUE(list_operators(rossi.session.token()).ok());
+  EXPECT_NE(bundle_at_ca(rossi.session.token()).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  // A comune's session at the Ministry's machine cannot exist (login refuses it), and a
+  // Ministry operator's session is no comune's: at a comune's machine Rossi has no profiles.
+  ExpectRefused(LogIn(*Registry(Workstation("057001", 1)), kRossi).status,
+                grpc::StatusCode::PERMISSION_DENIED, "has no profiles");
 }
 
 // tessera login with the card in its reader (SoftHSM here; OpenSC's module for a real reader):

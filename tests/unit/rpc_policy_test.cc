@@ -1,5 +1,6 @@
 #include "platform/rpc_policy.h"
 
+#include <google/protobuf/empty.pb.h>
 #include <gtest/gtest.h>
 
 namespace tessera {
@@ -74,6 +75,67 @@ TEST(RpcPolicy, HealthForEveryoneReflectionNotForWorkstations) {
                   .Authorize("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
                              {PrincipalKind::kService, "tessera-ca"})
                   .ok());
+}
+
+// A person is let in by a profile their session holds at an office of the rule's kind; the
+// machine they sit at keeps what its certificate alone may do.
+TEST(RpcPolicy, APersonIsLetInByAProfileAtAnOfficeOfTheRightKind) {
+  const std::string method = "/tessera.v1.Dispatch/Deliver";
+  RpcPolicy policy({{method,
+                     {},
+                     {},
+                     "the prefettura's Amministratore Sicurezza delivers",
+                     {},
+                     {{"amministratore_sicurezza", "prefettura"}}}});
+  auto at = [](const std::string& machine, const std::string& office,
+               std::vector<std::string> profiles) {
+    Principal caller{PrincipalKind::kWorkstation, machine};
+    caller.session = PersonSession{
+        .id = "s", .person = "RSSMRA85T10H501O", .office = office, .profiles = std::move(profiles)};
+    return caller;
+  };
+  EXPECT_TRUE(
+      policy.Authorize(method, at("0570000001", "prefettura:057", {"amministratore_sicurezza"}))
+          .ok());
+  // The same profile at a comune, another profile at the prefettura, the machine alone.
+  absl::Status comune =
+      policy.Authorize(method, at("0570010001", "comune:057001", {"amministratore_sicurezza"}));
+  EXPECT_EQ(comune.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(comune.message().find("RSSMRA85T10H501O at comune:057001 (profiles "
+                                  "amministratore_sicurezza) may not call it"),
+            absl::string_view::npos)
+      << comune;
+  EXPECT_EQ(
+      policy.Authorize(method, at("0570000001", "prefettura:057", {"amministratore_postazioni"}))
+          .code(),
+      absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(policy.Authorize(method, {PrincipalKind::kWorkstation, "0570000001"}).code(),
+            absl::StatusCode::kPermissionDenied);
+  // A prefix is not an office kind: "prefetturaX:..." is none.
+  EXPECT_FALSE(
+      policy.Authorize(method, at("0570000001", "prefetturax:057", {"amministratore_sicurezza"}))
+          .ok());
+}
+
+TEST(RpcPolicy, TheScopeOfARuleJudgesTheRequest) {
+  const std::string method = "/tessera.v1.Registry/GetCensus";
+  RpcPolicy policy({{method,
+                     {PrincipalKind::kWorkstation},
+                     {},
+                     "a comune reads its own census",
+                     {},
+                     {},
+                     [](const Principal& caller, const google::protobuf::Message& request) {
+                       return request.GetTypeName() == "tessera.v1.GetCensusRequest" &&
+                                      caller.name.starts_with("057001")
+                                  ? absl::OkStatus()
+                                  : absl::PermissionDeniedError("istat: not yours");
+                     }}});
+  const google::protobuf::Empty request;
+  EXPECT_EQ(policy.CheckScope(method, {PrincipalKind::kWorkstation, "0570010001"}, request).code(),
+            absl::StatusCode::kPermissionDenied);
+  // A method without a scope, or unknown: nothing to judge (Authorize refuses the unknown).
+  EXPECT_TRUE(policy.CheckScope("/x.Y/Z", {PrincipalKind::kWorkstation, "1"}, request).ok());
 }
 
 }  // namespace
