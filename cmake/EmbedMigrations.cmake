@@ -14,6 +14,9 @@ function(tessera_embed_migrations target function dir)
     string(REGEX MATCH "^V([0-9]+)__(.*)$" _ ${name})
     math(EXPR version "${CMAKE_MATCH_1}")
     file(READ ${file} sql)
+    # Embedded at configure time: an edited file must configure again, or the binary would
+    # carry its old text.
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${file})
     string(APPEND body "      {${version}, \"${CMAKE_MATCH_2}\", R\"tessera_sql(${sql})tessera_sql\"},\n")
   endforeach()
   string(APPEND body "  };\n}\n")

@@ -4,6 +4,8 @@
 #include <botan/pubkey.h>
 #include <botan/x509cert.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "access/card_signature.h"
@@ -179,19 +181,29 @@ absl::StatusOr<CardLogin::Issued> CardLogin::CheckAndOpen(
     profiles = standing.profiles;
   }
 
+  // Never past the card certificate's own end.
+  return Open(standing.codice_fiscale, std::move(profiles), office, machine, "card",
+              holder->principal.serial, holder->not_after);
+}
+
+absl::StatusOr<CardLogin::Issued> CardLogin::Open(const std::string& codice_fiscale,
+                                                  std::vector<std::string> profiles,
+                                                  const access::Office& office,
+                                                  const Machine& machine, const std::string& method,
+                                                  const std::string& card_serial,
+                                                  std::chrono::system_clock::time_point ends_at) {
+  const auto now = clock_.Now();
   SessionRecord session{.id = RandomHex(16),
-                        .codice_fiscale = standing.codice_fiscale,
+                        .codice_fiscale = codice_fiscale,
                         .office = office.Text(),
                         .profiles = std::move(profiles),
                         .machine = machine.principal.name,
                         .machine_sha256 = machine.sha256,
-                        .method = "card",
-                        .card_serial = holder->principal.serial,
+                        .method = method,
+                        .card_serial = card_serial,
                         .started_at = now,
                         .expires_at = now + limits_.session_life,
-                        .renew_until = now + limits_.working_day};
-  // Never past the card certificate's own end.
-  session.renew_until = std::min(session.renew_until, holder->not_after);
+                        .renew_until = std::min(now + limits_.working_day, ends_at)};
   session.expires_at = std::min(session.expires_at, session.renew_until);
   TESSERA_RETURN_IF_ERROR(store_.OpenSession(session));
   TESSERA_ASSIGN_OR_RETURN(std::string token, Sign(session));
@@ -236,6 +248,35 @@ absl::Status CardLogin::Logout(const Principal& caller) {
              {{"person", caller.session->person}, {"session", caller.session->id}});
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<int> CardLogin::EndSessionsOfRevokedCards() {
+  const auto now = clock_.Now();
+  // Cards come from the CA trusted for operators (ClientTrust).
+  std::string card_issuer;
+  for (const TrustedIssuer& issuer : trust_.issuers()) {
+    if (std::find(issuer.kinds.begin(), issuer.kinds.end(), PrincipalKind::kOperator) !=
+        issuer.kinds.end()) {
+      card_issuer = issuer.name;
+    }
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::vector<SessionRecord> live, store_.LiveCardSessions(now));
+  int ended = 0;
+  for (const SessionRecord& session : live) {
+    const Principal card{PrincipalKind::kOperator, session.codice_fiscale, card_issuer,
+                         session.card_serial};
+    const absl::Status status = revocation_.Check(card);
+    if (status.code() != absl::StatusCode::kUnauthenticated) continue;  // good, or not known now
+    TESSERA_ASSIGN_OR_RETURN(bool was_live, store_.EndSession(session.id, "card_revoked", now));
+    if (!was_live) continue;
+    ++ended;
+    LogEvent(spdlog::level::warn, "session_ended",
+             {{"person", session.codice_fiscale},
+              {"session", session.id},
+              {"reason", "card_revoked"},
+              {"card_serial", session.card_serial}});
+  }
+  return ended;
 }
 
 absl::StatusOr<int> CardLogin::EndSessionsOf(const std::string& codice_fiscale,

@@ -82,11 +82,22 @@ class CardLogin {
                                   const std::vector<uint8_t>& card_certificate_der,
                                   const Machine& machine);
 
+  // Opens a session (records it, signs its token): `profiles` at `office` for the person at
+  // `machine`, proven by `method` ("card": `card_serial` is the card's), lasting session_life
+  // and never past `ends_at` (a card certificate's end, a daily password's day).
+  absl::StatusOr<Issued> Open(const std::string& codice_fiscale, std::vector<std::string> profiles,
+                              const access::Office& office, const Machine& machine,
+                              const std::string& method, const std::string& card_serial,
+                              std::chrono::system_clock::time_point ends_at);
+
   // A new token for the caller's live session, expiring session_life from now but never after
   // its renew_until. UNAUTHENTICATED without a session or past renew_until.
   absl::StatusOr<Issued> Renew(const Principal& caller);
   // Ends the caller's session.
   absl::Status Logout(const Principal& caller);
+  // Ends every live card session whose card certificate is revoked (the registry's CRLs): run
+  // at each CRL refresh, so a card reported lost shuts its sessions within seconds. How many.
+  absl::StatusOr<int> EndSessionsOfRevokedCards();
   // Ends every live session of the person (removed, blocked).
   absl::StatusOr<int> EndSessionsOf(const std::string& codice_fiscale, const std::string& reason);
 

@@ -75,6 +75,9 @@ class LoginStore {
   virtual absl::StatusOr<int> EndSessionsOf(const std::string& codice_fiscale,
                                             const std::string& reason,
                                             std::chrono::system_clock::time_point now) = 0;
+  // Live card sessions at `now`: id, codice fiscale and card serial.
+  virtual absl::StatusOr<std::vector<SessionRecord>> LiveCardSessions(
+      std::chrono::system_clock::time_point now) = 0;
   // Whether any Ministry operator has ever logged in (a session at office "ministero").
   virtual absl::StatusOr<bool> MinistryOperatorLoggedIn() = 0;
   // Sessions ended after `cursor` that have not expired at `now`, and the cursor to ask next.

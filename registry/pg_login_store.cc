@@ -177,6 +177,20 @@ absl::StatusOr<int> PgLoginStore::EndSessionsOf(const std::string& codice_fiscal
   return static_cast<int>(r.AffectedRows());
 }
 
+absl::StatusOr<std::vector<SessionRecord>> PgLoginStore::LiveCardSessions(
+    system_clock::time_point now) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn->Exec(absl::StrCat("SELECT ", kSessionColumns,
+                              " FROM registry.sessions WHERE ended_at IS NULL AND method = 'card' "
+                              "AND expires_at > to_timestamp($1)"),
+                 {pg::Param(UnixSeconds(now))}));
+  std::vector<SessionRecord> sessions;
+  for (int row = 0; row < r.rows(); ++row) sessions.push_back(SessionFrom(r, row));
+  return sessions;
+}
+
 absl::StatusOr<bool> PgLoginStore::MinistryOperatorLoggedIn() {
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(

@@ -14,6 +14,7 @@
 #include "registry/census_office.h"
 #include "registry/census_store.h"
 #include "registry/code_mismatches.h"
+#include "registry/daily_access.h"
 #include "registry/login_store.h"
 #include "registry/ministry_operators.h"
 #include "registry/order_queue.h"
@@ -169,9 +170,36 @@ class PgLoginStore final : public LoginStore {
                                   std::chrono::system_clock::time_point now) override;
   absl::StatusOr<int> EndSessionsOf(const std::string& codice_fiscale, const std::string& reason,
                                     std::chrono::system_clock::time_point now) override;
+  absl::StatusOr<std::vector<SessionRecord>> LiveCardSessions(
+      std::chrono::system_clock::time_point now) override;
   absl::StatusOr<bool> MinistryOperatorLoggedIn() override;
   absl::StatusOr<access::SessionState> EndedSince(
       int64_t cursor, std::chrono::system_clock::time_point now) override;
+
+ private:
+  pg::ConnectionPool& pool_;
+};
+
+// The temporary daily password's grants, passwords (hashes), attempts and outbox mail.
+class PgDailyAccessStore final : public DailyAccessStore {
+ public:
+  explicit PgDailyAccessStore(pg::ConnectionPool& pool) : pool_(pool) {}
+
+  absl::StatusOr<std::string> MailboxAt(const std::string& codice_fiscale,
+                                        const access::Office& office) override;
+  absl::Status Grant(const DailyGrant& grant, const DayPassword& today,
+                     const OutboxMail& mail) override;
+  absl::StatusOr<std::vector<Due>> DueOn(std::chrono::year_month_day today) override;
+  absl::Status Issue(const Due& due, const DayPassword& password, const OutboxMail& mail) override;
+  absl::StatusOr<std::optional<DayPassword>> PasswordOn(const std::string& codice_fiscale,
+                                                        const access::Office& office,
+                                                        std::chrono::year_month_day today) override;
+  absl::Status RecordAttempt(const std::string& codice_fiscale, const std::string& machine,
+                             bool succeeded, std::chrono::system_clock::time_point at) override;
+  absl::StatusOr<Failures> FailuresSince(
+      const std::string& codice_fiscale, const std::string& machine,
+      std::chrono::system_clock::time_point person_since,
+      std::chrono::system_clock::time_point machine_since) override;
 
  private:
   pg::ConnectionPool& pool_;

@@ -646,6 +646,33 @@ grpc::Status RegistryHandlers::Logout(grpc::ServerContext* context, const v1::Lo
   return ToGrpcStatus(login_.Logout(*caller));
 }
 
+grpc::Status RegistryHandlers::AuthorizeDailyPassword(
+    grpc::ServerContext* context, const v1::AuthorizeDailyPasswordRequest* request,
+    v1::AuthorizeDailyPasswordResponse* response) {
+  absl::StatusOr<Principal> caller = CallerOf(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (absl::Status id = CheckRequestId(request->request_id()); !id.ok()) return ToGrpcStatus(id);
+  absl::StatusOr<registry::DailyAccess::Authorized> authorized =
+      daily_.Authorize(request->codice_fiscale(), request->office(), request->until(),
+                       request->reason(), request->request_id(), *caller);
+  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  response->set_until(IsoDate(authorized->until));
+  response->set_first_password_expires_at_unix(UnixSeconds(authorized->first_password_expires_at));
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryHandlers::PasswordLogin(grpc::ServerContext* context,
+                                             const v1::PasswordLoginRequest* request,
+                                             v1::SessionResponse* response) {
+  absl::StatusOr<registry::Machine> machine = MachineOf(*context);
+  if (!machine.ok()) return ToGrpcStatus(machine.status());
+  absl::StatusOr<registry::CardLogin::Issued> issued =
+      daily_.Login(request->codice_fiscale(), Secret(request->password()), *machine);
+  if (!issued.ok()) return ToGrpcStatus(issued.status());
+  WriteSession(*issued, *response);
+  return grpc::Status::OK;
+}
+
 grpc::Status RegistryHandlers::GetSessionState(grpc::ServerContext*,
                                                const v1::GetSessionStateRequest* request,
                                                v1::GetSessionStateResponse* response) {
@@ -792,6 +819,20 @@ std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office,
        {},
        "a person ends their own session (the handler requires one)",
        ministry_machine},
+      {s + "AuthorizeDailyPassword",
+       {},
+       {},
+       "the security administrator of the person's office (a comune's mayor too; the Ministry "
+       "for a prefettura's users; checked against the person's office: registry/daily_access.h)",
+       {},
+       {{registry::kAmministratoreSicurezza, "comune"},
+        {registry::kAmministratoreSicurezza, "prefettura"},
+        {registry::kSindacoDelegato, "comune"},
+        {access::kMinistryOperatorProfile, "ministero"}}},
+      {s + "PasswordLogin",
+       {PrincipalKind::kWorkstation},
+       {},
+       "an operator whose card is being replaced logs in at a workstation of their office"},
       {s + "GetSessionState", service, {}, "every tessera service verifies sessions locally"},
       {s + "SaveDraft", comune, {}, own_census, {}, {}, census_scope},
       {s + "GetCensus", comune, {}, own_census, {}, {}, census_scope},

@@ -13,6 +13,7 @@
 #include "proto/registry.grpc.pb.h"
 #include "registry/card_login.h"
 #include "registry/census_office.h"
+#include "registry/daily_access.h"
 
 namespace tessera::registry_service {
 
@@ -28,8 +29,8 @@ class RegistryHandlers final : public v1::Registry::Service {
  public:
   // `max_import_bytes`: the largest census file ImportCensus takes, all its parts together.
   RegistryHandlers(registry::CensusOffice& office, registry::CardLogin& login,
-                   size_t max_import_bytes)
-      : office_(office), login_(login), max_import_bytes_(max_import_bytes) {}
+                   registry::DailyAccess& daily, size_t max_import_bytes)
+      : office_(office), login_(login), daily_(daily), max_import_bytes_(max_import_bytes) {}
 
   grpc::Status LoadReference(grpc::ServerContext* context, const v1::LoadReferenceRequest* request,
                              v1::LoadReferenceResponse* response) override;
@@ -74,6 +75,11 @@ class RegistryHandlers final : public v1::Registry::Service {
                             v1::SessionResponse* response) override;
   grpc::Status Logout(grpc::ServerContext* context, const v1::LogoutRequest* request,
                       v1::LogoutResponse* response) override;
+  grpc::Status AuthorizeDailyPassword(grpc::ServerContext* context,
+                                      const v1::AuthorizeDailyPasswordRequest* request,
+                                      v1::AuthorizeDailyPasswordResponse* response) override;
+  grpc::Status PasswordLogin(grpc::ServerContext* context, const v1::PasswordLoginRequest* request,
+                             v1::SessionResponse* response) override;
   grpc::Status GetSessionState(grpc::ServerContext* context,
                                const v1::GetSessionStateRequest* request,
                                v1::GetSessionStateResponse* response) override;
@@ -86,6 +92,7 @@ class RegistryHandlers final : public v1::Registry::Service {
 
   registry::CensusOffice& office_;
   registry::CardLogin& login_;
+  registry::DailyAccess& daily_;
   const size_t max_import_bytes_;
 };
 

@@ -34,6 +34,7 @@
 
 #include "access/session_gate.h"
 #include "hsm/module.h"
+#include "hsm/secret_sealer.h"
 #include "hsm/token.h"
 #include "hsm/token_key.h"
 #include "platform/clock.h"
@@ -58,6 +59,7 @@ constexpr int kMaxMessageBytes = static_cast<int>(registry::kMaxDraftBytes) + (1
 // The key sessions are signed with, on the HSM: found by its label (its CKA_ID), or made
 // there, EC P-256, never extractable, at the first start.
 struct SessionKeyOnToken {
+  std::shared_ptr<hsm::Token> token;
   std::unique_ptr<Botan::Private_Key> key;
   registry::SessionSigningKey signing;
 };
@@ -91,6 +93,7 @@ absl::StatusOr<SessionKeyOnToken> OpenSessionKey(const Config& config) {
   const std::vector<uint8_t> spki = Botan::X509::BER_encode(**key);
   auto hash = Botan::HashFunction::create_or_throw("SHA-256");
   opened.signing.key_id = Botan::hex_encode(hash->process(spki), false).substr(0, 16);
+  opened.token = token;
   opened.key = *std::move(key);
   opened.signing.key = opened.key.get();
   return opened;
@@ -123,6 +126,24 @@ absl::Status Serve(const std::string& config_path) {
   registry::PgLoginStore logins(pool);
   registry::CardLogin login(logins, *start.rpc.trust, *start.rpc.revocation, session_key.signing,
                             clock);
+  // Mail with a secret in it (a daily password) is sealed by a key beside the session key.
+  TESSERA_ASSIGN_OR_RETURN(hsm::SecretSealer mail_sealer,
+                           hsm::SecretSealer::Open(session_key.token, "outbox-mail", true));
+  registry::PgDailyAccessStore daily_store(pool);
+  registry::DailyAccess daily(
+      daily_store, logins, login,
+      [&mail_sealer](std::string_view body) {
+        return mail_sealer.Seal(Secret(body), registry::kOutboxSealPurpose);
+      },
+      clock);
+  // A card revoked at tessera-ca (lost, stolen) ends its sessions as soon as the CRL says so.
+  PeriodicTask revoked_cards("revoked_card_sessions", std::chrono::seconds(2),
+                             [&login]() { return login.EndSessionsOfRevokedCards().status(); });
+  revoked_cards.Start();
+  // Each Italian day's passwords, made and mailed within a minute of midnight.
+  PeriodicTask daily_passwords("daily_passwords", std::chrono::seconds(60),
+                               [&daily]() { return daily.IssueDue().status(); });
+  daily_passwords.Start();
   // The registry checks sessions as every other service does: from what it publishes.
   auto gate = std::make_shared<access::SessionGate>();
   std::unique_ptr<PeriodicTask> gate_upkeep = access::KeepSessionGateCurrent(
@@ -131,7 +152,7 @@ absl::Status Serve(const std::string& config_path) {
     return gate->Check(token, certificate, std::chrono::system_clock::now());
   };
   start.rpc.rules = registry_service::RegistryPolicy(office, gate);
-  registry_service::RegistryHandlers handlers(office, login,
+  registry_service::RegistryHandlers handlers(office, login, daily,
                                               static_cast<size_t>(max_import_mb) << 20);
   start.rpc.services = {&handlers};
   // A comune without a certificate yet calls with its census access code instead.

@@ -14,15 +14,19 @@
 #include <thread>
 
 #include "access/card_signature.h"
+#include "hsm/secret_sealer.h"
 #include "hsm/token.h"
 #include "hsm/token_key.h"
 #include "personalization/card_maker.h"
 #include "personalization/credentials.h"
+#include "platform/clock.h"
+#include "platform/pg.h"
 #include "platform/principal.h"
 #include "platform/random.h"
 #include "platform/rpc_client.h"
 #include "proto/ca.grpc.pb.h"
 #include "proto/registry.grpc.pb.h"
+#include "registry/daily_access.h"
 #include "services/perso/ca_certifier.h"
 #include "services/registry/census_upload.h"
 #include "tests/support/card_fakes.h"
@@ -67,8 +71,8 @@ class CardLoginTest : public ::testing::Test {
                                   {"tessera-cli", {"localhost"}, {}}});
     testing::TestPg& pg = testing::TestPg::Get();
     const std::string run = ca_->dir().path().string();
-    ca_->hierarchy().WriteRegistryConfig(ca_->dir().File("registry.toml"),
-                                         pg.ConnInfo(pg.CreateDatabase()), run);
+    registry_db_ = new std::string(pg.ConnInfo(pg.CreateDatabase()));
+    ca_->hierarchy().WriteRegistryConfig(ca_->dir().File("registry.toml"), *registry_db_, run);
     registry_ = new testing::ServiceProcess("tessera-registry", ca_->dir().File("registry.toml"),
                                             ca_->dir().File("registry-port"),
                                             ca_->dir().File("registry.log"));
@@ -79,6 +83,7 @@ class CardLoginTest : public ::testing::Test {
     EXPECT_EQ(registry_->Stop(), 0) << "tessera-registry did not shut down cleanly";
     delete registry_;
     delete cards_;
+    delete registry_db_;
     delete ca_;
   }
 
@@ -222,9 +227,11 @@ class CardLoginTest : public ::testing::Test {
   static testing::RunningCa* ca_;
   static testing::ServiceProcess* registry_;
   static std::map<std::string, Card>* cards_;
+  static std::string* registry_db_;
 };
 
 testing::RunningCa* CardLoginTest::ca_ = nullptr;
+std::string* CardLoginTest::registry_db_ = nullptr;
 testing::ServiceProcess* CardLoginTest::registry_ = nullptr;
 std::map<std::string, Card>* CardLoginTest::cards_ = nullptr;
 
@@ -510,6 +517,76 @@ TEST_F(CardLoginTest, TheMinistrysCertificateAloneStopsActingOnceItsOperatorLogs
                 grpc::StatusCode::PERMISSION_DENIED, "has no profiles");
 }
 
+// The daily password over the wire: the mayor (with her card) authorizes an operator of her
+// comune; the password goes to the outbox sealed (the test opens it with the registry's key,
+// as the mail sender will); the operator logs in with it at a workstation of that comune only.
+TEST_F(CardLoginTest, TheMayorAuthorizesADailyPasswordAndItsHolderLogsInWithIt) {
+  auto accumoli = Registry(Workstation("057001", 1));
+  Login mayor = LogIn(*accumoli, kRicci);
+  ASSERT_TRUE(mayor.status.ok()) << mayor.status.error_message();
+  auto authorize = [&](const std::string& token, const std::string& request_id) {
+    grpc::ClientContext context;
+    if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+    v1::AuthorizeDailyPasswordRequest request;
+    request.set_codice_fiscale(kCosta);
+    request.set_until(IsoDate(ItalianDate(std::chrono::system_clock::now())));
+    request.set_reason("carta guasta, in sostituzione");
+    request.set_request_id(request_id);
+    v1::AuthorizeDailyPasswordResponse response;
+    return accumoli->AuthorizeDailyPassword(&context, request, &response);
+  };
+  ExpectRefused(authorize("", "daily-0"), grpc::StatusCode::PERMISSION_DENIED,
+                "may not call it");  // the workstation alone
+  grpc::Status status = authorize(mayor.session.token(), "daily-1");
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ExpectRefused(authorize(mayor.session.token(), "daily-1"), grpc::StatusCode::ALREADY_EXISTS,
+                "request_id");
+
+  // The outbox holds the mail sealed: no password in the clear in the database.
+  auto db = pg::Connection::Open(*registry_db_);
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto mail = (*db)->Exec(
+      "SELECT to_address, sealed_body, body IS NULL FROM registry.outbox WHERE kind = "
+      "'daily_password' ORDER BY id DESC LIMIT 1");
+  ASSERT_TRUE(mail.ok() && mail->rows() == 1);
+  EXPECT_EQ(mail->Text(0, 0), "paolo.costa.1@comune.it");  // Accumoli's mailbox for him
+  EXPECT_TRUE(mail->Bool(0, 2));
+  auto token =
+      hsm::Token::Login(TestSoftHsm::Get().module(), ca_->hierarchy().registry_session_token(),
+                        Secret(testing::kTestUserPin));
+  ASSERT_TRUE(token.ok()) << token.status();
+  auto sealer = hsm::SecretSealer::Open(*token, "outbox-mail", false);
+  ASSERT_TRUE(sealer.ok()) << sealer.status();
+  auto body = sealer->Unseal(mail->Bytes(0, 1), registry::kOutboxSealPurpose);
+  ASSERT_TRUE(body.ok()) << body.status();
+  const std::string text(body->view());
+  const size_t start = text.find("\n\n") + 2;
+  const std::string password = text.substr(start, text.find('\n', start) - start);
+  ASSERT_EQ(password.size(), 14u) << text;
+
+  auto password_login = [&](v1::Registry::Stub& machine, const std::string& typed) {
+    grpc::ClientContext context;
+    v1::PasswordLoginRequest request;
+    request.set_codice_fiscale(kCosta);
+    request.set_password(typed);
+    Login login;
+    login.status = machine.PasswordLogin(&context, request, &login.session);
+    return login;
+  };
+  auto other_desk = Registry(Workstation("057001", 2));
+  Login costa = password_login(*other_desk, password);
+  ASSERT_TRUE(costa.status.ok()) << costa.status.error_message();
+  EXPECT_EQ(costa.session.office(), "comune:057001");
+  EXPECT_LE(costa.session.expires_at_unix(),
+            UnixSeconds(EndOfItalianDay(std::chrono::system_clock::now())));
+  EXPECT_TRUE(CallWith(*other_desk, costa.session.token()).ok());
+  ExpectRefused(password_login(*other_desk, "NOTTHEPASSWORD").status,
+                grpc::StatusCode::UNAUTHENTICATED, "daily password wrong");
+  // Granted at Accumoli: not at Amatrice, where Costa is an operator too.
+  ExpectRefused(password_login(*Registry(Workstation("057002", 1)), password).status,
+                grpc::StatusCode::UNAUTHENTICATED, "daily password wrong");
+}
+
 // tessera login with the card in its reader (SoftHSM here; OpenSC's module for a real reader):
 // the PIN from the environment as a script gives it, the session kept 0600 and sent by the
 // next commands made with the same machine certificate, whoami, logout.
@@ -572,8 +649,12 @@ TEST_F(CardLoginTest, TheCommandLineLogsInWithTheCardAndLogsOut) {
                 "the session has ended");
 }
 
-// Last: it revokes Ricci's card.
+// Last: it revokes Ricci's card: her open session ends, and the card logs nobody in again.
 TEST_F(CardLoginTest, ZARevokedCardLogsNobodyIn) {
+  auto desk = Registry(Workstation("057001", 7));
+  Login before = LogIn(*desk, kRicci);
+  ASSERT_TRUE(before.status.ok()) << before.status.error_message();
+  ASSERT_TRUE(CallWith(*desk, before.session.token()).ok());
   const std::string serial =
       SerialHex(Botan::X509_Certificate(cards_->at(kRicci).certificate).serial_number());
   const Identity cli = Service("tessera-cli");
@@ -599,6 +680,17 @@ TEST_F(CardLoginTest, ZARevokedCardLogsNobodyIn) {
   ExpectRefused(login.status, grpc::StatusCode::UNAUTHENTICATED, "card_certificate: ");
   EXPECT_NE(login.status.error_message().find("revoked"), std::string::npos)
       << login.status.error_message();
+  // The session opened before the revocation ends within seconds at every service.
+  const auto ended_by = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (CallWith(*desk, before.session.token()).ok() &&
+         std::chrono::steady_clock::now() < ended_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ExpectRefused(CallWith(*desk, before.session.token()), grpc::StatusCode::UNAUTHENTICATED,
+                "the session has ended");
+  EXPECT_FALSE(
+      testing::LogEvents(ca_->dir().File("registry.log"), "session_ended", "reason", "card_revoked")
+          .empty());
 }
 
 }  // namespace

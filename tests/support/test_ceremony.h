@@ -94,6 +94,9 @@ class TestHierarchy {
   // (made at the first call) for the session-signing key. Sets TESSERA_SESSION_PIN in this
   // process's environment, which the registry processes it starts inherit.
   std::string RegistrySessionToml() const;
+  // The label of that token (the registry's session key and its outbox sealing key are on it;
+  // user PIN kTestUserPin).
+  const std::string& registry_session_token() const { return session_token_; }
   // Writes a tessera-perso config (one station) calling tessera-ca and tessera-registry on
   // `ca_port` and `registry_port` of localhost as tessera-perso, checking callers against the
   // CRLs as above; gRPC port to `station.port_file`.
