@@ -31,12 +31,16 @@ absl::Status RpcPolicy::Authorize(const std::string& method, const Principal& ca
       if (office_ok && profile_ok) return absl::OkStatus();
     }
   }
-  if (rule.also && rule.also(caller)) return absl::OkStatus();
   const bool kind_ok =
       std::find(rule.kinds.begin(), rule.kinds.end(), caller.kind) != rule.kinds.end();
   const bool name_ok = rule.names.empty() || std::find(rule.names.begin(), rule.names.end(),
                                                        caller.name) != rule.names.end();
   if (kind_ok && name_ok) return absl::OkStatus();
+  if (rule.also) {
+    absl::StatusOr<bool> also = rule.also(caller);
+    if (!also.ok()) return also.status();
+    if (*also) return absl::OkStatus();
+  }
   if (caller.session) {
     return absl::PermissionDeniedError(absl::StrCat(
         method, ": ", caller.session->person, " at ", caller.session->office, " (profiles ",

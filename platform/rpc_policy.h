@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "platform/principal.h"
 
 namespace tessera {
@@ -30,8 +31,9 @@ struct RpcRule {
   std::vector<std::string> names;    // if not empty, only these names (e.g. "tessera-perso")
   std::string why;                   // one line for the reader of the table
   // Callers this says yes to may call too, whatever `kinds` and `names` say. Empty: nobody
-  // else.
-  std::function<bool(const Principal&)> also = {};
+  // else. An error (UNAVAILABLE: what it depends on cannot be known now) refuses the call with
+  // that error rather than PERMISSION_DENIED, so the caller tries again.
+  std::function<absl::StatusOr<bool>(const Principal&)> also = {};
   // Persons let in by their session, whatever machine they sit at.
   std::vector<PersonGrant> persons = {};
   // For an RPC that acts on one office's affairs: OK if `caller` reaches what `request` names,

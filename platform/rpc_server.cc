@@ -142,10 +142,11 @@ class PolicyEnforcer final : public grpc::AuthMetadataProcessor {
       return refused;
     }
     if (absl::Status allowed = policy_.Authorize(method, *caller); !allowed.ok()) {
+      // PERMISSION_DENIED, or UNAVAILABLE when the rule depends on something not known now.
+      grpc::Status refused = ToGrpcStatus(allowed);
       LogCall(spdlog::level::warn, "rpc_denied", NewCallId(), method, &*caller, "-",
-              grpc::StatusCode::PERMISSION_DENIED, Clock::now() - start,
-              std::string(allowed.message()));
-      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, std::string(allowed.message()));
+              refused.error_code(), Clock::now() - start, std::string(allowed.message()));
+      return refused;
     }
     return grpc::Status::OK;
   }

@@ -280,8 +280,8 @@ absl::StatusOr<int> CardLogin::EndSessionsOfRevokedCards() {
 }
 
 absl::StatusOr<int> CardLogin::EndSessionsOf(const std::string& codice_fiscale,
-                                             const std::string& reason) {
-  return store_.EndSessionsOf(codice_fiscale, reason, clock_.Now());
+                                             const std::string& office, const std::string& reason) {
+  return store_.EndSessionsOf(codice_fiscale, office, reason, clock_.Now());
 }
 
 absl::StatusOr<access::SessionState> CardLogin::State(int64_t cursor) {

@@ -98,8 +98,10 @@ class CardLogin {
   // Ends every live card session whose card certificate is revoked (the registry's CRLs): run
   // at each CRL refresh, so a card reported lost shuts its sessions within seconds. How many.
   absl::StatusOr<int> EndSessionsOfRevokedCards();
-  // Ends every live session of the person (removed, blocked).
-  absl::StatusOr<int> EndSessionsOf(const std::string& codice_fiscale, const std::string& reason);
+  // Ends every live session of the person at `office` ("" for all: blocked, deleted; "ministero"
+  // when they stop being a Ministry operator), at every service within seconds.
+  absl::StatusOr<int> EndSessionsOf(const std::string& codice_fiscale, const std::string& office,
+                                    const std::string& reason);
 
   // What services verify sessions with (GetSessionState).
   absl::StatusOr<access::SessionState> State(int64_t cursor);

@@ -67,7 +67,7 @@ absl::StatusOr<std::pair<DayPassword, OutboxMail>> DailyAccess::NewPasswordMail(
       std::string(made.password.view()), "\n\nNe ricevera' una nuova ogni giorno fino al ",
       IsoDate(until), ", finche' la nuova carta non e' attiva.\n");
   TESSERA_ASSIGN_OR_RETURN(std::vector<uint8_t> sealed, seal_(body));
-  return std::pair{DayPassword{ItalianDate(now), made.hash, made.expires_at},
+  return std::pair{DayPassword{ItalianDate(now), made.hash, made.expires_at, now},
                    OutboxMail{"daily_password", mailbox, "tessera: password temporanea di oggi",
                               std::move(sealed)}};
 }

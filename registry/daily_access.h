@@ -66,6 +66,7 @@ struct DayPassword {
   std::chrono::year_month_day day;
   std::string hash;
   std::chrono::system_clock::time_point expires_at;
+  std::chrono::system_clock::time_point issued_at;
 };
 
 class DailyAccessStore {

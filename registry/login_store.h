@@ -71,9 +71,10 @@ class LoginStore {
   // nothing. Returns whether it was live.
   virtual absl::StatusOr<bool> EndSession(const std::string& id, const std::string& reason,
                                           std::chrono::system_clock::time_point now) = 0;
-  // Ends every live session of the person (any spelling of the code); returns how many.
+  // Ends every live session of the person (any spelling of the code) at `office` (all offices
+  // if empty); returns how many.
   virtual absl::StatusOr<int> EndSessionsOf(const std::string& codice_fiscale,
-                                            const std::string& reason,
+                                            const std::string& office, const std::string& reason,
                                             std::chrono::system_clock::time_point now) = 0;
   // Live card sessions at `now`: id, codice fiscale and card serial.
   virtual absl::StatusOr<std::vector<SessionRecord>> LiveCardSessions(

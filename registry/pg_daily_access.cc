@@ -15,7 +15,16 @@ std::pair<const char*, std::string> CensusOf(const access::Office& office) {
           office.census_owner()};
 }
 
-pg::Param Mail(const OutboxMail& mail) { return pg::Param::Bytes(mail.sealed_body); }
+// The mail into the outbox, in the caller's transaction.
+absl::Status QueueMail(pg::Connection& conn, const OutboxMail& mail, system_clock::time_point at) {
+  return conn
+      .Exec(
+          "INSERT INTO registry.outbox (kind, to_address, subject, sealed_body, created_at) "
+          "VALUES ($1, $2, $3, $4, to_timestamp($5))",
+          {pg::Param(mail.kind), pg::Param(mail.to), pg::Param(mail.subject),
+           pg::Param::Bytes(mail.sealed_body), pg::Param(UnixSeconds(at))})
+      .status();
+}
 
 }  // namespace
 
@@ -73,12 +82,7 @@ absl::Status PgDailyAccessStore::Grant(const DailyGrant& grant, const DayPasswor
                pg::Param(IsoDate(today.day)), pg::Param(today.hash),
                pg::Param(UnixSeconds(today.expires_at)), pg::Param(UnixSeconds(grant.granted_at))})
           .status());
-  TESSERA_RETURN_IF_ERROR(
-      conn->Exec("INSERT INTO registry.outbox (kind, to_address, subject, sealed_body, "
-                 "created_at) VALUES ($1, $2, $3, $4, to_timestamp($5))",
-                 {pg::Param(mail.kind), pg::Param(mail.to), pg::Param(mail.subject), Mail(mail),
-                  pg::Param(UnixSeconds(grant.granted_at))})
-          .status());
+  TESSERA_RETURN_IF_ERROR(QueueMail(*conn, mail, grant.granted_at));
   return tx.Commit();
 }
 
@@ -111,16 +115,13 @@ absl::Status PgDailyAccessStore::Issue(const Due& due, const DayPassword& passwo
       pg::Result inserted,
       conn->Exec(
           "INSERT INTO registry.daily_passwords (codice_fiscale, office, day, hash, "
-          "expires_at, issued_at) VALUES ($1, $2, $3::date, $4, to_timestamp($5), now()) "
-          "ON CONFLICT DO NOTHING",
+          "expires_at, issued_at) VALUES ($1, $2, $3::date, $4, to_timestamp($5), "
+          "to_timestamp($6)) ON CONFLICT DO NOTHING",
           {pg::Param(due.codice_fiscale), pg::Param(due.office), pg::Param(IsoDate(password.day)),
-           pg::Param(password.hash), pg::Param(UnixSeconds(password.expires_at))}));
+           pg::Param(password.hash), pg::Param(UnixSeconds(password.expires_at)),
+           pg::Param(UnixSeconds(password.issued_at))}));
   if (inserted.AffectedRows() == 0) return absl::OkStatus();  // another replica was first
-  TESSERA_RETURN_IF_ERROR(
-      conn->Exec("INSERT INTO registry.outbox (kind, to_address, subject, sealed_body, "
-                 "created_at) VALUES ($1, $2, $3, $4, now())",
-                 {pg::Param(mail.kind), pg::Param(mail.to), pg::Param(mail.subject), Mail(mail)})
-          .status());
+  TESSERA_RETURN_IF_ERROR(QueueMail(*conn, mail, password.issued_at));
   return tx.Commit();
 }
 
@@ -138,7 +139,7 @@ absl::StatusOr<std::optional<DayPassword>> PgDailyAccessStore::PasswordOn(
                  {pg::Param(identity::PersonKey(codice_fiscale)), pg::Param(office.Text()),
                   pg::Param(IsoDate(today))}));
   if (r.rows() == 0) return std::nullopt;
-  return DayPassword{today, std::string(r.Text(0, 0)), FromUnixSeconds(r.Int(0, 1))};
+  return DayPassword{today, std::string(r.Text(0, 0)), FromUnixSeconds(r.Int(0, 1)), {}};
 }
 
 absl::Status PgDailyAccessStore::RecordAttempt(const std::string& codice_fiscale,

@@ -163,6 +163,7 @@ absl::StatusOr<bool> PgLoginStore::EndSession(const std::string& id, const std::
 }
 
 absl::StatusOr<int> PgLoginStore::EndSessionsOf(const std::string& codice_fiscale,
+                                                const std::string& office,
                                                 const std::string& reason,
                                                 system_clock::time_point now) {
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
@@ -171,9 +172,9 @@ absl::StatusOr<int> PgLoginStore::EndSessionsOf(const std::string& codice_fiscal
       conn->Exec("UPDATE registry.sessions s SET ended_at = to_timestamp($3), end_reason = $2, "
                  "ended_seq = nextval('registry.session_endings') FROM registry.persons p WHERE "
                  "p.person_key = $1 AND s.codice_fiscale = p.codice_fiscale AND s.ended_at IS "
-                 "NULL",
+                 "NULL AND ($4 = '' OR s.office = $4)",
                  {pg::Param(identity::PersonKey(codice_fiscale)), pg::Param(reason),
-                  pg::Param(UnixSeconds(now))}));
+                  pg::Param(UnixSeconds(now)), pg::Param(office)}));
   return static_cast<int>(r.AffectedRows());
 }
 

@@ -168,7 +168,8 @@ class PgLoginStore final : public LoginStore {
                              std::chrono::system_clock::time_point expires_at) override;
   absl::StatusOr<bool> EndSession(const std::string& id, const std::string& reason,
                                   std::chrono::system_clock::time_point now) override;
-  absl::StatusOr<int> EndSessionsOf(const std::string& codice_fiscale, const std::string& reason,
+  absl::StatusOr<int> EndSessionsOf(const std::string& codice_fiscale, const std::string& office,
+                                    const std::string& reason,
                                     std::chrono::system_clock::time_point now) override;
   absl::StatusOr<std::vector<SessionRecord>> LiveCardSessions(
       std::chrono::system_clock::time_point now) override;

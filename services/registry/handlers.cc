@@ -531,8 +531,14 @@ grpc::Status RegistryHandlers::RemoveMinistryOperator(
     v1::RemoveMinistryOperatorResponse*) {
   absl::StatusOr<Actor> actor = ActorOf(*context);
   if (!actor.ok()) return ToGrpcStatus(actor.status());
-  return ToGrpcStatus(office_.RemoveMinistryOperator(
-      request->codice_fiscale(), {request->reason(), request->request_id()}, *actor));
+  if (absl::Status removed = office_.RemoveMinistryOperator(
+          request->codice_fiscale(), {request->reason(), request->request_id()}, *actor);
+      !removed.ok()) {
+    return ToGrpcStatus(removed);
+  }
+  // No more Ministry rights: their Ministry sessions end (a retry ends nothing more).
+  return ToGrpcStatus(
+      login_.EndSessionsOf(request->codice_fiscale(), "ministero", "removed").status());
 }
 
 grpc::Status RegistryHandlers::ListMinistryOperators(grpc::ServerContext*,
@@ -728,8 +734,9 @@ std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office,
   // The Ministry: an operator's session, the CLI's certificate during the bootstrap, or (before
   // card login) a Ministry operator's card certificate.
   const sessions::MinistryRight ministry = sessions::MinistryRightAt(gate);
-  const auto operators = [&office, ministry](const Principal& caller) {
-    return ministry.certificate(caller) || IsMinistryCard(office, caller);
+  const auto operators = [&office, ministry](const Principal& caller) -> absl::StatusOr<bool> {
+    if (IsMinistryCard(office, caller)) return true;
+    return ministry.certificate(caller);
   };
   const std::vector<PersonGrant>& ministry_operator = ministry.persons;
   const auto census_scope = [&office, gate](const Principal& caller,

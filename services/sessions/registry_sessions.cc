@@ -46,7 +46,18 @@ bool ActsForMinistry(const Principal& caller, const access::SessionGate* gate) {
 
 MinistryRight MinistryRightAt(std::shared_ptr<const access::SessionGate> gate) {
   return {{{access::kMinistryOperatorProfile, "ministero"}},
-          [gate](const Principal& caller) { return ActsForMinistry(caller, gate.get()); }};
+          [gate](const Principal& caller) -> absl::StatusOr<bool> {
+            const bool ministry_machine_alone = caller.kind == PrincipalKind::kService &&
+                                                caller.name == access::kMinistryMachine &&
+                                                !caller.session;
+            if (ministry_machine_alone && gate != nullptr &&
+                !gate->Health(std::chrono::system_clock::now()).ok()) {
+              return absl::UnavailableError(
+                  "the Ministry's rights cannot be checked now (no current word from "
+                  "tessera-registry on sessions); try again shortly");
+            }
+            return ActsForMinistry(caller, gate.get());
+          }};
 }
 
 RegistrySessions UseRegistrySessions(std::shared_ptr<grpc::Channel> registry,

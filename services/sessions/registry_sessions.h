@@ -32,8 +32,10 @@ RegistrySessions UseRegistrySessions(std::shared_ptr<grpc::Channel> registry,
 // the first Ministry operator logs in. Without a gate (a service configured without sessions)
 // the certificate keeps acting alone.
 struct MinistryRight {
-  std::vector<PersonGrant> persons;                   // RpcRule::persons
-  std::function<bool(const Principal&)> certificate;  // RpcRule::also
+  std::vector<PersonGrant> persons;  // RpcRule::persons
+  // RpcRule::also: UNAVAILABLE for the certificate alone while the gate has no current word
+  // from the registry (a service just started, the registry unreachable): try again.
+  std::function<absl::StatusOr<bool>(const Principal&)> certificate;
 };
 MinistryRight MinistryRightAt(std::shared_ptr<const access::SessionGate> gate);
 // The same for a handler's own check: true for a Ministry operator's session, or the Ministry

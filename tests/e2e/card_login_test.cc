@@ -29,6 +29,7 @@
 #include "registry/daily_access.h"
 #include "services/perso/ca_certifier.h"
 #include "services/registry/census_upload.h"
+#include "services/registry/handlers.h"
 #include "tests/support/card_fakes.h"
 #include "tests/support/registry_calls.h"
 #include "tests/support/run.h"
@@ -36,6 +37,7 @@
 #include "tests/support/test_ceremony.h"
 #include "tests/support/test_hsm.h"
 #include "tests/support/test_pg.h"
+#include "tests/unit/fake_registry_stores.h"
 
 namespace tessera {
 namespace {
@@ -216,6 +218,15 @@ class CardLoginTest : public ::testing::Test {
     request.set_istat(istat);
     v1::Census census;
     return machine.GetCensus(&context, request, &census);
+  }
+
+  // tessera-ca started again checking sessions against this suite's registry.
+  static void RestartCaWithSessions() {
+    testing::WriteFile(
+        ca_->dir().File("ca.toml"),
+        testing::ReadFileOrDie(ca_->dir().File("ca.toml")) +
+            "[session]\nregistry = \"localhost:" + std::to_string(registry_->port()) + "\"\n");
+    ca_->Restart("ca-with-sessions.log");
   }
 
   static void ExpectRefused(const grpc::Status& status, grpc::StatusCode code,
@@ -409,11 +420,7 @@ TEST_F(CardLoginTest, ASessionWorksOnlyFromItsMachineUnalteredAndUntilLogout) {
 // token good from its machine, refused from another or altered, and after logout within
 // seconds.
 TEST_F(CardLoginTest, AnotherServiceChecksTheSessionAtItsOwnDoor) {
-  testing::WriteFile(ca_->dir().File("ca.toml"),
-                     testing::ReadFileOrDie(ca_->dir().File("ca.toml")) +
-                         "[session]\nregistry = \"localhost:" + std::to_string(registry_->port()) +
-                         "\"\n");
-  ca_->Restart("ca-with-sessions.log");
+  RestartCaWithSessions();
   // tessera-ca knows only the certificates it issued: the Ministry's machine is one of them.
   const Identity machine = Service("tessera-cli");
   auto ministry = Registry(machine);
@@ -459,11 +466,7 @@ TEST_F(CardLoginTest, AnotherServiceChecksTheSessionAtItsOwnDoor) {
 // Ministry operator logs in (the bootstrap: enrolling that operator, making their card); from
 // then on, at every service, only with a Ministry operator's session.
 TEST_F(CardLoginTest, TheMinistrysCertificateAloneStopsActingOnceItsOperatorLogsIn) {
-  testing::WriteFile(ca_->dir().File("ca.toml"),
-                     testing::ReadFileOrDie(ca_->dir().File("ca.toml")) +
-                         "[session]\nregistry = \"localhost:" + std::to_string(registry_->port()) +
-                         "\"\n");
-  ca_->Restart("ca-with-sessions.log");
+  RestartCaWithSessions();
   const Identity machine = Service("tessera-cli");
   auto list_operators = [&machine](const std::string& token) {
     grpc::ClientContext context;
@@ -515,6 +518,99 @@ TEST_F(CardLoginTest, TheMinistrysCertificateAloneStopsActingOnceItsOperatorLogs
   // Ministry operator's session is no comune's: at a comune's machine Rossi has no profiles.
   ExpectRefused(LogIn(*Registry(Workstation("057001", 1)), kRossi).status,
                 grpc::StatusCode::PERMISSION_DENIED, "has no profiles");
+  // Removed from the Ministry's operators (here by himself), his Ministry session ends.
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + rossi.session.token());
+    v1::RemoveMinistryOperatorRequest request;
+    request.set_codice_fiscale(kRossi);
+    request.set_reason("trasferito");
+    request.set_request_id("remove-rossi");
+    v1::RemoveMinistryOperatorResponse removed;
+    grpc::Status status = Registry(machine)->RemoveMinistryOperator(&context, request, &removed);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  const auto ended_by = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (list_operators(rossi.session.token()).ok() &&
+         std::chrono::steady_clock::now() < ended_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ExpectRefused(list_operators(rossi.session.token()), grpc::StatusCode::UNAUTHENTICATED,
+                "the session has ended");
+}
+
+// The authorization matrix over the wire, generated from the registry's table: every RPC with
+// a session from another machine, an altered one, an ended one, and a comune operator's good
+// session. The door answers the bad sessions UNAUTHENTICATED whatever the RPC; the good one is
+// PERMISSION_DENIED exactly where the table gives neither the machine nor the profile.
+TEST_F(CardLoginTest, EveryRegistryRpcRefusesABadSessionAndHoldsAGoodOneToTheTable) {
+  const Identity desk = Workstation("057001", 1);
+  auto accumoli = Registry(desk);
+  Login costa = LogIn(*accumoli, kCosta);
+  ASSERT_TRUE(costa.status.ok()) << costa.status.error_message();
+  Login ended = LogIn(*accumoli, kRicci);
+  ASSERT_TRUE(ended.status.ok()) << ended.status.error_message();
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + ended.session.token());
+    v1::LogoutResponse out;
+    ASSERT_TRUE(accumoli->Logout(&context, {}, &out).ok());
+  }
+  std::string altered = costa.session.token();
+  altered[altered.size() - 2] = altered[altered.size() - 2] == 'A' ? 'B' : 'A';
+  auto channel = [&](const Identity& machine, const std::string& token) {
+    return CredentialChannel("localhost:" + std::to_string(registry_->port()),
+                             testing::ReadFileOrDie(ca_->hierarchy().Pki("bundle.pem")),
+                             "Bearer " + token, machine.cert_pem, machine.key_pem);
+  };
+  const auto elsewhere = channel(Workstation("057001", 2), costa.session.token());
+  const auto tampered = channel(desk, altered);
+  const auto after_logout = channel(desk, ended.session.token());
+  const auto good = channel(desk, costa.session.token());
+  std::this_thread::sleep_for(std::chrono::seconds(3));  // the logout reaches the door
+
+  // The table as tessera-registry builds it (the stores behind it are not asked here).
+  registry::testing::FakeRegistryStores stores;
+  const registry::PersonalEmailRules email_rules = *registry::PersonalEmailRules::Parse("");
+  const SystemClock clock;
+  registry::CensusOffice office(stores.View(), email_rules, clock);
+  const std::vector<RpcRule> rules = registry_service::RegistryPolicy(office, nullptr);
+  int rpcs = 0;
+  for (const RpcRule& rule : rules) {
+    for (const auto& [name, bad] : {std::pair{"another machine's", elsewhere},
+                                    {"an altered", tampered},
+                                    {"an ended", after_logout}}) {
+      const RawReply reply = RawUnaryCall(bad, rule.method, "");
+      EXPECT_EQ(reply.status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+          << rule.method << " with " << name << " session: " << reply.status.error_message();
+    }
+    const bool machine = std::find(rule.kinds.begin(), rule.kinds.end(),
+                                   PrincipalKind::kWorkstation) != rule.kinds.end();
+    bool profile = false;
+    for (const PersonGrant& grant : rule.persons) {
+      profile =
+          profile || (grant.office == "comune" &&
+                      std::find(costa.session.profiles().begin(), costa.session.profiles().end(),
+                                grant.profile) != costa.session.profiles().end());
+    }
+    const RawReply reply = RawUnaryCall(good, rule.method, "");
+    if (machine || profile) {
+      // Past the door: the handler's own answer to an empty request (CompleteLogin's "no such
+      // login challenge" among them), never a refusal of the caller or the session.
+      EXPECT_NE(reply.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+          << rule.method << ": " << reply.status.error_message();
+      EXPECT_EQ(reply.status.error_message().find("session"), std::string::npos)
+          << rule.method << ": " << reply.status.error_message();
+    } else {
+      EXPECT_EQ(reply.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+          << rule.method << ": " << reply.status.error_message();
+      EXPECT_NE(reply.status.error_message().find(std::string(kCosta) + " at comune:057001"),
+                std::string::npos)
+          << rule.method << ": " << reply.status.error_message();
+    }
+    ++rpcs;
+  }
+  EXPECT_EQ(rpcs, 21);
 }
 
 // The daily password over the wire: the mayor (with her card) authorizes an operator of her

@@ -133,7 +133,7 @@ class MemoryLoginStore final : public LoginStore {
                                   std::chrono::system_clock::time_point) override {
     return false;
   }
-  absl::StatusOr<int> EndSessionsOf(const std::string&, const std::string&,
+  absl::StatusOr<int> EndSessionsOf(const std::string&, const std::string&, const std::string&,
                                     std::chrono::system_clock::time_point) override {
     return 0;
   }
