@@ -4,9 +4,11 @@
 #include <botan/hex.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "platform/clock.h"
+#include "platform/log.h"
 
 namespace tessera::access {
 
@@ -100,17 +102,27 @@ absl::StatusOr<PersonSession> SessionGate::Check(std::string_view token,
 std::unique_ptr<PeriodicTask> KeepSessionGateCurrent(
     SessionGate& gate, std::function<absl::StatusOr<SessionState>(int64_t cursor)> fetch,
     std::chrono::milliseconds period) {
-  auto task = std::make_unique<PeriodicTask>(
-      "session_gate", period, [&gate, fetch = std::move(fetch)]() -> absl::Status {
-        const auto started = std::chrono::system_clock::now();
-        absl::StatusOr<SessionState> state = fetch(gate.cursor());
-        if (!state.ok()) return state.status();
-        gate.Update(*state, started);
-        return absl::OkStatus();
-      });
-  // The first fetch before serving, so a service that just started takes sessions at once;
-  // a failure is the task's to log, and the next period tries again.
-  (void)task->RunThenStart();
+  auto fetch_once = [&gate, fetch]() -> absl::Status {
+    const auto started = std::chrono::system_clock::now();
+    absl::StatusOr<SessionState> state = fetch(gate.cursor());
+    if (!state.ok()) return state.status();
+    gate.Update(*state, started);
+    return absl::OkStatus();
+  };
+  // The first fetch before serving, so a service that just started takes sessions (and knows
+  // the Ministry's rights) at once: tried for up to 10 s, as the registry may be starting too or
+  // slow under load; then the service serves anyway and the task keeps trying every period.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (absl::Status first = fetch_once(); !first.ok(); first = fetch_once()) {
+    if (std::chrono::steady_clock::now() >= give_up) {
+      LogEvent(spdlog::level::warn, "session_gate_not_current",
+               {{"error", std::string(first.message())}});
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  auto task = std::make_unique<PeriodicTask>("session_gate", period, fetch_once);
+  task->Start();
   return task;
 }
 
