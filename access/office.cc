@@ -14,16 +14,21 @@ bool AllDigits(std::string_view text, size_t length) {
 
 }  // namespace
 
-std::string Office::Text() const {
+std::string_view Office::KindName() const {
   switch (kind) {
     case Kind::kComune:
-      return "comune:" + code;
+      return "comune";
     case Kind::kPrefettura:
-      return "prefettura:" + code;
+      return "prefettura";
     case Kind::kMinistero:
       return "ministero";
   }
   return "";
+}
+
+std::string Office::Text() const {
+  if (kind == Kind::kMinistero) return std::string(KindName());
+  return absl::StrCat(std::string(KindName()), ":", code);
 }
 
 absl::StatusOr<Office> ParseOffice(std::string_view text) {

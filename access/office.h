@@ -25,6 +25,9 @@ struct Office {
 
   // "comune:057001", "prefettura:057", "ministero".
   std::string Text() const;
+  // "comune", "prefettura" or "ministero": how Text() begins, and (but for the Ministry, which
+  // has none) the kind of the office's census.
+  std::string_view KindName() const;
   // A census's owner: the ISTAT code, or the province code.
   const std::string& census_owner() const { return code; }
   bool operator==(const Office&) const = default;

@@ -59,6 +59,13 @@ std::string CertificateSha256(const Botan::X509_Certificate& certificate) {
   return Botan::hex_encode(hash->process(certificate.BER_encode()), false);
 }
 
+bool PersonSession::Holds(std::string_view profile, std::string_view office_kind) const {
+  const bool office_ok = office == office_kind ||
+                         (office.size() > office_kind.size() && office.starts_with(office_kind) &&
+                          office[office_kind.size()] == ':');
+  return office_ok && std::find(profiles.begin(), profiles.end(), profile) != profiles.end();
+}
+
 std::string SerialHex(const std::vector<uint8_t>& big_endian) {
   std::string hex = absl::AsciiStrToLower(Botan::hex_encode(big_endian));
   const size_t first = hex.find_first_not_of('0');

@@ -39,6 +39,10 @@ struct PersonSession {
   std::string office;
   std::vector<std::string> profiles;  // their profiles at that office (census profile keys)
   std::chrono::system_clock::time_point expires_at;
+
+  // Whether the session holds `profile` at an office of kind `office_kind` ("comune",
+  // "prefettura" or "ministero", as `office` begins).
+  bool Holds(std::string_view profile, std::string_view office_kind) const;
 };
 
 struct Principal {

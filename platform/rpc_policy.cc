@@ -22,13 +22,8 @@ absl::Status RpcPolicy::Authorize(const std::string& method, const Principal& ca
   }
   const RpcRule& rule = it->second;
   if (caller.session) {
-    const PersonSession& session = *caller.session;
     for (const PersonGrant& grant : rule.persons) {
-      const bool office_ok =
-          session.office == grant.office || session.office.starts_with(grant.office + ":");
-      const bool profile_ok = std::find(session.profiles.begin(), session.profiles.end(),
-                                        grant.profile) != session.profiles.end();
-      if (office_ok && profile_ok) return absl::OkStatus();
+      if (caller.session->Holds(grant.profile, grant.office)) return absl::OkStatus();
     }
   }
   const bool kind_ok =

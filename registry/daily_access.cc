@@ -25,12 +25,8 @@ absl::StatusOr<access::Office> OfficeTheCallerAdministers(const Principal& calle
   }
   const PersonSession& session = *caller.session;
   TESSERA_ASSIGN_OR_RETURN(access::Office own, access::ParseOffice(session.office));
-  auto has = [&session](std::string_view profile) {
-    return std::find(session.profiles.begin(), session.profiles.end(), profile) !=
-           session.profiles.end();
-  };
   if (own.kind == access::Office::Kind::kMinistero) {
-    if (!has(access::kMinistryOperatorProfile)) {
+    if (!session.Holds(access::kMinistryOperatorProfile, own.KindName())) {
       return absl::PermissionDeniedError("only a Ministry operator acts for the Ministry");
     }
     absl::StatusOr<access::Office> office = access::ParseOffice(named);
@@ -44,8 +40,8 @@ absl::StatusOr<access::Office> OfficeTheCallerAdministers(const Principal& calle
     return absl::PermissionDeniedError(
         absl::StrCat("office: ", session.office, "'s administrator may not act for ", named));
   }
-  const bool administrator = has(kAmministratoreSicurezza) ||
-                             (own.kind == access::Office::Kind::kComune && has(kSindacoDelegato));
+  const bool administrator = session.Holds(kAmministratoreSicurezza, own.KindName()) ||
+                             session.Holds(kSindacoDelegato, "comune");
   if (!administrator) {
     return absl::PermissionDeniedError(absl::StrCat(
         "a daily password is authorized by the office's Amministratore Sicurezza (or a "
@@ -74,7 +70,7 @@ absl::StatusOr<std::pair<DayPassword, OutboxMail>> DailyAccess::NewPasswordMail(
 
 absl::StatusOr<DailyAccess::Authorized> DailyAccess::Authorize(
     const std::string& codice_fiscale, const std::string& office_text, const std::string& until,
-    const std::string& reason, const std::string& request_id, const Principal& caller) {
+    const std::string& reason, Request request, const Principal& caller) {
   const std::string code = identity::NormalizeCodiceFiscale(codice_fiscale);
   if (absl::Status valid = identity::ValidateCodiceFiscale(code); !valid.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("codice_fiscale: ", valid.message()));
@@ -109,9 +105,11 @@ absl::StatusOr<DailyAccess::Authorized> DailyAccess::Authorize(
                          .reason = reason,
                          .granted_by = caller.session->person,
                          .granted_by_session = caller.session->id,
-                         .request_id = request_id,
+                         .request_id = request.request_id,
                          .granted_at = now};
-  TESSERA_RETURN_IF_ERROR(store_.Grant(grant, password_mail.first, password_mail.second));
+  request.fingerprint = RequestFingerprint(
+      "AuthorizeDailyPassword", {grant.codice_fiscale, grant.office, IsoDate(*end), reason});
+  TESSERA_RETURN_IF_ERROR(store_.Grant(grant, password_mail.first, password_mail.second, request));
   LogEvent(spdlog::level::info, "daily_password_granted",
            {{"person", grant.codice_fiscale},
             {"office", grant.office},

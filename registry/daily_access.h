@@ -23,6 +23,7 @@
 #include "platform/principal.h"
 #include "platform/secret.h"
 #include "registry/card_login.h"
+#include "registry/change_request.h"
 #include "registry/login_store.h"
 
 namespace tessera::registry {
@@ -77,10 +78,11 @@ class DailyAccessStore {
   // person is not in it.
   virtual absl::StatusOr<std::string> MailboxAt(const std::string& codice_fiscale,
                                                 const access::Office& office) = 0;
-  // Records the grant (replacing one for the same person and office), today's password and its
-  // mail, in one transaction. A request_id already used: ALREADY_EXISTS.
+  // Records the grant (replacing one for the same person and office), today's password, its
+  // mail and `request` (the registry's request journal), in one transaction. A request_id used
+  // before: ALREADY_EXISTS.
   virtual absl::Status Grant(const DailyGrant& grant, const DayPassword& today,
-                             const OutboxMail& mail) = 0;
+                             const OutboxMail& mail, const Request& request) = 0;
   struct Due {
     std::string codice_fiscale;
     std::string office;
@@ -132,7 +134,7 @@ class DailyAccess {
   // user of that office; INVALID_ARGUMENT naming the field.
   absl::StatusOr<Authorized> Authorize(const std::string& codice_fiscale, const std::string& office,
                                        const std::string& until, const std::string& reason,
-                                       const std::string& request_id, const Principal& caller);
+                                       Request request, const Principal& caller);
 
   // Makes and mails today's password for every grant running today that has none yet; how
   // many. Run every minute: the first run after midnight starts the day.

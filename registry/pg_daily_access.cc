@@ -2,18 +2,13 @@
 #include "identity/codice_fiscale.h"
 #include "platform/clock.h"
 #include "platform/status_macros.h"
+#include "registry/internal/request_journal.h"
 #include "registry/pg_stores.h"
 
 namespace tessera::registry {
 namespace {
 
 using std::chrono::system_clock;
-
-// The census that declares an office's users: kind and owner.
-std::pair<const char*, std::string> CensusOf(const access::Office& office) {
-  return {office.kind == access::Office::Kind::kComune ? "comune" : "prefettura",
-          office.census_owner()};
-}
 
 // The mail into the outbox, in the caller's transaction.
 absl::Status QueueMail(pg::Connection& conn, const OutboxMail& mail, system_clock::time_point at) {
@@ -26,32 +21,52 @@ absl::Status QueueMail(pg::Connection& conn, const OutboxMail& mail, system_cloc
       .status();
 }
 
+// A day's password of a grant: a new one replaces the day's (`replace`), or is dropped if the
+// day has one already. Whether it was stored.
+absl::StatusOr<bool> StorePassword(pg::Connection& conn, const std::string& codice_fiscale,
+                                   const std::string& office, const DayPassword& password,
+                                   bool replace) {
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result stored,
+      conn.Exec(absl::StrCat("INSERT INTO registry.daily_passwords (codice_fiscale, office, day, "
+                             "hash, expires_at, issued_at) VALUES ($1, $2, $3::date, $4, "
+                             "to_timestamp($5), to_timestamp($6)) ON CONFLICT (codice_fiscale, "
+                             "office, day) ",
+                             replace ? "DO UPDATE SET hash = EXCLUDED.hash, expires_at = "
+                                       "EXCLUDED.expires_at, issued_at = EXCLUDED.issued_at"
+                                     : "DO NOTHING"),
+                {pg::Param(codice_fiscale), pg::Param(office), pg::Param(IsoDate(password.day)),
+                 pg::Param(password.hash), pg::Param(UnixSeconds(password.expires_at)),
+                 pg::Param(UnixSeconds(password.issued_at))}));
+  return stored.AffectedRows() > 0;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> PgDailyAccessStore::MailboxAt(const std::string& codice_fiscale,
                                                           const access::Office& office) {
-  const auto [kind, owner] = CensusOf(office);
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result r,
-      conn->Exec(
-          "SELECT u.email FROM registry.census_users u JOIN registry.censuses c ON c.id = "
-          "u.census_id JOIN registry.persons p ON p.codice_fiscale = u.codice_fiscale "
-          "WHERE p.person_key = $1 AND c.state = 'SUBMITTED' AND c.kind = $2 AND c.owner "
-          "= $3",
-          {pg::Param(identity::PersonKey(codice_fiscale)), pg::Param(kind), pg::Param(owner)}));
+      conn->Exec("SELECT u.email FROM registry.census_users u JOIN registry.censuses c ON c.id = "
+                 "u.census_id JOIN registry.persons p ON p.codice_fiscale = u.codice_fiscale "
+                 "WHERE p.person_key = $1 AND c.state = 'SUBMITTED' AND c.kind = $2 AND c.owner "
+                 "= $3",
+                 {pg::Param(identity::PersonKey(codice_fiscale)), pg::Param(office.KindName()),
+                  pg::Param(office.census_owner())}));
   return r.rows() == 0 ? std::string() : std::string(r.Text(0, 0));
 }
 
 absl::Status PgDailyAccessStore::Grant(const DailyGrant& grant, const DayPassword& today,
-                                       const OutboxMail& mail) {
+                                       const OutboxMail& mail, const Request& request) {
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
-  TESSERA_ASSIGN_OR_RETURN(
-      pg::Result used,
-      conn->Exec("SELECT 1 FROM registry.daily_password_grants WHERE request_id = $1",
-                 {pg::Param(grant.request_id)}));
-  if (used.rows() > 0) {
+  // The registry's request journal: a key used before, for this or another request, is
+  // refused (a password is mailed once, as an access code is shown once).
+  TESSERA_ASSIGN_OR_RETURN(std::optional<std::string> repeated,
+                           internal::BeginRequest(*conn, request, "AuthorizeDailyPassword",
+                                                  pg::Param(UnixSeconds(grant.granted_at))));
+  if (repeated.has_value()) {
     return absl::AlreadyExistsError(
         absl::StrCat("request_id: '", grant.request_id,
                      "' already authorized a daily password, which was mailed once; ask with a new "
@@ -71,18 +86,11 @@ absl::Status PgDailyAccessStore::Grant(const DailyGrant& grant, const DayPasswor
                   pg::Param(grant.granted_by_session), pg::Param(grant.request_id)})
           .status());
   // A new grant makes a new password for today: the one mailed before stops working.
-  TESSERA_RETURN_IF_ERROR(
-      conn->Exec(
-              "INSERT INTO registry.daily_passwords (codice_fiscale, office, day, hash, "
-              "expires_at, issued_at) VALUES ($1, $2, $3::date, $4, to_timestamp($5), "
-              "to_timestamp($6)) ON CONFLICT (codice_fiscale, office, day) DO UPDATE SET hash "
-              "= EXCLUDED.hash, expires_at = EXCLUDED.expires_at, issued_at = "
-              "EXCLUDED.issued_at",
-              {pg::Param(grant.codice_fiscale), pg::Param(grant.office),
-               pg::Param(IsoDate(today.day)), pg::Param(today.hash),
-               pg::Param(UnixSeconds(today.expires_at)), pg::Param(UnixSeconds(grant.granted_at))})
-          .status());
+  TESSERA_RETURN_IF_ERROR(StorePassword(*conn, grant.codice_fiscale, grant.office, today,
+                                        /*replace=*/true)
+                              .status());
   TESSERA_RETURN_IF_ERROR(QueueMail(*conn, mail, grant.granted_at));
+  TESSERA_RETURN_IF_ERROR(internal::FinishRequest(*conn, request, "{}"));
   return tx.Commit();
 }
 
@@ -111,16 +119,9 @@ absl::Status PgDailyAccessStore::Issue(const Due& due, const DayPassword& passwo
                                        const OutboxMail& mail) {
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
-  TESSERA_ASSIGN_OR_RETURN(
-      pg::Result inserted,
-      conn->Exec(
-          "INSERT INTO registry.daily_passwords (codice_fiscale, office, day, hash, "
-          "expires_at, issued_at) VALUES ($1, $2, $3::date, $4, to_timestamp($5), "
-          "to_timestamp($6)) ON CONFLICT DO NOTHING",
-          {pg::Param(due.codice_fiscale), pg::Param(due.office), pg::Param(IsoDate(password.day)),
-           pg::Param(password.hash), pg::Param(UnixSeconds(password.expires_at)),
-           pg::Param(UnixSeconds(password.issued_at))}));
-  if (inserted.AffectedRows() == 0) return absl::OkStatus();  // another replica was first
+  TESSERA_ASSIGN_OR_RETURN(bool stored, StorePassword(*conn, due.codice_fiscale, due.office,
+                                                      password, /*replace=*/false));
+  if (!stored) return absl::OkStatus();  // another replica was first
   TESSERA_RETURN_IF_ERROR(QueueMail(*conn, mail, password.issued_at));
   return tx.Commit();
 }

@@ -86,9 +86,8 @@ absl::StatusOr<LoginChallenge> PgLoginStore::TakeChallenge(const std::string& id
 
 absl::StatusOr<LoginStanding> PgLoginStore::StandingOf(const std::string& codice_fiscale,
                                                        const access::Office& office) {
-  const char* census_kind = office.kind == access::Office::Kind::kComune       ? "comune"
-                            : office.kind == access::Office::Kind::kPrefettura ? "prefettura"
-                                                                               : "";
+  // The Ministry has no census: its kind names none, so the person has no profiles there.
+  const std::string census_kind(office.KindName());
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result r,

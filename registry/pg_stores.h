@@ -188,8 +188,8 @@ class PgDailyAccessStore final : public DailyAccessStore {
 
   absl::StatusOr<std::string> MailboxAt(const std::string& codice_fiscale,
                                         const access::Office& office) override;
-  absl::Status Grant(const DailyGrant& grant, const DayPassword& today,
-                     const OutboxMail& mail) override;
+  absl::Status Grant(const DailyGrant& grant, const DayPassword& today, const OutboxMail& mail,
+                     const Request& request) override;
   absl::StatusOr<std::vector<Due>> DueOn(std::chrono::year_month_day today) override;
   absl::Status Issue(const Due& due, const DayPassword& password, const OutboxMail& mail) override;
   absl::StatusOr<std::optional<DayPassword>> PasswordOn(const std::string& codice_fiscale,

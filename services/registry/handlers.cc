@@ -657,10 +657,11 @@ grpc::Status RegistryHandlers::AuthorizeDailyPassword(
     v1::AuthorizeDailyPasswordResponse* response) {
   absl::StatusOr<Principal> caller = CallerOf(*context);
   if (!caller.ok()) return ToGrpcStatus(caller.status());
-  if (absl::Status id = CheckRequestId(request->request_id()); !id.ok()) return ToGrpcStatus(id);
+  absl::StatusOr<registry::Request> change = RequestOf(*context, request->request_id());
+  if (!change.ok()) return ToGrpcStatus(change.status());
   absl::StatusOr<registry::DailyAccess::Authorized> authorized =
       daily_.Authorize(request->codice_fiscale(), request->office(), request->until(),
-                       request->reason(), request->request_id(), *caller);
+                       request->reason(), *std::move(change), *caller);
   if (!authorized.ok()) return ToGrpcStatus(authorized.status());
   response->set_until(IsoDate(authorized->until));
   response->set_first_password_expires_at_unix(UnixSeconds(authorized->first_password_expires_at));

@@ -35,12 +35,7 @@ bool ActsForMinistry(const Principal& caller, const access::SessionGate* gate) {
   if (caller.kind != PrincipalKind::kService || caller.name != access::kMinistryMachine) {
     return false;
   }
-  if (caller.session) {
-    const auto& profiles = caller.session->profiles;
-    return caller.session->office == "ministero" &&
-           std::find(profiles.begin(), profiles.end(), access::kMinistryOperatorProfile) !=
-               profiles.end();
-  }
+  if (caller.session) return caller.session->Holds(access::kMinistryOperatorProfile, "ministero");
   return gate == nullptr || gate->MinistryCertificateActs(std::chrono::system_clock::now());
 }
 

@@ -36,9 +36,9 @@ class MemoryDailyStore final : public DailyAccessStore {
                                         const access::Office& office) override {
     return cf == kOperator && office.Text() == kAccumoli ? "mario.rossi@example.it" : "";
   }
-  absl::Status Grant(const DailyGrant& grant, const DayPassword& today,
-                     const OutboxMail& mail) override {
-    if (!request_ids.insert(grant.request_id).second) {
+  absl::Status Grant(const DailyGrant& grant, const DayPassword& today, const OutboxMail& mail,
+                     const Request& request) override {
+    if (!request_ids.insert(request.request_id).second) {
       return absl::AlreadyExistsError("request_id: used");
     }
     grants[{grant.codice_fiscale, grant.office}] = grant;
@@ -179,6 +179,10 @@ class DailyAccessTest : public ::testing::Test {
         PersonSession{.id = "s", .person = person, .office = office, .profiles = profiles};
     return caller;
   }
+  // The request of an authorization, as the handler makes it (RequestOf).
+  static Request Req(const std::string& id) {
+    return {.actor = {.kind = "workstation", .name = "0570010001"}, .request_id = id};
+  }
   static Machine Workstation(const std::string& name = "0570010002") {
     return {{PrincipalKind::kWorkstation, name}, std::string(64, 'a')};
   }
@@ -206,7 +210,7 @@ TEST_F(DailyAccessTest, OnlyTheOfficesAdministratorAuthorizesItsUsers) {
   auto authorize = [this](const Principal& caller, const std::string& cf,
                           const std::string& until = "2026-04-10") {
     return daily_
-        .Authorize(cf, "", until, "carta smarrita", "r-" + std::to_string(++requests_), caller)
+        .Authorize(cf, "", until, "carta smarrita", Req("r-" + std::to_string(++requests_)), caller)
         .status();
   };
   EXPECT_EQ(authorize(At(kAccumoli, kAdministrator, {kAccessoWeb}), kOperator).code(),
@@ -231,7 +235,7 @@ TEST_F(DailyAccessTest, OnlyTheOfficesAdministratorAuthorizesItsUsers) {
 TEST_F(DailyAccessTest, APasswordIsGoodUntilMidnightInRomeAndANewOneComesEachDay) {
   const Principal administrator = At(kAccumoli, kAdministrator, {kAmministratoreSicurezza});
   auto authorized =
-      daily_.Authorize(kOperator, "", "2026-03-29", "carta guasta", "r1", administrator);
+      daily_.Authorize(kOperator, "", "2026-03-29", "carta guasta", Req("r1"), administrator);
   ASSERT_TRUE(authorized.ok()) << authorized.status();
   EXPECT_EQ(authorized->first_password_expires_at, RomeMidnight());
   const Secret first = LastPassword();
@@ -275,7 +279,7 @@ TEST_F(DailyAccessTest, APasswordIsGoodUntilMidnightInRomeAndANewOneComesEachDay
 
 TEST_F(DailyAccessTest, GuessingLocksThePersonAndTheMachineOut) {
   ASSERT_TRUE(daily_
-                  .Authorize(kOperator, "", "2026-04-01", "carta rubata", "r1",
+                  .Authorize(kOperator, "", "2026-04-01", "carta rubata", Req("r1"),
                              At(kAccumoli, kAdministrator, {kAmministratoreSicurezza}))
                   .ok());
   const Secret right = LastPassword();
