@@ -238,6 +238,7 @@ void BuildTree(CLI::App& app) {
   AddRegistryCommands(app);
   AddBatchCommands(app);
   AddSessionCommands(app);
+  AddAuditCommands(app);
   AddCommand(app, "health", "ask a tessera service for its gRPC health", Health,
              ConnectsTo("the service"));
   CLI::App* completion =

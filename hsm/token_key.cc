@@ -192,6 +192,17 @@ absl::StatusOr<std::unique_ptr<Botan::Private_Key>> GenerateTokenKey(std::shared
   return MakeKey(std::move(token), *lease, pair.private_key, pair.public_key);
 }
 
+absl::StatusOr<OwnKey> LoadOrMakeOwnKey(std::shared_ptr<Token> token, const std::string& label) {
+  const std::vector<uint8_t> id(label.begin(), label.end());
+  absl::StatusOr<std::unique_ptr<Botan::Private_Key>> key = LoadTokenKey(token, id);
+  if (key.ok()) return OwnKey{.key = *std::move(key)};
+  if (key.status().code() != absl::StatusCode::kNotFound) return key.status();
+  TESSERA_ASSIGN_OR_RETURN(
+      std::unique_ptr<Botan::Private_Key> made,
+      GenerateTokenKey(token, {.algorithm = KeyAlgorithm::kEcP256, .id = id, .label = label}));
+  return OwnKey{.key = std::move(made), .made = true};
+}
+
 absl::Status SignatureFailure(const std::exception& e, const std::string& what,
                               absl::StatusCode otherwise) {
   if (const auto* token = dynamic_cast<const TokenKeyError*>(&e); token != nullptr) {

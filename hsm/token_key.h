@@ -52,4 +52,13 @@ absl::StatusOr<std::vector<TokenCertificate>> ListCertificates(std::shared_ptr<T
 absl::StatusOr<std::unique_ptr<Botan::Private_Key>> GenerateTokenKey(std::shared_ptr<Token> token,
                                                                      const KeyPairSpec& spec);
 
+// A service's own signing key, which no ceremony makes (session tokens, audit anchors): the
+// key pair whose CKA_ID and label are `label`, made on the token (EC P-256, never extractable)
+// the first time it is asked for.
+struct OwnKey {
+  std::unique_ptr<Botan::Private_Key> key;
+  bool made = false;  // made by this call
+};
+absl::StatusOr<OwnKey> LoadOrMakeOwnKey(std::shared_ptr<Token> token, const std::string& label);
+
 }  // namespace tessera::hsm

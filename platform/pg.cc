@@ -1,5 +1,7 @@
 #include "platform/pg.h"
 
+#include <errno.h>  // program_invocation_short_name
+
 #include <cstdlib>
 
 #include "absl/strings/numbers.h"
@@ -82,7 +84,11 @@ int64_t Result::AffectedRows() const {
 }
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& conninfo) {
-  PGconn* conn = PQconnectdb(conninfo.c_str());
+  // The program's name as the connection's application_name unless conninfo names one: the
+  // audit chain names it for changes no caller is recorded for (background work).
+  const char* keywords[] = {"dbname", "fallback_application_name", nullptr};
+  const char* values[] = {conninfo.c_str(), program_invocation_short_name, nullptr};
+  PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr || PQstatus(conn) != CONNECTION_OK) {
     std::string message = conn ? PQerrorMessage(conn) : "out of memory";
     if (conn) PQfinish(conn);
@@ -92,6 +98,17 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& 
 }
 
 Connection::~Connection() { PQfinish(conn_); }
+
+absl::Status Connection::ActFor(const ActingFor& acting_for) {
+  if (acting_for == acting_for_) return absl::OkStatus();
+  absl::StatusOr<Result> set = Exec(
+      "SELECT set_config('tessera.actor', $1, false), set_config('tessera.workstation', $2, "
+      "false), set_config('tessera.request_id', $3, false)",
+      {acting_for.actor, acting_for.workstation, acting_for.request_id});
+  if (!set.ok()) return set.status();
+  acting_for_ = acting_for;
+  return absl::OkStatus();
+}
 
 absl::StatusOr<Result> Connection::Check(PGresult* raw, std::string_view what) {
   Result result(raw);

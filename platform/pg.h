@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "platform/acting_for.h"
 
 namespace tessera::pg {
 
@@ -92,6 +93,10 @@ class Connection {
 
   PGconn* raw() const { return conn_; }
 
+  // Makes this connection's session act for `acting_for` (platform/acting_for.h): the audit
+  // triggers' tessera.* settings, sent only when they change.
+  absl::Status ActFor(const ActingFor& acting_for);
+
  private:
   explicit Connection(PGconn* conn) : conn_(conn) {}
   absl::StatusOr<Result> Check(PGresult* result, std::string_view what);
@@ -103,6 +108,7 @@ class Connection {
   // Statements with parameters are prepared once per connection (planning is a large share
   // of a short query's time); by SQL text, bounded so generated SQL cannot grow it forever.
   std::unordered_map<std::string, std::string> prepared_;
+  ActingFor acting_for_;  // what the session's tessera.* settings say (empty: nobody)
 };
 
 enum class Isolation { kReadCommitted, kRepeatableRead, kSerializable };

@@ -1,6 +1,7 @@
 #include "platform/pg_pool.h"
 
 #include "absl/strings/str_cat.h"
+#include "platform/status_macros.h"
 
 namespace tessera::pg {
 
@@ -9,6 +10,16 @@ ConnectionPool::Lease::~Lease() {
 }
 
 absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(std::chrono::milliseconds wait) {
+  TESSERA_ASSIGN_OR_RETURN(Lease lease, AcquireIdleOrNew(wait));
+  // Whatever the holder changes is recorded in the audit chain as done for the caller this
+  // thread serves (or as the service's own).
+  const ActingFor* acting_for = CurrentActingFor();
+  TESSERA_RETURN_IF_ERROR(lease->ActFor(acting_for != nullptr ? *acting_for : ActingFor{}));
+  return lease;
+}
+
+absl::StatusOr<ConnectionPool::Lease> ConnectionPool::AcquireIdleOrNew(
+    std::chrono::milliseconds wait) {
   {
     std::unique_lock lock(mutex_);
     if (!available_.wait_for(lock, wait, [this] { return !idle_.empty() || open_ < max_; })) {

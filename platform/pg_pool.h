@@ -50,6 +50,7 @@ class ConnectionPool {
   absl::StatusOr<Lease> Acquire(std::chrono::milliseconds wait);
 
  private:
+  absl::StatusOr<Lease> AcquireIdleOrNew(std::chrono::milliseconds wait);
   void Release(std::unique_ptr<Connection> conn);
 
   const std::string conninfo_;

@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "platform/acting_for.h"
 #include "platform/clock.h"
 #include "platform/files.h"
 #include "platform/grpc_status.h"
@@ -494,7 +495,14 @@ void RpcServer::Wait() { server_->Wait(); }
 absl::StatusOr<Principal> CallerOf(const grpc::ServerContext& context) {
   std::optional<CallRecord> call = CallRegistry::Get().Find(&context);
   if (!call.has_value()) {
+    ClearActingFor();
     return absl::UnauthenticatedError("caller unknown: the call was not admitted by the door");
+  }
+  // The handler acts for this caller from here on: its database changes are audited as theirs.
+  if (call->caller.ok()) {
+    SetActingFor(ActingForCaller(*call->caller, call->call_id));
+  } else {
+    ClearActingFor();
   }
   return call->caller;
 }

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "absl/debugging/failure_signal_handler.h"
+#include "absl/debugging/symbolize.h"
 #include "platform/crl_revocation.h"
 #include "platform/files.h"
 #include "platform/log.h"
@@ -103,6 +105,10 @@ absl::Status ServeUntilStopped(RpcServerOptions options, const std::string& port
 
 int ServiceMain(int argc, char** argv, const char* name,
                 absl::Status (*serve)(const std::string& config_path)) {
+  // A crash prints its stack to stderr (the service's log): with core dumps off (below), the
+  // only trace a rare fault at shutdown leaves. Stacks hold addresses and names, no data.
+  absl::InitializeSymbolizer(argv[0]);
+  absl::InstallFailureSignalHandler(absl::FailureSignalHandlerOptions{});
   // Before anything holds a secret: no core dumps, no ptrace by the user's other processes.
   if (absl::Status hardened = HardenProcess(); !hardened.ok()) {
     std::fprintf(stderr, "%s: %s\n", name, std::string(hardened.message()).c_str());

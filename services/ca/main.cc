@@ -52,6 +52,8 @@
 //                          expires (default 10; below the ocsp_responder profile's validity)
 //   session.registry       optional: tessera-registry's gRPC address, whose published session
 //                          keys and ended sessions the door checks persons' sessions with
+//   audit.*                the audit chain's anchor key, on the CA's token
+//                          (services/audit/anchoring.h)
 //   log.level              debug | info | warn | error (default info)
 // The token PIN comes from TESSERA_CA_PIN (or a 0600 file named by TESSERA_CA_PIN_FILE), never
 // from the config file; it is removed from the environment as soon as it is read.
@@ -82,6 +84,7 @@
 #include "platform/rpc_client.h"
 #include "platform/service_main.h"
 #include "platform/status_macros.h"
+#include "services/audit/anchoring.h"
 #include "services/ca/handlers.h"
 #include "services/ca/http_endpoint.h"
 #include "services/sessions/registry_sessions.h"
@@ -186,6 +189,10 @@ absl::Status Serve(const std::string& config_path) {
         "bundles.seal_key: no AES key '", settings.bundle_seal_key, "' on token '",
         settings.token_label, "' (the key ceremony creates it): ", sealer.status().message()));
   }
+  // Every change is in the audit chain; its head is signed with a key on the CA's token.
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<audit_service::AuditAnchoring> audit_anchoring,
+                           audit_service::AuditAnchoring::Start(
+                               start.config, token, pool, ca::PgCertificateStore::kSchema, clock));
   ca::BundleStore bundle_store(pool);
   ca::WorkstationBundles bundles(authority, bundle_store, *std::move(sealer), root_der);
   ca_service::CertificateAuthorityHandlers handlers(authority, bundles, crl_store,

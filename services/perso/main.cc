@@ -34,6 +34,8 @@
 //   vault.token            its label
 //   vault.seal_key         label of the AES key sealing the halves (default "card-halves";
 //                          created on first start if missing)
+//   audit.*                the audit chain's anchor key, on the vault token
+//                          (services/audit/anchoring.h)
 //   log.level              debug | info | warn | error (default info)
 // The vault token's PIN comes from TESSERA_VAULT_PIN (or a 0600 file named by
 // TESSERA_VAULT_PIN_FILE), never from the config file.
@@ -60,6 +62,7 @@
 #include "platform/rpc_client.h"
 #include "platform/service_main.h"
 #include "platform/status_macros.h"
+#include "services/audit/anchoring.h"
 #include "services/perso/ca_bundler.h"
 #include "services/perso/ca_certifier.h"
 #include "services/perso/handlers.h"
@@ -151,6 +154,10 @@ absl::Status Serve(const std::string& config_path) {
   sessions::RegistrySessions person_sessions = sessions::UseRegistrySessions(registry, start.rpc);
 
   SystemClock clock;
+  // Every change is in the audit chain; its head is signed with a key on the vault token.
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<audit_service::AuditAnchoring> audit_anchoring,
+                           audit_service::AuditAnchoring::Start(config, vault_session, pool,
+                                                                personalization::kPgSchema, clock));
   personalization::PgCardJournal journal(pool, clock);
   perso_service::CaCertifier certifier(ca);
   perso_service::CaBundler bundler(ca);

@@ -22,6 +22,8 @@
 //   session.token          its label
 //   session.key            label of the key (EC P-256; made on the token at the first start;
 //                          default "session-signing")
+//   audit.*                the audit chain's anchor key, on the session token
+//                          (services/audit/anchoring.h)
 //   log.level              debug | info | warn | error (default info)
 //
 // The session token's PIN comes from TESSERA_SESSION_PIN (or a 0600 file named by
@@ -46,6 +48,7 @@
 #include "registry/card_login.h"
 #include "registry/census_office.h"
 #include "registry/pg_stores.h"
+#include "services/audit/anchoring.h"
 #include "services/registry/handlers.h"
 
 namespace tessera {
@@ -73,28 +76,23 @@ absl::StatusOr<SessionKeyOnToken> OpenSessionKey(const Config& config) {
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<hsm::Module> module, hsm::Module::Load(module_path));
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<hsm::Token> token,
                            hsm::Token::Login(module, token_label, pin));
-  const std::vector<uint8_t> id(key_label.begin(), key_label.end());
-  absl::StatusOr<std::unique_ptr<Botan::Private_Key>> key = hsm::LoadTokenKey(token, id);
-  if (key.status().code() == absl::StatusCode::kNotFound) {
-    key = hsm::GenerateTokenKey(
-        token, {.algorithm = hsm::KeyAlgorithm::kEcP256, .id = id, .label = key_label});
-    if (key.ok()) LogEvent(spdlog::level::info, "session_key_made", {{"label", key_label}});
-  }
+  absl::StatusOr<hsm::OwnKey> key = hsm::LoadOrMakeOwnKey(token, key_label);
   if (!key.ok()) {
     return absl::Status(key.status().code(),
                         absl::StrCat("session.key '", key_label, "': ", key.status().message()));
   }
-  if ((*key)->algo_name() != "ECDSA") {
+  if (key->made) LogEvent(spdlog::level::info, "session_key_made", {{"label", key_label}});
+  if (key->key->algo_name() != "ECDSA") {
     return absl::InvalidArgumentError(
         absl::StrCat("session.key '", key_label, "': not an EC key (ES256 needs P-256)"));
   }
   SessionKeyOnToken opened;
-  opened.signing.public_key_pem = Botan::X509::PEM_encode(**key);
-  const std::vector<uint8_t> spki = Botan::X509::BER_encode(**key);
+  opened.signing.public_key_pem = Botan::X509::PEM_encode(*key->key);
+  const std::vector<uint8_t> spki = Botan::X509::BER_encode(*key->key);
   auto hash = Botan::HashFunction::create_or_throw("SHA-256");
   opened.signing.key_id = Botan::hex_encode(hash->process(spki), false).substr(0, 16);
   opened.token = token;
-  opened.key = *std::move(key);
+  opened.key = std::move(key->key);
   opened.signing.key = opened.key.get();
   return opened;
 }
@@ -129,6 +127,10 @@ absl::Status Serve(const std::string& config_path) {
   // Mail with a secret in it (a daily password) is sealed by a key beside the session key.
   TESSERA_ASSIGN_OR_RETURN(hsm::SecretSealer mail_sealer,
                            hsm::SecretSealer::Open(session_key.token, "outbox-mail", true));
+  // Every change is in the audit chain; its head is signed beside the session key.
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<audit_service::AuditAnchoring> audit_anchoring,
+                           audit_service::AuditAnchoring::Start(config, session_key.token, pool,
+                                                                registry::kPgSchema, clock));
   registry::PgDailyAccessStore daily_store(pool);
   registry::DailyAccess daily(
       daily_store, logins, login,

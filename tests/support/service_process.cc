@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -19,6 +21,7 @@ namespace tessera::testing {
 ServiceProcess::ServiceProcess(const std::string& binary, const std::string& config_path,
                                const std::string& port_file, const std::string& log_path,
                                const std::map<std::string, std::string>& env) {
+  log_path_ = log_path;
   const std::string path = std::string(TESSERA_BIN_DIR) + "/" + binary;
   // A port file an earlier process left would be read as this one's port.
   std::filesystem::remove(port_file);
@@ -68,7 +71,19 @@ int ServiceProcess::Stop() {
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (code != 0) {
+    // The test's output is all a CI run keeps: the end of the service's log goes with it.
+    std::ifstream log(log_path_);
+    std::deque<std::string> tail;
+    for (std::string line; std::getline(log, line);) {
+      tail.push_back(std::move(line));
+      if (tail.size() > 60) tail.pop_front();
+    }
+    std::fprintf(stderr, "--- %s exited with %d; the end of its log:\n", log_path_.c_str(), code);
+    for (const std::string& line : tail) std::fprintf(stderr, "%s\n", line.c_str());
+  }
+  return code;
 }
 
 std::vector<nlohmann::json> LogEvents(const std::string& log_path, const std::string& event,

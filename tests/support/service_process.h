@@ -27,6 +27,7 @@ class ServiceProcess {
 
  private:
   pid_t pid_ = -1;
+  std::string log_path_;
   int port_ = 0;
 };
 

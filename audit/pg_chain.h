@@ -1,0 +1,54 @@
+// A service's audit chain as PostgreSQL keeps it (audit/chain.sql, included by the service's
+// migrations): records written by triggers in the same transaction as each change, chained at
+// COMMIT. Here: reading the chain back, verifying it, and anchoring its head with a key on the
+// service's HSM token, every so often.
+#pragma once
+
+#include <botan/pk_keys.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "audit/chain.h"
+#include "platform/clock.h"
+#include "platform/periodic.h"
+#include "platform/pg.h"
+#include "platform/pg_pool.h"
+
+namespace tessera::audit {
+
+// The records of `schema`'s chain in sequence order, and its anchors (chain = schema).
+absl::StatusOr<std::vector<AuditRecord>> ReadRecords(pg::Connection& conn,
+                                                     const std::string& schema);
+absl::StatusOr<std::vector<Anchor>> ReadAnchors(pg::Connection& conn, const std::string& schema);
+
+// ReadRecords + ReadAnchors + VerifyChain, in one repeatable-read snapshot.
+absl::StatusOr<ChainReport> VerifyStoredChain(pg::Connection& conn, const std::string& schema,
+                                              const Botan::Public_Key& anchor_key);
+
+// Signs the chain's last record with `key` and stores the anchor, unless it is anchored
+// already. Returns the sequence anchored, 0 when there was nothing new. Two replicas doing so
+// at once store one anchor.
+absl::StatusOr<int64_t> AnchorHead(pg::ConnectionPool& pool, const std::string& schema,
+                                   const Botan::Private_Key& key, const Clock& clock);
+
+// AnchorHead every `period` on a background thread, from Start() until destruction.
+class ChainAnchoring {
+ public:
+  ChainAnchoring(pg::ConnectionPool& pool, std::string schema, const Botan::Private_Key& key,
+                 const Clock& clock, std::chrono::milliseconds period);
+  void Start() { task_.Start(); }
+  void Stop() { task_.Stop(); }
+
+ private:
+  pg::ConnectionPool& pool_;
+  const std::string schema_;
+  const Botan::Private_Key& key_;
+  const Clock& clock_;
+  PeriodicTask task_;  // last: its thread uses the members above
+};
+
+}  // namespace tessera::audit
