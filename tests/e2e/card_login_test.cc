@@ -683,6 +683,60 @@ TEST_F(CardLoginTest, TheMayorAuthorizesADailyPasswordAndItsHolderLogsInWithIt) 
                 grpc::StatusCode::UNAUTHENTICATED, "daily password wrong");
 }
 
+// What a person does in a session is in the registry's audit chain under their name and their
+// workstation's, in the transaction of the change; the chain is anchored on the registry's
+// token within seconds and `tessera audit verify` finds it whole.
+TEST_F(CardLoginTest, TheAuditChainNamesThePersonAndTheWorkstationAndHolds) {
+  auto accumoli = Registry(Workstation("057001", 1));
+  Login mayor = LogIn(*accumoli, kRicci);
+  ASSERT_TRUE(mayor.status.ok()) << mayor.status.error_message();
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + mayor.session.token());
+  v1::AuthorizeDailyPasswordRequest request;
+  request.set_codice_fiscale(kCosta);
+  request.set_until(IsoDate(ItalianDate(std::chrono::system_clock::now())));
+  request.set_reason("carta smarrita, denuncia presentata");
+  request.set_request_id("daily-audited");
+  v1::AuthorizeDailyPasswordResponse response;
+  grpc::Status status = accumoli->AuthorizeDailyPassword(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  auto db = pg::Connection::Open(*registry_db_);
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto grant = (*db)->Exec(
+      "SELECT sequence, actor, workstation, request_id, ids_after FROM registry.audit_records "
+      "WHERE action = 'daily_password_grants.insert' ORDER BY sequence DESC LIMIT 1");
+  ASSERT_TRUE(grant.ok() && grant->rows() == 1);
+  EXPECT_EQ(grant->Text(0, 1), std::string("person:") + kRicci);
+  EXPECT_EQ(grant->Text(0, 2).substr(0, 23), "workstation:0570010001 ") << grant->Text(0, 2);
+  EXPECT_EQ(grant->Text(0, 3).substr(0, 5), "call:");
+  EXPECT_NE(grant->Text(0, 4).find(std::string("codice_fiscale=") + kCosta), std::string::npos);
+  EXPECT_NE(grant->Text(0, 4).find("request_id=daily-audited"), std::string::npos);
+  // The login itself: the machine asked, before anyone was logged in.
+  auto login = (*db)->Exec(
+      "SELECT actor FROM registry.audit_records WHERE action = 'sessions.insert' AND "
+      "ids_after LIKE $1 ORDER BY sequence DESC LIMIT 1",
+      {"id=" + mayor.session.session_id() + " %"});
+  ASSERT_TRUE(login.ok() && login->rows() == 1);
+  EXPECT_EQ(login->Text(0, 0).substr(0, 23), "workstation:0570010001 ");
+
+  // Anchored by the registry (every second here) past the grant.
+  const int64_t sequence = grant->Int(0, 0);
+  bool anchored = false;
+  for (int i = 0; i < 50 && !anchored; ++i) {
+    auto anchor = (*db)->Exec("SELECT coalesce(max(sequence), 0) FROM registry.audit_anchors");
+    anchored = anchor.ok() && anchor->Int(0, 0) >= sequence;
+    if (!anchored) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(anchored);
+  const testing::CommandResult verified =
+      testing::RunCommand(std::string(TESSERA_BIN_DIR) + "/tessera audit verify --database " +
+                          testing::ShellQuote(*registry_db_) + " --chain registry --anchor-key " +
+                          ca_->dir().File("registry-audit.pem") + " 2>&1");
+  EXPECT_EQ(verified.exit_code, 0) << verified.output;
+  EXPECT_NE(verified.output.find("holds"), std::string::npos) << verified.output;
+}
+
 // tessera login with the card in its reader (SoftHSM here; OpenSC's module for a real reader):
 // the PIN from the environment as a script gives it, the session kept 0600 and sent by the
 // next commands made with the same machine certificate, whoami, logout.

@@ -145,7 +145,8 @@ void TestHierarchy::WriteRegistryConfig(const std::string& path, const std::stri
                       "\"\n[revocation]\ncrl_url = \"http://127.0.0.1:" + http_port +
                       "/crl\"\nrefresh_seconds = 1\n[registry]\nemail_rules = \"" +
                       std::string(TESSERA_SOURCE_DIR) + "/deploy/reference/personal_email.txt\"\n" +
-                      RegistrySessionToml());
+                      RegistrySessionToml() + "[audit]\nanchor_seconds = 1\npublic_key_file = \"" +
+                      run_dir + "/registry-audit.pem\"\n");
 }
 
 std::string TestHierarchy::RegistrySessionToml() const {
