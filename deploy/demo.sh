@@ -92,6 +92,9 @@ port_file = "$work/ca.http-port"
 [crl]
 validity_hours = 24
 refresh_hours = 12
+[audit]
+anchor_seconds = 5
+public_key_file = "$work/ca-audit.pem"
 TOML
 # Only its own PIN, from a 0600 credentials file (as systemd's LoadCredential hands it over);
 # tessera-ca reads it and takes it out of its environment. The root's PINs go nowhere: the
@@ -225,6 +228,9 @@ crl_url = "$http/crl"
 [session]
 module = "$TESSERA_PKCS11_MODULE"
 token = "registry-sessions"
+[audit]
+anchor_seconds = 5
+public_key_file = "$work/registry-audit.pem"
 TOML
 env -u TESSERA_SO_PIN -u TESSERA_USER_PIN TESSERA_SESSION_PIN_FILE="$work/session.pin" \
   "$bin/tessera-registry" --config "$work/registry.toml" 2>"$work/registry.log" &
@@ -340,6 +346,9 @@ archive = "$work/card-archive"
 [vault]
 module = "$TESSERA_PKCS11_MODULE"
 token = "perso-vault"
+[audit]
+anchor_seconds = 5
+public_key_file = "$work/perso-audit.pem"
 TOML
 env -u TESSERA_SO_PIN -u TESSERA_USER_PIN TESSERA_VAULT_PIN_FILE="$work/vault.pin" \
   "$bin/tessera-perso" --config "$work/perso.toml" 2>"$work/perso.log" &
@@ -396,6 +405,14 @@ printf '  the print room confirms the envelopes printed: '
 perso batch printed "$batch"
 if [ -e "$envelopes" ]; then echo "  the envelope file is STILL THERE"; exit 1; fi
 echo "  the envelope file is gone from the spool; the card faces stay: $(ls "$(dirname "$faces")" | grep -c cards.pdf) files"
+
+step "The audit chains: every change of each service, hash-chained and anchored on its token"
+sleep 5  # one more anchoring period: the last changes signed too
+psql -qAt -d tessera -F ' | ' -c "SELECT '  registry #' || sequence, to_char(recorded_at, 'HH24:MI:SS'), actor, action, left(ids_after, 60) FROM registry.audit_records ORDER BY sequence DESC LIMIT 4" | tac
+for chain in ca registry perso; do
+  "$bin/tessera" audit verify --database "host=$PGHOST port=$PGPORT user=$PGUSER dbname=tessera" \
+    --chain "$chain" --anchor-key "$work/$chain-audit.pem" | sed 's/^/  /'
+done
 
 step "Done"
 echo "  PostgreSQL, SoftHSM tokens, the key ceremony, tessera-ca, tessera-registry and tessera-perso"
