@@ -3,8 +3,11 @@
 // on the card, its certificate from a real tessera-ca, the order reported produced. The card
 // signs the challenge on the token; the session token that comes back is bound to the machine
 // certificate of the connection, refused from any other machine, altered, or after logout.
+#include <botan/data_src.h>
+#include <botan/hash.h>
 #include <botan/hex.h>
 #include <botan/pubkey.h>
+#include <botan/x509_key.h>
 #include <botan/x509cert.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -14,6 +17,8 @@
 #include <thread>
 
 #include "access/card_signature.h"
+#include "access/session_gate.h"
+#include "access/session_token.h"
 #include "hsm/secret_sealer.h"
 #include "hsm/token.h"
 #include "hsm/token_key.h"
@@ -27,6 +32,7 @@
 #include "proto/ca.grpc.pb.h"
 #include "proto/registry.grpc.pb.h"
 #include "registry/daily_access.h"
+#include "services/ca/handlers.h"
 #include "services/perso/ca_certifier.h"
 #include "services/registry/census_upload.h"
 #include "services/registry/handlers.h"
@@ -218,6 +224,97 @@ class CardLoginTest : public ::testing::Test {
     request.set_istat(istat);
     v1::Census census;
     return machine.GetCensus(&context, request, &census);
+  }
+
+  // A session as the registry signs it (its own key, from its token), for `login`'s person at
+  // `machine`, but ended by the clock: issued 40 minutes ago, expired 10 minutes ago.
+  static std::string ExpiredSession(const v1::SessionResponse& login, const Identity& machine) {
+    auto token =
+        hsm::Token::Login(TestSoftHsm::Get().module(), ca_->hierarchy().registry_session_token(),
+                          Secret(testing::kTestUserPin));
+    EXPECT_TRUE(token.ok()) << token.status();
+    if (!token.ok()) return "";
+    auto key = hsm::LoadOrMakeOwnKey(*token, "session-signing");
+    EXPECT_TRUE(key.ok() && !key->made);
+    if (!key.ok()) return "";
+    const std::vector<uint8_t> spki = Botan::X509::BER_encode(*key->key);
+    const std::string key_id =
+        Botan::hex_encode(Botan::HashFunction::create_or_throw("SHA-256")->process(spki), false)
+            .substr(0, 16);
+    Botan::DataSource_Memory pem(machine.cert_pem);
+    const auto now = std::chrono::system_clock::now();
+    auto signed_token = access::SignSession(
+        {.session_id = login.session_id(),
+         .person = login.codice_fiscale(),
+         .office = login.office(),
+         .profiles = {login.profiles().begin(), login.profiles().end()},
+         .workstation_sha256 = access::Thumbprint(CertificateSha256(Botan::X509_Certificate(pem))),
+         .issued_at = now - std::chrono::minutes(40),
+         .expires_at = now - std::chrono::minutes(10)},
+        *key->key, key_id);
+    EXPECT_TRUE(signed_token.ok()) << signed_token.status();
+    return signed_token.ok() ? *signed_token : "";
+  }
+
+  struct BadSession {
+    std::string what;
+    std::shared_ptr<grpc::Channel> channel;
+    std::string reason;  // in the door's refusal
+  };
+  // Every RPC of `rules` at its service's door: each bad session refused UNAUTHENTICATED with
+  // its reason; `good` (a call by `person` at `machine`) past the door where the table lets the
+  // machine or one of the person's profiles in, else refused PERMISSION_DENIED naming the
+  // person and their office. Returns the RPCs checked.
+  static int ExpectTheDoorHoldsToTheTable(const std::vector<RpcRule>& rules,
+                                          const std::vector<BadSession>& bad,
+                                          const std::shared_ptr<grpc::Channel>& good,
+                                          const Principal& machine,
+                                          const v1::SessionResponse& person) {
+    int rpcs = 0;
+    for (const RpcRule& rule : rules) {
+      for (const BadSession& session : bad) {
+        const RawReply reply = RawUnaryCall(session.channel, rule.method, "");
+        EXPECT_EQ(reply.status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+            << rule.method << " with " << session.what << ": " << reply.status.error_message();
+        EXPECT_NE(reply.status.error_message().find(session.reason), std::string::npos)
+            << rule.method << " with " << session.what << ": " << reply.status.error_message();
+      }
+      const bool machine_in =
+          std::find(rule.kinds.begin(), rule.kinds.end(), machine.kind) != rule.kinds.end() &&
+          (rule.names.empty() ||
+           std::find(rule.names.begin(), rule.names.end(), machine.name) != rule.names.end());
+      bool profile_in = false;
+      for (const PersonGrant& grant : rule.persons) {
+        profile_in = profile_in || (person.office().starts_with(grant.office) &&
+                                    std::find(person.profiles().begin(), person.profiles().end(),
+                                              grant.profile) != person.profiles().end());
+      }
+      const RawReply reply = RawUnaryCall(good, rule.method, "");
+      if (machine_in || profile_in) {
+        // Past the door: the handler's own answer to an empty request (CompleteLogin's "no
+        // such login challenge", RenewServiceCertificate's refusal of an empty name), never
+        // the door's refusal of the caller or of the session.
+        EXPECT_EQ(reply.status.error_message().find("may not call it"), std::string::npos)
+            << rule.method << ": " << reply.status.error_message();
+        EXPECT_EQ(reply.status.error_message().find("session"), std::string::npos)
+            << rule.method << ": " << reply.status.error_message();
+      } else {
+        EXPECT_EQ(reply.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+            << rule.method << ": " << reply.status.error_message();
+        EXPECT_NE(
+            reply.status.error_message().find(person.codice_fiscale() + " at " + person.office()),
+            std::string::npos)
+            << rule.method << ": " << reply.status.error_message();
+      }
+      ++rpcs;
+    }
+    return rpcs;
+  }
+  static std::shared_ptr<grpc::Channel> SessionChannel(int port, const Identity& machine,
+                                                       const std::string& token) {
+    return CredentialChannel("localhost:" + std::to_string(port),
+                             testing::ReadFileOrDie(ca_->hierarchy().Pki("bundle.pem")),
+                             "Bearer " + token, machine.cert_pem, machine.key_pem);
   }
 
   // tessera-ca started again checking sessions against this suite's registry.
@@ -558,15 +655,16 @@ TEST_F(CardLoginTest, EveryRegistryRpcRefusesABadSessionAndHoldsAGoodOneToTheTab
   }
   std::string altered = costa.session.token();
   altered[altered.size() - 2] = altered[altered.size() - 2] == 'A' ? 'B' : 'A';
-  auto channel = [&](const Identity& machine, const std::string& token) {
-    return CredentialChannel("localhost:" + std::to_string(registry_->port()),
-                             testing::ReadFileOrDie(ca_->hierarchy().Pki("bundle.pem")),
-                             "Bearer " + token, machine.cert_pem, machine.key_pem);
-  };
-  const auto elsewhere = channel(Workstation("057001", 2), costa.session.token());
-  const auto tampered = channel(desk, altered);
-  const auto after_logout = channel(desk, ended.session.token());
-  const auto good = channel(desk, costa.session.token());
+  const int port = registry_->port();
+  const std::vector<BadSession> bad = {
+      {"another machine's session",
+       SessionChannel(port, Workstation("057001", 2), costa.session.token()),
+       "bound to another machine"},
+      {"an altered session", SessionChannel(port, desk, altered), "session token"},
+      {"an ended session", SessionChannel(port, desk, ended.session.token()),
+       "the session has ended"},
+      {"an expired session", SessionChannel(port, desk, ExpiredSession(costa.session, desk)),
+       "expired"}};
   std::this_thread::sleep_for(std::chrono::seconds(3));  // the logout reaches the door
 
   // The table as tessera-registry builds it (the stores behind it are not asked here).
@@ -574,43 +672,53 @@ TEST_F(CardLoginTest, EveryRegistryRpcRefusesABadSessionAndHoldsAGoodOneToTheTab
   const registry::PersonalEmailRules email_rules = *registry::PersonalEmailRules::Parse("");
   const SystemClock clock;
   registry::CensusOffice office(stores.View(), email_rules, clock);
-  const std::vector<RpcRule> rules = registry_service::RegistryPolicy(office, nullptr);
-  int rpcs = 0;
-  for (const RpcRule& rule : rules) {
-    for (const auto& [name, bad] : {std::pair{"another machine's", elsewhere},
-                                    {"an altered", tampered},
-                                    {"an ended", after_logout}}) {
-      const RawReply reply = RawUnaryCall(bad, rule.method, "");
-      EXPECT_EQ(reply.status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
-          << rule.method << " with " << name << " session: " << reply.status.error_message();
-    }
-    const bool machine = std::find(rule.kinds.begin(), rule.kinds.end(),
-                                   PrincipalKind::kWorkstation) != rule.kinds.end();
-    bool profile = false;
-    for (const PersonGrant& grant : rule.persons) {
-      profile =
-          profile || (grant.office == "comune" &&
-                      std::find(costa.session.profiles().begin(), costa.session.profiles().end(),
-                                grant.profile) != costa.session.profiles().end());
-    }
-    const RawReply reply = RawUnaryCall(good, rule.method, "");
-    if (machine || profile) {
-      // Past the door: the handler's own answer to an empty request (CompleteLogin's "no such
-      // login challenge" among them), never a refusal of the caller or the session.
-      EXPECT_NE(reply.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
-          << rule.method << ": " << reply.status.error_message();
-      EXPECT_EQ(reply.status.error_message().find("session"), std::string::npos)
-          << rule.method << ": " << reply.status.error_message();
-    } else {
-      EXPECT_EQ(reply.status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
-          << rule.method << ": " << reply.status.error_message();
-      EXPECT_NE(reply.status.error_message().find(std::string(kCosta) + " at comune:057001"),
-                std::string::npos)
-          << rule.method << ": " << reply.status.error_message();
-    }
-    ++rpcs;
+  EXPECT_EQ(
+      ExpectTheDoorHoldsToTheTable(registry_service::RegistryPolicy(office, nullptr), bad,
+                                   SessionChannel(port, desk, costa.session.token()),
+                                   {PrincipalKind::kWorkstation, "0570010001"}, costa.session),
+      21);
+}
+
+// The same at tessera-ca's door, for a Ministry operator at the Ministry's machine (the only
+// machine of this suite whose certificate tessera-ca issued and so admits).
+TEST_F(CardLoginTest, EveryCaRpcRefusesABadSessionAndHoldsAGoodOneToTheTable) {
+  RestartCaWithSessions();
+  const Identity machine = Service("tessera-cli");
+  auto ministry = Registry(machine);
+  Login rossi = LogIn(*ministry, kRossi);
+  ASSERT_TRUE(rossi.status.ok()) << rossi.status.error_message();
+  Login ended = LogIn(*ministry, kRossi);
+  ASSERT_TRUE(ended.status.ok()) << ended.status.error_message();
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + ended.session.token());
+    v1::LogoutResponse out;
+    ASSERT_TRUE(ministry->Logout(&context, {}, &out).ok());
   }
-  EXPECT_EQ(rpcs, 21);
+  std::string altered = rossi.session.token();
+  altered[altered.size() - 2] = altered[altered.size() - 2] == 'A' ? 'B' : 'A';
+  const int port = ca_->server().port();
+  const std::vector<BadSession> bad = {
+      {"another machine's session",
+       SessionChannel(port, Service("tessera-perso"), rossi.session.token()),
+       "bound to another machine"},
+      {"an altered session", SessionChannel(port, machine, altered), "session token"},
+      {"an ended session", SessionChannel(port, machine, ended.session.token()),
+       "the session has ended"},
+      {"an expired session", SessionChannel(port, machine, ExpiredSession(rossi.session, machine)),
+       "expired"}};
+  // tessera-ca's gate has the registry's keys and the logout within a few periods.
+  const auto good = SessionChannel(port, machine, rossi.session.token());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline &&
+         (!RawUnaryCall(good, "/tessera.v1.CertificateAuthority/GetCaChain", "").status.ok() ||
+          RawUnaryCall(bad[2].channel, "/tessera.v1.CertificateAuthority/GetCaChain", "")
+              .status.ok())) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(ExpectTheDoorHoldsToTheTable(ca_service::CaPolicy(nullptr), bad, good,
+                                         {PrincipalKind::kService, "tessera-cli"}, rossi.session),
+            10);
 }
 
 // The daily password over the wire: the mayor (with her card) authorizes an operator of her
