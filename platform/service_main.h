@@ -54,7 +54,8 @@ absl::Status UseCrlRevocation(ServiceStart& start);
 absl::Status ServeUntilStopped(RpcServerOptions options, const std::string& port_file);
 
 // main() of a service: --config FILE or --help, then serve(config path); an error is printed
-// as "<name>: <message>" and exits 1 (2 for a usage error).
+// as "<name>: <message>" and exits 1 (2 for a usage error). Once serve returns, the process
+// exits at once, without static destructors (gRPC's threads may still be winding down).
 int ServiceMain(int argc, char** argv, const char* name,
                 absl::Status (*serve)(const std::string& config_path));
 
