@@ -43,7 +43,7 @@ absl::StatusOr<Secret> SecretFromEnv(const char* name) {
 void TakeSecretsFromEnv() {
   for (const char* name :
        {"TESSERA_SO_PIN", "TESSERA_USER_PIN", "TESSERA_ROOT_SO_PIN", "TESSERA_ROOT_PIN",
-        "TESSERA_CA_SO_PIN", "TESSERA_CA_PIN", "TESSERA_ACCESS_CODE"}) {
+        "TESSERA_CA_SO_PIN", "TESSERA_CA_PIN", "TESSERA_ACCESS_CODE", "TESSERA_DAILY_PASSWORD"}) {
     TakenSecrets().insert_or_assign(name, TakeSecretFromEnv(name));
   }
 }

@@ -89,6 +89,7 @@ absl::StatusOr<int> ParseDigits(const std::string& text, size_t max_digits,
 
 // Takes every secret variable the CLI knows (TESSERA_SO_PIN, TESSERA_USER_PIN,
 // TESSERA_ROOT_SO_PIN, TESSERA_ROOT_PIN, TESSERA_CA_SO_PIN, TESSERA_CA_PIN, TESSERA_ACCESS_CODE,
+// TESSERA_DAILY_PASSWORD,
 // or their *_FILE credential files) out of the environment at start, whichever command runs,
 // so none lingers in the process (platform/process.h). Call it once, first thing in main().
 void TakeSecretsFromEnv();

@@ -72,15 +72,17 @@ absl::StatusOr<std::string> FirstCertificateSha256(const std::string& pem) {
   }
 }
 
-// The PIN from TESSERA_USER_PIN (scripts), else asked on the terminal without echo.
-absl::StatusOr<Secret> CardPin(const std::string& label) {
-  if (absl::StatusOr<Secret> pin = PinFromEnv("TESSERA_USER_PIN"); pin.ok()) return pin;
+// A secret from `variable` (or its _FILE; scripts), else asked on the terminal without echo
+// after `prompt`. `what` names it in errors.
+absl::StatusOr<Secret> AskSecret(const char* variable, const std::string& prompt,
+                                 const std::string& what) {
+  if (absl::StatusOr<Secret> secret = PinFromEnv(variable); secret.ok()) return secret;
   FILE* tty = std::fopen("/dev/tty", "r+");
   if (tty == nullptr) {
-    return absl::InvalidArgumentError(
-        "the card's PIN: no terminal to ask it on (set TESSERA_USER_PIN or TESSERA_USER_PIN_FILE)");
+    return absl::InvalidArgumentError(absl::StrCat(what, ": no terminal to ask it on (set ",
+                                                   variable, " or ", variable, "_FILE)"));
   }
-  std::fprintf(tty, "PIN of card %s: ", label.c_str());
+  std::fputs(prompt.c_str(), tty);
   std::fflush(tty);
   termios saved{};
   const bool is_tty = tcgetattr(fileno(tty), &saved) == 0;
@@ -96,7 +98,7 @@ absl::StatusOr<Secret> CardPin(const std::string& label) {
   if (is_tty) tcsetattr(fileno(tty), TCSAFLUSH, &saved);
   std::fputc('\n', tty);
   std::fclose(tty);
-  if (typed.empty()) return absl::InvalidArgumentError("the card's PIN: nothing typed");
+  if (typed.empty()) return absl::InvalidArgumentError(absl::StrCat(what, ": nothing typed"));
   return Secret(std::move(typed));
 }
 
@@ -128,18 +130,68 @@ absl::StatusOr<CardCertificate> HolderCertificate(std::shared_ptr<hsm::Token> to
       "card ", label, ": no operator certificate (OU=", std::string(kOperatorsUnit), ") on it"));
 }
 
-absl::Status Login(const Args& args) {
-  const std::string label = args.Get("token-label");
-  const std::string cert = args.Get("cert");
-  if (cert.empty() || args.Get("key").empty()) {
+// The SHA-256 of the machine certificate (--cert) the session will be bound to.
+absl::StatusOr<std::string> MachineSha256(const Args& args) {
+  if (args.Get("cert").empty() || args.Get("key").empty()) {
     return absl::InvalidArgumentError(
         "--cert and --key (or TESSERA_TLS_CERT/KEY): the machine's certificate, which the "
         "session is bound to");
   }
-  TESSERA_ASSIGN_OR_RETURN(std::string cert_pem, ReadFile(cert));
-  TESSERA_ASSIGN_OR_RETURN(std::string machine_sha256, FirstCertificateSha256(cert_pem));
+  TESSERA_ASSIGN_OR_RETURN(std::string cert_pem, ReadFile(args.Get("cert")));
+  return FirstCertificateSha256(cert_pem);
+}
+
+// Keeps the session the registry answered and says so.
+absl::Status KeepSession(const Args& args, const v1::SessionResponse& response,
+                         std::string machine_sha256) {
+  const StoredSession session =
+      FromResponse(response, std::move(machine_sha256), args.Get("target"));
+  TESSERA_RETURN_IF_ERROR(WriteSession(session));
+  nlohmann::json json = SessionJson(session);
+  json.erase("token");
+  Print(
+      args, json,
+      absl::StrCat("logged in: ", session.codice_fiscale, " at ", session.office, " (",
+                   absl::StrJoin(session.profiles, ", "), "), until ", UtcText(session.expires_at),
+                   ", renewable until ", UtcText(session.renew_until)));
+  return absl::OkStatus();
+}
+
+// tessera login --daily-password: the temporary password mailed for today (a card being
+// replaced), at a workstation of the office that authorized it.
+absl::Status PasswordLogin(const Args& args) {
+  const std::string cf = args.Get("codice-fiscale");
+  if (cf.empty()) {
+    return absl::InvalidArgumentError("--codice-fiscale: whose daily password it is");
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::string machine_sha256, MachineSha256(args));
+  TESSERA_ASSIGN_OR_RETURN(
+      Secret password,
+      AskSecret("TESSERA_DAILY_PASSWORD", "Daily password of " + cf + ": ", "the daily password"));
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, MachineChannel(args));
+  v1::PasswordLoginRequest request;
+  request.set_codice_fiscale(cf);
+  request.set_password(std::string(password.view()));
+  v1::SessionResponse response;
+  grpc::ClientContext context;
+  const grpc::Status status =
+      v1::Registry::NewStub(channel)->PasswordLogin(&context, request, &response);
+  request.mutable_password()->assign(request.password().size(), '\0');
+  TESSERA_RETURN_IF_ERROR(FromGrpc(status));
+  return KeepSession(args, response, std::move(machine_sha256));
+}
+
+absl::Status Login(const Args& args) {
+  if (args.Has("daily-password")) return PasswordLogin(args);
+  const std::string label = args.Get("token-label");
+  if (label.empty()) {
+    return absl::InvalidArgumentError(
+        "--token-label: the card to log in with (or --daily-password --codice-fiscale)");
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::string machine_sha256, MachineSha256(args));
   TESSERA_ASSIGN_OR_RETURN(auto module, LoadModule(args));
-  TESSERA_ASSIGN_OR_RETURN(Secret pin, CardPin(label));
+  TESSERA_ASSIGN_OR_RETURN(
+      Secret pin, AskSecret("TESSERA_USER_PIN", "PIN of card " + label + ": ", "the card's PIN"));
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<hsm::Token> card, hsm::Token::Login(module, label, pin));
   TESSERA_ASSIGN_OR_RETURN(CardCertificate holder, HolderCertificate(card, label));
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<Botan::Private_Key> key,
@@ -171,16 +223,33 @@ absl::Status Login(const Args& args) {
     grpc::ClientContext context;
     TESSERA_RETURN_IF_ERROR(FromGrpc(registry->CompleteLogin(&context, complete, &response)));
   }
-  const StoredSession session =
-      FromResponse(response, std::move(machine_sha256), args.Get("target"));
-  TESSERA_RETURN_IF_ERROR(WriteSession(session));
-  nlohmann::json json = SessionJson(session);
-  json.erase("token");
-  Print(
-      args, json,
-      absl::StrCat("logged in: ", session.codice_fiscale, " at ", session.office, " (",
-                   absl::StrJoin(session.profiles, ", "), "), until ", UtcText(session.expires_at),
-                   ", renewable until ", UtcText(session.renew_until)));
+  return KeepSession(args, response, std::move(machine_sha256));
+}
+
+// tessera daily-password authorize: an administrator (in a session) lets an operator of their
+// office log in with a daily password until a date, while a card is replaced.
+absl::Status AuthorizeDailyPassword(const Args& args) {
+  v1::AuthorizeDailyPasswordRequest request;
+  request.set_codice_fiscale(args.Get("codice-fiscale"));
+  request.set_until(args.Get("until"));
+  request.set_reason(args.Get("reason"));
+  request.set_office(args.Get("office"));
+  request.set_request_id(RequestIdOf(
+      args, "daily-password",
+      absl::StrCat(request.codice_fiscale(), "\n", request.until(), "\n", request.office())));
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ServiceChannel(args));
+  grpc::ClientContext context;
+  v1::AuthorizeDailyPasswordResponse response;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(
+      v1::Registry::NewStub(channel)->AuthorizeDailyPassword(&context, request, &response)));
+  Print(args,
+        {{"codice_fiscale", request.codice_fiscale()},
+         {"until", response.until()},
+         {"first_password_expires_at_unix", response.first_password_expires_at_unix()},
+         {"request_id", request.request_id()}},
+        absl::StrCat("daily password authorized for ", request.codice_fiscale(), " until ",
+                     response.until(), "; today's is in the mail, good until ",
+                     UtcText(FromUnixSeconds(response.first_password_expires_at_unix()))));
   return absl::OkStatus();
 }
 
@@ -281,7 +350,8 @@ std::optional<std::string> SessionCredentialFor(const std::string& cert_pem,
 
 void AddSessionCommands(CLI::App& app) {
   CLI::App* login = AddCommand(
-      app, "login", "log in with your card at this machine (its --cert/--key)", Login,
+      app, "login",
+      "log in with your card (or a daily password) at this machine (its --cert/--key)", Login,
       "Reads the operator certificate on the card, has tessera-registry (--target) send a "
       "challenge bound to this machine's certificate, signs it on the card and keeps the "
       "session in " +
@@ -289,10 +359,40 @@ void AddSessionCommands(CLI::App& app) {
                       "to choose). The PIN is asked on the terminal (TESSERA_USER_PIN or "
                       "TESSERA_USER_PIN_FILE for scripts). Every later command made with the "
                       "same --cert sends the session; it is renewed when it has under five "
-                      "minutes left, up to ten hours after login."));
-  login->add_option("--token-label", "the card's token label (its card number)")
-      ->type_name("LABEL")
+                      "minutes left, up to ten hours after login. While a card is replaced: "
+                      "--daily-password --codice-fiscale CF, with the password mailed for today "
+                      "(a session until midnight in Rome)."));
+  CLI::Option* card = login->add_option("--token-label", "the card's token label (its card number)")
+                          ->type_name("LABEL");
+  CLI::Option* daily =
+      login->add_flag("--daily-password")
+          ->description(
+              "log in with today's daily password instead (a card being replaced; asked on the "
+              "terminal, or TESSERA_DAILY_PASSWORD[_FILE])");
+  login->add_option("--codice-fiscale", "whose daily password it is")
+      ->type_name("CF")
+      ->needs(daily);
+  card->excludes(daily);
+  CLI::App* daily_password =
+      AddGroup(app, "daily-password", "temporary daily passwords while a card is replaced",
+               ConnectsTo("tessera-registry") +
+                   " Needs a session (tessera login) of the office's "
+                   "security administrator (a comune's mayor too).");
+  CLI::App* authorize = AddCommand(
+      *daily_password, "authorize",
+      "let an operator of your office log in with a daily password until a date",
+      AuthorizeDailyPassword,
+      "The operator gets a new password by mail each day (Europe/Rome) up to --until, and logs "
+      "in with it at a workstation of the office: tessera login --daily-password "
+      "--codice-fiscale CF.");
+  authorize->add_option("--codice-fiscale", "the operator")->type_name("CF")->required();
+  authorize->add_option("--until", "the last day, YYYY-MM-DD (today to 30 days ahead)")
+      ->type_name("DATE")
       ->required();
+  authorize->add_option("--reason", "why (1 to 500 characters)")->type_name("TEXT")->required();
+  authorize->add_option("--office", "the Ministry names a prefettura: prefettura:057")
+      ->type_name("OFFICE");
+  AddRequestId(*authorize);
   AddCommand(app, "whoami", "the session this CLI holds: person, office, profiles, expiry", WhoAmI);
   AddCommand(app, "logout", "end the session at every tessera service (tessera-registry --target)",
              Logout);

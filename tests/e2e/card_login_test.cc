@@ -317,6 +317,36 @@ class CardLoginTest : public ::testing::Test {
                              "Bearer " + token, machine.cert_pem, machine.key_pem);
   }
 
+  // The password of the last daily-password mail in the registry's outbox, which holds it
+  // sealed (no password in the clear in the database): opened with the registry's key, as the
+  // mail sender will.
+  static std::string LatestDailyPassword() {
+    auto db = pg::Connection::Open(*registry_db_);
+    EXPECT_TRUE(db.ok()) << db.status();
+    if (!db.ok()) return "";
+    auto mail = (*db)->Exec(
+        "SELECT to_address, sealed_body, body IS NULL FROM registry.outbox WHERE kind = "
+        "'daily_password' ORDER BY id DESC LIMIT 1");
+    EXPECT_TRUE(mail.ok() && mail->rows() == 1);
+    if (!mail.ok() || mail->rows() != 1) return "";
+    EXPECT_EQ(mail->Text(0, 0), "paolo.costa.1@comune.it");  // Accumoli's mailbox for him
+    EXPECT_TRUE(mail->Bool(0, 2));
+    auto token =
+        hsm::Token::Login(TestSoftHsm::Get().module(), ca_->hierarchy().registry_session_token(),
+                          Secret(testing::kTestUserPin));
+    EXPECT_TRUE(token.ok()) << token.status();
+    if (!token.ok()) return "";
+    auto sealer = hsm::SecretSealer::Open(*token, "outbox-mail", false);
+    EXPECT_TRUE(sealer.ok()) << sealer.status();
+    if (!sealer.ok()) return "";
+    auto body = sealer->Unseal(mail->Bytes(0, 1), registry::kOutboxSealPurpose);
+    EXPECT_TRUE(body.ok()) << body.status();
+    if (!body.ok()) return "";
+    const std::string text(body->view());
+    const size_t start = text.find("\n\n") + 2;
+    return text.substr(start, text.find('\n', start) - start);
+  }
+
   // tessera-ca started again checking sessions against this suite's registry.
   static void RestartCaWithSessions() {
     testing::WriteFile(
@@ -747,26 +777,8 @@ TEST_F(CardLoginTest, TheMayorAuthorizesADailyPasswordAndItsHolderLogsInWithIt) 
                 "request_id");
 
   // The outbox holds the mail sealed: no password in the clear in the database.
-  auto db = pg::Connection::Open(*registry_db_);
-  ASSERT_TRUE(db.ok()) << db.status();
-  auto mail = (*db)->Exec(
-      "SELECT to_address, sealed_body, body IS NULL FROM registry.outbox WHERE kind = "
-      "'daily_password' ORDER BY id DESC LIMIT 1");
-  ASSERT_TRUE(mail.ok() && mail->rows() == 1);
-  EXPECT_EQ(mail->Text(0, 0), "paolo.costa.1@comune.it");  // Accumoli's mailbox for him
-  EXPECT_TRUE(mail->Bool(0, 2));
-  auto token =
-      hsm::Token::Login(TestSoftHsm::Get().module(), ca_->hierarchy().registry_session_token(),
-                        Secret(testing::kTestUserPin));
-  ASSERT_TRUE(token.ok()) << token.status();
-  auto sealer = hsm::SecretSealer::Open(*token, "outbox-mail", false);
-  ASSERT_TRUE(sealer.ok()) << sealer.status();
-  auto body = sealer->Unseal(mail->Bytes(0, 1), registry::kOutboxSealPurpose);
-  ASSERT_TRUE(body.ok()) << body.status();
-  const std::string text(body->view());
-  const size_t start = text.find("\n\n") + 2;
-  const std::string password = text.substr(start, text.find('\n', start) - start);
-  ASSERT_EQ(password.size(), 14u) << text;
+  const std::string password = LatestDailyPassword();
+  ASSERT_EQ(password.size(), 14u);
 
   auto password_login = [&](v1::Registry::Stub& machine, const std::string& typed) {
     grpc::ClientContext context;
@@ -905,6 +917,57 @@ TEST_F(CardLoginTest, TheCommandLineLogsInWithTheCardAndLogsOut) {
   }
   ExpectRefused(CallWith(*amatrice, token, "057002"), grpc::StatusCode::UNAUTHENTICATED,
                 "the session has ended");
+}
+
+// The daily password through the command line: the mayor, logged in with her card, authorizes
+// it; the operator logs in with the mailed password at another desk of the comune, the
+// password from the environment as a script gives it.
+TEST_F(CardLoginTest, TheCommandLineAuthorizesADailyPasswordAndLogsInWithIt) {
+  const Card& ricci = cards_->at(kRicci);
+  const auto cli = [](const Identity& machine, const std::string& name) {
+    testing::WriteFile(ca_->dir().File(name + "-cert.pem"), machine.cert_pem);
+    testing::WriteFile(ca_->dir().File(name + "-key.pem"), machine.key_pem);
+    return "XDG_CONFIG_HOME=" + ca_->dir().File(name + "-config") + " " +
+           std::string(TESSERA_BIN_DIR) + "/tessera --module " + TestSoftHsm::Get().module_path() +
+           " --target localhost:" + std::to_string(registry_->port()) + " --ca " +
+           ca_->hierarchy().Pki("bundle.pem") + " --cert " + ca_->dir().File(name + "-cert.pem") +
+           " --key " + ca_->dir().File(name + "-key.pem") + " ";
+  };
+  const std::string desk1 = cli(Workstation("057001", 1), "desk1");
+  const std::string desk2 = cli(Workstation("057001", 2), "desk2");
+  const std::string authorize =
+      "daily-password authorize --codice-fiscale " + std::string(kCosta) + " --until " +
+      IsoDate(ItalianDate(std::chrono::system_clock::now())) + " --reason 'carta in sostituzione' ";
+
+  auto alone = testing::RunCommand(desk1 + authorize + "--request-id cli-daily-0");
+  EXPECT_EQ(alone.exit_code, 1) << alone.output;
+  EXPECT_NE(alone.output.find("may not call it"), std::string::npos) << alone.output;
+  auto login = testing::RunCommand("TESSERA_USER_PIN=" + ricci.pin + " " + desk1 +
+                                   "login --token-label " + ricci.number);
+  ASSERT_EQ(login.exit_code, 0) << login.output;
+  auto authorized = testing::RunCommand(desk1 + authorize + "--request-id cli-daily-1");
+  ASSERT_EQ(authorized.exit_code, 0) << authorized.output;
+  EXPECT_NE(authorized.output.find(std::string("daily password authorized for ") + kCosta),
+            std::string::npos)
+      << authorized.output;
+  const std::string password = LatestDailyPassword();
+  ASSERT_EQ(password.size(), 14u);
+
+  auto wrong = testing::RunCommand("TESSERA_DAILY_PASSWORD=NOTTHEPASSWORD " + desk2 +
+                                   "login --daily-password --codice-fiscale " + kCosta);
+  EXPECT_EQ(wrong.exit_code, 1) << wrong.output;
+  EXPECT_NE(wrong.output.find("daily password wrong"), std::string::npos) << wrong.output;
+  auto costa = testing::RunCommand("TESSERA_DAILY_PASSWORD=" + password + " " + desk2 +
+                                   "login --daily-password --codice-fiscale " + kCosta);
+  ASSERT_EQ(costa.exit_code, 0) << costa.output;
+  EXPECT_NE(costa.output.find(std::string("logged in: ") + kCosta + " at comune:057001"),
+            std::string::npos)
+      << costa.output;
+  EXPECT_EQ(costa.output.find(password), std::string::npos) << "the password is not printed";
+  auto whoami = testing::RunCommand(desk2 + "whoami");
+  EXPECT_EQ(whoami.exit_code, 0) << whoami.output;
+  auto both = testing::RunCommand(desk2 + "login --token-label x --daily-password");
+  EXPECT_EQ(both.exit_code, 2) << both.output;
 }
 
 // Last: it revokes Ricci's card: her open session ends, and the card logs nobody in again.
