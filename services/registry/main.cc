@@ -22,6 +22,8 @@
 //   session.token          its label
 //   session.key            label of the key (EC P-256; made on the token at the first start;
 //                          default "session-signing")
+//   mail.*                 the SMTP relay the outbox is sent through
+//                          (services/outbox/outbox_sending.h)
 //   audit.*                the audit chain's anchor key, on the session token
 //                          (services/audit/anchoring.h)
 //   log.level              debug | info | warn | error (default info)
@@ -49,6 +51,7 @@
 #include "registry/census_office.h"
 #include "registry/pg_stores.h"
 #include "services/audit/anchoring.h"
+#include "services/outbox/outbox_sending.h"
 #include "services/registry/handlers.h"
 
 namespace tessera {
@@ -146,6 +149,17 @@ absl::Status Serve(const std::string& config_path) {
   PeriodicTask daily_passwords("daily_passwords", std::chrono::seconds(60),
                                [&daily]() { return daily.IssueDue().status(); });
   daily_passwords.Start();
+  // The outbox (daily passwords) delivered over SMTP, as [mail] says.
+  TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<outbox_service::OutboxSending> outbox,
+                           outbox_service::OutboxSending::Start(
+                               config, kName, pool, registry::kPgSchema,
+                               [&mail_sealer](std::span<const uint8_t> sealed) {
+                                 return mail_sealer.Unseal(sealed, registry::kOutboxSealPurpose);
+                               },
+                               [&email_rules](const std::string& address) {
+                                 return email_rules.Check(address).status();
+                               },
+                               clock));
   // The registry checks sessions as every other service does: from what it publishes.
   auto gate = std::make_shared<access::SessionGate>();
   std::unique_ptr<PeriodicTask> gate_upkeep = access::KeepSessionGateCurrent(

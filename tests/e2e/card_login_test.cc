@@ -40,6 +40,7 @@
 #include "tests/support/registry_calls.h"
 #include "tests/support/run.h"
 #include "tests/support/service_process.h"
+#include "tests/support/smtp_sink.h"
 #include "tests/support/test_ceremony.h"
 #include "tests/support/test_hsm.h"
 #include "tests/support/test_pg.h"
@@ -81,6 +82,13 @@ class CardLoginTest : public ::testing::Test {
     const std::string run = ca_->dir().path().string();
     registry_db_ = new std::string(pg.ConnInfo(pg.CreateDatabase()));
     ca_->hierarchy().WriteRegistryConfig(ca_->dir().File("registry.toml"), *registry_db_, run);
+    // The registry's outbox goes to a real SMTP server on loopback.
+    smtp_ = new testing::SmtpSink(ca_->dir().File("mail"));
+    testing::WriteFile(ca_->dir().File("registry.toml"),
+                       testing::ReadFileOrDie(ca_->dir().File("registry.toml")) +
+                           "[mail]\nrelay = \"" + smtp_->relay() +
+                           "\"\nfrom = \"anpr-carte@interno.example\"\ntls = \"off\"\n"
+                           "poll_seconds = 1\n");
     registry_ = new testing::ServiceProcess("tessera-registry", ca_->dir().File("registry.toml"),
                                             ca_->dir().File("registry-port"),
                                             ca_->dir().File("registry.log"));
@@ -90,6 +98,7 @@ class CardLoginTest : public ::testing::Test {
   static void TearDownTestSuite() {
     EXPECT_EQ(registry_->Stop(), 0) << "tessera-registry did not shut down cleanly";
     delete registry_;
+    delete smtp_;
     delete cards_;
     delete registry_db_;
     delete ca_;
@@ -364,6 +373,7 @@ class CardLoginTest : public ::testing::Test {
 
   static testing::RunningCa* ca_;
   static testing::ServiceProcess* registry_;
+  static testing::SmtpSink* smtp_;
   static std::map<std::string, Card>* cards_;
   static std::string* registry_db_;
 };
@@ -371,6 +381,7 @@ class CardLoginTest : public ::testing::Test {
 testing::RunningCa* CardLoginTest::ca_ = nullptr;
 std::string* CardLoginTest::registry_db_ = nullptr;
 testing::ServiceProcess* CardLoginTest::registry_ = nullptr;
+testing::SmtpSink* CardLoginTest::smtp_ = nullptr;
 std::map<std::string, Card>* CardLoginTest::cards_ = nullptr;
 
 TEST_F(CardLoginTest, TheCardLogsItsHolderInForTheOfficeOfTheMachine) {
@@ -779,6 +790,18 @@ TEST_F(CardLoginTest, TheMayorAuthorizesADailyPasswordAndItsHolderLogsInWithIt) 
   // The outbox holds the mail sealed: no password in the clear in the database.
   const std::string password = LatestDailyPassword();
   ASSERT_EQ(password.size(), 14u);
+  // The registry's sender delivers it, unsealed, to his mailbox (a real SMTP server here).
+  std::string delivered;
+  for (int i = 0; i < 100 && delivered.empty(); ++i) {
+    for (const std::string& message : smtp_->Messages()) {
+      if (testing::MailHeader(message, "To") == "<paolo.costa.1@comune.it>") delivered = message;
+    }
+    if (delivered.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(delivered.empty()) << "no mail at the SMTP server";
+  EXPECT_NE(testing::MailBody(delivered).find("\n" + password + "\n"), std::string::npos)
+      << testing::MailBody(delivered);
+  EXPECT_EQ(testing::LogEvents(ca_->dir().File("registry.log"), "mail_sent").size(), 1u);
 
   auto password_login = [&](v1::Registry::Stub& machine, const std::string& typed) {
     grpc::ClientContext context;
