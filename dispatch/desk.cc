@@ -1,0 +1,139 @@
+#include "dispatch/desk.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "platform/status_macros.h"
+
+namespace tessera::dispatch {
+namespace {
+
+bool IsDigits(const std::string& text, size_t size) {
+  return text.size() == size && std::all_of(text.begin(), text.end(), ::isdigit);
+}
+
+// The mail that carries a card's second halves to its holder (Italian, as the holders read it).
+std::string HalvesMail(const Person& holder, const std::string& card_number, const Halves& halves) {
+  const auto text = [](const Secret& secret) { return std::string(secret.view()); };
+  std::string pin = text(halves.pin), puk = text(halves.puk), password = text(halves.password);
+  std::string body = absl::StrCat(
+      "Gentile ", holder.name, " ", holder.surname, ",\n\nla sua carta operatore ANPR n. ",
+      card_number,
+      " le è stata consegnata. Qui trova la seconda metà di ciascun codice; la prima metà è "
+      "nella busta sigillata consegnata con la carta. Il codice completo è la prima metà "
+      "seguita dalla seconda.\n\nPIN, seconda metà:      ",
+      pin, "\nPUK, seconda metà:      ", puk, "\nPassword, seconda metà: ", password,
+      "\n\nNon inoltri questo messaggio e non conservi i codici insieme alla carta.\n");
+  for (std::string* secret : {&pin, &puk, &password}) {
+    std::fill(secret->begin(), secret->end(), '\0');
+  }
+  return body;
+}
+
+}  // namespace
+
+std::string CensusOfficeOf(const std::string& lot_office) {
+  if (IsDigits(lot_office, 6)) return "comune:" + lot_office;
+  if (IsDigits(lot_office, 3)) return "prefettura:" + lot_office;
+  return lot_office;  // "ministero"
+}
+
+absl::Status DeliveryDesk::CheckReach(const PersonSession& session,
+                                      const std::string& office) const {
+  if (session.office == "ministero") return absl::OkStatus();
+  const std::string prefix = "prefettura:";
+  if (session.office.starts_with(prefix)) {
+    const std::string province = session.office.substr(prefix.size());
+    if (office == province || (IsDigits(office, 6) && office.starts_with(province))) {
+      return absl::OkStatus();
+    }
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("office: ", CensusOfficeOf(office), " is not in the reach of ", session.office,
+                   " (a prefettura delivers its own and its province's comuni's "
+                   "cards)"));
+}
+
+absl::StatusOr<CensusEntry> DeliveryDesk::StartDelivery(const PersonSession& session,
+                                                        const std::string& office,
+                                                        const std::string& collector_cf) {
+  TESSERA_RETURN_IF_ERROR(CheckReach(session, office));
+  absl::StatusOr<CensusEntry> collector = directory_.User(CensusOfficeOf(office), collector_cf);
+  if (collector.status().code() == absl::StatusCode::kNotFound) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "collector_cf: ", collector_cf, " is not a user censused for ", CensusOfficeOf(office),
+        " (the cards go to the mayor or a delegate who is a censused operator)"));
+  }
+  return collector;
+}
+
+absl::StatusOr<std::vector<LotSummary>> DeliveryDesk::ListLots(const PersonSession& session,
+                                                               const std::string& office,
+                                                               const std::string& after,
+                                                               int limit) {
+  TESSERA_RETURN_IF_ERROR(CheckReach(session, office));
+  return store_.ListLots(office, after, std::clamp(limit, 1, 500));
+}
+
+absl::StatusOr<std::vector<DispatchCard>> DeliveryDesk::LotCards(const PersonSession& session,
+                                                                 const std::string& lot_number) {
+  TESSERA_ASSIGN_OR_RETURN(LotSummary lot, store_.GetLot(lot_number));
+  TESSERA_RETURN_IF_ERROR(CheckReach(session, lot.office));
+  return store_.LotCards(lot_number);
+}
+
+absl::StatusOr<Delivery> DeliveryDesk::Deliver(const PersonSession& session,
+                                               const std::string& requested_by,
+                                               const DeliverOrder& order) {
+  if (order.request_id.empty() || order.request_id.size() > 128) {
+    return absl::InvalidArgumentError("request_id: 1 to 128 characters");
+  }
+  TESSERA_ASSIGN_OR_RETURN(CensusEntry collector,
+                           StartDelivery(session, order.office, order.collector_cf));
+  absl::StatusOr<CensusEntry> operator_entry = directory_.User(session.office, session.person);
+  if (!operator_entry.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the session's person ", session.person, " is no user of ", session.office, " on record"));
+  }
+  TESSERA_ASSIGN_OR_RETURN(LotSummary lot, store_.GetLot(order.lot_number));
+  if (lot.office != order.office) {
+    return absl::NotFoundError(
+        absl::StrCat("lot_number: ", order.lot_number, " is no lot of office ", order.office));
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::vector<DispatchCard> cards, store_.LotCards(order.lot_number));
+  DeliveryRequest request{.office = order.office,
+                          .lot_number = order.lot_number,
+                          .card_numbers = order.card_numbers,
+                          .collector = collector.person,
+                          .operator_person = operator_entry->person,
+                          .requested_by = requested_by,
+                          .request_id = order.request_id,
+                          .at = clock_.Now()};
+  // The collector's own card among those delivered is theirs now: its halves go with it.
+  for (const DispatchCard& card : cards) {
+    const bool chosen = order.card_numbers.empty()
+                            ? card.state == kSpedita
+                            : std::find(order.card_numbers.begin(), order.card_numbers.end(),
+                                        card.card_number) != order.card_numbers.end();
+    if (!chosen || card.state != kSpedita ||
+        card.codice_fiscale != collector.person.codice_fiscale) {
+      continue;
+    }
+    TESSERA_ASSIGN_OR_RETURN(
+        Halves halves,
+        halves_.Release(card.card_number, absl::StrCat(order.request_id, ":", card.card_number)));
+    std::string body = HalvesMail(collector.person, card.card_number, halves);
+    absl::StatusOr<std::vector<uint8_t>> sealed = seal_(Secret(body));
+    std::fill(body.begin(), body.end(), '\0');
+    if (!sealed.ok()) return sealed.status();
+    request.activate.push_back(card.card_number);
+    request.mails.push_back(
+        {.kind = "second_halves",
+         .to = collector.email,
+         .subject = absl::StrCat("ANPR: i codici della sua carta operatore ", card.card_number),
+         .sealed_body = *std::move(sealed)});
+  }
+  return store_.Deliver(request);
+}
+
+}  // namespace tessera::dispatch

@@ -1,0 +1,103 @@
+// The delivery desk at the prefettura (seed 001 §5.6): the rules of who hands which cards to
+// whom. A person in a session acts for their office: a prefettura's for the lots of its own
+// office and of the comuni of its province, the Ministry's for every lot (and alone for its
+// own operators' lot, and for a prefettura's first lot, whose security administrator has no
+// card yet). The collector is checked before anything is shown: a user censused for the lot's
+// office (the mayor, or a delegate who must be a censused operator of that comune). At the
+// delivery, the collector's own card among those delivered is theirs at once (ATTIVA) and its
+// second halves go to their personal mailbox in the delivery's transaction; the other cards
+// wait for their registration to their holders.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "dispatch/lots.h"
+#include "platform/clock.h"
+#include "platform/principal.h"
+#include "platform/secret.h"
+
+namespace tessera::dispatch {
+
+// A person as an office's census (or the Ministry's records) has them.
+struct CensusEntry {
+  Person person;
+  std::string email;  // personal mailbox (never a PEC)
+  std::vector<std::string> profiles;
+};
+
+// The registry, as the dispatch service asks it.
+class CensusDirectory {
+ public:
+  virtual ~CensusDirectory() = default;
+  // `codice_fiscale` as a user of `office` ("comune:057001", "prefettura:057", "ministero":
+  // a Ministry operator). NOT_FOUND when they are none.
+  virtual absl::StatusOr<CensusEntry> User(const std::string& office,
+                                           const std::string& codice_fiscale) = 0;
+};
+
+// A card's second halves, from personalization (its audited release, once per request id).
+struct Halves {
+  Secret pin;
+  Secret puk;
+  Secret password;
+};
+class HalvesSource {
+ public:
+  virtual ~HalvesSource() = default;
+  virtual absl::StatusOr<Halves> Release(const std::string& card_number,
+                                         const std::string& request_id) = 0;
+};
+
+// Seals a mail body with a secret in it for the outbox (a key on the service's HSM).
+using SealMail = std::function<absl::StatusOr<std::vector<uint8_t>>(const Secret& body)>;
+
+// The census office a lot's office is: "057001" → "comune:057001", "057" → "prefettura:057",
+// "ministero" → "ministero".
+std::string CensusOfficeOf(const std::string& lot_office);
+
+struct DeliverOrder {
+  std::string office;  // the lot's office, as ListLots names it
+  std::string lot_number;
+  std::vector<std::string> card_numbers;  // empty: every card still to deliver
+  std::string collector_cf;
+  std::string request_id;
+};
+
+class DeliveryDesk {
+ public:
+  DeliveryDesk(DispatchStore& store, CensusDirectory& directory, HalvesSource& halves,
+               SealMail seal, const Clock& clock)
+      : store_(store),
+        directory_(directory),
+        halves_(halves),
+        seal_(std::move(seal)),
+        clock_(clock) {}
+
+  // The collector, if `session` may deliver `office`'s lots to them. PERMISSION_DENIED for an
+  // office out of the session's reach; FAILED_PRECONDITION naming the rule when the collector
+  // is not a user censused for that office.
+  absl::StatusOr<CensusEntry> StartDelivery(const PersonSession& session, const std::string& office,
+                                            const std::string& collector_cf);
+  absl::StatusOr<std::vector<LotSummary>> ListLots(const PersonSession& session,
+                                                   const std::string& office,
+                                                   const std::string& after, int limit);
+  absl::StatusOr<std::vector<DispatchCard>> LotCards(const PersonSession& session,
+                                                     const std::string& lot_number);
+  // `requested_by` names the caller's machine in the request journal.
+  absl::StatusOr<Delivery> Deliver(const PersonSession& session, const std::string& requested_by,
+                                   const DeliverOrder& order);
+
+ private:
+  absl::Status CheckReach(const PersonSession& session, const std::string& office) const;
+
+  DispatchStore& store_;
+  CensusDirectory& directory_;
+  HalvesSource& halves_;
+  SealMail seal_;
+  const Clock& clock_;
+};
+
+}  // namespace tessera::dispatch
