@@ -4,10 +4,11 @@
 --
 -- Rows change in the service's tables; a trigger on each (audit_row, with the columns it
 -- records) writes what changed into audit_pending inside the same transaction. At COMMIT a
--- deferred trigger moves each pending row into audit_records: it takes the next sequence
--- number under audit_head's row lock and the SHA-256 over the record and the hash before it
--- (the same encoding as audit::RecordHash). The lock is held only while the transaction
--- commits, and a rolled-back change leaves no record, since its pending rows go with it.
+-- deferred trigger moves the transaction's pending rows into audit_records: under audit_head's
+-- row lock, each gets the next sequence number and the SHA-256 over the record and the hash
+-- before it (the same encoding as audit::RecordHash). The lock is held only while the
+-- transaction commits, and a rolled-back change leaves no record, since its pending rows go
+-- with it.
 --
 -- Who: the transaction's tessera.actor / tessera.workstation / tessera.request_id settings
 -- (the service sets them for the caller it acts for); without them, the database role and
@@ -107,22 +108,37 @@ BEGIN
 END
 $$;
 
+-- At COMMIT the transaction's first pending record chains them all: one lock of the head, each
+-- record numbered and hashed in the order written, one update of the head. The other records'
+-- firings find theirs moved already. (A transaction sees only its own pending rows: the others'
+-- are uncommitted, and every transaction empties its own before it commits.)
 CREATE FUNCTION audit_chain() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   head audit_head;
+  pending audit_pending;
   next_hash text;
 BEGIN
+  PERFORM 1 FROM audit_pending WHERE id = NEW.id;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
   SELECT * INTO STRICT head FROM audit_head FOR UPDATE;
-  next_hash := encode(sha256(convert_to(
-      audit_field((head.sequence + 1)::text) || audit_field(NEW.actor) ||
-      audit_field(NEW.workstation) || audit_field(NEW.action) || audit_field(NEW.ids_before) ||
-      audit_field(NEW.ids_after) || audit_field(NEW.request_id) ||
-      audit_field((extract(epoch FROM NEW.recorded_at) * 1000000)::bigint::text) ||
-      audit_field(head.hash), 'UTF8')), 'hex');
-  INSERT INTO audit_records VALUES (head.sequence + 1, NEW.actor, NEW.workstation, NEW.action,
-    NEW.ids_before, NEW.ids_after, NEW.request_id, NEW.recorded_at, head.hash, next_hash);
-  UPDATE audit_head SET sequence = head.sequence + 1, hash = next_hash;
-  DELETE FROM audit_pending WHERE id = NEW.id;
+  FOR pending IN SELECT * FROM audit_pending ORDER BY id LOOP
+    head.sequence := head.sequence + 1;
+    next_hash := encode(sha256(convert_to(
+        audit_field(head.sequence::text) || audit_field(pending.actor) ||
+        audit_field(pending.workstation) || audit_field(pending.action) ||
+        audit_field(pending.ids_before) || audit_field(pending.ids_after) ||
+        audit_field(pending.request_id) ||
+        audit_field((extract(epoch FROM pending.recorded_at) * 1000000)::bigint::text) ||
+        audit_field(head.hash), 'UTF8')), 'hex');
+    INSERT INTO audit_records VALUES (head.sequence, pending.actor, pending.workstation,
+      pending.action, pending.ids_before, pending.ids_after, pending.request_id,
+      pending.recorded_at, head.hash, next_hash);
+    head.hash := next_hash;
+  END LOOP;
+  UPDATE audit_head SET sequence = head.sequence, hash = head.hash;
+  DELETE FROM audit_pending;
   RETURN NULL;
 END
 $$;

@@ -8,7 +8,9 @@
 //     keep-alive HTTP clients), both with a software CA key of the same algorithm, signing the
 //     same CSRs at the same concurrency (one process / client per unit of concurrency);
 // tessera-ca runs twice: one certificate per IssueCertificate call, and 20 per
-// IssueCertificates call (a personalization batch; "tessera x20").
+// IssueCertificates call (a personalization batch; "tessera x20"); both also run first with
+// the audit chain's trigger on ca.certificates switched off ("no audit", 1 and 2 clients), so
+// the audit's cost is a ratio measured in the same run.
 //   - `cfssl serve -db-config`: the same, with cfssl's certificate database on the same
 //     PostgreSQL cluster as tessera-ca (fsync on), which stores every certificate it signs
 //     (one INSERT, its own durable commit); checked by counting the rows after each run.
@@ -57,6 +59,11 @@ constexpr char kCodiceFiscale[] = "RSSMRA85T10A562S";
 // tessera-ca through IssueCertificates, kBatch CSRs per call (a personalization batch).
 constexpr size_t kBatch = 20;
 constexpr char kTesseraBatch[] = "tessera x20";
+// The same two with the audit chain's trigger on ca.certificates switched off: what the audit
+// costs, measured in the same run.
+constexpr char kNoAudit[] = "no audit";
+constexpr char kNoAuditBatch[] = "no audit x20";
+constexpr int kNoAuditClients = 2;
 
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "ca_issue: %s\n", what.c_str());
@@ -473,6 +480,13 @@ int main(int argc, char** argv) {
       batch_runs.push_back(MakeCsrs(n, dir.File(ca_key + "/batch-" + std::to_string(clients))));
     }
     const std::vector<Csr> warmup = MakeCsrs(20, dir.File(ca_key + "/warmup"));
+    std::vector<std::vector<Csr>> unaudited_runs, unaudited_batch_runs;
+    for (int clients = 1; clients <= kNoAuditClients; ++clients) {
+      unaudited_runs.push_back(
+          MakeCsrs(n, dir.File(ca_key + "/unaudited-" + std::to_string(clients))));
+      unaudited_batch_runs.push_back(
+          MakeCsrs(n, dir.File(ca_key + "/unaudited-batch-" + std::to_string(clients))));
+    }
 
     {  // tessera-ca as a real process after a real ceremony on SoftHSM
       tessera::testing::TestHierarchy pki(
@@ -481,11 +495,37 @@ int main(int argc, char** argv) {
           "http://127.0.0.1:8080",
           rsa ? tessera::hsm::KeyAlgorithm::kRsa3072 : tessera::hsm::KeyAlgorithm::kEcP256);
       auto& pg = tessera::testing::TestPg::Get();
+      const std::string database = pg.ConnInfo(pg.CreateDatabase());
       const std::unique_ptr<tessera::testing::ServiceProcess> started =
-          pki.StartCa(pg.ConnInfo(pg.CreateDatabase()), dir.File(ca_key));
+          pki.StartCa(database, dir.File(ca_key));
       tessera::testing::ServiceProcess& ca = *started;
       RunTessera(ca.port(), pki, "warmup", 2, warmup);
       round_trips[ca_key] = RoundTripMicros(ca.port(), pki);
+      // First without the audit chain (its table then smaller than the audited runs': the
+      // audit's cost comes out, if anything, too high).
+      auto audit = [&database](bool on) {
+        auto conn = tessera::pg::Connection::Open(database);
+        if (!conn.ok() || !(*conn)
+                               ->Exec(std::string("ALTER TABLE ca.certificates ") +
+                                      (on ? "ENABLE" : "DISABLE") + " TRIGGER certificates_audit")
+                               .ok()) {
+          Die("cannot switch the audit trigger");
+        }
+      };
+      audit(false);
+      for (int clients = 1; clients <= kNoAuditClients; ++clients) {
+        const auto& single = unaudited_runs[clients - 1];
+        results.push_back(
+            {kNoAudit, ca_key, clients, single.size(),
+             RunTessera(ca.port(), pki, "unaudited" + std::to_string(clients), clients, single)});
+        const auto& batch = unaudited_batch_runs[clients - 1];
+        results.push_back({kNoAuditBatch, ca_key, clients, batch.size(),
+                           RunTessera(ca.port(), pki, "unaudited-batch" + std::to_string(clients),
+                                      clients, batch, kBatch)});
+        std::fprintf(stderr, "  no audit     %d clients: %8.1f /s, x20 %8.1f /s\n", clients,
+                     results[results.size() - 2].per_second(), results.back().per_second());
+      }
+      audit(true);
       for (int clients = 1; clients <= kMaxClients; ++clients) {
         const auto& csrs = runs[clients - 1];
         const double seconds =
@@ -594,6 +634,15 @@ int main(int argc, char** argv) {
       row["ratio_to_openssl_ca"] = openssl;
       row["ratio_to_cfssl_serve"] = cfssl;
       row["ratio_to_cfssl_pg"] = cfssl_pg;
+    } else if (r.system == kNoAudit || r.system == kNoAuditBatch) {
+      // What the audited run reaches of this one: the audit chain's cost.
+      const double audited =
+          rate_of(r.system == kNoAudit ? "tessera-ca" : kTesseraBatch, r.ca_key, r.clients);
+      std::printf("%-11s %-8s %7d %6zu %9.1f | %9.2f   audited / unaudited %.2f\n",
+                  r.system.c_str(), r.ca_key.c_str(), r.clients, r.certificates, r.per_second(),
+                  r.per_second() / pipeline, audited / r.per_second());
+      row["ratio_to_pipeline"] = r.per_second() / pipeline;
+      row["audited_over_unaudited"] = audited / r.per_second();
     } else if (r.system == "cfssl+PG") {
       std::printf(
           "%-11s %-8s %7d %6zu %9.1f | %lld rows, %lld PostgreSQL sessions, %lld WAL "
