@@ -2,13 +2,14 @@
 -- service's migration that adds it ("--@include audit/chain.sql"), run with search_path set to
 -- the service's schema: every object below lives there, and the chain is named after it.
 --
--- Rows change in the service's tables; a trigger on each (audit_row, with the columns it
--- records) writes what changed into audit_pending inside the same transaction. At COMMIT a
--- deferred trigger moves the transaction's pending rows into audit_records: under audit_head's
--- row lock, each gets the next sequence number and the SHA-256 over the record and the hash
--- before it (the same encoding as audit::RecordHash). The lock is held only while the
--- transaction commits, and a rolled-back change leaves no record, since its pending rows go
--- with it.
+-- Rows change in the service's tables; a trigger on each (audit_track, with the columns it
+-- records) writes what changed into audit_pending inside the same transaction, so a change
+-- never commits without its record and a rolled-back change leaves none. The service then
+-- chains what committed, a few times a second (audit_chain_pending, as a Certificate
+-- Transparency log sequences its queued entries): under audit_head's row lock each record gets
+-- the next sequence number and the SHA-256 over itself and the hash before it (the encoding of
+-- audit::RecordHash), moving to audit_records. Chaining in the change's own COMMIT would hold
+-- that lock across every commit's WAL flush and serialize all of a service's writers.
 --
 -- Who: the transaction's tessera.actor / tessera.workstation / tessera.request_id settings
 -- (the service sets them for the caller it acts for); without them, the database role and
@@ -27,7 +28,7 @@ CREATE TABLE audit_records (
   hash           text NOT NULL CHECK (hash ~ '^[0-9a-f]{64}$')
 );
 
--- The chain's last record: one row, locked by each committing transaction in turn.
+-- The chain's last record: one row, locked while records are chained.
 CREATE TABLE audit_head (
   chain     text PRIMARY KEY,
   sequence  bigint NOT NULL,
@@ -35,7 +36,7 @@ CREATE TABLE audit_head (
 );
 INSERT INTO audit_head VALUES (current_schema(), 0, repeat('0', 64));
 
--- What a transaction changed, until it commits; always empty between transactions.
+-- What changed, written with the change; chained (and removed from here) soon after it commits.
 CREATE TABLE audit_pending (
   id           bigserial PRIMARY KEY,
   actor        text NOT NULL,
@@ -55,18 +56,7 @@ CREATE TABLE audit_anchors (
   signature  bytea NOT NULL
 );
 
--- "<length in bytes>:<value>;": the field encoding of audit::RecordHash.
-CREATE FUNCTION audit_field(value text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS $$
-  SELECT octet_length(convert_to(value, 'UTF8'))::text || ':' || value || ';'
-$$;
-
--- The recorded columns of a row, "column=value" separated by spaces, in the order given.
-CREATE FUNCTION audit_columns(item jsonb, columns text[]) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-  SELECT coalesce(string_agg(c || '=' || coalesce(item ->> c, 'NULL'), ' ' ORDER BY n), '')
-  FROM unnest(columns) WITH ORDINALITY AS t (c, n)
-$$;
-
--- One change, pending until COMMIT, by whoever the transaction acts for.
+-- One change, pending until chained, by whoever the transaction acts for.
 CREATE FUNCTION audit_pend(action text, ids_before text, ids_after text) RETURNS void
 LANGUAGE sql SET search_path FROM CURRENT AS $$
   INSERT INTO audit_pending (actor, workstation, action, ids_before, ids_after, request_id,
@@ -81,15 +71,36 @@ LANGUAGE sql SET search_path FROM CURRENT AS $$
     clock_timestamp())
 $$;
 
--- A row trigger: its arguments name the columns recorded (never a secret, a hash of one, or
--- a large document).
-CREATE FUNCTION audit_row() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+-- Tracks a table: every row it inserts, updates or deletes becomes a record naming `columns`
+-- ("column=value", in the order given; never a secret, a hash of one, a sealed value or a
+-- whole document). The trigger function is written here, at migration time, with the columns
+-- spelled out: a row is never converted whole (a certificate's DER, say) on the hot path.
+CREATE FUNCTION audit_track(target text, columns text[]) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  old_values text;
+  new_values text;
 BEGIN
-  PERFORM audit_pend(
-    TG_TABLE_NAME || '.' || lower(TG_OP),
-    CASE WHEN TG_OP = 'INSERT' THEN '' ELSE audit_columns(to_jsonb(OLD), TG_ARGV) END,
-    CASE WHEN TG_OP = 'DELETE' THEN '' ELSE audit_columns(to_jsonb(NEW), TG_ARGV) END);
-  RETURN NULL;
+  SELECT string_agg(format('%L || coalesce(OLD.%I::text, %L)', c || '=', c, 'NULL'), ', '
+                    ORDER BY n),
+         string_agg(format('%L || coalesce(NEW.%I::text, %L)', c || '=', c, 'NULL'), ', '
+                    ORDER BY n)
+    INTO old_values, new_values FROM unnest(columns) WITH ORDINALITY AS t (c, n);
+  EXECUTE format($create$
+    CREATE OR REPLACE FUNCTION %I() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT
+    AS $body$
+    BEGIN
+      PERFORM audit_pend(%L || lower(TG_OP),
+        CASE WHEN TG_OP = 'INSERT' THEN '' ELSE concat_ws(' ', %s) END,
+        CASE WHEN TG_OP = 'DELETE' THEN '' ELSE concat_ws(' ', %s) END);
+      RETURN NULL;
+    END
+    $body$ $create$, target || '_audit_row', target || '.', old_values, new_values);
+  IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = target || '_audit'
+             AND tgrelid = target::regclass) THEN
+    EXECUTE format('DROP TRIGGER %I ON %I', target || '_audit', target);
+  END IF;
+  EXECUTE format('CREATE TRIGGER %I AFTER INSERT OR UPDATE OR DELETE ON %I FOR EACH ROW '
+                 'EXECUTE FUNCTION %I()', target || '_audit', target, target || '_audit_row');
 END
 $$;
 
@@ -108,42 +119,47 @@ BEGIN
 END
 $$;
 
--- At COMMIT the transaction's first pending record chains them all: one lock of the head, each
--- record numbered and hashed in the order written, one update of the head. The other records'
--- firings find theirs moved already. (A transaction sees only its own pending rows: the others'
--- are uncommitted, and every transaction empties its own before it commits.)
-CREATE FUNCTION audit_chain() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+-- Chains up to `max_records` committed pending records, oldest first, under one lock of the
+-- head; returns how many. Several replicas may call it at once: they take turns on the lock.
+CREATE FUNCTION audit_chain_pending(max_records integer) RETURNS integer LANGUAGE plpgsql
+SET search_path FROM CURRENT AS $$
 DECLARE
   head audit_head;
   pending audit_pending;
   next_hash text;
+  chained bigint[] := '{}';
+  sequence_text text;
+  at_text text;
 BEGIN
-  PERFORM 1 FROM audit_pending WHERE id = NEW.id;
-  IF NOT FOUND THEN
-    RETURN NULL;
-  END IF;
   SELECT * INTO STRICT head FROM audit_head FOR UPDATE;
-  FOR pending IN SELECT * FROM audit_pending ORDER BY id LOOP
+  FOR pending IN SELECT * FROM audit_pending ORDER BY id LIMIT max_records LOOP
     head.sequence := head.sequence + 1;
+    sequence_text := head.sequence::text;
+    at_text := ((extract(epoch FROM pending.recorded_at) * 1000000)::bigint)::text;
+    -- audit::RecordHash: "<length in bytes>:<value>;" for each field, then SHA-256.
     next_hash := encode(sha256(convert_to(
-        audit_field(head.sequence::text) || audit_field(pending.actor) ||
-        audit_field(pending.workstation) || audit_field(pending.action) ||
-        audit_field(pending.ids_before) || audit_field(pending.ids_after) ||
-        audit_field(pending.request_id) ||
-        audit_field((extract(epoch FROM pending.recorded_at) * 1000000)::bigint::text) ||
-        audit_field(head.hash), 'UTF8')), 'hex');
+        octet_length(sequence_text) || ':' || sequence_text || ';' ||
+        octet_length(convert_to(pending.actor, 'UTF8')) || ':' || pending.actor || ';' ||
+        octet_length(convert_to(pending.workstation, 'UTF8')) || ':' || pending.workstation ||
+        ';' || octet_length(convert_to(pending.action, 'UTF8')) || ':' || pending.action || ';' ||
+        octet_length(convert_to(pending.ids_before, 'UTF8')) || ':' || pending.ids_before ||
+        ';' || octet_length(convert_to(pending.ids_after, 'UTF8')) || ':' || pending.ids_after ||
+        ';' || octet_length(convert_to(pending.request_id, 'UTF8')) || ':' ||
+        pending.request_id || ';' || octet_length(at_text) || ':' || at_text || ';' ||
+        octet_length(head.hash) || ':' || head.hash || ';', 'UTF8')), 'hex');
     INSERT INTO audit_records VALUES (head.sequence, pending.actor, pending.workstation,
       pending.action, pending.ids_before, pending.ids_after, pending.request_id,
       pending.recorded_at, head.hash, next_hash);
+    chained := chained || pending.id;
     head.hash := next_hash;
   END LOOP;
-  UPDATE audit_head SET sequence = head.sequence, hash = head.hash;
-  DELETE FROM audit_pending;
-  RETURN NULL;
+  IF cardinality(chained) > 0 THEN
+    DELETE FROM audit_pending WHERE id = ANY (chained);
+    UPDATE audit_head SET sequence = head.sequence, hash = head.hash;
+  END IF;
+  RETURN cardinality(chained);
 END
 $$;
-CREATE CONSTRAINT TRIGGER audit_pending_chain AFTER INSERT ON audit_pending
-  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION audit_chain();
 
 -- Records and anchors are never changed nor removed (tessera audit verify catches one who
 -- disables this first).
@@ -152,6 +168,8 @@ BEGIN
   RAISE EXCEPTION '%.% is append-only: it is the audit chain', TG_TABLE_SCHEMA, TG_TABLE_NAME;
 END
 $$;
+CREATE TRIGGER audit_pending_unchanged BEFORE UPDATE ON audit_pending
+  FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
 CREATE TRIGGER audit_records_append_only BEFORE UPDATE OR DELETE ON audit_records
   FOR EACH ROW EXECUTE FUNCTION audit_refuse_change();
 CREATE TRIGGER audit_records_no_truncate BEFORE TRUNCATE ON audit_records

@@ -64,20 +64,33 @@ absl::StatusOr<std::vector<Anchor>> ReadAnchors(pg::Connection& conn, const std:
   return anchors;
 }
 
-absl::StatusOr<ChainReport> VerifyStoredChain(pg::Connection& conn, const std::string& schema,
-                                              const Botan::Public_Key& anchor_key) {
+absl::StatusOr<int> ChainPending(pg::Connection& conn, const std::string& schema, int max_records) {
+  TESSERA_ASSIGN_OR_RETURN(std::string quoted, pg::QuoteIdentifier(schema));
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result chained,
+      conn.Exec(absl::StrCat("SELECT ", quoted, ".audit_chain_pending($1)"), {max_records}));
+  return static_cast<int>(chained.Int(0, 0));
+}
+
+absl::StatusOr<StoredChainReport> VerifyStoredChain(pg::Connection& conn, const std::string& schema,
+                                                    const Botan::Public_Key& anchor_key) {
+  TESSERA_ASSIGN_OR_RETURN(std::string quoted, pg::QuoteIdentifier(schema));
   // One snapshot: records and anchors written meanwhile are not half seen.
   TESSERA_ASSIGN_OR_RETURN(pg::Transaction snapshot,
                            pg::Transaction::Begin(conn, pg::Isolation::kRepeatableRead));
   TESSERA_ASSIGN_OR_RETURN(std::vector<AuditRecord> records, ReadRecords(conn, schema));
   TESSERA_ASSIGN_OR_RETURN(std::vector<Anchor> anchors, ReadAnchors(conn, schema));
-  return VerifyChain(schema, records, anchors, anchor_key);
+  TESSERA_ASSIGN_OR_RETURN(pg::Result pending, conn.Exec(absl::StrCat("SELECT count(*) FROM ",
+                                                                      quoted, ".audit_pending")));
+  return StoredChainReport{.chain = VerifyChain(schema, records, anchors, anchor_key),
+                           .pending = pending.Int(0, 0)};
 }
 
 absl::StatusOr<int64_t> AnchorHead(pg::ConnectionPool& pool, const std::string& schema,
                                    const Botan::Private_Key& key, const Clock& clock) {
   TESSERA_ASSIGN_OR_RETURN(std::string quoted, pg::QuoteIdentifier(schema));
   TESSERA_ASSIGN_OR_RETURN(pg::ConnectionPool::Lease conn, pool.Acquire());
+  TESSERA_RETURN_IF_ERROR(ChainPending(*conn, schema).status());
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result head,
       conn->Exec(absl::StrCat(
@@ -120,12 +133,18 @@ absl::StatusOr<int64_t> AnchorHead(pg::ConnectionPool& pool, const std::string& 
 
 ChainAnchoring::ChainAnchoring(pg::ConnectionPool& pool, std::string schema,
                                const Botan::Private_Key& key, const Clock& clock,
-                               std::chrono::milliseconds period)
+                               std::chrono::milliseconds anchor_period,
+                               std::chrono::milliseconds chain_period)
     : pool_(pool),
       schema_(std::move(schema)),
       key_(key),
       clock_(clock),
-      task_("audit_anchor", period, [this]() -> absl::Status {
+      chain_task_("audit_chain", chain_period,
+                  [this]() -> absl::Status {
+                    TESSERA_ASSIGN_OR_RETURN(pg::ConnectionPool::Lease conn, pool_.Acquire());
+                    return ChainPending(*conn, schema_).status();
+                  }),
+      anchor_task_("audit_anchor", anchor_period, [this]() -> absl::Status {
         return AnchorHead(pool_, schema_, key_, clock_).status();
       }) {}
 

@@ -25,30 +25,48 @@ absl::StatusOr<std::vector<AuditRecord>> ReadRecords(pg::Connection& conn,
                                                      const std::string& schema);
 absl::StatusOr<std::vector<Anchor>> ReadAnchors(pg::Connection& conn, const std::string& schema);
 
-// ReadRecords + ReadAnchors + VerifyChain, in one repeatable-read snapshot.
-absl::StatusOr<ChainReport> VerifyStoredChain(pg::Connection& conn, const std::string& schema,
-                                              const Botan::Public_Key& anchor_key);
+// Chains up to `max_records` changes that committed since the last call (audit_chain_pending
+// in chain.sql); how many.
+absl::StatusOr<int> ChainPending(pg::Connection& conn, const std::string& schema,
+                                 int max_records = 10000);
 
-// Signs the chain's last record with `key` and stores the anchor, unless it is anchored
-// already. Returns the sequence anchored, 0 when there was nothing new. Two replicas doing so
-// at once store one anchor.
+struct StoredChainReport {
+  ChainReport chain;
+  int64_t pending = 0;  // changes committed but not chained yet
+};
+// ReadRecords + ReadAnchors + VerifyChain, in one repeatable-read snapshot.
+absl::StatusOr<StoredChainReport> VerifyStoredChain(pg::Connection& conn, const std::string& schema,
+                                                    const Botan::Public_Key& anchor_key);
+
+// Chains what is pending, then signs the chain's last record with `key` and stores the anchor,
+// unless it is anchored already. Returns the sequence anchored, 0 when there was nothing new. Two
+// replicas doing so at once store one anchor.
 absl::StatusOr<int64_t> AnchorHead(pg::ConnectionPool& pool, const std::string& schema,
                                    const Botan::Private_Key& key, const Clock& clock);
 
-// AnchorHead every `period` on a background thread, from Start() until destruction.
+// ChainPending every `chain_period` and AnchorHead every `anchor_period`, on background
+// threads, from Start() until destruction.
 class ChainAnchoring {
  public:
   ChainAnchoring(pg::ConnectionPool& pool, std::string schema, const Botan::Private_Key& key,
-                 const Clock& clock, std::chrono::milliseconds period);
-  void Start() { task_.Start(); }
-  void Stop() { task_.Stop(); }
+                 const Clock& clock, std::chrono::milliseconds anchor_period,
+                 std::chrono::milliseconds chain_period = std::chrono::milliseconds(250));
+  void Start() {
+    chain_task_.Start();
+    anchor_task_.Start();
+  }
+  void Stop() {
+    anchor_task_.Stop();
+    chain_task_.Stop();
+  }
 
  private:
   pg::ConnectionPool& pool_;
   const std::string schema_;
   const Botan::Private_Key& key_;
   const Clock& clock_;
-  PeriodicTask task_;  // last: its thread uses the members above
+  PeriodicTask chain_task_;  // last two: their threads use the members above
+  PeriodicTask anchor_task_;
 };
 
 }  // namespace tessera::audit

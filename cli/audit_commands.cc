@@ -34,16 +34,20 @@ absl::Status Verify(const Args& args) {
   TESSERA_ASSIGN_OR_RETURN(std::unique_ptr<pg::Connection> conn,
                            pg::Connection::Open(args.Get("database")));
   const std::string chain = args.Get("chain");
-  TESSERA_ASSIGN_OR_RETURN(audit::ChainReport report, audit::VerifyStoredChain(*conn, chain, *key));
+  TESSERA_ASSIGN_OR_RETURN(audit::StoredChainReport stored,
+                           audit::VerifyStoredChain(*conn, chain, *key));
+  const audit::ChainReport& report = stored.chain;
   const std::string text =
       report.ok() ? absl::StrCat("audit chain ", chain, ": holds (", report.records, " records, ",
-                                 report.anchors, " anchors checked)")
+                                 report.anchors, " anchors checked; ", stored.pending,
+                                 " changes waiting to be chained)")
                   : absl::StrCat("audit chain ", chain, ": BROKEN at ", report.first_break);
   Print(args,
         {{"chain", chain},
          {"holds", report.ok()},
          {"records", report.records},
          {"anchors", report.anchors},
+         {"pending", stored.pending},
          {"first_break", report.first_break}},
         text);
   if (!report.ok()) {

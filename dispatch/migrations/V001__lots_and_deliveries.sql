@@ -67,16 +67,11 @@ CREATE INDEX cards_by_delivery ON cards (delivery_id);
 
 --@include audit/chain.sql
 
-CREATE TRIGGER lots_audit AFTER INSERT OR UPDATE OR DELETE ON lots
-  FOR EACH ROW EXECUTE FUNCTION audit_row('lot_number', 'batch_id', 'office', 'prefettura');
-CREATE TRIGGER deliveries_audit AFTER INSERT OR UPDATE OR DELETE ON deliveries
-  FOR EACH ROW EXECUTE FUNCTION audit_row('id', 'protocol', 'prefettura', 'office',
-    'collector_cf', 'operator_cf', 'requested_by', 'request_id');
-CREATE TRIGGER protocol_counters_audit AFTER INSERT OR UPDATE OR DELETE ON protocol_counters
-  FOR EACH ROW EXECUTE FUNCTION audit_row('prefettura', 'year', 'last');
-CREATE TRIGGER cards_audit AFTER INSERT OR UPDATE OR DELETE ON cards
-  FOR EACH ROW EXECUTE FUNCTION audit_row('card_number', 'lot_number', 'codice_fiscale',
-    'certificate_serial', 'state', 'delivery_id', 'activated_at');
-CREATE TRIGGER outbox_audit AFTER INSERT OR UPDATE OR DELETE ON outbox
-  FOR EACH ROW EXECUTE FUNCTION audit_row('id', 'kind', 'to_address', 'subject', 'message_id',
-    'attempts', 'claimed_by', 'sent_at', 'failed_at', 'last_error');
+SELECT audit_track('lots', ARRAY['lot_number', 'batch_id', 'office', 'prefettura']);
+SELECT audit_track('deliveries', ARRAY['id', 'protocol', 'prefettura', 'office', 'collector_cf',
+  'operator_cf', 'requested_by', 'request_id']);
+SELECT audit_track('protocol_counters', ARRAY['prefettura', 'year', 'last']);
+SELECT audit_track('cards', ARRAY['card_number', 'lot_number', 'codice_fiscale',
+  'certificate_serial', 'state', 'delivery_id', 'activated_at']);
+SELECT audit_track('outbox', ARRAY['id', 'kind', 'to_address', 'subject', 'message_id', 'attempts',
+  'claimed_by', 'sent_at', 'failed_at', 'last_error']);

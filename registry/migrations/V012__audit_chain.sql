@@ -1,53 +1,36 @@
 --@include audit/chain.sql
 
--- What each table's audit records name (audit_row's arguments): keys, states and who acted;
+-- What each table's audit records name (audit_track's columns): keys, states and who acted;
 -- never a secret, a hash of one, a sealed value or a whole document.
-CREATE TRIGGER comune_declarations_audit AFTER INSERT OR UPDATE OR DELETE ON comune_declarations
-  FOR EACH ROW EXECUTE FUNCTION audit_row('istat', 'declared_workstations', 'declared_employees',
-    'switch_over');
-CREATE TRIGGER censuses_audit AFTER INSERT OR UPDATE OR DELETE ON censuses
-  FOR EACH ROW EXECUTE FUNCTION audit_row('id', 'kind', 'owner', 'state', 'revision',
-    'submitted_by_kind', 'submitted_by');
-CREATE TRIGGER persons_audit AFTER INSERT OR UPDATE OR DELETE ON persons
-  FOR EACH ROW EXECUTE FUNCTION audit_row('codice_fiscale', 'person_key');
-CREATE TRIGGER census_users_audit AFTER INSERT OR UPDATE OR DELETE ON census_users
-  FOR EACH ROW EXECUTE FUNCTION audit_row('census_id', 'codice_fiscale', 'profiles', 'email');
-CREATE TRIGGER card_orders_audit AFTER INSERT OR UPDATE OR DELETE ON card_orders
-  FOR EACH ROW EXECUTE FUNCTION audit_row('card_number', 'codice_fiscale', 'census_id', 'state',
-    'claimed_by', 'certificate_serial', 'failure', 'outcome_by', 'end_reason');
-CREATE TRIGGER workstation_orders_audit AFTER INSERT OR UPDATE OR DELETE ON workstation_orders
-  FOR EACH ROW EXECUTE FUNCTION audit_row('workstation_owner', 'progressive', 'census_id', 'state',
-    'claimed_by', 'certificate_serial', 'failure', 'outcome_by');
-CREATE TRIGGER census_access_codes_audit AFTER INSERT OR UPDATE OR DELETE ON census_access_codes
-  FOR EACH ROW EXECUTE FUNCTION audit_row('office', 'issued_at', 'expires_at');
-CREATE TRIGGER access_code_issuances_audit AFTER INSERT OR UPDATE OR DELETE ON access_code_issuances
-  FOR EACH ROW EXECUTE FUNCTION audit_row('id', 'office', 'expires_at', 'issued_by_kind',
-    'issued_by', 'call_id');
-CREATE TRIGGER ministry_operators_audit AFTER INSERT OR UPDATE OR DELETE ON ministry_operators
-  FOR EACH ROW EXECUTE FUNCTION audit_row('codice_fiscale', 'email');
-CREATE TRIGGER ministry_operator_changes_audit AFTER INSERT OR UPDATE OR DELETE ON ministry_operator_changes
-  FOR EACH ROW EXECUTE FUNCTION audit_row('id', 'codice_fiscale', 'change', 'request_id',
-    'changed_by_kind', 'changed_by');
-CREATE TRIGGER accepted_code_mismatches_audit AFTER INSERT OR UPDATE OR DELETE ON accepted_code_mismatches
-  FOR EACH ROW EXECUTE FUNCTION audit_row('codice_fiscale', 'part', 'request_id',
-    'accepted_by_kind', 'accepted_by');
-CREATE TRIGGER requests_audit AFTER INSERT OR UPDATE OR DELETE ON requests
-  FOR EACH ROW EXECUTE FUNCTION audit_row('caller', 'request_id', 'call');
-CREATE TRIGGER login_challenges_audit AFTER INSERT OR UPDATE OR DELETE ON login_challenges
-  FOR EACH ROW EXECUTE FUNCTION audit_row('id', 'codice_fiscale', 'machine', 'expires_at',
-    'used_at');
-CREATE TRIGGER sessions_audit AFTER INSERT OR UPDATE OR DELETE ON sessions
-  FOR EACH ROW EXECUTE FUNCTION audit_row('id', 'codice_fiscale', 'office', 'profiles', 'machine',
-    'method', 'card_serial', 'expires_at', 'ended_at', 'end_reason');
-CREATE TRIGGER daily_password_grants_audit AFTER INSERT OR UPDATE OR DELETE ON daily_password_grants
-  FOR EACH ROW EXECUTE FUNCTION audit_row('codice_fiscale', 'office', 'until_date', 'granted_by',
-    'granted_by_session', 'request_id');
-CREATE TRIGGER daily_passwords_audit AFTER INSERT OR UPDATE OR DELETE ON daily_passwords
-  FOR EACH ROW EXECUTE FUNCTION audit_row('codice_fiscale', 'office', 'day', 'expires_at');
-CREATE TRIGGER daily_password_attempts_audit AFTER INSERT OR UPDATE OR DELETE ON daily_password_attempts
-  FOR EACH ROW EXECUTE FUNCTION audit_row('id', 'codice_fiscale', 'machine', 'succeeded');
-CREATE TRIGGER outbox_audit AFTER INSERT OR UPDATE OR DELETE ON outbox
-  FOR EACH ROW EXECUTE FUNCTION audit_row('id', 'kind', 'to_address', 'subject', 'sent_at');
+SELECT audit_track('comune_declarations', ARRAY['istat', 'declared_workstations',
+  'declared_employees', 'switch_over']);
+SELECT audit_track('censuses', ARRAY['id', 'kind', 'owner', 'state', 'revision',
+  'submitted_by_kind', 'submitted_by']);
+SELECT audit_track('persons', ARRAY['codice_fiscale', 'person_key']);
+SELECT audit_track('census_users', ARRAY['census_id', 'codice_fiscale', 'profiles', 'email']);
+SELECT audit_track('card_orders', ARRAY['card_number', 'codice_fiscale', 'census_id', 'state',
+  'claimed_by', 'certificate_serial', 'failure', 'outcome_by', 'end_reason']);
+SELECT audit_track('workstation_orders', ARRAY['workstation_owner', 'progressive', 'census_id',
+  'state', 'claimed_by', 'certificate_serial', 'failure', 'outcome_by']);
+SELECT audit_track('census_access_codes', ARRAY['office', 'issued_at', 'expires_at']);
+SELECT audit_track('access_code_issuances', ARRAY['id', 'office', 'expires_at', 'issued_by_kind',
+  'issued_by', 'call_id']);
+SELECT audit_track('ministry_operators', ARRAY['codice_fiscale', 'email']);
+SELECT audit_track('ministry_operator_changes', ARRAY['id', 'codice_fiscale', 'change',
+  'request_id', 'changed_by_kind', 'changed_by']);
+SELECT audit_track('accepted_code_mismatches', ARRAY['codice_fiscale', 'part', 'request_id',
+  'accepted_by_kind', 'accepted_by']);
+SELECT audit_track('requests', ARRAY['caller', 'request_id', 'call']);
+SELECT audit_track('login_challenges', ARRAY['id', 'codice_fiscale', 'machine', 'expires_at',
+  'used_at']);
+SELECT audit_track('sessions', ARRAY['id', 'codice_fiscale', 'office', 'profiles', 'machine',
+  'method', 'card_serial', 'expires_at', 'ended_at', 'end_reason']);
+SELECT audit_track('daily_password_grants', ARRAY['codice_fiscale', 'office', 'until_date',
+  'granted_by', 'granted_by_session', 'request_id']);
+SELECT audit_track('daily_passwords', ARRAY['codice_fiscale', 'office', 'day', 'expires_at']);
+SELECT audit_track('daily_password_attempts', ARRAY['id', 'codice_fiscale', 'machine',
+  'succeeded']);
+SELECT audit_track('outbox', ARRAY['id', 'kind', 'to_address', 'subject', 'sent_at']);
 
 -- The ISTAT reference lists, loaded in bulk: one record per statement.
 CREATE TRIGGER province_audit_insert AFTER INSERT ON province

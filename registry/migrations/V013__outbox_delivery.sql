@@ -16,7 +16,5 @@ CREATE INDEX outbox_due ON outbox (coalesce(next_attempt_at, created_at))
   WHERE sent_at IS NULL AND failed_at IS NULL;
 
 -- Its audit records name the delivery too.
-DROP TRIGGER outbox_audit ON outbox;
-CREATE TRIGGER outbox_audit AFTER INSERT OR UPDATE OR DELETE ON outbox
-  FOR EACH ROW EXECUTE FUNCTION audit_row('id', 'kind', 'to_address', 'subject', 'message_id',
-    'attempts', 'claimed_by', 'sent_at', 'failed_at', 'last_error');
+SELECT audit_track('outbox', ARRAY['id', 'kind', 'to_address', 'subject', 'message_id', 'attempts',
+  'claimed_by', 'sent_at', 'failed_at', 'last_error']);
