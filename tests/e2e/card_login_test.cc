@@ -235,6 +235,22 @@ class CardLoginTest : public ::testing::Test {
     return machine.GetCensus(&context, request, &census);
   }
 
+  // The token of a session of `cf` at `machine`, logged out already.
+  static std::string EndedSession(v1::Registry::Stub& machine, const std::string& cf) {
+    Login login = LogIn(machine, cf);
+    EXPECT_TRUE(login.status.ok()) << login.status.error_message();
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + login.session.token());
+    v1::LogoutResponse out;
+    EXPECT_TRUE(machine.Logout(&context, {}, &out).ok());
+    return login.status.ok() ? login.session.token() : "";
+  }
+  // `token` with one character of its signature changed.
+  static std::string Altered(std::string token) {
+    token[token.size() - 2] = token[token.size() - 2] == 'A' ? 'B' : 'A';
+    return token;
+  }
+
   // A session as the registry signs it (its own key, from its token), for `login`'s person at
   // `machine`, but ended by the clock: issued 40 minutes ago, expired 10 minutes ago.
   static std::string ExpiredSession(const v1::SessionResponse& login, const Identity& machine) {
@@ -686,24 +702,16 @@ TEST_F(CardLoginTest, EveryRegistryRpcRefusesABadSessionAndHoldsAGoodOneToTheTab
   auto accumoli = Registry(desk);
   Login costa = LogIn(*accumoli, kCosta);
   ASSERT_TRUE(costa.status.ok()) << costa.status.error_message();
-  Login ended = LogIn(*accumoli, kRicci);
-  ASSERT_TRUE(ended.status.ok()) << ended.status.error_message();
-  {
-    grpc::ClientContext context;
-    context.AddMetadata("authorization", "Bearer " + ended.session.token());
-    v1::LogoutResponse out;
-    ASSERT_TRUE(accumoli->Logout(&context, {}, &out).ok());
-  }
-  std::string altered = costa.session.token();
-  altered[altered.size() - 2] = altered[altered.size() - 2] == 'A' ? 'B' : 'A';
+  const std::string ended = EndedSession(*accumoli, kRicci);
+  ASSERT_FALSE(ended.empty());
+  const std::string altered = Altered(costa.session.token());
   const int port = registry_->port();
   const std::vector<BadSession> bad = {
       {"another machine's session",
        SessionChannel(port, Workstation("057001", 2), costa.session.token()),
        "bound to another machine"},
       {"an altered session", SessionChannel(port, desk, altered), "session token"},
-      {"an ended session", SessionChannel(port, desk, ended.session.token()),
-       "the session has ended"},
+      {"an ended session", SessionChannel(port, desk, ended), "the session has ended"},
       {"an expired session", SessionChannel(port, desk, ExpiredSession(costa.session, desk)),
        "expired"}};
   std::this_thread::sleep_for(std::chrono::seconds(3));  // the logout reaches the door
@@ -728,24 +736,16 @@ TEST_F(CardLoginTest, EveryCaRpcRefusesABadSessionAndHoldsAGoodOneToTheTable) {
   auto ministry = Registry(machine);
   Login rossi = LogIn(*ministry, kRossi);
   ASSERT_TRUE(rossi.status.ok()) << rossi.status.error_message();
-  Login ended = LogIn(*ministry, kRossi);
-  ASSERT_TRUE(ended.status.ok()) << ended.status.error_message();
-  {
-    grpc::ClientContext context;
-    context.AddMetadata("authorization", "Bearer " + ended.session.token());
-    v1::LogoutResponse out;
-    ASSERT_TRUE(ministry->Logout(&context, {}, &out).ok());
-  }
-  std::string altered = rossi.session.token();
-  altered[altered.size() - 2] = altered[altered.size() - 2] == 'A' ? 'B' : 'A';
+  const std::string ended = EndedSession(*ministry, kRossi);
+  ASSERT_FALSE(ended.empty());
+  const std::string altered = Altered(rossi.session.token());
   const int port = ca_->server().port();
   const std::vector<BadSession> bad = {
       {"another machine's session",
        SessionChannel(port, Service("tessera-perso"), rossi.session.token()),
        "bound to another machine"},
       {"an altered session", SessionChannel(port, machine, altered), "session token"},
-      {"an ended session", SessionChannel(port, machine, ended.session.token()),
-       "the session has ended"},
+      {"an ended session", SessionChannel(port, machine, ended), "the session has ended"},
       {"an expired session", SessionChannel(port, machine, ExpiredSession(rossi.session, machine)),
        "expired"}};
   // tessera-ca's gate has the registry's keys and the logout within a few periods.
