@@ -2,6 +2,8 @@
 
 #include <botan/hex.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "platform/status_macros.h"
 
@@ -66,10 +68,17 @@ absl::StatusOr<std::vector<Anchor>> ReadAnchors(pg::Connection& conn, const std:
 
 absl::StatusOr<int> ChainPending(pg::Connection& conn, const std::string& schema, int max_records) {
   TESSERA_ASSIGN_OR_RETURN(std::string quoted, pg::QuoteIdentifier(schema));
-  TESSERA_ASSIGN_OR_RETURN(
-      pg::Result chained,
-      conn.Exec(absl::StrCat("SELECT ", quoted, ".audit_chain_pending($1)"), {max_records}));
-  return static_cast<int>(chained.Int(0, 0));
+  const std::string sql = absl::StrCat("SELECT ", quoted, ".audit_chain_pending($1)");
+  // In rounds of at most 1,000 (each its own transaction): the head's lock is never held long.
+  int total = 0;
+  while (total < max_records) {
+    const int round = std::min(1000, max_records - total);
+    TESSERA_ASSIGN_OR_RETURN(pg::Result chained, conn.Exec(sql, {round}));
+    const int n = static_cast<int>(chained.Int(0, 0));
+    total += n;
+    if (n < round) break;
+  }
+  return total;
 }
 
 absl::StatusOr<StoredChainReport> VerifyStoredChain(pg::Connection& conn, const std::string& schema,

@@ -26,7 +26,7 @@ absl::StatusOr<std::vector<AuditRecord>> ReadRecords(pg::Connection& conn,
 absl::StatusOr<std::vector<Anchor>> ReadAnchors(pg::Connection& conn, const std::string& schema);
 
 // Chains up to `max_records` changes that committed since the last call (audit_chain_pending
-// in chain.sql); how many.
+// in chain.sql, in rounds of 1,000); how many.
 absl::StatusOr<int> ChainPending(pg::Connection& conn, const std::string& schema,
                                  int max_records = 10000);
 

@@ -30,4 +30,8 @@ void SetActingFor(ActingFor acting_for) { current = std::move(acting_for); }
 
 void ClearActingFor() { current.reset(); }
 
+ActingForNobody::ActingForNobody() : saved_(current) { current.reset(); }
+
+ActingForNobody::~ActingForNobody() { current = std::move(saved_); }
+
 }  // namespace tessera

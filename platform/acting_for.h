@@ -6,6 +6,7 @@
 // are recorded as the service's own.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "platform/principal.h"
@@ -26,5 +27,19 @@ ActingFor ActingForCaller(const Principal& caller, const std::string& call_id);
 const ActingFor* CurrentActingFor();
 void SetActingFor(ActingFor acting_for);
 void ClearActingFor();
+
+// Within its scope the thread acts for nobody, then as before: a write that carries several
+// callers' changes at once (group commit) is recorded as the service's own, and the rows it
+// writes name each requester themselves.
+class ActingForNobody {
+ public:
+  ActingForNobody();
+  ~ActingForNobody();
+  ActingForNobody(const ActingForNobody&) = delete;
+  ActingForNobody& operator=(const ActingForNobody&) = delete;
+
+ private:
+  std::optional<ActingFor> saved_;
+};
 
 }  // namespace tessera

@@ -17,9 +17,12 @@
 #include <exception>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <vector>
+
+#include "platform/acting_for.h"
 
 namespace tessera {
 
@@ -91,7 +94,12 @@ class GroupCommit {
     for (Call* c : group) {
       for (const Item& item : c->items) items.push_back(&item);
     }
+    // Several callers' writes in one transaction: the audit chain records it as the service's
+    // own (each row names its requester); a lone caller's is theirs.
+    std::optional<ActingForNobody> shared;
+    if (group.size() > 1) shared.emplace();
     std::vector<Result> results = flush_(items);
+    shared.reset();
     if (results.size() != items.size()) {
       throw std::logic_error("group commit: the flush returned a result count unlike its items");
     }

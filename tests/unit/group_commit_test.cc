@@ -124,3 +124,57 @@ TEST(GroupCommitTest, AFlushThatThrowsReachesItsCallersAndTheNextWriteStillRuns)
 
 }  // namespace
 }  // namespace tessera
+
+namespace tessera {
+namespace {
+
+// The audit chain names whom a write was done for: a lone caller's write is theirs, a group of
+// several callers' is the service's own (each row names its requester), and each caller acts
+// for itself again afterwards.
+TEST(GroupCommitTest, AGroupOfSeveralCallersIsWrittenForNobodyAndALoneCallersForThem) {
+  std::mutex mutex;
+  std::condition_variable released;
+  bool hold = true;
+  std::vector<std::string> written_for;  // per group: the actor its flush ran as, "" for none
+  GroupCommit<int, int> group(
+      [&](std::span<const int* const> items) {
+        const ActingFor* acting = CurrentActingFor();
+        std::unique_lock lock(mutex);
+        written_for.push_back(acting != nullptr ? acting->actor : "");
+        released.wait(lock, [&] { return !hold || written_for.size() > 1; });
+        return std::vector<int>(items.size(), 0);
+      },
+      100);
+  std::atomic<int> restored{0};
+  auto caller = [&](int c) {
+    SetActingFor({.actor = "person:" + std::to_string(c)});
+    group.Run(std::vector<int>{c});
+    if (CurrentActingFor() != nullptr &&
+        CurrentActingFor()->actor == "person:" + std::to_string(c)) {
+      ++restored;
+    }
+    ClearActingFor();
+  };
+  std::thread first(caller, 0);
+  for (;;) {  // the first write is under way
+    std::lock_guard lock(mutex);
+    if (!written_for.empty()) break;
+  }
+  std::vector<std::thread> others;
+  for (int c = 1; c < 5; ++c) others.emplace_back(caller, c);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // let them queue
+  {
+    std::lock_guard lock(mutex);
+    hold = false;
+  }
+  released.notify_all();
+  first.join();
+  for (auto& t : others) t.join();
+  ASSERT_EQ(written_for.size(), 2u);
+  EXPECT_EQ(written_for[0], "person:0");
+  EXPECT_EQ(written_for[1], "");
+  EXPECT_EQ(restored.load(), 5);
+}
+
+}  // namespace
+}  // namespace tessera
