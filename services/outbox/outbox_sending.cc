@@ -10,10 +10,18 @@
 
 namespace tessera::outbox_service {
 
+absl::StatusOr<std::optional<Secret>> TakeSmtpPassword() {
+  absl::StatusOr<Secret> password = TakeSecretFromEnv("TESSERA_SMTP_PASSWORD");
+  if (password.status().code() == absl::StatusCode::kNotFound) return std::nullopt;
+  if (!password.ok()) return password.status();
+  return *std::move(password);
+}
+
 absl::StatusOr<std::unique_ptr<OutboxSending>> OutboxSending::Start(
     const Config& config, const std::string& service, pg::ConnectionPool& pool,
     const std::string& schema, mail::OutboxSender::Unseal unseal,
-    mail::OutboxSender::PersonalMailbox personal_mailbox, const Clock& clock) {
+    mail::OutboxSender::PersonalMailbox personal_mailbox, const Clock& clock,
+    std::optional<Secret> password) {
   TESSERA_ASSIGN_OR_RETURN(std::string relay, config.StringOr("mail.relay", ""));
   if (relay.empty()) {
     LogEvent(spdlog::level::warn, "outbox_not_sending",
@@ -37,7 +45,12 @@ absl::StatusOr<std::unique_ptr<OutboxSending>> OutboxSending::Start(
   TESSERA_ASSIGN_OR_RETURN(smtp.ca_file, config.StringOr("mail.ca_file", ""));
   TESSERA_ASSIGN_OR_RETURN(smtp.username, config.StringOr("mail.username", ""));
   if (!smtp.username.empty()) {
-    TESSERA_ASSIGN_OR_RETURN(smtp.password, TakeSecretFromEnv("TESSERA_SMTP_PASSWORD"));
+    if (!password.has_value()) {
+      return absl::InvalidArgumentError(
+          "mail.username: its password comes from TESSERA_SMTP_PASSWORD or "
+          "TESSERA_SMTP_PASSWORD_FILE, and neither is set");
+    }
+    smtp.password = *std::move(password);
   }
   mail::SenderSettings settings;
   TESSERA_ASSIGN_OR_RETURN(settings.from, config.String("mail.from"));

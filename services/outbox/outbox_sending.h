@@ -9,11 +9,14 @@
 //   mail.ca_file        the CA bundle the relay's certificate is checked with (default: the
 //                       system's)
 //   mail.username       for relays that want credentials; the password comes from
-//                       TESSERA_SMTP_PASSWORD (or a 0600 file named by TESSERA_SMTP_PASSWORD_FILE)
+//                       TESSERA_SMTP_PASSWORD (or a 0600 file named by TESSERA_SMTP_PASSWORD_FILE),
+//                       which the service takes with its other secrets before any thread starts
+//                       (TakeSmtpPassword)
 //   mail.poll_seconds   how often the outbox is looked at, 1 to 300 (default 5)
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -25,13 +28,18 @@
 
 namespace tessera::outbox_service {
 
+// The relay's password out of the environment, if any: call it first thing in Serve, beside the
+// service's other secrets (unsetenv is not safe once threads run).
+absl::StatusOr<std::optional<Secret>> TakeSmtpPassword();
+
 class OutboxSending {
  public:
   // nullptr (and a log line) when the config names no relay.
   static absl::StatusOr<std::unique_ptr<OutboxSending>> Start(
       const Config& config, const std::string& service, pg::ConnectionPool& pool,
       const std::string& schema, mail::OutboxSender::Unseal unseal,
-      mail::OutboxSender::PersonalMailbox personal_mailbox, const Clock& clock);
+      mail::OutboxSender::PersonalMailbox personal_mailbox, const Clock& clock,
+      std::optional<Secret> password);
   void Stop() { task_->Stop(); }
 
  private:

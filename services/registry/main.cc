@@ -121,6 +121,7 @@ absl::Status Serve(const std::string& config_path) {
   pg::ConnectionPool pool(conninfo, static_cast<size_t>(max_connections));
   TESSERA_RETURN_IF_ERROR(pg::MigrateAtStart(pool, registry::kPgSchema, registry::PgMigrations()));
   TESSERA_ASSIGN_OR_RETURN(SessionKeyOnToken session_key, OpenSessionKey(config));
+  TESSERA_ASSIGN_OR_RETURN(std::optional<Secret> smtp_password, outbox_service::TakeSmtpPassword());
   SystemClock clock;
   registry::PgRegistryStores stores(pool);
   registry::CensusOffice office(stores.View(), email_rules, clock);
@@ -159,7 +160,7 @@ absl::Status Serve(const std::string& config_path) {
                                [&email_rules](const std::string& address) {
                                  return email_rules.Check(address).status();
                                },
-                               clock));
+                               clock, std::move(smtp_password)));
   // The registry checks sessions as every other service does: from what it publishes.
   auto gate = std::make_shared<access::SessionGate>();
   std::unique_ptr<PeriodicTask> gate_upkeep = access::KeepSessionGateCurrent(
