@@ -119,6 +119,20 @@ BEGIN
 END
 $$;
 
+-- Tracks a table loaded in bulk by statement: its inserts, updates and deletes, one record each.
+CREATE FUNCTION audit_track_statements(target text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  operation text;
+BEGIN
+  FOREACH operation IN ARRAY ARRAY['insert', 'update', 'delete'] LOOP
+    EXECUTE format('CREATE TRIGGER %I AFTER %s ON %I REFERENCING %s TABLE AS changed FOR EACH '
+                   'STATEMENT EXECUTE FUNCTION audit_statement()',
+                   target || '_audit_' || operation, upper(operation), target,
+                   CASE operation WHEN 'delete' THEN 'OLD' ELSE 'NEW' END);
+  END LOOP;
+END
+$$;
+
 -- Chains up to `max_records` committed pending records, oldest first, under one lock of the
 -- head; returns how many. Several replicas may call it at once: they take turns on the lock.
 CREATE FUNCTION audit_chain_pending(max_records integer) RETURNS integer LANGUAGE plpgsql

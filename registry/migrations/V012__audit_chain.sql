@@ -33,30 +33,6 @@ SELECT audit_track('daily_password_attempts', ARRAY['id', 'codice_fiscale', 'mac
 SELECT audit_track('outbox', ARRAY['id', 'kind', 'to_address', 'subject', 'sent_at']);
 
 -- The ISTAT reference lists, loaded in bulk: one record per statement.
-CREATE TRIGGER province_audit_insert AFTER INSERT ON province
-  REFERENCING NEW TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION audit_statement();
-CREATE TRIGGER province_audit_update AFTER UPDATE ON province
-  REFERENCING NEW TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION audit_statement();
-CREATE TRIGGER province_audit_delete AFTER DELETE ON province
-  REFERENCING OLD TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION audit_statement();
-CREATE TRIGGER comuni_audit_insert AFTER INSERT ON comuni
-  REFERENCING NEW TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION audit_statement();
-CREATE TRIGGER comuni_audit_update AFTER UPDATE ON comuni
-  REFERENCING NEW TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION audit_statement();
-CREATE TRIGGER comuni_audit_delete AFTER DELETE ON comuni
-  REFERENCING OLD TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION audit_statement();
-CREATE TRIGGER codici_catastali_audit_insert AFTER INSERT ON codici_catastali
-  REFERENCING NEW TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION audit_statement();
-CREATE TRIGGER codici_catastali_audit_update AFTER UPDATE ON codici_catastali
-  REFERENCING NEW TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION audit_statement();
-CREATE TRIGGER codici_catastali_audit_delete AFTER DELETE ON codici_catastali
-  REFERENCING OLD TABLE AS changed
-  FOR EACH STATEMENT EXECUTE FUNCTION audit_statement();
+SELECT audit_track_statements('province');
+SELECT audit_track_statements('comuni');
+SELECT audit_track_statements('codici_catastali');
