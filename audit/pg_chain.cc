@@ -20,31 +20,35 @@ int64_t Micros(system_clock::time_point at) {
   return std::chrono::duration_cast<std::chrono::microseconds>(at.time_since_epoch()).count();
 }
 
+// audit_records' columns as ReadRecord takes them (`r.` the table's alias).
+constexpr char kRecordColumns[] =
+    "r.sequence, r.actor, r.workstation, r.action, r.ids_before, r.ids_after, r.request_id, "
+    "(extract(epoch FROM r.recorded_at) * 1000000)::bigint, r.previous_hash, r.hash";
+
+AuditRecord ReadRecord(const pg::Result& rows, int i) {
+  return {.sequence = rows.Int(i, 0),
+          .actor = std::string(rows.Text(i, 1)),
+          .workstation = std::string(rows.Text(i, 2)),
+          .action = std::string(rows.Text(i, 3)),
+          .before = std::string(rows.Text(i, 4)),
+          .after = std::string(rows.Text(i, 5)),
+          .request_id = std::string(rows.Text(i, 6)),
+          .at = FromMicros(rows.Int(i, 7)),
+          .previous_hash = std::string(rows.Text(i, 8)),
+          .hash = std::string(rows.Text(i, 9))};
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<AuditRecord>> ReadRecords(pg::Connection& conn,
                                                      const std::string& schema) {
   TESSERA_ASSIGN_OR_RETURN(std::string quoted, pg::QuoteIdentifier(schema));
-  TESSERA_ASSIGN_OR_RETURN(
-      pg::Result rows,
-      conn.Exec(absl::StrCat("SELECT sequence, actor, workstation, action, ids_before, ids_after, "
-                             "request_id, (extract(epoch FROM recorded_at) * 1000000)::bigint, "
-                             "previous_hash, hash FROM ",
-                             quoted, ".audit_records ORDER BY sequence")));
+  TESSERA_ASSIGN_OR_RETURN(pg::Result rows,
+                           conn.Exec(absl::StrCat("SELECT ", kRecordColumns, " FROM ", quoted,
+                                                  ".audit_records r ORDER BY r.sequence")));
   std::vector<AuditRecord> records;
   records.reserve(rows.rows());
-  for (int i = 0; i < rows.rows(); ++i) {
-    records.push_back({.sequence = rows.Int(i, 0),
-                       .actor = std::string(rows.Text(i, 1)),
-                       .workstation = std::string(rows.Text(i, 2)),
-                       .action = std::string(rows.Text(i, 3)),
-                       .before = std::string(rows.Text(i, 4)),
-                       .after = std::string(rows.Text(i, 5)),
-                       .request_id = std::string(rows.Text(i, 6)),
-                       .at = FromMicros(rows.Int(i, 7)),
-                       .previous_hash = std::string(rows.Text(i, 8)),
-                       .hash = std::string(rows.Text(i, 9))});
-  }
+  for (int i = 0; i < rows.rows(); ++i) records.push_back(ReadRecord(rows, i));
   return records;
 }
 
@@ -102,24 +106,12 @@ absl::StatusOr<int64_t> AnchorHead(pg::ConnectionPool& pool, const std::string& 
   TESSERA_RETURN_IF_ERROR(ChainPending(*conn, schema).status());
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result head,
-      conn->Exec(absl::StrCat(
-          "SELECT r.sequence, r.actor, r.workstation, r.action, r.ids_before, r.ids_after, "
-          "r.request_id, (extract(epoch FROM r.recorded_at) * 1000000)::bigint, "
-          "r.previous_hash, r.hash FROM ",
-          quoted, ".audit_records r WHERE r.sequence = (SELECT max(sequence) FROM ", quoted,
-          ".audit_records) AND NOT EXISTS (SELECT 1 FROM ", quoted,
-          ".audit_anchors a WHERE a.sequence >= r.sequence)")));
+      conn->Exec(absl::StrCat("SELECT ", kRecordColumns, " FROM ", quoted,
+                              ".audit_records r WHERE r.sequence = (SELECT max(sequence) FROM ",
+                              quoted, ".audit_records) AND NOT EXISTS (SELECT 1 FROM ", quoted,
+                              ".audit_anchors a WHERE a.sequence >= r.sequence)")));
   if (head.rows() == 0) return 0;
-  const AuditRecord record{.sequence = head.Int(0, 0),
-                           .actor = std::string(head.Text(0, 1)),
-                           .workstation = std::string(head.Text(0, 2)),
-                           .action = std::string(head.Text(0, 3)),
-                           .before = std::string(head.Text(0, 4)),
-                           .after = std::string(head.Text(0, 5)),
-                           .request_id = std::string(head.Text(0, 6)),
-                           .at = FromMicros(head.Int(0, 7)),
-                           .previous_hash = std::string(head.Text(0, 8)),
-                           .hash = std::string(head.Text(0, 9))};
+  const AuditRecord record = ReadRecord(head, 0);
   // The head is signed as it hashes: a record whose hash does not match its content is not
   // vouched for (the anchor would seal a tampered record).
   if (RecordHash(record) != record.hash) {

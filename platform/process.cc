@@ -82,6 +82,12 @@ absl::Status HardenProcess() {
   return absl::OkStatus();
 }
 
+std::string HostName(const std::string& otherwise) {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return otherwise;
+  return name;
+}
+
 absl::StatusOr<Secret> TakeSecretFromEnv(const char* name) {
   const std::string file_variable = absl::StrCat(name, "_FILE");
   const char* value = std::getenv(name);

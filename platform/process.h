@@ -3,6 +3,8 @@
 // children and /proc/<pid>/environ would otherwise see them.
 #pragma once
 
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "platform/secret.h"
 
@@ -20,5 +22,8 @@ absl::Status HardenProcess();
 // line; a file that group or others may read is refused (FAILED_PRECONDITION).
 // NOT_FOUND when neither is set; INVALID_ARGUMENT when both are, or the secret is empty.
 absl::StatusOr<Secret> TakeSecretFromEnv(const char* name);
+
+// This machine's host name; `otherwise` when it has none.
+std::string HostName(const std::string& otherwise);
 
 }  // namespace tessera

@@ -61,9 +61,7 @@ absl::StatusOr<std::unique_ptr<OutboxSending>> OutboxSending::Start(
                            config.StringOr("mail.from_name", "ANPR - Ministero dell'Interno"));
   TESSERA_ASSIGN_OR_RETURN(int64_t poll, config.IntOr("mail.poll_seconds", 5));
   if (poll < 1 || poll > 300) return absl::InvalidArgumentError("mail.poll_seconds: 1 to 300");
-  char host[256] = {0};
-  gethostname(host, sizeof(host) - 1);
-  settings.worker = absl::StrCat(service, "@", host, "/", getpid());
+  settings.worker = absl::StrCat(service, "@", HostName("-"), "/", getpid());
 
   std::unique_ptr<OutboxSending> sending(new OutboxSending());
   sending->store_ = std::make_unique<mail::PgOutboxStore>(pool, schema);

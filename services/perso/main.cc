@@ -81,12 +81,6 @@ absl::StatusOr<hsm::KeyAlgorithm> CardKeyAlgorithm(const Config& config) {
   return absl::InvalidArgumentError("cards.key_algorithm: ec-p256 or rsa-2048");
 }
 
-std::string HostName() {
-  char name[256] = {};
-  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "perso";
-  return name;
-}
-
 absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(ServiceStart start, StartService(kName, config_path));
   TESSERA_RETURN_IF_ERROR(UseCrlRevocation(start));
@@ -96,7 +90,8 @@ absl::Status Serve(const std::string& config_path) {
   TESSERA_ASSIGN_OR_RETURN(int64_t max_connections, config.IntOr("db.max_connections", 8));
   TESSERA_ASSIGN_OR_RETURN(std::string ca_target, config.String("ca.target"));
   TESSERA_ASSIGN_OR_RETURN(std::string registry_target, config.String("registry.target"));
-  TESSERA_ASSIGN_OR_RETURN(std::string station_name, config.StringOr("perso.station", HostName()));
+  TESSERA_ASSIGN_OR_RETURN(std::string station_name,
+                           config.StringOr("perso.station", HostName("perso")));
   TESSERA_ASSIGN_OR_RETURN(int64_t readers, config.IntOr("perso.readers", 4));
   TESSERA_ASSIGN_OR_RETURN(int64_t lease_seconds, config.IntOr("perso.lease_seconds", 900));
   TESSERA_ASSIGN_OR_RETURN(std::string spool, config.String("perso.spool"));
