@@ -182,8 +182,8 @@ int main(int argc, char** argv) {
   auto reference =
       registry::ReadReferenceData(std::filesystem::path(TESSERA_SOURCE_DIR) / "deploy/reference");
   if (!reference.ok()) return Fail(std::string(reference.status().message()));
-  auto email_rules = registry::PersonalEmailRules::ReadFile(std::string(TESSERA_SOURCE_DIR) +
-                                                            "/deploy/reference/personal_email.txt");
+  auto email_rules = tessera::mail::PersonalEmailRules::ReadFile(
+      std::string(TESSERA_SOURCE_DIR) + "/deploy/reference/personal_email.txt");
   if (!email_rules.ok()) return Fail(std::string(email_rules.status().message()));
   size_t rows = 0;
   const std::string file = MakeNationalFile(*reference, users_per_comune, workstations_per_comune,

@@ -32,6 +32,8 @@ std::string HalvesMail(const Person& holder, const std::string& card_number, con
 
 }  // namespace
 
+PersonSession MinistryBootstrapSession() { return PersonSession{.office = "ministero"}; }
+
 std::string CensusOfficeOf(const std::string& lot_office) {
   if (IsDigits(lot_office, 6)) return "comune:" + lot_office;
   if (IsDigits(lot_office, 3)) return "prefettura:" + lot_office;
@@ -90,7 +92,10 @@ absl::StatusOr<Delivery> DeliveryDesk::Deliver(const PersonSession& session,
   }
   TESSERA_ASSIGN_OR_RETURN(CensusEntry collector,
                            StartDelivery(session, order.office, order.collector_cf));
-  absl::StatusOr<CensusEntry> operator_entry = directory_.User(session.office, session.person);
+  absl::StatusOr<CensusEntry> operator_entry =
+      session.person.empty() ? CensusEntry{.person = {.surname = kMinistryBootstrapOperator,
+                                                      .name = "Amministrazione centrale"}}
+                             : directory_.User(session.office, session.person);
   if (!operator_entry.ok()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the session's person ", session.person, " is no user of ", session.office, " on record"));
@@ -134,6 +139,13 @@ absl::StatusOr<Delivery> DeliveryDesk::Deliver(const PersonSession& session,
          .sealed_body = *std::move(sealed)});
   }
   return store_.Deliver(request);
+}
+
+absl::StatusOr<Delivery> DeliveryDesk::GetDelivery(const PersonSession& session,
+                                                   const std::string& protocol) {
+  TESSERA_ASSIGN_OR_RETURN(Delivery delivery, store_.GetDelivery(protocol));
+  TESSERA_RETURN_IF_ERROR(CheckReach(session, delivery.office));
+  return delivery;
 }
 
 }  // namespace tessera::dispatch

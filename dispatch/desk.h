@@ -54,6 +54,12 @@ class HalvesSource {
 // Seals a mail body with a secret in it for the outbox (a key on the service's HSM).
 using SealMail = std::function<absl::StatusOr<std::vector<uint8_t>>(const Secret& body)>;
 
+// The Ministry's machine acting by itself during the bootstrap, before any Ministry operator
+// has a card (sessions::ActsForMinistry): the Ministry's reach and no person. Its deliveries
+// name the Ministry's central administration as the operator who handed the cards over.
+PersonSession MinistryBootstrapSession();
+inline constexpr char kMinistryBootstrapOperator[] = "MINISTERO DELL'INTERNO";
+
 // The census office a lot's office is: "057001" → "comune:057001", "057" → "prefettura:057",
 // "ministero" → "ministero".
 std::string CensusOfficeOf(const std::string& lot_office);
@@ -89,6 +95,8 @@ class DeliveryDesk {
   // `requested_by` names the caller's machine in the request journal.
   absl::StatusOr<Delivery> Deliver(const PersonSession& session, const std::string& requested_by,
                                    const DeliverOrder& order);
+  // A recorded delivery of an office in the session's reach (a receipt's reprint).
+  absl::StatusOr<Delivery> GetDelivery(const PersonSession& session, const std::string& protocol);
 
  private:
   absl::Status CheckReach(const PersonSession& session, const std::string& office) const;

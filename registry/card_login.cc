@@ -284,6 +284,21 @@ absl::StatusOr<int> CardLogin::EndSessionsOf(const std::string& codice_fiscale,
   return store_.EndSessionsOf(codice_fiscale, office, reason, clock_.Now());
 }
 
+absl::StatusOr<OfficeUser> CardLogin::UserAt(const std::string& office,
+                                             const std::string& codice_fiscale) {
+  absl::StatusOr<access::Office> parsed = access::ParseOffice(office);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "office: '", office, "' is none of comune:<ISTAT>, prefettura:<province code>, ministero"));
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::optional<OfficeUser> user, store_.UserAt(codice_fiscale, *parsed));
+  if (!user.has_value()) {
+    return absl::NotFoundError(
+        absl::StrCat("codice_fiscale: ", codice_fiscale, " is no user of ", office, " on record"));
+  }
+  return *std::move(user);
+}
+
 absl::StatusOr<access::SessionState> CardLogin::State(int64_t cursor) {
   TESSERA_ASSIGN_OR_RETURN(access::SessionState state, store_.EndedSince(cursor, clock_.Now()));
   state.keys = {{signing_key_.key_id, signing_key_.public_key_pem}};

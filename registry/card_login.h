@@ -103,6 +103,10 @@ class CardLogin {
   absl::StatusOr<int> EndSessionsOf(const std::string& codice_fiscale, const std::string& office,
                                     const std::string& reason);
 
+  // `codice_fiscale` as a user of `office` (access::Office::Text()): INVALID_ARGUMENT naming the
+  // field for a malformed office, NOT_FOUND when they are none.
+  absl::StatusOr<OfficeUser> UserAt(const std::string& office, const std::string& codice_fiscale);
+
   // What services verify sessions with (GetSessionState).
   absl::StatusOr<access::SessionState> State(int64_t cursor);
 

@@ -7,9 +7,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "mail/personal_email.h"
 #include "platform/clock.h"
 #include "platform/csv.h"
-#include "registry/personal_email.h"
 
 namespace tessera::registry {
 namespace {
@@ -239,7 +239,7 @@ Violation Locate(const ParsedImport& parsed, size_t index, const Violation& erro
 
 void ValidateImport(ParsedImport& parsed, const ReferenceIndex& reference,
                     const std::map<std::string, ComuneDeclaration>& declarations,
-                    const PersonalEmailRules& email_rules,
+                    const mail::PersonalEmailRules& email_rules,
                     std::shared_ptr<const AcceptedMismatches> accepted,
                     std::chrono::year_month_day today, std::vector<Violation>& errors) {
   CensusValidator validator(

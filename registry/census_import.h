@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "mail/personal_email.h"
 #include "registry/census.h"
 #include "registry/census_rules.h"
-#include "registry/personal_email.h"
 #include "registry/reference_data.h"
 
 namespace tessera::registry {
@@ -43,7 +43,7 @@ Violation Locate(const ParsedImport& parsed, size_t index, const Violation& erro
 // that already has one gets no second), sorted by line.
 void ValidateImport(ParsedImport& parsed, const ReferenceIndex& reference,
                     const std::map<std::string, ComuneDeclaration>& declarations,
-                    const PersonalEmailRules& email_rules,
+                    const mail::PersonalEmailRules& email_rules,
                     std::shared_ptr<const AcceptedMismatches> accepted,
                     std::chrono::year_month_day today, std::vector<Violation>& errors);
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "mail/personal_email.h"
 #include "platform/clock.h"
 #include "platform/secret.h"
 #include "registry/access_code.h"
@@ -22,7 +23,6 @@
 #include "registry/code_mismatches.h"
 #include "registry/ministry_operators.h"
 #include "registry/order_queue.h"
-#include "registry/personal_email.h"
 #include "registry/reference_store.h"
 
 namespace tessera::registry {
@@ -48,8 +48,8 @@ struct RegistryStores {
 // answered as the first call was (change_request.h).
 class CensusOffice {
  public:
-  CensusOffice(RegistryStores stores, const PersonalEmailRules& email_rules, const Clock& clock,
-               AccessCodeLimits access_code_limits = {})
+  CensusOffice(RegistryStores stores, const mail::PersonalEmailRules& email_rules,
+               const Clock& clock, AccessCodeLimits access_code_limits = {})
       : stores_(stores),
         email_rules_(email_rules),
         clock_(clock),
@@ -185,7 +185,7 @@ class CensusOffice {
   void ForgetMinistryOperators();
 
   RegistryStores stores_;
-  const PersonalEmailRules& email_rules_;
+  const mail::PersonalEmailRules& email_rules_;
   const Clock& clock_;
   std::mutex mutex_;
   std::shared_ptr<const ReferenceIndex> index_;  // null until first needed or after a load

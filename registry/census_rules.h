@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "mail/personal_email.h"
 #include "registry/census.h"
-#include "registry/personal_email.h"
 #include "registry/reference_data.h"
 
 namespace tessera::registry {
@@ -92,7 +92,7 @@ class CensusValidator {
  public:
   // `accepted`: mismatches between a code and its holder's data the Ministry accepted;
   // nullptr: none.
-  CensusValidator(const PersonalEmailRules& email_rules, BirthplaceLookup birthplaces,
+  CensusValidator(const mail::PersonalEmailRules& email_rules, BirthplaceLookup birthplaces,
                   std::shared_ptr<const AcceptedMismatches> accepted = nullptr)
       : email_rules_(email_rules),
         birthplaces_(std::move(birthplaces)),
@@ -125,7 +125,7 @@ class CensusValidator {
                              std::chrono::year_month_day today, Stage stage,
                              std::vector<Violation>& errors);
 
-  const PersonalEmailRules& email_rules_;
+  const mail::PersonalEmailRules& email_rules_;
   BirthplaceLookup birthplaces_;
   std::shared_ptr<const AcceptedMismatches> accepted_;
 };

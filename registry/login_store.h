@@ -34,6 +34,16 @@ struct LoginStanding {
   std::string live_card_serial;
 };
 
+// A user of an office as the dispatch service asks after them: who they are, where their
+// card's second halves go, their profiles there.
+struct OfficeUser {
+  std::string codice_fiscale;  // as on record
+  std::string surname;
+  std::string name;
+  std::string email;  // personal mailbox: the office's census's, or the Ministry's records'
+  std::vector<std::string> profiles;
+};
+
 struct SessionRecord {
   std::string id;
   std::string codice_fiscale;
@@ -60,6 +70,10 @@ class LoginStore {
       const std::string& id, std::chrono::system_clock::time_point now) = 0;
   virtual absl::StatusOr<LoginStanding> StandingOf(const std::string& codice_fiscale,
                                                    const access::Office& office) = 0;
+  // The person as a user of `office` (a submitted census's, or a Ministry operator for the
+  // Ministry); nullopt when they are none.
+  virtual absl::StatusOr<std::optional<OfficeUser>> UserAt(const std::string& codice_fiscale,
+                                                           const access::Office& office) = 0;
 
   virtual absl::Status OpenSession(const SessionRecord& session) = 0;
   // NOT_FOUND if there is none.

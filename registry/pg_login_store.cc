@@ -111,6 +111,33 @@ absl::StatusOr<LoginStanding> PgLoginStore::StandingOf(const std::string& codice
   return standing;
 }
 
+absl::StatusOr<std::optional<OfficeUser>> PgLoginStore::UserAt(const std::string& codice_fiscale,
+                                                               const access::Office& office) {
+  TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
+  const pg::Param person_key(identity::PersonKey(codice_fiscale));
+  // The Ministry's operators are on its own records, never in a census.
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result r,
+      office.kind == access::Office::Kind::kMinistero
+          ? conn->Exec("SELECT p.codice_fiscale, p.surname, p.name, m.email, $2::text FROM "
+                       "registry.persons p JOIN registry.ministry_operators m ON m.codice_fiscale "
+                       "= p.codice_fiscale WHERE p.person_key = $1",
+                       {person_key, pg::Param(access::kMinistryOperatorProfile)})
+          : conn->Exec(
+                "SELECT p.codice_fiscale, p.surname, p.name, u.email, "
+                "array_to_string(u.profiles, ',') FROM registry.census_users u JOIN "
+                "registry.censuses c ON c.id = u.census_id JOIN registry.persons p ON "
+                "p.codice_fiscale = u.codice_fiscale WHERE p.person_key = $1 AND c.state = "
+                "'SUBMITTED' AND c.kind = $2 AND c.owner = $3",
+                {person_key, pg::Param(office.KindName()), pg::Param(office.census_owner())}));
+  if (r.rows() == 0) return std::nullopt;
+  return OfficeUser{.codice_fiscale = std::string(r.Text(0, 0)),
+                    .surname = std::string(r.Text(0, 1)),
+                    .name = std::string(r.Text(0, 2)),
+                    .email = std::string(r.Text(0, 3)),
+                    .profiles = SplitProfiles(r.Text(0, 4))};
+}
+
 absl::Status PgLoginStore::OpenSession(const SessionRecord& session) {
   TESSERA_ASSIGN_OR_RETURN(auto conn, pool_.Acquire());
   return conn

@@ -162,6 +162,8 @@ class PgLoginStore final : public LoginStore {
                                                std::chrono::system_clock::time_point now) override;
   absl::StatusOr<LoginStanding> StandingOf(const std::string& codice_fiscale,
                                            const access::Office& office) override;
+  absl::StatusOr<std::optional<OfficeUser>> UserAt(const std::string& codice_fiscale,
+                                                   const access::Office& office) override;
   absl::Status OpenSession(const SessionRecord& session) override;
   absl::StatusOr<SessionRecord> GetSession(const std::string& id) override;
   absl::Status ExtendSession(const std::string& id,

@@ -565,6 +565,20 @@ grpc::Status RegistryHandlers::ListMinistryOperators(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status RegistryHandlers::GetOfficeUser(grpc::ServerContext*,
+                                             const v1::GetOfficeUserRequest* request,
+                                             v1::OfficeUser* response) {
+  absl::StatusOr<registry::OfficeUser> user =
+      login_.UserAt(request->office(), request->codice_fiscale());
+  if (!user.ok()) return ToGrpcStatus(user.status());
+  response->set_codice_fiscale(user->codice_fiscale);
+  response->set_surname(user->surname);
+  response->set_name(user->name);
+  response->set_email(user->email);
+  for (const std::string& profile : user->profiles) response->add_profiles(profile);
+  return grpc::Status::OK;
+}
+
 grpc::Status RegistryHandlers::AcceptCodeMismatch(grpc::ServerContext* context,
                                                   const v1::AcceptCodeMismatchRequest* request,
                                                   v1::AcceptCodeMismatchResponse* response) {
@@ -842,6 +856,10 @@ std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office,
        {},
        "an operator whose card is being replaced logs in at a workstation of their office"},
       {s + "GetSessionState", service, {}, "every tessera service verifies sessions locally"},
+      {s + "GetOfficeUser",
+       service,
+       {"tessera-dispatch"},
+       "the dispatch service checks collectors and holders (names, personal mailbox, profiles)"},
       {s + "SaveDraft", comune, {}, own_census, {}, {}, census_scope},
       {s + "GetCensus", comune, {}, own_census, {}, {}, census_scope},
       {s + "SubmitCensus", comune, {}, own_census, {}, {}, census_scope},

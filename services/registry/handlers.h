@@ -75,6 +75,8 @@ class RegistryHandlers final : public v1::Registry::Service {
                             v1::SessionResponse* response) override;
   grpc::Status Logout(grpc::ServerContext* context, const v1::LogoutRequest* request,
                       v1::LogoutResponse* response) override;
+  grpc::Status GetOfficeUser(grpc::ServerContext* context, const v1::GetOfficeUserRequest* request,
+                             v1::OfficeUser* response) override;
   grpc::Status AuthorizeDailyPassword(grpc::ServerContext* context,
                                       const v1::AuthorizeDailyPasswordRequest* request,
                                       v1::AuthorizeDailyPasswordResponse* response) override;

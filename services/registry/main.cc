@@ -115,8 +115,8 @@ absl::Status Serve(const std::string& config_path) {
   // No message is larger than a census draft (2 MiB, registry::kMaxDraftBytes) and its
   // envelope; a census file comes in 1 MiB parts.
   start.rpc.max_receive_bytes = kMaxMessageBytes;
-  TESSERA_ASSIGN_OR_RETURN(registry::PersonalEmailRules email_rules,
-                           registry::PersonalEmailRules::ReadFile(email_rules_path));
+  TESSERA_ASSIGN_OR_RETURN(mail::PersonalEmailRules email_rules,
+                           mail::PersonalEmailRules::ReadFile(email_rules_path));
 
   pg::ConnectionPool pool(conninfo, static_cast<size_t>(max_connections));
   TESSERA_RETURN_IF_ERROR(pg::MigrateAtStart(pool, registry::kPgSchema, registry::PgMigrations()));

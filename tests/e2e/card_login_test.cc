@@ -723,14 +723,14 @@ TEST_F(CardLoginTest, EveryRegistryRpcRefusesABadSessionAndHoldsAGoodOneToTheTab
 
   // The table as tessera-registry builds it (the stores behind it are not asked here).
   registry::testing::FakeRegistryStores stores;
-  const registry::PersonalEmailRules email_rules = *registry::PersonalEmailRules::Parse("");
+  const mail::PersonalEmailRules email_rules = *mail::PersonalEmailRules::Parse("");
   const SystemClock clock;
   registry::CensusOffice office(stores.View(), email_rules, clock);
   EXPECT_EQ(
       ExpectTheDoorHoldsToTheTable(registry_service::RegistryPolicy(office, nullptr), bad,
                                    SessionChannel(port, desk, costa.session.token()),
                                    {PrincipalKind::kWorkstation, "0570010001"}, costa.session),
-      21);
+      22);
 }
 
 // The same at tessera-ca's door, for a Ministry operator at the Ministry's machine (the only

@@ -9,7 +9,7 @@
 #include "hsm/secret_sealer.h"
 #include "mail/outbox.h"
 #include "platform/migrations.h"
-#include "registry/personal_email.h"
+#include "mail/personal_email.h"
 #include "registry/pg_stores.h"
 #include "tests/support/smtp_sink.h"
 #include "tests/support/temp_dir.h"
@@ -56,10 +56,10 @@ class MailOutboxTest : public testing::PgTest {
     auto sealer = hsm::SecretSealer::Open(token, "outbox-mail", true);
     ASSERT_TRUE(sealer.ok()) << sealer.status();
     sealer_ = std::make_unique<hsm::SecretSealer>(*std::move(sealer));
-    auto rules = registry::PersonalEmailRules::ReadFile(std::string(TESSERA_SOURCE_DIR) +
+    auto rules = mail::PersonalEmailRules::ReadFile(std::string(TESSERA_SOURCE_DIR) +
                                                         "/deploy/reference/personal_email.txt");
     ASSERT_TRUE(rules.ok()) << rules.status();
-    rules_ = std::make_unique<registry::PersonalEmailRules>(*std::move(rules));
+    rules_ = std::make_unique<mail::PersonalEmailRules>(*std::move(rules));
     port_ = testing::FreeLoopbackPort();
     transport_ = std::make_unique<mail::SmtpTransport>(mail::SmtpSettings{
         .relay = "smtp://127.0.0.1:" + std::to_string(port_), .timeout = seconds(10)});
@@ -128,7 +128,7 @@ class MailOutboxTest : public testing::PgTest {
   std::unique_ptr<pg::ConnectionPool> pool_;
   std::unique_ptr<mail::PgOutboxStore> store_;
   std::unique_ptr<hsm::SecretSealer> sealer_;
-  std::unique_ptr<registry::PersonalEmailRules> rules_;
+  std::unique_ptr<mail::PersonalEmailRules> rules_;
   std::unique_ptr<mail::SmtpTransport> transport_;
   std::unique_ptr<testing::SmtpSink> sink_;
   int port_ = 0;

@@ -185,6 +185,34 @@ void TestHierarchy::WritePersoConfig(const std::string& path, const PersoStation
           "\"\n");
 }
 
+void TestHierarchy::WriteDispatchConfig(const std::string& path, const std::string& conninfo,
+                                        const std::string& run_dir, int registry_port,
+                                        int perso_port, const std::string& vault_label,
+                                        const std::string& smtp_relay) const {
+  std::string http_port = ReadFileOrDie(run_dir + "/http-port");
+  http_port.erase(http_port.find('\n'));
+  const std::string source = TESSERA_SOURCE_DIR;
+  WriteFile(path, "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + run_dir +
+                      "/dispatch-port\"\n[tls]\ncertificate_chain = \"" +
+                      Pki("tessera-dispatch.pem") + "\"\nprivate_key = \"" +
+                      Pki("tessera-dispatch.key") + "\"\nclient_ca_bundle = \"" +
+                      Pki("bundle.pem") + "\"\n[db]\nconninfo = \"" + conninfo +
+                      "\"\n[revocation]\ncrl_url = \"http://127.0.0.1:" + http_port +
+                      "/crl\"\nrefresh_seconds = 1\n[registry]\ntarget = \"localhost:" +
+                      std::to_string(registry_port) +
+                      "\"\n[perso]\ntarget = \"localhost:" + std::to_string(perso_port) +
+                      "\"\n[intake]\npoll_seconds = 1\n[vault]\nmodule = \"" +
+                      TestSoftHsm::Get().module_path() + "\"\ntoken = \"" + vault_label +
+                      "\"\n[mail]\npersonal_email_rules = \"" + source +
+                      "/deploy/reference/personal_email.txt\"\n" +
+                      (smtp_relay.empty() ? std::string()
+                                          : "relay = \"" + smtp_relay +
+                                                "\"\nfrom = \"anpr-carte@interno.example\"\ntls = "
+                                                "\"off\"\npoll_seconds = 1\n") +
+                      "[audit]\nanchor_seconds = 1\npublic_key_file = \"" + run_dir +
+                      "/dispatch-audit.pem\"\n");
+}
+
 TlsIdentity TestHierarchy::ServiceIdentity(const std::string& name) const {
   return {ReadFileOrDie(Pki(name + ".pem")), ReadFileOrDie(Pki(name + ".key"))};
 }

@@ -102,6 +102,13 @@ class TestHierarchy {
   // CRLs as above; gRPC port to `station.port_file`.
   void WritePersoConfig(const std::string& path, const PersoStation& station,
                         const std::string& run_dir, int ca_port, int registry_port) const;
+  // Writes a tessera-dispatch config calling tessera-registry and tessera-perso on localhost as
+  // tessera-dispatch (lots looked for every second), its keys on token `vault_label` (user PIN
+  // kTestUserPin, from TESSERA_VAULT_PIN), its outbox sent to `smtp_relay` ("": kept); gRPC
+  // port to <run_dir>/dispatch-port.
+  void WriteDispatchConfig(const std::string& path, const std::string& conninfo,
+                           const std::string& run_dir, int registry_port, int perso_port,
+                           const std::string& vault_label, const std::string& smtp_relay) const;
 
  private:
   ca::CeremonyConfig config_;

@@ -47,7 +47,7 @@ class CensusImportTest : public ::testing::Test {
             "istat,name,province_code,province_sigla,province_name,region,belfiore\n"
             "058091,Roma,058,RM,Roma,Lazio,H501\n058001,Affile,058,RM,Roma,Lazio,A062\n",
             "code,sigla,name,current\nH501,RM,ROMA,1\nA062,RM,AFFILE,1\n")),
-        email_rules_(*PersonalEmailRules::Parse("pec-domain pec.it\noffice protocollo\n")) {
+        email_rules_(*mail::PersonalEmailRules::Parse("pec-domain pec.it\noffice protocollo\n")) {
     declarations_["058091"] = {2, 3, year(2027) / 1 / 10};
     declarations_["058001"] = {1, 2, year(2027) / 1 / 10};
   }
@@ -67,7 +67,7 @@ class CensusImportTest : public ::testing::Test {
   }
 
   ReferenceIndex reference_;
-  PersonalEmailRules email_rules_;
+  mail::PersonalEmailRules email_rules_;
   std::map<std::string, ComuneDeclaration> declarations_;
   const std::chrono::year_month_day today_ = year(2026) / 11 / 23;
 };

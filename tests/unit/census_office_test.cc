@@ -41,7 +41,7 @@ ComuneCensus Census(const std::string& istat, const std::string& name) {
 class CensusOfficeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto rules = PersonalEmailRules::Parse("pec-domain pec.it\noffice protocollo\n");
+    auto rules = mail::PersonalEmailRules::Parse("pec-domain pec.it\noffice protocollo\n");
     ASSERT_TRUE(rules.ok());
     rules_ = *std::move(rules);
     office_ = std::make_unique<CensusOffice>(stores_.View(), rules_, clock_,
@@ -59,7 +59,7 @@ class CensusOfficeTest : public ::testing::Test {
 
   testing::FakeRegistryStores stores_;
   FakeClock clock_{kNow};
-  PersonalEmailRules rules_;
+  mail::PersonalEmailRules rules_;
   std::unique_ptr<CensusOffice> office_;
 };
 

@@ -143,7 +143,7 @@ TEST(CensusRules, CountsAndWindow) {
 class CensusValidatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto rules = PersonalEmailRules::Parse("pec-domain pec.it\noffice protocollo\n");
+    auto rules = mail::PersonalEmailRules::Parse("pec-domain pec.it\noffice protocollo\n");
     ASSERT_TRUE(rules.ok());
     rules_ = std::move(*rules);
   }
@@ -163,7 +163,7 @@ class CensusValidatorTest : public ::testing::Test {
   const ComuneDeclaration declaration_{
       .declared_workstations = 2, .declared_employees = 2, .switch_over = year(2027) / 1 / 15};
   const std::chrono::year_month_day today_ = year(2026) / 11 / 23;
-  PersonalEmailRules rules_;
+  mail::PersonalEmailRules rules_;
 };
 
 TEST_F(CensusValidatorTest, AGoodCensusPassesAndIsNormalized) {

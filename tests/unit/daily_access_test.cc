@@ -119,6 +119,10 @@ class MemoryLoginStore final : public LoginStore {
     if (standing.known && office.Text() == kAccumoli) standing.profiles = {kAccessoWeb};
     return standing;
   }
+  absl::StatusOr<std::optional<OfficeUser>> UserAt(const std::string&,
+                                                   const access::Office&) override {
+    return std::nullopt;
+  }
   absl::Status OpenSession(const SessionRecord& session) override {
     sessions.push_back(session);
     return absl::OkStatus();

@@ -1,16 +1,16 @@
 // The personal e-mail rules with the shipped rules file.
-#include "registry/personal_email.h"
+#include "mail/personal_email.h"
 
 #include <gtest/gtest.h>
 
-namespace tessera::registry {
+namespace tessera::mail {
 namespace {
 
 class PersonalEmailTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto rules = PersonalEmailRules::ReadFile(std::string(TESSERA_SOURCE_DIR) +
-                                              "/deploy/reference/personal_email.txt");
+                                                    "/deploy/reference/personal_email.txt");
     ASSERT_TRUE(rules.ok()) << rules.status();
     rules_ = std::move(*rules);
   }
@@ -77,4 +77,4 @@ TEST(PersonalEmailRules, AnUnknownRuleNamesItsLine) {
 }
 
 }  // namespace
-}  // namespace tessera::registry
+}  // namespace tessera::mail

@@ -12,10 +12,12 @@
 #include "access/office.h"
 #include "platform/rpc_policy.h"
 #include "proto/ca.grpc.pb.h"
+#include "proto/dispatch.grpc.pb.h"
 #include "proto/perso.grpc.pb.h"
 #include "proto/registry.grpc.pb.h"
 #include "registry/census.h"
 #include "services/ca/handlers.h"
+#include "services/dispatch/handlers.h"
 #include "services/perso/handlers.h"
 #include "services/registry/handlers.h"
 #include "tests/unit/fake_registry_stores.h"
@@ -31,14 +33,15 @@ struct Table {
 class PolicyTablesTest : public ::testing::Test {
  protected:
   PolicyTablesTest()
-      : rules_(*registry::PersonalEmailRules::Parse("")),
+      : rules_(*mail::PersonalEmailRules::Parse("")),
         office_(stores_.View(), rules_, clock_),
         gate_(std::make_shared<access::SessionGate>()) {}
 
   std::vector<Table> Tables() {
     return {{"tessera.v1.Registry", registry_service::RegistryPolicy(office_, gate_)},
             {"tessera.v1.CertificateAuthority", ca_service::CaPolicy(gate_)},
-            {"tessera.v1.Personalization", perso_service::PersoPolicy(gate_)}};
+            {"tessera.v1.Personalization", perso_service::PersoPolicy(gate_)},
+            {"tessera.v1.Dispatch", dispatch_service::DispatchPolicy(gate_)}};
   }
 
   // Every profile a session may carry.
@@ -50,7 +53,7 @@ class PolicyTablesTest : public ::testing::Test {
 
   FakeClock clock_{std::chrono::system_clock::now()};
   registry::testing::FakeRegistryStores stores_;
-  registry::PersonalEmailRules rules_;
+  mail::PersonalEmailRules rules_;
   registry::CensusOffice office_;
   std::shared_ptr<access::SessionGate> gate_;
 };

@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace tessera::registry {
+namespace tessera::mail {
 
 class PersonalEmailRules {
  public:
@@ -28,4 +28,4 @@ class PersonalEmailRules {
       office_names_, office_prefixes_;
 };
 
-}  // namespace tessera::registry
+}  // namespace tessera::mail

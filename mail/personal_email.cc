@@ -1,4 +1,4 @@
-#include "registry/personal_email.h"
+#include "mail/personal_email.h"
 
 #include <regex>
 
@@ -8,7 +8,7 @@
 #include "platform/files.h"
 #include "platform/status_macros.h"
 
-namespace tessera::registry {
+namespace tessera::mail {
 namespace {
 
 absl::Status Refuse(const std::string& why) { return absl::InvalidArgumentError(why); }
@@ -109,4 +109,4 @@ absl::StatusOr<std::string> PersonalEmailRules::Check(std::string_view raw) cons
   return address;
 }
 
-}  // namespace tessera::registry
+}  // namespace tessera::mail

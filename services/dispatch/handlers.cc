@@ -1,0 +1,170 @@
+#include "services/dispatch/handlers.h"
+
+#include <string>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "platform/clock.h"
+#include "platform/grpc_status.h"
+#include "platform/rpc_server.h"
+#include "services/sessions/registry_sessions.h"
+
+namespace tessera::dispatch_service {
+namespace {
+
+constexpr char kService[] = "/tessera.v1.Dispatch/";
+// The profile of a prefettura's user who hands cards over (census profile key).
+constexpr char kSecurityAdministrator[] = "amministratore_sicurezza";
+
+void ToProto(const dispatch::LotSummary& lot, v1::DispatchLot* out) {
+  out->set_lot_number(lot.lot_number);
+  out->set_office(lot.office);
+  out->set_office_name(lot.office_name);
+  out->set_cards(static_cast<uint32_t>(lot.cards));
+  out->set_to_deliver(static_cast<uint32_t>(lot.to_deliver));
+  out->set_state(lot.state());
+  out->set_taken_over_at(UtcText(lot.taken_over_at));
+}
+
+void ToProto(const dispatch::DispatchCard& card, v1::DispatchCard* out) {
+  out->set_card_number(card.card_number);
+  out->set_codice_fiscale(card.codice_fiscale);
+  out->set_surname(card.surname);
+  out->set_name(card.name);
+  out->set_subject_dn(card.subject_dn);
+  out->set_state(card.state);
+  out->set_protocol(card.protocol);
+}
+
+void ToProto(const dispatch::Person& person, v1::DispatchPerson* out) {
+  out->set_codice_fiscale(person.codice_fiscale);
+  out->set_surname(person.surname);
+  out->set_name(person.name);
+}
+
+void ToProto(const dispatch::Delivery& delivery, v1::Delivery* out) {
+  out->set_protocol(delivery.protocol);
+  out->set_delivered_at(UtcText(delivery.at));
+  out->set_prefettura(delivery.prefettura);
+  out->set_office(delivery.office);
+  out->set_office_name(delivery.office_name);
+  ToProto(delivery.collector, out->mutable_collector());
+  ToProto(delivery.operator_person, out->mutable_operator_());
+  for (const dispatch::DispatchCard& card : delivery.cards) ToProto(card, out->add_cards());
+  out->set_repeated(delivery.repeated);
+}
+
+}  // namespace
+
+absl::StatusOr<PersonSession> DispatchHandlers::SessionOf(const Principal& caller) const {
+  if (caller.session.has_value()) return *caller.session;
+  if (sessions::ActsForMinistry(caller, gate_.get())) return dispatch::MinistryBootstrapSession();
+  return absl::PermissionDeniedError("a person's card session is needed");
+}
+
+grpc::Status DispatchHandlers::ListLots(grpc::ServerContext* context,
+                                        const v1::ListDispatchLotsRequest* request,
+                                        v1::ListDispatchLotsResponse* response) {
+  absl::StatusOr<Principal> caller = CallerOf(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::StatusOr<PersonSession> session = SessionOf(*caller);
+  if (!session.ok()) return ToGrpcStatus(session.status());
+  if (request->page_size() > 500) {
+    return ToGrpcStatus(absl::InvalidArgumentError("page_size: at most 500"));
+  }
+  const int page_size = request->page_size() == 0 ? 50 : static_cast<int>(request->page_size());
+  // The page token is the last lot number of the page before.
+  absl::StatusOr<std::vector<dispatch::LotSummary>> lots =
+      desk_.ListLots(*session, request->office(), request->page_token(), page_size + 1);
+  if (!lots.ok()) return ToGrpcStatus(lots.status());
+  const bool more = lots->size() > static_cast<size_t>(page_size);
+  if (more) lots->resize(static_cast<size_t>(page_size));
+  for (const dispatch::LotSummary& lot : *lots) ToProto(lot, response->add_lots());
+  if (more) response->set_next_page_token(lots->back().lot_number);
+  return grpc::Status::OK;
+}
+
+grpc::Status DispatchHandlers::ListLotCards(grpc::ServerContext* context,
+                                            const v1::ListLotCardsRequest* request,
+                                            v1::ListLotCardsResponse* response) {
+  absl::StatusOr<Principal> caller = CallerOf(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::StatusOr<PersonSession> session = SessionOf(*caller);
+  if (!session.ok()) return ToGrpcStatus(session.status());
+  absl::StatusOr<std::vector<dispatch::DispatchCard>> cards =
+      desk_.LotCards(*session, request->lot_number());
+  if (!cards.ok()) return ToGrpcStatus(cards.status());
+  absl::StatusOr<dispatch::LotSummary> lot = store_.GetLot(request->lot_number());
+  if (!lot.ok()) return ToGrpcStatus(lot.status());
+  ToProto(*lot, response->mutable_lot());
+  for (const dispatch::DispatchCard& card : *cards) ToProto(card, response->add_cards());
+  return grpc::Status::OK;
+}
+
+grpc::Status DispatchHandlers::StartDelivery(grpc::ServerContext* context,
+                                             const v1::StartDeliveryRequest* request,
+                                             v1::StartDeliveryResponse* response) {
+  absl::StatusOr<Principal> caller = CallerOf(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::StatusOr<PersonSession> session = SessionOf(*caller);
+  if (!session.ok()) return ToGrpcStatus(session.status());
+  absl::StatusOr<dispatch::CensusEntry> collector =
+      desk_.StartDelivery(*session, request->office(), request->collector_cf());
+  if (!collector.ok()) return ToGrpcStatus(collector.status());
+  v1::DispatchPerson* out = response->mutable_collector();
+  ToProto(collector->person, out);
+  for (const std::string& profile : collector->profiles) out->add_profiles(profile);
+  return grpc::Status::OK;
+}
+
+grpc::Status DispatchHandlers::Deliver(grpc::ServerContext* context,
+                                       const v1::DeliverRequest* request, v1::Delivery* response) {
+  absl::StatusOr<Principal> caller = CallerOf(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::StatusOr<PersonSession> session = SessionOf(*caller);
+  if (!session.ok()) return ToGrpcStatus(session.status());
+  absl::StatusOr<dispatch::Delivery> delivery = desk_.Deliver(
+      *session, absl::StrCat(std::string(PrincipalKindName(caller->kind)), ":", caller->name),
+      {.office = request->office(),
+       .lot_number = request->lot_number(),
+       .card_numbers = {request->card_numbers().begin(), request->card_numbers().end()},
+       .collector_cf = request->collector_cf(),
+       .request_id = request->request_id()});
+  if (!delivery.ok()) return ToGrpcStatus(delivery.status());
+  ToProto(*delivery, response);
+  return grpc::Status::OK;
+}
+
+grpc::Status DispatchHandlers::GetDelivery(grpc::ServerContext* context,
+                                           const v1::GetDeliveryRequest* request,
+                                           v1::Delivery* response) {
+  absl::StatusOr<Principal> caller = CallerOf(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::StatusOr<PersonSession> session = SessionOf(*caller);
+  if (!session.ok()) return ToGrpcStatus(session.status());
+  absl::StatusOr<dispatch::Delivery> delivery = desk_.GetDelivery(*session, request->protocol());
+  if (!delivery.ok()) return ToGrpcStatus(delivery.status());
+  ToProto(*delivery, response);
+  return grpc::Status::OK;
+}
+
+std::vector<RpcRule> DispatchPolicy(std::shared_ptr<const access::SessionGate> gate) {
+  const std::string s = kService;
+  const sessions::MinistryRight ministry = sessions::MinistryRightAt(gate);
+  std::vector<PersonGrant> desk = ministry.persons;
+  desk.push_back({kSecurityAdministrator, "prefettura"});
+  auto at_the_desk = [&](const std::string& method, const std::string& why) {
+    return RpcRule{s + method, {}, {}, why, ministry.certificate, desk};
+  };
+  return {
+      at_the_desk("ListLots",
+                  "a prefettura's security administrator, for its own and its province's "
+                  "comuni's lots; the Ministry for every lot (office checked by the desk)"),
+      at_the_desk("ListLotCards", "as ListLots, for the lot's office"),
+      at_the_desk("StartDelivery", "as ListLots, for the office whose cards are collected"),
+      at_the_desk("Deliver", "as ListLots, for the lot's office"),
+      at_the_desk("GetDelivery", "as ListLots, for the delivery's office (a receipt's reprint)"),
+  };
+}
+
+}  // namespace tessera::dispatch_service

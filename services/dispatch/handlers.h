@@ -1,0 +1,48 @@
+// gRPC handlers of tessera-dispatch: protos in, delivery desk calls, protos out. The only rules
+// here are who may call what (DispatchPolicy) and which session a caller acts in.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "access/session_gate.h"
+#include "dispatch/desk.h"
+#include "platform/rpc_policy.h"
+#include "proto/dispatch.grpc.pb.h"
+
+namespace tessera::dispatch_service {
+
+class DispatchHandlers final : public v1::Dispatch::Service {
+ public:
+  // `gate` says whether the Ministry's machine still acts alone (the bootstrap).
+  DispatchHandlers(dispatch::DeliveryDesk& desk, dispatch::DispatchStore& store,
+                   std::shared_ptr<const access::SessionGate> gate)
+      : desk_(desk), store_(store), gate_(std::move(gate)) {}
+
+  grpc::Status ListLots(grpc::ServerContext* context, const v1::ListDispatchLotsRequest* request,
+                        v1::ListDispatchLotsResponse* response) override;
+  grpc::Status ListLotCards(grpc::ServerContext* context, const v1::ListLotCardsRequest* request,
+                            v1::ListLotCardsResponse* response) override;
+  grpc::Status StartDelivery(grpc::ServerContext* context, const v1::StartDeliveryRequest* request,
+                             v1::StartDeliveryResponse* response) override;
+  grpc::Status Deliver(grpc::ServerContext* context, const v1::DeliverRequest* request,
+                       v1::Delivery* response) override;
+  grpc::Status GetDelivery(grpc::ServerContext* context, const v1::GetDeliveryRequest* request,
+                           v1::Delivery* response) override;
+
+ private:
+  // The session the caller acts in: their person's, or the Ministry's during the bootstrap.
+  absl::StatusOr<PersonSession> SessionOf(const Principal& caller) const;
+
+  dispatch::DeliveryDesk& desk_;
+  dispatch::DispatchStore& store_;
+  std::shared_ptr<const access::SessionGate> gate_;
+};
+
+// Who may call what on tessera-dispatch: a prefettura's security administrator (card session
+// at one of its workstations) for its own and its province's comuni's lots (the desk checks the
+// office of each request); the Ministry's operators for every lot; the Ministry's machine alone
+// only during the bootstrap.
+std::vector<RpcRule> DispatchPolicy(std::shared_ptr<const access::SessionGate> gate);
+
+}  // namespace tessera::dispatch_service
