@@ -62,17 +62,17 @@ void AddAuditCommands(CLI::App& app) {
   CLI::App* audit = AddGroup(app, "audit", "the services' audit chains");
   CLI::App* verify = AddCommand(
       *audit, "verify", "walk a service's audit chain and check its anchors", Verify,
-      "Reads the chain (schema ca, registry or perso) from the database, checks every record's "
+      "Reads the chain (schema ca, registry, perso or dispatch) from the database, checks every record's "
       "link to the one before and every anchor's signature with the anchor key's public half "
       "(the service writes it to audit.public_key_file), and names the first broken link. "
       "Exit status 0 when the chain holds, 1 when it is broken.");
   verify->add_option("--database", "libpq connection string of the service's database")
       ->type_name("CONNINFO")
       ->required();
-  verify->add_option("--chain", "the service's schema: ca, registry or perso")
+  verify->add_option("--chain", "the service's schema: ca, registry, perso or dispatch")
       ->type_name("SCHEMA")
       ->required()
-      ->check(CLI::IsMember({"ca", "registry", "perso"}));
+      ->check(CLI::IsMember({"ca", "registry", "perso", "dispatch"}));
   verify->add_option("--anchor-key", "the anchor key's public half (PEM)")
       ->type_name("FILE")
       ->required();

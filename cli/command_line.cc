@@ -239,6 +239,7 @@ void BuildTree(CLI::App& app) {
   AddBatchCommands(app);
   AddSessionCommands(app);
   AddAuditCommands(app);
+  AddDispatchCommands(app);
   AddCommand(app, "health", "ask a tessera service for its gRPC health", Health,
              ConnectsTo("the service"));
   CLI::App* completion =

@@ -75,6 +75,7 @@ void AddRegistryCommands(CLI::App& app);  // registry …, census …
 void AddBatchCommands(CLI::App& app);     // batch …, lot …
 void AddSessionCommands(CLI::App& app);   // login, whoami, logout
 void AddAuditCommands(CLI::App& app);     // audit verify
+void AddDispatchCommands(CLI::App& app);  // delivery …, deliver
 // The bash completion script for the tree under `app`: its commands at each level and each
 // command's options.
 std::string BashCompletion(CLI::App& app);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tessera's main job, as far as it exists: builds, starts a private PostgreSQL cluster and
-# private SoftHSM tokens under a work dir, starts tessera-ca, tessera-registry and tessera-perso
-# over mTLS, and walks through what works so far (census to personalized cards and sealed
-# lots), printing each step. Work dir: $TESSERA_WORK (default ./work/demo),
+# private SoftHSM tokens under a work dir, starts tessera-ca, tessera-registry, tessera-perso and
+# tessera-dispatch over mTLS (and a local SMTP server, Debian's aiosmtpd), and walks through
+# what works so far (census, personalized cards, sealed lots, deliveries at the Ministry and at
+# the prefettura with the second halves by mail, card logins), printing each step. Work dir: $TESSERA_WORK (default ./work/demo),
 # recreated on every run; PostgreSQL and tessera-ca are stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,13 +22,21 @@ step() { printf '\n== %s\n' "$*"; }
 ca_pid=""
 registry_pid=""
 perso_pid=""
+dispatch_pid=""
+smtp_pid=""
 cleanup() {
+  [ -n "$dispatch_pid" ] && kill "$dispatch_pid" 2>/dev/null && wait "$dispatch_pid" 2>/dev/null || true
+  [ -n "$smtp_pid" ] && kill "$smtp_pid" 2>/dev/null && wait "$smtp_pid" 2>/dev/null || true
   [ -n "$perso_pid" ] && kill "$perso_pid" 2>/dev/null && wait "$perso_pid" 2>/dev/null || true
   [ -n "$ca_pid" ] && kill "$ca_pid" 2>/dev/null && wait "$ca_pid" 2>/dev/null || true
   [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null || true
   tests/scripts/pg-cluster.sh stop "$work/pg.env" || true
 }
 trap cleanup EXIT
+
+# The CLI keeps a person's session here (tessera login): the Ministry's machine's, once its
+# operator has logged in with his card.
+export XDG_CONFIG_HOME="$work/ministry"
 
 step "PostgreSQL 15: a private cluster (fsync on, loopback only)"
 tests/scripts/pg-cluster.sh start "$work/pg.env"
@@ -285,6 +294,9 @@ registry registry ministry-operator add --cf RSSMRA85T10H501O --surname Rossi --
   --birth-date 1985-12-10 --birth-place Roma --birth-province RM --sex M \
   --email mario.rossi@interno.it --reason "operatore del Ministero (demo)" | sed 's/^/    /'
 registry registry ministry-operator list | sed 's/^/    /'
+echo "  the prefettura of Rieti censuses its security administrator (deploy/sample/census_prefettura_rieti.json):"
+registry census save "$root/deploy/sample/census_prefettura_rieti.json" | sed 's/^/    /'
+registry census submit --province RI | sed 's/^/    /'
 printf '  Amatrice'"'"'s access code after its census was submitted: '
 amatrice census show --istat 057002 2>&1 | head -1 || true
 printf '  Accumoli submitting the same census again (a retry): '
@@ -357,16 +369,16 @@ for _ in $(seq 1 200); do [ -s "$work/perso.port" ] && break; sleep 0.05; done
 [ -s "$work/perso.port" ] || { cat "$work/perso.log"; exit 1; }
 perso() { "$bin/tessera" --target "localhost:$(cat "$work/perso.port")" "$@"; }
 echo "  tessera-perso pid $perso_pid listening on 127.0.0.1:$(cat "$work/perso.port") (schema perso migrated)"
-batch=$(perso --json batch create --name "Rieti, first issue" --province RI --run |
+batch=$(perso --json batch create --name "Rieti and the Ministry, first issue" --run |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 echo "  batch $batch created and running; watching it (a live view on a terminal):"
 perso batch watch "$batch" | sed 's/^/    /'
-psql -qAt -d tessera -c "SELECT '  registry: ' || state || ' ' || count(*) || ' card orders' || CASE WHEN state = 'LAVORAZIONE' THEN ' (the Ministry operator''s card: not in Rieti''s reach)' ELSE '' END FROM registry.card_orders GROUP BY state UNION ALL SELECT '  registry: ' || state || ' ' || count(*) || ' workstation orders' FROM registry.workstation_orders GROUP BY state"
+psql -qAt -d tessera -c "SELECT '  registry: ' || state || ' ' || count(*) || ' card orders' FROM registry.card_orders GROUP BY state UNION ALL SELECT '  registry: ' || state || ' ' || count(*) || ' workstation orders' FROM registry.workstation_orders GROUP BY state"
 for _ in $(seq 1 100); do  # the daemon seals the ended batch's lots within seconds
   [ "$(perso --json lot list | python3 -c 'import json,sys; print(sum(1 for l in json.load(sys.stdin)["lots"] if l["cards_file"]))')" != 0 ] && break
   sleep 0.2
 done
-echo "  lots sealed, one per office, for the prefettura of Rieti:"
+echo "  lots sealed, one per office (the Ministry's own among them):"
 perso lot list | sed -n "1,6s/^/    /p"
 echo "    ... $(perso --json lot list | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["lots"]))') lots in all"
 lot=$(perso --json lot list | python3 -c 'import json,sys; print([l["lot_number"] for l in json.load(sys.stdin)["lots"] if l["office"] == "057001"][0])')
@@ -401,7 +413,154 @@ if cmp -s <(openssl pkey -pubin -inform DER -in "$work/card-$first_card.pub" -ou
 else
   echo "NO"; exit 1
 fi
-printf '  the print room confirms the envelopes printed: '
+step "tessera-dispatch: lots to the prefettura, delivered with a protocol number; second halves by mail"
+# The mail relay: a local SMTP server (Debian's aiosmtpd) that keeps every message in a Maildir.
+smtp_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+/usr/bin/python3 -m aiosmtpd -n -l "127.0.0.1:$smtp_port" -c aiosmtpd.handlers.Mailbox "$work/mail" \
+  2>"$work/smtp.log" &
+smtp_pid=$!
+# Its own token: the AES key sealing a mail with codes in it until it is sent, the audit key.
+dispatch_vault_pin=$(openssl rand -hex 4)
+TESSERA_USER_PIN=$dispatch_vault_pin "$bin/tessera" token init --label dispatch-vault >/dev/null
+(umask 077; printf '%s\n' "$dispatch_vault_pin" >"$work/dispatch.pin")
+cat >"$work/dispatch.toml" <<TOML
+[grpc]
+listen = "127.0.0.1:0"
+port_file = "$work/dispatch.port"
+[tls]
+certificate_chain = "$work/pki/tessera-dispatch.pem"
+private_key = "$work/pki/tessera-dispatch.key"
+client_ca_bundle = "$work/pki/bundle.pem"
+[db]
+conninfo = "host=$PGHOST port=$PGPORT user=$PGUSER dbname=tessera"
+[revocation]
+crl_url = "$http/crl"
+[registry]
+target = "localhost:$(cat "$work/registry.port")"
+[perso]
+target = "localhost:$(cat "$work/perso.port")"
+[intake]
+poll_seconds = 1
+[vault]
+module = "$TESSERA_PKCS11_MODULE"
+token = "dispatch-vault"
+[mail]
+relay = "smtp://127.0.0.1:$smtp_port"
+from = "anpr-carte@interno.example"
+tls = "off"
+poll_seconds = 1
+personal_email_rules = "$root/deploy/reference/personal_email.txt"
+[audit]
+anchor_seconds = 5
+public_key_file = "$work/dispatch-audit.pem"
+TOML
+env -u TESSERA_SO_PIN -u TESSERA_USER_PIN TESSERA_VAULT_PIN_FILE="$work/dispatch.pin" \
+  "$bin/tessera-dispatch" --config "$work/dispatch.toml" 2>"$work/dispatch.log" &
+dispatch_pid=$!
+for _ in $(seq 1 200); do [ -s "$work/dispatch.port" ] && break; sleep 0.05; done
+[ -s "$work/dispatch.port" ] || { cat "$work/dispatch.log"; exit 1; }
+dispatch() { "$bin/tessera" --target "localhost:$(cat "$work/dispatch.port")" "$@"; }
+echo "  tessera-dispatch pid $dispatch_pid listening on 127.0.0.1:$(cat "$work/dispatch.port"); SMTP (aiosmtpd) on 127.0.0.1:$smtp_port"
+lots_of() { dispatch --json delivery lots --office "$1" | python3 -c 'import json,sys; print(" ".join(l["lot_number"] for l in json.load(sys.stdin)["lots"]))'; }
+for _ in $(seq 1 100); do [ -n "$(lots_of ministero 2>/dev/null)" ] && [ -n "$(lots_of 057001 2>/dev/null)" ] && break; sleep 0.2; done
+echo "  every sealed lot taken over (cards SPEDITA): $(psql -qAt -d tessera -c "SELECT count(*) || ' lots, ' || (SELECT count(*) FROM dispatch.cards) || ' cards' FROM dispatch.lots")"
+ministry_lot=$(lots_of ministero)
+prefettura_lot=$(lots_of 057)
+accumoli_lot=$(lots_of 057001)
+
+# A card's PIN: the envelope half (pdftotext of the lot's envelope sheets, before the print is
+# confirmed and the file destroyed) and the mail half (the mail to the holder's mailbox).
+envelope_pin() {  # lot card -> the PIN's envelope half
+  local envelopes
+  envelopes=$(perso --json lot show "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["envelopes_file"])')
+  pdftotext -layout "$envelopes" - | python3 -c '
+import re, sys
+for page in sys.stdin.read().split("\f"):
+    if "Carta N. " + sys.argv[1] in page:
+        print(re.search(r"PIN \(prima metà\):\s+(\S+)", page).group(1))' "$2"
+}
+mail_pin() {  # mailbox -> the PIN's mail half, waiting for the mail
+  for _ in $(seq 1 100); do
+    half=$(/usr/bin/python3 - "$work/mail" "$1" <<'PY'
+import mailbox, re, sys
+for message in mailbox.Maildir(sys.argv[1], create=False):
+    if sys.argv[2] in message["To"]:
+        body = message.get_payload(decode=True).decode("utf-8")
+        print(re.search(r"PIN, seconda metà:\s+(\S+)", body).group(1))
+        break
+PY
+)
+    [ -n "$half" ] && { echo "$half"; return; }
+    sleep 0.2
+  done
+  echo "no mail to $1" >&2; return 1
+}
+card_of() {  # lot holder-cf -> card number
+  dispatch --json delivery cards "$1" | python3 -c '
+import json, sys
+print([c["card_number"] for c in json.load(sys.stdin)["cards"] if c["codice_fiscale"] == sys.argv[1]][0])' "$2"
+}
+# A lot's cards, as a card reader shows them: a softhsm2.conf naming the lot's token directory.
+lot_conf() {
+  for _ in $(seq 1 100); do [ -d "$work/card-archive/lot-$1" ] && break; sleep 0.1; done
+  printf 'directories.tokendir = %s\nobjectstore.backend = file\n' "$work/card-archive/lot-$1" >"$work/lot-$1.conf"
+  echo "$work/lot-$1.conf"
+}
+
+echo "  the Ministry's own lot: its machine acts alone until its first operator has logged in"
+dispatch delivery lots --office ministero | sed 's/^/    /'
+printf '  Giulia Ricci (a comune'"'"'s mayor) collecting the Ministry'"'"'s lot: '
+dispatch delivery start --office ministero --collector RCCGLI72M42G157D 2>&1 | head -1 || true
+dispatch deliver --office ministero --lot "$ministry_lot" --collector RSSMRA85T10H501O | sed 's/^/    /'
+rossi_card=$(card_of "$ministry_lot" RSSMRA85T10H501O)
+rossi_pin="$(envelope_pin "$ministry_lot" "$rossi_card")$(mail_pin mario.rossi@interno.it)"
+echo "  Mario Rossi's second halves reached mario.rossi@interno.it ($(ls "$work/mail/new" | wc -l) message); with his envelope's halves, his card opens:"
+SOFTHSM2_CONF=$(lot_conf "$ministry_lot") TESSERA_USER_PIN=$rossi_pin \
+  registry login --token-label "$rossi_card" | sed 's/^/    /'
+printf '  the Ministry'"'"'s machine without his session, now (services hear of his login within seconds): '
+for _ in $(seq 1 50); do
+  XDG_CONFIG_HOME="$work/nobody" dispatch delivery lots --office 057 >/dev/null 2>&1 || break
+  sleep 0.2
+done
+XDG_CONFIG_HOME="$work/nobody" dispatch delivery lots --office 057 2>&1 | head -1 || true
+
+echo "  Rossi hands the prefettura of Rieti its own lot, to its security administrator Anna Ferri:"
+dispatch delivery lots --office 057 | sed 's/^/    /'
+dispatch deliver --office 057 --lot "$prefettura_lot" --collector FRRNNA75C54H282H | sed 's/^/    /'
+ferri_card=$(card_of "$prefettura_lot" FRRNNA75C54H282H)
+ferri_pin="$(envelope_pin "$prefettura_lot" "$ferri_card")$(mail_pin anna.ferri.75@example.it)"
+# The prefettura's first workstation certificate, made in the batch, as its administrator
+# installs it (tessera-ca here checks no sessions: the Ministry's certificate alone fetches it).
+ws_serial=$(psql -qAt -d tessera -c "SELECT certificate_serial FROM registry.workstation_orders WHERE workstation_owner = '057000' AND progressive = 1")
+XDG_CONFIG_HOME="$work/nobody" ca_cli ca bundle-get --serial "$ws_serial" --out "$work/0570000001.p12" >/dev/null
+openssl pkcs12 -in "$work/0570000001.p12" -passin "file:$work/0570000001.p12.pass" -nokeys -clcerts \
+  -out "$work/pref-ws.pem" 2>/dev/null
+openssl pkcs12 -in "$work/0570000001.p12" -passin "file:$work/0570000001.p12.pass" -nocerts -nodes \
+  -out "$work/pref-ws.key" 2>/dev/null
+chmod 600 "$work/pref-ws.key"
+prefettura() { XDG_CONFIG_HOME="$work/prefettura" "$bin/tessera" --cert "$work/pref-ws.pem" --key "$work/pref-ws.key" "$@"; }
+echo "  Anna Ferri logs in at the prefettura's workstation 0570000001 with her card:"
+SOFTHSM2_CONF=$(lot_conf "$prefettura_lot") TESSERA_USER_PIN=$ferri_pin \
+  prefettura --target "localhost:$(cat "$work/registry.port")" login --token-label "$ferri_card" | sed 's/^/    /'
+pref_dispatch() { prefettura --target "localhost:$(cat "$work/dispatch.port")" "$@"; }
+echo "  at the prefettura's desk: Accumoli's lots, its mayor checked, the lot delivered"
+pref_dispatch delivery lots --office 057001 | sed 's/^/    /'
+pref_dispatch delivery start --office 057001 --collector RCCGLI72M42G157D | sed 's/^/    /'
+printf '  a delegate who is not censused for Accumoli: '
+pref_dispatch delivery start --office 057001 --collector FRRNNA75C54H282H 2>&1 | head -1 || true
+pref_dispatch deliver --office 057001 --lot "$accumoli_lot" --collector RCCGLI72M42G157D | sed 's/^/    /'
+printf '  the same command again (a retry): '
+pref_dispatch deliver --office 057001 --lot "$accumoli_lot" --collector RCCGLI72M42G157D | head -1
+printf '  the prefettura of Rieti asking for Roma'"'"'s lots (another province): '
+pref_dispatch delivery lots --office 058091 2>&1 | head -1 || true
+printf '  and for the Ministry'"'"'s: '
+pref_dispatch delivery lots --office ministero 2>&1 | head -1 || true
+mail_pin giulia.ricci.0@comune.it >/dev/null
+echo "  mail delivered by the outbox: $(ls "$work/mail/new" | wc -l) (Rossi, Ferri, Ricci: each collector's own card)"
+psql -qAt -d tessera -c "SELECT '  dispatch: ' || state || ' ' || count(*) || ' cards' FROM dispatch.cards GROUP BY state ORDER BY state"
+
+step "The print room confirms the envelopes printed"
+printf '  (by Rossi'"'"'s session now) '
 perso batch printed "$batch"
 if [ -e "$envelopes" ]; then echo "  the envelope file is STILL THERE"; exit 1; fi
 echo "  the envelope file is gone from the spool; the card faces stay: $(ls "$(dirname "$faces")" | grep -c cards.pdf) files"
@@ -409,12 +568,18 @@ echo "  the envelope file is gone from the spool; the card faces stay: $(ls "$(d
 step "The audit chains: every change of each service, hash-chained and anchored on its token"
 sleep 5  # one more anchoring period: the last changes signed too
 psql -qAt -d tessera -F ' | ' -c "SELECT '  registry #' || sequence, to_char(recorded_at, 'HH24:MI:SS'), actor, action, left(ids_after, 60) FROM registry.audit_records ORDER BY sequence DESC LIMIT 4" | tac
-for chain in ca registry perso; do
+for chain in ca registry perso dispatch; do
   "$bin/tessera" audit verify --database "host=$PGHOST port=$PGPORT user=$PGUSER dbname=tessera" \
     --chain "$chain" --anchor-key "$work/$chain-audit.pem" | sed 's/^/  /'
 done
 
 step "Done"
-echo "  PostgreSQL, SoftHSM tokens, the key ceremony, tessera-ca, tessera-registry and tessera-perso"
-echo "  over mTLS worked end to end. Files are in $work (logs: $work/ca.log, $work/registry.log,"
-echo "  $work/perso.log). Stopping."
+echo "  PostgreSQL, SoftHSM tokens, the key ceremony, tessera-ca, tessera-registry, tessera-perso and"
+echo "  tessera-dispatch over mTLS worked end to end:"
+psql -qAt -d tessera -c "SELECT '    cards ' || state || ': ' || count(*) FROM dispatch.cards GROUP BY state ORDER BY state"
+psql -qAt -d tessera -c "SELECT '    deliveries: ' || count(*) || ' (' || string_agg(protocol, ', ' ORDER BY id) || ')' FROM dispatch.deliveries"
+psql -qAt -d tessera -c "SELECT '    mails sent: ' || count(*) FILTER (WHERE sent_at IS NOT NULL) || ', waiting: ' || count(*) FILTER (WHERE sent_at IS NULL AND failed_at IS NULL) FROM dispatch.outbox"
+echo "    card logins: Mario Rossi (Ministry), Anna Ferri (prefettura of Rieti), with the PINs"
+echo "    their envelopes and their mail made together"
+echo "  Files are in $work (logs: $work/ca.log, $work/registry.log, $work/perso.log,"
+echo "  $work/dispatch.log; mail: $work/mail). Stopping."

@@ -1,0 +1,211 @@
+// tessera delivery … and tessera deliver: the lots at the prefettura on tessera-dispatch, the
+// collector's check, the delivery itself and a recorded delivery by its protocol number.
+
+#include <CLI/CLI.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "cli/common.h"
+#include "platform/status_macros.h"
+#include "proto/dispatch.grpc.pb.h"
+
+namespace tessera::cli {
+namespace {
+
+absl::StatusOr<std::unique_ptr<v1::Dispatch::Stub>> Dispatch(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ServiceChannel(args));
+  return v1::Dispatch::NewStub(channel);
+}
+
+nlohmann::json ToJson(const v1::DispatchLot& lot) {
+  return {{"lot_number", lot.lot_number()},      {"office", lot.office()},
+          {"office_name", lot.office_name()},    {"cards", lot.cards()},
+          {"to_deliver", lot.to_deliver()},      {"state", lot.state()},
+          {"taken_over_at", lot.taken_over_at()}};
+}
+
+nlohmann::json ToJson(const v1::DispatchCard& card) {
+  return {{"card_number", card.card_number()}, {"codice_fiscale", card.codice_fiscale()},
+          {"surname", card.surname()},         {"name", card.name()},
+          {"subject_dn", card.subject_dn()},   {"state", card.state()},
+          {"protocol", card.protocol()}};
+}
+
+nlohmann::json ToJson(const v1::DispatchPerson& person) {
+  return {
+      {"codice_fiscale", person.codice_fiscale()},
+      {"surname", person.surname()},
+      {"name", person.name()},
+      {"profiles", std::vector<std::string>(person.profiles().begin(), person.profiles().end())}};
+}
+
+std::string CardLines(const google::protobuf::RepeatedPtrField<v1::DispatchCard>& cards) {
+  std::string text;
+  for (const v1::DispatchCard& c : cards) {
+    absl::StrAppend(&text, absl::StrFormat("\n  %s  %-16s  %-24s  %-10s  %s", c.card_number(),
+                                           c.codice_fiscale(), c.surname() + " " + c.name(),
+                                           c.state(), c.protocol().empty() ? "-" : c.protocol()));
+  }
+  return text;
+}
+
+absl::Status PrintDelivery(const Args& args, const v1::Delivery& d) {
+  nlohmann::json cards = nlohmann::json::array();
+  for (const v1::DispatchCard& c : d.cards()) cards.push_back(ToJson(c));
+  const std::string who = [](const v1::DispatchPerson& p) {
+    return absl::StrCat(p.surname(), " ", p.name(),
+                        p.codice_fiscale().empty() ? "" : " (" + p.codice_fiscale() + ")");
+  }(d.operator_());
+  Print(args,
+        {{"protocol", d.protocol()},
+         {"delivered_at", d.delivered_at()},
+         {"prefettura", d.prefettura()},
+         {"office", d.office()},
+         {"office_name", d.office_name()},
+         {"collector", ToJson(d.collector())},
+         {"operator", ToJson(d.operator_())},
+         {"cards", cards},
+         {"repeated", d.repeated()}},
+        absl::StrFormat(
+            "Prot. N° %s of %s%s: %d card(s) of %s handed to %s %s (%s) by %s%s", d.protocol(),
+            d.delivered_at(),
+            d.prefettura().empty() ? " at the Ministry" : " at the prefettura of " + d.prefettura(),
+            d.cards_size(), d.office_name(), d.collector().surname(), d.collector().name(),
+            d.collector().codice_fiscale(), who,
+            d.repeated() ? " (recorded before: this is the same delivery)" : "") +
+            CardLines(d.cards()));
+  return absl::OkStatus();
+}
+
+absl::Status DeliveryLots(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
+  nlohmann::json list = nlohmann::json::array();
+  std::string text = absl::StrFormat("%-12s %-28s %-12s %-13s %s", "NUMERO LOTTO", "office",
+                                     "NUMERO CARTE", "DA CONSEGNARE", "STATO LOTTO");
+  v1::ListDispatchLotsRequest request;
+  request.set_office(args.Get("office"));
+  request.set_page_size(500);
+  do {  // every page
+    grpc::ClientContext context;
+    v1::ListDispatchLotsResponse page;
+    TESSERA_RETURN_IF_ERROR(FromGrpc(dispatch->ListLots(&context, request, &page)));
+    for (const v1::DispatchLot& lot : page.lots()) {
+      list.push_back(ToJson(lot));
+      absl::StrAppend(&text, absl::StrFormat("\n%-12s %-28s %-12d %-13d %s", lot.lot_number(),
+                                             lot.office_name().substr(0, 28), lot.cards(),
+                                             lot.to_deliver(), lot.state()));
+    }
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty());
+  Print(args, {{"lots", list}}, text);
+  return absl::OkStatus();
+}
+
+absl::Status DeliveryCards(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
+  v1::ListLotCardsRequest request;
+  request.set_lot_number(args.Get("LOT"));
+  grpc::ClientContext context;
+  v1::ListLotCardsResponse response;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(dispatch->ListLotCards(&context, request, &response)));
+  nlohmann::json cards = nlohmann::json::array();
+  for (const v1::DispatchCard& c : response.cards()) cards.push_back(ToJson(c));
+  const v1::DispatchLot& lot = response.lot();
+  Print(args, {{"lot", ToJson(lot)}, {"cards", cards}},
+        absl::StrFormat("lot %s of %s: %d card(s), %d to deliver, %s", lot.lot_number(),
+                        lot.office_name(), lot.cards(), lot.to_deliver(), lot.state()) +
+            CardLines(response.cards()));
+  return absl::OkStatus();
+}
+
+absl::Status DeliveryStart(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
+  v1::StartDeliveryRequest request;
+  request.set_office(args.Get("office"));
+  request.set_collector_cf(args.Get("collector"));
+  grpc::ClientContext context;
+  v1::StartDeliveryResponse response;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(dispatch->StartDelivery(&context, request, &response)));
+  const v1::DispatchPerson& c = response.collector();
+  Print(args, ToJson(c),
+        absl::StrFormat("%s %s (%s) may collect the cards of %s: %s", c.surname(), c.name(),
+                        c.codice_fiscale(), args.Get("office"), absl::StrJoin(c.profiles(), ", ")));
+  return absl::OkStatus();
+}
+
+absl::Status Deliver(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
+  v1::DeliverRequest request;
+  request.set_office(args.Get("office"));
+  request.set_lot_number(args.Get("lot"));
+  request.set_collector_cf(args.Get("collector"));
+  for (const std::string& card : args.All("card")) request.add_card_numbers(card);
+  // The same command run again is a retry of the same delivery.
+  request.set_request_id(RequestIdOf(
+      args, "deliver",
+      absl::StrCat(request.office(), "|", request.lot_number(), "|", request.collector_cf(), "|",
+                   absl::StrJoin(request.card_numbers(), ","))));
+  grpc::ClientContext context;
+  v1::Delivery delivery;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(dispatch->Deliver(&context, request, &delivery)));
+  return PrintDelivery(args, delivery);
+}
+
+absl::Status DeliveryShow(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
+  v1::GetDeliveryRequest request;
+  request.set_protocol(args.Get("PROTOCOL"));
+  grpc::ClientContext context;
+  v1::Delivery delivery;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(dispatch->GetDelivery(&context, request, &delivery)));
+  return PrintDelivery(args, delivery);
+}
+
+void AddOffice(CLI::App& command) {
+  command
+      .add_option("--office",
+                  "the lots' office: a comune's ISTAT code, a prefettura's province code "
+                  "(057), or ministero")
+      ->type_name("OFFICE")
+      ->required();
+}
+
+}  // namespace
+
+void AddDispatchCommands(CLI::App& app) {
+  const std::string footer =
+      ConnectsTo("tessera-dispatch") +
+      " A prefettura's security administrator works with their card session (tessera login) "
+      "for the prefettura's own and its province's comuni's lots.";
+  CLI::App* delivery =
+      AddGroup(app, "delivery", "lots at the prefettura and their deliveries", footer);
+  AddOffice(*AddCommand(*delivery, "lots", "an office's lots: cards, left to deliver, state",
+                        DeliveryLots));
+  AddCommand(*delivery, "cards", "a lot's cards: holder, state, delivery", DeliveryCards)
+      ->add_option("LOT", "the lot's number")
+      ->required();
+  CLI::App* start =
+      AddCommand(*delivery, "start", "check who collects an office's cards", DeliveryStart,
+                 "The collector must be the mayor or an operator censused for "
+                 "the office; asked before any card is shown.");
+  AddOffice(*start);
+  start->add_option("--collector", "the collector's codice fiscale")->type_name("CF")->required();
+  AddCommand(*delivery, "show", "a recorded delivery, by its protocol number", DeliveryShow)
+      ->add_option("PROTOCOL", "e.g. RI-2026-000001")
+      ->required();
+
+  CLI::App* deliver = AddCommand(
+      app, "deliver", "hand a lot's cards (all left, or --card …) to the collector", Deliver,
+      "All or nothing, under a protocol number. The collector's own card is theirs at once and "
+      "its second halves go to their personal mailbox; the others wait for registration. Run "
+      "again, the same command answers the same delivery." +
+          std::string(" ") + footer);
+  AddOffice(*deliver);
+  deliver->add_option("--lot", "the lot's number")->type_name("LOT")->required();
+  deliver->add_option("--collector", "the collector's codice fiscale")->type_name("CF")->required();
+  deliver->add_option("--card", "only this card (repeatable)")->type_name("CARD")->take_all();
+  AddRequestId(*deliver);
+}
+
+}  // namespace tessera::cli
