@@ -17,8 +17,8 @@ namespace tessera::dispatch {
 class LotSource {
  public:
   virtual ~LotSource() = default;
-  // Numbers of the sealed lots it may take: those not handed over yet, and the latest ones
-  // handed over (to find one whose recording was cut short).
+  // Numbers of the sealed lots it may take, oldest first: those not handed over yet, and the
+  // latest ones handed over (to find one whose recording was cut short).
   virtual absl::StatusOr<std::vector<std::string>> Sealed() = 0;
   // The lot with its cards, now the dispatch service's (a retry answers the same).
   virtual absl::StatusOr<LotIntake> HandOver(const std::string& lot_number) = 0;

@@ -2,6 +2,8 @@
 
 #include <botan/x509cert.h>
 
+#include <set>
+
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "ca/subject.h"
@@ -37,18 +39,24 @@ absl::StatusOr<dispatch::CensusEntry> RegistryDirectory::User(const std::string&
 }
 
 absl::StatusOr<std::vector<std::string>> PersoLots::Sealed() {
-  v1::ListLotsRequest request;
-  request.set_include_handed_over(true);
-  grpc::ClientContext context;
-  SetDeadline(context);
-  v1::ListLotsResponse response;
-  if (grpc::Status status = stub_->ListLots(&context, request, &response); !status.ok()) {
-    return FromGrpcStatus(status, "tessera-perso");
-  }
+  // tessera-perso lists at most 1000 lots a call, newest first: those not handed over yet (the
+  // older ones come into view as these are taken), then the latest ones whether handed over or
+  // not (a hand-over whose recording here was cut short).
   std::vector<std::string> numbers;
-  // Oldest first: lots reach the prefetture in the order they were sealed.
-  for (auto lot = response.lots().rbegin(); lot != response.lots().rend(); ++lot) {
-    numbers.push_back(lot->lot_number());
+  std::set<std::string> seen;
+  for (const bool include_handed_over : {false, true}) {
+    v1::ListLotsRequest request;
+    request.set_include_handed_over(include_handed_over);
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::ListLotsResponse response;
+    if (grpc::Status status = stub_->ListLots(&context, request, &response); !status.ok()) {
+      return FromGrpcStatus(status, "tessera-perso");
+    }
+    // Oldest first: lots reach the prefetture in the order they were sealed.
+    for (auto lot = response.lots().rbegin(); lot != response.lots().rend(); ++lot) {
+      if (seen.insert(lot->lot_number()).second) numbers.push_back(lot->lot_number());
+    }
   }
   return numbers;
 }
