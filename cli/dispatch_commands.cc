@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cli/common.h"
+#include "platform/files.h"
 #include "platform/status_macros.h"
 #include "proto/dispatch.grpc.pb.h"
 
@@ -75,6 +76,28 @@ absl::Status PrintDelivery(const Args& args, const v1::Delivery& d) {
             d.collector().codice_fiscale(), who,
             d.repeated() ? " (recorded before: this is the same delivery)" : "") +
             CardLines(d.cards()));
+  return absl::OkStatus();
+}
+
+// The delivery's receipt (two copies, one PDF) written to `path`.
+absl::Status WriteReceipt(v1::Dispatch::Stub& dispatch, const std::string& protocol,
+                          const std::string& path) {
+  v1::GetDeliveryRequest request;
+  request.set_protocol(protocol);
+  grpc::ClientContext context;
+  v1::Receipt receipt;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(dispatch.GetReceipt(&context, request, &receipt)));
+  return WriteFile(path, receipt.pdf());
+}
+
+absl::Status Receipt(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
+  TESSERA_RETURN_IF_ERROR(WriteReceipt(*dispatch, args.Get("PROTOCOL"), args.Get("out")));
+  Print(args, {{"protocol", args.Get("PROTOCOL")}, {"receipt", args.Get("out")}},
+        absl::StrCat("receipt of ", args.Get("PROTOCOL"),
+                     " (two copies: for the prefettura, to "
+                     "sign and keep; for the comune): ",
+                     args.Get("out")));
   return absl::OkStatus();
 }
 
@@ -149,6 +172,9 @@ absl::Status Deliver(const Args& args) {
   grpc::ClientContext context;
   v1::Delivery delivery;
   TESSERA_RETURN_IF_ERROR(FromGrpc(dispatch->Deliver(&context, request, &delivery)));
+  if (const std::string receipt = args.Get("receipt"); !receipt.empty()) {
+    TESSERA_RETURN_IF_ERROR(WriteReceipt(*dispatch, delivery.protocol(), receipt));
+  }
   return PrintDelivery(args, delivery);
 }
 
@@ -160,6 +186,48 @@ absl::Status DeliveryShow(const Args& args) {
   v1::Delivery delivery;
   TESSERA_RETURN_IF_ERROR(FromGrpc(dispatch->GetDelivery(&context, request, &delivery)));
   return PrintDelivery(args, delivery);
+}
+
+absl::Status Register(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
+  v1::RegisterCardRequest request;
+  request.set_codice_fiscale(args.Get("codice-fiscale"));
+  request.set_card_number(args.Get("card"));
+  request.set_request_id(RequestIdOf(
+      args, "register", absl::StrCat(request.codice_fiscale(), "|", request.card_number())));
+  grpc::ClientContext context;
+  v1::Registration r;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(dispatch->RegisterCard(&context, request, &r)));
+  const std::string form = args.Get("form");
+  if (!form.empty()) TESSERA_RETURN_IF_ERROR(WriteFile(form, r.holder_form_pdf()));
+  Print(args,
+        {{"card", ToJson(r.card())},
+         {"holder", ToJson(r.holder())},
+         {"registered_by", ToJson(r.registered_by())},
+         {"registered_at", r.registered_at()},
+         {"holder_form", form},
+         {"repeated", r.repeated()}},
+        absl::StrFormat("card %s registered to %s %s (%s): %s%s; their second halves are on their "
+                        "way to their mailbox%s",
+                        r.card().card_number(), r.holder().surname(), r.holder().name(),
+                        r.holder().codice_fiscale(), r.card().state(),
+                        r.repeated() ? " (recorded before: the same registration)" : "",
+                        form.empty() ? "" : "; the form to sign: " + form));
+  return absl::OkStatus();
+}
+
+absl::Status ResendHalves(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
+  v1::ResendHalvesRequest request;
+  request.set_card_number(args.Get("card"));
+  request.set_request_id(NewRequestIdOf(args, "resend-halves"));
+  grpc::ClientContext context;
+  v1::ResendHalvesResponse response;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(dispatch->ResendHalves(&context, request, &response)));
+  Print(args, {{"card_number", request.card_number()}, {"sent_to", response.sent_to()}},
+        absl::StrCat("second halves of card ", request.card_number(), " sent again to ",
+                     response.sent_to()));
+  return absl::OkStatus();
 }
 
 void AddOffice(CLI::App& command) {
@@ -205,7 +273,40 @@ void AddDispatchCommands(CLI::App& app) {
   deliver->add_option("--lot", "the lot's number")->type_name("LOT")->required();
   deliver->add_option("--collector", "the collector's codice fiscale")->type_name("CF")->required();
   deliver->add_option("--card", "only this card (repeatable)")->type_name("CARD")->take_all();
+  deliver->add_option("--receipt", "write the receipt's PDF here too")->type_name("FILE.pdf");
   AddRequestId(*deliver);
+
+  CLI::App* receipt =
+      AddCommand(app, "receipt", "a delivery's receipt, as a PDF (a reprint)", Receipt,
+                 "Two copies in one file: for the prefettura (to sign "
+                 "and keep) and for the comune. " +
+                     footer);
+  receipt->add_option("PROTOCOL", "e.g. RI-2026-000001")->required();
+  receipt->add_option("--out", "the PDF file")->type_name("FILE.pdf")->required();
+
+  const std::string at_the_comune =
+      ConnectsTo("tessera-dispatch") +
+      " The comune's security administrator (or its mayor) with their card session at one of "
+      "the comune's workstations.";
+  CLI::App* reg = AddCommand(
+      app, "register", "register a delivered card to its holder (their halves are mailed)",
+      Register,
+      "The holder must be a user censused for the comune and the card theirs. The card becomes "
+      "ATTIVA and the holder's second halves go to their personal mailbox. Run again, the same "
+      "command answers the same registration. " +
+          at_the_comune);
+  reg->add_option("--codice-fiscale", "the holder")->type_name("CF")->required();
+  reg->add_option("--card", "the card's number")->type_name("CARD")->required();
+  reg->add_option("--form", "write the form the holder signs (PDF) here")->type_name("FILE.pdf");
+  AddRequestId(*reg);
+  CLI::App* resend = AddCommand(
+      app, "resend-halves", "send an active card's second halves again (Invio PIN/PUK)",
+      ResendHalves,
+      "To the holder's personal mailbox as the census has it now (correct it there first). "
+      "Each resend is recorded. " +
+          at_the_comune);
+  resend->add_option("--card", "the card's number")->type_name("CARD")->required();
+  AddRequestId(*resend);
 }
 
 }  // namespace tessera::cli

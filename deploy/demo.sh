@@ -463,7 +463,15 @@ dispatch() { "$bin/tessera" --target "localhost:$(cat "$work/dispatch.port")" "$
 echo "  tessera-dispatch pid $dispatch_pid listening on 127.0.0.1:$(cat "$work/dispatch.port"); SMTP (aiosmtpd) on 127.0.0.1:$smtp_port"
 lots_of() { dispatch --json delivery lots --office "$1" | python3 -c 'import json,sys; print(" ".join(l["lot_number"] for l in json.load(sys.stdin)["lots"]))'; }
 for _ in $(seq 1 100); do [ -n "$(lots_of ministero 2>/dev/null)" ] && [ -n "$(lots_of 057001 2>/dev/null)" ] && break; sleep 0.2; done
-echo "  every sealed lot taken over (cards SPEDITA): $(psql -qAt -d tessera -c "SELECT count(*) || ' lots, ' || (SELECT count(*) FROM dispatch.cards) || ' cards' FROM dispatch.lots")"
+echo "  every sealed lot taken over (cards SPEDITA): $(psql -qAt -d tessera -c "SELECT count(*) || ' lots, ' || (SELECT count(*) FROM dispatch.cards) || ' cards; ' || (SELECT count(*) FROM dispatch.outbox WHERE kind = 'cards_at_prefettura') || ' notices to the comuni''s PEC' FROM dispatch.lots")"
+for _ in $(seq 1 100); do ls "$work/mail/new" 2>/dev/null | grep -q . && break; sleep 0.2; done
+echo "  the first, as the SMTP server received it:"
+/usr/bin/python3 - "$work/mail" <<'PY' | sed 's/^/    /'
+import mailbox, sys
+message = next(m for m in mailbox.Maildir(sys.argv[1], create=False) if "pec" in m["To"])
+print("To:", message["To"]); print("Subject:", message["Subject"])
+print(message.get_payload(decode=True).decode("utf-8").strip().split("\n\n")[1])
+PY
 ministry_lot=$(lots_of ministero)
 prefettura_lot=$(lots_of 057)
 accumoli_lot=$(lots_of 057001)
@@ -514,7 +522,7 @@ dispatch delivery start --office ministero --collector RCCGLI72M42G157D 2>&1 | h
 dispatch deliver --office ministero --lot "$ministry_lot" --collector RSSMRA85T10H501O | sed 's/^/    /'
 rossi_card=$(card_of "$ministry_lot" RSSMRA85T10H501O)
 rossi_pin="$(envelope_pin "$ministry_lot" "$rossi_card")$(mail_pin mario.rossi@interno.it)"
-echo "  Mario Rossi's second halves reached mario.rossi@interno.it ($(ls "$work/mail/new" | wc -l) message); with his envelope's halves, his card opens:"
+echo "  Mario Rossi's second halves reached mario.rossi@interno.it; with his envelope's halves, his card opens:"
 SOFTHSM2_CONF=$(lot_conf "$ministry_lot") TESSERA_USER_PIN=$rossi_pin \
   registry login --token-label "$rossi_card" | sed 's/^/    /'
 printf '  the Ministry'"'"'s machine without his session, now (services hear of his login within seconds): '
@@ -548,15 +556,50 @@ pref_dispatch delivery lots --office 057001 | sed 's/^/    /'
 pref_dispatch delivery start --office 057001 --collector RCCGLI72M42G157D | sed 's/^/    /'
 printf '  a delegate who is not censused for Accumoli: '
 pref_dispatch delivery start --office 057001 --collector FRRNNA75C54H282H 2>&1 | head -1 || true
-pref_dispatch deliver --office 057001 --lot "$accumoli_lot" --collector RCCGLI72M42G157D | sed 's/^/    /'
+pref_dispatch deliver --office 057001 --lot "$accumoli_lot" --collector RCCGLI72M42G157D \
+  --receipt "$work/receipt-accumoli.pdf" | sed 's/^/    /'
+accumoli_protocol=$(pref_dispatch --json delivery cards "$accumoli_lot" | python3 -c 'import json,sys; print(json.load(sys.stdin)["cards"][0]["protocol"])')
+echo "  its receipt, $work/receipt-accumoli.pdf ($(pdfinfo "$work/receipt-accumoli.pdf" | awk '/^Pages/ {print $2}') pages: a copy for the prefettura to sign and keep, one for the comune), its first page as pdftotext reads it:"
+pdftotext -layout -l 1 "$work/receipt-accumoli.pdf" - | grep -v '^[[:space:]]*$' | sed 's/^/    /'
+printf '  reprinted by its protocol number (tessera receipt): '
+pref_dispatch receipt "$accumoli_protocol" --out "$work/receipt-reprint.pdf" >/dev/null
+cmp -s "$work/receipt-accumoli.pdf" "$work/receipt-reprint.pdf" && echo "the same document" || { echo "A DIFFERENT DOCUMENT"; exit 1; }
 printf '  the same command again (a retry): '
 pref_dispatch deliver --office 057001 --lot "$accumoli_lot" --collector RCCGLI72M42G157D | head -1
 printf '  the prefettura of Rieti asking for Roma'"'"'s lots (another province): '
 pref_dispatch delivery lots --office 058091 2>&1 | head -1 || true
 printf '  and for the Ministry'"'"'s: '
 pref_dispatch delivery lots --office ministero 2>&1 | head -1 || true
-mail_pin giulia.ricci.0@comune.it >/dev/null
-echo "  mail delivered by the outbox: $(ls "$work/mail/new" | wc -l) (Rossi, Ferri, Ricci: each collector's own card)"
+
+step "At the comune: the mayor logs in with her card and registers each card to its holder"
+ricci_card=$(card_of "$accumoli_lot" RCCGLI72M42G157D)
+ricci_pin="$(envelope_pin "$accumoli_lot" "$ricci_card")$(mail_pin giulia.ricci.0@comune.it)"
+# Accumoli's first workstation certificate, made in the batch, as its ALP installs it.
+ws_serial=$(psql -qAt -d tessera -c "SELECT certificate_serial FROM registry.workstation_orders WHERE workstation_owner = '057001' AND progressive = 1")
+XDG_CONFIG_HOME="$work/nobody" ca_cli ca bundle-get --serial "$ws_serial" --out "$work/0570010001.p12" >/dev/null
+openssl pkcs12 -in "$work/0570010001.p12" -passin "file:$work/0570010001.p12.pass" -nokeys -clcerts \
+  -out "$work/acc-ws.pem" 2>/dev/null
+openssl pkcs12 -in "$work/0570010001.p12" -passin "file:$work/0570010001.p12.pass" -nocerts -nodes \
+  -out "$work/acc-ws.key" 2>/dev/null
+chmod 600 "$work/acc-ws.key"
+accumoli() { XDG_CONFIG_HOME="$work/accumoli" "$bin/tessera" --cert "$work/acc-ws.pem" --key "$work/acc-ws.key" "$@"; }
+echo "  Giulia Ricci, mayor of Accumoli, at its workstation 0570010001 with her card (PIN: envelope + mail):"
+SOFTHSM2_CONF=$(lot_conf "$accumoli_lot") TESSERA_USER_PIN=$ricci_pin \
+  accumoli --target "localhost:$(cat "$work/registry.port")" login --token-label "$ricci_card" | sed 's/^/    /'
+acc_dispatch() { accumoli --target "localhost:$(cat "$work/dispatch.port")" "$@"; }
+printf '  Paolo Costa'"'"'s card registered to Simona Marino: '
+costa_card=$(card_of "$accumoli_lot" CSTPLA83S10A241X)
+acc_dispatch register --codice-fiscale MRNSMN57R58M427O --card "$costa_card" 2>&1 | head -1 || true
+for cf in $(dispatch --json delivery cards "$accumoli_lot" | python3 -c 'import json,sys; print(" ".join(c["codice_fiscale"] for c in json.load(sys.stdin)["cards"] if c["state"] == "CONSEGNATA"))'); do
+  acc_dispatch register --codice-fiscale "$cf" --card "$(card_of "$accumoli_lot" "$cf")" --form "$work/form-$cf.pdf" | sed 's/^/    /'
+done
+printf '  Costa'"'"'s card again: '
+acc_dispatch register --codice-fiscale CSTPLA83S10A241X --card "$costa_card" --request-id again 2>&1 | head -1 || true
+echo "  the form Paolo Costa signs ($work/form-CSTPLA83S10A241X.pdf), as pdftotext reads it:"
+pdftotext -layout "$work/form-CSTPLA83S10A241X.pdf" - | grep -v '^[[:space:]]*$' | head -14 | sed 's/^/    /'
+for _ in $(seq 1 100); do [ "$(psql -qAt -d tessera -c "SELECT count(*) FROM dispatch.outbox WHERE sent_at IS NULL")" = 0 ] && break; sleep 0.2; done
+echo "  mail sent by tessera-dispatch's outbox, as the local SMTP server received it ($(ls "$work/mail/new" | wc -l) messages):"
+psql -qAt -d tessera -c "SELECT '    ' || kind || ': ' || count(*) FILTER (WHERE sent_at IS NOT NULL) || CASE kind WHEN 'second_halves' THEN ' (Rossi, Ferri, Ricci at delivery; Accumoli''s three holders at registration)' ELSE ' (each comune''s PEC: its lot is at the prefettura)' END FROM dispatch.outbox GROUP BY kind ORDER BY kind"
 psql -qAt -d tessera -c "SELECT '  dispatch: ' || state || ' ' || count(*) || ' cards' FROM dispatch.cards GROUP BY state ORDER BY state"
 
 step "The print room confirms the envelopes printed"

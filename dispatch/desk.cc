@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "dispatch/holder_form.h"
 #include "platform/status_macros.h"
 
 namespace tessera::dispatch {
@@ -19,7 +20,7 @@ std::string HalvesMail(const Person& holder, const std::string& card_number, con
   std::string body = absl::StrCat(
       "Gentile ", holder.name, " ", holder.surname, ",\n\nla sua carta operatore ANPR n. ",
       card_number,
-      " le è stata consegnata. Qui trova la seconda metà di ciascun codice; la prima metà è "
+      " è ora attiva a suo nome. Qui trova la seconda metà di ciascun codice; la prima metà è "
       "nella busta sigillata consegnata con la carta. Il codice completo è la prima metà "
       "seguita dalla seconda.\n\nPIN, seconda metà:      ",
       pin, "\nPUK, seconda metà:      ", puk, "\nPassword, seconda metà: ", password,
@@ -124,21 +125,121 @@ absl::StatusOr<Delivery> DeliveryDesk::Deliver(const PersonSession& session,
         card.codice_fiscale != collector.person.codice_fiscale) {
       continue;
     }
-    TESSERA_ASSIGN_OR_RETURN(
-        Halves halves,
-        halves_.Release(card.card_number, absl::StrCat(order.request_id, ":", card.card_number)));
-    std::string body = HalvesMail(collector.person, card.card_number, halves);
-    absl::StatusOr<std::vector<uint8_t>> sealed = seal_(Secret(body));
-    std::fill(body.begin(), body.end(), '\0');
-    if (!sealed.ok()) return sealed.status();
+    TESSERA_ASSIGN_OR_RETURN(QueuedMail mail,
+                             HalvesMailTo(collector, card.card_number, order.request_id));
     request.activate.push_back(card.card_number);
-    request.mails.push_back(
-        {.kind = "second_halves",
-         .to = collector.email,
-         .subject = absl::StrCat("ANPR: i codici della sua carta operatore ", card.card_number),
-         .sealed_body = *std::move(sealed)});
+    request.mails.push_back(std::move(mail));
   }
   return store_.Deliver(request);
+}
+
+absl::StatusOr<QueuedMail> DeliveryDesk::HalvesMailTo(const CensusEntry& holder,
+                                                      const std::string& card_number,
+                                                      const std::string& request_id) {
+  TESSERA_ASSIGN_OR_RETURN(
+      Halves halves, halves_.Release(card_number, absl::StrCat(request_id, ":", card_number)));
+  std::string body = HalvesMail(holder.person, card_number, halves);
+  absl::StatusOr<std::vector<uint8_t>> sealed = seal_(Secret(body));
+  std::fill(body.begin(), body.end(), '\0');
+  if (!sealed.ok()) return sealed.status();
+  return QueuedMail{
+      .kind = "second_halves",
+      .to = holder.email,
+      .subject = absl::StrCat("ANPR: i codici della sua carta operatore ", card_number),
+      .sealed_body = *std::move(sealed)};
+}
+
+absl::StatusOr<std::string> DeliveryDesk::OwnComune(const PersonSession& session) const {
+  const std::string prefix = "comune:";
+  if (!session.office.starts_with(prefix)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("a comune registers its own cards: the session is at ", session.office));
+  }
+  return session.office.substr(prefix.size());
+}
+
+absl::StatusOr<DispatchCard> DeliveryDesk::HoldersCard(const std::string& comune,
+                                                       const CensusEntry& holder,
+                                                       const std::string& card_number) {
+  absl::StatusOr<DispatchCard> card = store_.GetCard(card_number);
+  if ((!card.ok() && card.status().code() == absl::StatusCode::kNotFound) ||
+      (card.ok() && card->office != comune)) {
+    return absl::NotFoundError(
+        absl::StrCat("card_number: ", card_number, " is no card of comune ", comune));
+  }
+  if (!card.ok()) return card.status();
+  if (card->codice_fiscale != holder.person.codice_fiscale) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "card_number: ", card_number, " is not the card of ", holder.person.codice_fiscale,
+        " (a card is registered to the person it was made for)"));
+  }
+  return card;
+}
+
+absl::StatusOr<Registered> DeliveryDesk::RegisterCard(const PersonSession& session,
+                                                      const std::string& requested_by,
+                                                      const RegisterOrder& order) {
+  if (order.request_id.empty() || order.request_id.size() > 128) {
+    return absl::InvalidArgumentError("request_id: 1 to 128 characters");
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::string comune, OwnComune(session));
+  absl::StatusOr<CensusEntry> holder = directory_.User(session.office, order.codice_fiscale);
+  if (holder.status().code() == absl::StatusCode::kNotFound) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "codice_fiscale: ", order.codice_fiscale, " is not a user censused for ", session.office));
+  }
+  if (!holder.ok()) return holder.status();
+  TESSERA_ASSIGN_OR_RETURN(CensusEntry registrar, directory_.User(session.office, session.person));
+  TESSERA_ASSIGN_OR_RETURN(DispatchCard card, HoldersCard(comune, *holder, order.card_number));
+  RegistrationRequest request{.office = comune,
+                              .card_number = card.card_number,
+                              .holder = holder->person,
+                              .registered_by = registrar.person,
+                              .requested_by = requested_by,
+                              .request_id = order.request_id,
+                              .at = clock_.Now()};
+  // A card already ATTIVA is refused by the store (or answered, for a retry), before any mail.
+  if (card.state == kConsegnata) {
+    TESSERA_ASSIGN_OR_RETURN(QueuedMail mail,
+                             HalvesMailTo(*holder, card.card_number, order.request_id));
+    request.mails.push_back(std::move(mail));
+  }
+  TESSERA_ASSIGN_OR_RETURN(Registration registration, store_.Register(request));
+  TESSERA_ASSIGN_OR_RETURN(std::string form, HolderFormPdf(registration));
+  return Registered{std::move(registration), std::move(form)};
+}
+
+absl::StatusOr<std::string> DeliveryDesk::ResendHalves(const PersonSession& session,
+                                                       const std::string& requested_by,
+                                                       const std::string& card_number,
+                                                       const std::string& request_id) {
+  if (request_id.empty() || request_id.size() > 128) {
+    return absl::InvalidArgumentError("request_id: 1 to 128 characters");
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::string comune, OwnComune(session));
+  TESSERA_ASSIGN_OR_RETURN(DispatchCard card, store_.GetCard(card_number));
+  absl::StatusOr<CensusEntry> holder = directory_.User(session.office, card.codice_fiscale);
+  if (card.office != comune || holder.status().code() == absl::StatusCode::kNotFound) {
+    return absl::NotFoundError(
+        absl::StrCat("card_number: ", card_number, " is no card of a user of ", session.office));
+  }
+  if (!holder.ok()) return holder.status();
+  if (card.state != kAttiva) {
+    return absl::FailedPreconditionError(absl::StrCat("card_number: ", card_number, " is ",
+                                                      card.state,
+                                                      ": its halves go out when it is registered"));
+  }
+  // To the mailbox the census has now (a corrected one).
+  TESSERA_ASSIGN_OR_RETURN(QueuedMail mail, HalvesMailTo(*holder, card_number, request_id));
+  TESSERA_RETURN_IF_ERROR(store_
+                              .Resend({.office = comune,
+                                       .card_number = card_number,
+                                       .requested_by = requested_by,
+                                       .request_id = request_id,
+                                       .at = clock_.Now(),
+                                       .mail = mail})
+                              .status());
+  return mail.to;
 }
 
 absl::StatusOr<Delivery> DeliveryDesk::GetDelivery(const PersonSession& session,
@@ -146,6 +247,24 @@ absl::StatusOr<Delivery> DeliveryDesk::GetDelivery(const PersonSession& session,
   TESSERA_ASSIGN_OR_RETURN(Delivery delivery, store_.GetDelivery(protocol));
   TESSERA_RETURN_IF_ERROR(CheckReach(session, delivery.office));
   return delivery;
+}
+
+absl::StatusOr<std::string> DeliveryDesk::Receipt(const PersonSession& session,
+                                                  const std::string& protocol) {
+  TESSERA_ASSIGN_OR_RETURN(Delivery delivery, GetDelivery(session, protocol));
+  // A prefettura's deliveries (its comuni's and its own) are made at the prefettura.
+  OfficeContact place{.name = kMinistryName, .address = kMinistryAddress};
+  if (!delivery.prefettura.empty()) {
+    absl::StatusOr<OfficeContact> prefettura =
+        directory_.Place("prefettura:" + delivery.office.substr(0, 3));
+    if (prefettura.status().code() == absl::StatusCode::kNotFound) {
+      // A prefettura whose census is not on record yet: named by its province, no address.
+      prefettura = OfficeContact{.name = "Prefettura - " + delivery.prefettura};
+    }
+    if (!prefettura.ok()) return prefettura.status();
+    place = *std::move(prefettura);
+  }
+  return ReceiptPdf(delivery, place);
 }
 
 }  // namespace tessera::dispatch

@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "dispatch/lots.h"
+#include "dispatch/receipt.h"
 #include "platform/clock.h"
 #include "platform/principal.h"
 #include "platform/secret.h"
@@ -36,6 +37,9 @@ class CensusDirectory {
   // a Ministry operator). NOT_FOUND when they are none.
   virtual absl::StatusOr<CensusEntry> User(const std::string& office,
                                            const std::string& codice_fiscale) = 0;
+  // How a comune or prefettura ("comune:057001", "prefettura:057") is named and where it is,
+  // from its census. NOT_FOUND without one.
+  virtual absl::StatusOr<OfficeContact> Place(const std::string& office) = 0;
 };
 
 // A card's second halves, from personalization (its audited release, once per request id).
@@ -59,6 +63,9 @@ using SealMail = std::function<absl::StatusOr<std::vector<uint8_t>>(const Secret
 // name the Ministry's central administration as the operator who handed the cards over.
 PersonSession MinistryBootstrapSession();
 inline constexpr char kMinistryBootstrapOperator[] = "MINISTERO DELL'INTERNO";
+// Where the Ministry's own deliveries are made, as their receipts name it.
+inline constexpr char kMinistryName[] = "Ministero dell'Interno";
+inline constexpr char kMinistryAddress[] = "Piazza del Viminale 1, 00184 Roma";
 
 // The census office a lot's office is: "057001" → "comune:057001", "057" → "prefettura:057",
 // "ministero" → "ministero".
@@ -70,6 +77,18 @@ struct DeliverOrder {
   std::vector<std::string> card_numbers;  // empty: every card still to deliver
   std::string collector_cf;
   std::string request_id;
+};
+
+// A card registered to its holder at their comune, by its security administrator (or the
+// mayor, who registers the administrator's).
+struct RegisterOrder {
+  std::string codice_fiscale;  // the holder
+  std::string card_number;
+  std::string request_id;
+};
+struct Registered {
+  Registration registration;
+  std::string holder_form_pdf;  // for the holder to sign (holder_form.h)
 };
 
 class DeliveryDesk {
@@ -97,9 +116,33 @@ class DeliveryDesk {
                                    const DeliverOrder& order);
   // A recorded delivery of an office in the session's reach (a receipt's reprint).
   absl::StatusOr<Delivery> GetDelivery(const PersonSession& session, const std::string& protocol);
+  // Its receipt (receipt.h), the same document however often it is printed.
+  absl::StatusOr<std::string> Receipt(const PersonSession& session, const std::string& protocol);
+
+  // At the comune (a session at one of its workstations): the holder must be a user censused
+  // for it (FAILED_PRECONDITION), the card theirs and of the comune's lots (NOT_FOUND,
+  // FAILED_PRECONDITION), delivered and not registered (FAILED_PRECONDITION); then ATTIVA, the
+  // holder's second halves sealed into the outbox in the same transaction, and the form.
+  absl::StatusOr<Registered> RegisterCard(const PersonSession& session,
+                                          const std::string& requested_by,
+                                          const RegisterOrder& order);
+  // "Invio PIN/PUK": an ATTIVA card's second halves again, to the mailbox the holder's census
+  // has now (after a correction); recorded, once per request id. Returns the address.
+  absl::StatusOr<std::string> ResendHalves(const PersonSession& session,
+                                           const std::string& requested_by,
+                                           const std::string& card_number,
+                                           const std::string& request_id);
 
  private:
   absl::Status CheckReach(const PersonSession& session, const std::string& office) const;
+  // The comune (ISTAT) a session registers cards for: its own; PERMISSION_DENIED otherwise.
+  absl::StatusOr<std::string> OwnComune(const PersonSession& session) const;
+  // `card_number`, if it is of the comune's lots and `holder`'s.
+  absl::StatusOr<DispatchCard> HoldersCard(const std::string& comune, const CensusEntry& holder,
+                                           const std::string& card_number);
+  // The card's second halves, released for `request_id` and sealed into a mail to `holder`.
+  absl::StatusOr<QueuedMail> HalvesMailTo(const CensusEntry& holder, const std::string& card_number,
+                                          const std::string& request_id);
 
   DispatchStore& store_;
   CensusDirectory& directory_;

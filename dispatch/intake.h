@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "dispatch/desk.h"
 #include "dispatch/lots.h"
 #include "platform/clock.h"
 
@@ -24,7 +25,14 @@ class LotSource {
   virtual absl::StatusOr<LotIntake> HandOver(const std::string& lot_number) = 0;
 };
 
-// Takes over every sealed lot the store does not have yet; how many it took.
-absl::StatusOr<int> TakeOverSealedLots(LotSource& source, DispatchStore& store, const Clock& clock);
+// The notice to a comune's PEC that its lot is at the prefettura (seed 001 §5.6): none for a
+// prefettura's or the Ministry's lot, nor for a comune without a PEC on record (logged).
+absl::StatusOr<std::vector<QueuedMail>> CardsAtThePrefetturaNotice(const LotIntake& lot,
+                                                                   CensusDirectory& directory);
+
+// Takes over every sealed lot the store does not have yet, each with its notice; how many it
+// took.
+absl::StatusOr<int> TakeOverSealedLots(LotSource& source, DispatchStore& store,
+                                       CensusDirectory& directory, const Clock& clock);
 
 }  // namespace tessera::dispatch

@@ -68,6 +68,7 @@ struct DispatchCard {
   std::string certificate_serial;
   std::string state;     // kSpedita, kConsegnata, kAttiva
   std::string protocol;  // of its delivery, "" before
+  std::string office;    // its lot's office (GetCard only)
 };
 
 struct Person {
@@ -111,11 +112,43 @@ struct Delivery {
   bool repeated = false;            // a retry, answered as the first call was
 };
 
+// A card registered to its holder at the comune (seed 001 §6.3): ATTIVA, its halves mailed.
+struct RegistrationRequest {
+  std::string office;  // the comune's ISTAT code: the card must be of one of its lots
+  std::string card_number;
+  Person holder;
+  Person registered_by;      // whose session registers it
+  std::string requested_by;  // the caller, "<kind>:<name>"
+  std::string request_id;
+  TimePoint at;
+  std::vector<QueuedMail> mails;
+};
+struct Registration {
+  DispatchCard card;  // ATTIVA
+  std::string office_name;
+  Person holder;
+  Person registered_by;
+  TimePoint at;
+  bool repeated = false;  // a retry, answered as the first call was
+};
+
+// A card's second halves sent again, to its holder's mailbox as the census has it now.
+struct ResendRequest {
+  std::string office;
+  std::string card_number;
+  std::string requested_by;
+  std::string request_id;
+  TimePoint at;
+  QueuedMail mail;
+};
+
 class DispatchStore {
  public:
   virtual ~DispatchStore() = default;
-  // Records a lot and its cards (SPEDITA). False if it had it already (a retry).
-  virtual absl::StatusOr<bool> TakeOver(const LotIntake& lot, TimePoint at) = 0;
+  // Records a lot and its cards (SPEDITA), and queues `notices` in the same transaction. False
+  // if it had it already (a retry: nothing queued).
+  virtual absl::StatusOr<bool> TakeOver(const LotIntake& lot, TimePoint at,
+                                        const std::vector<QueuedMail>& notices) = 0;
   // An office's lots in lot-number order, after `after` ("" from the first), at most `limit`.
   virtual absl::StatusOr<std::vector<LotSummary>> ListLots(const std::string& office,
                                                            const std::string& after, int limit) = 0;
@@ -128,6 +161,16 @@ class DispatchStore {
   // for something else.
   virtual absl::StatusOr<Delivery> Deliver(const DeliveryRequest& request) = 0;
   virtual absl::StatusOr<Delivery> GetDelivery(const std::string& protocol) = 0;  // NOT_FOUND
+  // One card (NOT_FOUND), with its lot's office.
+  virtual absl::StatusOr<DispatchCard> GetCard(const std::string& card_number) = 0;
+  // The card CONSEGNATA → ATTIVA, the registration and its mails, in one transaction. NOT_FOUND
+  // for a card of no lot of that office; FAILED_PRECONDITION for a card not delivered yet or
+  // registered already; a retry under the same request id answers the first (`repeated`),
+  // ALREADY_EXISTS if it asked for another card.
+  virtual absl::StatusOr<Registration> Register(const RegistrationRequest& request) = 0;
+  // The resend recorded and its mail queued, in one transaction: FAILED_PRECONDITION for a card
+  // that is not ATTIVA; false for a retry under the same request id (nothing queued again).
+  virtual absl::StatusOr<bool> Resend(const ResendRequest& request) = 0;
 };
 
 }  // namespace tessera::dispatch

@@ -96,11 +96,46 @@ absl::StatusOr<Delivery> ReadDelivery(pg::Connection& conn, const std::string& w
   return delivery;
 }
 
+// A mail into the outbox, in the caller's transaction.
+absl::Status Queue(pg::Connection& conn, const QueuedMail& mail, TimePoint at) {
+  return conn
+      .Exec(
+          "INSERT INTO dispatch.outbox (kind, to_address, subject, body, sealed_body, "
+          "created_at) VALUES ($1, $2, $3, $4, $5, to_timestamp($6))",
+          {pg::Param(mail.kind), pg::Param(mail.to), pg::Param(mail.subject),
+           mail.body.has_value() ? pg::Param(*mail.body) : pg::Param(std::nullopt),
+           mail.body.has_value() ? pg::Param(std::nullopt) : pg::Param::Bytes(mail.sealed_body),
+           pg::Param(UnixSeconds(at))})
+      .status();
+}
+
+absl::StatusOr<Registration> ReadRegistration(pg::Connection& conn, const std::string& number) {
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn.Exec("SELECT c.card_number, c.lot_number, c.codice_fiscale, c.surname, c.name, "
+                "c.subject_dn, c.certificate_serial, c.state, coalesce(d.protocol, ''), "
+                "l.office_name, r.registered_by_cf, r.registered_by_surname, "
+                "r.registered_by_name, extract(epoch FROM r.registered_at)::bigint FROM "
+                "dispatch.registrations r JOIN dispatch.cards c USING (card_number) JOIN "
+                "dispatch.lots l ON l.lot_number = c.lot_number LEFT JOIN dispatch.deliveries d "
+                "ON d.id = c.delivery_id WHERE r.card_number = $1",
+                {pg::Param(number)}));
+  if (r.rows() == 0) return absl::NotFoundError(absl::StrCat("card ", number, ": not registered"));
+  const DispatchCard card = ReadCards(r)[0];
+  return Registration{.card = card,
+                      .office_name = std::string(r.Text(0, 9)),
+                      .holder = {card.codice_fiscale, card.surname, card.name},
+                      .registered_by = {std::string(r.Text(0, 10)), std::string(r.Text(0, 11)),
+                                        std::string(r.Text(0, 12))},
+                      .at = FromUnixSeconds(r.Int(0, 13))};
+}
+
 }  // namespace
 
 std::vector<pg::Migration> PgMigrations() { return DispatchMigrations(); }
 
-absl::StatusOr<bool> PgDispatchStore::TakeOver(const LotIntake& lot, TimePoint at) {
+absl::StatusOr<bool> PgDispatchStore::TakeOver(const LotIntake& lot, TimePoint at,
+                                               const std::vector<QueuedMail>& notices) {
   if (lot.cards.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("lot ", lot.lot_number, ": no cards"));
   }
@@ -135,6 +170,9 @@ absl::StatusOr<bool> PgDispatchStore::TakeOver(const LotIntake& lot, TimePoint a
                pg::Param::TextArray(surnames), pg::Param::TextArray(names),
                pg::Param::TextArray(dns), pg::Param::TextArray(serials)})
           .status());
+  for (const QueuedMail& notice : notices) {
+    TESSERA_RETURN_IF_ERROR(Queue(*conn, notice, at));
+  }
   TESSERA_RETURN_IF_ERROR(tx.Commit());
   return true;
 }
@@ -275,15 +313,7 @@ absl::StatusOr<Delivery> PgDispatchStore::Deliver(const DeliveryRequest& request
                   pg::Param(UnixSeconds(request.at))})
           .status());
   for (const QueuedMail& mail : request.mails) {
-    TESSERA_RETURN_IF_ERROR(
-        conn->Exec("INSERT INTO dispatch.outbox (kind, to_address, subject, body, sealed_body, "
-                   "created_at) VALUES ($1, $2, $3, $4, $5, to_timestamp($6))",
-                   {pg::Param(mail.kind), pg::Param(mail.to), pg::Param(mail.subject),
-                    mail.body.has_value() ? pg::Param(*mail.body) : pg::Param(std::nullopt),
-                    mail.body.has_value() ? pg::Param(std::nullopt)
-                                          : pg::Param::Bytes(mail.sealed_body),
-                    pg::Param(UnixSeconds(request.at))})
-            .status());
+    TESSERA_RETURN_IF_ERROR(Queue(*conn, mail, request.at));
   }
   TESSERA_ASSIGN_OR_RETURN(Delivery done, ReadDelivery(*conn, "id = $1", pg::Param(id)));
   TESSERA_RETURN_IF_ERROR(tx.Commit());
@@ -297,6 +327,116 @@ absl::StatusOr<Delivery> PgDispatchStore::GetDelivery(const std::string& protoco
     return absl::NotFoundError(absl::StrCat("protocol: ", protocol, ": no such delivery"));
   }
   return delivery;
+}
+
+absl::StatusOr<DispatchCard> PgDispatchStore::GetCard(const std::string& card_number) {
+  TESSERA_ASSIGN_OR_RETURN(pg::ConnectionPool::Lease conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn->Exec("SELECT c.card_number, c.lot_number, c.codice_fiscale, c.surname, c.name, "
+                 "c.subject_dn, c.certificate_serial, c.state, coalesce(d.protocol, ''), l.office "
+                 "FROM dispatch.cards c JOIN dispatch.lots l USING (lot_number) LEFT JOIN "
+                 "dispatch.deliveries d ON d.id = c.delivery_id WHERE c.card_number = $1",
+                 {pg::Param(card_number)}));
+  if (r.rows() == 0) {
+    return absl::NotFoundError(absl::StrCat("card_number: ", card_number, ": no such card"));
+  }
+  DispatchCard card = ReadCards(r)[0];
+  card.office = std::string(r.Text(0, 9));
+  return card;
+}
+
+absl::StatusOr<Registration> PgDispatchStore::Register(const RegistrationRequest& request) {
+  TESSERA_ASSIGN_OR_RETURN(pg::ConnectionPool::Lease conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
+  // A retry answers what the first call did.
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result earlier,
+      conn->Exec("SELECT card_number FROM dispatch.registrations WHERE requested_by = $1 AND "
+                 "request_id = $2",
+                 {pg::Param(request.requested_by), pg::Param(request.request_id)}));
+  if (earlier.rows() > 0) {
+    if (earlier.Text(0, 0) != request.card_number) {
+      return absl::AlreadyExistsError(absl::StrCat("request_id: ", request.request_id,
+                                                   " was used to register card ",
+                                                   std::string(earlier.Text(0, 0))));
+    }
+    TESSERA_ASSIGN_OR_RETURN(Registration first, ReadRegistration(*conn, request.card_number));
+    first.repeated = true;
+    return first;
+  }
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result card,
+      conn->Exec("SELECT c.state FROM dispatch.cards c JOIN dispatch.lots l USING (lot_number) "
+                 "WHERE c.card_number = $1 AND l.office = $2 FOR UPDATE OF c",
+                 {pg::Param(request.card_number), pg::Param(request.office)}));
+  if (card.rows() == 0) {
+    return absl::NotFoundError(absl::StrCat("card_number: ", request.card_number,
+                                            " is no card of comune ", request.office));
+  }
+  if (card.Text(0, 0) == kSpedita) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("card_number: ", request.card_number,
+                     " is not delivered yet (SPEDITA): it is registered once the comune has it"));
+  }
+  if (card.Text(0, 0) == kAttiva) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("card_number: ", request.card_number, " is registered already (ATTIVA)"));
+  }
+  TESSERA_RETURN_IF_ERROR(
+      conn->Exec("UPDATE dispatch.cards SET state = 'ATTIVA', activated_at = to_timestamp($2) "
+                 "WHERE card_number = $1",
+                 {pg::Param(request.card_number), pg::Param(UnixSeconds(request.at))})
+          .status());
+  TESSERA_RETURN_IF_ERROR(
+      conn->Exec("INSERT INTO dispatch.registrations (card_number, office, holder_cf, "
+                 "registered_by_cf, registered_by_surname, registered_by_name, registered_at, "
+                 "requested_by, request_id) VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7), "
+                 "$8, $9)",
+                 {pg::Param(request.card_number), pg::Param(request.office),
+                  pg::Param(request.holder.codice_fiscale),
+                  pg::Param(request.registered_by.codice_fiscale),
+                  pg::Param(request.registered_by.surname), pg::Param(request.registered_by.name),
+                  pg::Param(UnixSeconds(request.at)), pg::Param(request.requested_by),
+                  pg::Param(request.request_id)})
+          .status());
+  for (const QueuedMail& mail : request.mails) {
+    TESSERA_RETURN_IF_ERROR(Queue(*conn, mail, request.at));
+  }
+  TESSERA_ASSIGN_OR_RETURN(Registration done, ReadRegistration(*conn, request.card_number));
+  TESSERA_RETURN_IF_ERROR(tx.Commit());
+  return done;
+}
+
+absl::StatusOr<bool> PgDispatchStore::Resend(const ResendRequest& request) {
+  TESSERA_ASSIGN_OR_RETURN(pg::ConnectionPool::Lease conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result card,
+      conn->Exec("SELECT c.state FROM dispatch.cards c JOIN dispatch.lots l USING (lot_number) "
+                 "WHERE c.card_number = $1 AND l.office = $2 FOR UPDATE OF c",
+                 {pg::Param(request.card_number), pg::Param(request.office)}));
+  if (card.rows() == 0) {
+    return absl::NotFoundError(absl::StrCat("card_number: ", request.card_number,
+                                            " is no card of comune ", request.office));
+  }
+  if (card.Text(0, 0) != kAttiva) {
+    return absl::FailedPreconditionError(absl::StrCat("card_number: ", request.card_number, " is ",
+                                                      std::string(card.Text(0, 0)),
+                                                      ": its halves go out when it is registered"));
+  }
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result recorded,
+      conn->Exec("INSERT INTO dispatch.halves_resends (card_number, to_address, resent_at, "
+                 "requested_by, request_id) VALUES ($1, $2, to_timestamp($3), $4, $5) ON "
+                 "CONFLICT (requested_by, request_id) DO NOTHING",
+                 {pg::Param(request.card_number), pg::Param(request.mail.to),
+                  pg::Param(UnixSeconds(request.at)), pg::Param(request.requested_by),
+                  pg::Param(request.request_id)}));
+  if (recorded.AffectedRows() == 0) return false;
+  TESSERA_RETURN_IF_ERROR(Queue(*conn, request.mail, request.at));
+  TESSERA_RETURN_IF_ERROR(tx.Commit());
+  return true;
 }
 
 }  // namespace tessera::dispatch

@@ -237,6 +237,22 @@ absl::StatusOr<CensusRecord> CensusOffice::Get(CensusKind kind, const std::strin
   return stores_.censuses.Get(kind, owner);
 }
 
+absl::StatusOr<CensusOffice::Contact> CensusOffice::ContactOf(CensusKind kind,
+                                                              const std::string& owner) {
+  TESSERA_ASSIGN_OR_RETURN(CensusRecord record, Get(kind, owner));
+  const auto contact = [](const std::string& name, const Contacts& c, const std::string& town) {
+    return Contact{.name = name,
+                   .address = absl::StrCat(c.address, ", ", c.cap, " ", town),
+                   .email = c.email,
+                   .pec = c.pec};
+  };
+  if (const auto* comune = std::get_if<ComuneCensus>(&record.census)) {
+    return contact("Comune di " + comune->name, comune->contacts, comune->name);
+  }
+  const auto& prefettura = std::get<PrefetturaCensus>(record.census);
+  return contact("Prefettura di " + prefettura.province, prefettura.contacts, prefettura.province);
+}
+
 absl::StatusOr<CensusOffice::IssuedAccessCode> CensusOffice::IssueAccessCode(
     const std::string& office, Request request) {
   TESSERA_ASSIGN_OR_RETURN(auto index, Index());

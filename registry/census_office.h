@@ -71,6 +71,15 @@ class CensusOffice {
   // The province code of the prefettura of `sigla`; INVALID_ARGUMENT naming `field` if none.
   absl::StatusOr<std::string> ProvinceCode(const std::string& sigla, std::string_view field);
   absl::StatusOr<CensusRecord> Get(CensusKind kind, const std::string& owner);
+  // How a comune or prefettura is named and reached, from its census (submitted or draft):
+  // NOT_FOUND without one.
+  struct Contact {
+    std::string name;     // "Prefettura di Rieti", "Comune di Accumoli"
+    std::string address;  // "Piazza Cesare Battisti 1, 02100 Rieti"
+    std::string email;
+    std::string pec;
+  };
+  absl::StatusOr<Contact> ContactOf(CensusKind kind, const std::string& owner);
   absl::StatusOr<std::vector<CensusSummary>> List(const CensusFilter& filter) {
     return stores_.censuses.List(filter);
   }

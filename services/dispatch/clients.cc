@@ -38,6 +38,19 @@ absl::StatusOr<dispatch::CensusEntry> RegistryDirectory::User(const std::string&
   return entry;
 }
 
+absl::StatusOr<dispatch::OfficeContact> RegistryDirectory::Place(const std::string& office) {
+  v1::GetOfficeContactRequest request;
+  request.set_office(office);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::OfficeContact contact;
+  if (grpc::Status status = stub_->GetOfficeContact(&context, request, &contact); !status.ok()) {
+    return FromGrpcStatus(status, "tessera-registry");
+  }
+  return dispatch::OfficeContact{
+      .name = contact.name(), .address = contact.address(), .pec = contact.pec()};
+}
+
 absl::StatusOr<std::vector<std::string>> PersoLots::Sealed() {
   // tessera-perso lists at most 1000 lots a call, newest first: those not handed over yet (the
   // older ones come into view as these are taken), then the latest ones whether handed over or

@@ -26,6 +26,7 @@ class RegistryDirectory final : public dispatch::CensusDirectory {
 
   absl::StatusOr<dispatch::CensusEntry> User(const std::string& office,
                                              const std::string& codice_fiscale) override;
+  absl::StatusOr<dispatch::OfficeContact> Place(const std::string& office) override;
 
  private:
   std::unique_ptr<v1::Registry::Stub> stub_;

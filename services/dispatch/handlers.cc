@@ -13,8 +13,11 @@ namespace tessera::dispatch_service {
 namespace {
 
 constexpr char kService[] = "/tessera.v1.Dispatch/";
-// The profile of a prefettura's user who hands cards over (census profile key).
+// The profiles (census keys) of who hands cards over at a prefettura and registers them at a
+// comune: its security administrator; at a comune also the mayor (who registers the
+// administrator's card).
 constexpr char kSecurityAdministrator[] = "amministratore_sicurezza";
+constexpr char kMayor[] = "sindaco_delegato";
 
 void ToProto(const dispatch::LotSummary& lot, v1::DispatchLot* out) {
   out->set_lot_number(lot.lot_number);
@@ -52,6 +55,11 @@ void ToProto(const dispatch::Delivery& delivery, v1::Delivery* out) {
   ToProto(delivery.operator_person, out->mutable_operator_());
   for (const dispatch::DispatchCard& card : delivery.cards) ToProto(card, out->add_cards());
   out->set_repeated(delivery.repeated);
+}
+
+// The caller as the request journals name it.
+std::string RequestedBy(const Principal& caller) {
+  return absl::StrCat(std::string(PrincipalKindName(caller.kind)), ":", caller.name);
 }
 
 }  // namespace
@@ -124,7 +132,7 @@ grpc::Status DispatchHandlers::Deliver(grpc::ServerContext* context,
   absl::StatusOr<PersonSession> session = SessionOf(*caller);
   if (!session.ok()) return ToGrpcStatus(session.status());
   absl::StatusOr<dispatch::Delivery> delivery = desk_.Deliver(
-      *session, absl::StrCat(std::string(PrincipalKindName(caller->kind)), ":", caller->name),
+      *session, RequestedBy(*caller),
       {.office = request->office(),
        .lot_number = request->lot_number(),
        .card_numbers = {request->card_numbers().begin(), request->card_numbers().end()},
@@ -148,6 +156,57 @@ grpc::Status DispatchHandlers::GetDelivery(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status DispatchHandlers::GetReceipt(grpc::ServerContext* context,
+                                          const v1::GetDeliveryRequest* request,
+                                          v1::Receipt* response) {
+  absl::StatusOr<Principal> caller = CallerOf(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::StatusOr<PersonSession> session = SessionOf(*caller);
+  if (!session.ok()) return ToGrpcStatus(session.status());
+  absl::StatusOr<std::string> pdf = desk_.Receipt(*session, request->protocol());
+  if (!pdf.ok()) return ToGrpcStatus(pdf.status());
+  response->set_protocol(request->protocol());
+  response->set_pdf(*std::move(pdf));
+  return grpc::Status::OK;
+}
+
+grpc::Status DispatchHandlers::RegisterCard(grpc::ServerContext* context,
+                                            const v1::RegisterCardRequest* request,
+                                            v1::Registration* response) {
+  absl::StatusOr<Principal> caller = CallerOf(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::StatusOr<PersonSession> session = SessionOf(*caller);
+  if (!session.ok()) return ToGrpcStatus(session.status());
+  absl::StatusOr<dispatch::Registered> registered =
+      desk_.RegisterCard(*session, RequestedBy(*caller),
+                         {.codice_fiscale = request->codice_fiscale(),
+                          .card_number = request->card_number(),
+                          .request_id = request->request_id()});
+  if (!registered.ok()) return ToGrpcStatus(registered.status());
+  const dispatch::Registration& r = registered->registration;
+  ToProto(r.card, response->mutable_card());
+  ToProto(r.holder, response->mutable_holder());
+  ToProto(r.registered_by, response->mutable_registered_by());
+  response->set_registered_at(UtcText(r.at));
+  response->set_holder_form_pdf(registered->holder_form_pdf);
+  response->set_repeated(r.repeated);
+  return grpc::Status::OK;
+}
+
+grpc::Status DispatchHandlers::ResendHalves(grpc::ServerContext* context,
+                                            const v1::ResendHalvesRequest* request,
+                                            v1::ResendHalvesResponse* response) {
+  absl::StatusOr<Principal> caller = CallerOf(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::StatusOr<PersonSession> session = SessionOf(*caller);
+  if (!session.ok()) return ToGrpcStatus(session.status());
+  absl::StatusOr<std::string> sent_to = desk_.ResendHalves(
+      *session, RequestedBy(*caller), request->card_number(), request->request_id());
+  if (!sent_to.ok()) return ToGrpcStatus(sent_to.status());
+  response->set_sent_to(*sent_to);
+  return grpc::Status::OK;
+}
+
 std::vector<RpcRule> DispatchPolicy(std::shared_ptr<const access::SessionGate> gate) {
   const std::string s = kService;
   const sessions::MinistryRight ministry = sessions::MinistryRightAt(gate);
@@ -163,7 +222,20 @@ std::vector<RpcRule> DispatchPolicy(std::shared_ptr<const access::SessionGate> g
       at_the_desk("ListLotCards", "as ListLots, for the lot's office"),
       at_the_desk("StartDelivery", "as ListLots, for the office whose cards are collected"),
       at_the_desk("Deliver", "as ListLots, for the lot's office"),
-      at_the_desk("GetDelivery", "as ListLots, for the delivery's office (a receipt's reprint)"),
+      at_the_desk("GetDelivery", "as ListLots, for the delivery's office"),
+      at_the_desk("GetReceipt", "as ListLots, for the delivery's office (a receipt's reprint)"),
+      {s + "RegisterCard",
+       {},
+       {},
+       "a comune's security administrator or mayor, for its own users' cards",
+       {},
+       {{kSecurityAdministrator, "comune"}, {kMayor, "comune"}}},
+      {s + "ResendHalves",
+       {},
+       {},
+       "a comune's security administrator or mayor, for its own users' cards",
+       {},
+       {{kSecurityAdministrator, "comune"}, {kMayor, "comune"}}},
   };
 }
 

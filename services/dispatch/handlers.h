@@ -29,6 +29,12 @@ class DispatchHandlers final : public v1::Dispatch::Service {
                        v1::Delivery* response) override;
   grpc::Status GetDelivery(grpc::ServerContext* context, const v1::GetDeliveryRequest* request,
                            v1::Delivery* response) override;
+  grpc::Status GetReceipt(grpc::ServerContext* context, const v1::GetDeliveryRequest* request,
+                          v1::Receipt* response) override;
+  grpc::Status RegisterCard(grpc::ServerContext* context, const v1::RegisterCardRequest* request,
+                            v1::Registration* response) override;
+  grpc::Status ResendHalves(grpc::ServerContext* context, const v1::ResendHalvesRequest* request,
+                            v1::ResendHalvesResponse* response) override;
 
  private:
   // The session the caller acts in: their person's, or the Ministry's during the bootstrap.

@@ -111,7 +111,7 @@ absl::Status Serve(const std::string& config_path) {
       [&sealer](const Secret& body) { return sealer.Seal(body, kMailSealPurpose); }, clock);
   // Sealed lots come over within seconds of their sealing.
   PeriodicTask intake("lot_intake", std::chrono::seconds(poll_seconds), [&] {
-    return dispatch::TakeOverSealedLots(perso_lots, store, clock).status();
+    return dispatch::TakeOverSealedLots(perso_lots, store, directory, clock).status();
   });
   intake.Start();
   // The outbox (second halves, notices) delivered over SMTP, as [mail] says.

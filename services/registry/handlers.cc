@@ -579,6 +579,27 @@ grpc::Status RegistryHandlers::GetOfficeUser(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status RegistryHandlers::GetOfficeContact(grpc::ServerContext*,
+                                                const v1::GetOfficeContactRequest* request,
+                                                v1::OfficeContact* response) {
+  absl::StatusOr<access::Office> office = access::ParseOffice(request->office());
+  if (!office.ok() || office->kind == access::Office::Kind::kMinistero) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("office: '", request->office(),
+                     "' is neither comune:<ISTAT> nor prefettura:<province code>")));
+  }
+  absl::StatusOr<registry::CensusOffice::Contact> contact = office_.ContactOf(
+      office->kind == access::Office::Kind::kComune ? registry::CensusKind::kComune
+                                                    : registry::CensusKind::kPrefettura,
+      office->census_owner());
+  if (!contact.ok()) return ToGrpcStatus(contact.status());
+  response->set_name(contact->name);
+  response->set_address(contact->address);
+  response->set_email(contact->email);
+  response->set_pec(contact->pec);
+  return grpc::Status::OK;
+}
+
 grpc::Status RegistryHandlers::AcceptCodeMismatch(grpc::ServerContext* context,
                                                   const v1::AcceptCodeMismatchRequest* request,
                                                   v1::AcceptCodeMismatchResponse* response) {
@@ -860,6 +881,10 @@ std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office,
        service,
        {"tessera-dispatch"},
        "the dispatch service checks collectors and holders (names, personal mailbox, profiles)"},
+      {s + "GetOfficeContact",
+       service,
+       {"tessera-dispatch"},
+       "the dispatch service names an office on receipts and writes to its PEC"},
       {s + "SaveDraft", comune, {}, own_census, {}, {}, census_scope},
       {s + "GetCensus", comune, {}, own_census, {}, {}, census_scope},
       {s + "SubmitCensus", comune, {}, own_census, {}, {}, census_scope},

@@ -75,6 +75,9 @@ class RegistryHandlers final : public v1::Registry::Service {
                             v1::SessionResponse* response) override;
   grpc::Status Logout(grpc::ServerContext* context, const v1::LogoutRequest* request,
                       v1::LogoutResponse* response) override;
+  grpc::Status GetOfficeContact(grpc::ServerContext* context,
+                                const v1::GetOfficeContactRequest* request,
+                                v1::OfficeContact* response) override;
   grpc::Status GetOfficeUser(grpc::ServerContext* context, const v1::GetOfficeUserRequest* request,
                              v1::OfficeUser* response) override;
   grpc::Status AuthorizeDailyPassword(grpc::ServerContext* context,

@@ -730,7 +730,7 @@ TEST_F(CardLoginTest, EveryRegistryRpcRefusesABadSessionAndHoldsAGoodOneToTheTab
       ExpectTheDoorHoldsToTheTable(registry_service::RegistryPolicy(office, nullptr), bad,
                                    SessionChannel(port, desk, costa.session.token()),
                                    {PrincipalKind::kWorkstation, "0570010001"}, costa.session),
-      22);
+      23);
 }
 
 // The same at tessera-ca's door, for a Ministry operator at the Ministry's machine (the only

@@ -242,17 +242,25 @@ class DispatchServerTest : public ::testing::Test {
     return opened.ok() ? *std::move(opened) : personalization::CardCredentials{};
   }
 
-  // `tessera login` at the Ministry's machine with card `card_number` (SoftHSM: the cards
-  // perso made, which a new process sees) and `pin`, as an operator runs it: the session's
-  // token ("" and a failure if the login fails).
-  static std::string CliLogin(const std::string& card_number, const std::string& pin) {
-    const std::string config = ca_->dir().File("cli-config");
+  // `tessera login` at `machine` (default: the Ministry's) with card `card_number` (SoftHSM:
+  // the cards perso made, which a new process sees) and `pin`, as an operator runs it: the
+  // session's token ("" and a failure if the login fails).
+  static std::string CliLogin(const std::string& card_number, const std::string& pin,
+                              const testing::TlsIdentity* machine = nullptr) {
+    const std::string config = ca_->dir().File("cli-config-" + card_number);
+    std::string cert = ca_->hierarchy().Pki("tessera-cli.pem");
+    std::string key = ca_->hierarchy().Pki("tessera-cli.key");
+    if (machine != nullptr) {
+      cert = ca_->dir().File("machine-" + card_number + ".pem");
+      key = ca_->dir().File("machine-" + card_number + ".key");
+      testing::WriteFile(cert, machine->cert_pem);
+      testing::WriteFile(key, machine->key_pem);
+    }
     const auto login = testing::RunCommand(
         "TESSERA_USER_PIN=" + pin + " XDG_CONFIG_HOME=" + config + " " + TESSERA_BIN_DIR +
         "/tessera --module " + TestSoftHsm::Get().module_path() + " --target localhost:" +
         std::to_string(registry_->port()) + " --ca " + ca_->hierarchy().Pki("bundle.pem") +
-        " --cert " + ca_->hierarchy().Pki("tessera-cli.pem") + " --key " +
-        ca_->hierarchy().Pki("tessera-cli.key") + " login --token-label " + card_number);
+        " --cert " + cert + " --key " + key + " login --token-label " + card_number);
     EXPECT_EQ(login.exit_code, 0) << login.output;
     if (login.exit_code != 0) return "";
     return nlohmann::json::parse(testing::ReadFileOrDie(config + "/tessera/session.json"))
@@ -369,6 +377,25 @@ TEST_F(DispatchServerTest, LotsReachTheirHoldersAndOnlyTheirHoldersGetTheSecondH
   EXPECT_EQ(states[kRicci], "ATTIVA");
   EXPECT_EQ(states[kCosta], "CONSEGNATA");  // his halves wait for his registration
   EXPECT_FALSE(MailTo("giulia.ricci").empty());
+  // Its receipt: two copies, the protocol and every card's holder (pdftotext).
+  {
+    grpc::ClientContext context;
+    v1::GetDeliveryRequest which;
+    which.set_protocol(delivery.protocol());
+    context.AddMetadata("authorization", "Bearer " + rossi_session);
+    v1::Receipt receipt;
+    status = ministry->GetReceipt(&context, which, &receipt);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    testing::WriteFile(ca_->dir().File("receipt.pdf"), receipt.pdf());
+    const auto text = testing::RunCommand("pdftotext " + ca_->dir().File("receipt.pdf") + " -");
+    ASSERT_EQ(text.exit_code, 0) << text.output;
+    EXPECT_NE(text.output.find("COPIA PER LA PREFETTURA"), std::string::npos) << text.output;
+    EXPECT_NE(text.output.find("COPIA PER IL COMUNE"), std::string::npos);
+    EXPECT_NE(text.output.find("Prot. N° " + delivery.protocol()), std::string::npos);
+    for (const v1::DispatchCard& card : delivery.cards()) {
+      EXPECT_NE(text.output.find(card.codice_fiscale()), std::string::npos);
+    }
+  }
 
   // Delivered once: a new request for the same lot finds nothing left.
   ExpectRefused(
@@ -379,8 +406,54 @@ TEST_F(DispatchServerTest, LotsReachTheirHoldersAndOnlyTheirHoldersGetTheSecondH
   ASSERT_EQ(lots.lots_size(), 1);
   EXPECT_EQ(lots.lots(0).state(), "COMPLETATO");
   EXPECT_EQ(lots.lots(0).to_deliver(), 0u);
-  // Only the two collectors got mail: Costa's halves wait for his registration.
-  EXPECT_EQ(smtp_->Messages().size(), 2u);
+  // The comune's PEC was told its cards were at the prefettura; of the holders, only the two
+  // collectors got mail: Costa's halves wait for his registration.
+  const std::string notice = MailTo("protocollo@pec.comune.it");
+  EXPECT_NE(testing::MailBody(notice).find("del lotto n. " + accumoli_lot.lot_number()),
+            std::string::npos)
+      << notice;
+  EXPECT_EQ(smtp_->Messages().size(), 3u);
+
+  // At Accumoli: its mayor logs in with her card (her envelope's half and her mail's) and
+  // registers Costa's card to him; his halves follow by mail, once.
+  std::string ricci_card, costa_card;
+  for (const v1::DispatchCard& card : delivery.cards()) {
+    if (card.codice_fiscale() == kRicci) ricci_card = card.card_number();
+    if (card.codice_fiscale() == kCosta) costa_card = card.card_number();
+  }
+  const std::string ricci_session =
+      CliLogin(ricci_card,
+               std::string(personalization::Split(CredentialsOf(ricci_card).pin).envelope.view()) +
+                   HalfIn(testing::MailBody(MailTo("giulia.ricci")), "PIN"),
+               &accumoli_desk);
+  ASSERT_FALSE(ricci_session.empty());
+  auto at_accumoli = v1::Dispatch::NewStub(Channel(accumoli_desk, dispatch_->port()));
+  const auto register_card = [&](const std::string& cf, const std::string& card,
+                                 const std::string& request_id, v1::Registration* done) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + ricci_session);
+    v1::RegisterCardRequest request;
+    request.set_codice_fiscale(cf);
+    request.set_card_number(card);
+    request.set_request_id(request_id);
+    return at_accumoli->RegisterCard(&context, request, done);
+  };
+  v1::Registration registration;
+  ExpectRefused(register_card(kRicci, costa_card, "registra-0", &registration),
+                grpc::StatusCode::FAILED_PRECONDITION, "is not the card of");
+  status = register_card(kCosta, costa_card, "registra-1", &registration);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(registration.card().state(), "ATTIVA");
+  EXPECT_EQ(registration.registered_by().codice_fiscale(), kRicci);
+  EXPECT_GT(registration.holder_form_pdf().size(), 1000u);
+  ExpectRefused(register_card(kCosta, costa_card, "registra-2", &registration),
+                grpc::StatusCode::FAILED_PRECONDITION, "registered already");
+  const std::string costa_mail = testing::MailBody(MailTo("paolo.costa"));
+  EXPECT_EQ(HalfIn(costa_mail, "PIN"),
+            std::string(personalization::Split(CredentialsOf(costa_card).pin).mail.view()))
+      << costa_mail;
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // a second mail would be out by now
+  EXPECT_EQ(smtp_->Messages().size(), 4u);
 }
 
 }  // namespace

@@ -6,11 +6,15 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <regex>
 
+#include "absl/strings/str_format.h"
 #include "dispatch/desk.h"
 #include "dispatch/pg_lots.h"
 #include "hsm/secret_sealer.h"
 #include "platform/migrations.h"
+#include "tests/support/run.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_hsm.h"
 #include "tests/support/test_pg.h"
 
@@ -29,6 +33,10 @@ class FakeDirectory final : public CensusDirectory {
     auto it = users_.find(office + "/" + cf);
     if (it == users_.end()) return absl::NotFoundError("no such user");
     return it->second;
+  }
+  absl::StatusOr<OfficeContact> Place(const std::string& office) override {
+    if (office != "prefettura:057") return absl::NotFoundError("no census of " + office);
+    return OfficeContact{"Prefettura di Rieti", "Piazza Cesare Battisti 1, 02100 Rieti"};
   }
   void Add(const std::string& office, const std::string& cf, const std::string& surname,
            const std::string& email) {
@@ -68,9 +76,11 @@ class DispatchDeskTest : public testing::PgTest {
         *store_, directory_, halves_,
         [this](const Secret& body) { return sealer_->Seal(body, kPurpose); }, clock_);
     ASSERT_TRUE(
-        store_->TakeOver(Lot("2026000001", "057001", "RI", {kRicci, kCosta}), clock_.Now()).ok());
-    ASSERT_TRUE(store_->TakeOver(Lot("2026000002", "057", "RI", {kVerdi}), clock_.Now()).ok());
-    ASSERT_TRUE(store_->TakeOver(Lot("2026000003", "ministero", "", {kRossi}), clock_.Now()).ok());
+        store_->TakeOver(Lot("2026000001", "057001", "RI", {kRicci, kCosta}), clock_.Now(), {})
+            .ok());
+    ASSERT_TRUE(store_->TakeOver(Lot("2026000002", "057", "RI", {kVerdi}), clock_.Now(), {}).ok());
+    ASSERT_TRUE(
+        store_->TakeOver(Lot("2026000003", "ministero", "", {kRossi}), clock_.Now(), {}).ok());
   }
   void TearDown() override {
     desk_.reset();
@@ -89,7 +99,7 @@ class DispatchDeskTest : public testing::PgTest {
                   .sealed_at = FromUnixSeconds(1796000000)};
     const std::string prefix = office == "ministero" ? "999999" : (office + "000000").substr(0, 6);
     for (size_t i = 0; i < holders.size(); ++i) {
-      lot.cards.push_back({.card_number = prefix + number.substr(6) + "00000" + std::to_string(i),
+      lot.cards.push_back({.card_number = absl::StrFormat("%s%s%06d", prefix, number.substr(6), i),
                            .codice_fiscale = holders[i],
                            .surname = "S",
                            .name = "N",
@@ -203,6 +213,141 @@ TEST_F(DispatchDeskTest, TheMinistryDeliversAPrefetturasFirstLotToItsSecurityAdm
                 .status()
                 .code(),
             absl::StatusCode::kPermissionDenied);
+}
+
+// The receipt of a delivery of 40 cards, read back with pdftotext: two copies, each naming the
+// prefettura and its address, the protocol and the date, the operator and the collector, and
+// every card with its Identificativo Carta, over as many pages as the table needs; a reprint
+// is the same document.
+TEST_F(DispatchDeskTest, AReceiptHasTwoCopiesThatPdftotextReads) {
+  std::vector<std::string> holders = {kRicci};
+  for (int i = 10; i < 49; ++i) holders.push_back("HLDXXX80A01H5" + std::to_string(i) + "Z");
+  ASSERT_TRUE(store_->TakeOver(Lot("2026000009", "057001", "RI", holders), clock_.Now(), {}).ok());
+  const PersonSession rieti = Session(kVerdi, "prefettura:057");
+  auto delivery = desk_->Deliver(rieti, "workstation:0570000001",
+                                 {.office = "057001",
+                                  .lot_number = "2026000009",
+                                  .collector_cf = kRicci,
+                                  .request_id = "consegna-40"});
+  ASSERT_TRUE(delivery.ok()) << delivery.status();
+  auto pdf = desk_->Receipt(rieti, delivery->protocol);
+  ASSERT_TRUE(pdf.ok()) << pdf.status();
+  auto reprint = desk_->Receipt(rieti, delivery->protocol);
+  ASSERT_TRUE(reprint.ok()) << reprint.status();
+  EXPECT_EQ(*reprint, *pdf);
+
+  testing::TempDir dir("tessera-receipt");
+  testing::WriteFile(dir.File("receipt.pdf"), *pdf);
+  const auto info = testing::RunCommand("pdfinfo " + dir.File("receipt.pdf"));
+  ASSERT_EQ(info.exit_code, 0) << info.output;
+  EXPECT_TRUE(std::regex_search(info.output, std::regex("Pages: +4\n"))) << info.output;
+  const auto text = testing::RunCommand("pdftotext -layout " + dir.File("receipt.pdf") + " -");
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  const std::string& t = text.output;
+  const auto count = [&t](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = t.find(what); at != std::string::npos; at = t.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("COPIA PER LA PREFETTURA"), 2u) << t;  // two pages of the first copy
+  EXPECT_EQ(count("COPIA PER IL COMUNE"), 2u);
+  EXPECT_EQ(count("Prefettura di Rieti"), 4u);
+  EXPECT_EQ(count("Piazza Cesare Battisti 1, 02100 Rieti"), 4u);
+  EXPECT_EQ(count("Prot. N° RI-2026-000001"), 4u);
+  EXPECT_EQ(count("Data Operazione: 01/12/2026"), 4u) << t;
+  EXPECT_EQ(count("in qualità di operatore"), 2u) << t;
+  EXPECT_EQ(count("VERDI NOME (" + std::string(kVerdi) + ")"), 2u);
+  EXPECT_EQ(count("RICCI NOME (codice fiscale " + std::string(kRicci) + ")"), 2u);
+  EXPECT_EQ(count("Identificativo Carta"), 4u);
+  for (const std::string& holder : holders) {
+    // Its row in each copy (its code and its subject); the collector's in the declaration too.
+    EXPECT_EQ(count(holder), holder == kRicci ? 6u : 4u) << holder;
+    EXPECT_EQ(count("CN=" + holder), 2u) << holder;  // its Identificativo Carta
+  }
+  EXPECT_EQ(count("pagina 2 di 2"), 2u);
+}
+
+// At the comune: a delivered card registered to its holder by the mayor (or the security
+// administrator), once; the holder's halves mailed then and only then; the form to sign; the
+// halves sent again to a corrected mailbox. Every wrong request refused naming its rule.
+TEST_F(DispatchDeskTest, ACardIsRegisteredToItsHolderOnceAndTheHalvesFollow) {
+  const PersonSession mayor = Session(kRicci, "comune:057001");
+  auto cards = store_->LotCards("2026000001");
+  ASSERT_TRUE(cards.ok());
+  const std::string costa_card = (*cards)[1].card_number;
+  const RegisterOrder order{
+      .codice_fiscale = kCosta, .card_number = costa_card, .request_id = "registra-1"};
+  // Not delivered yet.
+  auto early = desk_->RegisterCard(mayor, "workstation:0570010001", order);
+  EXPECT_EQ(early.status().code(), absl::StatusCode::kFailedPrecondition) << early.status();
+  EXPECT_NE(early.status().message().find("is not delivered yet"), std::string::npos);
+  ASSERT_TRUE(desk_
+                  ->Deliver(Session(kVerdi, "prefettura:057"), "workstation:0570000001",
+                            {.office = "057001",
+                             .lot_number = "2026000001",
+                             .collector_cf = kRicci,
+                             .request_id = "consegna-1"})
+                  .ok());
+  // A prefettura registers nothing; nor does anyone register a card to someone else, or to a
+  // person not censused for the comune.
+  EXPECT_EQ(desk_->RegisterCard(Session(kVerdi, "prefettura:057"), "w", order).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  auto not_theirs = desk_->RegisterCard(
+      mayor, "w", {.codice_fiscale = kRicci, .card_number = costa_card, .request_id = "r-x"});
+  EXPECT_EQ(not_theirs.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(not_theirs.status().message().find("is not the card of " + std::string(kRicci)),
+            std::string::npos)
+      << not_theirs.status();
+  auto stranger = desk_->RegisterCard(
+      mayor, "w", {.codice_fiscale = kVerdi, .card_number = costa_card, .request_id = "r-y"});
+  EXPECT_EQ(stranger.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(stranger.status().message().find("is not a user censused for comune:057001"),
+            std::string::npos);
+  EXPECT_TRUE(OutboxTo("paolo.costa@comune.it").empty());
+
+  auto registered = desk_->RegisterCard(mayor, "workstation:0570010001", order);
+  ASSERT_TRUE(registered.ok()) << registered.status();
+  EXPECT_EQ(registered->registration.card.state, kAttiva);
+  EXPECT_EQ(registered->registration.registered_by.codice_fiscale, kRicci);
+  std::vector<std::string> mails = OutboxTo("paolo.costa@comune.it");
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_NE(mails[0].find("PIN, seconda metà:      P1N2\n"), std::string::npos) << mails[0];
+  // The form, read back.
+  testing::TempDir dir("tessera-form");
+  testing::WriteFile(dir.File("form.pdf"), registered->holder_form_pdf);
+  const auto text = testing::RunCommand("pdftotext -layout " + dir.File("form.pdf") + " -");
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  for (const std::string& expected :
+       {std::string("Registrazione della smart card al titolare"), std::string(kCosta), costa_card,
+        "CN=" + std::string(kCosta), std::string("RI-2026-000001"),
+        "RICCI NOME (" + std::string(kRicci) + ")", std::string("Il titolare dichiara")}) {
+    EXPECT_NE(text.output.find(expected), std::string::npos) << expected << "\n" << text.output;
+  }
+  // A retry is the same registration, mailing nothing again; another request is refused.
+  auto retry = desk_->RegisterCard(mayor, "workstation:0570010001", order);
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->registration.repeated);
+  EXPECT_EQ(retry->holder_form_pdf, registered->holder_form_pdf);
+  RegisterOrder again = order;
+  again.request_id = "registra-2";
+  auto twice = desk_->RegisterCard(mayor, "workstation:0570010001", again);
+  EXPECT_EQ(twice.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(twice.status().message().find("registered already"), std::string::npos);
+  EXPECT_EQ(OutboxTo("paolo.costa@comune.it").size(), 1u);
+
+  // His mailbox corrected in the census, the halves go again — there, once per request id.
+  directory_.Add("comune:057001", kCosta, "COSTA", "paolo.costa.nuovo@comune.it");
+  auto sent = desk_->ResendHalves(mayor, "workstation:0570010001", costa_card, "invio-1");
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  EXPECT_EQ(*sent, "paolo.costa.nuovo@comune.it");
+  ASSERT_TRUE(desk_->ResendHalves(mayor, "workstation:0570010001", costa_card, "invio-1").ok());
+  EXPECT_EQ(OutboxTo("paolo.costa.nuovo@comune.it").size(), 1u);
+  EXPECT_EQ(OutboxTo("paolo.costa@comune.it").size(), 1u);
+  // Verdi's card is no card of Accumoli's.
+  auto lots = store_->LotCards("2026000002");
+  ASSERT_TRUE(lots.ok());
+  EXPECT_EQ(desk_->ResendHalves(mayor, "w", (*lots)[0].card_number, "invio-2").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 }  // namespace

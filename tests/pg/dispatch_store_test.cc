@@ -74,10 +74,10 @@ class DispatchStoreTest : public testing::PgTest {
 };
 
 TEST_F(DispatchStoreTest, ALotIsTakenOverOnceAndDeliveredWithProtocolNumbers) {
-  auto taken = store_->TakeOver(Accumoli(), clock_.Now());
+  auto taken = store_->TakeOver(Accumoli(), clock_.Now(), {});
   ASSERT_TRUE(taken.ok()) << taken.status();
   EXPECT_TRUE(*taken);
-  auto again = store_->TakeOver(Accumoli(), clock_.Now());
+  auto again = store_->TakeOver(Accumoli(), clock_.Now(), {});
   ASSERT_TRUE(again.ok());
   EXPECT_FALSE(*again);
   auto lot = store_->GetLot("2026000001");
@@ -152,7 +152,7 @@ TEST_F(DispatchStoreTest, ALotIsTakenOverOnceAndDeliveredWithProtocolNumbers) {
 }
 
 TEST_F(DispatchStoreTest, EightDeliveriesRacingForACardDeliverItOnce) {
-  ASSERT_TRUE(store_->TakeOver(Accumoli(), clock_.Now()).ok());
+  ASSERT_TRUE(store_->TakeOver(Accumoli(), clock_.Now(), {}).ok());
   std::atomic<int> delivered{0}, refused{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
