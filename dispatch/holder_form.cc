@@ -23,7 +23,7 @@ absl::StatusOr<std::string> HolderFormPdf(const Registration& r) {
   double y = 50;
   const auto row = [&](const std::string& label, const std::string& value) {
     pdf.Text(kLeft, y, 10, label);
-    y += std::max(pdf.Text(70, y, 10, value, /*bold=*/true, kWidth - 50), 5.0) + 2;
+    y += std::max(pdf.Text(82, y, 10, value, /*bold=*/true, kWidth - 62), 5.0) + 2;
   };
   row("Titolare", upper(r.holder.surname) + " " + upper(r.holder.name));
   row("Codice fiscale", r.holder.codice_fiscale);

@@ -14,7 +14,7 @@ namespace {
 // A4, in mm.
 constexpr double kWidth = 210, kHeight = 297, kLeft = 18, kRight = 192;
 // The table's columns: Codice Fiscale, Cognome, Nome, Identificativo Carta.
-constexpr double kColumns[] = {kLeft, 56, 86, 114};
+constexpr double kColumns[] = {kLeft, 59, 89, 117};
 constexpr double kTableBottom = 250;  // below it: the signatures
 constexpr double kRowPoints = 8;
 
