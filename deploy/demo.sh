@@ -3,8 +3,9 @@
 # private SoftHSM tokens under a work dir, starts tessera-ca, tessera-registry, tessera-perso and
 # tessera-dispatch over mTLS (and a local SMTP server, Debian's aiosmtpd), and walks through
 # what works so far (census, personalized cards, sealed lots, deliveries at the Ministry and at
-# the prefettura with the second halves by mail, card logins), printing each step. Work dir: $TESSERA_WORK (default ./work/demo),
-# recreated on every run; PostgreSQL and tessera-ca are stopped on exit.
+# the prefettura with receipts, registrations at the comune, the second halves by mail, card
+# logins), printing each step. Work dir: $TESSERA_WORK (default ./work/demo), recreated on every
+# run; every process it started is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -306,11 +307,14 @@ step "A stolen workstation: revoked at tessera-ca, shut out of tessera-registry"
 # Amatrice's first workstation certificate, as its ALP would install it.
 ca_cli() { "$bin/tessera" --target "localhost:$port" "$@"; }
 ca_cli ca bundle --istat 057002 --progressive 1 --out "$work/0570020001.p12" >/dev/null
-openssl pkcs12 -in "$work/0570020001.p12" -passin "file:$work/0570020001.p12.pass" -nokeys -clcerts \
-  -out "$work/ama-ws.pem" 2>/dev/null
-openssl pkcs12 -in "$work/0570020001.p12" -passin "file:$work/0570020001.p12.pass" -nocerts -nodes \
-  -out "$work/ama-ws.key" 2>/dev/null
-chmod 600 "$work/ama-ws.key"
+# A workstation bundle's certificate and key as PEM files (<name>.pem, <name>.key 0600), as the
+# machine's browser or the CLI uses them.
+install_bundle() {  # FILE.p12 NAME
+  openssl pkcs12 -in "$1" -passin "file:$1.pass" -nokeys -clcerts -out "$work/$2.pem" 2>/dev/null
+  openssl pkcs12 -in "$1" -passin "file:$1.pass" -nocerts -nodes -out "$work/$2.key" 2>/dev/null
+  chmod 600 "$work/$2.key"
+}
+install_bundle "$work/0570020001.p12" ama-ws
 workstation() { registry --cert "$work/ama-ws.pem" --key "$work/ama-ws.key" "$@"; }
 printf '  workstation 0570020001 reads its census: '
 workstation census show --istat 057002 | head -1
@@ -537,15 +541,15 @@ dispatch delivery lots --office 057 | sed 's/^/    /'
 dispatch deliver --office 057 --lot "$prefettura_lot" --collector FRRNNA75C54H282H | sed 's/^/    /'
 ferri_card=$(card_of "$prefettura_lot" FRRNNA75C54H282H)
 ferri_pin="$(envelope_pin "$prefettura_lot" "$ferri_card")$(mail_pin anna.ferri.75@example.it)"
-# The prefettura's first workstation certificate, made in the batch, as its administrator
-# installs it (tessera-ca here checks no sessions: the Ministry's certificate alone fetches it).
-ws_serial=$(psql -qAt -d tessera -c "SELECT certificate_serial FROM registry.workstation_orders WHERE workstation_owner = '057000' AND progressive = 1")
-XDG_CONFIG_HOME="$work/nobody" ca_cli ca bundle-get --serial "$ws_serial" --out "$work/0570000001.p12" >/dev/null
-openssl pkcs12 -in "$work/0570000001.p12" -passin "file:$work/0570000001.p12.pass" -nokeys -clcerts \
-  -out "$work/pref-ws.pem" 2>/dev/null
-openssl pkcs12 -in "$work/0570000001.p12" -passin "file:$work/0570000001.p12.pass" -nocerts -nodes \
-  -out "$work/pref-ws.key" 2>/dev/null
-chmod 600 "$work/pref-ws.key"
+# A workstation certificate the batch made, as its office's administrator installs it (tessera-ca
+# here checks no sessions: the Ministry's certificate alone fetches the bundle).
+install_workstation() {  # OWNER PROGRESSIVE NAME
+  local serial
+  serial=$(psql -qAt -d tessera -c "SELECT certificate_serial FROM registry.workstation_orders WHERE workstation_owner = '$1' AND progressive = $2")
+  XDG_CONFIG_HOME="$work/nobody" ca_cli ca bundle-get --serial "$serial" --out "$work/$3.p12" >/dev/null
+  install_bundle "$work/$3.p12" "$3"
+}
+install_workstation 057000 1 pref-ws
 prefettura() { XDG_CONFIG_HOME="$work/prefettura" "$bin/tessera" --cert "$work/pref-ws.pem" --key "$work/pref-ws.key" "$@"; }
 echo "  Anna Ferri logs in at the prefettura's workstation 0570000001 with her card:"
 SOFTHSM2_CONF=$(lot_conf "$prefettura_lot") TESSERA_USER_PIN=$ferri_pin \
@@ -574,14 +578,7 @@ pref_dispatch delivery lots --office ministero 2>&1 | head -1 || true
 step "At the comune: the mayor logs in with her card and registers each card to its holder"
 ricci_card=$(card_of "$accumoli_lot" RCCGLI72M42G157D)
 ricci_pin="$(envelope_pin "$accumoli_lot" "$ricci_card")$(mail_pin giulia.ricci.0@comune.it)"
-# Accumoli's first workstation certificate, made in the batch, as its ALP installs it.
-ws_serial=$(psql -qAt -d tessera -c "SELECT certificate_serial FROM registry.workstation_orders WHERE workstation_owner = '057001' AND progressive = 1")
-XDG_CONFIG_HOME="$work/nobody" ca_cli ca bundle-get --serial "$ws_serial" --out "$work/0570010001.p12" >/dev/null
-openssl pkcs12 -in "$work/0570010001.p12" -passin "file:$work/0570010001.p12.pass" -nokeys -clcerts \
-  -out "$work/acc-ws.pem" 2>/dev/null
-openssl pkcs12 -in "$work/0570010001.p12" -passin "file:$work/0570010001.p12.pass" -nocerts -nodes \
-  -out "$work/acc-ws.key" 2>/dev/null
-chmod 600 "$work/acc-ws.key"
+install_workstation 057001 1 acc-ws  # Accumoli's first, as its ALP installs it
 accumoli() { XDG_CONFIG_HOME="$work/accumoli" "$bin/tessera" --cert "$work/acc-ws.pem" --key "$work/acc-ws.key" "$@"; }
 echo "  Giulia Ricci, mayor of Accumoli, at its workstation 0570010001 with her card (PIN: envelope + mail):"
 SOFTHSM2_CONF=$(lot_conf "$accumoli_lot") TESSERA_USER_PIN=$ricci_pin \
@@ -622,7 +619,7 @@ echo "  tessera-dispatch over mTLS worked end to end:"
 psql -qAt -d tessera -c "SELECT '    cards ' || state || ': ' || count(*) FROM dispatch.cards GROUP BY state ORDER BY state"
 psql -qAt -d tessera -c "SELECT '    deliveries: ' || count(*) || ' (' || string_agg(protocol, ', ' ORDER BY id) || ')' FROM dispatch.deliveries"
 psql -qAt -d tessera -c "SELECT '    mails sent: ' || count(*) FILTER (WHERE sent_at IS NOT NULL) || ', waiting: ' || count(*) FILTER (WHERE sent_at IS NULL AND failed_at IS NULL) FROM dispatch.outbox"
-echo "    card logins: Mario Rossi (Ministry), Anna Ferri (prefettura of Rieti), with the PINs"
-echo "    their envelopes and their mail made together"
+echo "    card logins: Mario Rossi (Ministry), Anna Ferri (prefettura of Rieti), Giulia Ricci"
+echo "    (Accumoli), with the PINs their envelopes and their mail made together"
 echo "  Files are in $work (logs: $work/ca.log, $work/registry.log, $work/perso.log,"
 echo "  $work/dispatch.log; mail: $work/mail). Stopping."

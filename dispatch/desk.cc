@@ -189,12 +189,17 @@ absl::StatusOr<Registered> DeliveryDesk::RegisterCard(const PersonSession& sessi
         "codice_fiscale: ", order.codice_fiscale, " is not a user censused for ", session.office));
   }
   if (!holder.ok()) return holder.status();
-  TESSERA_ASSIGN_OR_RETURN(CensusEntry registrar, directory_.User(session.office, session.person));
+  absl::StatusOr<CensusEntry> registrar = directory_.User(session.office, session.person);
+  if (registrar.status().code() == absl::StatusCode::kNotFound) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the session's person ", session.person, " is no user of ", session.office, " on record"));
+  }
+  if (!registrar.ok()) return registrar.status();
   TESSERA_ASSIGN_OR_RETURN(DispatchCard card, HoldersCard(comune, *holder, order.card_number));
   RegistrationRequest request{.office = comune,
                               .card_number = card.card_number,
                               .holder = holder->person,
-                              .registered_by = registrar.person,
+                              .registered_by = registrar->person,
                               .requested_by = requested_by,
                               .request_id = order.request_id,
                               .at = clock_.Now()};

@@ -109,6 +109,22 @@ absl::Status Queue(pg::Connection& conn, const QueuedMail& mail, TimePoint at) {
       .status();
 }
 
+// The state of `card_number`, locked for the caller's transaction, if it is in a lot of
+// `office`; NOT_FOUND otherwise.
+absl::StatusOr<std::string> LockCardOf(pg::Connection& conn, const std::string& card_number,
+                                       const std::string& office) {
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result card,
+      conn.Exec("SELECT c.state FROM dispatch.cards c JOIN dispatch.lots l USING (lot_number) "
+                "WHERE c.card_number = $1 AND l.office = $2 FOR UPDATE OF c",
+                {pg::Param(card_number), pg::Param(office)}));
+  if (card.rows() == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("card_number: ", card_number, " is no card of comune ", office));
+  }
+  return std::string(card.Text(0, 0));
+}
+
 absl::StatusOr<Registration> ReadRegistration(pg::Connection& conn, const std::string& number) {
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result r,
@@ -365,21 +381,14 @@ absl::StatusOr<Registration> PgDispatchStore::Register(const RegistrationRequest
     first.repeated = true;
     return first;
   }
-  TESSERA_ASSIGN_OR_RETURN(
-      pg::Result card,
-      conn->Exec("SELECT c.state FROM dispatch.cards c JOIN dispatch.lots l USING (lot_number) "
-                 "WHERE c.card_number = $1 AND l.office = $2 FOR UPDATE OF c",
-                 {pg::Param(request.card_number), pg::Param(request.office)}));
-  if (card.rows() == 0) {
-    return absl::NotFoundError(absl::StrCat("card_number: ", request.card_number,
-                                            " is no card of comune ", request.office));
-  }
-  if (card.Text(0, 0) == kSpedita) {
+  TESSERA_ASSIGN_OR_RETURN(std::string state,
+                           LockCardOf(*conn, request.card_number, request.office));
+  if (state == kSpedita) {
     return absl::FailedPreconditionError(
         absl::StrCat("card_number: ", request.card_number,
                      " is not delivered yet (SPEDITA): it is registered once the comune has it"));
   }
-  if (card.Text(0, 0) == kAttiva) {
+  if (state == kAttiva) {
     return absl::FailedPreconditionError(
         absl::StrCat("card_number: ", request.card_number, " is registered already (ATTIVA)"));
   }
@@ -411,18 +420,11 @@ absl::StatusOr<Registration> PgDispatchStore::Register(const RegistrationRequest
 absl::StatusOr<bool> PgDispatchStore::Resend(const ResendRequest& request) {
   TESSERA_ASSIGN_OR_RETURN(pg::ConnectionPool::Lease conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(pg::Transaction tx, pg::Transaction::Begin(*conn));
-  TESSERA_ASSIGN_OR_RETURN(
-      pg::Result card,
-      conn->Exec("SELECT c.state FROM dispatch.cards c JOIN dispatch.lots l USING (lot_number) "
-                 "WHERE c.card_number = $1 AND l.office = $2 FOR UPDATE OF c",
-                 {pg::Param(request.card_number), pg::Param(request.office)}));
-  if (card.rows() == 0) {
-    return absl::NotFoundError(absl::StrCat("card_number: ", request.card_number,
-                                            " is no card of comune ", request.office));
-  }
-  if (card.Text(0, 0) != kAttiva) {
+  TESSERA_ASSIGN_OR_RETURN(std::string state,
+                           LockCardOf(*conn, request.card_number, request.office));
+  if (state != kAttiva) {
     return absl::FailedPreconditionError(absl::StrCat("card_number: ", request.card_number, " is ",
-                                                      std::string(card.Text(0, 0)),
+                                                      state,
                                                       ": its halves go out when it is registered"));
   }
   TESSERA_ASSIGN_OR_RETURN(

@@ -12,6 +12,7 @@
 #include "platform/files.h"
 #include "platform/log.h"
 #include "platform/process.h"
+#include "platform/rpc_client.h"
 #include "platform/status_macros.h"
 
 namespace tessera {
@@ -62,6 +63,15 @@ absl::StatusOr<ServiceStart> StartService(const std::string& name, const std::st
   TESSERA_ASSIGN_OR_RETURN(ClientTrust trust, ClientTrust::Load(pki_dir, issuers));
   start.rpc.trust = std::make_shared<const ClientTrust>(std::move(trust));
   return start;
+}
+
+absl::StatusOr<ChannelTo> ChannelsAsItself(const ServiceStart& start) {
+  TESSERA_ASSIGN_OR_RETURN(std::string chain, ReadFile(start.rpc.tls.certificate_chain));
+  TESSERA_ASSIGN_OR_RETURN(std::string key, ReadFile(start.rpc.tls.private_key));
+  TESSERA_ASSIGN_OR_RETURN(std::string roots, ReadFile(start.rpc.tls.client_ca_bundle));
+  return ChannelTo([chain, key, roots](const std::string& target) {
+    return MtlsChannel(target, roots, chain, key);
+  });
 }
 
 absl::Status UseCrlRevocation(ServiceStart& start) {

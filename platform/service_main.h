@@ -12,6 +12,9 @@
 //   }
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,6 +50,12 @@ absl::StatusOr<ServiceStart> StartService(const std::string& name, const std::st
 // before serving; if tessera-ca cannot be reached the service still starts, refuses
 // certificate callers and says NOT_SERVING until the CRLs arrive.
 absl::Status UseCrlRevocation(ServiceStart& start);
+
+// A channel to another tessera service (`target`: "host:port", as its certificate names the
+// host) that presents this service's own TLS identity: the same certificate and key it serves
+// with, trusting the same CA bundle. Read once, at the call.
+using ChannelTo = std::function<std::shared_ptr<grpc::Channel>(const std::string& target)>;
+absl::StatusOr<ChannelTo> ChannelsAsItself(const ServiceStart& start);
 
 // Starts the gRPC server, marks it serving, writes the port file (if any), then waits for
 // SIGINT or SIGTERM; on one, marks it not serving and shuts it down (calls in flight get a few

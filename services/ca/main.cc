@@ -204,11 +204,8 @@ absl::Status Serve(const std::string& config_path) {
                            start.config.StringOr("session.registry", ""));
   sessions::RegistrySessions person_sessions;
   if (!session_registry.empty()) {
-    TESSERA_ASSIGN_OR_RETURN(std::string own_chain, ReadFile(start.rpc.tls.certificate_chain));
-    TESSERA_ASSIGN_OR_RETURN(std::string own_key, ReadFile(start.rpc.tls.private_key));
-    TESSERA_ASSIGN_OR_RETURN(std::string roots, ReadFile(start.rpc.tls.client_ca_bundle));
-    person_sessions = sessions::UseRegistrySessions(
-        MtlsChannel(session_registry, roots, own_chain, own_key), start.rpc);
+    TESSERA_ASSIGN_OR_RETURN(ChannelTo channel_to, ChannelsAsItself(start));
+    person_sessions = sessions::UseRegistrySessions(channel_to(session_registry), start.rpc);
   }
   start.rpc.rules = ca_service::CaPolicy(person_sessions.gate);
   const absl::Status served = ServeUntilStopped(std::move(start.rpc), start.port_file);

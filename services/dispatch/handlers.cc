@@ -2,7 +2,6 @@
 
 #include <string>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "platform/clock.h"
 #include "platform/grpc_status.h"

@@ -90,11 +90,9 @@ absl::Status Serve(const std::string& config_path) {
                            hsm::SecretSealer::Open(vault_session, seal_key, true));
 
   // tessera-dispatch calls tessera-registry and tessera-perso as itself.
-  TESSERA_ASSIGN_OR_RETURN(std::string own_chain, ReadFile(start.rpc.tls.certificate_chain));
-  TESSERA_ASSIGN_OR_RETURN(std::string own_key, ReadFile(start.rpc.tls.private_key));
-  TESSERA_ASSIGN_OR_RETURN(std::string roots, ReadFile(start.rpc.tls.client_ca_bundle));
-  std::shared_ptr<grpc::Channel> registry = MtlsChannel(registry_target, roots, own_chain, own_key);
-  std::shared_ptr<grpc::Channel> perso = MtlsChannel(perso_target, roots, own_chain, own_key);
+  TESSERA_ASSIGN_OR_RETURN(ChannelTo channel_to, ChannelsAsItself(start));
+  std::shared_ptr<grpc::Channel> registry = channel_to(registry_target);
+  std::shared_ptr<grpc::Channel> perso = channel_to(perso_target);
   // Persons' sessions are checked at this door from what the registry publishes.
   sessions::RegistrySessions person_sessions = sessions::UseRegistrySessions(registry, start.rpc);
 

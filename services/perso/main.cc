@@ -140,11 +140,9 @@ absl::Status Serve(const std::string& config_path) {
                            hsm::SecretSealer::Open(vault_session, seal_key, true));
 
   // tessera-perso calls tessera-ca and tessera-registry as itself.
-  TESSERA_ASSIGN_OR_RETURN(std::string own_chain, ReadFile(start.rpc.tls.certificate_chain));
-  TESSERA_ASSIGN_OR_RETURN(std::string own_key, ReadFile(start.rpc.tls.private_key));
-  TESSERA_ASSIGN_OR_RETURN(std::string roots, ReadFile(start.rpc.tls.client_ca_bundle));
-  std::shared_ptr<grpc::Channel> ca = MtlsChannel(ca_target, roots, own_chain, own_key);
-  std::shared_ptr<grpc::Channel> registry = MtlsChannel(registry_target, roots, own_chain, own_key);
+  TESSERA_ASSIGN_OR_RETURN(ChannelTo channel_to, ChannelsAsItself(start));
+  std::shared_ptr<grpc::Channel> ca = channel_to(ca_target);
+  std::shared_ptr<grpc::Channel> registry = channel_to(registry_target);
   // Persons' sessions are checked at this door from what the registry publishes.
   sessions::RegistrySessions person_sessions = sessions::UseRegistrySessions(registry, start.rpc);
 

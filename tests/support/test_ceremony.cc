@@ -133,10 +133,20 @@ void TestHierarchy::WriteCaConfig(const std::string& path, const std::string& co
                       "/http-port\"\n[crl]\nvalidity_hours = 24\nrefresh_hours = 12\n");
 }
 
+namespace {
+
+// The HTTP port tessera-ca wrote into <run_dir>/http-port: where the services fetch its CRLs.
+std::string HttpPort(const std::string& run_dir) {
+  std::string port = ReadFileOrDie(run_dir + "/http-port");
+  port.erase(port.find('\n'));
+  return port;
+}
+
+}  // namespace
+
 void TestHierarchy::WriteRegistryConfig(const std::string& path, const std::string& conninfo,
                                         const std::string& run_dir) const {
-  std::string http_port = ReadFileOrDie(run_dir + "/http-port");
-  http_port.erase(http_port.find('\n'));
+  const std::string http_port = HttpPort(run_dir);
   WriteFile(path, "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + run_dir +
                       "/registry-port\"\n[tls]\ncertificate_chain = \"" +
                       Pki("tessera-registry.pem") + "\"\nprivate_key = \"" +
@@ -162,8 +172,7 @@ std::string TestHierarchy::RegistrySessionToml() const {
 void TestHierarchy::WritePersoConfig(const std::string& path, const PersoStation& station,
                                      const std::string& run_dir, int ca_port,
                                      int registry_port) const {
-  std::string http_port = ReadFileOrDie(run_dir + "/http-port");
-  http_port.erase(http_port.find('\n'));
+  const std::string http_port = HttpPort(run_dir);
   WriteFile(
       path,
       "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + station.port_file +
@@ -189,8 +198,7 @@ void TestHierarchy::WriteDispatchConfig(const std::string& path, const std::stri
                                         const std::string& run_dir, int registry_port,
                                         int perso_port, const std::string& vault_label,
                                         const std::string& smtp_relay) const {
-  std::string http_port = ReadFileOrDie(run_dir + "/http-port");
-  http_port.erase(http_port.find('\n'));
+  const std::string http_port = HttpPort(run_dir);
   const std::string source = TESSERA_SOURCE_DIR;
   WriteFile(path, "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + run_dir +
                       "/dispatch-port\"\n[tls]\ncertificate_chain = \"" +
