@@ -587,9 +587,14 @@ acc_dispatch() { accumoli --target "localhost:$(cat "$work/dispatch.port")" "$@"
 printf '  Paolo Costa'"'"'s card registered to Simona Marino: '
 costa_card=$(card_of "$accumoli_lot" CSTPLA83S10A241X)
 acc_dispatch register --codice-fiscale MRNSMN57R58M427O --card "$costa_card" 2>&1 | head -1 || true
-for cf in $(dispatch --json delivery cards "$accumoli_lot" | python3 -c 'import json,sys; print(" ".join(c["codice_fiscale"] for c in json.load(sys.stdin)["cards"] if c["state"] == "CONSEGNATA"))'); do
-  acc_dispatch register --codice-fiscale "$cf" --card "$(card_of "$accumoli_lot" "$cf")" --form "$work/form-$cf.pdf" | sed 's/^/    /'
+echo "  Accumoli's lot as its mayor sees it (a comune reads its own lots):"
+acc_dispatch delivery cards "$accumoli_lot" | sed 's/^/    /'
+for entry in $(acc_dispatch --json delivery cards "$accumoli_lot" | python3 -c 'import json,sys; print(" ".join(c["codice_fiscale"] + ":" + c["card_number"] for c in json.load(sys.stdin)["cards"] if c["state"] == "CONSEGNATA"))'); do
+  cf=${entry%%:*}
+  acc_dispatch register --codice-fiscale "$cf" --card "${entry##*:}" --form "$work/form-$cf.pdf" | sed 's/^/    /'
 done
+printf '  and the lot of Amatrice, another comune: '
+acc_dispatch delivery lots --office 057002 2>&1 | head -1 || true
 printf '  Costa'"'"'s card again: '
 acc_dispatch register --codice-fiscale CSTPLA83S10A241X --card "$costa_card" --request-id again 2>&1 | head -1 || true
 echo "  the form Paolo Costa signs ($work/form-CSTPLA83S10A241X.pdf), as pdftotext reads it:"

@@ -57,6 +57,17 @@ absl::Status DeliveryDesk::CheckReach(const PersonSession& session,
                    "cards)"));
 }
 
+absl::Status DeliveryDesk::CheckReadReach(const PersonSession& session,
+                                          const std::string& office) const {
+  if (session.office == "comune:" + office) return absl::OkStatus();  // a comune sees its own
+  if (session.office.starts_with("comune:")) {
+    return absl::PermissionDeniedError(absl::StrCat("office: ", CensusOfficeOf(office),
+                                                    " is not in the reach of ", session.office,
+                                                    " (a comune sees its own lots only)"));
+  }
+  return CheckReach(session, office);
+}
+
 absl::StatusOr<CensusEntry> DeliveryDesk::StartDelivery(const PersonSession& session,
                                                         const std::string& office,
                                                         const std::string& collector_cf) {
@@ -74,14 +85,14 @@ absl::StatusOr<std::vector<LotSummary>> DeliveryDesk::ListLots(const PersonSessi
                                                                const std::string& office,
                                                                const std::string& after,
                                                                int limit) {
-  TESSERA_RETURN_IF_ERROR(CheckReach(session, office));
+  TESSERA_RETURN_IF_ERROR(CheckReadReach(session, office));
   return store_.ListLots(office, after, std::clamp(limit, 1, 500));
 }
 
 absl::StatusOr<std::vector<DispatchCard>> DeliveryDesk::LotCards(const PersonSession& session,
                                                                  const std::string& lot_number) {
   TESSERA_ASSIGN_OR_RETURN(LotSummary lot, store_.GetLot(lot_number));
-  TESSERA_RETURN_IF_ERROR(CheckReach(session, lot.office));
+  TESSERA_RETURN_IF_ERROR(CheckReadReach(session, lot.office));
   return store_.LotCards(lot_number);
 }
 
@@ -250,7 +261,7 @@ absl::StatusOr<std::string> DeliveryDesk::ResendHalves(const PersonSession& sess
 absl::StatusOr<Delivery> DeliveryDesk::GetDelivery(const PersonSession& session,
                                                    const std::string& protocol) {
   TESSERA_ASSIGN_OR_RETURN(Delivery delivery, store_.GetDelivery(protocol));
-  TESSERA_RETURN_IF_ERROR(CheckReach(session, delivery.office));
+  TESSERA_RETURN_IF_ERROR(CheckReadReach(session, delivery.office));
   return delivery;
 }
 

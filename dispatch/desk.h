@@ -1,12 +1,12 @@
 // The delivery desk at the prefettura (seed 001 §5.6): the rules of who hands which cards to
-// whom. A person in a session acts for their office: a prefettura's for the lots of its own
-// office and of the comuni of its province, the Ministry's for every lot (and alone for its
-// own operators' lot, and for a prefettura's first lot, whose security administrator has no
-// card yet). The collector is checked before anything is shown: a user censused for the lot's
-// office (the mayor, or a delegate who must be a censused operator of that comune). At the
-// delivery, the collector's own card among those delivered is theirs at once (ATTIVA) and its
-// second halves go to their personal mailbox in the delivery's transaction; the other cards
-// wait for their registration to their holders.
+// whom (and, at the comune, who registers them to their holders). A person in a session acts for
+// their office: a prefettura's for the lots of its own office and of the comuni of its province,
+// the Ministry's for every lot (and alone for its own operators' lot, and for a prefettura's first
+// lot, whose security administrator has no card yet). The collector is checked before anything is
+// shown: a user censused for the lot's office (the mayor, or a delegate who must be a censused
+// operator of that comune). At the delivery, the collector's own card among those delivered is
+// theirs at once (ATTIVA) and its second halves go to their personal mailbox in the delivery's
+// transaction; the other cards wait for their registration to their holders.
 #pragma once
 
 #include <functional>
@@ -135,6 +135,9 @@ class DeliveryDesk {
 
  private:
   absl::Status CheckReach(const PersonSession& session, const std::string& office) const;
+  // What a session may read: its reach, and a comune its own lots and deliveries (its
+  // security administrator sees each card's state before registering it).
+  absl::Status CheckReadReach(const PersonSession& session, const std::string& office) const;
   // The comune (ISTAT) a session registers cards for: its own; PERMISSION_DENIED otherwise.
   absl::StatusOr<std::string> OwnComune(const PersonSession& session) const;
   // `card_number`, if it is of the comune's lots and `holder`'s.

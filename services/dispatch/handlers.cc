@@ -214,15 +214,25 @@ std::vector<RpcRule> DispatchPolicy(std::shared_ptr<const access::SessionGate> g
   auto at_the_desk = [&](const std::string& method, const std::string& why) {
     return RpcRule{s + method, {}, {}, why, ministry.certificate, desk};
   };
+  // What a comune reads of its own lots and deliveries: the desk's people and its own.
+  std::vector<PersonGrant> readers = desk;
+  readers.push_back({kSecurityAdministrator, "comune"});
+  readers.push_back({kMayor, "comune"});
+  auto to_read = [&](const std::string& method, const std::string& why) {
+    return RpcRule{s + method, {}, {}, why, ministry.certificate, readers};
+  };
   return {
-      at_the_desk("ListLots",
-                  "a prefettura's security administrator, for its own and its province's "
-                  "comuni's lots; the Ministry for every lot (office checked by the desk)"),
-      at_the_desk("ListLotCards", "as ListLots, for the lot's office"),
-      at_the_desk("StartDelivery", "as ListLots, for the office whose cards are collected"),
-      at_the_desk("Deliver", "as ListLots, for the lot's office"),
-      at_the_desk("GetDelivery", "as ListLots, for the delivery's office"),
-      at_the_desk("GetReceipt", "as ListLots, for the delivery's office (a receipt's reprint)"),
+      to_read("ListLots",
+              "a prefettura's security administrator, for its own and its province's comuni's "
+              "lots; the Ministry for every lot; a comune's security administrator or mayor for "
+              "its own (office checked by the desk)"),
+      to_read("ListLotCards", "as ListLots, for the lot's office"),
+      at_the_desk("StartDelivery",
+                  "a prefettura's security administrator for its own and its province's comuni's "
+                  "cards; the Ministry for every office (checked by the desk)"),
+      at_the_desk("Deliver", "as StartDelivery, for the lot's office"),
+      to_read("GetDelivery", "as ListLots, for the delivery's office"),
+      to_read("GetReceipt", "as ListLots, for the delivery's office (a receipt's reprint)"),
       {s + "RegisterCard",
        {},
        {},

@@ -154,8 +154,10 @@ TEST_F(DispatchDeskTest, APrefetturaReachesItsProvinceAndTheCollectorIsCheckedFi
   auto lots = desk_->ListLots(rieti, "057001", "", 10);
   ASSERT_TRUE(lots.ok());
   EXPECT_EQ(lots->size(), 1u);
-  EXPECT_EQ(desk_->ListLots(Session(kCosta, "comune:057001"), "057001", "", 10).status().code(),
-            absl::StatusCode::kPermissionDenied);
+  // A comune hands nothing over, not even its own (it reads them: below).
+  EXPECT_EQ(
+      desk_->StartDelivery(Session(kCosta, "comune:057001"), "057001", kRicci).status().code(),
+      absl::StatusCode::kPermissionDenied);
 }
 
 TEST_F(DispatchDeskTest, TheCollectorsOwnCardIsTheirsAtOnceWithItsHalvesMailedOnce) {
@@ -348,6 +350,43 @@ TEST_F(DispatchDeskTest, ACardIsRegisteredToItsHolderOnceAndTheHalvesFollow) {
   ASSERT_TRUE(lots.ok());
   EXPECT_EQ(desk_->ResendHalves(mayor, "w", (*lots)[0].card_number, "invio-2").status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// A comune reads its own lots, their cards and its receipts (its security administrator sees
+// each card's state before registering it), and nobody else's; it delivers nothing.
+TEST_F(DispatchDeskTest, AComuneReadsItsOwnLotsAndDeliversNothing) {
+  const PersonSession mayor = Session(kRicci, "comune:057001");
+  auto lots = desk_->ListLots(mayor, "057001", "", 10);
+  ASSERT_TRUE(lots.ok()) << lots.status();
+  ASSERT_EQ(lots->size(), 1u);
+  EXPECT_TRUE(desk_->LotCards(mayor, "2026000001").ok());
+  EXPECT_EQ(desk_->ListLots(mayor, "057002", "", 10).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(desk_->ListLots(mayor, "057", "", 10).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(desk_->LotCards(mayor, "2026000002").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(desk_->StartDelivery(mayor, "057001", kRicci).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(desk_
+                ->Deliver(mayor, "workstation:0570010001",
+                          {.office = "057001",
+                           .lot_number = "2026000001",
+                           .collector_cf = kRicci,
+                           .request_id = "self"})
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
+  // Once the prefettura delivered, the comune reprints its copy of the receipt.
+  auto delivery = desk_->Deliver(Session(kVerdi, "prefettura:057"), "workstation:0570000001",
+                                 {.office = "057001",
+                                  .lot_number = "2026000001",
+                                  .collector_cf = kRicci,
+                                  .request_id = "consegna-1"});
+  ASSERT_TRUE(delivery.ok()) << delivery.status();
+  EXPECT_TRUE(desk_->Receipt(mayor, delivery->protocol).ok());
+  EXPECT_EQ(desk_->Receipt(Session(kCosta, "comune:057002"), delivery->protocol).status().code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 }  // namespace
