@@ -230,6 +230,55 @@ absl::Status ResendHalves(const Args& args) {
   return absl::OkStatus();
 }
 
+absl::Status OutboxList(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
+  v1::ListOutboxRequest request;
+  request.set_state(args.Get("state"));
+  request.set_page_size(1000);
+  nlohmann::json list = nlohmann::json::array();
+  std::string text = absl::StrFormat("%-6s %-20s %-8s %-3s %-36s %s", "id", "kind", "state", "try",
+                                     "to", "last error");
+  while (true) {  // every page
+    grpc::ClientContext context;
+    v1::ListOutboxResponse page;
+    TESSERA_RETURN_IF_ERROR(FromGrpc(dispatch->ListOutbox(&context, request, &page)));
+    for (const v1::OutboxMail& m : page.mails()) {
+      list.push_back({{"id", m.id()},
+                      {"kind", m.kind()},
+                      {"to", m.to()},
+                      {"subject", m.subject()},
+                      {"message_id", m.message_id()},
+                      {"state", m.state()},
+                      {"attempts", m.attempts()},
+                      {"created_at", m.created_at()},
+                      {"sent_at", m.sent_at()},
+                      {"last_error", m.last_error()}});
+      absl::StrAppend(
+          &text, absl::StrFormat("\n%-6d %-20s %-8s %-3d %-36s %s", m.id(), m.kind(), m.state(),
+                                 m.attempts(), m.to().substr(0, 36), m.last_error().substr(0, 60)));
+    }
+    if (page.mails_size() < 1000) break;
+    request.set_after_id(page.mails(page.mails_size() - 1).id());
+  }
+  Print(args, {{"mails", list}}, text);
+  return absl::OkStatus();
+}
+
+absl::Status OutboxRetry(const Args& args) {
+  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
+  v1::RetryOutboxRequest request;
+  for (const std::string& id : args.All("id")) {
+    TESSERA_ASSIGN_OR_RETURN(int number, ParseDigits(id, 9, "--id: a mail's number"));
+    request.add_ids(number);
+  }
+  grpc::ClientContext context;
+  v1::RetryOutboxResponse response;
+  TESSERA_RETURN_IF_ERROR(FromGrpc(dispatch->RetryOutbox(&context, request, &response)));
+  Print(args, {{"retried", response.retried()}},
+        absl::StrCat(response.retried(), " mail(s) given up are due again"));
+  return absl::OkStatus();
+}
+
 void AddOffice(CLI::App& command) {
   command
       .add_option("--office",
@@ -307,6 +356,18 @@ void AddDispatchCommands(CLI::App& app) {
           at_the_comune);
   resend->add_option("--card", "the card's number")->type_name("CARD")->required();
   AddRequestId(*resend);
+
+  CLI::App* outbox = AddGroup(app, "outbox", "tessera-dispatch's mail: what was sent, what waits",
+                              ConnectsTo("tessera-dispatch") + " The Ministry only.");
+  AddCommand(*outbox, "list", "the mails (never their bodies): state, attempts, last error",
+             OutboxList)
+      ->add_option("--state", "only these")
+      ->type_name("STATE")
+      ->check(CLI::IsMember({"waiting", "sent", "failed"}));
+  AddCommand(*outbox, "retry", "send mails given up again (a sent mail never is)", OutboxRetry)
+      ->add_option("--id", "only this mail (repeatable); none: every one given up")
+      ->type_name("N")
+      ->take_all();
 }
 
 }  // namespace tessera::cli

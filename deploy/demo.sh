@@ -601,6 +601,8 @@ echo "  the form Paolo Costa signs ($work/form-CSTPLA83S10A241X.pdf), as pdftote
 pdftotext -layout "$work/form-CSTPLA83S10A241X.pdf" - | grep -v '^[[:space:]]*$' | head -14 | sed 's/^/    /'
 for _ in $(seq 1 100); do [ "$(psql -qAt -d tessera -c "SELECT count(*) FROM dispatch.outbox WHERE sent_at IS NULL")" = 0 ] && break; sleep 0.2; done
 echo "  mail sent by tessera-dispatch's outbox, as the local SMTP server received it ($(ls "$work/mail/new" | wc -l) messages):"
+echo "  the Ministry follows the outbox (tessera outbox list; bodies never leave the service):"
+dispatch outbox list | sed -n '1p;$p' | sed 's/^/    /'
 psql -qAt -d tessera -c "SELECT '    ' || kind || ': ' || count(*) FILTER (WHERE sent_at IS NOT NULL) || CASE kind WHEN 'second_halves' THEN ' (Rossi, Ferri, Ricci at delivery; Accumoli''s three holders at registration)' ELSE ' (each comune''s PEC: its lot is at the prefettura)' END FROM dispatch.outbox GROUP BY kind ORDER BY kind"
 psql -qAt -d tessera -c "SELECT '  dispatch: ' || state || ' ' || count(*) || ' cards' FROM dispatch.cards GROUP BY state ORDER BY state"
 

@@ -89,6 +89,62 @@ absl::Status PgOutboxStore::MarkFailed(int64_t id, const std::string& worker,
       .status();
 }
 
+absl::StatusOr<std::vector<OutboxEntry>> PgOutboxStore::List(const std::string& state,
+                                                             int64_t after_id, int limit) {
+  if (!state.empty() && state != "waiting" && state != "sent" && state != "failed") {
+    return absl::InvalidArgumentError("state: waiting, sent or failed (or none: every mail)");
+  }
+  TESSERA_ASSIGN_OR_RETURN(std::string schema, pg::QuoteIdentifier(schema_));
+  TESSERA_ASSIGN_OR_RETURN(pg::ConnectionPool::Lease conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn->Exec(
+          absl::StrCat(
+              "SELECT id, kind, to_address, subject, message_id, attempts, extract(epoch FROM "
+              "created_at)::bigint, extract(epoch FROM next_attempt_at)::bigint, extract(epoch "
+              "FROM sent_at)::bigint, extract(epoch FROM failed_at)::bigint, coalesce(last_error, "
+              "'') FROM ",
+              schema,
+              ".outbox WHERE id > $1 AND CASE $2 WHEN 'sent' THEN sent_at IS NOT NULL WHEN "
+              "'failed' THEN failed_at IS NOT NULL WHEN 'waiting' THEN sent_at IS NULL AND "
+              "failed_at IS NULL ELSE true END ORDER BY id LIMIT $3"),
+          {pg::Param(after_id), pg::Param(state), pg::Param(std::clamp(limit, 1, 1000))}));
+  const auto when = [&r](int row, int column) -> std::optional<TimePoint> {
+    if (r.IsNull(row, column)) return std::nullopt;
+    return FromUnixSeconds(r.Int(row, column));
+  };
+  std::vector<OutboxEntry> entries;
+  for (int i = 0; i < r.rows(); ++i) {
+    entries.push_back({.id = r.Int(i, 0),
+                       .kind = std::string(r.Text(i, 1)),
+                       .to = std::string(r.Text(i, 2)),
+                       .subject = std::string(r.Text(i, 3)),
+                       .message_id = std::string(r.Text(i, 4)),
+                       .attempts = static_cast<int>(r.Int(i, 5)),
+                       .created_at = FromUnixSeconds(r.Int(i, 6)),
+                       .next_attempt_at = when(i, 7),
+                       .sent_at = when(i, 8),
+                       .failed_at = when(i, 9),
+                       .last_error = std::string(r.Text(i, 10))});
+  }
+  return entries;
+}
+
+absl::StatusOr<int> PgOutboxStore::Retry(const std::vector<int64_t>& ids, TimePoint now) {
+  TESSERA_ASSIGN_OR_RETURN(std::string schema, pg::QuoteIdentifier(schema_));
+  std::vector<std::string> texts;
+  for (int64_t id : ids) texts.push_back(std::to_string(id));
+  TESSERA_ASSIGN_OR_RETURN(pg::ConnectionPool::Lease conn, pool_.Acquire());
+  TESSERA_ASSIGN_OR_RETURN(
+      pg::Result r,
+      conn->Exec(absl::StrCat("UPDATE ", schema,
+                              ".outbox SET failed_at = NULL, attempts = 0, next_attempt_at = "
+                              "to_timestamp($2) WHERE failed_at IS NOT NULL AND sent_at IS NULL "
+                              "AND (cardinality($1::bigint[]) = 0 OR id = ANY($1::bigint[]))"),
+                 {pg::Param::TextArray(texts), pg::Param(UnixSeconds(now))}));
+  return static_cast<int>(r.AffectedRows());
+}
+
 OutboxSender::OutboxSender(OutboxStore& store, SmtpTransport& transport, Unseal unseal,
                            PersonalMailbox personal_mailbox, const Clock& clock,
                            SenderSettings settings)

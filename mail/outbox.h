@@ -53,6 +53,18 @@ class OutboxStore {
                                   std::optional<TimePoint> retry_at, TimePoint at) = 0;
 };
 
+// A mail as an operator follows it (never its body).
+struct OutboxEntry {
+  int64_t id = 0;
+  std::string kind, to, subject, message_id;
+  int attempts = 0;
+  std::chrono::system_clock::time_point created_at;
+  std::optional<std::chrono::system_clock::time_point> next_attempt_at, sent_at, failed_at;
+  std::string last_error;
+  // "sent", "failed" (given up), or "waiting" (to be tried)
+  const char* state() const { return sent_at ? "sent" : failed_at ? "failed" : "waiting"; }
+};
+
 // The outbox table of a service's schema (`<schema>.outbox`).
 class PgOutboxStore final : public OutboxStore {
  public:
@@ -63,6 +75,14 @@ class PgOutboxStore final : public OutboxStore {
   absl::StatusOr<bool> MarkSent(int64_t id, const std::string& worker, TimePoint at) override;
   absl::Status MarkFailed(int64_t id, const std::string& worker, const std::string& error,
                           std::optional<TimePoint> retry_at, TimePoint at) override;
+
+  // Mails in id order after `after_id`, at most `limit`; `state` "" for all, else "waiting",
+  // "sent" or "failed" (INVALID_ARGUMENT otherwise).
+  absl::StatusOr<std::vector<OutboxEntry>> List(const std::string& state, int64_t after_id,
+                                                int limit);
+  // Mails given up made due again at `now` (their attempts start over): those of `ids`, or every
+  // one given up if `ids` is empty. A mail sent is never sent again. How many.
+  absl::StatusOr<int> Retry(const std::vector<int64_t>& ids, TimePoint now);
 
  private:
   pg::ConnectionPool& pool_;

@@ -7,6 +7,7 @@
 
 #include "access/session_gate.h"
 #include "dispatch/desk.h"
+#include "mail/outbox.h"
 #include "platform/rpc_policy.h"
 #include "proto/dispatch.grpc.pb.h"
 
@@ -16,8 +17,8 @@ class DispatchHandlers final : public v1::Dispatch::Service {
  public:
   // `gate` says whether the Ministry's machine still acts alone (the bootstrap).
   DispatchHandlers(dispatch::DeliveryDesk& desk, dispatch::DispatchStore& store,
-                   std::shared_ptr<const access::SessionGate> gate)
-      : desk_(desk), store_(store), gate_(std::move(gate)) {}
+                   mail::PgOutboxStore& outbox, std::shared_ptr<const access::SessionGate> gate)
+      : desk_(desk), store_(store), outbox_(outbox), gate_(std::move(gate)) {}
 
   grpc::Status ListLots(grpc::ServerContext* context, const v1::ListDispatchLotsRequest* request,
                         v1::ListDispatchLotsResponse* response) override;
@@ -35,6 +36,10 @@ class DispatchHandlers final : public v1::Dispatch::Service {
                             v1::Registration* response) override;
   grpc::Status ResendHalves(grpc::ServerContext* context, const v1::ResendHalvesRequest* request,
                             v1::ResendHalvesResponse* response) override;
+  grpc::Status ListOutbox(grpc::ServerContext* context, const v1::ListOutboxRequest* request,
+                          v1::ListOutboxResponse* response) override;
+  grpc::Status RetryOutbox(grpc::ServerContext* context, const v1::RetryOutboxRequest* request,
+                           v1::RetryOutboxResponse* response) override;
 
  private:
   // The session the caller acts in: their person's, or the Ministry's during the bootstrap.
@@ -42,6 +47,7 @@ class DispatchHandlers final : public v1::Dispatch::Service {
 
   dispatch::DeliveryDesk& desk_;
   dispatch::DispatchStore& store_;
+  mail::PgOutboxStore& outbox_;
   std::shared_ptr<const access::SessionGate> gate_;
 };
 

@@ -8,8 +8,8 @@
 
 #include "hsm/secret_sealer.h"
 #include "mail/outbox.h"
-#include "platform/migrations.h"
 #include "mail/personal_email.h"
+#include "platform/migrations.h"
 #include "registry/pg_stores.h"
 #include "tests/support/smtp_sink.h"
 #include "tests/support/temp_dir.h"
@@ -57,7 +57,7 @@ class MailOutboxTest : public testing::PgTest {
     ASSERT_TRUE(sealer.ok()) << sealer.status();
     sealer_ = std::make_unique<hsm::SecretSealer>(*std::move(sealer));
     auto rules = mail::PersonalEmailRules::ReadFile(std::string(TESSERA_SOURCE_DIR) +
-                                                        "/deploy/reference/personal_email.txt");
+                                                    "/deploy/reference/personal_email.txt");
     ASSERT_TRUE(rules.ok()) << rules.status();
     rules_ = std::make_unique<mail::PersonalEmailRules>(*std::move(rules));
     port_ = testing::FreeLoopbackPort();
@@ -212,6 +212,44 @@ TEST_F(MailOutboxTest, ARefusalIsFinalAndASealedMailGoesToNoPec) {
   clock_.Advance(seconds(7200));
   EXPECT_EQ(Run(*sender).sent + Run(*sender).given_up, 0);
   EXPECT_TRUE(sink_->Messages().empty());
+
+  // An operator sees them given up, with why (never a body), and sends one again: the PEC is
+  // refused again by the sender, whatever the retry.
+  auto failed = store_->List("failed", 0, 10);
+  ASSERT_TRUE(failed.ok()) << failed.status();
+  ASSERT_EQ(failed->size(), 2u);
+  EXPECT_STREQ((*failed)[0].state(), "failed");
+  EXPECT_EQ(store_->List("bogus", 0, 10).status().code(), absl::StatusCode::kInvalidArgument);
+  auto retried = store_->Retry({pec}, clock_.Now());
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(*retried, 1);
+  auto waiting = store_->List("waiting", 0, 10);
+  ASSERT_TRUE(waiting.ok());
+  ASSERT_EQ(waiting->size(), 1u);
+  EXPECT_EQ((*waiting)[0].id, pec);
+  EXPECT_EQ((*waiting)[0].attempts, 0);
+  EXPECT_EQ(Run(*sender).given_up, 1);
+  EXPECT_TRUE(sink_->Messages().empty());
+}
+
+// A mail sent is never made due again, whatever an operator asks.
+TEST_F(MailOutboxTest, ARetryNeverSendsASentMailAgain) {
+  StartSink();
+  const int64_t id = Queue("mario.rossi@example.it", "Avviso\n", false);
+  auto sender = Sender(*store_, "registry@test");
+  ASSERT_EQ(Run(*sender).sent, 1);
+  auto retried = store_->Retry({id}, clock_.Now());
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(*retried, 0);
+  auto all = store_->Retry({}, clock_.Now());
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(*all, 0);
+  EXPECT_EQ(Run(*sender).sent, 0);
+  EXPECT_EQ(sink_->Messages().size(), 1u);
+  auto sent = store_->List("sent", 0, 10);
+  ASSERT_TRUE(sent.ok());
+  ASSERT_EQ(sent->size(), 1u);
+  EXPECT_TRUE((*sent)[0].sent_at.has_value());
 }
 
 TEST_F(MailOutboxTest, ASenderKilledAfterTheRelaysAnswerSendsThatMailAgainWithTheSameMessageId) {
