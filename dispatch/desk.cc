@@ -35,6 +35,14 @@ std::string HalvesMail(const Person& holder, const std::string& card_number, con
 
 PersonSession MinistryBootstrapSession() { return PersonSession{.office = "ministero"}; }
 
+absl::StatusOr<std::optional<OfficeContact>> PlaceOnRecord(CensusDirectory& directory,
+                                                           const std::string& office) {
+  absl::StatusOr<OfficeContact> place = directory.Place(office);
+  if (place.status().code() == absl::StatusCode::kNotFound) return std::nullopt;
+  if (!place.ok()) return place.status();
+  return *std::move(place);
+}
+
 std::string CensusOfficeOf(const std::string& lot_office) {
   if (IsDigits(lot_office, 6)) return "comune:" + lot_office;
   if (IsDigits(lot_office, 3)) return "prefettura:" + lot_office;
@@ -89,29 +97,21 @@ absl::StatusOr<std::vector<LotSummary>> DeliveryDesk::ListLots(const PersonSessi
   return store_.ListLots(office, after, std::clamp(limit, 1, 500));
 }
 
-absl::StatusOr<std::vector<DispatchCard>> DeliveryDesk::LotCards(const PersonSession& session,
-                                                                 const std::string& lot_number) {
+absl::StatusOr<LotAndCards> DeliveryDesk::LotCards(const PersonSession& session,
+                                                   const std::string& lot_number) {
   TESSERA_ASSIGN_OR_RETURN(LotSummary lot, store_.GetLot(lot_number));
   TESSERA_RETURN_IF_ERROR(CheckReadReach(session, lot.office));
-  return store_.LotCards(lot_number);
+  TESSERA_ASSIGN_OR_RETURN(std::vector<DispatchCard> cards, store_.LotCards(lot_number));
+  return LotAndCards{std::move(lot), std::move(cards)};
 }
 
 absl::StatusOr<Delivery> DeliveryDesk::Deliver(const PersonSession& session,
                                                const std::string& requested_by,
                                                const DeliverOrder& order) {
-  if (order.request_id.empty() || order.request_id.size() > 128) {
-    return absl::InvalidArgumentError("request_id: 1 to 128 characters");
-  }
+  TESSERA_RETURN_IF_ERROR(CheckRequestId(order.request_id));
   TESSERA_ASSIGN_OR_RETURN(CensusEntry collector,
                            StartDelivery(session, order.office, order.collector_cf));
-  absl::StatusOr<CensusEntry> operator_entry =
-      session.person.empty() ? CensusEntry{.person = {.surname = kMinistryBootstrapOperator,
-                                                      .name = "Amministrazione centrale"}}
-                             : directory_.User(session.office, session.person);
-  if (!operator_entry.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the session's person ", session.person, " is no user of ", session.office, " on record"));
-  }
+  TESSERA_ASSIGN_OR_RETURN(CensusEntry operator_entry, SessionPerson(session));
   TESSERA_ASSIGN_OR_RETURN(LotSummary lot, store_.GetLot(order.lot_number));
   if (lot.office != order.office) {
     return absl::NotFoundError(
@@ -122,7 +122,7 @@ absl::StatusOr<Delivery> DeliveryDesk::Deliver(const PersonSession& session,
                           .lot_number = order.lot_number,
                           .card_numbers = order.card_numbers,
                           .collector = collector.person,
-                          .operator_person = operator_entry->person,
+                          .operator_person = operator_entry.person,
                           .requested_by = requested_by,
                           .request_id = order.request_id,
                           .at = clock_.Now()};
@@ -142,6 +142,26 @@ absl::StatusOr<Delivery> DeliveryDesk::Deliver(const PersonSession& session,
     request.mails.push_back(std::move(mail));
   }
   return store_.Deliver(request);
+}
+
+absl::Status DeliveryDesk::CheckRequestId(const std::string& request_id) {
+  if (request_id.empty() || request_id.size() > 128) {
+    return absl::InvalidArgumentError("request_id: 1 to 128 characters");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CensusEntry> DeliveryDesk::SessionPerson(const PersonSession& session) {
+  if (session.person.empty()) {  // the Ministry's machine during the bootstrap
+    return CensusEntry{
+        .person = {.surname = kMinistryBootstrapOperator, .name = "Amministrazione centrale"}};
+  }
+  absl::StatusOr<CensusEntry> person = directory_.User(session.office, session.person);
+  if (person.status().code() == absl::StatusCode::kNotFound) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the session's person ", session.person, " is no user of ", session.office, " on record"));
+  }
+  return person;
 }
 
 absl::StatusOr<QueuedMail> DeliveryDesk::HalvesMailTo(const CensusEntry& holder,
@@ -173,8 +193,8 @@ absl::StatusOr<DispatchCard> DeliveryDesk::HoldersCard(const std::string& comune
                                                        const CensusEntry& holder,
                                                        const std::string& card_number) {
   absl::StatusOr<DispatchCard> card = store_.GetCard(card_number);
-  if ((!card.ok() && card.status().code() == absl::StatusCode::kNotFound) ||
-      (card.ok() && card->office != comune)) {
+  if (card.ok() && card->office != comune) card = absl::NotFoundError("another comune's");
+  if (card.status().code() == absl::StatusCode::kNotFound) {
     return absl::NotFoundError(
         absl::StrCat("card_number: ", card_number, " is no card of comune ", comune));
   }
@@ -190,9 +210,7 @@ absl::StatusOr<DispatchCard> DeliveryDesk::HoldersCard(const std::string& comune
 absl::StatusOr<Registered> DeliveryDesk::RegisterCard(const PersonSession& session,
                                                       const std::string& requested_by,
                                                       const RegisterOrder& order) {
-  if (order.request_id.empty() || order.request_id.size() > 128) {
-    return absl::InvalidArgumentError("request_id: 1 to 128 characters");
-  }
+  TESSERA_RETURN_IF_ERROR(CheckRequestId(order.request_id));
   TESSERA_ASSIGN_OR_RETURN(std::string comune, OwnComune(session));
   absl::StatusOr<CensusEntry> holder = directory_.User(session.office, order.codice_fiscale);
   if (holder.status().code() == absl::StatusCode::kNotFound) {
@@ -200,17 +218,12 @@ absl::StatusOr<Registered> DeliveryDesk::RegisterCard(const PersonSession& sessi
         "codice_fiscale: ", order.codice_fiscale, " is not a user censused for ", session.office));
   }
   if (!holder.ok()) return holder.status();
-  absl::StatusOr<CensusEntry> registrar = directory_.User(session.office, session.person);
-  if (registrar.status().code() == absl::StatusCode::kNotFound) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the session's person ", session.person, " is no user of ", session.office, " on record"));
-  }
-  if (!registrar.ok()) return registrar.status();
+  TESSERA_ASSIGN_OR_RETURN(CensusEntry registrar, SessionPerson(session));
   TESSERA_ASSIGN_OR_RETURN(DispatchCard card, HoldersCard(comune, *holder, order.card_number));
   RegistrationRequest request{.office = comune,
                               .card_number = card.card_number,
                               .holder = holder->person,
-                              .registered_by = registrar->person,
+                              .registered_by = registrar.person,
                               .requested_by = requested_by,
                               .request_id = order.request_id,
                               .at = clock_.Now()};
@@ -229,9 +242,7 @@ absl::StatusOr<std::string> DeliveryDesk::ResendHalves(const PersonSession& sess
                                                        const std::string& requested_by,
                                                        const std::string& card_number,
                                                        const std::string& request_id) {
-  if (request_id.empty() || request_id.size() > 128) {
-    return absl::InvalidArgumentError("request_id: 1 to 128 characters");
-  }
+  TESSERA_RETURN_IF_ERROR(CheckRequestId(request_id));
   TESSERA_ASSIGN_OR_RETURN(std::string comune, OwnComune(session));
   TESSERA_ASSIGN_OR_RETURN(DispatchCard card, store_.GetCard(card_number));
   absl::StatusOr<CensusEntry> holder = directory_.User(session.office, card.codice_fiscale);
@@ -271,14 +282,11 @@ absl::StatusOr<std::string> DeliveryDesk::Receipt(const PersonSession& session,
   // A prefettura's deliveries (its comuni's and its own) are made at the prefettura.
   OfficeContact place{.name = kMinistryName, .address = kMinistryAddress};
   if (!delivery.prefettura.empty()) {
-    absl::StatusOr<OfficeContact> prefettura =
-        directory_.Place("prefettura:" + delivery.office.substr(0, 3));
-    if (prefettura.status().code() == absl::StatusCode::kNotFound) {
-      // A prefettura whose census is not on record yet: named by its province, no address.
-      prefettura = OfficeContact{.name = "Prefettura - " + delivery.prefettura};
-    }
-    if (!prefettura.ok()) return prefettura.status();
-    place = *std::move(prefettura);
+    TESSERA_ASSIGN_OR_RETURN(
+        std::optional<OfficeContact> prefettura,
+        PlaceOnRecord(directory_, "prefettura:" + delivery.office.substr(0, 3)));
+    // A prefettura whose census is not on record yet: named by its province, no address.
+    place = prefettura.value_or(OfficeContact{.name = "Prefettura - " + delivery.prefettura});
   }
   return ReceiptPdf(delivery, place);
 }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,10 @@ class CensusDirectory {
   // from its census. NOT_FOUND without one.
   virtual absl::StatusOr<OfficeContact> Place(const std::string& office) = 0;
 };
+
+// The place `office` names, or nothing when it has no census on record (other errors pass).
+absl::StatusOr<std::optional<OfficeContact>> PlaceOnRecord(CensusDirectory& directory,
+                                                           const std::string& office);
 
 // A card's second halves, from personalization (its audited release, once per request id).
 struct Halves {
@@ -91,6 +96,11 @@ struct Registered {
   std::string holder_form_pdf;  // for the holder to sign (holder_form.h)
 };
 
+struct LotAndCards {
+  LotSummary lot;
+  std::vector<DispatchCard> cards;  // in the lot's order
+};
+
 class DeliveryDesk {
  public:
   DeliveryDesk(DispatchStore& store, CensusDirectory& directory, HalvesSource& halves,
@@ -109,8 +119,7 @@ class DeliveryDesk {
   absl::StatusOr<std::vector<LotSummary>> ListLots(const PersonSession& session,
                                                    const std::string& office,
                                                    const std::string& after, int limit);
-  absl::StatusOr<std::vector<DispatchCard>> LotCards(const PersonSession& session,
-                                                     const std::string& lot_number);
+  absl::StatusOr<LotAndCards> LotCards(const PersonSession& session, const std::string& lot_number);
   // `requested_by` names the caller's machine in the request journal.
   absl::StatusOr<Delivery> Deliver(const PersonSession& session, const std::string& requested_by,
                                    const DeliverOrder& order);
@@ -138,6 +147,10 @@ class DeliveryDesk {
   // What a session may read: its reach, and a comune its own lots and deliveries (its
   // security administrator sees each card's state before registering it).
   absl::Status CheckReadReach(const PersonSession& session, const std::string& office) const;
+  static absl::Status CheckRequestId(const std::string& request_id);
+  // Who acts in `session`, as the census has them (the Ministry's central administration for
+  // the bootstrap's machine); FAILED_PRECONDITION when they are no user of its office.
+  absl::StatusOr<CensusEntry> SessionPerson(const PersonSession& session);
   // The comune (ISTAT) a session registers cards for: its own; PERMISSION_DENIED otherwise.
   absl::StatusOr<std::string> OwnComune(const PersonSession& session) const;
   // `card_number`, if it is of the comune's lots and `holder`'s.

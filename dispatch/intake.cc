@@ -5,35 +5,19 @@
 #include "platform/status_macros.h"
 
 namespace tessera::dispatch {
-namespace {
-
-bool IsComune(const std::string& office) {
-  return office.size() == 6 && office.find_first_not_of("0123456789") == std::string::npos;
-}
-
-// The place `office` names, or nothing when it has no census on record.
-absl::StatusOr<std::optional<OfficeContact>> PlaceOf(CensusDirectory& directory,
-                                                     const std::string& office) {
-  absl::StatusOr<OfficeContact> place = directory.Place(office);
-  if (place.status().code() == absl::StatusCode::kNotFound) return std::nullopt;
-  if (!place.ok()) return place.status();
-  return *std::move(place);
-}
-
-}  // namespace
 
 absl::StatusOr<std::vector<QueuedMail>> CardsAtThePrefetturaNotice(const LotIntake& lot,
                                                                    CensusDirectory& directory) {
-  if (!IsComune(lot.office)) return std::vector<QueuedMail>{};
-  TESSERA_ASSIGN_OR_RETURN(std::optional<OfficeContact> comune,
-                           PlaceOf(directory, "comune:" + lot.office));
+  const std::string office = CensusOfficeOf(lot.office);
+  if (!office.starts_with("comune:")) return std::vector<QueuedMail>{};
+  TESSERA_ASSIGN_OR_RETURN(std::optional<OfficeContact> comune, PlaceOnRecord(directory, office));
   if (!comune.has_value() || comune->pec.empty()) {
     LogEvent(spdlog::level::warn, "lot_notice_skipped",
              {{"lot", lot.lot_number}, {"office", lot.office}, {"why", "no PEC on record"}});
     return std::vector<QueuedMail>{};
   }
   TESSERA_ASSIGN_OR_RETURN(std::optional<OfficeContact> prefettura,
-                           PlaceOf(directory, "prefettura:" + lot.office.substr(0, 3)));
+                           PlaceOnRecord(directory, "prefettura:" + lot.office.substr(0, 3)));
   const std::string where =
       prefettura.has_value() ? absl::StrCat(prefettura->name, ", ", prefettura->address)
                              : absl::StrCat("la Prefettura della provincia (", lot.prefettura, ")");

@@ -6,6 +6,7 @@
 #include "platform/clock.h"
 #include "platform/grpc_status.h"
 #include "platform/rpc_server.h"
+#include "platform/status_macros.h"
 #include "services/sessions/registry_sessions.h"
 
 namespace tessera::dispatch_service {
@@ -56,33 +57,32 @@ void ToProto(const dispatch::Delivery& delivery, v1::Delivery* out) {
   out->set_repeated(delivery.repeated);
 }
 
-// The caller as the request journals name it.
-std::string RequestedBy(const Principal& caller) {
-  return absl::StrCat(std::string(PrincipalKindName(caller.kind)), ":", caller.name);
-}
-
 }  // namespace
 
-absl::StatusOr<PersonSession> DispatchHandlers::SessionOf(const Principal& caller) const {
-  if (caller.session.has_value()) return *caller.session;
-  if (sessions::ActsForMinistry(caller, gate_.get())) return dispatch::MinistryBootstrapSession();
+absl::StatusOr<DispatchHandlers::Acting> DispatchHandlers::ActingOf(
+    const grpc::ServerContext& context) const {
+  TESSERA_ASSIGN_OR_RETURN(Principal caller, CallerOf(context));
+  const std::string requested_by =
+      absl::StrCat(std::string(PrincipalKindName(caller.kind)), ":", caller.name);
+  if (caller.session.has_value()) return Acting{*caller.session, requested_by};
+  if (sessions::ActsForMinistry(caller, gate_.get())) {
+    return Acting{dispatch::MinistryBootstrapSession(), requested_by};
+  }
   return absl::PermissionDeniedError("a person's card session is needed");
 }
 
 grpc::Status DispatchHandlers::ListLots(grpc::ServerContext* context,
                                         const v1::ListDispatchLotsRequest* request,
                                         v1::ListDispatchLotsResponse* response) {
-  absl::StatusOr<Principal> caller = CallerOf(*context);
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
-  absl::StatusOr<PersonSession> session = SessionOf(*caller);
-  if (!session.ok()) return ToGrpcStatus(session.status());
+  absl::StatusOr<Acting> acting = ActingOf(*context);
+  if (!acting.ok()) return ToGrpcStatus(acting.status());
   if (request->page_size() > 500) {
     return ToGrpcStatus(absl::InvalidArgumentError("page_size: at most 500"));
   }
   const int page_size = request->page_size() == 0 ? 50 : static_cast<int>(request->page_size());
   // The page token is the last lot number of the page before.
   absl::StatusOr<std::vector<dispatch::LotSummary>> lots =
-      desk_.ListLots(*session, request->office(), request->page_token(), page_size + 1);
+      desk_.ListLots(acting->session, request->office(), request->page_token(), page_size + 1);
   if (!lots.ok()) return ToGrpcStatus(lots.status());
   const bool more = lots->size() > static_cast<size_t>(page_size);
   if (more) lots->resize(static_cast<size_t>(page_size));
@@ -94,29 +94,23 @@ grpc::Status DispatchHandlers::ListLots(grpc::ServerContext* context,
 grpc::Status DispatchHandlers::ListLotCards(grpc::ServerContext* context,
                                             const v1::ListLotCardsRequest* request,
                                             v1::ListLotCardsResponse* response) {
-  absl::StatusOr<Principal> caller = CallerOf(*context);
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
-  absl::StatusOr<PersonSession> session = SessionOf(*caller);
-  if (!session.ok()) return ToGrpcStatus(session.status());
-  absl::StatusOr<std::vector<dispatch::DispatchCard>> cards =
-      desk_.LotCards(*session, request->lot_number());
-  if (!cards.ok()) return ToGrpcStatus(cards.status());
-  absl::StatusOr<dispatch::LotSummary> lot = store_.GetLot(request->lot_number());
+  absl::StatusOr<Acting> acting = ActingOf(*context);
+  if (!acting.ok()) return ToGrpcStatus(acting.status());
+  absl::StatusOr<dispatch::LotAndCards> lot =
+      desk_.LotCards(acting->session, request->lot_number());
   if (!lot.ok()) return ToGrpcStatus(lot.status());
-  ToProto(*lot, response->mutable_lot());
-  for (const dispatch::DispatchCard& card : *cards) ToProto(card, response->add_cards());
+  ToProto(lot->lot, response->mutable_lot());
+  for (const dispatch::DispatchCard& card : lot->cards) ToProto(card, response->add_cards());
   return grpc::Status::OK;
 }
 
 grpc::Status DispatchHandlers::StartDelivery(grpc::ServerContext* context,
                                              const v1::StartDeliveryRequest* request,
                                              v1::StartDeliveryResponse* response) {
-  absl::StatusOr<Principal> caller = CallerOf(*context);
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
-  absl::StatusOr<PersonSession> session = SessionOf(*caller);
-  if (!session.ok()) return ToGrpcStatus(session.status());
+  absl::StatusOr<Acting> acting = ActingOf(*context);
+  if (!acting.ok()) return ToGrpcStatus(acting.status());
   absl::StatusOr<dispatch::CensusEntry> collector =
-      desk_.StartDelivery(*session, request->office(), request->collector_cf());
+      desk_.StartDelivery(acting->session, request->office(), request->collector_cf());
   if (!collector.ok()) return ToGrpcStatus(collector.status());
   v1::DispatchPerson* out = response->mutable_collector();
   ToProto(collector->person, out);
@@ -126,12 +120,10 @@ grpc::Status DispatchHandlers::StartDelivery(grpc::ServerContext* context,
 
 grpc::Status DispatchHandlers::Deliver(grpc::ServerContext* context,
                                        const v1::DeliverRequest* request, v1::Delivery* response) {
-  absl::StatusOr<Principal> caller = CallerOf(*context);
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
-  absl::StatusOr<PersonSession> session = SessionOf(*caller);
-  if (!session.ok()) return ToGrpcStatus(session.status());
+  absl::StatusOr<Acting> acting = ActingOf(*context);
+  if (!acting.ok()) return ToGrpcStatus(acting.status());
   absl::StatusOr<dispatch::Delivery> delivery = desk_.Deliver(
-      *session, RequestedBy(*caller),
+      acting->session, acting->requested_by,
       {.office = request->office(),
        .lot_number = request->lot_number(),
        .card_numbers = {request->card_numbers().begin(), request->card_numbers().end()},
@@ -145,11 +137,10 @@ grpc::Status DispatchHandlers::Deliver(grpc::ServerContext* context,
 grpc::Status DispatchHandlers::GetDelivery(grpc::ServerContext* context,
                                            const v1::GetDeliveryRequest* request,
                                            v1::Delivery* response) {
-  absl::StatusOr<Principal> caller = CallerOf(*context);
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
-  absl::StatusOr<PersonSession> session = SessionOf(*caller);
-  if (!session.ok()) return ToGrpcStatus(session.status());
-  absl::StatusOr<dispatch::Delivery> delivery = desk_.GetDelivery(*session, request->protocol());
+  absl::StatusOr<Acting> acting = ActingOf(*context);
+  if (!acting.ok()) return ToGrpcStatus(acting.status());
+  absl::StatusOr<dispatch::Delivery> delivery =
+      desk_.GetDelivery(acting->session, request->protocol());
   if (!delivery.ok()) return ToGrpcStatus(delivery.status());
   ToProto(*delivery, response);
   return grpc::Status::OK;
@@ -158,11 +149,9 @@ grpc::Status DispatchHandlers::GetDelivery(grpc::ServerContext* context,
 grpc::Status DispatchHandlers::GetReceipt(grpc::ServerContext* context,
                                           const v1::GetDeliveryRequest* request,
                                           v1::Receipt* response) {
-  absl::StatusOr<Principal> caller = CallerOf(*context);
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
-  absl::StatusOr<PersonSession> session = SessionOf(*caller);
-  if (!session.ok()) return ToGrpcStatus(session.status());
-  absl::StatusOr<std::string> pdf = desk_.Receipt(*session, request->protocol());
+  absl::StatusOr<Acting> acting = ActingOf(*context);
+  if (!acting.ok()) return ToGrpcStatus(acting.status());
+  absl::StatusOr<std::string> pdf = desk_.Receipt(acting->session, request->protocol());
   if (!pdf.ok()) return ToGrpcStatus(pdf.status());
   response->set_protocol(request->protocol());
   response->set_pdf(*std::move(pdf));
@@ -172,12 +161,10 @@ grpc::Status DispatchHandlers::GetReceipt(grpc::ServerContext* context,
 grpc::Status DispatchHandlers::RegisterCard(grpc::ServerContext* context,
                                             const v1::RegisterCardRequest* request,
                                             v1::Registration* response) {
-  absl::StatusOr<Principal> caller = CallerOf(*context);
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
-  absl::StatusOr<PersonSession> session = SessionOf(*caller);
-  if (!session.ok()) return ToGrpcStatus(session.status());
+  absl::StatusOr<Acting> acting = ActingOf(*context);
+  if (!acting.ok()) return ToGrpcStatus(acting.status());
   absl::StatusOr<dispatch::Registered> registered =
-      desk_.RegisterCard(*session, RequestedBy(*caller),
+      desk_.RegisterCard(acting->session, acting->requested_by,
                          {.codice_fiscale = request->codice_fiscale(),
                           .card_number = request->card_number(),
                           .request_id = request->request_id()});
@@ -195,12 +182,10 @@ grpc::Status DispatchHandlers::RegisterCard(grpc::ServerContext* context,
 grpc::Status DispatchHandlers::ResendHalves(grpc::ServerContext* context,
                                             const v1::ResendHalvesRequest* request,
                                             v1::ResendHalvesResponse* response) {
-  absl::StatusOr<Principal> caller = CallerOf(*context);
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
-  absl::StatusOr<PersonSession> session = SessionOf(*caller);
-  if (!session.ok()) return ToGrpcStatus(session.status());
+  absl::StatusOr<Acting> acting = ActingOf(*context);
+  if (!acting.ok()) return ToGrpcStatus(acting.status());
   absl::StatusOr<std::string> sent_to = desk_.ResendHalves(
-      *session, RequestedBy(*caller), request->card_number(), request->request_id());
+      acting->session, acting->requested_by, request->card_number(), request->request_id());
   if (!sent_to.ok()) return ToGrpcStatus(sent_to.status());
   response->set_sent_to(*sent_to);
   return grpc::Status::OK;

@@ -16,9 +16,9 @@ namespace tessera::dispatch_service {
 class DispatchHandlers final : public v1::Dispatch::Service {
  public:
   // `gate` says whether the Ministry's machine still acts alone (the bootstrap).
-  DispatchHandlers(dispatch::DeliveryDesk& desk, dispatch::DispatchStore& store,
-                   mail::PgOutboxStore& outbox, std::shared_ptr<const access::SessionGate> gate)
-      : desk_(desk), store_(store), outbox_(outbox), gate_(std::move(gate)) {}
+  DispatchHandlers(dispatch::DeliveryDesk& desk, mail::PgOutboxStore& outbox,
+                   std::shared_ptr<const access::SessionGate> gate)
+      : desk_(desk), outbox_(outbox), gate_(std::move(gate)) {}
 
   grpc::Status ListLots(grpc::ServerContext* context, const v1::ListDispatchLotsRequest* request,
                         v1::ListDispatchLotsResponse* response) override;
@@ -42,11 +42,15 @@ class DispatchHandlers final : public v1::Dispatch::Service {
                            v1::RetryOutboxResponse* response) override;
 
  private:
-  // The session the caller acts in: their person's, or the Ministry's during the bootstrap.
-  absl::StatusOr<PersonSession> SessionOf(const Principal& caller) const;
+  // The session the caller acts in (their person's, or the Ministry's during the bootstrap)
+  // and the caller as the request journals name it ("<kind>:<name>").
+  struct Acting {
+    PersonSession session;
+    std::string requested_by;
+  };
+  absl::StatusOr<Acting> ActingOf(const grpc::ServerContext& context) const;
 
   dispatch::DeliveryDesk& desk_;
-  dispatch::DispatchStore& store_;
   mail::PgOutboxStore& outbox_;
   std::shared_ptr<const access::SessionGate> gate_;
 };

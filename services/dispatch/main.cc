@@ -125,7 +125,7 @@ absl::Status Serve(const std::string& config_path) {
                                clock, std::move(smtp_password)));
 
   mail::PgOutboxStore outbox_records(pool, dispatch::kPgSchema);
-  dispatch_service::DispatchHandlers handlers(desk, store, outbox_records, person_sessions.gate);
+  dispatch_service::DispatchHandlers handlers(desk, outbox_records, person_sessions.gate);
   start.rpc.services = {&handlers};
   start.rpc.rules = dispatch_service::DispatchPolicy(person_sessions.gate);
   const absl::Status served = ServeUntilStopped(std::move(start.rpc), start.port_file);
