@@ -11,10 +11,7 @@ namespace tessera::dispatch {
 absl::StatusOr<std::string> HolderFormPdf(const Registration& r) {
   constexpr double kLeft = 20, kWidth = 170;
   const auto upper = [](const std::string& text) { return absl::AsciiStrToUpper(text); };
-  const std::chrono::year_month_day day = ItalianDate(r.at);
-  const std::string date =
-      absl::StrFormat("%02u/%02u/%04d", static_cast<unsigned>(day.day()),
-                      static_cast<unsigned>(day.month()), static_cast<int>(day.year()));
+  const std::string date = PrintedDate(ItalianDate(r.at));
   print::PdfDocument pdf(210, 297);
   pdf.SetCreationDate(UtcText(r.at));
   pdf.Text(kLeft, 15, 10, "Ministero dell'Interno - ANPR - Smart card per operatori");

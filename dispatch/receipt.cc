@@ -28,12 +28,6 @@ std::string OperatorOf(const Delivery& d) {
                           : " (" + d.operator_person.codice_fiscale + ")");
 }
 
-std::string DateOf(const Delivery& d) {
-  const std::chrono::year_month_day day = ItalianDate(d.at);
-  return absl::StrFormat("%02u/%02u/%04d", static_cast<unsigned>(day.day()),
-                         static_cast<unsigned>(day.month()), static_cast<int>(day.year()));
-}
-
 // What the operator declares above the table.
 std::string Declaration(const Delivery& d) {
   return absl::StrCat(
@@ -47,7 +41,21 @@ std::string Declaration(const Delivery& d) {
       ", le smart card per operatori ANPR elencate di seguito (", d.cards.size(), " in tutto).");
 }
 
-// The heading of a copy's page; returns where the table starts.
+// Where a page's text begins below the heading, and the gaps to the table's titles and rule.
+constexpr double kTextTop = 52, kTitlesGap = 5, kRuleGap = 5, kBelowRule = 1.5;
+
+// What stands above a page's table: the declaration on the first page, "(segue)" after.
+std::string Preamble(const Delivery& d, bool continued) {
+  return continued ? "(segue)" : Declaration(d);
+}
+
+// Where a page's table starts: below the heading and its preamble.
+double TableTop(print::PdfDocument& pdf, const Delivery& d, bool continued) {
+  return kTextTop + pdf.TextHeight(10, Preamble(d, continued), false, kRight - kLeft) + kTitlesGap +
+         kRuleGap + kBelowRule;
+}
+
+// The heading of a copy's page, down to the table's titles and rule; where the table starts.
 absl::StatusOr<double> Heading(print::PdfDocument& pdf, const Delivery& d,
                                const OfficeContact& place, const std::string& copy,
                                bool continued) {
@@ -56,19 +64,14 @@ absl::StatusOr<double> Heading(print::PdfDocument& pdf, const Delivery& d,
   pdf.Text(kLeft, 30, 10, place.address);
   if (absl::Status drawn = pdf.QrCode(kRight - 26, 12, 26, d.protocol); !drawn.ok()) return drawn;
   pdf.Text(kLeft, 40, 11, absl::StrCat("Prot. N° ", d.protocol), /*bold=*/true);
-  pdf.Text(100, 40, 11, absl::StrCat("Data Operazione: ", DateOf(d)));
-  double y = 52;
-  if (continued) {
-    y += pdf.Text(kLeft, y, 10, "(segue)");
-  } else {
-    y += pdf.Text(kLeft, y, 10, Declaration(d), false, kRight - kLeft);
-  }
-  y += 5;
+  pdf.Text(100, 40, 11, absl::StrCat("Data Operazione: ", PrintedDate(ItalianDate(d.at))));
+  pdf.Text(kLeft, kTextTop, 10, Preamble(d, continued), false, kRight - kLeft);
+  const double top = TableTop(pdf, d, continued);
+  const double rule = top - kBelowRule;
   const char* titles[] = {"Codice Fiscale", "Cognome", "Nome", "Identificativo Carta"};
-  for (int c = 0; c < 4; ++c) pdf.Text(kColumns[c], y, 8.5, titles[c], /*bold=*/true);
-  y += 5;
-  pdf.Line(kLeft, y, kRight, y);
-  return y + 1.5;
+  for (int c = 0; c < 4; ++c) pdf.Text(kColumns[c], rule - kRuleGap, 8.5, titles[c], true);
+  pdf.Line(kLeft, rule, kRight, rule);
+  return top;
 }
 
 void Signatures(print::PdfDocument& pdf, int page, int pages) {
@@ -87,39 +90,38 @@ double RowHeight(print::PdfDocument& pdf, const DispatchCard& card) {
          2;
 }
 
-// Where the table starts: below the heading, and on the first page the declaration.
-double TableTop(print::PdfDocument& pdf, const Delivery& d, bool continued) {
-  const double text = continued ? pdf.TextHeight(10, "(segue)")
-                                : pdf.TextHeight(10, Declaration(d), false, kRight - kLeft);
-  return 52 + text + 5 + 5 + 1.5;
-}
+// How a copy's table is laid out: each card's row height, and the cards [from, to) of each
+// page (as Copy draws them; both copies are laid out alike).
+struct TableLayout {
+  std::vector<double> rows;
+  std::vector<std::pair<size_t, size_t>> pages;
+};
 
-// The cards [from, to) of each page of a copy, laid out as Copy draws them.
-std::vector<std::pair<size_t, size_t>> PageSpans(print::PdfDocument& pdf, const Delivery& d) {
-  std::vector<std::pair<size_t, size_t>> spans;
+TableLayout LayOutTable(print::PdfDocument& pdf, const Delivery& d) {
+  TableLayout layout;
+  for (const DispatchCard& card : d.cards) layout.rows.push_back(RowHeight(pdf, card));
   size_t from = 0;
   do {
-    double y = TableTop(pdf, d, !spans.empty());
+    double y = TableTop(pdf, d, !layout.pages.empty());
     size_t to = from;
-    while (to < d.cards.size() && (to == from || y + RowHeight(pdf, d.cards[to]) <= kTableBottom)) {
-      y += RowHeight(pdf, d.cards[to]);
-      ++to;
+    while (to < d.cards.size() && (to == from || y + layout.rows[to] <= kTableBottom)) {
+      y += layout.rows[to++];
     }
-    spans.emplace_back(from, to);
+    layout.pages.emplace_back(from, to);
     from = to;
   } while (from < d.cards.size());
-  return spans;
+  return layout;
 }
 
 // One copy: as many pages as the table needs.
 absl::Status Copy(print::PdfDocument& pdf, const Delivery& d, const OfficeContact& place,
-                  const std::string& copy, bool first_in_document) {
-  const std::vector<std::pair<size_t, size_t>> spans = PageSpans(pdf, d);
-  for (size_t page = 0; page < spans.size(); ++page) {
+                  const TableLayout& layout, const std::string& copy, bool first_in_document) {
+  const size_t pages = layout.pages.size();
+  for (size_t page = 0; page < pages; ++page) {
     if (!(first_in_document && page == 0)) pdf.NextPage();
     absl::StatusOr<double> y = Heading(pdf, d, place, copy, page > 0);
     if (!y.ok()) return y.status();
-    for (size_t i = spans[page].first; i < spans[page].second; ++i) {
+    for (size_t i = layout.pages[page].first; i < layout.pages[page].second; ++i) {
       const DispatchCard& card = d.cards[i];
       // One size for the whole row: its cells share a baseline.
       pdf.Text(kColumns[0], *y, kRowPoints, card.codice_fiscale);
@@ -127,10 +129,10 @@ absl::Status Copy(print::PdfDocument& pdf, const Delivery& d, const OfficeContac
                kColumns[2] - kColumns[1] - 2);
       pdf.Text(kColumns[2], *y, kRowPoints, Upper(card.name), false, kColumns[3] - kColumns[2] - 2);
       pdf.Text(kColumns[3], *y, kRowPoints, card.subject_dn, false, kRight - kColumns[3]);
-      *y += RowHeight(pdf, card);
+      *y += layout.rows[i];
       pdf.Line(kLeft, *y - 1, kRight, *y - 1, 0.1);
     }
-    Signatures(pdf, static_cast<int>(page) + 1, static_cast<int>(spans.size()));
+    Signatures(pdf, static_cast<int>(page) + 1, static_cast<int>(pages));
   }
   return absl::OkStatus();
 }
@@ -140,12 +142,15 @@ absl::Status Copy(print::PdfDocument& pdf, const Delivery& d, const OfficeContac
 absl::StatusOr<std::string> ReceiptPdf(const Delivery& delivery, const OfficeContact& place) {
   print::PdfDocument pdf(kWidth, kHeight);
   pdf.SetCreationDate(UtcText(delivery.at));  // a reprint is the same document
-  if (absl::Status s = Copy(pdf, delivery, place,
+  const TableLayout layout = LayOutTable(pdf, delivery);
+  if (absl::Status s = Copy(pdf, delivery, place, layout,
                             "COPIA PER LA PREFETTURA (da firmare e trattenere agli atti)", true);
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = Copy(pdf, delivery, place, "COPIA PER IL COMUNE", false); !s.ok()) return s;
+  if (absl::Status s = Copy(pdf, delivery, place, layout, "COPIA PER IL COMUNE", false); !s.ok()) {
+    return s;
+  }
   absl::StatusOr<Botan::secure_vector<uint8_t>> bytes = pdf.Finish();
   if (!bytes.ok()) return bytes.status();
   return std::string(bytes->begin(), bytes->end());

@@ -2,17 +2,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "platform/clock.h"
 #include "print/pdf_document.h"
 
 namespace tessera::personalization {
-namespace {
-
-std::string ItalianDate(std::chrono::year_month_day date) {
-  return absl::StrFormat("%02u/%02u/%04d", static_cast<unsigned>(date.day()),
-                         static_cast<unsigned>(date.month()), static_cast<int>(date.year()));
-}
-
-}  // namespace
 
 absl::StatusOr<std::string> CardFacesPdf(std::span<const CardFace> faces) {
   if (faces.empty()) return absl::InvalidArgumentError("card faces: none to print");
@@ -24,7 +17,7 @@ absl::StatusOr<std::string> CardFacesPdf(std::span<const CardFace> faces) {
     document.Text(6, 14, 11, face.surname, /*bold=*/true);
     document.Text(6, 21, 11, face.name);
     document.Text(6, 31, 8, absl::StrCat("N. ", face.card_number));
-    document.Text(6, 36, 8, absl::StrCat("Scadenza ", ItalianDate(face.expires)));
+    document.Text(6, 36, 8, absl::StrCat("Scadenza ", PrintedDate(face.expires)));
     if (absl::Status drawn = document.Barcode(6, 43, 60, 7, face.card_number); !drawn.ok()) {
       return drawn;
     }

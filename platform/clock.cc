@@ -56,6 +56,11 @@ std::string IsoDate(std::chrono::year_month_day date) {
                          static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
 }
 
+std::string PrintedDate(std::chrono::year_month_day date) {
+  return absl::StrFormat("%02u/%02u/%04d", static_cast<unsigned>(date.day()),
+                         static_cast<unsigned>(date.month()), static_cast<int>(date.year()));
+}
+
 absl::StatusOr<std::chrono::year_month_day> ParseIsoDate(const std::string& text) {
   static const std::regex kDate("([0-9]{4})-([0-9]{2})-([0-9]{2})");
   std::smatch m;

@@ -40,6 +40,8 @@ inline std::string UtcText(Clock::TimePoint t) {
 
 // "1985-12-10" <-> year_month_day; a malformed or impossible date is INVALID_ARGUMENT.
 std::string IsoDate(std::chrono::year_month_day date);
+// "10/12/1985": a date as Italian documents print it (card faces, receipts, forms).
+std::string PrintedDate(std::chrono::year_month_day date);
 absl::StatusOr<std::chrono::year_month_day> ParseIsoDate(const std::string& text);
 
 // The calendar date in Italy (Europe/Rome) at `t`: the day a rule about "today" means (a
