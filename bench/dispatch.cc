@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "bench/measure.h"
 #include "dispatch/desk.h"
 #include "dispatch/pg_lots.h"
 #include "hsm/secret_sealer.h"
@@ -114,30 +115,6 @@ Phase Run(int n, int clients, Work work) {
           latencies[std::min(latencies.size() - 1, latencies.size() * 99 / 100)]};
 }
 
-// Durable single-row commits per second on `clients` connections for `seconds`.
-double PgCommits(const std::string& conninfo, int clients, double seconds) {
-  std::vector<std::unique_ptr<pg::Connection>> conns;
-  for (int c = 0; c < clients; ++c) conns.push_back(OrDie(pg::Connection::Open(conninfo), "pg"));
-  OrDie(conns[0]->Exec("CREATE TABLE IF NOT EXISTS commits (id bigserial, payload text)").status(),
-        "create");
-  std::atomic<long> done{0};
-  const auto until = Steady::now() + std::chrono::duration<double>(seconds);
-  std::vector<std::thread> threads;
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      while (Steady::now() < until) {
-        OrDie(conns[static_cast<size_t>(c)]
-                  ->Exec("INSERT INTO commits (payload) VALUES ($1)", {pg::Param("a lot's row")})
-                  .status(),
-              "insert");
-        ++done;
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
-  return done / seconds;
-}
-
 }  // namespace
 }  // namespace tessera::bench
 
@@ -202,8 +179,8 @@ int main(int argc, char** argv) {
   }
   directory.Add("prefettura:057", "PREFETTURA00000A", "as@example.it");
 
-  const double commits_1 = PgCommits(conninfo, 1, 2.0);
-  const double commits_n = PgCommits(conninfo, clients, 2.0);
+  const double commits_1 = PgCommits(1, 2.0).per_second();
+  const double commits_n = PgCommits(clients, 2.0).per_second();
   const PersonSession prefettura{
       .id = "bench", .person = "PREFETTURA00000A", .office = "prefettura:057", .profiles = {"x"}};
   const Phase deliveries = Run(lots, clients, [&](int i) {

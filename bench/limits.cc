@@ -33,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/measure.h"
 #include "hsm/session.h"
 #include "hsm/token.h"
 #include "tests/support/run.h"
@@ -46,32 +47,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using testing::TestSoftHsm;
-
-struct Rate {
-  uint64_t operations = 0;
-  double seconds = 0;
-  double per_second() const { return seconds > 0 ? operations / seconds : 0; }
-};
-
-// Runs `op(thread)` on `threads` threads until `seconds` pass; every op counts once.
-Rate MeasureThreads(int threads, double seconds, const std::function<void(int)>& op) {
-  std::atomic<uint64_t> total{0};
-  const auto start = Clock::now();
-  const auto deadline = start + std::chrono::duration<double>(seconds);
-  std::vector<std::thread> workers;
-  for (int t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      uint64_t count = 0;
-      do {
-        op(t);
-        ++count;
-      } while (Clock::now() < deadline);
-      total += count;
-    });
-  }
-  for (auto& w : workers) w.join();
-  return {total.load(), std::chrono::duration<double>(Clock::now() - start).count()};
-}
 
 template <typename T>
 T OrDie(absl::StatusOr<T> value, const char* what) {
@@ -205,36 +180,6 @@ Rate BotanIssue(bool rsa_ca, int threads, double seconds) {
     std::vector<uint8_t> der = cert.BER_encode();
     if (der.empty()) std::abort();
   });
-}
-
-// ---- PostgreSQL durable commits --------------------------------------------------------
-
-Rate PgCommits(int clients, double seconds) {
-  auto& pg = testing::TestPg::Get();
-  const std::string database = pg.CreateDatabase();
-  const std::string conninfo = pg.ConnInfo(database);
-  auto setup = OrDie(pg::Connection::Open(conninfo), "connect");
-  OrDie(setup->Exec("CREATE TABLE commits (id bigserial PRIMARY KEY, client int, payload text)"),
-        "create table");
-  // A commit rate without fsync is no limit of durable commits: refuse to measure one.
-  const pg::Result fsync = OrDie(setup->Exec("SHOW fsync"), "fsync");
-  if (fsync.Text(0, 0) != "on") {
-    std::cerr << "limits: the PostgreSQL cluster runs with fsync " << fsync.Text(0, 0)
-              << "; durable commits need fsync on\n";
-    std::exit(1);
-  }
-  std::vector<std::unique_ptr<pg::Connection>> conns;
-  for (int c = 0; c < clients; ++c)
-    conns.push_back(OrDie(pg::Connection::Open(conninfo), "connect"));
-  Rate rate = MeasureThreads(clients, seconds, [&](int c) {
-    OrDie(conns[c]->Exec("INSERT INTO commits (client, payload) VALUES ($1, $2)",
-                         {pg::Param(c), pg::Param("a certificate's worth of row")}),
-          "insert");
-  });
-  conns.clear();
-  setup.reset();
-  pg.DropDatabase(database);
-  return rate;
 }
 
 struct Row {

@@ -34,10 +34,13 @@ LotSummary ReadLot(const pg::Result& r, int i) {
           .taken_over_at = FromUnixSeconds(r.Int(i, 6))};
 }
 
-constexpr char kCardColumns[] =
-    "SELECT c.card_number, c.lot_number, c.codice_fiscale, c.surname, c.name, c.subject_dn, "
-    "c.certificate_serial, c.state, coalesce(d.protocol, '') FROM dispatch.cards c LEFT JOIN "
-    "dispatch.deliveries d ON d.id = c.delivery_id ";
+// A card's columns as ReadCards reads them (c: dispatch.cards, d: its delivery, left-joined),
+// and the plain way to select them.
+constexpr char kCardFields[] =
+    "c.card_number, c.lot_number, c.codice_fiscale, c.surname, c.name, c.subject_dn, "
+    "c.certificate_serial, c.state, coalesce(d.protocol, '')";
+constexpr char kCardsFrom[] =
+    " FROM dispatch.cards c LEFT JOIN dispatch.deliveries d ON d.id = c.delivery_id ";
 
 std::vector<DispatchCard> ReadCards(const pg::Result& r) {
   std::vector<DispatchCard> cards;
@@ -88,7 +91,7 @@ absl::StatusOr<Delivery> ReadDelivery(pg::Connection& conn, const std::string& w
                                         std::string(d.Text(0, 10))},
                     .at = FromUnixSeconds(d.Int(0, 11))};
   TESSERA_ASSIGN_OR_RETURN(pg::Result cards,
-                           conn.Exec(absl::StrCat(kCardColumns,
+                           conn.Exec(absl::StrCat("SELECT ", kCardFields, kCardsFrom,
                                                   "WHERE c.delivery_id = $1 ORDER BY c.lot_number, "
                                                   "c.position"),
                                      {pg::Param(delivery.id)}));
@@ -128,13 +131,13 @@ absl::StatusOr<std::string> LockCardOf(pg::Connection& conn, const std::string& 
 absl::StatusOr<Registration> ReadRegistration(pg::Connection& conn, const std::string& number) {
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result r,
-      conn.Exec("SELECT c.card_number, c.lot_number, c.codice_fiscale, c.surname, c.name, "
-                "c.subject_dn, c.certificate_serial, c.state, coalesce(d.protocol, ''), "
-                "l.office_name, r.registered_by_cf, r.registered_by_surname, "
-                "r.registered_by_name, extract(epoch FROM r.registered_at)::bigint FROM "
-                "dispatch.registrations r JOIN dispatch.cards c USING (card_number) JOIN "
-                "dispatch.lots l ON l.lot_number = c.lot_number LEFT JOIN dispatch.deliveries d "
-                "ON d.id = c.delivery_id WHERE r.card_number = $1",
+      conn.Exec(absl::StrCat("SELECT ", kCardFields,
+                             ", l.office_name, r.registered_by_cf, r.registered_by_surname, "
+                             "r.registered_by_name, extract(epoch FROM r.registered_at)::bigint "
+                             "FROM dispatch.registrations r JOIN dispatch.cards c USING "
+                             "(card_number) JOIN dispatch.lots l ON l.lot_number = c.lot_number "
+                             "LEFT JOIN dispatch.deliveries d ON d.id = c.delivery_id WHERE "
+                             "r.card_number = $1"),
                 {pg::Param(number)}));
   if (r.rows() == 0) return absl::NotFoundError(absl::StrCat("card ", number, ": not registered"));
   const DispatchCard card = ReadCards(r)[0];
@@ -219,10 +222,10 @@ absl::StatusOr<LotSummary> PgDispatchStore::GetLot(const std::string& lot_number
 
 absl::StatusOr<std::vector<DispatchCard>> PgDispatchStore::LotCards(const std::string& lot_number) {
   TESSERA_ASSIGN_OR_RETURN(pg::ConnectionPool::Lease conn, pool_.Acquire());
-  TESSERA_ASSIGN_OR_RETURN(
-      pg::Result r,
-      conn->Exec(absl::StrCat(kCardColumns, "WHERE c.lot_number = $1 ORDER BY c.position"),
-                 {pg::Param(lot_number)}));
+  TESSERA_ASSIGN_OR_RETURN(pg::Result r,
+                           conn->Exec(absl::StrCat("SELECT ", kCardFields, kCardsFrom,
+                                                   "WHERE c.lot_number = $1 ORDER BY c.position"),
+                                      {pg::Param(lot_number)}));
   return ReadCards(r);
 }
 
@@ -349,10 +352,10 @@ absl::StatusOr<DispatchCard> PgDispatchStore::GetCard(const std::string& card_nu
   TESSERA_ASSIGN_OR_RETURN(pg::ConnectionPool::Lease conn, pool_.Acquire());
   TESSERA_ASSIGN_OR_RETURN(
       pg::Result r,
-      conn->Exec("SELECT c.card_number, c.lot_number, c.codice_fiscale, c.surname, c.name, "
-                 "c.subject_dn, c.certificate_serial, c.state, coalesce(d.protocol, ''), l.office "
-                 "FROM dispatch.cards c JOIN dispatch.lots l USING (lot_number) LEFT JOIN "
-                 "dispatch.deliveries d ON d.id = c.delivery_id WHERE c.card_number = $1",
+      conn->Exec(absl::StrCat("SELECT ", kCardFields,
+                              ", l.office FROM dispatch.cards c JOIN dispatch.lots l USING "
+                              "(lot_number) LEFT JOIN dispatch.deliveries d ON d.id = "
+                              "c.delivery_id WHERE c.card_number = $1"),
                  {pg::Param(card_number)}));
   if (r.rows() == 0) {
     return absl::NotFoundError(absl::StrCat("card_number: ", card_number, ": no such card"));

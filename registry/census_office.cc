@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "access/office.h"
 #include "identity/codice_fiscale.h"
 #include "platform/log.h"
 #include "platform/status_macros.h"
@@ -237,9 +238,16 @@ absl::StatusOr<CensusRecord> CensusOffice::Get(CensusKind kind, const std::strin
   return stores_.censuses.Get(kind, owner);
 }
 
-absl::StatusOr<CensusOffice::Contact> CensusOffice::ContactOf(CensusKind kind,
-                                                              const std::string& owner) {
-  TESSERA_ASSIGN_OR_RETURN(CensusRecord record, Get(kind, owner));
+absl::StatusOr<CensusOffice::Contact> CensusOffice::ContactOf(const std::string& office) {
+  absl::StatusOr<access::Office> parsed = access::ParseOffice(office);
+  if (!parsed.ok() || parsed->kind == access::Office::Kind::kMinistero) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "office: '", office, "' is neither comune:<ISTAT> nor prefettura:<province code>"));
+  }
+  TESSERA_ASSIGN_OR_RETURN(CensusRecord record, Get(parsed->kind == access::Office::Kind::kComune
+                                                        ? CensusKind::kComune
+                                                        : CensusKind::kPrefettura,
+                                                    parsed->census_owner()));
   const auto contact = [](const std::string& name, const Contacts& c, const std::string& town) {
     return Contact{.name = name,
                    .address = absl::StrCat(c.address, ", ", c.cap, " ", town),

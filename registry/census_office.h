@@ -71,15 +71,16 @@ class CensusOffice {
   // The province code of the prefettura of `sigla`; INVALID_ARGUMENT naming `field` if none.
   absl::StatusOr<std::string> ProvinceCode(const std::string& sigla, std::string_view field);
   absl::StatusOr<CensusRecord> Get(CensusKind kind, const std::string& owner);
-  // How a comune or prefettura is named and reached, from its census (submitted or draft):
-  // NOT_FOUND without one.
+  // How a comune or prefettura ("comune:057001", "prefettura:057") is named and reached, from
+  // its census (submitted or draft): INVALID_ARGUMENT naming the field for another office,
+  // NOT_FOUND without a census.
   struct Contact {
     std::string name;     // "Prefettura di Rieti", "Comune di Accumoli"
     std::string address;  // "Piazza Cesare Battisti 1, 02100 Rieti"
     std::string email;
     std::string pec;
   };
-  absl::StatusOr<Contact> ContactOf(CensusKind kind, const std::string& owner);
+  absl::StatusOr<Contact> ContactOf(const std::string& office);
   absl::StatusOr<std::vector<CensusSummary>> List(const CensusFilter& filter) {
     return stores_.censuses.List(filter);
   }

@@ -582,16 +582,7 @@ grpc::Status RegistryHandlers::GetOfficeUser(grpc::ServerContext*,
 grpc::Status RegistryHandlers::GetOfficeContact(grpc::ServerContext*,
                                                 const v1::GetOfficeContactRequest* request,
                                                 v1::OfficeContact* response) {
-  absl::StatusOr<access::Office> office = access::ParseOffice(request->office());
-  if (!office.ok() || office->kind == access::Office::Kind::kMinistero) {
-    return ToGrpcStatus(absl::InvalidArgumentError(
-        absl::StrCat("office: '", request->office(),
-                     "' is neither comune:<ISTAT> nor prefettura:<province code>")));
-  }
-  absl::StatusOr<registry::CensusOffice::Contact> contact = office_.ContactOf(
-      office->kind == access::Office::Kind::kComune ? registry::CensusKind::kComune
-                                                    : registry::CensusKind::kPrefettura,
-      office->census_owner());
+  absl::StatusOr<registry::CensusOffice::Contact> contact = office_.ContactOf(request->office());
   if (!contact.ok()) return ToGrpcStatus(contact.status());
   response->set_name(contact->name);
   response->set_address(contact->address);
