@@ -240,6 +240,7 @@ void BuildTree(CLI::App& app) {
   AddSessionCommands(app);
   AddAuditCommands(app);
   AddDispatchCommands(app);
+  AddWorkstationCommands(app);
   AddCommand(app, "health", "ask a tessera service for its gRPC health", Health,
              ConnectsTo("the service"));
   CLI::App* completion =

@@ -11,13 +11,13 @@ packages=(
   libbotan-2-dev libssl-dev libp11-kit-dev libpq-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libabsl-dev
   libspdlog-dev libfmt-dev libtomlplusplus-dev nlohmann-json3-dev libcpp-httplib-dev libmicrohttpd-dev
-  libcli11-dev libjwt-dev libargon2-dev libcurl4-openssl-dev
+  libcli11-dev libjwt-dev libargon2-dev libcurl4-openssl-dev libzip-dev
   # print files: PDF pages, text and barcodes; the fonts they embed
   libcairo2-dev libpango1.0-dev libzint-dev fonts-dejavu-core
   libgtest-dev libgmock-dev
   # tokens, database and the independent checkers tests use
   softhsm2 opensc p11-kit postgresql-15 postgresql-client-15
-  openssl gnutls-bin libnss3-tools curl wrk poppler-utils python3-jwt python3-aiosmtpd
+  openssl gnutls-bin libnss3-tools curl wrk poppler-utils python3-jwt python3-aiosmtpd unzip
   # process helpers
   procps util-linux python3 tzdata
 )

@@ -19,6 +19,7 @@
 #include "registry/ministry_operators.h"
 #include "registry/order_queue.h"
 #include "registry/reference_store.h"
+#include "registry/workstation_certificates.h"
 
 namespace tessera::registry {
 
@@ -203,6 +204,18 @@ class PgDailyAccessStore final : public DailyAccessStore {
       const std::string& codice_fiscale, const std::string& machine,
       std::chrono::system_clock::time_point person_since,
       std::chrono::system_clock::time_point machine_since) override;
+
+ private:
+  pg::ConnectionPool& pool_;
+};
+
+// The workstation orders as their certificates stand, and the ALP's downloads.
+class PgWorkstationStore final : public WorkstationStore {
+ public:
+  explicit PgWorkstationStore(pg::ConnectionPool& pool) : pool_(pool) {}
+
+  absl::StatusOr<std::vector<Workstation>> WorkstationsOf(const std::string& owner) override;
+  absl::Status RecordDownload(const WorkstationDownload& download) override;
 
  private:
   pg::ConnectionPool& pool_;

@@ -591,6 +591,49 @@ grpc::Status RegistryHandlers::GetOfficeContact(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+namespace {
+
+void ToProto(const registry::Workstation& workstation, v1::Workstation* out) {
+  out->set_common_id(workstation.common_id);
+  out->set_state(workstation.state);
+  out->set_certificate_serial(workstation.certificate_serial);
+  out->set_failure(workstation.failure);
+  if (workstation.outcome_at) out->set_outcome_at_unix(UnixSeconds(*workstation.outcome_at));
+}
+
+}  // namespace
+
+grpc::Status RegistryHandlers::ListWorkstations(grpc::ServerContext* context,
+                                                const v1::ListWorkstationsRequest* request,
+                                                v1::ListWorkstationsResponse* response) {
+  absl::StatusOr<Principal> caller = CallerOf(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::StatusOr<std::vector<registry::Workstation>> listed =
+      workstations_.List(request->office(), *caller);
+  if (!listed.ok()) return ToGrpcStatus(listed.status());
+  for (const registry::Workstation& w : *listed) ToProto(w, response->add_workstations());
+  return grpc::Status::OK;
+}
+
+grpc::Status RegistryHandlers::DownloadWorkstations(grpc::ServerContext* context,
+                                                    const v1::DownloadWorkstationsRequest* request,
+                                                    v1::DownloadWorkstationsResponse* response) {
+  absl::StatusOr<Principal> caller = CallerOf(*context);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::StatusOr<registry::WorkstationCertificates::Downloaded> downloaded = workstations_.Download(
+      request->office(), {request->common_ids().begin(), request->common_ids().end()},
+      request->zip(), *caller);
+  if (!downloaded.ok()) return ToGrpcStatus(downloaded.status());
+  for (const auto& [workstation, bundle] : downloaded->bundles) {
+    v1::DownloadedWorkstation* out = response->add_workstations();
+    ToProto(workstation, out->mutable_workstation());
+    out->set_pkcs12(bundle.pkcs12.data(), bundle.pkcs12.size());
+    out->set_password(std::string(bundle.password.view()));
+  }
+  response->set_zip(downloaded->zip.data(), downloaded->zip.size());
+  return grpc::Status::OK;
+}
+
 grpc::Status RegistryHandlers::AcceptCodeMismatch(grpc::ServerContext* context,
                                                   const v1::AcceptCodeMismatchRequest* request,
                                                   v1::AcceptCodeMismatchResponse* response) {
@@ -876,6 +919,22 @@ std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office,
        service,
        {"tessera-dispatch"},
        "the dispatch service names an office on receipts and writes to its PEC"},
+      {s + "ListWorkstations",
+       {},
+       {},
+       "an office's Amministratore Postazioni, for its own office only "
+       "(registry/workstation_certificates.h)",
+       {},
+       {{registry::kAmministratorePostazioni, "comune"},
+        {registry::kAmministratorePostazioniPrefettura, "prefettura"}}},
+      {s + "DownloadWorkstations",
+       {},
+       {},
+       "bundles hold keys and passwords: an office's Amministratore Postazioni, for its own "
+       "office only, every download audited (registry/workstation_certificates.h)",
+       {},
+       {{registry::kAmministratorePostazioni, "comune"},
+        {registry::kAmministratorePostazioniPrefettura, "prefettura"}}},
       {s + "SaveDraft", comune, {}, own_census, {}, {}, census_scope},
       {s + "GetCensus", comune, {}, own_census, {}, {}, census_scope},
       {s + "SubmitCensus", comune, {}, own_census, {}, {}, census_scope},

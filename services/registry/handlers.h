@@ -14,6 +14,7 @@
 #include "registry/card_login.h"
 #include "registry/census_office.h"
 #include "registry/daily_access.h"
+#include "registry/workstation_certificates.h"
 
 namespace tessera::registry_service {
 
@@ -29,8 +30,13 @@ class RegistryHandlers final : public v1::Registry::Service {
  public:
   // `max_import_bytes`: the largest census file ImportCensus takes, all its parts together.
   RegistryHandlers(registry::CensusOffice& office, registry::CardLogin& login,
-                   registry::DailyAccess& daily, size_t max_import_bytes)
-      : office_(office), login_(login), daily_(daily), max_import_bytes_(max_import_bytes) {}
+                   registry::DailyAccess& daily, registry::WorkstationCertificates& workstations,
+                   size_t max_import_bytes)
+      : office_(office),
+        login_(login),
+        daily_(daily),
+        workstations_(workstations),
+        max_import_bytes_(max_import_bytes) {}
 
   grpc::Status LoadReference(grpc::ServerContext* context, const v1::LoadReferenceRequest* request,
                              v1::LoadReferenceResponse* response) override;
@@ -88,6 +94,12 @@ class RegistryHandlers final : public v1::Registry::Service {
   grpc::Status GetSessionState(grpc::ServerContext* context,
                                const v1::GetSessionStateRequest* request,
                                v1::GetSessionStateResponse* response) override;
+  grpc::Status ListWorkstations(grpc::ServerContext* context,
+                                const v1::ListWorkstationsRequest* request,
+                                v1::ListWorkstationsResponse* response) override;
+  grpc::Status DownloadWorkstations(grpc::ServerContext* context,
+                                    const v1::DownloadWorkstationsRequest* request,
+                                    v1::DownloadWorkstationsResponse* response) override;
 
  private:
   // The census a SaveDraft or SubmitCensus request carries (its scope checked by the policy).
@@ -98,6 +110,7 @@ class RegistryHandlers final : public v1::Registry::Service {
   registry::CensusOffice& office_;
   registry::CardLogin& login_;
   registry::DailyAccess& daily_;
+  registry::WorkstationCertificates& workstations_;
   const size_t max_import_bytes_;
 };
 

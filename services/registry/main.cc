@@ -18,6 +18,9 @@
 //   db.conninfo            libpq connection string; migrations of schema "registry" run at start
 //   db.max_connections     default 8
 //   registry.email_rules   the personal e-mail rules (deploy/reference/personal_email.txt)
+//   ca.target              optional: tessera-ca's gRPC address, host:port, where the registry
+//                          fetches workstation bundles for an office's ALP (DownloadWorkstations
+//                          answers FAILED_PRECONDITION without it)
 //   session.module         PKCS#11 module of the token holding the session-signing key
 //   session.token          its label
 //   session.key            label of the key (EC P-256; made on the token at the first start;
@@ -52,6 +55,7 @@
 #include "registry/pg_stores.h"
 #include "services/audit/anchoring.h"
 #include "services/outbox/outbox_sending.h"
+#include "services/registry/ca_bundles.h"
 #include "services/registry/handlers.h"
 
 namespace tessera {
@@ -169,7 +173,17 @@ absl::Status Serve(const std::string& config_path) {
     return gate->Check(token, certificate, std::chrono::system_clock::now());
   };
   start.rpc.rules = registry_service::RegistryPolicy(office, gate);
-  registry_service::RegistryHandlers handlers(office, login, daily,
+  // Workstation bundles stay at tessera-ca; the registry fetches them for the ALP, as itself.
+  TESSERA_ASSIGN_OR_RETURN(std::string ca_target, config.StringOr("ca.target", ""));
+  std::shared_ptr<grpc::Channel> ca;
+  if (!ca_target.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(ChannelTo channel_to, ChannelsAsItself(start));
+    ca = channel_to(ca_target);
+  }
+  registry::PgWorkstationStore workstation_store(pool);
+  registry::WorkstationCertificates workstations(
+      workstation_store, registry_service::BundlesFromCa(std::move(ca)), clock);
+  registry_service::RegistryHandlers handlers(office, login, daily, workstations,
                                               static_cast<size_t>(max_import_mb) << 20);
   start.rpc.services = {&handlers};
   // A comune without a certificate yet calls with its census access code instead.

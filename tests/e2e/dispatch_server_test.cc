@@ -54,8 +54,9 @@ class DispatchServerTest : public ::testing::Test {
                                   {"tessera-cli", {"localhost"}, {}}});
     testing::TestPg& pg = testing::TestPg::Get();
     const std::string run = ca_->dir().path().string();
-    const std::string registry_db = pg.ConnInfo(pg.CreateDatabase());
-    ca_->hierarchy().WriteRegistryConfig(ca_->dir().File("registry.toml"), registry_db, run);
+    registry_db_ = new std::string(pg.ConnInfo(pg.CreateDatabase()));
+    ca_->hierarchy().WriteRegistryConfig(ca_->dir().File("registry.toml"), *registry_db_, run,
+                                         ca_->server().port());
     registry_ = new testing::ServiceProcess("tessera-registry", ca_->dir().File("registry.toml"),
                                             ca_->dir().File("registry-port"),
                                             ca_->dir().File("registry.log"));
@@ -105,6 +106,7 @@ class DispatchServerTest : public ::testing::Test {
     delete sealer_;
     delete perso_db_;
     delete dispatch_db_;
+    delete registry_db_;
     delete ca_;
   }
 
@@ -247,6 +249,20 @@ class DispatchServerTest : public ::testing::Test {
   // session's token ("" and a failure if the login fails).
   static std::string CliLogin(const std::string& card_number, const std::string& pin,
                               const testing::TlsIdentity* machine = nullptr) {
+    const auto login = CliAs(card_number, machine, registry_->port(),
+                             "login --token-label " + card_number, "TESSERA_USER_PIN=" + pin);
+    EXPECT_EQ(login.exit_code, 0) << login.output;
+    if (login.exit_code != 0) return "";
+    return nlohmann::json::parse(testing::ReadFileOrDie(ca_->dir().File(
+                                     "cli-config-" + card_number + "/tessera/session.json")))
+        .at("token")
+        .get<std::string>();
+  }
+  // `tessera <command>` against the service on `port`, at `machine` (default: the Ministry's),
+  // where the holder of card `card_number` logs in (their session kept apart from others').
+  static testing::CommandResult CliAs(const std::string& card_number,
+                                      const testing::TlsIdentity* machine, int port,
+                                      const std::string& command, const std::string& env = "") {
     const std::string config = ca_->dir().File("cli-config-" + card_number);
     std::string cert = ca_->hierarchy().Pki("tessera-cli.pem");
     std::string key = ca_->hierarchy().Pki("tessera-cli.key");
@@ -256,16 +272,11 @@ class DispatchServerTest : public ::testing::Test {
       testing::WriteFile(cert, machine->cert_pem);
       testing::WriteFile(key, machine->key_pem);
     }
-    const auto login = testing::RunCommand(
-        "TESSERA_USER_PIN=" + pin + " XDG_CONFIG_HOME=" + config + " " + TESSERA_BIN_DIR +
-        "/tessera --module " + TestSoftHsm::Get().module_path() + " --target localhost:" +
-        std::to_string(registry_->port()) + " --ca " + ca_->hierarchy().Pki("bundle.pem") +
-        " --cert " + cert + " --key " + key + " login --token-label " + card_number);
-    EXPECT_EQ(login.exit_code, 0) << login.output;
-    if (login.exit_code != 0) return "";
-    return nlohmann::json::parse(testing::ReadFileOrDie(config + "/tessera/session.json"))
-        .at("token")
-        .get<std::string>();
+    return testing::RunCommand(env + " XDG_CONFIG_HOME=" + config + " " + TESSERA_BIN_DIR +
+                               "/tessera --module " + TestSoftHsm::Get().module_path() +
+                               " --target localhost:" + std::to_string(port) + " --ca " +
+                               ca_->hierarchy().Pki("bundle.pem") + " --cert " + cert + " --key " +
+                               key + " " + command);
   }
 
   static testing::RunningCa* ca_;
@@ -276,6 +287,7 @@ class DispatchServerTest : public ::testing::Test {
   static hsm::SecretSealer* sealer_;
   static std::string* perso_db_;
   static std::string* dispatch_db_;
+  static std::string* registry_db_;
 };
 
 testing::RunningCa* DispatchServerTest::ca_ = nullptr;
@@ -286,6 +298,7 @@ testing::SmtpSink* DispatchServerTest::smtp_ = nullptr;
 hsm::SecretSealer* DispatchServerTest::sealer_ = nullptr;
 std::string* DispatchServerTest::perso_db_ = nullptr;
 std::string* DispatchServerTest::dispatch_db_ = nullptr;
+std::string* DispatchServerTest::registry_db_ = nullptr;
 
 void ExpectRefused(const grpc::Status& status, grpc::StatusCode code, const std::string& reason) {
   EXPECT_EQ(status.error_code(), code) << status.error_message();
@@ -454,6 +467,72 @@ TEST_F(DispatchServerTest, LotsReachTheirHoldersAndOnlyTheirHoldersGetTheSecondH
       << costa_mail;
   std::this_thread::sleep_for(std::chrono::seconds(2));  // a second mail would be out by now
   EXPECT_EQ(smtp_->Messages().size(), 4u);
+
+  // Costa is Accumoli's Amministratore Postazioni too. Logged in with his card at Accumoli's
+  // workstation, he downloads the comune's workstation certificates (tessera-registry fetches
+  // them from tessera-ca) as one zip with their passwords; the download is in the registry's
+  // audit chain. The mayor is not the ALP; Costa acts for no other comune.
+  const std::string costa_session =
+      CliLogin(costa_card,
+               std::string(personalization::Split(CredentialsOf(costa_card).pin).envelope.view()) +
+                   HalfIn(costa_mail, "PIN"),
+               &accumoli_desk);
+  ASSERT_FALSE(costa_session.empty());
+  const std::string zip = ca_->dir().File("accumoli-postazioni.zip");
+  const testing::CommandResult download =
+      CliAs(costa_card, &accumoli_desk, registry_->port(), "workstation download --out " + zip);
+  ASSERT_EQ(download.exit_code, 0) << download.output;
+  const testing::CommandResult listing = testing::RunCommand("unzip -Z1 " + zip);
+  EXPECT_EQ(listing.output, "0570010001.p12\n0570010002.p12\n0570010099.p12\npasswords.txt\n")
+      << listing.output;
+  const std::string passwords = testing::RunCommand("unzip -p " + zip + " passwords.txt").output;
+  const size_t line = passwords.find("0570010099   0570010099.p12   ");
+  ASSERT_NE(line, std::string::npos) << passwords;
+  const size_t start = line + std::string("0570010099   0570010099.p12   ").size();
+  testing::WriteFile(ca_->dir().File("server.pass"),
+                     passwords.substr(start, passwords.find('\r', start) - start));
+  const testing::CommandResult opened =
+      testing::RunCommand("unzip -p " + zip + " 0570010099.p12 > " + ca_->dir().File("server.p12") +
+                          " && openssl pkcs12 -in " + ca_->dir().File("server.p12") +
+                          " -passin file:" + ca_->dir().File("server.pass") +
+                          " -nokeys -clcerts | openssl x509 -noout -subject");
+  EXPECT_EQ(opened.exit_code, 0) << opened.output;
+  EXPECT_NE(opened.output.find("0570010099"), std::string::npos) << opened.output;
+
+  pg::ConnectionPool registry_pool(*registry_db_, 1);
+  auto conn = registry_pool.Acquire();
+  ASSERT_TRUE(conn.ok()) << conn.status();
+  auto recorded = (*conn)->Exec(
+      "SELECT person, machine, archive, array_to_string(common_ids, ',') FROM "
+      "registry.workstation_downloads");
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  ASSERT_EQ(recorded->rows(), 1);
+  EXPECT_EQ(recorded->Text(0, 0), kCosta);
+  EXPECT_EQ(recorded->Text(0, 1), "0570010001");
+  EXPECT_TRUE(recorded->Bool(0, 2));
+  EXPECT_EQ(recorded->Text(0, 3), "0570010001,0570010002,0570010099");
+  auto audited = (*conn)->Exec(
+      "SELECT count(*) FROM (SELECT actor, action FROM registry.audit_records UNION ALL SELECT "
+      "actor, action FROM registry.audit_pending) a WHERE action = "
+      "'workstation_downloads.insert' AND actor = $1",
+      {std::string("person:") + kCosta});
+  ASSERT_TRUE(audited.ok()) << audited.status();
+  EXPECT_EQ(audited->Text(0, 0), "1");
+
+  auto registry_at_accumoli = v1::Registry::NewStub(Channel(accumoli_desk, registry_->port()));
+  const auto list_as = [&](const std::string& session, const std::string& office) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + session);
+    v1::ListWorkstationsRequest request;
+    request.set_office(office);
+    v1::ListWorkstationsResponse response;
+    return registry_at_accumoli->ListWorkstations(&context, request, &response);
+  };
+  EXPECT_TRUE(list_as(costa_session, "").ok());
+  ExpectRefused(list_as(ricci_session, ""), grpc::StatusCode::PERMISSION_DENIED,
+                "an office's Amministratore Postazioni");
+  ExpectRefused(list_as(costa_session, "comune:057002"), grpc::StatusCode::PERMISSION_DENIED,
+                "may not act for comune:057002");
 }
 
 }  // namespace

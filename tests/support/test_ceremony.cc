@@ -145,18 +145,20 @@ std::string HttpPort(const std::string& run_dir) {
 }  // namespace
 
 void TestHierarchy::WriteRegistryConfig(const std::string& path, const std::string& conninfo,
-                                        const std::string& run_dir) const {
+                                        const std::string& run_dir, int ca_port) const {
   const std::string http_port = HttpPort(run_dir);
-  WriteFile(path, "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + run_dir +
-                      "/registry-port\"\n[tls]\ncertificate_chain = \"" +
-                      Pki("tessera-registry.pem") + "\"\nprivate_key = \"" +
-                      Pki("tessera-registry.key") + "\"\nclient_ca_bundle = \"" +
-                      Pki("bundle.pem") + "\"\nreload_seconds = 1\n[db]\nconninfo = \"" + conninfo +
-                      "\"\n[revocation]\ncrl_url = \"http://127.0.0.1:" + http_port +
-                      "/crl\"\nrefresh_seconds = 1\n[registry]\nemail_rules = \"" +
-                      std::string(TESSERA_SOURCE_DIR) + "/deploy/reference/personal_email.txt\"\n" +
-                      RegistrySessionToml() + "[audit]\nanchor_seconds = 1\npublic_key_file = \"" +
-                      run_dir + "/registry-audit.pem\"\n");
+  WriteFile(path,
+            "[grpc]\nlisten = \"127.0.0.1:0\"\nport_file = \"" + run_dir +
+                "/registry-port\"\n[tls]\ncertificate_chain = \"" + Pki("tessera-registry.pem") +
+                "\"\nprivate_key = \"" + Pki("tessera-registry.key") + "\"\nclient_ca_bundle = \"" +
+                Pki("bundle.pem") + "\"\nreload_seconds = 1\n[db]\nconninfo = \"" + conninfo +
+                "\"\n[revocation]\ncrl_url = \"http://127.0.0.1:" + http_port +
+                "/crl\"\nrefresh_seconds = 1\n[registry]\nemail_rules = \"" +
+                std::string(TESSERA_SOURCE_DIR) + "/deploy/reference/personal_email.txt\"\n" +
+                RegistrySessionToml() + "[audit]\nanchor_seconds = 1\npublic_key_file = \"" +
+                run_dir + "/registry-audit.pem\"\n" +
+                (ca_port == 0 ? std::string()
+                              : "[ca]\ntarget = \"localhost:" + std::to_string(ca_port) + "\"\n"));
 }
 
 std::string TestHierarchy::RegistrySessionToml() const {

@@ -87,9 +87,10 @@ class TestHierarchy {
   std::unique_ptr<ServiceProcess> StartCa(const std::string& conninfo, const std::string& run_dir,
                                           const std::string& http_listen = "127.0.0.1:0") const;
   // Writes a tessera-registry config that checks callers against the CRLs of the tessera-ca
-  // whose HTTP port is in <run_dir>/http-port; gRPC port to <run_dir>/registry-port.
+  // whose HTTP port is in <run_dir>/http-port; gRPC port to <run_dir>/registry-port. With
+  // `ca_port`, it fetches workstation bundles from that tessera-ca (ca.target).
   void WriteRegistryConfig(const std::string& path, const std::string& conninfo,
-                           const std::string& run_dir) const;
+                           const std::string& run_dir, int ca_port = 0) const;
   // The [session] table of a tessera-registry config: a SoftHSM token of the hierarchy's own
   // (made at the first call) for the session-signing key. Sets TESSERA_SESSION_PIN in this
   // process's environment, which the registry processes it starts inherit.
