@@ -233,6 +233,8 @@ client_ca_bundle = "$work/pki/bundle.pem"
 conninfo = "host=$PGHOST port=$PGPORT user=$PGUSER dbname=tessera"
 [registry]
 email_rules = "$root/deploy/reference/personal_email.txt"
+[ca]
+target = "localhost:$port"
 [revocation]
 crl_url = "$http/crl"
 [session]
@@ -495,10 +497,13 @@ mail_pin() {  # mailbox -> the PIN's mail half, waiting for the mail
   for _ in $(seq 1 100); do
     half=$(/usr/bin/python3 - "$work/mail" "$1" <<'PY'
 import mailbox, re, sys
+from email.utils import parseaddr
 for message in mailbox.Maildir(sys.argv[1], create=False):
-    if sys.argv[2] in message["To"]:
-        body = message.get_payload(decode=True).decode("utf-8")
-        print(re.search(r"PIN, seconda metà:\s+(\S+)", body).group(1))
+    if parseaddr(message["To"])[1] != sys.argv[2]:
+        continue
+    half = re.search(r"PIN, seconda metà:\s+(\S+)", message.get_payload(decode=True).decode("utf-8"))
+    if half:
+        print(half.group(1))
         break
 PY
 )
@@ -599,11 +604,66 @@ printf '  Costa'"'"'s card again: '
 acc_dispatch register --codice-fiscale CSTPLA83S10A241X --card "$costa_card" --request-id again 2>&1 | head -1 || true
 echo "  the form Paolo Costa signs ($work/form-CSTPLA83S10A241X.pdf), as pdftotext reads it:"
 pdftotext -layout "$work/form-CSTPLA83S10A241X.pdf" - | grep -v '^[[:space:]]*$' | head -14 | sed 's/^/    /'
+
+step "At the comune: its Amministratore Postazioni downloads the workstation certificates"
+# Paolo Costa is Accumoli's ALP. His card is his now (registered above): with its PIN (his
+# envelope's half, his mail's half) he logs in at the workstation the Ministry installed, and
+# takes every other one from tessera-registry, which fetches the bundles from tessera-ca.
+costa_pin="$(envelope_pin "$accumoli_lot" "$costa_card")$(mail_pin paolo.costa.1@comune.it)"
+alp() { XDG_CONFIG_HOME="$work/accumoli-alp" "$bin/tessera" --cert "$work/acc-ws.pem" --key "$work/acc-ws.key" --target "localhost:$(cat "$work/registry.port")" "$@"; }
+echo "  Paolo Costa logs in at 0570010001 with his card; Accumoli's workstations (tessera workstation list):"
+SOFTHSM2_CONF=$(lot_conf "$accumoli_lot") TESSERA_USER_PIN=$costa_pin alp login --token-label "$costa_card" >/dev/null
+alp workstation list | sed 's/^/    /'
+echo "  \"Scarica tutti\": one zip with every certificate and a text file of their passwords:"
+alp workstation download --out "$work/accumoli-postazioni.zip" | head -1 | sed 's/^/    /'
+unzip -l "$work/accumoli-postazioni.zip" | sed 's/^/    /'
+mkdir -p "$work/accumoli-postazioni"
+unzip -q -o "$work/accumoli-postazioni.zip" -d "$work/accumoli-postazioni"
+printf '  0570010002.p12 opened by openssl with its password from passwords.txt: '
+awk '$1 == "0570010002" {print $3}' "$work/accumoli-postazioni/passwords.txt" | tr -d '\r' |
+  openssl pkcs12 -in "$work/accumoli-postazioni/0570010002.p12" -passin stdin -nokeys -clcerts |
+  openssl x509 -noout -subject
+psql -qAt -d tessera -c "SELECT '  the download, in the registry''s audit chain: ' || person || ' at ' || machine || ', ' || array_to_string(common_ids, ' ') || CASE WHEN archive THEN ' (zip)' ELSE '' END FROM registry.workstation_downloads"
+printf '  the mayor asking for them (she is not the ALP): '
+accumoli --target "localhost:$(cat "$work/registry.port")" workstation list 2>&1 | head -1 || true
+
+step "Every other comune of the province: its lot to its mayor, each card registered to its holder"
+# At the prefettura, Anna Ferri hands each comune's lot to its mayor (receipts in
+# $work/receipts, holder forms in $work/forms); the mayor's own card is hers at once and its second halves go out. At the
+# comune's first workstation the mayor logs in with that card and registers every other card
+# to its holder, whose halves go out then.
+mkdir -p "$work/receipts" "$work/forms" "$work/comuni"
+mayor_of() {  # ISTAT -> "codice_fiscale email" of its Sindaco/Delegato
+  psql -qAt -F ' ' -d tessera -c "SELECT u.codice_fiscale, u.email FROM registry.census_users u JOIN registry.censuses c ON c.id = u.census_id WHERE c.kind = 'comune' AND c.owner = '$1' AND c.state = 'SUBMITTED' AND 'sindaco_delegato' = ANY (u.profiles)"
+}
+comune_round() {  # ISTAT: delivery, the mayor's login, the registrations; one line
+  local istat=$1 lot name mayor email protocol card pin registered=0 entry
+  read -r lot name < <(dispatch --json delivery lots --office "$istat" | python3 -c 'import json,sys; l = json.load(sys.stdin)["lots"][0]; print(l["lot_number"], l["office_name"])')
+  read -r mayor email < <(mayor_of "$istat")
+  protocol=$(pref_dispatch --json deliver --office "$istat" --lot "$lot" --collector "$mayor" \
+    --receipt "$work/receipts/$istat.pdf" | python3 -c 'import json,sys; print(json.load(sys.stdin)["protocol"])')
+  card=$(card_of "$lot" "$mayor")
+  pin="$(envelope_pin "$lot" "$card")$(mail_pin "$email")"
+  install_workstation "$istat" 1 "ws-$istat"
+  local -a at=(env XDG_CONFIG_HOME="$work/comuni/$istat" "$bin/tessera" --cert "$work/ws-$istat.pem" --key "$work/ws-$istat.key")
+  SOFTHSM2_CONF=$(lot_conf "$lot") TESSERA_USER_PIN=$pin \
+    "${at[@]}" --target "localhost:$(cat "$work/registry.port")" login --token-label "$card" >/dev/null
+  for entry in $("${at[@]}" --target "localhost:$(cat "$work/dispatch.port")" --json delivery cards "$lot" | python3 -c 'import json,sys; print(" ".join(c["codice_fiscale"] + ":" + c["card_number"] for c in json.load(sys.stdin)["cards"] if c["state"] == "CONSEGNATA"))'); do
+    "${at[@]}" --target "localhost:$(cat "$work/dispatch.port")" register \
+      --codice-fiscale "${entry%%:*}" --card "${entry##*:}" --form "$work/forms/$istat-${entry%%:*}.pdf" >/dev/null
+    registered=$((registered + 1))
+  done
+  printf '    %s %-30s lot %s  %s  mayor %s logged in, %d card(s) registered\n' \
+    "$istat" "$name" "$lot" "$protocol" "$mayor" "$registered"
+}
+for istat in $(tail -n +2 "$sample" | cut -d';' -f1 | sort -u | grep -v '^057001$'); do
+  comune_round "$istat"
+done
 for _ in $(seq 1 100); do [ "$(psql -qAt -d tessera -c "SELECT count(*) FROM dispatch.outbox WHERE sent_at IS NULL")" = 0 ] && break; sleep 0.2; done
 echo "  mail sent by tessera-dispatch's outbox, as the local SMTP server received it ($(ls "$work/mail/new" | wc -l) messages):"
 echo "  the Ministry follows the outbox (tessera outbox list; bodies never leave the service):"
 dispatch outbox list | sed -n '1p;$p' | sed 's/^/    /'
-psql -qAt -d tessera -c "SELECT '    ' || kind || ': ' || count(*) FILTER (WHERE sent_at IS NOT NULL) || CASE kind WHEN 'second_halves' THEN ' (Rossi, Ferri, Ricci at delivery; Accumoli''s three holders at registration)' ELSE ' (each comune''s PEC: its lot is at the prefettura)' END FROM dispatch.outbox GROUP BY kind ORDER BY kind"
+psql -qAt -d tessera -c "SELECT '    ' || kind || ': ' || count(*) FILTER (WHERE sent_at IS NOT NULL) || CASE kind WHEN 'second_halves' THEN ' (every holder: collectors at delivery, the others at registration)' ELSE ' (each comune''s PEC: its lot is at the prefettura)' END FROM dispatch.outbox GROUP BY kind ORDER BY kind"
 psql -qAt -d tessera -c "SELECT '  dispatch: ' || state || ' ' || count(*) || ' cards' FROM dispatch.cards GROUP BY state ORDER BY state"
 
 step "The print room confirms the envelopes printed"
@@ -624,9 +684,12 @@ step "Done"
 echo "  PostgreSQL, SoftHSM tokens, the key ceremony, tessera-ca, tessera-registry, tessera-perso and"
 echo "  tessera-dispatch over mTLS worked end to end:"
 psql -qAt -d tessera -c "SELECT '    cards ' || state || ': ' || count(*) FROM dispatch.cards GROUP BY state ORDER BY state"
-psql -qAt -d tessera -c "SELECT '    deliveries: ' || count(*) || ' (' || string_agg(protocol, ', ' ORDER BY id) || ')' FROM dispatch.deliveries"
+psql -qAt -d tessera -c "SELECT '    deliveries: ' || count(*) || ' (' || min(protocol) || ', ' || (array_agg(protocol ORDER BY id))[2] || ' … ' || (array_agg(protocol ORDER BY id DESC))[1] || ')' FROM dispatch.deliveries"
 psql -qAt -d tessera -c "SELECT '    mails sent: ' || count(*) FILTER (WHERE sent_at IS NOT NULL) || ', waiting: ' || count(*) FILTER (WHERE sent_at IS NULL AND failed_at IS NULL) FROM dispatch.outbox"
-echo "    card logins: Mario Rossi (Ministry), Anna Ferri (prefettura of Rieti), Giulia Ricci"
-echo "    (Accumoli), with the PINs their envelopes and their mail made together"
+echo "    PDFs written: $(ls "$work"/receipt-accumoli.pdf "$work"/receipts/*.pdf | wc -l) delivery receipts, $(ls "$work"/form-*.pdf "$work"/forms/*.pdf | wc -l) holder forms"
+echo "    card logins: Mario Rossi (Ministry), Anna Ferri (prefettura of Rieti), Giulia Ricci and"
+echo "    Paolo Costa (Accumoli), the mayors of the other $(ls "$work/comuni" | wc -l) comuni, each with the PIN their"
+echo "    envelope and their mail made together"
+echo "    workstation certificates downloaded by Accumoli's ALP: $work/accumoli-postazioni.zip"
 echo "  Files are in $work (logs: $work/ca.log, $work/registry.log, $work/perso.log,"
 echo "  $work/dispatch.log; mail: $work/mail). Stopping."
