@@ -10,6 +10,7 @@
 #include "platform/files.h"
 #include "platform/status_macros.h"
 #include "proto/dispatch.grpc.pb.h"
+#include "proto/registry.grpc.pb.h"
 
 namespace tessera::cli {
 namespace {
@@ -230,8 +231,24 @@ absl::Status ResendHalves(const Args& args) {
   return absl::OkStatus();
 }
 
+// ListOutbox or RetryOutbox at the service --of names: tessera-dispatch's outbox (second
+// halves, notices) or tessera-registry's (daily passwords).
+template <typename Request, typename Response>
+absl::Status OutboxCall(const Args& args,
+                        grpc::Status (v1::Dispatch::Stub::*at_dispatch)(grpc::ClientContext*,
+                                                                        const Request&, Response*),
+                        grpc::Status (v1::Registry::Stub::*at_registry)(grpc::ClientContext*,
+                                                                        const Request&, Response*),
+                        const Request& request, Response* response) {
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ServiceChannel(args));
+  grpc::ClientContext context;
+  if (args.Get("of") == "registry") {
+    return FromGrpc((*v1::Registry::NewStub(channel).*at_registry)(&context, request, response));
+  }
+  return FromGrpc((*v1::Dispatch::NewStub(channel).*at_dispatch)(&context, request, response));
+}
+
 absl::Status OutboxList(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
   v1::ListOutboxRequest request;
   request.set_state(args.Get("state"));
   request.set_page_size(1000);
@@ -239,9 +256,9 @@ absl::Status OutboxList(const Args& args) {
   std::string text = absl::StrFormat("%-6s %-20s %-8s %-3s %-36s %s", "id", "kind", "state", "try",
                                      "to", "last error");
   while (true) {  // every page
-    grpc::ClientContext context;
     v1::ListOutboxResponse page;
-    TESSERA_RETURN_IF_ERROR(FromGrpc(dispatch->ListOutbox(&context, request, &page)));
+    TESSERA_RETURN_IF_ERROR(OutboxCall(args, &v1::Dispatch::Stub::ListOutbox,
+                                       &v1::Registry::Stub::ListOutbox, request, &page));
     for (const v1::OutboxMail& m : page.mails()) {
       list.push_back({{"id", m.id()},
                       {"kind", m.kind()},
@@ -265,15 +282,14 @@ absl::Status OutboxList(const Args& args) {
 }
 
 absl::Status OutboxRetry(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
   v1::RetryOutboxRequest request;
   for (const std::string& id : args.All("id")) {
     TESSERA_ASSIGN_OR_RETURN(int number, ParseDigits(id, 9, "--id: a mail's number"));
     request.add_ids(number);
   }
-  grpc::ClientContext context;
   v1::RetryOutboxResponse response;
-  TESSERA_RETURN_IF_ERROR(FromGrpc(dispatch->RetryOutbox(&context, request, &response)));
+  TESSERA_RETURN_IF_ERROR(OutboxCall(args, &v1::Dispatch::Stub::RetryOutbox,
+                                     &v1::Registry::Stub::RetryOutbox, request, &response));
   Print(args, {{"retried", response.retried()}},
         absl::StrCat(response.retried(), " mail(s) given up are due again"));
   return absl::OkStatus();
@@ -357,17 +373,29 @@ void AddDispatchCommands(CLI::App& app) {
   resend->add_option("--card", "the card's number")->type_name("CARD")->required();
   AddRequestId(*resend);
 
-  CLI::App* outbox = AddGroup(app, "outbox", "tessera-dispatch's mail: what was sent, what waits",
-                              ConnectsTo("tessera-dispatch") + " The Ministry only.");
-  AddCommand(*outbox, "list", "the mails (never their bodies): state, attempts, last error",
-             OutboxList)
-      ->add_option("--state", "only these")
+  CLI::App* outbox = AddGroup(
+      app, "outbox", "a service's mail: what was sent, what waits",
+      "Connects to tessera-dispatch (second halves, notices to the comuni's PEC; the default) or, "
+      "with --of registry, to tessera-registry (daily passwords), at --target. The Ministry "
+      "only.");
+  const auto add_of = [](CLI::App& command) {
+    command.add_option("--of", "whose outbox: the service --target names")
+        ->type_name("SERVICE")
+        ->check(CLI::IsMember({"dispatch", "registry"}))
+        ->default_str("dispatch");
+  };
+  CLI::App* list = AddCommand(
+      *outbox, "list", "the mails (never their bodies): state, attempts, last error", OutboxList);
+  list->add_option("--state", "only these")
       ->type_name("STATE")
       ->check(CLI::IsMember({"waiting", "sent", "failed"}));
-  AddCommand(*outbox, "retry", "send mails given up again (a sent mail never is)", OutboxRetry)
-      ->add_option("--id", "only this mail (repeatable); none: every one given up")
+  add_of(*list);
+  CLI::App* retry =
+      AddCommand(*outbox, "retry", "send mails given up again (a sent mail never is)", OutboxRetry);
+  retry->add_option("--id", "only this mail (repeatable); none: every one given up")
       ->type_name("N")
       ->take_all();
+  add_of(*retry);
 }
 
 }  // namespace tessera::cli

@@ -13,6 +13,7 @@
 #include "platform/rpc_server.h"
 #include "platform/status_macros.h"
 #include "proto/common.pb.h"
+#include "services/outbox/outbox_rpcs.h"
 #include "services/sessions/registry_sessions.h"
 
 namespace tessera::registry_service {
@@ -634,6 +635,18 @@ grpc::Status RegistryHandlers::DownloadWorkstations(grpc::ServerContext* context
   return grpc::Status::OK;
 }
 
+grpc::Status RegistryHandlers::ListOutbox(grpc::ServerContext*,
+                                          const v1::ListOutboxRequest* request,
+                                          v1::ListOutboxResponse* response) {
+  return outbox_service::ListOutbox(outbox_, *request, response);
+}
+
+grpc::Status RegistryHandlers::RetryOutbox(grpc::ServerContext*,
+                                           const v1::RetryOutboxRequest* request,
+                                           v1::RetryOutboxResponse* response) {
+  return outbox_service::RetryOutbox(outbox_, *request, response);
+}
+
 grpc::Status RegistryHandlers::AcceptCodeMismatch(grpc::ServerContext* context,
                                                   const v1::AcceptCodeMismatchRequest* request,
                                                   v1::AcceptCodeMismatchResponse* response) {
@@ -874,6 +887,18 @@ std::vector<RpcRule> RegistryPolicy(registry::CensusOffice& office,
        {},
        {},
        "the Ministry names its own operators",
+       operators,
+       ministry_operator},
+      {s + "ListOutbox",
+       {},
+       {},
+       "the Ministry follows the registry's outbox (daily passwords)",
+       operators,
+       ministry_operator},
+      {s + "RetryOutbox",
+       {},
+       {},
+       "the Ministry sends mails given up again",
        operators,
        ministry_operator},
       {s + "BeginLogin",

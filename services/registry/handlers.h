@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "access/session_gate.h"
+#include "mail/outbox.h"
 #include "platform/rpc_policy.h"
 #include "proto/registry.grpc.pb.h"
 #include "registry/card_login.h"
@@ -31,11 +32,12 @@ class RegistryHandlers final : public v1::Registry::Service {
   // `max_import_bytes`: the largest census file ImportCensus takes, all its parts together.
   RegistryHandlers(registry::CensusOffice& office, registry::CardLogin& login,
                    registry::DailyAccess& daily, registry::WorkstationCertificates& workstations,
-                   size_t max_import_bytes)
+                   mail::PgOutboxStore& outbox, size_t max_import_bytes)
       : office_(office),
         login_(login),
         daily_(daily),
         workstations_(workstations),
+        outbox_(outbox),
         max_import_bytes_(max_import_bytes) {}
 
   grpc::Status LoadReference(grpc::ServerContext* context, const v1::LoadReferenceRequest* request,
@@ -100,6 +102,10 @@ class RegistryHandlers final : public v1::Registry::Service {
   grpc::Status DownloadWorkstations(grpc::ServerContext* context,
                                     const v1::DownloadWorkstationsRequest* request,
                                     v1::DownloadWorkstationsResponse* response) override;
+  grpc::Status ListOutbox(grpc::ServerContext* context, const v1::ListOutboxRequest* request,
+                          v1::ListOutboxResponse* response) override;
+  grpc::Status RetryOutbox(grpc::ServerContext* context, const v1::RetryOutboxRequest* request,
+                           v1::RetryOutboxResponse* response) override;
 
  private:
   // The census a SaveDraft or SubmitCensus request carries (its scope checked by the policy).
@@ -111,6 +117,7 @@ class RegistryHandlers final : public v1::Registry::Service {
   registry::CardLogin& login_;
   registry::DailyAccess& daily_;
   registry::WorkstationCertificates& workstations_;
+  mail::PgOutboxStore& outbox_;
   const size_t max_import_bytes_;
 };
 

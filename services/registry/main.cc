@@ -183,7 +183,8 @@ absl::Status Serve(const std::string& config_path) {
   registry::PgWorkstationStore workstation_store(pool);
   registry::WorkstationCertificates workstations(
       workstation_store, registry_service::BundlesFromCa(std::move(ca)), clock);
-  registry_service::RegistryHandlers handlers(office, login, daily, workstations,
+  mail::PgOutboxStore outbox_records(pool, registry::kPgSchema);
+  registry_service::RegistryHandlers handlers(office, login, daily, workstations, outbox_records,
                                               static_cast<size_t>(max_import_mb) << 20);
   start.rpc.services = {&handlers};
   // A comune without a certificate yet calls with its census access code instead.

@@ -730,7 +730,7 @@ TEST_F(CardLoginTest, EveryRegistryRpcRefusesABadSessionAndHoldsAGoodOneToTheTab
       ExpectTheDoorHoldsToTheTable(registry_service::RegistryPolicy(office, nullptr), bad,
                                    SessionChannel(port, desk, costa.session.token()),
                                    {PrincipalKind::kWorkstation, "0570010001"}, costa.session),
-      25);
+      27);
 }
 
 // The same at tessera-ca's door, for a Ministry operator at the Ministry's machine (the only
@@ -812,6 +812,41 @@ TEST_F(CardLoginTest, TheMayorAuthorizesADailyPasswordAndItsHolderLogsInWithIt) 
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_EQ(testing::LogEvents(ca_->dir().File("registry.log"), "mail_sent").size(), 1u);
+
+  // The Ministry follows the registry's outbox (ListOutbox: every mail, never a body); the mayor
+  // may not; nothing given up, so a retry makes nothing due.
+  Login rossi = LogIn(*Registry(Service("tessera-cli")), kRossi);
+  ASSERT_TRUE(rossi.status.ok()) << rossi.status.error_message();
+  auto at_the_ministry = v1::Registry::NewStub(
+      SessionChannel(registry_->port(), Service("tessera-cli"), rossi.session.token()));
+  v1::ListOutboxRequest list;
+  list.set_state("sent");
+  v1::ListOutboxResponse mails;
+  {
+    grpc::ClientContext context;
+    status = at_the_ministry->ListOutbox(&context, list, &mails);
+  }
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_GE(mails.mails_size(), 1);
+  const v1::OutboxMail& sent = mails.mails(mails.mails_size() - 1);
+  EXPECT_EQ(sent.kind(), "daily_password");
+  EXPECT_EQ(sent.to(), "paolo.costa.1@comune.it");
+  EXPECT_EQ(sent.state(), "sent");
+  EXPECT_EQ(sent.message_id(), testing::MailHeader(delivered, "Message-ID"));
+  EXPECT_EQ(mails.DebugString().find(password), std::string::npos);
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + mayor.session.token());
+    ExpectRefused(accumoli->ListOutbox(&context, list, &mails), grpc::StatusCode::PERMISSION_DENIED,
+                  "may not call it");
+  }
+  {
+    grpc::ClientContext context;
+    v1::RetryOutboxResponse retried;
+    status = at_the_ministry->RetryOutbox(&context, v1::RetryOutboxRequest(), &retried);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(retried.retried(), 0u);
+  }
 
   auto password_login = [&](v1::Registry::Stub& machine, const std::string& typed) {
     grpc::ClientContext context;
