@@ -62,9 +62,9 @@ void AddAuditCommands(CLI::App& app) {
   CLI::App* audit = AddGroup(app, "audit", "the services' audit chains");
   CLI::App* verify = AddCommand(
       *audit, "verify", "walk a service's audit chain and check its anchors", Verify,
-      "Reads the chain (schema ca, registry, perso or dispatch) from the database, checks every record's "
-      "link to the one before and every anchor's signature with the anchor key's public half "
-      "(the service writes it to audit.public_key_file), and names the first broken link. "
+      "Reads the chain (schema ca, registry, perso or dispatch) from the database, checks every "
+      "record's link to the one before and every anchor's signature with the anchor key's public "
+      "half (the service writes it to audit.public_key_file), and names the first broken link. "
       "Exit status 0 when the chain holds, 1 when it is broken.");
   verify->add_option("--database", "libpq connection string of the service's database")
       ->type_name("CONNINFO")

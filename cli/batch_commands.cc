@@ -16,11 +16,6 @@
 namespace tessera::cli {
 namespace {
 
-absl::StatusOr<std::unique_ptr<v1::Personalization::Stub>> Perso(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ServiceChannel(args));
-  return v1::Personalization::NewStub(channel);
-}
-
 absl::StatusOr<int64_t> BatchId(const Args& args) {
   TESSERA_ASSIGN_OR_RETURN(int id, ParseDigits(args.Get("ID"), 9, "ID: a batch number"));
   return id;
@@ -146,7 +141,7 @@ absl::Status BatchCreate(const Args& args) {
   request.mutable_reach()->set_istat(args.Get("istat"));
   for (const std::string& order : args.All("order")) request.mutable_reach()->add_orders(order);
   request.set_request_id(RequestIdOf(args, "batch-create", request.SerializeAsString()));
-  TESSERA_ASSIGN_OR_RETURN(auto perso, Perso(args));
+  TESSERA_ASSIGN_OR_RETURN(auto perso, StubAt<v1::Personalization>(args));
   v1::Batch batch;
   {
     grpc::ClientContext context;
@@ -171,7 +166,7 @@ absl::Status BatchChange(const Args& args, const std::string& action) {
   v1::BatchChange request;
   request.set_id(id);
   request.set_request_id(NewRequestIdOf(args, "batch-" + action));
-  TESSERA_ASSIGN_OR_RETURN(auto perso, Perso(args));
+  TESSERA_ASSIGN_OR_RETURN(auto perso, StubAt<v1::Personalization>(args));
   grpc::ClientContext context;
   v1::Batch batch;
   grpc::Status status = action == "pause"    ? perso->PauseBatch(&context, request, &batch)
@@ -183,7 +178,7 @@ absl::Status BatchChange(const Args& args, const std::string& action) {
 
 absl::Status BatchShow(const Args& args) {
   TESSERA_ASSIGN_OR_RETURN(int64_t id, BatchId(args));
-  TESSERA_ASSIGN_OR_RETURN(auto perso, Perso(args));
+  TESSERA_ASSIGN_OR_RETURN(auto perso, StubAt<v1::Personalization>(args));
   v1::GetBatchRequest request;
   request.set_id(id);
   grpc::ClientContext context;
@@ -195,7 +190,7 @@ absl::Status BatchShow(const Args& args) {
 }
 
 absl::Status BatchList(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(auto perso, Perso(args));
+  TESSERA_ASSIGN_OR_RETURN(auto perso, StubAt<v1::Personalization>(args));
   v1::ListBatchesRequest request;
   request.set_include_ended(args.Has("all"));
   grpc::ClientContext context;
@@ -221,7 +216,7 @@ absl::Status BatchList(const Args& args) {
 // summary at the end. Exit 0 when it finished without failures, 1 otherwise.
 absl::Status BatchWatch(const Args& args) {
   TESSERA_ASSIGN_OR_RETURN(int64_t id, BatchId(args));
-  TESSERA_ASSIGN_OR_RETURN(auto perso, Perso(args));
+  TESSERA_ASSIGN_OR_RETURN(auto perso, StubAt<v1::Personalization>(args));
   v1::WatchBatchRequest request;
   request.set_id(id);
   request.set_interval_ms(args.json ? 2000 : 500);
@@ -282,7 +277,7 @@ absl::Status BatchPrinted(const Args& args) {
   v1::BatchChange request;
   request.set_id(id);
   request.set_request_id(RequestIdOf(args, "batch-printed", std::to_string(id)));
-  TESSERA_ASSIGN_OR_RETURN(auto perso, Perso(args));
+  TESSERA_ASSIGN_OR_RETURN(auto perso, StubAt<v1::Personalization>(args));
   grpc::ClientContext context;
   v1::ConfirmPrintedResponse response;
   TESSERA_RETURN_IF_ERROR(FromGrpc(perso->ConfirmPrinted(&context, request, &response)));
@@ -316,7 +311,7 @@ nlohmann::json ToJson(const v1::Lot& lot) {
 }
 
 absl::Status LotList(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(auto perso, Perso(args));
+  TESSERA_ASSIGN_OR_RETURN(auto perso, StubAt<v1::Personalization>(args));
   v1::ListLotsRequest request;
   request.set_include_handed_over(args.Has("all"));
   grpc::ClientContext context;
@@ -338,7 +333,7 @@ absl::Status LotList(const Args& args) {
 }
 
 absl::Status LotShow(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(auto perso, Perso(args));
+  TESSERA_ASSIGN_OR_RETURN(auto perso, StubAt<v1::Personalization>(args));
   v1::GetLotRequest request;
   request.set_lot_number(args.Get("LOT"));
   grpc::ClientContext context;

@@ -120,6 +120,13 @@ std::string NewRequestIdOf(const Args& args, std::string_view command);
 // With a certificate, every call carries the person's session (tessera login) when it is bound
 // to that certificate (cli/session.h).
 absl::StatusOr<std::shared_ptr<grpc::Channel>> ServiceChannel(const Args& args);
+// A stub of `Service` over ServiceChannel(args): StubAt<v1::Registry>(args).
+template <typename Service>
+absl::StatusOr<std::unique_ptr<typename Service::Stub>> StubAt(const Args& args) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ServiceChannel(args);
+  if (!channel.ok()) return channel.status();
+  return Service::NewStub(*channel);
+}
 // The same without any session: the machine alone (the login itself).
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MachineChannel(const Args& args);
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel(const Args& args, bool with_session);

@@ -15,11 +15,6 @@
 namespace tessera::cli {
 namespace {
 
-absl::StatusOr<std::unique_ptr<v1::Dispatch::Stub>> Dispatch(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ServiceChannel(args));
-  return v1::Dispatch::NewStub(channel);
-}
-
 nlohmann::json ToJson(const v1::DispatchLot& lot) {
   return {{"lot_number", lot.lot_number()},      {"office", lot.office()},
           {"office_name", lot.office_name()},    {"cards", lot.cards()},
@@ -92,7 +87,7 @@ absl::Status WriteReceipt(v1::Dispatch::Stub& dispatch, const std::string& proto
 }
 
 absl::Status Receipt(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
+  TESSERA_ASSIGN_OR_RETURN(auto dispatch, StubAt<v1::Dispatch>(args));
   TESSERA_RETURN_IF_ERROR(WriteReceipt(*dispatch, args.Get("PROTOCOL"), args.Get("out")));
   Print(args, {{"protocol", args.Get("PROTOCOL")}, {"receipt", args.Get("out")}},
         absl::StrCat("receipt of ", args.Get("PROTOCOL"),
@@ -103,7 +98,7 @@ absl::Status Receipt(const Args& args) {
 }
 
 absl::Status DeliveryLots(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
+  TESSERA_ASSIGN_OR_RETURN(auto dispatch, StubAt<v1::Dispatch>(args));
   nlohmann::json list = nlohmann::json::array();
   std::string text = absl::StrFormat("%-12s %-28s %-12s %-13s %s", "NUMERO LOTTO", "office",
                                      "NUMERO CARTE", "DA CONSEGNARE", "STATO LOTTO");
@@ -127,7 +122,7 @@ absl::Status DeliveryLots(const Args& args) {
 }
 
 absl::Status DeliveryCards(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
+  TESSERA_ASSIGN_OR_RETURN(auto dispatch, StubAt<v1::Dispatch>(args));
   v1::ListLotCardsRequest request;
   request.set_lot_number(args.Get("LOT"));
   grpc::ClientContext context;
@@ -144,7 +139,7 @@ absl::Status DeliveryCards(const Args& args) {
 }
 
 absl::Status DeliveryStart(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
+  TESSERA_ASSIGN_OR_RETURN(auto dispatch, StubAt<v1::Dispatch>(args));
   v1::StartDeliveryRequest request;
   request.set_office(args.Get("office"));
   request.set_collector_cf(args.Get("collector"));
@@ -159,7 +154,7 @@ absl::Status DeliveryStart(const Args& args) {
 }
 
 absl::Status Deliver(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
+  TESSERA_ASSIGN_OR_RETURN(auto dispatch, StubAt<v1::Dispatch>(args));
   v1::DeliverRequest request;
   request.set_office(args.Get("office"));
   request.set_lot_number(args.Get("lot"));
@@ -180,7 +175,7 @@ absl::Status Deliver(const Args& args) {
 }
 
 absl::Status DeliveryShow(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
+  TESSERA_ASSIGN_OR_RETURN(auto dispatch, StubAt<v1::Dispatch>(args));
   v1::GetDeliveryRequest request;
   request.set_protocol(args.Get("PROTOCOL"));
   grpc::ClientContext context;
@@ -190,7 +185,7 @@ absl::Status DeliveryShow(const Args& args) {
 }
 
 absl::Status Register(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
+  TESSERA_ASSIGN_OR_RETURN(auto dispatch, StubAt<v1::Dispatch>(args));
   v1::RegisterCardRequest request;
   request.set_codice_fiscale(args.Get("codice-fiscale"));
   request.set_card_number(args.Get("card"));
@@ -218,7 +213,7 @@ absl::Status Register(const Args& args) {
 }
 
 absl::Status ResendHalves(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(auto dispatch, Dispatch(args));
+  TESSERA_ASSIGN_OR_RETURN(auto dispatch, StubAt<v1::Dispatch>(args));
   v1::ResendHalvesRequest request;
   request.set_card_number(args.Get("card"));
   request.set_request_id(NewRequestIdOf(args, "resend-halves"));

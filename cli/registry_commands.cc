@@ -18,11 +18,6 @@
 namespace tessera::cli {
 namespace {
 
-absl::StatusOr<std::unique_ptr<v1::Registry::Stub>> Registry(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ServiceChannel(args));
-  return v1::Registry::NewStub(channel);
-}
-
 // A refusal with its violations: a table people can work through (line, column, rule), or
 // JSON; the status keeps the service's code.
 absl::Status Refusal(const Args& args, const grpc::Status& status) {
@@ -69,7 +64,7 @@ absl::Status RegistryLoadReference(const Args& args) {
   // Loading is idempotent by itself, and a second load should report what it changed (nothing),
   // not the first load's counts: without --request-id each run is its own request.
   request.set_request_id(NewRequestIdOf(args, "load-reference"));
-  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, StubAt<v1::Registry>(args));
   grpc::ClientContext context;
   v1::LoadReferenceResponse r;
   TESSERA_RETURN_IF_ERROR(FromGrpc(registry->LoadReference(&context, request, &r)));
@@ -99,7 +94,7 @@ absl::Status RegistryDeclare(const Args& args) {
   request.set_declared_workstations(w);
   request.set_declared_employees(e);
   request.set_request_id(RequestIdOf(args, "declare", request.SerializeAsString()));
-  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, StubAt<v1::Registry>(args));
   grpc::ClientContext context;
   v1::SetDeclarationResponse response;
   TESSERA_RETURN_IF_ERROR(FromGrpc(registry->SetDeclaration(&context, request, &response)));
@@ -110,7 +105,7 @@ absl::Status RegistryDeclare(const Args& args) {
 
 absl::Status CensusImport(const Args& args) {
   TESSERA_ASSIGN_OR_RETURN(std::string csv, ReadFile(args.Get("FILE")));
-  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, StubAt<v1::Registry>(args));
   grpc::ClientContext context;
   v1::ImportCensusResponse response;
   grpc::Status status = registry_service::UploadCensusFile(
@@ -136,7 +131,7 @@ absl::StatusOr<v1::Census> FetchCensus(const Args& args, v1::Registry::Stub& reg
 }
 
 absl::Status CensusShow(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, StubAt<v1::Registry>(args));
   TESSERA_ASSIGN_OR_RETURN(v1::Census census, FetchCensus(args, *registry));
   const bool comune = census.has_comune();
   const auto& users = comune ? census.comune().users() : census.prefettura().users();
@@ -182,7 +177,7 @@ absl::Status CensusSave(const Args& args) {
         absl::StrCat(path, ": not a census: ", std::string(parsed.message())));
   }
   request.set_request_id(RequestIdOf(args, "save", request.SerializeAsString()));
-  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, StubAt<v1::Registry>(args));
   grpc::ClientContext context;
   v1::Census saved;
   if (grpc::Status status = registry->SaveDraft(&context, request, &saved); !status.ok()) {
@@ -205,7 +200,7 @@ absl::Status RegistryAccessCode(const Args& args) {
   request.set_request_id(NewRequestIdOf(args, "access-code"));
   const std::string office =
       request.istat().empty() ? "the prefettura of " + request.province_sigla() : request.istat();
-  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, StubAt<v1::Registry>(args));
   grpc::ClientContext context;
   v1::IssueAccessCodeResponse response;
   TESSERA_RETURN_IF_ERROR(FromGrpc(registry->IssueAccessCode(&context, request, &response)));
@@ -230,7 +225,7 @@ absl::Status CensusList(const Args& args) {
   TESSERA_ASSIGN_OR_RETURN(int size,
                            ParseDigits(args.Get("page-size"), 4, "--page-size: 1 to 1000"));
   request.set_page_size(size);
-  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, StubAt<v1::Registry>(args));
   grpc::ClientContext context;
   v1::ListCensusesResponse response;
   TESSERA_RETURN_IF_ERROR(FromGrpc(registry->ListCensuses(&context, request, &response)));
@@ -254,7 +249,7 @@ absl::Status CensusList(const Args& args) {
 }
 
 absl::Status CensusSubmit(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, StubAt<v1::Registry>(args));
   TESSERA_ASSIGN_OR_RETURN(v1::Census draft, FetchCensus(args, *registry));
   const std::string istat = draft.owner();
   v1::SubmitCensusRequest request;
@@ -305,7 +300,7 @@ absl::Status RegistryMinistryOperatorAdd(const Args& args) {
   request.set_reason(args.Get("reason"));
   // Without --request-id, the same command run twice is the same request (a safe retry).
   request.set_request_id(args.Or("request-id", "cli-ministry-add-" + person.codice_fiscale()));
-  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, StubAt<v1::Registry>(args));
   grpc::ClientContext context;
   v1::AddMinistryOperatorResponse response;
   grpc::Status status = registry->AddMinistryOperator(&context, request, &response);
@@ -327,7 +322,7 @@ absl::Status RegistryMinistryOperatorRemove(const Args& args) {
   request.set_codice_fiscale(args.Get("cf"));
   request.set_reason(args.Get("reason"));
   request.set_request_id(args.Or("request-id", "cli-ministry-remove-" + request.codice_fiscale()));
-  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, StubAt<v1::Registry>(args));
   grpc::ClientContext context;
   v1::RemoveMinistryOperatorResponse response;
   TESSERA_RETURN_IF_ERROR(FromGrpc(registry->RemoveMinistryOperator(&context, request, &response)));
@@ -339,7 +334,7 @@ absl::Status RegistryMinistryOperatorRemove(const Args& args) {
 }
 
 absl::Status RegistryMinistryOperatorList(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, StubAt<v1::Registry>(args));
   grpc::ClientContext context;
   v1::ListMinistryOperatorsResponse response;
   TESSERA_RETURN_IF_ERROR(FromGrpc(
@@ -371,7 +366,7 @@ absl::Status RegistryAcceptMismatch(const Args& args) {
   request.set_reason(args.Get("reason"));
   request.set_request_id(args.Or(
       "request-id", "cli-accept-mismatch-" + request.codice_fiscale() + "-" + request.part()));
-  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, StubAt<v1::Registry>(args));
   grpc::ClientContext context;
   v1::AcceptCodeMismatchResponse response;
   TESSERA_RETURN_IF_ERROR(FromGrpc(registry->AcceptCodeMismatch(&context, request, &response)));

@@ -15,11 +15,6 @@
 namespace tessera::cli {
 namespace {
 
-absl::StatusOr<std::unique_ptr<v1::Registry::Stub>> Registry(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ServiceChannel(args));
-  return v1::Registry::NewStub(channel);
-}
-
 nlohmann::json ToJson(const v1::Workstation& w) {
   return {{"common_id", w.common_id()},
           {"state", w.state()},
@@ -30,7 +25,7 @@ nlohmann::json ToJson(const v1::Workstation& w) {
 }
 
 absl::Status WorkstationList(const Args& args) {
-  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, StubAt<v1::Registry>(args));
   grpc::ClientContext context;
   v1::ListWorkstationsResponse response;
   TESSERA_RETURN_IF_ERROR(
@@ -54,7 +49,7 @@ absl::Status WorkstationDownload(const Args& args) {
   v1::DownloadWorkstationsRequest request;
   for (const std::string& id : args.All("id")) request.add_common_ids(id);
   request.set_zip(zip);
-  TESSERA_ASSIGN_OR_RETURN(auto registry, Registry(args));
+  TESSERA_ASSIGN_OR_RETURN(auto registry, StubAt<v1::Registry>(args));
   grpc::ClientContext context;
   v1::DownloadWorkstationsResponse response;
   TESSERA_RETURN_IF_ERROR(FromGrpc(registry->DownloadWorkstations(&context, request, &response)));
@@ -83,7 +78,13 @@ absl::Status WorkstationDownload(const Args& args) {
                     absl::StrFormat("\n  %-12s %s", d.workstation().common_id(),
                                     show ? d.password() : d.workstation().certificate_serial()));
   }
-  Print(args, {{"out", out}, {"zip", zip}, {"workstations", list}}, text);
+  nlohmann::json left_out = nlohmann::json::array();
+  for (const v1::WorkstationLeftOut& l : response.left_out()) {
+    left_out.push_back({{"common_id", l.workstation().common_id()}, {"reason", l.reason()}});
+    absl::StrAppend(
+        &text, absl::StrFormat("\n  %-12s left out: %s", l.workstation().common_id(), l.reason()));
+  }
+  Print(args, {{"out", out}, {"zip", zip}, {"workstations", list}, {"left_out", left_out}}, text);
   return absl::OkStatus();
 }
 

@@ -104,12 +104,24 @@ absl::StatusOr<WorkstationCertificates::Downloaded> WorkstationCertificates::Dow
   Downloaded downloaded;
   for (Workstation& workstation : chosen) {
     absl::StatusOr<WorkstationBundle> bundle = fetch_(workstation.certificate_serial);
+    // "Scarica tutti" hands out what may be installed: a certificate revoked since its order
+    // was produced is left out and named, not a reason to hand out nothing.
+    if (common_ids.empty() && absl::IsFailedPrecondition(bundle.status())) {
+      downloaded.left_out.emplace_back(std::move(workstation),
+                                       std::string(bundle.status().message()));
+      continue;
+    }
     if (!bundle.ok()) {
       return absl::Status(bundle.status().code(),
                           absl::StrCat("the bundle of ", workstation.common_id,
                                        " at tessera-ca: ", bundle.status().message()));
     }
     downloaded.bundles.emplace_back(std::move(workstation), *std::move(bundle));
+  }
+  if (downloaded.bundles.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no workstation certificate of ", own.Text(), " may be handed out: ",
+        downloaded.left_out.front().first.common_id, ": ", downloaded.left_out.front().second));
   }
   const auto now = clock_.Now();
   WorkstationDownload record{.office = own.Text(),
@@ -122,7 +134,7 @@ absl::StatusOr<WorkstationCertificates::Downloaded> WorkstationCertificates::Dow
     record.common_ids.push_back(workstation.common_id);
   }
   if (as_zip) {
-    const std::string passwords = PasswordsText(own.Text(), downloaded.bundles, now);
+    const std::string passwords = PasswordsText(own.Text(), downloaded, now);
     std::vector<archive::ZipEntry> entries;
     for (const auto& [workstation, bundle] : downloaded.bundles) {
       entries.push_back({FileName(workstation), bundle.pkcs12});
@@ -142,15 +154,21 @@ absl::StatusOr<WorkstationCertificates::Downloaded> WorkstationCertificates::Dow
 }
 
 std::string PasswordsText(const std::string& office,
-                          const std::vector<std::pair<Workstation, WorkstationBundle>>& bundles,
+                          const WorkstationCertificates::Downloaded& downloaded,
                           std::chrono::system_clock::time_point at) {
   std::string text = absl::StrCat("Certificati di postazione di ", office, ", scaricati il ",
                                   PrintedDate(ItalianDate(at)), "\r\n\r\n");
   absl::StrAppend(&text, absl::StrFormat("%-12s %-16s %s\r\n", "Postazione", "File", "Password"));
-  for (const auto& [workstation, bundle] : bundles) {
+  for (const auto& [workstation, bundle] : downloaded.bundles) {
     absl::StrAppend(
         &text, absl::StrFormat("%-12s %-16s %s\r\n", workstation.common_id, FileName(workstation),
                                std::string(bundle.password.view())));
+  }
+  if (!downloaded.left_out.empty()) {
+    absl::StrAppend(&text, "\r\nNon scaricati (non da installare):\r\n");
+    for (const auto& [workstation, why] : downloaded.left_out) {
+      absl::StrAppend(&text, absl::StrFormat("%-12s %s\r\n", workstation.common_id, why));
+    }
   }
   return text;
 }

@@ -78,11 +78,15 @@ class WorkstationCertificates {
 
   struct Downloaded {
     std::vector<std::pair<Workstation, WorkstationBundle>> bundles;  // as asked, by progressive
+    // Downloading every one: those tessera-ca refuses to hand out (revoked since: they must not
+    // be installed), and why.
+    std::vector<std::pair<Workstation, std::string>> left_out;
     std::vector<uint8_t> zip;  // when asked as one archive: <common id>.p12 each, passwords.txt
   };
-  // The bundles of `common_ids` (none: every produced one) of `office`, recorded first.
-  // NOT_FOUND for a common id that is not the office's; FAILED_PRECONDITION for one whose
-  // certificate is not produced (yet, or failed), or when the office has none produced.
+  // The bundles of `common_ids` (none: every produced one that tessera-ca hands out) of
+  // `office`, recorded first. NOT_FOUND for a common id that is not the office's;
+  // FAILED_PRECONDITION for one whose certificate is not produced (yet, or failed) or is
+  // revoked, or when the office has none to hand out.
   absl::StatusOr<Downloaded> Download(const std::string& office,
                                       const std::vector<std::string>& common_ids, bool as_zip,
                                       const Principal& caller);
@@ -94,9 +98,9 @@ class WorkstationCertificates {
 };
 
 // The text file of passwords in a downloaded zip: one line per certificate, its file and its
-// password, under a heading naming the office and the date.
+// password, under a heading naming the office and the date; then those left out, and why.
 std::string PasswordsText(const std::string& office,
-                          const std::vector<std::pair<Workstation, WorkstationBundle>>& bundles,
+                          const WorkstationCertificates::Downloaded& downloaded,
                           std::chrono::system_clock::time_point at);
 
 }  // namespace tessera::registry

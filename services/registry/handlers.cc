@@ -631,6 +631,11 @@ grpc::Status RegistryHandlers::DownloadWorkstations(grpc::ServerContext* context
     out->set_pkcs12(bundle.pkcs12.data(), bundle.pkcs12.size());
     out->set_password(std::string(bundle.password.view()));
   }
+  for (const auto& [workstation, why] : downloaded->left_out) {
+    v1::WorkstationLeftOut* out = response->add_left_out();
+    ToProto(workstation, out->mutable_workstation());
+    out->set_reason(why);
+  }
   response->set_zip(downloaded->zip.data(), downloaded->zip.size());
   return grpc::Status::OK;
 }

@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "registry/census.h"
 #include "tests/support/run.h"
@@ -44,6 +45,10 @@ class WorkstationCertificatesTest : public ::testing::Test {
             store_,
             [this](const std::string& serial) -> absl::StatusOr<WorkstationBundle> {
               ++fetches_;
+              if (revoked_.contains(serial)) {
+                return absl::FailedPreconditionError(absl::StrCat(
+                    "serial ", serial, ": the certificate is revoked; it must not be installed"));
+              }
               auto found = bundles_.find(serial);
               if (found == bundles_.end()) return absl::UnavailableError("tessera-ca down");
               return WorkstationBundle{.pkcs12 = {found->second.begin(), found->second.end()},
@@ -70,6 +75,7 @@ class WorkstationCertificatesTest : public ::testing::Test {
   FakeClock clock_;
   MemoryWorkstations store_;
   std::map<std::string, std::string> bundles_;
+  std::set<std::string> revoked_;
   int fetches_ = 0;
   WorkstationCertificates certificates_;
 };
@@ -190,6 +196,35 @@ TEST_F(WorkstationCertificatesTest, RefusesWhatIsNotTheOfficesOrNotProducedAndRe
   store_.workstations = {{.common_id = "0570010001", .state = "FALLITA", .failure = "HSM down"}};
   EXPECT_EQ(certificates_.Download("", {}, true, Alp()).status().code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(WorkstationCertificatesTest, DownloadingAllLeavesOutARevokedCertificateAndSaysSo) {
+  revoked_.insert("0a");  // 0570010001 stolen and revoked after it was produced
+  absl::StatusOr<WorkstationCertificates::Downloaded> all =
+      certificates_.Download("", {}, true, Alp());
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->bundles.size(), 1u);
+  EXPECT_EQ(all->bundles[0].first.common_id, "0570010099");
+  ASSERT_EQ(all->left_out.size(), 1u);
+  EXPECT_EQ(all->left_out[0].first.common_id, "0570010001");
+  EXPECT_NE(all->left_out[0].second.find("revoked"), std::string::npos);
+  EXPECT_EQ(store_.downloads.back().common_ids, std::vector<std::string>{"0570010099"});
+  const std::string passwords = PasswordsText("comune:057001", *all, clock_.Now());
+  EXPECT_NE(passwords.find("Non scaricati (non da installare):\r\n0570010001   serial 0a: the "
+                           "certificate is revoked"),
+            std::string::npos)
+      << passwords;
+
+  // Asked for by name, a revoked one is refused; with nothing left to hand out, so is "all".
+  EXPECT_EQ(certificates_.Download("", {"0570010001"}, false, Alp()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  revoked_.insert("0b");
+  absl::Status none = certificates_.Download("", {}, true, Alp()).status();
+  EXPECT_EQ(none.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(none.message().find("no workstation certificate of comune:057001 may be handed out"),
+            std::string::npos)
+      << none;
+  EXPECT_EQ(store_.downloads.size(), 1u);
 }
 
 TEST_F(WorkstationCertificatesTest, NothingLeavesUnlessTheDownloadIsRecorded) {
