@@ -13,6 +13,10 @@
 
 namespace tessera {
 
+// The largest answer a tessera client takes (gRPC's default is 4 MiB): an office's every
+// workstation bundle in one zip, about 3 KB each.
+inline constexpr int kMaxClientReceiveBytes = 64 << 20;
+
 // Trusts `root_pem` for the server; presents the client certificate when both are given.
 // `target` is "host:port"; the server certificate must name the host.
 std::shared_ptr<grpc::Channel> MtlsChannel(const std::string& target, const std::string& root_pem,

@@ -628,7 +628,8 @@ grpc::Status RegistryHandlers::DownloadWorkstations(grpc::ServerContext* context
   for (const auto& [workstation, bundle] : downloaded->bundles) {
     v1::DownloadedWorkstation* out = response->add_workstations();
     ToProto(workstation, out->mutable_workstation());
-    out->set_pkcs12(bundle.pkcs12.data(), bundle.pkcs12.size());
+    // Asked as a zip, the files travel once, in it.
+    if (!request->zip()) out->set_pkcs12(bundle.pkcs12.data(), bundle.pkcs12.size());
     out->set_password(std::string(bundle.password.view()));
   }
   for (const auto& [workstation, why] : downloaded->left_out) {
