@@ -519,6 +519,23 @@ TEST_F(DispatchServerTest, LotsReachTheirHoldersAndOnlyTheirHoldersGetTheSecondH
   ASSERT_TRUE(audited.ok()) << audited.status();
   EXPECT_EQ(audited->Text(0, 0), "1");
 
+  // One certificate into a directory ("Scarica certificato"): the file and its password beside
+  // it, both 0600; a second download recorded.
+  const std::string one = ca_->dir().File("postazione-0002");
+  const testing::CommandResult single = CliAs(costa_card, &accumoli_desk, registry_->port(),
+                                              "workstation download --id 0570010002 --out " + one);
+  ASSERT_EQ(single.exit_code, 0) << single.output;
+  const testing::CommandResult installed = testing::RunCommand(
+      "stat -c %a " + one + "/0570010002.p12 " + one +
+      "/0570010002.p12.pass && openssl pkcs12 -in " + one + "/0570010002.p12 -passin file:" + one +
+      "/0570010002.p12.pass -nokeys -clcerts | openssl x509 -noout -subject");
+  EXPECT_EQ(installed.exit_code, 0) << installed.output;
+  EXPECT_EQ(installed.output.substr(0, 8), "600\n600\n") << installed.output;
+  EXPECT_NE(installed.output.find("CN = 0570010002"), std::string::npos) << installed.output;
+  auto downloads = (*conn)->Exec("SELECT count(*) FROM registry.workstation_downloads");
+  ASSERT_TRUE(downloads.ok()) << downloads.status();
+  EXPECT_EQ(downloads->Text(0, 0), "2");
+
   auto registry_at_accumoli = v1::Registry::NewStub(Channel(accumoli_desk, registry_->port()));
   const auto list_as = [&](const std::string& session, const std::string& office) {
     grpc::ClientContext context;
