@@ -61,16 +61,16 @@ absl::Status WorkstationDownload(const Args& args) {
                         " certificate(s) and passwords.txt (mode 0600)");
   } else {
     TESSERA_RETURN_IF_ERROR(MakePrivateDirectory(out));
-    for (const v1::DownloadedWorkstation& d : response.workstations()) {
-      const std::string file = absl::StrCat(out, "/", d.workstation().common_id(), ".p12");
-      TESSERA_RETURN_IF_ERROR(WriteSecretFile(file, d.pkcs12()));
-      TESSERA_RETURN_IF_ERROR(WriteSecretFile(file + ".pass", d.password()));
-    }
     text = absl::StrCat(out, ": ", response.workstations_size(),
                         " certificate(s), each FILE.p12 with its password in FILE.p12.pass "
                         "(mode 0600)");
   }
   for (const v1::DownloadedWorkstation& d : response.workstations()) {
+    if (!zip) {
+      const std::string file = absl::StrCat(out, "/", d.workstation().common_id(), ".p12");
+      TESSERA_RETURN_IF_ERROR(WriteSecretFile(file, d.pkcs12()));
+      TESSERA_RETURN_IF_ERROR(WriteSecretFile(file + ".pass", d.password()));
+    }
     nlohmann::json entry = ToJson(d.workstation());
     if (show) entry["password"] = d.password();
     list.push_back(entry);

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "access/office.h"
+
 namespace tessera::registry {
 
 struct CensusUser {
@@ -78,6 +80,8 @@ enum class CensusKind { kComune, kPrefettura };
 
 // "comune" or "prefettura", as stored and logged.
 const char* CensusKindName(CensusKind kind);
+// The kind of census a comune or a prefettura keeps (not the Ministry, which has none).
+CensusKind CensusKindOf(const access::Office& office);
 
 // An office's 6-digit code, the first six characters of its workstations' CNs, card numbers
 // and access codes: a comune's ISTAT code, or a prefettura's province code + "000" (no

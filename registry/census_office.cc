@@ -244,10 +244,7 @@ absl::StatusOr<CensusOffice::Contact> CensusOffice::ContactOf(const std::string&
     return absl::InvalidArgumentError(absl::StrCat(
         "office: '", office, "' is neither comune:<ISTAT> nor prefettura:<province code>"));
   }
-  TESSERA_ASSIGN_OR_RETURN(CensusRecord record, Get(parsed->kind == access::Office::Kind::kComune
-                                                        ? CensusKind::kComune
-                                                        : CensusKind::kPrefettura,
-                                                    parsed->census_owner()));
+  TESSERA_ASSIGN_OR_RETURN(CensusRecord record, Get(CensusKindOf(*parsed), parsed->census_owner()));
   const auto contact = [](const std::string& name, const Contacts& c, const std::string& town) {
     return Contact{.name = name,
                    .address = absl::StrCat(c.address, ", ", c.cap, " ", town),

@@ -69,6 +69,11 @@ const char* CensusKindName(CensusKind kind) {
   return kind == CensusKind::kComune ? "comune" : "prefettura";
 }
 
+CensusKind CensusKindOf(const access::Office& office) {
+  return office.kind == access::Office::Kind::kComune ? CensusKind::kComune
+                                                      : CensusKind::kPrefettura;
+}
+
 std::string OfficeCode(CensusKind kind, const std::string& owner) {
   return kind == CensusKind::kComune ? owner : owner + "000";
 }

@@ -42,9 +42,7 @@ absl::StatusOr<access::Office> OfficeOfTheAlp(const Principal& caller, const std
 }
 
 std::string WorkstationOwner(const access::Office& office) {
-  return OfficeCode(
-      office.kind == access::Office::Kind::kComune ? CensusKind::kComune : CensusKind::kPrefettura,
-      office.census_owner());
+  return OfficeCode(CensusKindOf(office), office.census_owner());
 }
 
 // The workstations `common_ids` names among the office's (every produced one when none).
